@@ -2,3 +2,6 @@
 export * from './bytes.js';
 export * from './hash.js';
 export * from './reasons.js';
+export * from './jcs.js';
+export * from './ed25519.js';
+export * from './dsse.js';
