@@ -5,3 +5,5 @@ export * from './reasons.js';
 export * from './jcs.js';
 export * from './ed25519.js';
 export * from './dsse.js';
+export * from './merkle.js';
+export * from './note.js';
