@@ -7,3 +7,6 @@ export * from './ed25519.js';
 export * from './dsse.js';
 export * from './merkle.js';
 export * from './note.js';
+export * from './records.js';
+export * from './notices.js';
+export * from './custody.js';
