@@ -35,6 +35,10 @@ describe('byte encodings', () => {
     expect(fromBase64('A A=')).toBeNull();
     expect(fromBase64Url('AAA=')).toBeNull(); // padding not allowed
     expect(fromBase64Url('A')).toBeNull();
+    expect(fromBase64('-_8=')).toBeNull(); // base64url alphabet in standard base64
+    expect(fromBase64Url('+/8')).toBeNull(); // standard alphabet in base64url
+    expect(fromBase64('AAé=')).toBeNull();
+    expect(fromBase64('A=AA')).toBeNull(); // padding inside
   });
 
   it('compares bytes by value', () => {

@@ -23,7 +23,13 @@ export function fromHex(text: string): Uint8Array | null {
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX = new Map([...B64].map((c, i) => [c, i] as const));
+// Decoding table by char code: the 6-bit value, or -1 for characters outside the
+// alphabet. Index 128 covers every non-ASCII code unit. One table for both
+// alphabets; callers check which alphabet they accept.
+const B64_VALUE = new Int8Array(129).fill(-1);
+for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+B64_VALUE['-'.charCodeAt(0)] = 62;
+B64_VALUE['_'.charCodeAt(0)] = 63;
 
 /** Standard base64 with padding (RFC 4648 §4). */
 export function toBase64(bytes: Uint8Array): string {
@@ -48,23 +54,33 @@ export function toBase64Url(bytes: Uint8Array): string {
  * Returns null for anything else; attacker-controlled input lands here.
  */
 export function fromBase64(text: string): Uint8Array | null {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  return decodeBase64Chars(text.replace(/=+$/, ''));
+  if (text.length % 4 !== 0) return null;
+  let end = text.length;
+  if (end > 0 && text.charCodeAt(end - 1) === 61) end--; // '='
+  if (end > 0 && text.charCodeAt(end - 1) === 61) end--;
+  return decodeBase64Chars(text, end, false);
 }
 
 /** Strict base64url without padding (RFC 4648 §5); returns null for anything else. */
 export function fromBase64Url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-  return decodeBase64Chars(text.replace(/-/g, '+').replace(/_/g, '/'));
+  if (text.length % 4 === 1) return null;
+  return decodeBase64Chars(text, text.length, true);
 }
 
-function decodeBase64Chars(chars: string): Uint8Array | null {
-  const out = new Uint8Array(Math.floor((chars.length * 3) / 4));
+/** Decodes text[0, end) in one alphabet; null on any other character. */
+function decodeBase64Chars(text: string, end: number, url: boolean): Uint8Array | null {
+  if (end % 4 === 1) return null;
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
   let acc = 0;
   let bits = 0;
   let j = 0;
-  for (const c of chars) {
-    acc = (acc << 6) | B64_INDEX.get(c)!;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const value = B64_VALUE[code < 128 ? code : 128]!;
+    if (value < 0) return null;
+    // '+' and '/' belong to standard base64 only, '-' and '_' to base64url only.
+    if (url ? code === 43 || code === 47 : code === 45 || code === 95) return null;
+    acc = ((acc << 6) | value) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

@@ -1,0 +1,12 @@
+// `pnpm bench`: every benchmark, printed as figures and ratios against the raw
+// limits measured in the same run. Pass section names to run only some.
+import { runCoreBench } from './core.js';
+
+const sections: Record<string, () => void | Promise<void>> = {
+  core: runCoreBench,
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(sections)) {
+  if (wanted.length === 0 || wanted.includes(name)) await run();
+}
