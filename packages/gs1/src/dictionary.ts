@@ -1,0 +1,136 @@
+// Parser for the GS1 Barcode Syntax Dictionary text format (its header documents
+// the grammar: "AIs [Flags] Specification [Attributes...] [# Title]"). Pure: it
+// takes the text, so the generator script and the drift test share it, and the
+// runtime only ever loads the generated table (ai-table.ts).
+
+/** Character set of a component: N digits, X CSET 82, Y CSET 39, Z base64url (CSET 64). */
+export type ComponentType = 'N' | 'X' | 'Y' | 'Z';
+
+/** One component of an AI's data field ("N6,yymmd0", "[X..17]"). */
+export interface AiComponent {
+  readonly type: ComponentType;
+  readonly min: number;
+  readonly max: number;
+  /** Bracketed in the dictionary: may be absent once the data is exhausted. */
+  readonly optional: boolean;
+  /** Linter names applied to this component (e.g. csum, yymmd0). */
+  readonly linters: readonly string[];
+}
+
+/** Everything the dictionary says about one AI. */
+export interface AiDefinition {
+  readonly ai: string;
+  readonly title: string;
+  /** "*" flag: predefined length, no FNC1/GS needed after it. */
+  readonly predefinedLength: boolean;
+  /** "?" flag: permitted as a GS1 Digital Link data attribute (query string). */
+  readonly dlDataAttribute: boolean;
+  readonly components: readonly AiComponent[];
+  readonly minLength: number;
+  readonly maxLength: number;
+  /** Present when the AI is a Digital Link primary key: alternative ordered qualifier sequences. */
+  readonly dlPrimaryKey?: readonly (readonly string[])[];
+  /** Each `req=` attribute: alternatives such as "01+21" (one must be satisfied). */
+  readonly req: readonly (readonly string[])[];
+  /** `ex=` patterns ("n" matches any digit): AIs that must not appear with this one. */
+  readonly ex: readonly string[];
+}
+
+/** Parsed dictionary: the release line and the AIs with ranges expanded, in file order. */
+export interface Dictionary {
+  readonly release: string;
+  readonly ais: readonly AiDefinition[];
+}
+
+const COMPONENT = /^(\[)?([NXYZ])(\.\.)?(\d+)(\])?((?:,[a-z0-9]+)*)$/;
+const FLAGS = /^[*!?"$%&'()+,\-./:;<=>@[\\\]^_`{|}~]+$/;
+
+/**
+ * Parses the dictionary text.
+ * @throws Error on a line that does not follow the documented grammar (a
+ * build-time failure of the generator, never reached at runtime).
+ */
+export function parseDictionary(text: string): Dictionary {
+  const release = /^#\s*Release:\s*(\S+)/m.exec(text)?.[1] ?? 'unknown';
+  const ais: AiDefinition[] = [];
+  for (const rawLine of text.split(/\r?\n/)) {
+    if (rawLine.trim() === '' || rawLine.startsWith('#')) continue;
+    const hash = rawLine.indexOf('#');
+    const title = hash >= 0 ? rawLine.slice(hash + 1).trim() : '';
+    const tokens = (hash >= 0 ? rawLine.slice(0, hash) : rawLine).trim().split(/\s+/);
+    const range = tokens.shift()!;
+    const m = /^(\d{2,4})(?:-(\d{2,4}))?$/.exec(range);
+    if (!m) throw new Error(`dictionary: bad AI range ${range}`);
+    let flags = '';
+    if (tokens[0] !== undefined && FLAGS.test(tokens[0])) flags = tokens.shift()!;
+    const components: AiComponent[] = [];
+    while (tokens[0] !== undefined && COMPONENT.test(tokens[0])) {
+      const c = COMPONENT.exec(tokens.shift()!)!;
+      if (Boolean(c[1]) !== Boolean(c[5])) throw new Error(`dictionary: unbalanced [] in ${range}`);
+      const max = Number(c[4]);
+      components.push({
+        type: c[2] as ComponentType,
+        min: c[3] ? 1 : max,
+        max,
+        optional: Boolean(c[1]),
+        linters: c[6] ? c[6].slice(1).split(',') : [],
+      });
+    }
+    if (components.length === 0) throw new Error(`dictionary: no specification for ${range}`);
+    let dlPrimaryKey: string[][] | undefined;
+    const req: string[][] = [];
+    const ex: string[] = [];
+    for (const attr of tokens) {
+      const [key, value] = attr.split('=', 2) as [string, string | undefined];
+      if (key === 'dlpkey') dlPrimaryKey = value ? value.split('|').map((s) => s.split(',')) : [[]];
+      else if (key === 'req' && value) req.push(value.split(','));
+      else if (key === 'ex' && value) ex.push(...value.split(','));
+      else throw new Error(`dictionary: unknown attribute ${attr} for ${range}`);
+    }
+    let minLength = 0;
+    let maxLength = 0;
+    for (const c of components) {
+      if (!c.optional) minLength += c.min;
+      maxLength += c.max;
+    }
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    for (let n = first; n <= last; n++) {
+      const ai = String(n).padStart(m[1]!.length, '0');
+      ais.push({
+        ai,
+        title,
+        predefinedLength: flags.includes('*'),
+        dlDataAttribute: flags.includes('?'),
+        components,
+        minLength,
+        maxLength,
+        ...(dlPrimaryKey ? { dlPrimaryKey } : {}),
+        req,
+        ex,
+      });
+    }
+  }
+  return { release, ais };
+}
+
+/** Renders the parsed dictionary as the TypeScript module committed as ai-table.ts. */
+export function renderAiTable(dictionary: Dictionary): string {
+  const lines = [
+    '// GENERATED by packages/gs1/scripts/generate-ai-table.ts from the GS1 Barcode',
+    `// Syntax Dictionary (release ${dictionary.release}). Do not edit: rerun the script.`,
+    '// ai-table.test.ts fails when this file and the dictionary drift apart.',
+    '',
+    "import type { AiDefinition } from './dictionary.js';",
+    '',
+    '/** Release of the GS1 Barcode Syntax Dictionary this table was generated from. */',
+    `export const DICTIONARY_RELEASE = ${JSON.stringify(dictionary.release)};`,
+    '',
+    '/** Every AI of the dictionary, ranges expanded, in dictionary order. */',
+    'export const AI_DEFINITIONS: readonly AiDefinition[] = [',
+    ...dictionary.ais.map((d) => `  ${JSON.stringify(d)},`),
+    '];',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,174 @@
+// parseScan: every input form DESIGN §3 accepts, reduced to the canonical
+// subject (the Digital Link path without host) plus lot and expiry for matching.
+
+import { validateAiValue } from './ai.js';
+import type { AiValue } from './ai.js';
+import { normalizeGtin } from './check-digit.js';
+import { gs1DateToIso } from './date.js';
+import type { CenturyOptions } from './date.js';
+import { looksLikeDigitalLink, parseDigitalLink } from './digital-link.js';
+import { GS1_SYMBOLOGY_IDENTIFIERS, parseElementString } from './element-string.js';
+import { looksLikeEpcUri, parseEpcUri } from './epc.js';
+import { Gs1Error } from './errors.js';
+import { decodePercent, encodeRfc3986 } from './percent.js';
+
+/** What a scan identifies (DESIGN §3). */
+export interface ScanResult {
+  /** Canonical subject: `01/<gtin14>/21/<serial, RFC 3986 encoded>` or `00/<sscc>`. */
+  readonly subject: string;
+  readonly gtin?: string;
+  readonly serial?: string;
+  readonly lot?: string;
+  /** AI 17 as ISO `YYYY-MM-DD`; day 00 resolved to the month's last day. */
+  readonly expiry?: string;
+  readonly sscc?: string;
+}
+
+/** A serialized unit or a logistic unit. */
+export type SubjectParts =
+  { readonly gtin: string; readonly serial: string } | { readonly sscc: string };
+
+/** Options for {@link parseScan}. */
+export type ParseScanOptions = CenturyOptions;
+
+/**
+ * Formats the canonical subject of a unit (`01/<gtin14>/21/<serial>`, serial
+ * percent-encoded per RFC 3986) or logistic unit (`00/<sscc>`).
+ * @throws Gs1Error for a bad GTIN, serial (AI 21: 1-20 chars of CSET 82) or SSCC.
+ */
+export function formatSubject(parts: SubjectParts): string {
+  if (parts === null || typeof parts !== 'object') {
+    throw new Gs1Error('BAD_INPUT', 'subject parts must be {gtin, serial} or {sscc}');
+  }
+  if ('sscc' in parts && typeof parts.sscc === 'string') {
+    validateAiValue('00', parts.sscc);
+    return `00/${parts.sscc}`;
+  }
+  const { gtin, serial } = parts as { gtin?: unknown; serial?: unknown };
+  if (typeof gtin !== 'string')
+    throw new Gs1Error('NO_KEY', 'a GTIN (01) or SSCC (00) is required', '01');
+  const gtin14 = normalizeGtin(gtin);
+  if (typeof serial !== 'string') {
+    throw new Gs1Error('MISSING_SERIAL', 'a unit subject needs a serial (AI 21)', '21');
+  }
+  validateAiValue('21', serial);
+  return `01/${gtin14}/21/${encodeRfc3986(serial)}`;
+}
+
+/**
+ * Parses a canonical subject back into its parts. Strict: only the exact
+ * output of {@link formatSubject} is accepted (GTIN-14, canonical encoding).
+ * @throws Gs1Error BAD_SUBJECT (or a value rule such as BAD_CHECK_DIGIT).
+ */
+export function parseSubject(subject: string): SubjectParts {
+  if (typeof subject !== 'string') throw new Gs1Error('BAD_SUBJECT', 'subject must be a string');
+  let m = /^00\/(\d{18})$/.exec(subject);
+  if (m) {
+    validateAiValue('00', m[1]!);
+    return { sscc: m[1]! };
+  }
+  m = /^01\/(\d{14})\/21\/([^/]+)$/.exec(subject);
+  if (!m) {
+    throw new Gs1Error('BAD_SUBJECT', 'subject must be 01/<gtin14>/21/<serial> or 00/<sscc>');
+  }
+  const gtin = m[1]!;
+  validateAiValue('01', gtin);
+  const serial = decodePercent(m[2]!, 'BAD_SUBJECT', '21');
+  validateAiValue('21', serial);
+  if (encodeRfc3986(serial) !== m[2]) {
+    throw new Gs1Error('BAD_SUBJECT', 'serial is not in canonical RFC 3986 encoding', '21');
+  }
+  return { gtin, serial };
+}
+
+// No GS1 carrier holds more (QR Code: 7089 digits); longer input is refused
+// before parsing so hostile input cannot make the parsers work hard.
+const MAX_SCAN_LENGTH = 8192;
+
+// Whitespace and control characters keyboard wedges add around the data (CR,
+// LF, tab, NUL, EOT); GS itself is kept because it can be a separator.
+const EDGE = /^[\s\0\x04]+|[\s\0\x04]+$/g;
+
+function elementsOf(input: string): AiValue[] {
+  if (looksLikeDigitalLink(input)) return parseDigitalLink(input);
+  if (looksLikeEpcUri(input)) return parseEpcUri(input);
+  const id = /^\][A-Za-z][0-9A-Za-z]/.exec(input)?.[0];
+  if (id !== undefined && !GS1_SYMBOLOGY_IDENTIFIERS.includes(id)) {
+    // Plain QR / Data Matrix etc. (]Q1, ]d1, ...) can carry a Digital Link URI, not AIs.
+    const rest = input.slice(3);
+    if (looksLikeDigitalLink(rest)) return parseDigitalLink(rest);
+    throw new Gs1Error(
+      'BAD_SYMBOLOGY',
+      `symbology identifier ${id} carries neither GS1 element strings nor a Digital Link`,
+    );
+  }
+  return parseElementString(input);
+}
+
+/**
+ * Parses any DESIGN §3 scan form — raw scan data with or without symbology
+ * identifier (GS or a documented substitute as separator), bracketed element
+ * strings, Digital Link URIs on any host, EPC sgtin/sscc URIs, or
+ * `{gtin, serial}` — into the canonical subject plus gtin, serial, lot, expiry
+ * and sscc. Surrounding whitespace is ignored. A GTIN with a serial gives a
+ * unit subject; otherwise an SSCC gives a logistic-unit subject.
+ * Expiry years use 20YY unless `options.referenceYear` enables the §7.12 window.
+ * @throws Gs1Error only (never anything else): EMPTY, MISSING_SERIAL, NO_KEY,
+ * or the rule the input broke.
+ */
+export function parseScan(
+  input: string | { gtin: string; serial: string },
+  options: ParseScanOptions = {},
+): ScanResult {
+  let elements: AiValue[];
+  if (typeof input === 'string') {
+    if (input.length > MAX_SCAN_LENGTH) {
+      throw new Gs1Error('BAD_LENGTH', `scan data longer than ${MAX_SCAN_LENGTH} characters`);
+    }
+    const text = input.replace(EDGE, '');
+    if (text === '') throw new Gs1Error('EMPTY', 'scan is empty');
+    elements = elementsOf(text);
+  } else if (input !== null && typeof input === 'object') {
+    const { gtin, serial } = input as { gtin?: unknown; serial?: unknown };
+    if (typeof gtin !== 'string') throw new Gs1Error('NO_KEY', 'a GTIN is required', '01');
+    if (typeof serial !== 'string') {
+      throw new Gs1Error('MISSING_SERIAL', 'a unit subject needs a serial (AI 21)', '21');
+    }
+    const gtin14 = normalizeGtin(gtin);
+    validateAiValue('21', serial);
+    elements = [
+      { ai: '01', value: gtin14 },
+      { ai: '21', value: serial },
+    ];
+  } else {
+    throw new Gs1Error('EMPTY', 'scan must be a string or {gtin, serial}');
+  }
+
+  const get = (ai: string): string | undefined => elements.find((e) => e.ai === ai)?.value;
+  const gtin = get('01');
+  const serial = get('21');
+  const lot = get('10');
+  const exp = get('17');
+  const sscc = get('00');
+  const expiry = exp === undefined ? undefined : gs1DateToIso(exp, options, '17');
+  let subject: string;
+  if (gtin !== undefined && serial !== undefined) subject = formatSubject({ gtin, serial });
+  else if (sscc !== undefined) subject = formatSubject({ sscc });
+  else if (gtin !== undefined) {
+    throw new Gs1Error(
+      'MISSING_SERIAL',
+      'GTIN without serial (AI 21): not a serialized unit',
+      '21',
+    );
+  } else {
+    throw new Gs1Error('NO_KEY', 'scan carries neither GTIN + serial (01, 21) nor SSCC (00)');
+  }
+  return {
+    subject,
+    ...(gtin !== undefined ? { gtin } : {}),
+    ...(serial !== undefined ? { serial } : {}),
+    ...(lot !== undefined ? { lot } : {}),
+    ...(expiry !== undefined ? { expiry } : {}),
+    ...(sscc !== undefined ? { sscc } : {}),
+  };
+}
