@@ -1,0 +1,203 @@
+-- db/schema.sql: GENERATED from db/migrations, do not edit.
+-- Regenerate: node --import tsx packages/store/scripts/dump-schema.ts
+-- A test (packages/store/src/schema.test.ts) keeps it in sync with the migrations.
+
+CREATE OR REPLACE FUNCTION public.provenant_append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'append-only table ' || TG_TABLE_NAME;
+END
+$function$;
+
+CREATE TABLE chain_heads (
+  subject text NOT NULL,
+  seq integer NOT NULL,
+  head text NOT NULL,
+  state jsonb NOT NULL,
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE chain_heads ADD CONSTRAINT chain_heads_seq_check CHECK ((seq >= 0));
+ALTER TABLE chain_heads ADD CONSTRAINT chain_heads_head_fkey FOREIGN KEY (head) REFERENCES records(id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE chain_heads ADD CONSTRAINT chain_heads_pkey PRIMARY KEY (subject);
+
+CREATE TABLE checkpoints (
+  size bigint NOT NULL,
+  root_hash bytea NOT NULL,
+  note text NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE checkpoints ADD CONSTRAINT checkpoints_root_hash_check CHECK ((length(root_hash) = 32));
+ALTER TABLE checkpoints ADD CONSTRAINT checkpoints_size_check CHECK ((size >= 0));
+ALTER TABLE checkpoints ADD CONSTRAINT checkpoints_pkey PRIMARY KEY (size);
+CREATE TRIGGER checkpoints_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.checkpoints FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
+
+CREATE TABLE cosignatures (
+  checkpoint_size bigint NOT NULL,
+  witness_name text NOT NULL,
+  key_id bytea NOT NULL,
+  line text NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE cosignatures ADD CONSTRAINT cosignatures_checkpoint_size_fkey FOREIGN KEY (checkpoint_size) REFERENCES checkpoints(size);
+ALTER TABLE cosignatures ADD CONSTRAINT cosignatures_pkey PRIMARY KEY (checkpoint_size, witness_name, key_id);
+
+CREATE TABLE idempotency_keys (
+  gln text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status integer NOT NULL,
+  response jsonb,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (gln, key);
+CREATE INDEX idempotency_keys_created_at_idx ON public.idempotency_keys USING btree (created_at);
+
+CREATE TABLE log_leaves (
+  idx bigint NOT NULL,
+  leaf_hash bytea NOT NULL,
+  entry_kind text NOT NULL,
+  entry_id text NOT NULL,
+  envelope jsonb NOT NULL,
+  integrated_at timestamp with time zone NOT NULL,
+  receipt_signature bytea NOT NULL
+);
+
+ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_entry_kind_check CHECK ((entry_kind = ANY (ARRAY['record'::text, 'notice'::text])));
+ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_idx_check CHECK ((idx >= 0));
+ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_leaf_hash_check CHECK ((length(leaf_hash) = 32));
+ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_pkey PRIMARY KEY (idx);
+ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_entry_id_key UNIQUE (entry_id);
+CREATE INDEX log_leaves_leaf_hash_idx ON public.log_leaves USING btree (leaf_hash);
+CREATE TRIGGER log_leaves_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.log_leaves FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
+
+CREATE TABLE log_state (
+  id boolean NOT NULL DEFAULT true,
+  size bigint NOT NULL
+);
+
+ALTER TABLE log_state ADD CONSTRAINT log_state_id_check CHECK (id);
+ALTER TABLE log_state ADD CONSTRAINT log_state_size_check CHECK ((size >= 0));
+ALTER TABLE log_state ADD CONSTRAINT log_state_pkey PRIMARY KEY (id);
+
+CREATE TABLE merkle_nodes (
+  level smallint NOT NULL,
+  idx bigint NOT NULL,
+  hash bytea NOT NULL
+);
+
+ALTER TABLE merkle_nodes ADD CONSTRAINT merkle_nodes_hash_check CHECK ((length(hash) = 32));
+ALTER TABLE merkle_nodes ADD CONSTRAINT merkle_nodes_idx_check CHECK ((idx >= 0));
+ALTER TABLE merkle_nodes ADD CONSTRAINT merkle_nodes_level_check CHECK (((level >= 0) AND (level < 64)));
+ALTER TABLE merkle_nodes ADD CONSTRAINT merkle_nodes_pkey PRIMARY KEY (level, idx);
+CREATE TRIGGER merkle_nodes_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.merkle_nodes FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
+
+CREATE TABLE migrations (
+  id integer NOT NULL,
+  name text NOT NULL,
+  applied_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE migrations ADD CONSTRAINT migrations_pkey PRIMARY KEY (id);
+
+CREATE TABLE notices (
+  id text NOT NULL,
+  type text NOT NULL,
+  actor text NOT NULL,
+  kid text NOT NULL,
+  time timestamp with time zone NOT NULL,
+  data jsonb NOT NULL DEFAULT '{}'::jsonb,
+  payload bytea NOT NULL,
+  envelope jsonb NOT NULL,
+  leaf_idx bigint NOT NULL
+);
+
+ALTER TABLE notices ADD CONSTRAINT notices_id_check CHECK ((id ~ '^[0-9a-f]{64}$'::text));
+ALTER TABLE notices ADD CONSTRAINT notices_leaf_idx_fkey FOREIGN KEY (leaf_idx) REFERENCES log_leaves(idx) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE notices ADD CONSTRAINT notices_pkey PRIMARY KEY (id);
+ALTER TABLE notices ADD CONSTRAINT notices_leaf_idx_key UNIQUE (leaf_idx);
+CREATE INDEX notices_gtin_idx ON public.notices USING btree (((data ->> 'gtin'::text)));
+CREATE INDEX notices_kid_idx ON public.notices USING btree (((data ->> 'kid'::text)));
+CREATE INDEX notices_type_idx ON public.notices USING btree (type);
+CREATE TRIGGER notices_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.notices FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
+
+CREATE TABLE parties (
+  gln text NOT NULL,
+  name text NOT NULL,
+  roles text[] NOT NULL DEFAULT '{}'::text[],
+  prefixes text[] NOT NULL DEFAULT '{}'::text[],
+  status text NOT NULL DEFAULT 'active'::text,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE parties ADD CONSTRAINT parties_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])));
+ALTER TABLE parties ADD CONSTRAINT parties_pkey PRIMARY KEY (gln);
+
+CREATE TABLE party_keys (
+  kid text NOT NULL,
+  gln text,
+  public_key bytea NOT NULL,
+  sealed_private_key bytea,
+  status text NOT NULL DEFAULT 'active'::text,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  revoked_at timestamp with time zone,
+  compromised_at timestamp with time zone,
+  revoke_reason text
+);
+
+ALTER TABLE party_keys ADD CONSTRAINT party_keys_kid_check CHECK ((kid ~ '^[0-9a-f]{32}$'::text));
+ALTER TABLE party_keys ADD CONSTRAINT party_keys_public_key_check CHECK ((length(public_key) = 32));
+ALTER TABLE party_keys ADD CONSTRAINT party_keys_revoked_check CHECK (((status = 'revoked'::text) = (revoked_at IS NOT NULL)));
+ALTER TABLE party_keys ADD CONSTRAINT party_keys_status_check CHECK ((status = ANY (ARRAY['active'::text, 'revoked'::text])));
+ALTER TABLE party_keys ADD CONSTRAINT party_keys_gln_fkey FOREIGN KEY (gln) REFERENCES parties(gln);
+ALTER TABLE party_keys ADD CONSTRAINT party_keys_pkey PRIMARY KEY (kid);
+CREATE INDEX party_keys_gln_idx ON public.party_keys USING btree (gln);
+
+CREATE TABLE records (
+  id text NOT NULL,
+  subject text NOT NULL,
+  seq integer NOT NULL,
+  prev text,
+  type text NOT NULL,
+  actor text NOT NULL,
+  kid text NOT NULL,
+  time timestamp with time zone NOT NULL,
+  data jsonb NOT NULL DEFAULT '{}'::jsonb,
+  payload bytea NOT NULL,
+  envelope jsonb NOT NULL,
+  leaf_idx bigint NOT NULL
+);
+
+ALTER TABLE records ADD CONSTRAINT records_genesis_check CHECK (((seq = 0) = (prev IS NULL)));
+ALTER TABLE records ADD CONSTRAINT records_id_check CHECK ((id ~ '^[0-9a-f]{64}$'::text));
+ALTER TABLE records ADD CONSTRAINT records_prev_check CHECK ((prev ~ '^[0-9a-f]{64}$'::text));
+ALTER TABLE records ADD CONSTRAINT records_seq_check CHECK ((seq >= 0));
+ALTER TABLE records ADD CONSTRAINT records_actor_fkey FOREIGN KEY (actor) REFERENCES parties(gln);
+ALTER TABLE records ADD CONSTRAINT records_kid_fkey FOREIGN KEY (kid) REFERENCES party_keys(kid);
+ALTER TABLE records ADD CONSTRAINT records_leaf_idx_fkey FOREIGN KEY (leaf_idx) REFERENCES log_leaves(idx) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE records ADD CONSTRAINT records_pkey PRIMARY KEY (id);
+ALTER TABLE records ADD CONSTRAINT records_leaf_idx_key UNIQUE (leaf_idx);
+ALTER TABLE records ADD CONSTRAINT records_subject_seq_key UNIQUE (subject, seq);
+CREATE INDEX records_actor_idx ON public.records USING btree (actor);
+CREATE INDEX records_shipment_idx ON public.records USING btree (((data ->> 'shipment'::text)));
+CREATE INDEX records_type_idx ON public.records USING btree (type);
+CREATE TRIGGER records_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.records FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
+
+CREATE TABLE tokens (
+  token_hash bytea NOT NULL,
+  gln text,
+  scopes text[] NOT NULL DEFAULT '{}'::text[],
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  revoked_at timestamp with time zone
+);
+
+ALTER TABLE tokens ADD CONSTRAINT tokens_token_hash_check CHECK ((length(token_hash) = 32));
+ALTER TABLE tokens ADD CONSTRAINT tokens_gln_fkey FOREIGN KEY (gln) REFERENCES parties(gln);
+ALTER TABLE tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (token_hash);
+CREATE INDEX tokens_gln_idx ON public.tokens USING btree (gln);

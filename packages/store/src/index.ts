@@ -1,0 +1,28 @@
+// @provenant/store public API: the driver interface and its two drivers, the
+// migrations runner, and one repository module per table (DESIGN §9).
+export type { Database, IsolationLevel, QueryResult, Queryable, TransactionOptions } from './driver.js';
+export {
+  AppendOnlyViolationError,
+  DatabaseUnavailableError,
+  MigrationError,
+  QueryError,
+  SerializationFailureError,
+  StoreError,
+  StoreMisuseError,
+  UniqueViolationError,
+} from './errors.js';
+export { openPg, type PgOptions } from './pg-driver.js';
+export { openPglite, type PgliteDatabase, type PgliteOptions } from './pglite-driver.js';
+export { openDatabase, pgliteDataDir, type DatabaseEnv } from './open.js';
+export { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations, type MigrationFile } from './migrate.js';
+export { dumpSchema } from './schema-dump.js';
+
+export * from './parties.js';
+export * from './keys.js';
+export * from './tokens.js';
+export * from './records.js';
+export * from './notices.js';
+export * from './log.js';
+export * from './idempotency.js';
+
+export { createTestDatabase, storageDrivers, type StorageDriver, type TestDatabase } from './testing.js';

@@ -1,0 +1,263 @@
+// The Merkle log's tables (DESIGN §6): leaves with receipts, complete-subtree
+// hashes, the sequencer's size counter, checkpoints and witness cosignatures.
+import type { Queryable } from './driver.js';
+import { StoreMisuseError } from './errors.js';
+import { assertSafeIndex, bytes, hexes, iso, json, num, tsParam } from './sql.js';
+
+export type EntryKind = 'record' | 'notice';
+
+export interface NewLeaf {
+  idx: number;
+  /** SHA-256(0x00 ‖ JCS(envelope)). */
+  leafHash: Uint8Array;
+  entryKind: EntryKind;
+  /** Id of the record or notice. */
+  entryId: string;
+  envelope: unknown;
+  integratedAt: string | Date;
+  /** Ed25519 by the log key over the JCS receipt body. */
+  receiptSignature: Uint8Array;
+}
+
+export interface StoredLeaf extends Omit<NewLeaf, 'integratedAt'> {
+  integratedAt: string;
+}
+
+const LEAF_COLUMNS = 'idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature';
+
+function toLeaf(r: Record<string, unknown>): StoredLeaf {
+  return {
+    idx: num(r.idx),
+    leafHash: bytes(r.leaf_hash),
+    entryKind: r.entry_kind as EntryKind,
+    entryId: r.entry_id as string,
+    envelope: r.envelope,
+    integratedAt: iso(r.integrated_at),
+    receiptSignature: bytes(r.receipt_signature),
+  };
+}
+
+/**
+ * Appends leaves in one statement. The caller holds the log_state lock
+ * (`lockLogSize`) and moves the size with `setLogSize` in the same transaction.
+ * @throws UniqueViolationError `log_leaves_pkey` (index taken) or
+ *   `log_leaves_entry_id_key` (entry already in the log).
+ */
+export async function appendLeaves(q: Queryable, leaves: readonly NewLeaf[]): Promise<number> {
+  if (leaves.length === 0) return 0;
+  for (const l of leaves) assertSafeIndex(l.idx, 'leaf index');
+  const { rowCount } = await q.query(
+    `INSERT INTO log_leaves (idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature)
+     SELECT u.idx, decode(u.leaf_hash, 'hex'), u.entry_kind, u.entry_id, u.envelope::jsonb, u.integrated_at,
+            decode(u.receipt_signature, 'hex')
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+       AS u(idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature)`,
+    [
+      leaves.map((l) => l.idx),
+      hexes(leaves.map((l) => l.leafHash)),
+      leaves.map((l) => l.entryKind),
+      leaves.map((l) => l.entryId),
+      leaves.map((l) => json(l.envelope)),
+      leaves.map((l) => tsParam(l.integratedAt)),
+      hexes(leaves.map((l) => l.receiptSignature)),
+    ],
+  );
+  return rowCount;
+}
+
+/** Leaves with start <= idx < end, in order (at most end - start). */
+export async function getLeaves(q: Queryable, start: number, end: number): Promise<StoredLeaf[]> {
+  assertSafeIndex(start, 'start');
+  assertSafeIndex(end, 'end');
+  const { rows } = await q.query(
+    `SELECT ${LEAF_COLUMNS} FROM log_leaves WHERE idx >= $1::bigint AND idx < $2::bigint ORDER BY idx`,
+    [start, end],
+  );
+  return rows.map(toLeaf);
+}
+
+/** The leaf of a record or notice, or null if it is not in the log. */
+export async function getLeafByEntryId(q: Queryable, entryId: string): Promise<StoredLeaf | null> {
+  const { rows } = await q.query(`SELECT ${LEAF_COLUMNS} FROM log_leaves WHERE entry_id = $1::text`, [entryId]);
+  return rows[0] ? toLeaf(rows[0]) : null;
+}
+
+/** The leaves of several entries, keyed by entry id. */
+export async function getLeavesByEntryIds(q: Queryable, entryIds: readonly string[]): Promise<Map<string, StoredLeaf>> {
+  const { rows } = await q.query(`SELECT ${LEAF_COLUMNS} FROM log_leaves WHERE entry_id = ANY($1::text[])`, [
+    [...entryIds],
+  ]);
+  return new Map(rows.map((r) => [r.entry_id as string, toLeaf(r)]));
+}
+
+/** A complete subtree: level 0 = leaf hashes; node (l, i) covers leaves [i·2^l, (i+1)·2^l). */
+export interface MerkleNode {
+  level: number;
+  idx: number;
+  hash: Uint8Array;
+}
+
+export interface NodeRef {
+  level: number;
+  idx: number;
+}
+
+/** Hashes of the requested nodes, aligned with `refs` (null where not stored). One query. */
+export async function getNodes(q: Queryable, refs: readonly NodeRef[]): Promise<(Uint8Array | null)[]> {
+  if (refs.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT u.ord, m.hash
+     FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS u(level, idx, ord)
+     LEFT JOIN merkle_nodes m ON m.level = u.level AND m.idx = u.idx`,
+    [refs.map((r) => r.level), refs.map((r) => r.idx)],
+  );
+  const out: (Uint8Array | null)[] = refs.map(() => null);
+  for (const r of rows) {
+    if (r.hash !== null) out[num(r.ord) - 1] = bytes(r.hash);
+  }
+  return out;
+}
+
+/**
+ * Stores complete-subtree hashes in one statement.
+ * @throws UniqueViolationError `merkle_nodes_pkey` if a node is already stored (append-only).
+ */
+export async function putNodes(q: Queryable, nodes: readonly MerkleNode[]): Promise<number> {
+  if (nodes.length === 0) return 0;
+  for (const n of nodes) {
+    if (!Number.isInteger(n.level) || n.level < 0 || n.level > 63) throw new StoreMisuseError('bad node level');
+    assertSafeIndex(n.idx, 'node index');
+  }
+  const { rowCount } = await q.query(
+    `INSERT INTO merkle_nodes (level, idx, hash)
+     SELECT u.level, u.idx, decode(u.hash, 'hex')
+     FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS u(level, idx, hash)`,
+    [nodes.map((n) => n.level), nodes.map((n) => n.idx), hexes(nodes.map((n) => n.hash))],
+  );
+  return rowCount;
+}
+
+/** The committed log size (number of leaves sequenced). */
+export async function getLogSize(q: Queryable): Promise<number> {
+  const { rows } = await q.query(`SELECT size FROM log_state WHERE id`);
+  return num(rows[0]!.size);
+}
+
+/**
+ * The log size, locking the single log_state row until the transaction ends:
+ * the sequencer's one serial point (call inside `db.transaction`).
+ */
+export async function lockLogSize(q: Queryable): Promise<number> {
+  const { rows } = await q.query(`SELECT size FROM log_state WHERE id FOR UPDATE`);
+  return num(rows[0]!.size);
+}
+
+/**
+ * Moves the log size from `expected` to `size` (compare-and-set); false if
+ * the stored size was not `expected`, so two sequencers can never both win.
+ */
+export async function setLogSize(q: Queryable, size: number, expected: number): Promise<boolean> {
+  assertSafeIndex(size, 'size');
+  const { rowCount } = await q.query(`UPDATE log_state SET size = $1::bigint WHERE id AND size = $2::bigint`, [
+    size,
+    expected,
+  ]);
+  return rowCount === 1;
+}
+
+export interface Checkpoint {
+  size: number;
+  rootHash: Uint8Array;
+  /** The signed note text (C2SP tlog-checkpoint). */
+  note: string;
+  createdAt: string;
+}
+
+export interface NewCheckpoint {
+  size: number;
+  rootHash: Uint8Array;
+  note: string;
+}
+
+function toCheckpoint(r: Record<string, unknown>): Checkpoint {
+  return { size: num(r.size), rootHash: bytes(r.root_hash), note: r.note as string, createdAt: iso(r.created_at) };
+}
+
+/**
+ * Stores a signed checkpoint.
+ * @throws UniqueViolationError `checkpoints_pkey` if one exists for that size.
+ */
+export async function insertCheckpoint(q: Queryable, c: NewCheckpoint): Promise<Checkpoint> {
+  const { rows } = await q.query(
+    `INSERT INTO checkpoints (size, root_hash, note) VALUES ($1::bigint, $2::bytea, $3::text)
+     RETURNING size, root_hash, note, created_at`,
+    [c.size, c.rootHash, c.note],
+  );
+  return toCheckpoint(rows[0]!);
+}
+
+/** The checkpoint with the largest size, or null before the first. */
+export async function latestCheckpoint(q: Queryable): Promise<Checkpoint | null> {
+  const { rows } = await q.query(
+    `SELECT size, root_hash, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1`,
+  );
+  return rows[0] ? toCheckpoint(rows[0]) : null;
+}
+
+/** The checkpoint for exactly this tree size, or null. */
+export async function getCheckpoint(q: Queryable, size: number): Promise<Checkpoint | null> {
+  const { rows } = await q.query(`SELECT size, root_hash, note, created_at FROM checkpoints WHERE size = $1::bigint`, [
+    size,
+  ]);
+  return rows[0] ? toCheckpoint(rows[0]) : null;
+}
+
+export interface Cosignature {
+  checkpointSize: number;
+  witnessName: string;
+  keyId: Uint8Array;
+  /** The tlog-cosignature line as received. */
+  line: string;
+  createdAt: string;
+}
+
+export interface NewCosignature {
+  checkpointSize: number;
+  witnessName: string;
+  keyId: Uint8Array;
+  line: string;
+}
+
+function toCosignature(r: Record<string, unknown>): Cosignature {
+  return {
+    checkpointSize: num(r.checkpoint_size),
+    witnessName: r.witness_name as string,
+    keyId: bytes(r.key_id),
+    line: r.line as string,
+    createdAt: iso(r.created_at),
+  };
+}
+
+/**
+ * Stores a verified cosignature; returns false if this witness key already
+ * cosigned that checkpoint (the first line is kept).
+ */
+export async function insertCosignature(q: Queryable, c: NewCosignature): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `INSERT INTO cosignatures (checkpoint_size, witness_name, key_id, line)
+     VALUES ($1::bigint, $2::text, $3::bytea, $4::text)
+     ON CONFLICT (checkpoint_size, witness_name, key_id) DO NOTHING`,
+    [c.checkpointSize, c.witnessName, c.keyId, c.line],
+  );
+  return rowCount === 1;
+}
+
+/** Cosignatures of one checkpoint, by witness name. */
+export async function listCosignatures(q: Queryable, checkpointSize: number): Promise<Cosignature[]> {
+  const { rows } = await q.query(
+    `SELECT checkpoint_size, witness_name, key_id, line, created_at FROM cosignatures
+     WHERE checkpoint_size = $1::bigint ORDER BY witness_name, key_id`,
+    [checkpointSize],
+  );
+  return rows.map(toCosignature);
+}

@@ -1,0 +1,96 @@
+// Migrations runner (STYLE rule 6, like graphile-worker): numbered .sql files,
+// applied in order, each once, each in its own transaction, recorded FIRST so
+// two concurrent migrators collide on the primary key of `migrations`.
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { Database } from './driver.js';
+import { DatabaseUnavailableError, MigrationError, QueryError, UniqueViolationError } from './errors.js';
+
+/** db/migrations of this repository, found from this module (works from src/ and dist/). */
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../../db/migrations/', import.meta.url));
+
+const FILE_RE = /^(\d{6})_([a-z0-9_]+)\.sql$/;
+
+export interface MigrationFile {
+  id: number;
+  name: string;
+  file: string;
+  sql: string;
+}
+
+/**
+ * Reads and validates the migration files of `dir`, ordered by id.
+ * @throws MigrationError on a misnamed .sql file or a duplicate id.
+ */
+export async function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Promise<MigrationFile[]> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const out: MigrationFile[] = [];
+  for (const file of names) {
+    const m = FILE_RE.exec(file);
+    if (m === null) throw new MigrationError(`migration file ${file} is not named NNNNNN_name.sql`);
+    const id = Number(m[1]);
+    if (out.some((x) => x.id === id)) throw new MigrationError(`duplicate migration id ${m[1]}`);
+    out.push({ id, name: m[2]!, file, sql: await readFile(join(dir, file), 'utf8') });
+  }
+  return out;
+}
+
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS migrations (
+  id integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+async function ensureMigrationsTable(db: Database): Promise<void> {
+  try {
+    await db.exec(CREATE_TABLE);
+  } catch (err) {
+    // Two first-time migrators race on the catalogue (pg_type unique index / 42P07): the table exists now.
+    const racing = err instanceof UniqueViolationError || (err instanceof QueryError && err.sqlState === '42P07');
+    if (!racing) throw err;
+  }
+}
+
+async function appliedNames(db: Database): Promise<Map<number, string>> {
+  const { rows } = await db.query<{ id: number; name: string }>('SELECT id, name FROM migrations ORDER BY id');
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/**
+ * Applies every migration of `dir` not yet recorded, in id order; safe to run
+ * concurrently from several processes. Returns the ids it applied itself.
+ * @throws MigrationError if an applied id now has another name, or a script fails.
+ */
+export async function migrate(db: Database, dir: string = DEFAULT_MIGRATIONS_DIR): Promise<number[]> {
+  const files = await readMigrations(dir);
+  await ensureMigrationsTable(db);
+  const applied = await appliedNames(db);
+  const done: number[] = [];
+  for (const m of files) {
+    const known = applied.get(m.id);
+    if (known !== undefined) {
+      if (known !== m.name) throw new MigrationError(`migration ${m.id} was applied as ${known}, now named ${m.name}`);
+      continue;
+    }
+    try {
+      await db.transaction(async (tx) => {
+        // Recorded first: a concurrent migrator blocks here, then fails on the key and re-checks.
+        await tx.query('INSERT INTO migrations (id, name) VALUES ($1::integer, $2::text)', [m.id, m.name]);
+        await tx.exec(m.sql);
+      });
+      done.push(m.id);
+    } catch (err) {
+      if (err instanceof UniqueViolationError && err.table === 'migrations') {
+        const now = await appliedNames(db);
+        if (now.get(m.id) === m.name) continue;
+      }
+      if (err instanceof MigrationError || err instanceof DatabaseUnavailableError) throw err;
+      const state = err instanceof QueryError ? ` (SQLSTATE ${err.sqlState ?? 'unknown'})` : '';
+      const failure = new MigrationError(`migration ${m.file} failed${state}`);
+      (failure as { cause?: unknown }).cause = err;
+      throw failure;
+    }
+  }
+  return done;
+}

@@ -1,0 +1,159 @@
+// The `pg` driver: a node-postgres Pool against a PostgreSQL server (DESIGN §9).
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import { mapDatabaseError } from './errors.js';
+import {
+  beginSql,
+  retrySerializable,
+  scopedQueryable,
+  type Database,
+  type QueryResult,
+  type Queryable,
+  type TransactionOptions,
+} from './driver.js';
+
+export interface PgOptions {
+  /** Pool size; default 10. */
+  max?: number;
+  /** How long a connect may take before DatabaseUnavailableError; default 5000 ms. */
+  connectionTimeoutMillis?: number;
+  /** Server-side statement timeout in ms; default none. */
+  statementTimeoutMillis?: number;
+  /** Called with errors of idle pooled connections (e.g. the server restarted). */
+  onIdleError?: (err: Error) => void;
+}
+
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+const BYTEA = 17;
+const BYTEA_ARRAY = 1001;
+
+/** int8 as a JS number while exact (log indexes, counts); bigint beyond 2^53, like PGlite. */
+function parseInt8(value: string): number | bigint {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : BigInt(value);
+}
+
+/** bytea as a plain, unshared Uint8Array (pg's Buffer may view a shared pool). */
+function toUint8(b: unknown): Uint8Array | null {
+  return b === null ? null : new Uint8Array(b as Uint8Array);
+}
+
+const baseTypes = pg.types;
+const TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    const base = baseTypes.getTypeParser(oid, format);
+    if (format === 'binary') return base;
+    switch (oid) {
+      case INT8:
+        return parseInt8;
+      case INT8_ARRAY:
+        return (v) => (base(v) as (string | null)[]).map((x) => (x === null ? null : parseInt8(x)));
+      case BYTEA:
+        return (v) => toUint8(base(v));
+      case BYTEA_ARRAY:
+        return (v) => (base(v) as unknown[]).map(toUint8);
+      default:
+        return base;
+    }
+  },
+};
+
+function normalize<R>(res: { rows: R[]; rowCount: number | null }): QueryResult<R> {
+  return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };
+}
+
+function clientQueryable(client: PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]) {
+      try {
+        return normalize(await client.query<R>(sql, params));
+      } catch (err) {
+        throw mapDatabaseError(err);
+      }
+    },
+    async exec(sql: string) {
+      try {
+        await client.query(sql);
+      } catch (err) {
+        throw mapDatabaseError(err);
+      }
+    },
+  };
+}
+
+/**
+ * Opens a pool on a PostgreSQL URL. Connects lazily: an unreachable server
+ * surfaces as DatabaseUnavailableError on the first query, and the pool
+ * reconnects by itself when the server returns.
+ */
+export async function openPg(url: string, opts: PgOptions = {}): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'provenant',
+    ...(opts.statementTimeoutMillis !== undefined ? { statement_timeout: opts.statementTimeoutMillis } : {}),
+    types: TYPES,
+  });
+  // An idle client losing its connection must not crash the process (503, then recover).
+  pool.on('error', (err) => opts.onIdleError?.(err));
+
+  async function connect(): Promise<PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw mapDatabaseError(err);
+    }
+  }
+
+  async function attempt<T>(fn: (tx: Queryable) => Promise<T>, topts: TransactionOptions | undefined): Promise<T> {
+    const client = await connect();
+    const raw = clientQueryable(client);
+    const scope = scopedQueryable(raw);
+    let broken: Error | undefined;
+    try {
+      await raw.exec(beginSql(topts));
+      const result = await fn(scope.tx);
+      scope.end();
+      await raw.exec('COMMIT');
+      return result;
+    } catch (err) {
+      scope.end();
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        // The connection is unusable (e.g. server gone): destroy it rather than pool it.
+        broken = rollbackErr as Error;
+      }
+      throw err;
+    } finally {
+      client.release(broken ?? false);
+    }
+  }
+
+  return {
+    kind: 'pg',
+    async query<R>(sql: string, params?: unknown[]) {
+      try {
+        return normalize(await pool.query<R>(sql, params));
+      } catch (err) {
+        throw mapDatabaseError(err);
+      }
+    },
+    async exec(sql: string) {
+      try {
+        await pool.query(sql);
+      } catch (err) {
+        throw mapDatabaseError(err);
+      }
+    },
+    transaction(fn, topts) {
+      return retrySerializable(() => attempt(fn, topts), topts);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

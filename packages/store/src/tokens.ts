@@ -1,0 +1,73 @@
+// tokens: bearer tokens by SHA-256 only (DESIGN §8); the token itself is never stored.
+import type { Queryable } from './driver.js';
+import { bytes, iso, isoOrNull } from './sql.js';
+
+export interface Token {
+  tokenHash: Uint8Array;
+  /** null = admin/bootstrap token. */
+  gln: string | null;
+  scopes: string[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface NewToken {
+  /** SHA-256 of the token (32 bytes). */
+  tokenHash: Uint8Array;
+  gln: string | null;
+  scopes: readonly string[];
+}
+
+const COLUMNS = 'token_hash, gln, scopes, created_at, revoked_at';
+
+function toToken(r: Record<string, unknown>): Token {
+  return {
+    tokenHash: bytes(r.token_hash),
+    gln: (r.gln as string | null) ?? null,
+    scopes: r.scopes as string[],
+    createdAt: iso(r.created_at),
+    revokedAt: isoOrNull(r.revoked_at),
+  };
+}
+
+/**
+ * Stores a token hash.
+ * @throws UniqueViolationError (`tokens_pkey`) on a duplicate hash.
+ */
+export async function insertToken(q: Queryable, t: NewToken): Promise<Token> {
+  const { rows } = await q.query(
+    `INSERT INTO tokens (token_hash, gln, scopes) VALUES ($1::bytea, $2::text, $3::text[]) RETURNING ${COLUMNS}`,
+    [t.tokenHash, t.gln, [...t.scopes]],
+  );
+  return toToken(rows[0]!);
+}
+
+/** The unrevoked token with this hash, or null: the authentication lookup. */
+export async function getActiveToken(q: Queryable, tokenHash: Uint8Array): Promise<Token | null> {
+  const { rows } = await q.query(
+    `SELECT ${COLUMNS} FROM tokens WHERE token_hash = $1::bytea AND revoked_at IS NULL`,
+    [tokenHash],
+  );
+  return rows[0] ? toToken(rows[0]) : null;
+}
+
+/** Every token of a party (hashes only), oldest first. */
+export async function listTokensByParty(q: Queryable, gln: string): Promise<Token[]> {
+  const { rows } = await q.query(`SELECT ${COLUMNS} FROM tokens WHERE gln = $1::text ORDER BY created_at`, [gln]);
+  return rows.map(toToken);
+}
+
+/** Whether any admin token (gln null) exists: the bootstrap check. */
+export async function hasAdminToken(q: Queryable): Promise<boolean> {
+  const { rows } = await q.query(`SELECT 1 FROM tokens WHERE gln IS NULL AND revoked_at IS NULL LIMIT 1`);
+  return rows.length > 0;
+}
+
+/** Revokes a token; false if it was unknown or already revoked. */
+export async function revokeToken(q: Queryable, tokenHash: Uint8Array): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `UPDATE tokens SET revoked_at = now() WHERE token_hash = $1::bytea AND revoked_at IS NULL`,
+    [tokenHash],
+  );
+  return rowCount > 0;
+}

@@ -1,0 +1,143 @@
+// The issuer's Express app (DESIGN §2, §8): createApp(deps) wires the
+// framework (request ids and logging, security headers, auth, JSON at the
+// edge, OpenAPI, problem+json errors); route modules plug in through
+// `deps.routes`. Nothing here holds a global pool: the database is passed in.
+import express, { Router } from 'express';
+import type { Express, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { authenticate, withAdminToken } from './http/auth.js';
+import type { TokenLookup } from './http/auth.js';
+import { createLogger, requestLogger } from './http/logging.js';
+import { createOpenApiRegistry, openApiRouter } from './http/openapi.js';
+import type { OpenAPIRegistry, OpenApiInfo } from './http/openapi.js';
+import {
+  notFoundHandler,
+  problemHandler,
+  toProblem,
+  unavailable,
+  RETRY_AFTER_SECONDS,
+} from './http/problem.js';
+import { jsonBody } from './http/validate.js';
+
+/** The least the framework needs of a database: a query for readiness. */
+export interface PingableDb {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** Settings the framework reads; a full Config satisfies it. */
+export type AppConfig = Pick<Config, 'bodyLimit' | 'adminTokenHash'> & Partial<Config>;
+
+/** Everything createApp needs; route modules receive it back, extended. */
+export interface AppDeps<Db extends PingableDb = PingableDb> {
+  db: Db;
+  config: AppConfig;
+  /** Defaults to a pino logger at `config.logLevel` (silent when unset). */
+  logger?: Logger;
+  /** Stored-token lookup by SHA-256 (the tokens table); the admin env token is checked first. */
+  tokens?: TokenLookup;
+  /** Readiness probe timeout in ms (default 2000). */
+  readyTimeoutMs?: number;
+}
+
+/** What a route module receives: the app deps plus the shared OpenAPI registry and logger. */
+export type RouteDeps<D extends AppDeps = AppDeps> = D & {
+  openapi: OpenAPIRegistry;
+  logger: Logger;
+};
+
+/** createApp's argument: the deps (extended as route modules need) and the route modules. */
+export type CreateAppDeps<D extends AppDeps> = D & {
+  /** Route modules, registered in order. */
+  routes?: RouteModule<D>[];
+};
+
+/**
+ * A route module (services/issuer/src/routes/*.ts): registers its handlers on
+ * `router` (full paths, e.g. `/v1/parties`) and its schemas/paths in
+ * `deps.openapi`. Handlers may be async; Express 5 forwards rejections.
+ */
+export type RouteModule<D extends AppDeps = AppDeps> = (router: Router, deps: RouteDeps<D>) => void;
+
+/** Metadata of the issuer's OpenAPI document. */
+export const ISSUER_API_INFO: OpenApiInfo = {
+  title: 'Provenant issuer API',
+  version: '1',
+  description: 'Registry, signed custody records, notices and the transparency log (DESIGN §8a).',
+};
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  next();
+};
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`no answer within ${ms} ms`);
+      err.name = 'DatabaseUnavailableError';
+      reject(err);
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Builds the issuer app. Order: security headers, request id + log line,
+ * health/readiness, OpenAPI, auth (optional globally; routes demand it with
+ * requireScope), JSON body parsing, route modules, 404, problem handler.
+ */
+export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
+  // loadConfig always sets logLevel (silent under Jest); a hand-built config in a test stays quiet.
+  const logger = deps.logger ?? createLogger(deps.config.logLevel ?? 'silent');
+  const openapi = createOpenApiRegistry();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(securityHeaders);
+  app.use(requestLogger(logger));
+
+  // Liveness and readiness (DESIGN §8a): readiness includes the database.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await withTimeout(deps.db.query('select 1'), deps.readyTimeoutMs ?? 2000);
+    } catch (err) {
+      const p = toProblem(err);
+      // Whatever broke, the answer is "not ready"; the cause goes to the log line.
+      res.err = err as Error;
+      throw p.status === 503
+        ? p
+        : unavailable('The database is not answering.', {
+            slug: 'database-unavailable',
+            headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+          });
+    }
+    res.json({ status: 'ok' });
+  });
+
+  app.use(openApiRouter(openapi, ISSUER_API_INFO));
+
+  app.use(
+    authenticate(withAdminToken(deps.config.adminTokenHash, deps.tokens ?? null), {
+      optional: true,
+    }),
+  );
+  app.use(jsonBody({ limit: deps.config.bodyLimit }));
+
+  const router = Router();
+  const routeDeps = { ...deps, openapi, logger } as RouteDeps<D>;
+  for (const register of deps.routes ?? []) register(router, routeDeps);
+  app.use(router);
+
+  app.use(notFoundHandler());
+  app.use(problemHandler());
+  app.locals.openapi = openapi;
+  return app;
+}

@@ -1,0 +1,100 @@
+// Request logging (DESIGN §8): one pino line per request with request id,
+// party, route, status and duration; never a body, a token, a cookie, a
+// stack trace or SQL.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request, RequestHandler } from 'express';
+import { pino } from 'pino';
+import type { DestinationStream, Level, Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+
+/** Log levels accepted in LOG_LEVEL. */
+export type LogLevel = Level | 'silent';
+
+/** Request header honoured (and echoed) as the request id. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+// A client-supplied id is echoed and logged, so it must be short and inert.
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Paths that must never appear in a log line even if a serializer lets them through. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["idempotency-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+/** Creates the service logger; `stream` lets tests capture lines. */
+export function createLogger(level: LogLevel = 'info', stream?: DestinationStream): Logger {
+  const options = {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { service: 'issuer' },
+  };
+  return stream ? pino(options, stream) : pino(options);
+}
+
+/**
+ * An error as it may appear in a log line: type, code, a truncated message
+ * and the first stack frame; never the stack, a query or its parameters.
+ */
+export function safeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const out: Record<string, unknown> = { type: err.name };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  out.message = err.message.length > 200 ? `${err.message.slice(0, 200)}…` : err.message;
+  const frame = err.stack?.split('\n').find((l) => l.trimStart().startsWith('at '));
+  if (frame) out.where = frame.trim();
+  return out;
+}
+
+/** The matched route template (`/v1/parties/:gln`), never the concrete path. */
+export function routeOf(req: Request): string | undefined {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : undefined;
+}
+
+/**
+ * pino-http middleware: request id from `X-Request-Id` when sane (else a
+ * UUID), echoed back; after the response one line with reqId, method, url,
+ * gln, route, status and responseTime. 5xx lines carry `err` from
+ * `res.err` (set by problemHandler), reduced by `safeError`.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  const middleware = pinoHttp<IncomingMessage, ServerResponse>({
+    logger,
+    quietReqLogger: true,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader(REQUEST_ID_HEADER, id);
+      return id;
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    customProps: (req) => {
+      const r = req as Request;
+      const props: Record<string, unknown> = {};
+      if (r.principal) props.gln = r.principal.gln ?? 'operator';
+      const route = typeof r.route === 'object' ? routeOf(r) : undefined;
+      if (route) props.route = route;
+      return props;
+    },
+    serializers: {
+      // Only what the line needs: no headers (tokens, cookies), no body.
+      req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.originalUrl ?? req.url,
+      }),
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      err: (err: unknown) => safeError(err),
+    },
+    // Raw objects reach the serializers above, so nothing else is copied out of them.
+    wrapSerializers: false,
+  });
+  return middleware as unknown as RequestHandler;
+}

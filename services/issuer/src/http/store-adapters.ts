@@ -1,0 +1,49 @@
+// Binds the framework's small interfaces (token lookup, idempotency store)
+// to @provenant/store's repositories, so routes pass a Queryable (the
+// database or the write's transaction) and nothing else.
+import {
+  getActiveToken,
+  getIdempotencyEntry,
+  getParty,
+  saveIdempotencyEntry,
+} from '@provenant/store';
+import type { Queryable } from '@provenant/store';
+import type { TokenLookup } from './auth.js';
+import type { IdempotencyStore } from './idempotency.js';
+import { unprocessable } from './problem.js';
+
+/**
+ * Token lookup over the tokens table: unrevoked tokens only, with the
+ * party's suspension status (a suspended party may read but not sign).
+ */
+export function tokenLookupFor(q: Queryable): TokenLookup {
+  return async (hash) => {
+    const token = await getActiveToken(q, hash);
+    if (!token) return null;
+    const party = token.gln === null ? null : await getParty(q, token.gln);
+    return { gln: token.gln, scopes: token.scopes, suspended: party?.status === 'suspended' };
+  };
+}
+
+/**
+ * Idempotency store over idempotency_keys. Pass the write's transaction so
+ * the key commits with the write (DESIGN §8). When a concurrent request with
+ * the same key but another body stored first, `put` throws 422, rolling the
+ * write back.
+ */
+export function idempotencyStoreFor(q: Queryable): IdempotencyStore {
+  return {
+    async get(gln, key) {
+      const e = await getIdempotencyEntry(q, gln, key);
+      return e ? { requestHash: e.requestHash, status: e.status, response: e.response } : null;
+    },
+    async put(gln, key, requestHash, status, response) {
+      const stored = await saveIdempotencyEntry(q, { gln, key, requestHash, status, response });
+      if (stored.requestHash !== requestHash) {
+        throw unprocessable('This Idempotency-Key was already used with a different request.', {
+          slug: 'idempotency-key-reused',
+        });
+      }
+    },
+  };
+}

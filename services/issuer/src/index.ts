@@ -1,0 +1,29 @@
+// @provenant/issuer public API: the app factory, its configuration, and the
+// HTTP building blocks route modules use.
+export { createApp, ISSUER_API_INFO } from './app.js';
+export type {
+  AppConfig,
+  AppDeps,
+  CreateAppDeps,
+  PingableDb,
+  RouteDeps,
+  RouteModule,
+} from './app.js';
+export {
+  loadConfig,
+  bootstrapAdminToken,
+  ConfigError,
+  DEFAULT_LOG_ORIGIN,
+  MASTER_KEY_FILE,
+} from './config.js';
+export type { AdminTokenHooks, Config, LoadConfigOptions } from './config.js';
+export { seal, unseal, keyAad, SealError, SEAL_VERSION } from './seal.js';
+export * from './http/problem.js';
+export * from './http/validate.js';
+export * from './http/auth.js';
+export * from './http/idempotency.js';
+export * from './http/logging.js';
+export * from './http/openapi.js';
+export * from './http/store-adapters.js';
+export * from './log/index.js';
+export * from './append/index.js';

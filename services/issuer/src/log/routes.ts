@@ -1,0 +1,334 @@
+// The log's public endpoints (DESIGN §6, §8a): the log key, the latest signed
+// checkpoint (with witness cosignatures), leaves, RFC 9162 inclusion and
+// consistency proofs, and witness cosignatures (verified before stored).
+// Reads only; the sequencer is the one writer of the log.
+import type { Router } from 'express';
+import { z } from 'zod';
+import {
+  addSignatureLines,
+  consistencyProof,
+  inclusionProof,
+  parseCheckpoint,
+  parseSignedNote,
+  parseVerifierKey,
+  toBase64,
+  toHex,
+  verifyCosignature,
+  type NoteVerifierKey,
+} from '@provenant/core';
+import { nodeBackend } from '@provenant/core/node';
+import {
+  getCheckpoint,
+  getLeaves,
+  getLogSize,
+  insertCosignature,
+  latestCheckpoint,
+  listCosignatures,
+  type Database,
+} from '@provenant/store';
+import type { AppDeps, RouteDeps, RouteModule } from '../app.js';
+import { problemResponse } from '../http/openapi.js';
+import { badRequest, notFound, unprocessable } from '../http/problem.js';
+import { parse } from '../http/validate.js';
+import type { LogKeys } from './keys.js';
+import { receiptOf } from './receipts.js';
+import { storedNodeReader } from './tree.js';
+
+/** Deps of the log routes: the database and the log's keys. */
+export interface LogRouteDeps extends AppDeps<Database> {
+  logKeys: LogKeys;
+}
+
+/** Most leaves one GET /v1/log/entries answers. */
+export const MAX_ENTRIES_PAGE = 1000;
+/** Most witness cosignatures kept per checkpoint (the note stays under the signature cap). */
+export const MAX_COSIGNATURES = 32;
+
+// Query values are attacker-controlled strings: decimal without sign, exponent or leading zeros.
+const index = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'expected a non-negative decimal integer')
+  .transform(Number)
+  .refine(Number.isSafeInteger, 'too large');
+
+const EntriesQuery = z.strictObject({ start: index, end: index.optional() });
+const InclusionQuery = z.strictObject({ index, size: index.optional() });
+const ConsistencyQuery = z.strictObject({ from: index, to: index.optional() });
+const CosignatureBody = z.strictObject({
+  /** C2SP verifier key of the witness: `<name>+<hex id>+<base64(0x04 || key)>`. */
+  witness: z.string().min(1).max(1024),
+  /** The tlog-cosignature line `— <name> <base64(keyID || timestamp || sig)>`. */
+  cosignature: z.string().min(1).max(1024),
+  /** Size of the cosigned checkpoint; default: the checkpoint given, else the latest. */
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** The cosigned checkpoint (body or signed note), to name its size. */
+  checkpoint: z.string().min(1).max(65536).optional(),
+});
+
+const LogInfo = z.object({
+  origin: z.string(),
+  keyName: z.string(),
+  publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
+  vkey: z.string().meta({ description: 'C2SP signed-note verifier key' }),
+});
+const ReceiptSchema = z.object({
+  origin: z.string(),
+  index: z.number().int(),
+  leafHash: z.string(),
+  integratedAt: z.string(),
+  signature: z.string(),
+});
+const EntriesResponse = z.object({
+  start: z.number().int(),
+  end: z.number().int(),
+  size: z.number().int(),
+  entries: z.array(
+    z.object({
+      index: z.number().int(),
+      leafHash: z.string(),
+      kind: z.enum(['record', 'notice']),
+      id: z.string(),
+      envelope: z.unknown(),
+      integratedAt: z.string(),
+      receipt: ReceiptSchema,
+    }),
+  ),
+});
+const ProofResponse = (a: string, b: string) =>
+  z.object({ [a]: z.number().int(), [b]: z.number().int(), proof: z.array(z.string()) });
+
+function register(deps: RouteDeps<LogRouteDeps>): void {
+  const o = deps.openapi;
+  const json = (description: string, schema: z.ZodType) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/log',
+    summary: 'The log key',
+    responses: { 200: json('Log identity', o.register('LogInfo', LogInfo)) },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/log/checkpoint',
+    summary: 'Latest signed checkpoint (C2SP tlog-checkpoint signed note, with cosignatures)',
+    responses: {
+      200: { description: 'Signed note', content: { 'text/plain': { schema: z.string() } } },
+      404: problemResponse('No checkpoint yet'),
+    },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/log/entries',
+    summary: `Leaves [start, end) in order, at most ${MAX_ENTRIES_PAGE}`,
+    request: { query: EntriesQuery },
+    responses: {
+      200: json('Leaves', o.register('LogEntries', EntriesResponse)),
+      400: problemResponse('Bad range'),
+    },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/log/proofs/inclusion',
+    summary: 'RFC 9162 inclusion proof',
+    request: { query: InclusionQuery },
+    responses: {
+      200: json('Proof', ProofResponse('index', 'size')),
+      400: problemResponse('Bad index or size'),
+    },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/log/proofs/consistency',
+    summary: 'RFC 9162 consistency proof (from >= 1)',
+    request: { query: ConsistencyQuery },
+    responses: {
+      200: json('Proof', ProofResponse('from', 'to')),
+      400: problemResponse('Bad sizes'),
+    },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/log/cosignatures',
+    summary: 'Add a witness cosignature (C2SP tlog-cosignature/v1), verified before stored',
+    request: {
+      body: {
+        content: { 'application/json': { schema: o.register('Cosignature', CosignatureBody) } },
+      },
+    },
+    responses: {
+      201: { description: 'Stored' },
+      200: { description: 'Already stored' },
+      400: problemResponse('Malformed'),
+      422: problemResponse('Unknown checkpoint or invalid cosignature'),
+    },
+  });
+}
+
+/** The proof size default: the latest checkpoint's size (what clients verify against). */
+async function latestSize(db: Database): Promise<number> {
+  return (await latestCheckpoint(db))?.size ?? (await getLogSize(db));
+}
+
+/** Registers the log endpoints (DESIGN §8a). */
+export const logRoutes: RouteModule<LogRouteDeps> = (router: Router, deps) => {
+  const { db, logKeys } = deps;
+  register(deps);
+
+  router.get('/v1/log', (_req, res) => {
+    res.json({
+      origin: logKeys.origin,
+      keyName: logKeys.keyName,
+      publicKey: toBase64(logKeys.publicKey),
+      vkey: logKeys.vkey,
+    });
+  });
+
+  router.get('/v1/log/checkpoint', async (_req, res) => {
+    const cp = await latestCheckpoint(db);
+    if (!cp) throw notFound('The log has no checkpoint yet.');
+    const lines = (await listCosignatures(db, cp.size)).map((c) => c.line);
+    const note = lines.length > 0 ? addSignatureLines(cp.note, lines) : cp.note;
+    res.type('text/plain; charset=utf-8').send(note);
+  });
+
+  router.get('/v1/log/entries', async (req, res) => {
+    const q = parse(EntriesQuery, req.query, 'query');
+    const size = await getLogSize(db);
+    if (q.start > size)
+      throw badRequest(`query.start: beyond the log size ${size}.`, {
+        errors: [{ path: 'query.start', rule: 'range', message: `must be at most ${size}` }],
+      });
+    if (q.end !== undefined && q.end < q.start)
+      throw badRequest('query.end: must not be less than start.', {
+        errors: [{ path: 'query.end', rule: 'range', message: 'must be >= start' }],
+      });
+    const end = Math.min(q.end ?? size, size, q.start + MAX_ENTRIES_PAGE);
+    const leaves = await getLeaves(db, q.start, end);
+    res.json({
+      start: q.start,
+      end,
+      size,
+      entries: leaves.map((l) => {
+        const receipt = receiptOf(logKeys.origin, {
+          index: l.idx,
+          leafHash: l.leafHash,
+          integratedAt: l.integratedAt,
+          signature: l.receiptSignature,
+        });
+        return {
+          index: l.idx,
+          leafHash: receipt.leafHash,
+          kind: l.entryKind,
+          id: l.entryId,
+          envelope: l.envelope,
+          integratedAt: l.integratedAt,
+          receipt,
+        };
+      }),
+    });
+  });
+
+  router.get('/v1/log/proofs/inclusion', async (req, res) => {
+    const q = parse(InclusionQuery, req.query, 'query');
+    const logSize = await getLogSize(db);
+    const size = q.size ?? (await latestSize(db));
+    if (size > logSize)
+      throw badRequest(`query.size: beyond the log size ${logSize}.`, {
+        errors: [{ path: 'query.size', rule: 'range', message: `must be at most ${logSize}` }],
+      });
+    if (q.index >= size)
+      throw badRequest(`query.index: must be less than the tree size ${size}.`, {
+        errors: [{ path: 'query.index', rule: 'range', message: `must be < ${size}` }],
+      });
+    const proof = await inclusionProof(q.index, size, storedNodeReader(db));
+    res.json({ index: q.index, size, proof: proof.map(toHex) });
+  });
+
+  router.get('/v1/log/proofs/consistency', async (req, res) => {
+    const q = parse(ConsistencyQuery, req.query, 'query');
+    const logSize = await getLogSize(db);
+    const to = q.to ?? (await latestSize(db));
+    // DESIGN §6: a consistency proof from size 0 is an error.
+    if (q.from < 1)
+      throw badRequest(
+        'query.from: must be at least 1 (no consistency proof from the empty tree).',
+        {
+          errors: [{ path: 'query.from', rule: 'range', message: 'must be >= 1' }],
+        },
+      );
+    if (to > logSize)
+      throw badRequest(`query.to: beyond the log size ${logSize}.`, {
+        errors: [{ path: 'query.to', rule: 'range', message: `must be at most ${logSize}` }],
+      });
+    if (q.from > to)
+      throw badRequest('query.from: must not exceed to.', {
+        errors: [{ path: 'query.from', rule: 'range', message: `must be <= ${to}` }],
+      });
+    const proof = await consistencyProof(q.from, to, storedNodeReader(db));
+    res.json({ from: q.from, to, proof: proof.map(toHex) });
+  });
+
+  router.post('/v1/log/cosignatures', async (req, res) => {
+    const body = parse(CosignatureBody, req.body, 'body');
+    let witness: NoteVerifierKey;
+    try {
+      witness = parseVerifierKey(body.witness);
+    } catch (err) {
+      throw badRequest(`body.witness: ${(err as Error).message}.`, {
+        errors: [{ path: 'body.witness', rule: 'vkey', message: 'not a C2SP verifier key' }],
+      });
+    }
+    if (witness.type !== 'cosignature/v1')
+      throw badRequest('body.witness: a witness key must have type 0x04 (cosignature/v1).', {
+        errors: [{ path: 'body.witness', rule: 'vkey-type', message: 'expected cosignature/v1' }],
+      });
+    let size = body.size;
+    if (size === undefined && body.checkpoint !== undefined) {
+      try {
+        const text = body.checkpoint.includes('\n\n')
+          ? parseSignedNote(body.checkpoint).text
+          : body.checkpoint;
+        size = parseCheckpoint(text).size;
+      } catch (err) {
+        throw badRequest(`body.checkpoint: ${(err as Error).message}.`, {
+          errors: [{ path: 'body.checkpoint', rule: 'checkpoint', message: 'not a checkpoint' }],
+        });
+      }
+    }
+    const cp = size === undefined ? await latestCheckpoint(db) : await getCheckpoint(db, size);
+    if (!cp)
+      throw unprocessable('The log signed no checkpoint of that size.', {
+        slug: 'checkpoint-unknown',
+      });
+    // Verified against the note the log signed, never against text the caller sent.
+    const v = verifyCosignature(cp.note, body.cosignature, witness, nodeBackend);
+    if (!v.ok)
+      throw unprocessable(`The cosignature does not verify (${v.detail}).`, {
+        slug: 'cosignature-invalid',
+      });
+    const existing = await listCosignatures(db, cp.size);
+    if (
+      existing.length >= MAX_COSIGNATURES &&
+      !existing.some((c) => c.witnessName === witness.name)
+    )
+      throw unprocessable(`A checkpoint keeps at most ${MAX_COSIGNATURES} cosignatures.`, {
+        slug: 'too-many-cosignatures',
+      });
+    const line = body.cosignature.endsWith('\n') ? body.cosignature.slice(0, -1) : body.cosignature;
+    const stored = await insertCosignature(db, {
+      checkpointSize: cp.size,
+      witnessName: witness.name,
+      keyId: witness.keyId,
+      line,
+    });
+    res.status(stored ? 201 : 200).json({
+      size: cp.size,
+      witness: witness.name,
+      keyId: toHex(witness.keyId),
+      timestamp: v.timestamp,
+      stored,
+    });
+  });
+};
