@@ -27,3 +27,6 @@ export * from './http/openapi.js';
 export * from './http/store-adapters.js';
 export * from './log/index.js';
 export * from './append/index.js';
+export { createIssuer } from './issuer.js';
+export type { Issuer, IssuerDeps } from './issuer.js';
+export { ISSUER_ROUTES } from './routes/index.js';

@@ -1,0 +1,59 @@
+// Composition root of the issuer (DESIGN §2): one database, the log keys
+// derived from the master key, the sequencer (the one writer of records and
+// the log), the custodial signer, and every route module on one Express app.
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import type { Database } from '@provenant/store';
+import { createApp } from './app.js';
+import type { AppDeps } from './app.js';
+import type { Config } from './config.js';
+import { CustodialSigner, ensureAuthorityKey } from './append/custodial.js';
+import { tokenLookupFor } from './http/store-adapters.js';
+import { deriveLogKeys } from './log/keys.js';
+import type { LogKeys } from './log/keys.js';
+import { Sequencer } from './log/sequencer.js';
+import { ISSUER_ROUTES } from './routes/index.js';
+
+/** What every issuer route module receives (besides openapi and logger). */
+export interface IssuerDeps extends AppDeps<Database> {
+  config: Config;
+  logKeys: LogKeys;
+  sequencer: Sequencer;
+  signer: CustodialSigner;
+}
+
+export interface Issuer {
+  app: Express;
+  deps: IssuerDeps;
+  /** Drains the sequencer; the caller closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the issuer on a migrated database.
+ * @throws whatever the database throws while the log is initialised.
+ */
+export async function createIssuer(opts: {
+  db: Database;
+  config: Config;
+  logger?: Logger;
+  now?: () => number;
+}): Promise<Issuer> {
+  const { db, config } = opts;
+  const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
+  const sequencer = new Sequencer({ db, keys: logKeys, ...(opts.now ? { now: opts.now } : {}) });
+  await sequencer.init();
+  await ensureAuthorityKey(db, config.masterKey);
+  const signer = new CustodialSigner({ masterKey: config.masterKey });
+  const deps: IssuerDeps = {
+    db,
+    config,
+    tokens: tokenLookupFor(db),
+    logKeys,
+    sequencer,
+    signer,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  };
+  const app = createApp({ ...deps, routes: ISSUER_ROUTES });
+  return { app, deps, close: () => sequencer.close() };
+}

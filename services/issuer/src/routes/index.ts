@@ -1,0 +1,6 @@
+// Every issuer route module, in registration order. createIssuer mounts them all.
+import type { RouteModule } from '../app.js';
+import { logRoutes } from '../log/routes.js';
+import type { IssuerDeps } from '../issuer.js';
+
+export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [logRoutes as RouteModule<IssuerDeps>];

@@ -1,0 +1,46 @@
+// A real issuer for integration tests: a fresh migrated database (PGlite, or
+// PostgreSQL when PROVENANT_TEST_DATABASE_URL is set), the full route set,
+// and an admin token. No mocks.
+import { createTestDatabase, type TestDatabase } from '@provenant/store';
+import { createIssuer, hashToken, type Config, type Issuer } from '@provenant/issuer';
+
+export const TEST_ADMIN_TOKEN = 'pvn_test-admin-token-0000000000000000000000000';
+
+export interface TestIssuer extends Issuer {
+  db: TestDatabase;
+  adminToken: string;
+  config: Config;
+  /** Drains the sequencer and drops the database. */
+  stop(): Promise<void>;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    databaseUrl: null,
+    dataDir: '/nonexistent',
+    masterKey: new Uint8Array(32).fill(7),
+    masterKeySource: 'env',
+    adminTokenHash: hashToken(TEST_ADMIN_TOKEN),
+    logOrigin: 'test.provenant/log',
+    logLevel: 'silent',
+    bodyLimit: 16 * 1024 * 1024,
+    ...overrides,
+  };
+}
+
+export async function startTestIssuer(overrides: Partial<Config> = {}): Promise<TestIssuer> {
+  const db = await createTestDatabase();
+  const config = testConfig(overrides);
+  const issuer = await createIssuer({ db, config });
+  return {
+    ...issuer,
+    db,
+    config,
+    adminToken: TEST_ADMIN_TOKEN,
+    async stop() {
+      await issuer.close();
+      await db.drop();
+    },
+  };
+}
