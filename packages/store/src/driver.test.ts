@@ -18,11 +18,15 @@ import { mapDatabaseError } from './errors.js';
 
 describe('when PostgreSQL is unreachable', () => {
   it('the first query raises DatabaseUnavailableError quickly instead of hanging', async () => {
-    const db = await openPg('postgres://postgres@127.0.0.1:1/none', { connectionTimeoutMillis: 1000 });
+    const db = await openPg('postgres://postgres@127.0.0.1:1/none', {
+      connectionTimeoutMillis: 1000,
+    });
     const started = Date.now();
     try {
       await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseUnavailableError);
-      await expect(db.transaction(async () => 1)).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+      await expect(db.transaction(async () => 1)).rejects.toMatchObject({
+        code: 'DATABASE_UNAVAILABLE',
+      });
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       await db.close();
@@ -30,9 +34,17 @@ describe('when PostgreSQL is unreachable', () => {
   });
 
   it.each([
-    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
-    ['an admin shutdown', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
+    [
+      'an admin shutdown',
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        code: '57P01',
+      }),
+    ],
     ['a pool connect timeout', new Error('timeout exceeded when trying to connect')],
   ])('%s maps to DatabaseUnavailableError', (_name, err) => {
     expect(mapDatabaseError(err)).toBeInstanceOf(DatabaseUnavailableError);
@@ -43,10 +55,16 @@ describe.each(storageDrivers())('errors on %s', (driver) => {
   it('a failing query reports its SQLSTATE but neither the SQL nor the parameters', async () => {
     const db = await createTestDatabase(driver);
     try {
-      const err = await db.query('SELECT $1::bigint AS secret_column', ['hunter2-secret']).catch((e: unknown) => e);
+      const err = await db
+        .query('SELECT $1::bigint AS secret_column', ['hunter2-secret'])
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(QueryError);
       expect(err).toMatchObject({ code: 'QUERY_FAILED', sqlState: '22P02' });
-      const shown = JSON.stringify({ ...(err as object), message: (err as Error).message, stack: (err as Error).stack });
+      const shown = JSON.stringify({
+        ...(err as object),
+        message: (err as Error).message,
+        stack: (err as Error).stack,
+      });
       expect(shown).not.toMatch(/hunter2|secret_column|SELECT/);
     } finally {
       await db.drop();

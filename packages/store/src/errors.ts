@@ -125,7 +125,10 @@ export function mapDatabaseError(err: unknown): StoreError {
   if (code === undefined && CONNECTION_MESSAGES.some((re) => re.test(message))) {
     return new DatabaseUnavailableError();
   }
-  if (err instanceof AggregateError && err.errors.some((x) => mapDatabaseError(x) instanceof DatabaseUnavailableError)) {
+  if (
+    err instanceof AggregateError &&
+    err.errors.some((x) => mapDatabaseError(x) instanceof DatabaseUnavailableError)
+  ) {
     return new DatabaseUnavailableError();
   }
   if (code === '23505') return new UniqueViolationError(constraint, table);

@@ -33,7 +33,11 @@ function toEntry(r: Record<string, unknown>): IdempotencyEntry {
 }
 
 /** The stored outcome for (gln, key), or null. */
-export async function getIdempotencyEntry(q: Queryable, gln: string, key: string): Promise<IdempotencyEntry | null> {
+export async function getIdempotencyEntry(
+  q: Queryable,
+  gln: string,
+  key: string,
+): Promise<IdempotencyEntry | null> {
   const { rows } = await q.query(
     `SELECT gln, key, request_hash, status, response, created_at FROM idempotency_keys
      WHERE gln = $1::text AND key = $2::text`,
@@ -47,7 +51,10 @@ export async function getIdempotencyEntry(q: Queryable, gln: string, key: string
  * is stored afterwards (the existing one if a concurrent request won), so the
  * caller compares its requestHash.
  */
-export async function saveIdempotencyEntry(q: Queryable, e: NewIdempotencyEntry): Promise<IdempotencyEntry> {
+export async function saveIdempotencyEntry(
+  q: Queryable,
+  e: NewIdempotencyEntry,
+): Promise<IdempotencyEntry> {
   const { rows } = await q.query(
     `INSERT INTO idempotency_keys (gln, key, request_hash, status, response)
      VALUES ($1::text, $2::text, $3::text, $4::integer, $5::jsonb)
@@ -60,9 +67,13 @@ export async function saveIdempotencyEntry(q: Queryable, e: NewIdempotencyEntry)
 }
 
 /** Deletes entries created before `before`; returns how many. */
-export async function pruneIdempotencyEntries(q: Queryable, before: string | Date): Promise<number> {
-  const { rowCount } = await q.query(`DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz`, [
-    before instanceof Date ? before.toISOString() : before,
-  ]);
+export async function pruneIdempotencyEntries(
+  q: Queryable,
+  before: string | Date,
+): Promise<number> {
+  const { rowCount } = await q.query(
+    `DELETE FROM idempotency_keys WHERE created_at < $1::timestamptz`,
+    [before instanceof Date ? before.toISOString() : before],
+  );
   return rowCount;
 }

@@ -1,6 +1,12 @@
 // @provenant/store public API: the driver interface and its two drivers, the
 // migrations runner, and one repository module per table (DESIGN §9).
-export type { Database, IsolationLevel, QueryResult, Queryable, TransactionOptions } from './driver.js';
+export type {
+  Database,
+  IsolationLevel,
+  QueryResult,
+  Queryable,
+  TransactionOptions,
+} from './driver.js';
 export {
   AppendOnlyViolationError,
   DatabaseUnavailableError,
@@ -25,4 +31,9 @@ export * from './notices.js';
 export * from './log.js';
 export * from './idempotency.js';
 
-export { createTestDatabase, storageDrivers, type StorageDriver, type TestDatabase } from './testing.js';
+export {
+  createTestDatabase,
+  storageDrivers,
+  type StorageDriver,
+  type TestDatabase,
+} from './testing.js';

@@ -64,13 +64,21 @@ export async function getKey(q: Queryable, kid: string): Promise<PartyKey | null
 }
 
 /** The keys among `kids` that exist, keyed by kid. */
-export async function getKeys(q: Queryable, kids: readonly string[]): Promise<Map<string, PartyKey>> {
-  const { rows } = await q.query(`SELECT ${COLUMNS} FROM party_keys WHERE kid = ANY($1::text[])`, [[...kids]]);
+export async function getKeys(
+  q: Queryable,
+  kids: readonly string[],
+): Promise<Map<string, PartyKey>> {
+  const { rows } = await q.query(`SELECT ${COLUMNS} FROM party_keys WHERE kid = ANY($1::text[])`, [
+    [...kids],
+  ]);
   return new Map(rows.map((r) => [r.kid as string, toKey(r)]));
 }
 
 /** Every key of the given parties (all statuses), oldest first. */
-export async function listKeysByParties(q: Queryable, glns: readonly string[]): Promise<PartyKey[]> {
+export async function listKeysByParties(
+  q: Queryable,
+  glns: readonly string[],
+): Promise<PartyKey[]> {
   const { rows } = await q.query(
     `SELECT ${COLUMNS} FROM party_keys WHERE gln = ANY($1::text[]) ORDER BY created_at, kid`,
     [[...glns]],
@@ -85,7 +93,9 @@ export function listKeysByParty(q: Queryable, gln: string): Promise<PartyKey[]> 
 
 /** The authority keys (gln null), oldest first. */
 export async function listAuthorityKeys(q: Queryable): Promise<PartyKey[]> {
-  const { rows } = await q.query(`SELECT ${COLUMNS} FROM party_keys WHERE gln IS NULL ORDER BY created_at, kid`);
+  const { rows } = await q.query(
+    `SELECT ${COLUMNS} FROM party_keys WHERE gln IS NULL ORDER BY created_at, kid`,
+  );
   return rows.map(toKey);
 }
 
@@ -110,14 +120,23 @@ export interface KeyRevocation {
  * Revokes an active key. Returns the revoked key, or null if it is unknown or
  * already revoked (the first revocation stands).
  */
-export async function revokeKey(q: Queryable, kid: string, r: KeyRevocation): Promise<PartyKey | null> {
+export async function revokeKey(
+  q: Queryable,
+  kid: string,
+  r: KeyRevocation,
+): Promise<PartyKey | null> {
   const { rows } = await q.query(
     `UPDATE party_keys
      SET status = 'revoked', revoked_at = coalesce($2::timestamptz, now()),
          compromised_at = $3::timestamptz, revoke_reason = $4::text
      WHERE kid = $1::text AND status = 'active'
      RETURNING ${COLUMNS}`,
-    [kid, r.revokedAt === undefined ? null : tsParam(r.revokedAt), tsParamOrNull(r.compromisedAt), r.reason],
+    [
+      kid,
+      r.revokedAt === undefined ? null : tsParam(r.revokedAt),
+      tsParamOrNull(r.compromisedAt),
+      r.reason,
+    ],
   );
   return rows[0] ? toKey(rows[0]) : null;
 }

@@ -23,7 +23,8 @@ export interface StoredLeaf extends Omit<NewLeaf, 'integratedAt'> {
   integratedAt: string;
 }
 
-const LEAF_COLUMNS = 'idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature';
+const LEAF_COLUMNS =
+  'idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature';
 
 function toLeaf(r: Record<string, unknown>): StoredLeaf {
   return {
@@ -78,15 +79,22 @@ export async function getLeaves(q: Queryable, start: number, end: number): Promi
 
 /** The leaf of a record or notice, or null if it is not in the log. */
 export async function getLeafByEntryId(q: Queryable, entryId: string): Promise<StoredLeaf | null> {
-  const { rows } = await q.query(`SELECT ${LEAF_COLUMNS} FROM log_leaves WHERE entry_id = $1::text`, [entryId]);
+  const { rows } = await q.query(
+    `SELECT ${LEAF_COLUMNS} FROM log_leaves WHERE entry_id = $1::text`,
+    [entryId],
+  );
   return rows[0] ? toLeaf(rows[0]) : null;
 }
 
 /** The leaves of several entries, keyed by entry id. */
-export async function getLeavesByEntryIds(q: Queryable, entryIds: readonly string[]): Promise<Map<string, StoredLeaf>> {
-  const { rows } = await q.query(`SELECT ${LEAF_COLUMNS} FROM log_leaves WHERE entry_id = ANY($1::text[])`, [
-    [...entryIds],
-  ]);
+export async function getLeavesByEntryIds(
+  q: Queryable,
+  entryIds: readonly string[],
+): Promise<Map<string, StoredLeaf>> {
+  const { rows } = await q.query(
+    `SELECT ${LEAF_COLUMNS} FROM log_leaves WHERE entry_id = ANY($1::text[])`,
+    [[...entryIds]],
+  );
   return new Map(rows.map((r) => [r.entry_id as string, toLeaf(r)]));
 }
 
@@ -103,7 +111,10 @@ export interface NodeRef {
 }
 
 /** Hashes of the requested nodes, aligned with `refs` (null where not stored). One query. */
-export async function getNodes(q: Queryable, refs: readonly NodeRef[]): Promise<(Uint8Array | null)[]> {
+export async function getNodes(
+  q: Queryable,
+  refs: readonly NodeRef[],
+): Promise<(Uint8Array | null)[]> {
   if (refs.length === 0) return [];
   const { rows } = await q.query(
     `SELECT u.ord, m.hash
@@ -125,7 +136,8 @@ export async function getNodes(q: Queryable, refs: readonly NodeRef[]): Promise<
 export async function putNodes(q: Queryable, nodes: readonly MerkleNode[]): Promise<number> {
   if (nodes.length === 0) return 0;
   for (const n of nodes) {
-    if (!Number.isInteger(n.level) || n.level < 0 || n.level > 63) throw new StoreMisuseError('bad node level');
+    if (!Number.isInteger(n.level) || n.level < 0 || n.level > 63)
+      throw new StoreMisuseError('bad node level');
     assertSafeIndex(n.idx, 'node index');
   }
   const { rowCount } = await q.query(
@@ -158,10 +170,10 @@ export async function lockLogSize(q: Queryable): Promise<number> {
  */
 export async function setLogSize(q: Queryable, size: number, expected: number): Promise<boolean> {
   assertSafeIndex(size, 'size');
-  const { rowCount } = await q.query(`UPDATE log_state SET size = $1::bigint WHERE id AND size = $2::bigint`, [
-    size,
-    expected,
-  ]);
+  const { rowCount } = await q.query(
+    `UPDATE log_state SET size = $1::bigint WHERE id AND size = $2::bigint`,
+    [size, expected],
+  );
   return rowCount === 1;
 }
 
@@ -180,7 +192,12 @@ export interface NewCheckpoint {
 }
 
 function toCheckpoint(r: Record<string, unknown>): Checkpoint {
-  return { size: num(r.size), rootHash: bytes(r.root_hash), note: r.note as string, createdAt: iso(r.created_at) };
+  return {
+    size: num(r.size),
+    rootHash: bytes(r.root_hash),
+    note: r.note as string,
+    createdAt: iso(r.created_at),
+  };
 }
 
 /**
@@ -206,9 +223,10 @@ export async function latestCheckpoint(q: Queryable): Promise<Checkpoint | null>
 
 /** The checkpoint for exactly this tree size, or null. */
 export async function getCheckpoint(q: Queryable, size: number): Promise<Checkpoint | null> {
-  const { rows } = await q.query(`SELECT size, root_hash, note, created_at FROM checkpoints WHERE size = $1::bigint`, [
-    size,
-  ]);
+  const { rows } = await q.query(
+    `SELECT size, root_hash, note, created_at FROM checkpoints WHERE size = $1::bigint`,
+    [size],
+  );
   return rows[0] ? toCheckpoint(rows[0]) : null;
 }
 
@@ -253,7 +271,10 @@ export async function insertCosignature(q: Queryable, c: NewCosignature): Promis
 }
 
 /** Cosignatures of one checkpoint, by witness name. */
-export async function listCosignatures(q: Queryable, checkpointSize: number): Promise<Cosignature[]> {
+export async function listCosignatures(
+  q: Queryable,
+  checkpointSize: number,
+): Promise<Cosignature[]> {
   const { rows } = await q.query(
     `SELECT checkpoint_size, witness_name, key_id, line, created_at FROM cosignatures
      WHERE checkpoint_size = $1::bigint ORDER BY witness_name, key_id`,

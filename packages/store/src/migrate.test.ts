@@ -19,8 +19,14 @@ const TEST_URL = process.env.PROVENANT_TEST_DATABASE_URL;
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'provenant-migrations-'));
-  await writeFile(join(dir, '000001_first.sql'), 'CREATE TABLE a (id int PRIMARY KEY);\nINSERT INTO a VALUES (1);');
-  await writeFile(join(dir, '000002_second.sql'), 'CREATE TABLE b (id int REFERENCES a (id));\nINSERT INTO b VALUES (1);');
+  await writeFile(
+    join(dir, '000001_first.sql'),
+    'CREATE TABLE a (id int PRIMARY KEY);\nINSERT INTO a VALUES (1);',
+  );
+  await writeFile(
+    join(dir, '000002_second.sql'),
+    'CREATE TABLE b (id int REFERENCES a (id));\nINSERT INTO b VALUES (1);',
+  );
   await writeFile(join(dir, 'README.md'), 'not a migration');
 });
 afterAll(async () => {
@@ -114,7 +120,9 @@ describe.each(storageDrivers())('migrate on %s', (driver) => {
       const handles = await Promise.all(Array.from({ length: 4 }, () => env.open()));
       const applied = await Promise.all(handles.map((h) => migrate(h, dir)));
       expect(applied.flat().sort()).toEqual([1, 2]);
-      expect((await handles[0]!.query('SELECT count(*)::int AS n FROM a')).rows[0]).toEqual({ n: 1 });
+      expect((await handles[0]!.query('SELECT count(*)::int AS n FROM a')).rows[0]).toEqual({
+        n: 1,
+      });
     } finally {
       await env.dispose();
     }
@@ -125,12 +133,17 @@ describe.each(storageDrivers())('migrate on %s', (driver) => {
     const broken = await mkdtemp(join(tmpdir(), 'provenant-broken-'));
     try {
       await writeFile(join(broken, '000001_ok.sql'), 'CREATE TABLE ok (id int);');
-      await writeFile(join(broken, '000002_bad.sql'), 'CREATE TABLE half (id int);\nSELECT * FROM missing_table;');
+      await writeFile(
+        join(broken, '000002_bad.sql'),
+        'CREATE TABLE half (id int);\nSELECT * FROM missing_table;',
+      );
       const db = await env.open();
       const err = await migrate(db, broken).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(MigrationError);
       expect((err as Error).message).not.toMatch(/missing_table/);
-      const { rows } = await db.query(`SELECT to_regclass('half') IS NULL AS gone, (SELECT count(*)::int FROM migrations) AS n`);
+      const { rows } = await db.query(
+        `SELECT to_regclass('half') IS NULL AS gone, (SELECT count(*)::int FROM migrations) AS n`,
+      );
       expect(rows[0]).toEqual({ gone: true, n: 1 });
     } finally {
       await rm(broken, { recursive: true, force: true });

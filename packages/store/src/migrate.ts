@@ -5,10 +5,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Database } from './driver.js';
-import { DatabaseUnavailableError, MigrationError, QueryError, UniqueViolationError } from './errors.js';
+import {
+  DatabaseUnavailableError,
+  MigrationError,
+  QueryError,
+  UniqueViolationError,
+} from './errors.js';
 
 /** db/migrations of this repository, found from this module (works from src/ and dist/). */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../../db/migrations/', import.meta.url));
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(
+  new URL('../../../db/migrations/', import.meta.url),
+);
 
 const FILE_RE = /^(\d{6})_([a-z0-9_]+)\.sql$/;
 
@@ -23,7 +30,9 @@ export interface MigrationFile {
  * Reads and validates the migration files of `dir`, ordered by id.
  * @throws MigrationError on a misnamed .sql file or a duplicate id.
  */
-export async function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Promise<MigrationFile[]> {
+export async function readMigrations(
+  dir: string = DEFAULT_MIGRATIONS_DIR,
+): Promise<MigrationFile[]> {
   const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   const out: MigrationFile[] = [];
   for (const file of names) {
@@ -47,13 +56,17 @@ async function ensureMigrationsTable(db: Database): Promise<void> {
     await db.exec(CREATE_TABLE);
   } catch (err) {
     // Two first-time migrators race on the catalogue (pg_type unique index / 42P07): the table exists now.
-    const racing = err instanceof UniqueViolationError || (err instanceof QueryError && err.sqlState === '42P07');
+    const racing =
+      err instanceof UniqueViolationError ||
+      (err instanceof QueryError && err.sqlState === '42P07');
     if (!racing) throw err;
   }
 }
 
 async function appliedNames(db: Database): Promise<Map<number, string>> {
-  const { rows } = await db.query<{ id: number; name: string }>('SELECT id, name FROM migrations ORDER BY id');
+  const { rows } = await db.query<{ id: number; name: string }>(
+    'SELECT id, name FROM migrations ORDER BY id',
+  );
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
@@ -62,7 +75,10 @@ async function appliedNames(db: Database): Promise<Map<number, string>> {
  * concurrently from several processes. Returns the ids it applied itself.
  * @throws MigrationError if an applied id now has another name, or a script fails.
  */
-export async function migrate(db: Database, dir: string = DEFAULT_MIGRATIONS_DIR): Promise<number[]> {
+export async function migrate(
+  db: Database,
+  dir: string = DEFAULT_MIGRATIONS_DIR,
+): Promise<number[]> {
   const files = await readMigrations(dir);
   await ensureMigrationsTable(db);
   const applied = await appliedNames(db);
@@ -70,13 +86,17 @@ export async function migrate(db: Database, dir: string = DEFAULT_MIGRATIONS_DIR
   for (const m of files) {
     const known = applied.get(m.id);
     if (known !== undefined) {
-      if (known !== m.name) throw new MigrationError(`migration ${m.id} was applied as ${known}, now named ${m.name}`);
+      if (known !== m.name)
+        throw new MigrationError(`migration ${m.id} was applied as ${known}, now named ${m.name}`);
       continue;
     }
     try {
       await db.transaction(async (tx) => {
         // Recorded first: a concurrent migrator blocks here, then fails on the key and re-checks.
-        await tx.query('INSERT INTO migrations (id, name) VALUES ($1::integer, $2::text)', [m.id, m.name]);
+        await tx.query('INSERT INTO migrations (id, name) VALUES ($1::integer, $2::text)', [
+          m.id,
+          m.name,
+        ]);
         await tx.exec(m.sql);
       });
       done.push(m.id);

@@ -57,8 +57,13 @@ export async function getParty(q: Queryable, gln: string): Promise<Party | null>
 }
 
 /** The parties among `glns` that exist, keyed by GLN. */
-export async function getParties(q: Queryable, glns: readonly string[]): Promise<Map<string, Party>> {
-  const { rows } = await q.query(`SELECT ${COLUMNS} FROM parties WHERE gln = ANY($1::text[])`, [[...glns]]);
+export async function getParties(
+  q: Queryable,
+  glns: readonly string[],
+): Promise<Map<string, Party>> {
+  const { rows } = await q.query(`SELECT ${COLUMNS} FROM parties WHERE gln = ANY($1::text[])`, [
+    [...glns],
+  ]);
   return new Map(rows.map((r) => [r.gln as string, toParty(r)]));
 }
 
@@ -80,7 +85,11 @@ export async function findPartiesByGtin(q: Queryable, gtin14: string): Promise<P
 }
 
 /** Suspends or reinstates a party; null if it does not exist. */
-export async function setPartyStatus(q: Queryable, gln: string, status: PartyStatus): Promise<Party | null> {
+export async function setPartyStatus(
+  q: Queryable,
+  gln: string,
+  status: PartyStatus,
+): Promise<Party | null> {
   const { rows } = await q.query(
     `UPDATE parties SET status = $2::text, updated_at = now() WHERE gln = $1::text RETURNING ${COLUMNS}`,
     [gln, status],

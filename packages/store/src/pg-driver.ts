@@ -94,7 +94,9 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: 30_000,
     application_name: 'provenant',
-    ...(opts.statementTimeoutMillis !== undefined ? { statement_timeout: opts.statementTimeoutMillis } : {}),
+    ...(opts.statementTimeoutMillis !== undefined
+      ? { statement_timeout: opts.statementTimeoutMillis }
+      : {}),
     types: TYPES,
   });
   // An idle client losing its connection must not crash the process (503, then recover).
@@ -108,7 +110,10 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
     }
   }
 
-  async function attempt<T>(fn: (tx: Queryable) => Promise<T>, topts: TransactionOptions | undefined): Promise<T> {
+  async function attempt<T>(
+    fn: (tx: Queryable) => Promise<T>,
+    topts: TransactionOptions | undefined,
+  ): Promise<T> {
     const client = await connect();
     const raw = clientQueryable(client);
     const scope = scopedQueryable(raw);

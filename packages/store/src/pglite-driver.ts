@@ -35,7 +35,10 @@ const holding = new AsyncLocalStorage<object>();
  * in memory otherwise. Takes a few seconds on first initdb.
  * @throws DatabaseUnavailableError if the data directory cannot be opened.
  */
-export async function openPglite(dataDir?: string, opts: PgliteOptions = {}): Promise<PgliteDatabase> {
+export async function openPglite(
+  dataDir?: string,
+  opts: PgliteOptions = {},
+): Promise<PgliteDatabase> {
   let pglite: PGlite;
   try {
     if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
@@ -73,7 +76,9 @@ export async function openPglite(dataDir?: string, opts: PgliteOptions = {}): Pr
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
     // Calling the database from inside its own transaction would wait on itself forever.
     if (holding.getStore() === identity) {
-      return Promise.reject(new StoreMisuseError('use the transaction handle inside transaction(), not the database'));
+      return Promise.reject(
+        new StoreMisuseError('use the transaction handle inside transaction(), not the database'),
+      );
     }
     if (closed) return Promise.reject(new DatabaseUnavailableError('embedded database is closed'));
     return mutex.run(fn);

@@ -107,7 +107,10 @@ export async function getRecord(q: Queryable, id: string): Promise<StoredRecord 
 }
 
 /** The records among `ids` that exist, keyed by id. */
-export async function getRecords(q: Queryable, ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+export async function getRecords(
+  q: Queryable,
+  ids: readonly string[],
+): Promise<Map<string, StoredRecord>> {
   const { rows } = await q.query(`${SELECT} WHERE r.id = ANY($1::text[])`, [[...ids]]);
   return new Map(rows.map((r) => [r.id as string, toRecord(r)]));
 }
@@ -119,10 +122,14 @@ export async function getChain(q: Queryable, subject: string): Promise<StoredRec
 }
 
 /** Several chains at once (e.g. a container and its units), each in seq order. */
-export async function getChains(q: Queryable, subjects: readonly string[]): Promise<Map<string, StoredRecord[]>> {
-  const { rows } = await q.query(`${SELECT} WHERE r.subject = ANY($1::text[]) ORDER BY r.subject, r.seq`, [
-    [...subjects],
-  ]);
+export async function getChains(
+  q: Queryable,
+  subjects: readonly string[],
+): Promise<Map<string, StoredRecord[]>> {
+  const { rows } = await q.query(
+    `${SELECT} WHERE r.subject = ANY($1::text[]) ORDER BY r.subject, r.seq`,
+    [[...subjects]],
+  );
   const out = new Map<string, StoredRecord[]>();
   for (const row of rows) {
     const rec = toRecord(row);
@@ -186,7 +193,11 @@ export interface HeadLockOptions {
 }
 
 /** The cached head of a subject, or null if it has no chain yet. */
-export async function getHead(q: Queryable, subject: string, opts: HeadLockOptions = {}): Promise<ChainHead | null> {
+export async function getHead(
+  q: Queryable,
+  subject: string,
+  opts: HeadLockOptions = {},
+): Promise<ChainHead | null> {
   const { rows } = await q.query(
     `SELECT subject, seq, head, state, updated_at FROM chain_heads WHERE subject = $1::text${opts.forUpdate ? ' FOR UPDATE' : ''}`,
     [subject],
@@ -213,7 +224,10 @@ export async function getHeads(
  * backwards: a row whose stored seq is higher is left alone. Subjects must be
  * distinct within one call.
  */
-export async function upsertChainHeads(q: Queryable, heads: readonly NewChainHead[]): Promise<number> {
+export async function upsertChainHeads(
+  q: Queryable,
+  heads: readonly NewChainHead[],
+): Promise<number> {
   if (heads.length === 0) return 0;
   const { rowCount } = await q.query(
     `INSERT INTO chain_heads (subject, seq, head, state, updated_at)
@@ -222,7 +236,12 @@ export async function upsertChainHeads(q: Queryable, heads: readonly NewChainHea
      ON CONFLICT (subject) DO UPDATE
        SET seq = excluded.seq, head = excluded.head, state = excluded.state, updated_at = excluded.updated_at
        WHERE chain_heads.seq <= excluded.seq`,
-    [heads.map((h) => h.subject), heads.map((h) => h.seq), heads.map((h) => h.head), heads.map((h) => json(h.state))],
+    [
+      heads.map((h) => h.subject),
+      heads.map((h) => h.seq),
+      heads.map((h) => h.head),
+      heads.map((h) => json(h.state)),
+    ],
   );
   return rowCount;
 }

@@ -22,7 +22,12 @@ export async function dumpSchema(q: Queryable): Promise<string> {
      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname`,
   );
   for (const t of tables) {
-    const { rows: cols } = await q.query<{ name: string; type: string; notnull: boolean; def: string | null }>(
+    const { rows: cols } = await q.query<{
+      name: string;
+      type: string;
+      notnull: boolean;
+      def: string | null;
+    }>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
               pg_get_expr(d.adbin, d.adrelid) AS def
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -30,7 +35,8 @@ export async function dumpSchema(q: Queryable): Promise<string> {
       [t.oid],
     );
     const lines = cols.map(
-      (c) => `  ${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.def !== null ? ` DEFAULT ${c.def}` : ''}`,
+      (c) =>
+        `  ${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.def !== null ? ` DEFAULT ${c.def}` : ''}`,
     );
     out.push(`CREATE TABLE ${t.name} (\n${lines.join(',\n')}\n);\n`);
 
@@ -57,5 +63,10 @@ export async function dumpSchema(q: Queryable): Promise<string> {
     for (const g of trg) out.push(`${g.def};`);
     out.push('');
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }

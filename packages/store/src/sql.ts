@@ -51,5 +51,6 @@ export function tsParamOrNull(value: string | Date | null | undefined): string |
 
 /** Guards batch helpers: every column array of an unnest must have the same length. */
 export function assertSafeIndex(value: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new StoreMisuseError(`${what} must be a non-negative integer`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new StoreMisuseError(`${what} must be a non-negative integer`);
 }

@@ -55,7 +55,13 @@ const GLN = '0614141000005';
 const KID = 'a'.repeat(32);
 const TIME = '2026-11-28T12:00:00.000Z';
 
-function record(subject: string, seq: number, prev: string | null, leafIdx: number, data: unknown = {}): NewRecord {
+function record(
+  subject: string,
+  seq: number,
+  prev: string | null,
+  leafIdx: number,
+  data: unknown = {},
+): NewRecord {
   const payload = utf8(JSON.stringify({ v: 1, subject, seq, prev, type: 'commission', data }));
   return {
     id: sha256Hex(payload),
@@ -68,7 +74,11 @@ function record(subject: string, seq: number, prev: string | null, leafIdx: numb
     time: TIME,
     data,
     payload,
-    envelope: { payloadType: 'application/vnd.provenant.record+json', payload: 'eA==', signatures: [] },
+    envelope: {
+      payloadType: 'application/vnd.provenant.record+json',
+      payload: 'eA==',
+      signatures: [],
+    },
     leafIdx,
   };
 }
@@ -86,7 +96,11 @@ function leaf(idx: number, entryId: string, entryKind: 'record' | 'notice' = 're
 }
 
 /** Appends records with their leaves from the current log size, in one transaction. */
-async function appendRecords(db: TestDatabase, make: (leafIdx: number, i: number) => NewRecord, n: number) {
+async function appendRecords(
+  db: TestDatabase,
+  make: (leafIdx: number, i: number) => NewRecord,
+  n: number,
+) {
   return db.transaction(async (tx) => {
     const size = await lockLogSize(tx);
     const recs = Array.from({ length: n }, (_, i) => make(size + i, i));
@@ -105,7 +119,12 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(driver);
-    await insertParty(db, { gln: GLN, name: 'Manufacturer', roles: ['manufacturer'], prefixes: ['0614141'] });
+    await insertParty(db, {
+      gln: GLN,
+      name: 'Manufacturer',
+      roles: ['manufacturer'],
+      prefixes: ['0614141'],
+    });
     await insertKey(db, { kid: KID, gln: GLN, publicKey: new Uint8Array(32).fill(1) });
   }, 60_000);
 
@@ -116,7 +135,9 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
   describe('migrations', () => {
     it('are recorded once and re-running them applies nothing', async () => {
       expect(await migrate(db)).toEqual([]);
-      const { rows } = await db.query<{ id: number; name: string }>('SELECT id, name FROM migrations ORDER BY id');
+      const { rows } = await db.query<{ id: number; name: string }>(
+        'SELECT id, name FROM migrations ORDER BY id',
+      );
       expect(rows[0]).toEqual({ id: 1, name: 'init' });
     });
 
@@ -134,7 +155,17 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
         const id = sha256Hex(utf8('notice ao'));
         await appendLeaves(tx, [leaf(size, id, 'notice')]);
         await insertNotices(tx, [
-          { id, type: 'recall', actor: GLN, kid: KID, time: TIME, data: { gtin: 'AO' }, payload: utf8('n'), envelope: {}, leafIdx: size },
+          {
+            id,
+            type: 'recall',
+            actor: GLN,
+            kid: KID,
+            time: TIME,
+            data: { gtin: 'AO' },
+            payload: utf8('n'),
+            envelope: {},
+            leafIdx: size,
+          },
         ]);
         await setLogSize(tx, size + 1, size);
         await putNodes(tx, [{ level: 5, idx: 999, hash: sha256(utf8('node')) }]);
@@ -154,7 +185,9 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
           expect(err).toBeInstanceOf(AppendOnlyViolationError);
           expect(err).toMatchObject({ code: 'APPEND_ONLY_VIOLATION', table });
         }
-        const { rows } = await db.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM ${table}`);
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::bigint AS n FROM ${table}`,
+        );
         expect(rows[0]!.n).toBeGreaterThan(0);
       },
     );
@@ -164,20 +197,37 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
     it('a second record for the same subject and seq is a UniqueViolationError naming the constraint', async () => {
       const subject = '01/00000000000017/21/FORK';
       await appendRecords(db, (idx) => record(subject, 0, null, idx), 1);
-      const err = await appendRecords(db, (idx) => record(subject, 0, null, idx, { other: true }), 1).catch(
-        (e: unknown) => e,
-      );
+      const err = await appendRecords(
+        db,
+        (idx) => record(subject, 0, null, idx, { other: true }),
+        1,
+      ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UniqueViolationError);
-      expect(err).toMatchObject({ code: 'UNIQUE_VIOLATION', constraint: 'records_subject_seq_key' });
+      expect(err).toMatchObject({
+        code: 'UNIQUE_VIOLATION',
+        constraint: 'records_subject_seq_key',
+      });
       expect(String((err as Error).message)).not.toMatch(/INSERT|FORK/);
       expect(await getChain(db, subject)).toHaveLength(1);
+    });
+
+    it('a record whose log leaf is missing is refused at COMMIT and nothing is stored', async () => {
+      const r = record('01/00000000000017/21/NOLEAF', 0, null, 987_654_321);
+      const err = await db.transaction((tx) => insertRecords(tx, [r])).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'QUERY_FAILED', sqlState: '23503' });
+      expect(await getRecord(db, r.id)).toBeNull();
+      expect((await db.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
     });
 
     it('stores a chain and reads it back in order with receipts', async () => {
       const subject = '01/00000000000017/21/CHAIN';
       let prev: string | null = null;
       for (let seq = 0; seq < 3; seq++) {
-        const [r] = await appendRecords(db, (idx) => record(subject, seq, prev, idx, { shipment: `S-${seq}` }), 1);
+        const [r] = await appendRecords(
+          db,
+          (idx) => record(subject, seq, prev, idx, { shipment: `S-${seq}` }),
+          1,
+        );
         prev = r!.id;
       }
       const chain = await getChain(db, subject);
@@ -199,9 +249,15 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
       await db.transaction(async (tx) => {
         const size = await lockLogSize(tx);
         const recs = Array.from({ length: 10_000 }, (_, i) =>
-          record(`01/00000000000017/21/BULK${i}`, 0, null, size + i, { gtin: '00000000000017', serial: `BULK${i}` }),
+          record(`01/00000000000017/21/BULK${i}`, 0, null, size + i, {
+            gtin: '00000000000017',
+            serial: `BULK${i}`,
+          }),
         );
-        await appendLeaves(tx, recs.map((r) => leaf(r.leafIdx, r.id)));
+        await appendLeaves(
+          tx,
+          recs.map((r) => leaf(r.leafIdx, r.id)),
+        );
         const counting: Queryable = {
           query: (sql, params) => {
             statements++;
@@ -215,21 +271,37 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
       const elapsed = Date.now() - started;
       expect(statements).toBe(1);
       expect(elapsed).toBeLessThan(20_000);
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*) AS n FROM records WHERE subject LIKE '%BULK%'`);
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*) AS n FROM records WHERE subject LIKE '%BULK%'`,
+      );
       expect(rows[0]!.n).toBe(10_000);
     }, 60_000);
 
     it('chain heads are upserted in a batch and never move backwards', async () => {
-      const [a, b] = await appendRecords(db, (idx, i) => record(`01/00000000000017/21/HEAD${i}`, 0, null, idx), 2);
+      const [a, b] = await appendRecords(
+        db,
+        (idx, i) => record(`01/00000000000017/21/HEAD${i}`, 0, null, idx),
+        2,
+      );
       await upsertChainHeads(db, [
         { subject: a!.subject, seq: 0, head: a!.id, state: { status: 'active', custodian: GLN } },
         { subject: b!.subject, seq: 0, head: b!.id, state: { status: 'active', children: ['x'] } },
       ]);
       const [c] = await appendRecords(db, (idx) => record(a!.subject, 1, a!.id, idx), 1);
-      await upsertChainHeads(db, [{ subject: a!.subject, seq: 1, head: c!.id, state: { status: 'in_transit' } }]);
-      await upsertChainHeads(db, [{ subject: a!.subject, seq: 0, head: a!.id, state: { stale: true } }]);
-      expect(await getHead(db, a!.subject)).toMatchObject({ seq: 1, head: c!.id, state: { status: 'in_transit' } });
-      const heads = await db.transaction((tx) => getHeads(tx, [a!.subject, b!.subject, 'nope'], { forUpdate: true }));
+      await upsertChainHeads(db, [
+        { subject: a!.subject, seq: 1, head: c!.id, state: { status: 'in_transit' } },
+      ]);
+      await upsertChainHeads(db, [
+        { subject: a!.subject, seq: 0, head: a!.id, state: { stale: true } },
+      ]);
+      expect(await getHead(db, a!.subject)).toMatchObject({
+        seq: 1,
+        head: c!.id,
+        state: { status: 'in_transit' },
+      });
+      const heads = await db.transaction((tx) =>
+        getHeads(tx, [a!.subject, b!.subject, 'nope'], { forUpdate: true }),
+      );
       expect([...heads.keys()].sort()).toEqual([a!.subject, b!.subject].sort());
       expect(heads.get(b!.subject)!.state).toEqual({ status: 'active', children: ['x'] });
       expect(await getHead(db, 'nope')).toBeNull();
@@ -256,7 +328,9 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
         Array.from({ length: 8 }, () =>
           db.transaction(
             async (tx) => {
-              const { rows } = await tx.query<{ n: number }>('SELECT n FROM t_counter WHERE id = 1');
+              const { rows } = await tx.query<{ n: number }>(
+                'SELECT n FROM t_counter WHERE id = 1',
+              );
               await tx.query('UPDATE t_counter SET n = $1::int WHERE id = 1', [rows[0]!.n + 1]);
             },
             { isolation: 'serializable', retries: 20 },
@@ -294,12 +368,19 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
   describe('the registry', () => {
     it('parties are stored, found by GTIN prefix, suspended and reinstated', async () => {
       const p = await getParty(db, GLN);
-      expect(p).toMatchObject({ gln: GLN, roles: ['manufacturer'], prefixes: ['0614141'], status: 'active' });
+      expect(p).toMatchObject({
+        gln: GLN,
+        roles: ['manufacturer'],
+        prefixes: ['0614141'],
+        status: 'active',
+      });
       expect((await findPartiesByGtin(db, '10614141000002')).map((x) => x.gln)).toEqual([GLN]);
       expect(await findPartiesByGtin(db, '10999999000002')).toEqual([]);
       expect((await setPartyStatus(db, GLN, 'suspended'))!.status).toBe('suspended');
       expect((await setPartyStatus(db, GLN, 'active'))!.status).toBe('active');
-      const dup = await insertParty(db, { gln: GLN, name: 'x', roles: [], prefixes: [] }).catch((e: unknown) => e);
+      const dup = await insertParty(db, { gln: GLN, name: 'x', roles: [], prefixes: [] }).catch(
+        (e: unknown) => e,
+      );
       expect(dup).toMatchObject({ code: 'UNIQUE_VIOLATION', constraint: 'parties_pkey' });
     });
 
@@ -315,32 +396,65 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
       expect(Object.keys(key)).not.toContain('sealedPrivateKey');
       expect(await getSealedPrivateKey(db, kid)).toEqual(new Uint8Array([7, 7, 7]));
       expect(await getSealedPrivateKey(db, KID)).toBeNull();
-      const revoked = await revokeKey(db, kid, { compromisedAt: '2026-01-01T00:00:00.000Z', reason: 'lost' });
-      expect(revoked).toMatchObject({ status: 'revoked', compromisedAt: '2026-01-01T00:00:00.000Z', revokeReason: 'lost' });
+      const revoked = await revokeKey(db, kid, {
+        compromisedAt: '2026-01-01T00:00:00.000Z',
+        reason: 'lost',
+      });
+      expect(revoked).toMatchObject({
+        status: 'revoked',
+        compromisedAt: '2026-01-01T00:00:00.000Z',
+        revokeReason: 'lost',
+      });
       expect(await revokeKey(db, kid, { compromisedAt: null, reason: 'again' })).toBeNull();
       expect(await getSealedPrivateKey(db, kid)).toBeNull();
       expect((await getKey(db, kid))!.revokeReason).toBe('lost');
-      expect((await listKeysByParty(db, GLN)).map((k) => k.kid)).toEqual(expect.arrayContaining([KID, kid]));
+      expect((await listKeysByParty(db, GLN)).map((k) => k.kid)).toEqual(
+        expect.arrayContaining([KID, kid]),
+      );
     });
 
     it('tokens are found by their hash only while unrevoked', async () => {
       const hash = sha256(utf8('secret token'));
       await insertToken(db, { tokenHash: hash, gln: GLN, scopes: ['sign', 'verify'] });
-      expect(await getActiveToken(db, hash)).toMatchObject({ gln: GLN, scopes: ['sign', 'verify'], revokedAt: null });
+      expect(await getActiveToken(db, hash)).toMatchObject({
+        gln: GLN,
+        scopes: ['sign', 'verify'],
+        revokedAt: null,
+      });
       expect(await getActiveToken(db, sha256(utf8('other')))).toBeNull();
     });
 
     it('an Idempotency-Key keeps its first outcome', async () => {
-      const first = await saveIdempotencyEntry(db, { gln: GLN, key: 'k1', requestHash: 'h1', status: 201, response: [1] });
-      const second = await saveIdempotencyEntry(db, { gln: GLN, key: 'k1', requestHash: 'h2', status: 201, response: {} });
+      const first = await saveIdempotencyEntry(db, {
+        gln: GLN,
+        key: 'k1',
+        requestHash: 'h1',
+        status: 201,
+        response: [1],
+      });
+      const second = await saveIdempotencyEntry(db, {
+        gln: GLN,
+        key: 'k1',
+        requestHash: 'h2',
+        status: 201,
+        response: {},
+      });
       expect(second).toEqual(first);
-      expect(await getIdempotencyEntry(db, GLN, 'k1')).toMatchObject({ requestHash: 'h1', status: 201, response: [1] });
+      expect(await getIdempotencyEntry(db, GLN, 'k1')).toMatchObject({
+        requestHash: 'h1',
+        status: 201,
+        response: [1],
+      });
     });
   });
 
   describe('the log tables', () => {
     it('leaves are read back by range and by entry id', async () => {
-      const recs = await appendRecords(db, (idx, i) => record(`01/00000000000017/21/LEAF${i}`, 0, null, idx), 3);
+      const recs = await appendRecords(
+        db,
+        (idx, i) => record(`01/00000000000017/21/LEAF${i}`, 0, null, idx),
+        3,
+      );
       const start = recs[0]!.leafIdx;
       const leaves = await getLeaves(db, start, start + 3);
       expect(leaves.map((l) => l.entryId)).toEqual(recs.map((r) => r.id));
@@ -368,17 +482,28 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
           { level: 0, idx: 1_000_000 },
         ]),
       ).toEqual([h('b'), null, h('a')]);
-      const dup = await putNodes(db, [{ level: 0, idx: 1_000_000, hash: h('c') }]).catch((e: unknown) => e);
+      const dup = await putNodes(db, [{ level: 0, idx: 1_000_000, hash: h('c') }]).catch(
+        (e: unknown) => e,
+      );
       expect(dup).toMatchObject({ constraint: 'merkle_nodes_pkey' });
     });
 
     it('checkpoints and their cosignatures are stored and the latest is found', async () => {
       await insertCheckpoint(db, { size: 10, rootHash: sha256(utf8('r10')), note: 'origin\n10\n' });
-      await insertCheckpoint(db, { size: 1_000_000, rootHash: sha256(utf8('r1m')), note: 'origin\n1000000\n' });
+      await insertCheckpoint(db, {
+        size: 1_000_000,
+        rootHash: sha256(utf8('r1m')),
+        note: 'origin\n1000000\n',
+      });
       expect((await latestCheckpoint(db))!.size).toBe(1_000_000);
       expect((await getCheckpoint(db, 10))!.note).toBe('origin\n10\n');
       expect(await getCheckpoint(db, 11)).toBeNull();
-      const cs = { checkpointSize: 10, witnessName: 'w.example', keyId: new Uint8Array([1, 2, 3, 4]), line: '— w x' };
+      const cs = {
+        checkpointSize: 10,
+        witnessName: 'w.example',
+        keyId: new Uint8Array([1, 2, 3, 4]),
+        line: '— w x',
+      };
       expect(await insertCosignature(db, cs)).toBe(true);
       expect(await insertCosignature(db, { ...cs, line: 'other' })).toBe(false);
       expect(await listCosignatures(db, 10)).toEqual([expect.objectContaining({ ...cs })]);
@@ -392,9 +517,21 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
           { type: 'key-revoke', data: { kid: KID, compromisedAt: TIME, reason: 'x' } },
         ].map((n, i) => {
           const payload = utf8(JSON.stringify(n));
-          return { id: sha256Hex(payload), actor: GLN, kid: KID, time: TIME, payload, envelope: {}, leafIdx: size + i, ...n };
+          return {
+            id: sha256Hex(payload),
+            actor: GLN,
+            kid: KID,
+            time: TIME,
+            payload,
+            envelope: {},
+            leafIdx: size + i,
+            ...n,
+          };
         });
-        await appendLeaves(tx, notices.map((n) => leaf(n.leafIdx, n.id, 'notice')));
+        await appendLeaves(
+          tx,
+          notices.map((n) => leaf(n.leafIdx, n.id, 'notice')),
+        );
         await insertNotices(tx, notices);
         await setLogSize(tx, size + 2, size);
       });

@@ -61,7 +61,9 @@ async function ensurePgTemplate(url: string): Promise<string> {
   const client = await adminClient(url);
   try {
     await client.query('SELECT pg_advisory_lock(7361626)');
-    const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1::text', [tpl]);
+    const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1::text', [
+      tpl,
+    ]);
     if (rows.length === 0) {
       const building = `${tpl}_build`;
       await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);

@@ -53,13 +53,18 @@ export async function getActiveToken(q: Queryable, tokenHash: Uint8Array): Promi
 
 /** Every token of a party (hashes only), oldest first. */
 export async function listTokensByParty(q: Queryable, gln: string): Promise<Token[]> {
-  const { rows } = await q.query(`SELECT ${COLUMNS} FROM tokens WHERE gln = $1::text ORDER BY created_at`, [gln]);
+  const { rows } = await q.query(
+    `SELECT ${COLUMNS} FROM tokens WHERE gln = $1::text ORDER BY created_at`,
+    [gln],
+  );
   return rows.map(toToken);
 }
 
 /** Whether any admin token (gln null) exists: the bootstrap check. */
 export async function hasAdminToken(q: Queryable): Promise<boolean> {
-  const { rows } = await q.query(`SELECT 1 FROM tokens WHERE gln IS NULL AND revoked_at IS NULL LIMIT 1`);
+  const { rows } = await q.query(
+    `SELECT 1 FROM tokens WHERE gln IS NULL AND revoked_at IS NULL LIMIT 1`,
+  );
   return rows.length > 0;
 }
 
