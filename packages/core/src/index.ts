@@ -10,3 +10,5 @@ export * from './note.js';
 export * from './records.js';
 export * from './notices.js';
 export * from './custody.js';
+export * from './bundle.js';
+export * from './verify.js';
