@@ -18,7 +18,7 @@ import {
   textSchema,
   timestampSchema,
 } from './records.js';
-import type { PayloadIssue } from './records.js';
+import type { PayloadIssue, PayloadOptions } from './records.js';
 
 /** Party roles (DESIGN §8a). */
 export const PARTY_ROLES = [
@@ -179,7 +179,10 @@ export type ParseNoticeResult =
  * Parses notice payload bytes: UTF-8, strict JSON, {@link noticeSchema}, and
  * canonical JCS bytes. Never throws for bad bytes.
  */
-export function parseNoticePayload(payload: Uint8Array): ParseNoticeResult {
-  const r = parseCanonicalPayload(payload, noticeSchema);
+export function parseNoticePayload(
+  payload: Uint8Array,
+  options?: PayloadOptions,
+): ParseNoticeResult {
+  const r = parseCanonicalPayload(payload, noticeSchema, options);
   return r.ok ? { ok: true, notice: r.value, id: r.id } : r;
 }

@@ -4,9 +4,9 @@
 // record id is the hash of the payload bytes (DESIGN §4), and two spellings of
 // one record would give one fact two ids.
 import { z } from 'zod';
-import { bytesEqual, fromBase64Url, fromUtf8 } from './bytes.js';
+import { bytesEqual, fromBase64Url, fromUtf8, toHex } from './bytes.js';
 import { sha256Hex } from './hash.js';
-import { canonicalBytes, parseJsonStrict } from './jcs.js';
+import { canonicalBytes, canonicalize, parseJsonStrict } from './jcs.js';
 
 // ---------------------------------------------------------------------------
 // Identifiers (DESIGN §3), validated locally: core must not depend on gs1.
@@ -407,6 +407,11 @@ export interface PayloadIssue {
 export type ParsePayloadResult<T> =
   { ok: true; value: T; id: string } | { ok: false; errors: PayloadIssue[] };
 
+/** Options for the payload parsers: servers inject a faster SHA-256 (same bytes out). */
+export interface PayloadOptions {
+  sha256?: (bytes: Uint8Array) => Uint8Array;
+}
+
 /**
  * Shared by records and notices: UTF-8 → strict JSON → schema, and the bytes
  * must be exactly the JCS encoding of what they decode to. Never throws: the
@@ -415,10 +420,47 @@ export type ParsePayloadResult<T> =
 export function parseCanonicalPayload<T>(
   payload: Uint8Array,
   schema: z.ZodType<T>,
+  options: PayloadOptions = {},
 ): ParsePayloadResult<T> {
   if (!(payload instanceof Uint8Array)) {
     return { ok: false, errors: [{ path: '', message: 'payload must be bytes' }] };
   }
+  const idOf = (bytes: Uint8Array) =>
+    options.sha256 ? toHex(options.sha256(bytes)) : sha256Hex(bytes);
+  // Fast path for well-formed payloads: JSON.parse, then "the text is its own
+  // canonical form", which also rules out duplicate keys (a re-serialization
+  // keeps one) and lone surrogates (canonicalize throws). A BOM is excluded
+  // up front because the UTF-8 decoder strips it. Anything else falls through
+  // to the strict parser, which decides and words the error.
+  const text = payload[0] === 0xef ? null : fromUtf8(payload);
+  if (text !== null) {
+    let canonical = false;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+      canonical = canonicalize(json) === text;
+    } catch {
+      canonical = false;
+    }
+    if (canonical) {
+      const parsed = schema.safeParse(json);
+      return parsed.success
+        ? { ok: true, value: parsed.data, id: idOf(payload) }
+        : { ok: false, errors: schemaIssues(parsed.error) };
+    }
+  }
+  return parseStrict(payload, schema, idOf);
+}
+
+function schemaIssues(error: z.ZodError): PayloadIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+function parseStrict<T>(
+  payload: Uint8Array,
+  schema: z.ZodType<T>,
+  idOf: (bytes: Uint8Array) => string,
+): ParsePayloadResult<T> {
   const text = fromUtf8(payload);
   if (text === null)
     return { ok: false, errors: [{ path: '', message: 'payload is not valid UTF-8' }] };
@@ -432,15 +474,7 @@ export function parseCanonicalPayload<T>(
     };
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((i) => ({
-        path: i.path.map(String).join('.'),
-        message: i.message,
-      })),
-    };
-  }
+  if (!parsed.success) return { ok: false, errors: schemaIssues(parsed.error) };
   // One record, one id: a second spelling (spaces, key order, escapes, BOM) is refused.
   let canonical: Uint8Array;
   try {
@@ -457,7 +491,7 @@ export function parseCanonicalPayload<T>(
       errors: [{ path: '', message: 'payload is not in RFC 8785 canonical form' }],
     };
   }
-  return { ok: true, value: parsed.data, id: sha256Hex(payload) };
+  return { ok: true, value: parsed.data, id: idOf(payload) };
 }
 
 function errorMessage(err: unknown): string {
@@ -472,7 +506,10 @@ export type ParseRecordResult =
  * duplicate keys), {@link recordSchema}, and the bytes must be the canonical
  * JCS encoding so the id is unique. Never throws for bad bytes.
  */
-export function parseRecordPayload(payload: Uint8Array): ParseRecordResult {
-  const r = parseCanonicalPayload(payload, recordSchema);
+export function parseRecordPayload(
+  payload: Uint8Array,
+  options?: PayloadOptions,
+): ParseRecordResult {
+  const r = parseCanonicalPayload(payload, recordSchema, options);
   return r.ok ? { ok: true, record: r.value, id: r.id } : r;
 }

@@ -50,7 +50,7 @@
 //    judged for custody and holds once, at the container; aggregated unit codes
 //    appear at the top once per code ("n of N units: ..."), each unit's own in
 //    units.failing.
-import { bytesEqual, fromBase64, fromBase64Url, fromUtf8, toHex, utf8 } from './bytes.js';
+import { bytesEqual, fromBase64, fromBase64Url, toHex, utf8 } from './bytes.js';
 import { checkBundleFrame, type BundleFrame, type FrameEntry, type LogReceipt } from './bundle.js';
 import {
   applyRecord,
@@ -77,7 +77,6 @@ import { REASON_CODES, isReasonCode, verdictOf, type ReasonCode, type Verdict } 
 import {
   isValidGln,
   parseRecordPayload,
-  recordSchema,
   subjectParts,
   type CustodyRecord,
   type RecordType,
@@ -686,29 +685,9 @@ type ParsedRecord =
   | { ok: true; record: CustodyRecord; id: string }
   | { ok: false; errors: { path: string; message: string }[] };
 
-/**
- * records.ts `parseRecordPayload`, with a fast path for what it accepts: the
- * native JSON.parse, then the payload must read back exactly as its JCS form.
- * That equality implies what the strict parser checks: a duplicate key would
- * be missing from the canonical text, a lone surrogate makes canonicalize
- * throw, and any other spelling differs. A BOM is the one thing UTF-8 decoding
- * hides, so it takes the slow path. Anything unusual goes to
- * parseRecordPayload itself, which then decides and words the error.
- */
+/** records.ts `parseRecordPayload` (it has the fast path) with the injected hash. */
 function parseRecord(payload: Uint8Array, hash: (b: Uint8Array) => Uint8Array): ParsedRecord {
-  const text = payload[0] === 0xef ? null : fromUtf8(payload);
-  if (text !== null) {
-    try {
-      const json: unknown = JSON.parse(text);
-      if (canonicalize(json) === text) {
-        const r = recordSchema.safeParse(json);
-        if (r.success) return { ok: true, record: r.data, id: toHex(hash(payload)) };
-      }
-    } catch {
-      // fall through to the strict parser for its verdict and message
-    }
-  }
-  return parseRecordPayload(payload);
+  return parseRecordPayload(payload, { sha256: hash });
 }
 
 interface Entry {
