@@ -11,6 +11,31 @@ BEGIN
 END
 $function$;
 
+CREATE TABLE cases (
+  id text NOT NULL,
+  n bigint NOT NULL,
+  verification_id text NOT NULL,
+  party text NOT NULL,
+  subject text NOT NULL,
+  verdict text NOT NULL,
+  reasons jsonb NOT NULL DEFAULT '[]'::jsonb,
+  status text NOT NULL DEFAULT 'open'::text,
+  outcome text,
+  note text,
+  resolved_by text,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  resolved_at timestamp with time zone
+);
+
+ALTER TABLE cases ADD CONSTRAINT cases_outcome_check CHECK (((status = 'resolved'::text) = (outcome IS NOT NULL)));
+ALTER TABLE cases ADD CONSTRAINT cases_resolved_check CHECK (((status = 'resolved'::text) = (resolved_at IS NOT NULL)));
+ALTER TABLE cases ADD CONSTRAINT cases_status_check CHECK ((status = ANY (ARRAY['open'::text, 'resolved'::text])));
+ALTER TABLE cases ADD CONSTRAINT cases_verdict_check CHECK ((verdict = ANY (ARRAY['quarantine'::text, 'reject'::text])));
+ALTER TABLE cases ADD CONSTRAINT cases_verification_id_fkey FOREIGN KEY (verification_id) REFERENCES verifications(id);
+ALTER TABLE cases ADD CONSTRAINT cases_pkey PRIMARY KEY (id);
+ALTER TABLE cases ADD CONSTRAINT cases_n_key UNIQUE (n);
+CREATE INDEX cases_party_idx ON public.cases USING btree (party, status, n);
+
 CREATE TABLE chain_heads (
   subject text NOT NULL,
   seq integer NOT NULL,
@@ -63,7 +88,7 @@ CREATE TABLE log_leaves (
   leaf_hash bytea NOT NULL,
   entry_kind text NOT NULL,
   entry_id text NOT NULL,
-  envelope jsonb NOT NULL,
+  envelope text NOT NULL,
   integrated_at timestamp with time zone NOT NULL,
   receipt_signature bytea NOT NULL
 );
@@ -73,7 +98,6 @@ ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_idx_check CHECK ((idx >= 0));
 ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_leaf_hash_check CHECK ((length(leaf_hash) = 32));
 ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_pkey PRIMARY KEY (idx);
 ALTER TABLE log_leaves ADD CONSTRAINT log_leaves_entry_id_key UNIQUE (entry_id);
-CREATE INDEX log_leaves_leaf_hash_idx ON public.log_leaves USING btree (leaf_hash);
 CREATE TRIGGER log_leaves_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.log_leaves FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
 
 CREATE TABLE log_state (
@@ -170,7 +194,6 @@ CREATE TABLE records (
   time timestamp with time zone NOT NULL,
   data jsonb NOT NULL DEFAULT '{}'::jsonb,
   payload bytea NOT NULL,
-  envelope jsonb NOT NULL,
   leaf_idx bigint NOT NULL
 );
 
@@ -184,9 +207,7 @@ ALTER TABLE records ADD CONSTRAINT records_leaf_idx_fkey FOREIGN KEY (leaf_idx) 
 ALTER TABLE records ADD CONSTRAINT records_pkey PRIMARY KEY (id);
 ALTER TABLE records ADD CONSTRAINT records_leaf_idx_key UNIQUE (leaf_idx);
 ALTER TABLE records ADD CONSTRAINT records_subject_seq_key UNIQUE (subject, seq);
-CREATE INDEX records_actor_idx ON public.records USING btree (actor);
 CREATE INDEX records_shipment_idx ON public.records USING btree (((data ->> 'shipment'::text)));
-CREATE INDEX records_type_idx ON public.records USING btree (type);
 CREATE TRIGGER records_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.records FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
 
 CREATE TABLE tokens (
@@ -201,3 +222,24 @@ ALTER TABLE tokens ADD CONSTRAINT tokens_token_hash_check CHECK ((length(token_h
 ALTER TABLE tokens ADD CONSTRAINT tokens_gln_fkey FOREIGN KEY (gln) REFERENCES parties(gln);
 ALTER TABLE tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (token_hash);
 CREATE INDEX tokens_gln_idx ON public.tokens USING btree (gln);
+
+CREATE TABLE verifications (
+  id text NOT NULL,
+  party text NOT NULL,
+  purpose text NOT NULL,
+  source text NOT NULL,
+  subject text NOT NULL,
+  verdict text NOT NULL,
+  reasons jsonb NOT NULL DEFAULT '[]'::jsonb,
+  result jsonb NOT NULL,
+  receipt jsonb NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE verifications ADD CONSTRAINT verifications_purpose_check CHECK ((purpose = ANY (ARRAY['receiving'::text, 'saleable_return'::text, 'dispense'::text])));
+ALTER TABLE verifications ADD CONSTRAINT verifications_source_check CHECK ((source = ANY (ARRAY['scan'::text, 'subject'::text, 'bundle'::text, 'vrs'::text])));
+ALTER TABLE verifications ADD CONSTRAINT verifications_verdict_check CHECK ((verdict = ANY (ARRAY['accept'::text, 'quarantine'::text, 'reject'::text])));
+ALTER TABLE verifications ADD CONSTRAINT verifications_pkey PRIMARY KEY (id);
+CREATE INDEX verifications_party_idx ON public.verifications USING btree (party, created_at);
+CREATE INDEX verifications_subject_idx ON public.verifications USING btree (subject, created_at);
+CREATE TRIGGER verifications_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.verifications FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();

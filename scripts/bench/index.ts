@@ -1,9 +1,11 @@
 // `pnpm bench`: every benchmark, printed as figures and ratios against the raw
 // limits measured in the same run. Pass section names to run only some.
 import { runCoreBench } from './core.js';
+import { runStoreBench } from './store.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   core: runCoreBench,
+  issuer: runStoreBench,
 };
 
 const wanted = process.argv.slice(2);

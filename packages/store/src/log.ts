@@ -1,8 +1,11 @@
 // The Merkle log's tables (DESIGN §6): leaves with receipts, complete-subtree
 // hashes, the sequencer's size counter, checkpoints and witness cosignatures.
+import { canonicalize } from '@provenant/core';
 import type { Queryable } from './driver.js';
 import { StoreMisuseError } from './errors.js';
-import { assertSafeIndex, bytes, hexes, iso, json, num, tsParam } from './sql.js';
+import type { NewNotice } from './notices.js';
+import { envelopeOf, type NewChainHead, type NewRecord } from './records.js';
+import { assertSafeIndex, bytes, hexes, iso, num, tsParam } from './sql.js';
 
 export type EntryKind = 'record' | 'notice';
 
@@ -13,6 +16,7 @@ export interface NewLeaf {
   entryKind: EntryKind;
   /** Id of the record or notice. */
   entryId: string;
+  /** The DSSE envelope; stored as its JCS text, the bytes the leaf hash covers. */
   envelope: unknown;
   integratedAt: string | Date;
   /** Ed25519 by the log key over the JCS receipt body. */
@@ -32,7 +36,7 @@ function toLeaf(r: Record<string, unknown>): StoredLeaf {
     leafHash: bytes(r.leaf_hash),
     entryKind: r.entry_kind as EntryKind,
     entryId: r.entry_id as string,
-    envelope: r.envelope,
+    envelope: envelopeOf(r.envelope),
     integratedAt: iso(r.integrated_at),
     receiptSignature: bytes(r.receipt_signature),
   };
@@ -49,7 +53,7 @@ export async function appendLeaves(q: Queryable, leaves: readonly NewLeaf[]): Pr
   for (const l of leaves) assertSafeIndex(l.idx, 'leaf index');
   const { rowCount } = await q.query(
     `INSERT INTO log_leaves (idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature)
-     SELECT u.idx, decode(u.leaf_hash, 'hex'), u.entry_kind, u.entry_id, u.envelope::jsonb, u.integrated_at,
+     SELECT u.idx, decode(u.leaf_hash, 'hex'), u.entry_kind, u.entry_id, u.envelope, u.integrated_at,
             decode(u.receipt_signature, 'hex')
      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
        AS u(idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature)`,
@@ -58,12 +62,177 @@ export async function appendLeaves(q: Queryable, leaves: readonly NewLeaf[]): Pr
       hexes(leaves.map((l) => l.leafHash)),
       leaves.map((l) => l.entryKind),
       leaves.map((l) => l.entryId),
-      leaves.map((l) => json(l.envelope)),
+      leaves.map((l) => canonicalize(l.envelope)),
       leaves.map((l) => tsParam(l.integratedAt)),
       hexes(leaves.map((l) => l.receiptSignature)),
     ],
   );
   return rowCount;
+}
+
+function hexOf(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function base64Of(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+function checkNodes(nodes: readonly MerkleNode[]): void {
+  for (const n of nodes) {
+    if (!Number.isInteger(n.level) || n.level < 0 || n.level > 63)
+      throw new StoreMisuseError('bad node level');
+    assertSafeIndex(n.idx, 'node index');
+  }
+}
+
+/** What one sequencer batch writes besides its leaves (see {@link insertEntryBatch}). */
+export interface EntryBatch {
+  records: readonly NewRecord[];
+  notices: readonly NewNotice[];
+  /** Distinct subjects; a head never moves backwards (as upsertChainHeads). */
+  heads: readonly NewChainHead[];
+  /** New complete subtrees (as putNodes). */
+  nodes: readonly MerkleNode[];
+}
+
+// Batches travel as unnest arrays (one SQL path for both drivers: PGlite has
+// no COPY). Columns holding JSON text (envelopes, data, states) travel as one
+// newline-joined string split by string_to_array: serialised JSON never holds
+// a raw newline, and this spares the driver escaping every quote of every
+// element into an array literal. (json_to_recordset costs ~0.2 ms per row.)
+const INSERT_ENTRY_BATCH = `WITH
+  r AS (
+    INSERT INTO records (id, subject, seq, prev, type, actor, kid, time, data, payload, leaf_idx)
+    SELECT u.i, u.s, u.q, u.p, u.t, u.a, u.k, u.w, u.d::jsonb, decode(u.b, 'base64'), u.l
+    FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::timestamptz[], string_to_array($9::text, E'\n'), $10::text[], $11::bigint[])
+      AS u(i, s, q, p, t, a, k, w, d, b, l)),
+  n AS (
+    INSERT INTO notices (id, type, actor, kid, time, data, payload, envelope, leaf_idx)
+    SELECT u.i, u.t, u.a, u.k, u.w, u.d::jsonb, decode(u.b, 'base64'), u.v::jsonb, u.l
+    FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[],
+                string_to_array($17::text, E'\n'), $18::text[], string_to_array($19::text, E'\n'),
+                $20::bigint[])
+      AS u(i, t, a, k, w, d, b, v, l)),
+  m AS (
+    INSERT INTO merkle_nodes (level, idx, hash)
+    SELECT u.v, u.i, decode(u.h, 'hex')
+    FROM unnest($21::smallint[], $22::bigint[], $23::text[]) AS u(v, i, h)),
+  h AS (
+    INSERT INTO chain_heads (subject, seq, head, state, updated_at)
+    SELECT u.s, u.q, u.h, u.st::jsonb, now()
+    FROM unnest($24::text[], $25::integer[], $26::text[], string_to_array($27::text, E'\n'))
+      AS u(s, q, h, st)
+    ON CONFLICT (subject) DO UPDATE
+      SET seq = excluded.seq, head = excluded.head, state = excluded.state, updated_at = excluded.updated_at
+      WHERE chain_heads.seq <= excluded.seq)
+SELECT 1 AS done`;
+
+/** JSON texts joined by newlines (JSON.stringify never writes a raw newline). */
+function jsonLines(values: readonly unknown[]): string {
+  return values.map((v) => JSON.stringify(v ?? null)).join('\n');
+}
+
+/**
+ * Inserts a batch's records, notices, complete-subtree hashes and chain heads
+ * in ONE statement (one round trip). Their leaves go in the same transaction
+ * (appendLeafBatch; the record and notice leaf FKs are checked at COMMIT).
+ * Records are stored as {@link insertRecords} stores them.
+ * @throws UniqueViolationError as insertRecords, insertNotices and putNodes.
+ */
+export async function insertEntryBatch(q: Queryable, b: EntryBatch): Promise<void> {
+  const { records: rs, notices: ns, heads: hs, nodes } = b;
+  if (rs.length + ns.length + hs.length + nodes.length === 0) return;
+  checkNodes(nodes);
+  for (const r of rs) assertSafeIndex(r.leafIdx, 'leaf index');
+  for (const n of ns) assertSafeIndex(n.leafIdx, 'leaf index');
+  await q.query(INSERT_ENTRY_BATCH, [
+    rs.map((r) => r.id),
+    rs.map((r) => r.subject),
+    rs.map((r) => r.seq),
+    rs.map((r) => r.prev),
+    rs.map((r) => r.type),
+    rs.map((r) => r.actor),
+    rs.map((r) => r.kid),
+    rs.map((r) => tsParam(r.time)),
+    jsonLines(rs.map((r) => r.data)),
+    rs.map((r) => base64Of(r.payload)),
+    rs.map((r) => r.leafIdx),
+    ns.map((n) => n.id),
+    ns.map((n) => n.type),
+    ns.map((n) => n.actor),
+    ns.map((n) => n.kid),
+    ns.map((n) => tsParam(n.time)),
+    jsonLines(ns.map((n) => n.data)),
+    ns.map((n) => base64Of(n.payload)),
+    jsonLines(ns.map((n) => n.envelope)),
+    ns.map((n) => n.leafIdx),
+    nodes.map((n) => n.level),
+    nodes.map((n) => n.idx),
+    nodes.map((n) => hexOf(n.hash)),
+    hs.map((h) => h.subject),
+    hs.map((h) => h.seq),
+    hs.map((h) => h.head),
+    jsonLines(hs.map((h) => h.state)),
+  ]);
+}
+
+/** A leaf whose envelope is already serialised: `envelopeJcs` is JCS(envelope), the leaf hash preimage. */
+export interface NewLeafText extends Omit<NewLeaf, 'envelope'> {
+  envelopeJcs: string;
+}
+
+/** The sequencer's closing write: leaves, the new log size and its checkpoint. */
+export interface LeafBatch {
+  leaves: readonly NewLeafText[];
+  /** The log size before the batch (compare-and-set, as setLogSize). */
+  expected: number;
+  /** The log size after it. */
+  size: number;
+  checkpoint: NewCheckpoint;
+}
+
+const APPEND_LEAF_BATCH = `WITH
+  l AS (
+    INSERT INTO log_leaves (idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature)
+    SELECT u.i, decode(u.h, 'hex'), u.k, u.e, u.v, u.w, decode(u.s, 'base64')
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], string_to_array($5::text, E'\n'),
+                $6::timestamptz[], $7::text[])
+      AS u(i, h, k, e, v, w, s)),
+  st AS (UPDATE log_state SET size = $8::bigint WHERE id AND size = $9::bigint RETURNING size),
+  c AS (INSERT INTO checkpoints (size, root_hash, note) VALUES ($8::bigint, $10::bytea, $11::text))
+SELECT count(*)::integer AS moved FROM st`;
+
+/**
+ * Appends leaves, moves the log size from `expected` to `size` and stores the
+ * checkpoint of the new size, in ONE statement. The caller holds the
+ * log_state lock (`lockLogSize`).
+ * @returns false when the stored size was not `expected` (the caller must roll back).
+ * @throws UniqueViolationError `log_leaves_pkey`, `log_leaves_entry_id_key` or `checkpoints_pkey`.
+ */
+export async function appendLeafBatch(q: Queryable, b: LeafBatch): Promise<boolean> {
+  for (const l of b.leaves) assertSafeIndex(l.idx, 'leaf index');
+  assertSafeIndex(b.size, 'size');
+  assertSafeIndex(b.expected, 'size');
+  const ls = b.leaves;
+  for (const l of ls)
+    // JCS text is JSON: a raw newline in it would split the column (see INSERT_ENTRY_BATCH).
+    if (l.envelopeJcs.includes('\n')) throw new StoreMisuseError('envelopeJcs is not JCS text');
+  const { rows } = await q.query(APPEND_LEAF_BATCH, [
+    ls.map((l) => l.idx),
+    ls.map((l) => hexOf(l.leafHash)),
+    ls.map((l) => l.entryKind),
+    ls.map((l) => l.entryId),
+    ls.map((l) => l.envelopeJcs).join('\n'),
+    ls.map((l) => tsParam(l.integratedAt)),
+    ls.map((l) => base64Of(l.receiptSignature)),
+    b.size,
+    b.expected,
+    b.checkpoint.rootHash,
+    b.checkpoint.note,
+  ]);
+  return num(rows[0]!.moved) === 1;
 }
 
 /** Leaves with start <= idx < end, in order (at most end - start). */
@@ -135,11 +304,7 @@ export async function getNodes(
  */
 export async function putNodes(q: Queryable, nodes: readonly MerkleNode[]): Promise<number> {
   if (nodes.length === 0) return 0;
-  for (const n of nodes) {
-    if (!Number.isInteger(n.level) || n.level < 0 || n.level > 63)
-      throw new StoreMisuseError('bad node level');
-    assertSafeIndex(n.idx, 'node index');
-  }
+  checkNodes(nodes);
   const { rowCount } = await q.query(
     `INSERT INTO merkle_nodes (level, idx, hash)
      SELECT u.level, u.idx, decode(u.hash, 'hex')

@@ -16,7 +16,10 @@ export interface NewRecord {
   data: unknown;
   /** The JCS bytes the envelope signs. */
   payload: Uint8Array;
-  /** The DSSE envelope as JSON. */
+  /**
+   * The DSSE envelope as JSON. Stored once, in the record's log leaf
+   * (appendLeaves); insertRecords does not write it. Read back from the leaf.
+   */
   envelope: unknown;
   /** Index of its log leaf, appended in the same transaction. */
   leafIdx: number;
@@ -35,9 +38,15 @@ export interface StoredRecord extends Omit<NewRecord, 'time'> {
   receipt: LeafReceipt;
 }
 
+// The envelope lives in the leaf only (migration 000002).
 const SELECT = `SELECT r.id, r.subject, r.seq, r.prev, r.type, r.actor, r.kid, r.time, r.data, r.payload,
-  r.envelope, r.leaf_idx, l.leaf_hash, l.integrated_at, l.receipt_signature
+  l.envelope, r.leaf_idx, l.leaf_hash, l.integrated_at, l.receipt_signature
   FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx`;
+
+/** log_leaves.envelope is JSON text (the JCS of the envelope for every leaf the sequencer wrote). */
+export function envelopeOf(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
 
 /** Maps a row carrying leaf_idx, leaf_hash, integrated_at, receipt_signature. */
 export function toReceipt(r: Record<string, unknown>): LeafReceipt {
@@ -61,27 +70,27 @@ function toRecord(r: Record<string, unknown>): StoredRecord {
     time: iso(r.time),
     data: r.data,
     payload: bytes(r.payload),
-    envelope: r.envelope,
+    envelope: envelopeOf(r.envelope),
     leafIdx: num(r.leaf_idx),
     receipt: toReceipt(r),
   };
 }
 
 /**
- * Inserts records in one statement (unnest). Their leaves must be appended in
- * the same transaction (the FK is checked at COMMIT).
+ * Inserts records in one statement (unnest). Their leaves, which carry the
+ * envelopes, must be appended in the same transaction (the FK is checked at COMMIT).
  * @throws UniqueViolationError `records_subject_seq_key` when a seq is taken
  *   (a racing append: answer 409), `records_pkey` for a record already stored.
  */
 export async function insertRecords(q: Queryable, records: readonly NewRecord[]): Promise<number> {
   if (records.length === 0) return 0;
   const { rowCount } = await q.query(
-    `INSERT INTO records (id, subject, seq, prev, type, actor, kid, time, data, payload, envelope, leaf_idx)
+    `INSERT INTO records (id, subject, seq, prev, type, actor, kid, time, data, payload, leaf_idx)
      SELECT u.id, u.subject, u.seq, u.prev, u.type, u.actor, u.kid, u.time, u.data::jsonb,
-            decode(u.payload, 'hex'), u.envelope::jsonb, u.leaf_idx
+            decode(u.payload, 'hex'), u.leaf_idx
      FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[],
-                 $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::bigint[])
-       AS u(id, subject, seq, prev, type, actor, kid, time, data, payload, envelope, leaf_idx)`,
+                 $8::timestamptz[], $9::text[], $10::text[], $11::bigint[])
+       AS u(id, subject, seq, prev, type, actor, kid, time, data, payload, leaf_idx)`,
     [
       records.map((r) => r.id),
       records.map((r) => r.subject),
@@ -93,7 +102,6 @@ export async function insertRecords(q: Queryable, records: readonly NewRecord[])
       records.map((r) => tsParam(r.time)),
       records.map((r) => json(r.data)),
       hexes(records.map((r) => r.payload)),
-      records.map((r) => json(r.envelope)),
       records.map((r) => r.leafIdx),
     ],
   );

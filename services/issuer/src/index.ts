@@ -30,3 +30,5 @@ export * from './append/index.js';
 export { createIssuer } from './issuer.js';
 export type { Issuer, IssuerDeps } from './issuer.js';
 export { ISSUER_ROUTES } from './routes/index.js';
+// The offline bundle builder, reused by the verifier (issue 4) for server-side verification.
+export { buildBundle } from './routes/chains.js';

@@ -11,12 +11,9 @@ import {
   noticeSchema,
   RECORD_PAYLOAD_TYPE,
   recordSchema,
-  sha256Hex,
-  signEnvelope,
   type CustodyRecord,
   type Notice,
 } from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
 import {
   getKey,
   getSealedPrivateKey,
@@ -27,6 +24,7 @@ import {
 } from '@provenant/store';
 import { unprocessable } from '../http/problem.js';
 import { parse } from '../http/validate.js';
+import { sha256HexFast, signEnvelopeFast, signerFor, type FastSigner } from '../log/fast.js';
 import { deriveServiceKey, type ServiceKey } from '../log/keys.js';
 import type { PendingNotice, PendingRecord } from '../log/sequencer.js';
 import { keyAad, unseal } from '../seal.js';
@@ -55,18 +53,23 @@ interface CachedKey {
 
 /** Signs a validated record into a pending entry. The record must pass the record schema. */
 export function signRecordWith(seed: Uint8Array, record: CustodyRecord): PendingRecord {
+  return signRecordBy(signerFor(seed), record);
+}
+
+function signRecordBy(signer: FastSigner, record: CustodyRecord): PendingRecord {
   const value = parse(recordSchema, record, 'record') as CustodyRecord;
   const payload = encodeRecord(value);
-  const envelope = signEnvelope(RECORD_PAYLOAD_TYPE, payload, seed, nodeBackend);
-  return { kind: 'record', id: sha256Hex(payload), record: value, payload, envelope };
+  // node:crypto with the seed's KeyObject imported once: the same envelope as core's signEnvelope.
+  const envelope = signEnvelopeFast(RECORD_PAYLOAD_TYPE, payload, signer);
+  return { kind: 'record', id: sha256HexFast(payload), record: value, payload, envelope };
 }
 
 /** Signs a validated notice into a pending entry. */
 export function signNoticeWith(seed: Uint8Array, notice: Notice): PendingNotice {
   const value = parse(noticeSchema, notice, 'notice') as Notice;
   const payload = encodeNotice(value);
-  const envelope = signEnvelope(NOTICE_PAYLOAD_TYPE, payload, seed, nodeBackend);
-  return { kind: 'notice', id: sha256Hex(payload), notice: value, payload, envelope };
+  const envelope = signEnvelopeFast(NOTICE_PAYLOAD_TYPE, payload, signerFor(seed));
+  return { kind: 'notice', id: sha256HexFast(payload), notice: value, payload, envelope };
 }
 
 /**
@@ -123,7 +126,8 @@ export class CustodialSigner {
     records: readonly UnsignedRecord[],
   ): Promise<PendingRecord[]> {
     const { kid, seed } = await this.key(q, gln);
-    return records.map((r) => signRecordWith(seed, { ...r, kid } as CustodyRecord));
+    const signer = signerFor(seed);
+    return records.map((r) => signRecordBy(signer, { ...r, kid } as CustodyRecord));
   }
 
   /** Signs one record; see {@link signRecords}. */

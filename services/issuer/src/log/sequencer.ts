@@ -10,10 +10,7 @@
 // refused submission fails alone, the others in the batch proceed.
 import {
   applyRecord,
-  canonicalBytes,
-  leafHash as computeLeafHash,
   signCheckpoint,
-  toHex,
   type ChainState,
   type CustodyContext,
   type CustodyRecord,
@@ -23,24 +20,20 @@ import {
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import {
-  appendLeaves,
+  appendLeafBatch,
   getHeads,
   getKeys,
   getLeaves,
   getLeavesByEntryIds,
   getParties,
   insertCheckpoint,
-  insertNotices,
-  insertRecords,
+  insertEntryBatch,
   latestCheckpoint,
   lockLogSize,
-  putNodes,
-  setLogSize,
-  upsertChainHeads,
   type Database,
   type MerkleNode,
   type NewChainHead,
-  type NewLeaf,
+  type NewLeafText,
   type NewNotice,
   type NewRecord,
   type PartyKey,
@@ -50,7 +43,14 @@ import {
 import { tooLarge } from '../http/problem.js';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
-import { receiptOf, signReceiptBody, type Receipt } from './receipts.js';
+import {
+  envelopeJcs,
+  leafHashOfJcs,
+  receiptMessageBuilder,
+  signerFor,
+  type FastSigner,
+} from './fast.js';
+import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
 
 /** Most entries one submission may carry (DESIGN §8: batches of up to 10,000, all-or-nothing). */
@@ -137,6 +137,8 @@ export interface SequencerStats {
 
 interface Prepared {
   entry: PendingEntry;
+  /** JCS(envelope): the leaf hash preimage, stored as the leaf's envelope. */
+  jcs: string;
   leafHash: Uint8Array;
 }
 
@@ -239,10 +241,15 @@ export class Sequencer {
   /** The committed right edge of the tree, or null to reload it at the next batch. */
   private frontier: Frontier | null = null;
   private lastTime = 0;
+  /** The log key imported once (node:crypto), and the receipt body serialiser for our origin. */
+  private readonly logSigner: FastSigner;
+  private readonly receiptMessage: ReturnType<typeof receiptMessageBuilder>;
 
   constructor(opts: SequencerOptions) {
     this.db = opts.db;
     this.keys = opts.keys;
+    this.logSigner = signerFor(opts.keys.seed);
+    this.receiptMessage = receiptMessageBuilder(opts.keys.origin);
     this.maxBatchEntries = Math.max(
       MAX_SUBMISSION_ENTRIES,
       opts.maxBatchEntries ?? DEFAULT_MAX_BATCH_ENTRIES,
@@ -284,10 +291,10 @@ export class Sequencer {
     let prepared: Prepared[];
     try {
       // DESIGN §6: leaf hash = SHA-256(0x00 || JCS(envelope)); computed before the lock.
-      prepared = entries.map((entry) => ({
-        entry,
-        leafHash: computeLeafHash(canonicalBytes(entry.envelope)),
-      }));
+      prepared = entries.map((entry) => {
+        const jcs = envelopeJcs(entry.envelope);
+        return { entry, jcs, leafHash: leafHashOfJcs(jcs) };
+      });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -516,32 +523,20 @@ export class Sequencer {
       outcomes.push({ ok: true, plan });
     }
 
-    // Indexes, receipts and subtrees, in submission order.
+    // Indexes and subtrees, in submission order.
     const frontier = base.clone();
     const created: MerkleNode[] = [];
-    const leaves: NewLeaf[] = [];
+    const fresh: Prepared[] = [];
     const records: NewRecord[] = [];
     const notices: NewNotice[] = [];
-    const accepted = new Map<string, Accepted>();
-    const { origin, seed } = this.keys;
     for (const o of outcomes) {
       if (!o.ok) continue;
       for (const item of o.plan) {
         if (item.kind !== 'new') continue;
-        const { entry, leafHash } = item.p;
+        const { entry } = item.p;
         const index = frontier.size;
-        frontier.append(leafHash, created);
-        const body = { origin, index, leafHash: toHex(leafHash), integratedAt };
-        const signature = signReceiptBody(body, seed);
-        leaves.push({
-          idx: index,
-          leafHash,
-          entryKind: entry.kind,
-          entryId: entry.id,
-          envelope: entry.envelope,
-          integratedAt,
-          receiptSignature: signature,
-        });
+        frontier.append(item.p.leafHash, created);
+        fresh.push(item.p);
         if (entry.kind === 'record') {
           const r = entry.record;
           records.push({
@@ -572,34 +567,78 @@ export class Sequencer {
             leafIdx: index,
           });
         }
+      }
+    }
+
+    const accepted = new Map<string, Accepted>();
+    if (fresh.length > 0) {
+      const newHeads: NewChainHead[] = [...changed].map((subject) => {
+        const st = states.get(subject)!;
+        return { subject, seq: st.seq, head: st.head, state: st };
+      });
+      // Sent now, awaited last: the database inserts the entries while we sign the receipts.
+      const entriesWritten = insertEntryBatch(tx, {
+        records,
+        notices,
+        heads: newHeads,
+        nodes: created,
+      });
+      entriesWritten.catch(() => {}); // observed below; never an unhandled rejection
+      const { origin } = this.keys;
+      const leaves: NewLeafText[] = [];
+      for (let i = 0; i < fresh.length; i++) {
+        const { entry, jcs, leafHash } = fresh[i]!;
+        const index = base.size + i;
+        const leafHex = Buffer.from(leafHash.buffer, leafHash.byteOffset, 32).toString('hex');
+        // DESIGN §6: Ed25519 by the log key over JCS({origin, index, leafHash, integratedAt}).
+        const sig = this.logSigner.sign(this.receiptMessage(index, leafHex, integratedAt));
+        const signature = new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
+        leaves.push({
+          idx: index,
+          leafHash,
+          entryKind: entry.kind,
+          entryId: entry.id,
+          envelopeJcs: jcs,
+          integratedAt,
+          receiptSignature: signature,
+        });
         accepted.set(entry.id, {
           kind: entry.kind,
           id: entry.id,
           index,
-          leafHash: body.leafHash,
+          leafHash: leafHex,
           integratedAt,
-          receipt: receiptOf(origin, { index, leafHash, integratedAt, signature }),
+          receipt: {
+            origin,
+            index,
+            leafHash: leafHex,
+            integratedAt,
+            signature: sig.toString('base64'),
+          },
           ...(entry.kind === 'record'
             ? { subject: entry.record.subject, seq: entry.record.seq }
             : {}),
           duplicate: false,
         });
       }
-    }
-
-    if (leaves.length > 0) {
-      await appendLeaves(tx, leaves);
-      await insertRecords(tx, records);
-      await insertNotices(tx, notices);
-      await putNodes(tx, created);
-      const newHeads: NewChainHead[] = [...changed].map((subject) => {
-        const st = states.get(subject)!;
-        return { subject, seq: st.seq, head: st.head, state: st };
-      });
-      await upsertChainHeads(tx, newHeads);
-      if (!(await setLogSize(tx, frontier.size, size)))
-        throw new LogStorageError('the log size moved while the log was locked');
-      await this.storeCheckpoint(tx, frontier);
+      const rootHash = frontier.root();
+      const note = this.checkpointNote(frontier.size, rootHash);
+      let moved = false;
+      let leafError: unknown = null;
+      try {
+        moved = await appendLeafBatch(tx, {
+          leaves,
+          expected: size,
+          size: frontier.size,
+          checkpoint: { size: frontier.size, rootHash, note },
+        });
+      } catch (err) {
+        leafError = err;
+      }
+      // The first failure is the meaningful one (the second statement then only sees an aborted transaction).
+      await entriesWritten;
+      if (leafError !== null) throw leafError;
+      if (!moved) throw new LogStorageError('the log size moved while the log was locked');
     }
     for (let i = 0; i < batch.length; i++) {
       const o = outcomes[i]!;
@@ -628,14 +667,22 @@ export class Sequencer {
     return null;
   }
 
-  /** Signs the C2SP checkpoint of `frontier`'s tree with the log key and stores it. */
-  private async storeCheckpoint(tx: Queryable, frontier: Frontier): Promise<void> {
-    const rootHash = frontier.root();
-    const note = signCheckpoint(
-      { origin: this.keys.origin, size: frontier.size, rootHash, extensions: [] },
+  /** The C2SP checkpoint note of a tree, signed by the log key (DESIGN §6). */
+  private checkpointNote(size: number, rootHash: Uint8Array): string {
+    return signCheckpoint(
+      { origin: this.keys.origin, size, rootHash, extensions: [] },
       this.keys.signer,
       nodeBackend,
     );
-    await insertCheckpoint(tx, { size: frontier.size, rootHash, note });
+  }
+
+  /** Signs the C2SP checkpoint of `frontier`'s tree with the log key and stores it. */
+  private async storeCheckpoint(tx: Queryable, frontier: Frontier): Promise<void> {
+    const rootHash = frontier.root();
+    await insertCheckpoint(tx, {
+      size: frontier.size,
+      rootHash,
+      note: this.checkpointNote(frontier.size, rootHash),
+    });
   }
 }

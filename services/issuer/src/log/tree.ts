@@ -1,8 +1,10 @@
 // The Merkle tree over the log's stored complete subtrees (DESIGN §6):
 // the sequencer's in-memory right edge (frontier) and a NodeReader over the
 // merkle_nodes table that fetches every node of a proof in one query.
-import { emptyRoot, nodeHash, rootNodes, type NodeReader } from '@provenant/core';
+import { emptyRoot, rootNodes, type NodeReader } from '@provenant/core';
 import { getNodes, type MerkleNode, type Queryable } from '@provenant/store';
+// node:crypto SHA-256: the same bytes as core's nodeHash, without pure-JS hashing per node.
+import { nodeHashFast as nodeHash } from './fast.js';
 
 /** A stored tree node is missing or malformed: the log's storage is inconsistent. */
 export class LogStorageError extends Error {

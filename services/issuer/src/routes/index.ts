@@ -2,5 +2,15 @@
 import type { RouteModule } from '../app.js';
 import { logRoutes } from '../log/routes.js';
 import type { IssuerDeps } from '../issuer.js';
+import { chainRoutes } from './chains.js';
+import { custodialRoutes } from './custodial.js';
+import { recordRoutes } from './records.js';
+import { registryRoutes } from './registry.js';
 
-export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [logRoutes as RouteModule<IssuerDeps>];
+export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
+  logRoutes as RouteModule<IssuerDeps>,
+  registryRoutes,
+  recordRoutes,
+  chainRoutes,
+  custodialRoutes,
+];

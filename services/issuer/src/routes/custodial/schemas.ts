@@ -1,0 +1,161 @@
+// Request and response schemas of the custodial endpoints (DESIGN §5, §8a):
+// the same zod schemas validate at the edge and document /openapi.json.
+// Everything here is attacker-controlled input; strict objects, so an
+// unknown field is a 400 naming it.
+import { z } from 'zod';
+import {
+  DECOMMISSION_REASONS,
+  TRANSACTION_TYPES,
+  glnSchema,
+  isCalendarDate,
+  isCset82Value,
+  isValidGtin14,
+  productSchema,
+  textSchema,
+} from '@provenant/core';
+import { MAX_SUBMISSION_ENTRIES } from '../../log/sequencer.js';
+import { scanInputSchema } from './subjects.js';
+
+/** Most subjects (items, children, scans) one custodial call takes (DESIGN §8). */
+export const MAX_BATCH = MAX_SUBMISSION_ENTRIES;
+/** A pack writes N unit records plus the container's: N + 1 ≤ one submission. */
+export const MAX_PACK_CHILDREN = MAX_SUBMISSION_ENTRIES - 1;
+
+/**
+ * GTIN-14 only (DESIGN §3: the record carries GTIN-14): GTIN-8/12/13 are not
+ * padded silently, the error says how to spell them.
+ */
+export const gtin14Input = z.string().superRefine((v, ctx) => {
+  if (!/^\d{14}$/.test(v))
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a GTIN-14: exactly 14 digits (left-pad a GTIN-8, -12 or -13 with zeros)',
+      params: { rule: 'gtin-14' },
+    });
+  else if (!isValidGtin14(v))
+    ctx.addIssue({
+      code: 'custom',
+      message: `GTIN ${v} has a bad GS1 check digit`,
+      params: { rule: 'check-digit' },
+    });
+});
+
+function cset82(ai: string, name: string) {
+  return z.string().refine(isCset82Value, {
+    message: `${name} (AI ${ai}) must be 1-20 characters of GS1 character set 82`,
+    params: { rule: 'cset82' },
+  });
+}
+
+const expiryInput = z.string().refine(isCalendarDate, {
+  message: 'expected a calendar date YYYY-MM-DD',
+  params: { rule: 'date' },
+});
+
+const shipmentId = textSchema(64).meta({
+  description: 'the shipment id (e.g. the ASN / DESADV number)',
+});
+
+export const CommissionItem = z.strictObject({
+  gtin: gtin14Input,
+  serial: cset82('21', 'serial'),
+  lot: cset82('10', 'lot'),
+  expiry: expiryInput,
+  product: productSchema.optional(),
+});
+
+export const CommissionBody = z.strictObject({
+  items: z.array(CommissionItem).min(1).max(MAX_BATCH),
+});
+
+const subjects = (max: number) => z.array(scanInputSchema).min(1).max(max);
+
+export const PackBody = z.strictObject({
+  parent: scanInputSchema.meta({
+    description: 'the logistic unit: SSCC (18 digits), subject 00/<sscc> or any scan form',
+  }),
+  children: subjects(MAX_PACK_CHILDREN),
+});
+
+export const UnpackBody = z.strictObject({ parent: scanInputSchema });
+
+export const ShipmentBody = z.strictObject({
+  subjects: subjects(MAX_BATCH),
+  to: glnSchema,
+  shipment: shipmentId,
+  transactions: z
+    .array(z.strictObject({ type: z.enum(TRANSACTION_TYPES), id: textSchema(64) }))
+    .max(100)
+    .optional(),
+});
+
+export const ReceiptBody = z.strictObject({
+  shipment: shipmentId,
+  from: glnSchema,
+  scanned: subjects(MAX_BATCH),
+  condition: z.enum(['ok', 'damaged']),
+});
+
+export const DecommissionBody = z.strictObject({
+  subjects: subjects(MAX_BATCH),
+  reason: z.enum(DECOMMISSION_REASONS),
+});
+
+export const ReactivationBody = z.strictObject({ subjects: subjects(MAX_BATCH) });
+
+export const RecallBody = z.strictObject({
+  gtin: gtin14Input,
+  lot: cset82('10', 'lot').optional(),
+  reason: textSchema(500),
+});
+
+// Responses.
+
+const Receipt = z.object({
+  origin: z.string(),
+  index: z.number().int(),
+  leafHash: z.string(),
+  integratedAt: z.string(),
+  signature: z.string(),
+});
+
+export const AppendResult = z.object({
+  id: z.string(),
+  subject: z.string(),
+  seq: z.number().int(),
+  receipt: Receipt,
+});
+
+export const RecordsResponse = z.object({ records: z.array(AppendResult) });
+
+export const PackResponse = z.object({ parent: z.string(), records: z.array(AppendResult) });
+
+export const ShipmentResponse = z.object({
+  shipment: z.string(),
+  to: z.string(),
+  records: z.array(AppendResult),
+});
+
+export const ReceiptResponse = z.object({
+  shipment: z.string(),
+  from: z.string(),
+  condition: z.enum(['ok', 'damaged']),
+  units: z.array(
+    z.object({
+      subject: z.string(),
+      status: z.enum(['scanned', 'inferred', 'missing', 'unexpected']),
+      parent: z.string().optional(),
+    }),
+  ),
+  counts: z.object({
+    expected: z.number().int(),
+    scanned: z.number().int(),
+    inferred: z.number().int(),
+    missing: z.number().int(),
+    unexpected: z.number().int(),
+    received: z.number().int(),
+  }),
+  records: z.array(AppendResult),
+});
+
+export const RecallResponse = z.object({ id: z.string(), receipt: Receipt });

@@ -1,0 +1,254 @@
+// POST /v1/records (DESIGN §8, §8a): client-signed record envelopes, one or a
+// batch of up to 10,000, all-or-nothing. The envelope is attacker-controlled:
+// prepareRecords parses and verifies it before anything reaches the
+// sequencer, which re-runs the custody rules under the log lock.
+//
+// Answers: 201 with `{id, subject, seq, receipt}` (single) or `{records: [...]}`
+// (batch). Re-sending envelopes that are all already in the log answers 200
+// with their stored results (decision: nothing was created, so not 201).
+// Idempotency-Key (DESIGN §8): the answer is stored in the sequencing
+// transaction itself (reserved in `apply`, filled in `after`), so a replay
+// after a lost response returns exactly what was committed.
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Queryable } from '@provenant/store';
+import type { RouteModule } from '../app.js';
+import { prepareRecords, recordResult, type RecordAppendResult } from '../append/index.js';
+import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
+import { principalOf, requireScope } from '../http/auth.js';
+import {
+  checkIdempotency,
+  idempotencyContext,
+  replay,
+  type IdempotencyContext,
+  type StoredResponse,
+} from '../http/idempotency.js';
+import { conflict, unprocessable } from '../http/problem.js';
+import { idempotencyStoreFor } from '../http/store-adapters.js';
+import { parse } from '../http/validate.js';
+import type { IssuerDeps } from '../issuer.js';
+import {
+  MAX_SUBMISSION_ENTRIES,
+  type Accepted,
+  type PendingEntry,
+  type SubmitOptions,
+} from '../log/sequencer.js';
+
+// ---------------------------------------------------------------------------
+// Idempotent submissions, shared with the registry routes.
+
+/** Thrown from the `apply` hook when a twin request with the same key committed first. */
+class IdempotentReplay extends Error {
+  override readonly name = 'IdempotentReplay';
+  constructor(readonly stored: StoredResponse) {
+    super('idempotent replay');
+  }
+}
+
+/** Reserves (scope, key) inside the sequencing transaction; a committed twin becomes a replay. */
+async function reserveKey(tx: Queryable, ctx: IdempotencyContext): Promise<void> {
+  const { rows } = await tx.query(
+    `INSERT INTO idempotency_keys (gln, key, request_hash, status, response)
+     VALUES ($1::text, $2::text, $3::text, 0, NULL)
+     ON CONFLICT (gln, key) DO NOTHING RETURNING 1 AS reserved`,
+    [ctx.scope, ctx.key, ctx.requestHash],
+  );
+  if (rows.length > 0) return;
+  const { rows: found } = await tx.query<{
+    request_hash: string;
+    status: number;
+    response: unknown;
+  }>(
+    `SELECT request_hash, status, response FROM idempotency_keys WHERE gln = $1::text AND key = $2::text`,
+    [ctx.scope, ctx.key],
+  );
+  const row = found[0];
+  if (!row || row.request_hash !== ctx.requestHash)
+    throw unprocessable('This Idempotency-Key was already used with a different request.', {
+      slug: 'idempotency-key-reused',
+    });
+  // Status 0 is a reservation of a twin still in this transaction's batch.
+  if (Number(row.status) === 0)
+    throw conflict('A request with this Idempotency-Key is in progress; retry shortly.', {
+      slug: 'idempotency-key-in-progress',
+    });
+  throw new IdempotentReplay({
+    requestHash: row.request_hash,
+    status: Number(row.status),
+    response: row.response,
+  });
+}
+
+async function fillKey(
+  tx: Queryable,
+  ctx: IdempotencyContext,
+  status: number,
+  body: unknown,
+): Promise<void> {
+  await tx.query(
+    `UPDATE idempotency_keys SET status = $4::integer, response = $5::jsonb
+     WHERE gln = $1::text AND key = $2::text AND request_hash = $3::text`,
+    [ctx.scope, ctx.key, ctx.requestHash, status, JSON.stringify(body)],
+  );
+}
+
+/** What an idempotent write answers, computed from the sequenced entries. */
+export interface WriteAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** A write to sequence: its entries, the answer, and an optional `apply` hook. */
+export interface PlannedWrite {
+  entries: readonly PendingEntry[];
+  /** Must be pure: it runs in the transaction (to store the answer) and for the response. */
+  answer: (accepted: Accepted[]) => WriteAnswer;
+  /** Runs under the log lock before the entries are written (e.g. insert the row a notice announces). */
+  apply?: SubmitOptions['apply'];
+}
+
+/**
+ * Runs a sequenced write honouring Idempotency-Key (DESIGN §8): a stored
+ * answer for the same key and request is replayed (header
+ * `Idempotent-Replayed: true`) before `plan` runs, the same key with another
+ * request is 422, and the first answer is stored in the same transaction as
+ * the entries. `plan` validates and builds the write, or answers at once
+ * (a no-op write: nothing is sequenced or stored).
+ */
+export async function idempotentWrite(
+  req: Request,
+  res: Response,
+  deps: Pick<IssuerDeps, 'db' | 'sequencer'>,
+  plan: () => Promise<PlannedWrite | WriteAnswer>,
+): Promise<void> {
+  const ctx = idempotencyContext(req);
+  if (ctx) {
+    const stored = await checkIdempotency(idempotencyStoreFor(deps.db), ctx);
+    if (stored) {
+      replay(res, stored);
+      return;
+    }
+  }
+  const write = await plan();
+  if (!('entries' in write)) {
+    res.status(write.status).json(write.body);
+    return;
+  }
+  const { apply, answer } = write;
+  const opts: SubmitOptions = {};
+  if (ctx || apply)
+    opts.apply = async (tx) => {
+      if (ctx) await reserveKey(tx, ctx);
+      if (apply) await apply(tx);
+    };
+  if (ctx)
+    opts.after = async (tx, accepted) => {
+      const a = answer(accepted);
+      await fillKey(tx, ctx, a.status, a.body);
+    };
+  let accepted: Accepted[];
+  try {
+    accepted = await deps.sequencer.submit(write.entries, opts);
+  } catch (err) {
+    if (err instanceof IdempotentReplay) {
+      replay(res, err.stored);
+      return;
+    }
+    throw err;
+  }
+  const a = answer(accepted);
+  res.status(a.status).json(a.body);
+}
+
+// ---------------------------------------------------------------------------
+// POST /v1/records
+
+const BatchBody = z.strictObject({
+  envelopes: z.array(z.unknown()).min(1).max(MAX_SUBMISSION_ENTRIES),
+});
+
+const ReceiptSchema = z.object({
+  origin: z.string(),
+  index: z.number().int(),
+  leafHash: z.string(),
+  integratedAt: z.string(),
+  signature: z.string(),
+});
+const EnvelopeSchema = z.object({
+  payloadType: z.string(),
+  payload: z.string().meta({ description: 'standard base64 of the JCS record bytes' }),
+  signatures: z.array(z.object({ keyid: z.string(), sig: z.string() })),
+});
+const AppendResult = z.object({
+  id: z.string(),
+  subject: z.string(),
+  seq: z.number().int(),
+  receipt: ReceiptSchema,
+});
+
+function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
+  const o = deps.openapi;
+  const envelope = o.register('DsseEnvelope', EnvelopeSchema);
+  const result = o.register('RecordAppendResult', AppendResult);
+  o.registerPath({
+    method: 'post',
+    path: '/v1/records',
+    summary:
+      'Append client-signed record envelopes (one, or {envelopes} up to 10,000, all-or-nothing)',
+    security: [{ [BEARER_AUTH]: [] }],
+    request: {
+      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      body: {
+        content: {
+          'application/json': {
+            schema: z.union([envelope, z.object({ envelopes: z.array(envelope) })]),
+          },
+        },
+      },
+    },
+    responses: {
+      201: {
+        description: 'Appended',
+        content: {
+          'application/json': {
+            schema: z.union([result, z.object({ records: z.array(result) })]),
+          },
+        },
+      },
+      200: { description: 'Every envelope was already in the log: the stored results' },
+      400: problemResponse('Bad envelope shape, base64 or payload (names the field)'),
+      401: problemResponse('No token'),
+      403: problemResponse('Missing sign scope, suspended, or a record of another party'),
+      409: problemResponse('Stale prev or seq: names the current head'),
+      413: problemResponse('Too large'),
+      422: problemResponse(
+        'Refused: SIGNATURE_INVALID, KEY_UNKNOWN, KEY_NOT_AUTHORIZED, KEY_REVOKED, CUSTODY_VIOLATION, GENESIS_INVALID, PARTY_SUSPENDED; or Idempotency-Key reused',
+      ),
+    },
+  });
+}
+
+function isBatch(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'envelopes' in body;
+}
+
+/** Registers POST /v1/records. */
+export const recordRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
+  register(deps);
+
+  router.post('/v1/records', requireScope('sign'), async (req, res) => {
+    const principal = principalOf(req);
+    const batch = isBatch(req.body);
+    const envelopes: unknown[] = batch ? parse(BatchBody, req.body, 'body').envelopes : [req.body];
+    const where = batch ? 'body.envelopes' : 'body';
+    await idempotentWrite(req, res, deps, async () => ({
+      // Parsed, key-checked and signature-verified before the lock (append/prepare.ts).
+      entries: await prepareRecords(deps.db, envelopes, principal, { where }),
+      answer: (accepted) => {
+        const results: RecordAppendResult[] = accepted.map(recordResult);
+        const status = accepted.every((a) => a.duplicate) ? 200 : 201;
+        return { status, body: batch ? { records: results } : results[0] };
+      },
+    }));
+  });
+};

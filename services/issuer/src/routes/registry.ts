@@ -1,0 +1,550 @@
+// The party registry (DESIGN §5 notices, §8, §8a): parties, their keys
+// (client-held or custodial), bearer tokens, suspension and key revocation.
+// Every registry change is also a notice in the log signed by the registry
+// authority key, written by the sequencer's `apply` hook under the log lock so
+// the row and its notice commit in one transaction (or neither does).
+//
+// Decisions where DESIGN is silent (documented in the route summaries too):
+// - A party token may add keys to and revoke keys of its own party only with
+//   the `sign` scope; a suspended party may still revoke (a safety action) but
+//   not add keys.
+// - A party token never carries `admin` (400): administration is the operator's.
+// - Token issuance ignores Idempotency-Key: its answer holds a secret, which
+//   is never stored.
+// - Key revocations are always signed by the authority, also when the party
+//   itself asks (DESIGN §5 allows the authority for any key; simpler than
+//   picking another active key, and works when the party holds only one key).
+// - compromisedAt is RFC 3339 (any offset), stored and logged as UTC with
+//   milliseconds; more than 5 minutes in the future is 400.
+// - Suspending a suspended party (or reinstating an active one) answers 200
+//   and logs nothing.
+import type { Request, Router } from 'express';
+import { z } from 'zod';
+import {
+  checkPointEncodings,
+  companyPrefixSchema,
+  concatBytes,
+  fromBase64Url,
+  fromHex,
+  generateKeyPair,
+  glnSchema,
+  keyId,
+  kidSchema,
+  PARTY_ROLES,
+  textSchema,
+  toBase64Url,
+} from '@provenant/core';
+import { nodeBackend } from '@provenant/core/node';
+import {
+  getKey,
+  getParty,
+  insertKey,
+  insertParty,
+  insertToken,
+  listKeysByParty,
+  revokeKey,
+  setPartyStatus,
+  UniqueViolationError,
+  type Party,
+  type PartyKey,
+  type PartyStatus,
+  type Queryable,
+} from '@provenant/store';
+import type { RouteDeps, RouteModule } from '../app.js';
+import { signAuthorityNotice, type AuthorityNoticeBody } from '../append/custodial.js';
+import { newToken, principalOf, SCOPES, type Principal } from '../http/auth.js';
+import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
+import { badRequest, conflict, forbidden, notFound } from '../http/problem.js';
+import { parse } from '../http/validate.js';
+import type { IssuerDeps } from '../issuer.js';
+import { keyAad, seal } from '../seal.js';
+import { idempotentWrite } from './records.js';
+
+/** Allowed clock skew for a compromisedAt slightly ahead of ours (ms). */
+export const COMPROMISED_AT_SKEW_MS = 5 * 60 * 1000;
+
+// ---------------------------------------------------------------------------
+// Public keys (DESIGN §4 strict policy): canonical, not of small order, on the curve.
+
+const P = 2n ** 255n - 19n;
+const D = (-121665n * modInverse(121666n)) % P;
+
+function mod(a: bigint): bigint {
+  const r = a % P;
+  return r >= 0n ? r : r + P;
+}
+
+function modPow(base: bigint, exp: bigint): bigint {
+  let result = 1n;
+  let b = mod(base);
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
+  }
+  return result;
+}
+
+function modInverse(a: bigint): bigint {
+  return modPow(a, P - 2n);
+}
+
+/** RFC 8032 §5.1.3 decoding step 2: x² = (y² − 1)/(d·y² + 1) must have a square root. */
+function onCurve(raw: Uint8Array): boolean {
+  let y = 0n;
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? raw[i]! & 0x7f : raw[i]!);
+  const y2 = mod(y * y);
+  const x2 = mod((y2 - 1n) * modInverse(mod(D * y2 + 1n)));
+  return x2 === 0n || modPow(x2, (P - 1n) / 2n) === 1n;
+}
+
+// A well-formed signature (R = the base point, S = 0) so checkPointEncodings judges A alone.
+const PROBE_SIGNATURE = concatBytes(
+  fromHex('5866666666666666666666666666666666666666666666666666666666666666')!,
+  new Uint8Array(32),
+);
+
+/** Why a client-supplied public key is unacceptable, or null when it is fine. */
+export function publicKeyProblem(raw: Uint8Array): { rule: string; message: string } | null {
+  if (raw.length !== 32) return { rule: 'length', message: `expected 32 bytes, got ${raw.length}` };
+  if (!checkPointEncodings(PROBE_SIGNATURE, raw))
+    return {
+      rule: 'point',
+      message: 'the key is a non-canonical encoding or a point of small order (DESIGN §4)',
+    };
+  if (!onCurve(raw)) return { rule: 'point', message: 'the key is not a point on Ed25519' };
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// Schemas (attacker-controlled input, parsed once at the edge).
+
+const glnField = z.string().refine((s) => glnSchema.safeParse(s).success, {
+  message: 'expected a GLN: 13 digits with a valid GS1 check digit',
+  params: { rule: 'check-digit' },
+});
+
+const GlnParams = z.object({ gln: glnField });
+const KidParams = z.object({ kid: kidSchema });
+
+const PartyBody = z.strictObject({
+  gln: glnField,
+  name: textSchema(200),
+  roles: z
+    .array(z.enum(PARTY_ROLES))
+    .min(1)
+    .max(PARTY_ROLES.length)
+    .refine((r) => new Set(r).size === r.length, 'roles must be distinct'),
+  prefixes: z
+    .array(companyPrefixSchema)
+    .max(100)
+    .refine((p) => new Set(p).size === p.length, 'prefixes must be distinct'),
+});
+
+const KeyBody = z.union([
+  z.strictObject({
+    publicKey: z
+      .string()
+      .meta({ description: 'base64url (no padding) of the raw 32-byte Ed25519 key' }),
+  }),
+  z.strictObject({ custodial: z.literal(true) }),
+]);
+
+const TokenBody = z.strictObject({
+  scopes: z
+    .array(z.enum(SCOPES))
+    .min(1)
+    .max(SCOPES.length)
+    .refine((s) => new Set(s).size === s.length, 'scopes must be distinct'),
+});
+
+const StatusBody = z.strictObject({ reason: textSchema(500).optional() });
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RevokeBody = z.strictObject({
+  compromisedAt: z
+    .string()
+    .regex(RFC3339, 'expected an RFC 3339 date-time, e.g. 2026-11-28T12:00:00Z')
+    .refine((s) => Number.isFinite(Date.parse(s.toUpperCase())), 'not a real instant'),
+  reason: textSchema(500),
+});
+
+// Response shapes (documented in OpenAPI).
+const KeyView = z.object({
+  kid: z.string(),
+  publicKey: z.string(),
+  status: z.enum(['active', 'revoked']),
+  custodial: z.boolean(),
+  createdAt: z.string(),
+  compromisedAt: z.string().optional(),
+  revokedAt: z.string().optional(),
+});
+const PartyView = z.object({
+  gln: z.string(),
+  name: z.string(),
+  roles: z.array(z.string()),
+  prefixes: z.array(z.string()),
+  status: z.enum(['active', 'suspended']),
+  keys: z.array(KeyView),
+});
+
+// ---------------------------------------------------------------------------
+// Views: what the API shows of a party and its keys (never a private key).
+
+function keyView(k: PartyKey): z.infer<typeof KeyView> {
+  return {
+    kid: k.kid,
+    publicKey: toBase64Url(k.publicKey),
+    status: k.status,
+    custodial: k.custodial,
+    createdAt: k.createdAt,
+    ...(k.compromisedAt !== null ? { compromisedAt: k.compromisedAt } : {}),
+    ...(k.revokedAt !== null ? { revokedAt: k.revokedAt } : {}),
+  };
+}
+
+function partyView(p: Party, keys: readonly PartyKey[]): z.infer<typeof PartyView> {
+  return {
+    gln: p.gln,
+    name: p.name,
+    roles: p.roles,
+    prefixes: p.prefixes,
+    status: p.status,
+    keys: keys.map(keyView),
+  };
+}
+
+async function loadPartyView(q: Queryable, gln: string): Promise<z.infer<typeof PartyView>> {
+  const party = await getParty(q, gln);
+  if (!party) throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
+  return partyView(party, await listKeysByParty(q, gln));
+}
+
+// ---------------------------------------------------------------------------
+// Authorisation helpers (DESIGN §8: a party token never acts as another party).
+
+function requireAdmin(req: Request): Principal {
+  const p = principalOf(req);
+  if (!p.isAdmin)
+    throw forbidden('This endpoint needs a token with the "admin" scope.', {
+      slug: 'insufficient-scope',
+    });
+  return p;
+}
+
+/** Admin, or party `gln` itself with the `sign` scope (not suspended unless `evenSuspended`). */
+function requireAdminOrParty(req: Request, gln: string, evenSuspended: boolean): Principal {
+  const p = principalOf(req);
+  if (p.isAdmin) return p;
+  if (p.gln !== gln) throw forbidden('This token may not act for another party.');
+  if (!p.scopes.includes('sign'))
+    throw forbidden('This endpoint needs a token with the "sign" scope.', {
+      slug: 'insufficient-scope',
+    });
+  if (p.suspended && !evenSuspended)
+    throw forbidden('The party is suspended.', { slug: 'party-suspended' });
+  return p;
+}
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+/** A unique violation inside `apply` is a lost race with a twin request: 409. */
+function onDuplicate<T>(what: string, p: Promise<T>): Promise<T> {
+  return p.catch((err: unknown) => {
+    if (err instanceof UniqueViolationError) throw conflict(`${what} already exists.`);
+    throw err;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// OpenAPI.
+
+function register(deps: RouteDeps<IssuerDeps>): void {
+  const o = deps.openapi;
+  const security = [{ [BEARER_AUTH]: [] }];
+  const json = (description: string, schema: z.ZodType) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const body = (schema: z.ZodType) => ({
+    body: { content: { 'application/json': { schema } } },
+  });
+  const party = o.register('RegistryParty', PartyView);
+  const common = {
+    400: problemResponse('Invalid request (names the field and rule)'),
+    401: problemResponse('No or unknown token'),
+    403: problemResponse('Missing scope, or acting for another party'),
+  };
+  o.registerPath({
+    method: 'post',
+    path: '/v1/parties',
+    summary: 'Register a party (admin); logs a party notice signed by the registry authority',
+    security,
+    request: body(o.register('NewParty', PartyBody)),
+    responses: { 201: json('Registered', party), ...common, 409: problemResponse('GLN taken') },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/parties/{gln}',
+    summary: 'A party, its keys (public parts only) and status (any token)',
+    security,
+    request: { params: GlnParams },
+    responses: { 200: json('The party', party), ...common, 404: problemResponse('Unknown party') },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/parties/{gln}/keys',
+    summary:
+      'Register a public key, or {custodial: true} to have the service generate and seal one (admin, or the party with sign scope)',
+    security,
+    request: { params: GlnParams, ...body(KeyBody) },
+    responses: {
+      201: json('Registered', z.object({ kid: z.string(), publicKey: z.string() })),
+      ...common,
+      404: problemResponse('Unknown party'),
+      409: problemResponse('kid already registered'),
+    },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/parties/{gln}/tokens',
+    summary:
+      'Issue a bearer token for the party (admin); shown only in this answer. Scopes sign, verify.',
+    security,
+    request: { params: GlnParams, ...body(TokenBody) },
+    responses: {
+      201: json('Issued', z.object({ token: z.string(), scopes: z.array(z.string()) })),
+      ...common,
+      404: problemResponse('Unknown party'),
+    },
+  });
+  for (const action of ['suspend', 'reinstate'] as const)
+    o.registerPath({
+      method: 'post',
+      path: `/v1/parties/{gln}/${action}`,
+      summary: `${action === 'suspend' ? 'Suspend (vendor-risk hold)' : 'Reinstate'} a party (admin); logs a party-${action} notice`,
+      security,
+      request: { params: GlnParams, ...body(StatusBody) },
+      responses: {
+        200: json('The party', party),
+        ...common,
+        404: problemResponse('Unknown party'),
+      },
+    });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/keys/{kid}/revoke',
+    summary:
+      'Revoke a key (admin, or its party with sign scope); records signed at or after compromisedAt (receipt time) are invalid. The key-revoke notice is signed by the registry authority.',
+    security,
+    request: { params: KidParams, ...body(RevokeBody) },
+    responses: {
+      200: json(
+        'Revoked',
+        z.object({ kid: z.string(), status: z.literal('revoked'), compromisedAt: z.string() }),
+      ),
+      ...common,
+      404: problemResponse('Unknown key'),
+      409: problemResponse('Already revoked'),
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Routes.
+
+/** Registers the registry endpoints (DESIGN §8a). */
+export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
+  const { db, config } = deps;
+  register(deps);
+  const authorityNotice = (n: AuthorityNoticeBody) => signAuthorityNotice(config.masterKey, n);
+
+  router.post('/v1/parties', async (req, res) => {
+    requireAdmin(req);
+    const b = parse(PartyBody, req.body, 'body');
+    await idempotentWrite(req, res, deps, async () => {
+      if (await getParty(db, b.gln))
+        throw conflict(`A party with GLN ${b.gln} is already registered.`, {
+          slug: 'party-exists',
+        });
+      let created: Party | null = null;
+      return {
+        entries: [
+          authorityNotice({
+            v: 1,
+            type: 'party',
+            time: nowIso(),
+            data: { gln: b.gln, name: b.name, roles: b.roles, prefixes: b.prefixes },
+          }),
+        ],
+        answer: () => ({ status: 201, body: partyView(created!, []) }),
+        apply: async (tx) => {
+          created = await onDuplicate(`A party with GLN ${b.gln}`, insertParty(tx, b));
+        },
+      };
+    });
+  });
+
+  router.get('/v1/parties/:gln', async (req, res) => {
+    principalOf(req);
+    const { gln } = parse(GlnParams, req.params, 'params');
+    res.json(await loadPartyView(db, gln));
+  });
+
+  router.post('/v1/parties/:gln/keys', async (req, res) => {
+    const { gln } = parse(GlnParams, req.params, 'params');
+    requireAdminOrParty(req, gln, false);
+    const b = parse(KeyBody, req.body, 'body');
+    if (!(await getParty(db, gln)))
+      throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
+
+    let publicKey: Uint8Array | null = null;
+    if ('publicKey' in b) {
+      const raw = b.publicKey.length <= 64 ? fromBase64Url(b.publicKey) : null;
+      if (!raw)
+        throw badRequest('body.publicKey: expected base64url (no padding) of 32 bytes.', {
+          errors: [{ path: 'body.publicKey', rule: 'base64url', message: 'not base64url' }],
+        });
+      const problem = publicKeyProblem(raw);
+      if (problem)
+        throw badRequest(`body.publicKey: ${problem.message}.`, {
+          errors: [{ path: 'body.publicKey', ...problem }],
+        });
+      publicKey = raw;
+    }
+    await idempotentWrite(req, res, deps, async () => {
+      if (!(await getParty(db, gln)))
+        throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
+      let pk = publicKey;
+      let sealed: Uint8Array | null = null;
+      if (pk === null) {
+        // DESIGN §8: the seed is sealed under the master key, bound to its kid; it never leaves.
+        const pair = generateKeyPair(nodeBackend);
+        pk = pair.publicKey;
+        sealed = seal(pair.seed, config.masterKey, keyAad(keyId(pk)));
+        pair.seed.fill(0);
+      }
+      const kid = keyId(pk);
+      if (await getKey(db, kid))
+        throw conflict(`A key with kid ${kid} is already registered.`, { slug: 'key-exists' });
+      const row = { kid, gln, publicKey: pk, sealedPrivateKey: sealed };
+      const view = { kid, publicKey: toBase64Url(pk) };
+      return {
+        entries: [authorityNotice({ v: 1, type: 'key', time: nowIso(), data: { gln, ...view } })],
+        answer: () => ({ status: 201, body: view }),
+        apply: async (tx) => {
+          await onDuplicate(`A key with kid ${kid}`, insertKey(tx, row));
+        },
+      };
+    });
+  });
+
+  router.post('/v1/parties/:gln/tokens', async (req, res) => {
+    requireAdmin(req);
+    const { gln } = parse(GlnParams, req.params, 'params');
+    const b = parse(TokenBody, req.body, 'body');
+    if (b.scopes.includes('admin'))
+      throw badRequest('body.scopes: a party token cannot carry the "admin" scope.', {
+        errors: [
+          {
+            path: 'body.scopes',
+            rule: 'party-scope',
+            message: 'admin is reserved to the operator token',
+          },
+        ],
+      });
+    if (!(await getParty(db, gln)))
+      throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
+    // DESIGN §8: only the SHA-256 is stored; the token is in this answer and nowhere else.
+    const { token, hash } = newToken();
+    await insertToken(db, { tokenHash: hash, gln, scopes: b.scopes });
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).json({ token, scopes: b.scopes });
+  });
+
+  const statusRoute = (action: 'suspend' | 'reinstate', status: PartyStatus) => {
+    router.post(`/v1/parties/:gln/${action}`, async (req, res) => {
+      requireAdmin(req);
+      const { gln } = parse(GlnParams, req.params, 'params');
+      const b = parse(StatusBody, req.body ?? {}, 'body');
+      await idempotentWrite(req, res, deps, async () => {
+        const party = await getParty(db, gln);
+        if (!party) throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
+        if (party.status === status) return { status: 200, body: await loadPartyView(db, gln) };
+        let view: z.infer<typeof PartyView> | null = null;
+        return {
+          entries: [
+            authorityNotice({
+              v: 1,
+              type: action === 'suspend' ? 'party-suspend' : 'party-reinstate',
+              time: nowIso(),
+              data: { gln, ...(b.reason !== undefined ? { reason: b.reason } : {}) },
+            }),
+          ],
+          answer: () => ({ status: 200, body: view }),
+          apply: async (tx) => {
+            const updated = await setPartyStatus(tx, gln, status);
+            if (!updated) throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
+            view = partyView(updated, await listKeysByParty(tx, gln));
+          },
+        };
+      });
+      // A suspended party's custodial signing stops now, not at the cache's expiry.
+      deps.signer.forget(gln);
+    });
+  };
+  statusRoute('suspend', 'suspended');
+  statusRoute('reinstate', 'active');
+
+  router.post('/v1/keys/:kid/revoke', async (req, res) => {
+    principalOf(req);
+    const { kid } = parse(KidParams, req.params, 'params');
+    const b = parse(RevokeBody, req.body, 'body');
+    const key = await getKey(db, kid);
+    // The authority's own key (gln null) is not a party key: it is not revoked through the API.
+    if (!key || key.gln === null)
+      throw notFound(`No party key with kid ${kid}.`, { slug: 'key-not-found' });
+    requireAdminOrParty(req, key.gln, true);
+    const at = Date.parse(b.compromisedAt.toUpperCase());
+    if (at > Date.now() + COMPROMISED_AT_SKEW_MS)
+      throw badRequest('body.compromisedAt: must not be in the future.', {
+        errors: [
+          { path: 'body.compromisedAt', rule: 'not-future', message: 'must not be in the future' },
+        ],
+      });
+    const compromisedAt = new Date(at).toISOString();
+    const gln = key.gln;
+    try {
+      await idempotentWrite(req, res, deps, async () => {
+        const current = await getKey(db, kid);
+        if (current?.status === 'revoked')
+          throw conflict(
+            `Key ${kid} is already revoked (compromisedAt ${current.compromisedAt ?? 'unset'}).`,
+            { slug: 'key-already-revoked', extra: { kid, compromisedAt: current.compromisedAt } },
+          );
+        return {
+          entries: [
+            authorityNotice({
+              v: 1,
+              type: 'key-revoke',
+              time: nowIso(),
+              data: { kid, compromisedAt, reason: b.reason },
+            }),
+          ],
+          answer: () => ({ status: 200, body: { kid, status: 'revoked', compromisedAt } }),
+          apply: async (tx) => {
+            const revoked = await revokeKey(tx, kid, { compromisedAt, reason: b.reason });
+            if (!revoked)
+              throw conflict(`Key ${kid} is already revoked.`, { slug: 'key-already-revoked' });
+          },
+        };
+      });
+    } finally {
+      // Drop any unsealed seed of this party at once (DESIGN §8 custodial keys).
+      deps.signer.forget(gln);
+    }
+  });
+};
