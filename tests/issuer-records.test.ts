@@ -16,14 +16,14 @@ import {
   unitSubject,
   containerSubject,
   utf8,
+  bundleSchema,
+  verifyBundle,
   type CustodyRecord,
   type Envelope,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import { getLogSize } from '@provenant/store';
 import { authorityKey, verifyReceipt } from '@provenant/issuer';
-import { bundleSchema } from '../packages/core/src/bundle.js';
-import { verifyBundle } from '../packages/core/src/verify.js';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 
 /** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */
@@ -502,6 +502,26 @@ describe('client-signed records, chains and bundles', () => {
         'Idempotency-Key': 'rec-1',
       });
       expect(theirs.status).toBe(403);
+    });
+    it('answers two concurrent twins with one Idempotency-Key with one write', async () => {
+      const env = sign(commission(mfr), mfr.key);
+      const before = await size();
+      const [a, b] = await Promise.all([
+        post(mfr.token, env, { 'Idempotency-Key': 'twin-1' }),
+        post(mfr.token, env, { 'Idempotency-Key': 'twin-1' }),
+      ]);
+      const statuses = [a.status, b.status].sort();
+      // The loser either replays the winner's answer or is told to retry (same batch).
+      expect([
+        [201, 201],
+        [201, 409],
+      ]).toContainEqual(statuses);
+      for (const r of [a, b])
+        if (r.status === 201) expect(r.body.id).toBe(a.status === 201 ? a.body.id : b.body.id);
+      expect(await size()).toBe(before + 1);
+      const retry = await post(mfr.token, env, { 'Idempotency-Key': 'twin-1' });
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
     });
   });
 

@@ -25,6 +25,8 @@ import {
   isContainerSubject,
   nodeHash,
   toHex,
+  type Bundle,
+  type BundleEntry,
   type ChainState,
   type CustodyContext,
   type Envelope,
@@ -48,24 +50,6 @@ import { badRequest, notFound } from '../http/problem.js';
 import { receiptOf, type Receipt } from '../log/receipts.js';
 import { LogStorageError } from '../log/tree.js';
 import type { IssuerDeps } from '../issuer.js';
-
-/**
- * The offline bundle, exactly packages/core/src/bundle.ts's `Bundle` and
- * `BundleEntry` (mirrored here until core's index exports them).
- */
-export interface BundleEntry {
-  envelope: Envelope;
-  receipt: Receipt;
-  /** lowercase hex, leaf to root: RFC 9162 inclusion proof of receipt.index in the checkpoint's tree */
-  proof: string[];
-}
-export interface Bundle {
-  v: 1;
-  subject: string;
-  checkpoint: string;
-  chains: Record<string, BundleEntry[]>;
-  notices: BundleEntry[];
-}
 
 /** Chain status as GET /v1/chains answers it (see the table at the top of this file). */
 export type ChainStatus = 'active' | 'in_transit' | 'contained' | 'decommissioned' | 'quarantined';
