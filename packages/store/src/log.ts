@@ -4,8 +4,14 @@ import { canonicalize } from '@provenant/core';
 import type { Queryable } from './driver.js';
 import { StoreMisuseError } from './errors.js';
 import type { NewNotice } from './notices.js';
-import { envelopeOf, type NewChainHead, type NewRecord } from './records.js';
-import { assertSafeIndex, bytes, hexes, iso, num, tsParam } from './sql.js';
+import {
+  envelopeOf,
+  toHead,
+  type ChainHead,
+  type NewChainHead,
+  type NewRecord,
+} from './records.js';
+import { assertSafeIndex, bytes, hexes, iso, isoOrNull, num, tsParam } from './sql.js';
 
 export type EntryKind = 'record' | 'notice';
 
@@ -233,6 +239,110 @@ export async function appendLeafBatch(q: Queryable, b: LeafBatch): Promise<boole
     b.checkpoint.note,
   ]);
   return num(rows[0]!.moved) === 1;
+}
+
+/** A party as the sequencer's custody and key checks need it. */
+export interface SequencingParty {
+  gln: string;
+  roles: string[];
+  prefixes: string[];
+  status: 'active' | 'suspended';
+}
+
+/** A key as the sequencer's checks need it (gln null: the registry authority). */
+export interface SequencingKey {
+  kid: string;
+  gln: string | null;
+  status: 'active' | 'revoked';
+  revokedAt: string | null;
+  compromisedAt: string | null;
+}
+
+/** Everything one sequencer batch reads under the log lock (see {@link readSequencingContext}). */
+export interface SequencingContext {
+  /** Leaves of the entries already in the log, by entry id. */
+  leaves: Map<string, StoredLeaf>;
+  heads: Map<string, ChainHead>;
+  parties: Map<string, SequencingParty>;
+  keys: Map<string, SequencingKey>;
+}
+
+const READ_SEQUENCING_CONTEXT = `SELECT
+  (SELECT coalesce(json_agg(json_build_object('idx', idx, 'leaf_hash', encode(leaf_hash, 'hex'),
+      'entry_kind', entry_kind, 'entry_id', entry_id, 'envelope', envelope,
+      'integrated_at', integrated_at, 'receipt_signature', encode(receipt_signature, 'hex'))), '[]')
+     FROM log_leaves WHERE entry_id = ANY($1::text[]))::text AS leaves,
+  (SELECT coalesce(json_agg(json_build_object('subject', subject, 'seq', seq, 'head', head,
+      'state', state, 'updated_at', updated_at)), '[]')
+     FROM chain_heads WHERE subject = ANY($2::text[]))::text AS heads,
+  (SELECT coalesce(json_agg(json_build_object('gln', gln, 'roles', roles, 'prefixes', prefixes,
+      'status', status)), '[]')
+     FROM parties WHERE gln = ANY($3::text[]))::text AS parties,
+  (SELECT coalesce(json_agg(json_build_object('kid', kid, 'gln', gln, 'status', status,
+      'revoked_at', revoked_at, 'compromised_at', compromised_at)), '[]')
+     FROM party_keys WHERE kid = ANY($4::text[]))::text AS keys`;
+
+type Row = Record<string, unknown>;
+
+/**
+ * The sequencer's reads in ONE round trip: the stored leaves of `entryIds`,
+ * the chain heads of `subjects`, the parties `glns` and the keys `kids`.
+ * Call it after `lockLogSize`, in its own statement, so its snapshot sees
+ * every batch committed before the lock was granted.
+ */
+export async function readSequencingContext(
+  q: Queryable,
+  want: {
+    entryIds: readonly string[];
+    subjects: readonly string[];
+    glns: readonly string[];
+    kids: readonly string[];
+  },
+): Promise<SequencingContext> {
+  const { rows } = await q.query(READ_SEQUENCING_CONTEXT, [
+    [...want.entryIds],
+    [...want.subjects],
+    [...want.glns],
+    [...want.kids],
+  ]);
+  const r = rows[0]!;
+  const list = (v: unknown): Row[] => JSON.parse(v as string) as Row[];
+  return {
+    leaves: new Map(
+      list(r.leaves).map((l) => [
+        l.entry_id as string,
+        toLeaf({
+          ...l,
+          leaf_hash: new Uint8Array(Buffer.from(l.leaf_hash as string, 'hex')),
+          receipt_signature: new Uint8Array(Buffer.from(l.receipt_signature as string, 'hex')),
+        }),
+      ]),
+    ),
+    heads: new Map(list(r.heads).map((h) => [h.subject as string, toHead(h)])),
+    parties: new Map(
+      list(r.parties).map((p) => [
+        p.gln as string,
+        {
+          gln: p.gln as string,
+          roles: p.roles as string[],
+          prefixes: p.prefixes as string[],
+          status: p.status as SequencingParty['status'],
+        },
+      ]),
+    ),
+    keys: new Map(
+      list(r.keys).map((k) => [
+        k.kid as string,
+        {
+          kid: k.kid as string,
+          gln: (k.gln as string | null) ?? null,
+          status: k.status as SequencingKey['status'],
+          revokedAt: isoOrNull(k.revoked_at),
+          compromisedAt: isoOrNull(k.compromised_at),
+        },
+      ]),
+    ),
+  };
 }
 
 /** Leaves with start <= idx < end, in order (at most end - start). */

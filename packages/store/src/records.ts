@@ -185,7 +185,8 @@ export interface NewChainHead {
   state: unknown;
 }
 
-function toHead(r: Record<string, unknown>): ChainHead {
+/** Maps a chain_heads row. */
+export function toHead(r: Record<string, unknown>): ChainHead {
   return {
     subject: r.subject as string,
     seq: num(r.seq),

@@ -21,23 +21,20 @@ import {
 import { nodeBackend } from '@provenant/core/node';
 import {
   appendLeafBatch,
-  getHeads,
-  getKeys,
   getLeaves,
-  getLeavesByEntryIds,
-  getParties,
   insertCheckpoint,
   insertEntryBatch,
   latestCheckpoint,
   lockLogSize,
+  readSequencingContext,
   type Database,
   type MerkleNode,
   type NewChainHead,
   type NewLeafText,
   type NewNotice,
   type NewRecord,
-  type PartyKey,
   type Queryable,
+  type SequencingKey,
   type StoredLeaf,
 } from '@provenant/store';
 import { tooLarge } from '../http/problem.js';
@@ -195,7 +192,7 @@ function kidOf(e: PendingEntry): string {
  */
 function authorityRefusal(
   e: PendingEntry,
-  key: PartyKey | undefined,
+  key: SequencingKey | undefined,
   parties: Map<string, PartyInfo>,
   integratedAt: string,
   entry: number,
@@ -450,15 +447,18 @@ export class Sequencer {
         if (entry.kind === 'record')
           for (const subj of subjectsOf(entry.record)) subjects.add(subj);
       }
-    const existing = await getLeavesByEntryIds(tx, [...ids]);
-    const heads = subjects.size > 0 ? await getHeads(tx, [...subjects]) : new Map();
+    // One round trip for every read of the batch (after the lock: its snapshot sees all committed batches).
+    const context = await readSequencingContext(tx, {
+      entryIds: [...ids],
+      subjects: [...subjects],
+      glns: [...glns],
+      kids: [...kids],
+    });
+    const existing = context.leaves;
     const states = new Map<string, ChainState>();
-    for (const [subject, h] of heads) states.set(subject, h.state as ChainState);
-    const parties = new Map<string, PartyInfo>();
-    for (const [gln, p] of glns.size > 0 ? await getParties(tx, [...glns]) : new Map()) {
-      parties.set(gln, { gln, roles: p.roles, prefixes: p.prefixes, status: p.status });
-    }
-    const keys = kids.size > 0 ? await getKeys(tx, [...kids]) : new Map<string, PartyKey>();
+    for (const [subject, h] of context.heads) states.set(subject, h.state as ChainState);
+    const parties: Map<string, PartyInfo> = context.parties;
+    const keys = context.keys;
 
     const outcomes: Outcome[] = [];
     const inBatch = new Set<string>();
