@@ -17,6 +17,8 @@ describe('the composed issuer', () => {
     await request(issuer.app).get('/readyz').expect(200);
     const log = await request(issuer.app).get('/v1/log').expect(200);
     expect(log.body.origin).toBe('test.provenant/log');
+    // The registry authority's key is published so a dock can pin it (trust export).
+    expect(log.body.authorityKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const cp = await request(issuer.app).get('/v1/log/checkpoint').expect(200);
     expect(cp.headers['content-type']).toMatch(/^text\/plain/);
     expect(parseSignedNote(cp.text).text.split('\n')[1]).toBe('0');

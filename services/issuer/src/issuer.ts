@@ -18,6 +18,7 @@ import { ISSUER_ROUTES } from './routes/index.js';
 export interface IssuerDeps extends AppDeps<Database> {
   config: Config;
   logKeys: LogKeys;
+  authorityPublicKey: Uint8Array;
   sequencer: Sequencer;
   signer: CustodialSigner;
 }
@@ -43,13 +44,14 @@ export async function createIssuer(opts: {
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
   const sequencer = new Sequencer({ db, keys: logKeys, ...(opts.now ? { now: opts.now } : {}) });
   await sequencer.init();
-  await ensureAuthorityKey(db, config.masterKey);
+  const authority = await ensureAuthorityKey(db, config.masterKey);
   const signer = new CustodialSigner({ masterKey: config.masterKey });
   const deps: IssuerDeps = {
     db,
     config,
     tokens: tokenLookupFor(db),
     logKeys,
+    authorityPublicKey: authority.publicKey,
     sequencer,
     signer,
     ...(opts.logger ? { logger: opts.logger } : {}),

@@ -12,6 +12,7 @@ import {
   parseSignedNote,
   parseVerifierKey,
   toBase64,
+  toBase64Url,
   toHex,
   verifyCosignature,
   type NoteVerifierKey,
@@ -37,6 +38,8 @@ import { storedNodeReader } from './tree.js';
 /** Deps of the log routes: the database and the log's keys. */
 export interface LogRouteDeps extends AppDeps<Database> {
   logKeys: LogKeys;
+  /** The registry authority's public key (signs party and key notices), published so docks can pin it. */
+  authorityPublicKey?: Uint8Array;
 }
 
 /** Most leaves one GET /v1/log/entries answers. */
@@ -70,6 +73,13 @@ const LogInfo = z.object({
   keyName: z.string(),
   publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
   vkey: z.string().meta({ description: 'C2SP signed-note verifier key' }),
+  authorityKey: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'base64url raw Ed25519 key of the registry authority (signs party and key notices)',
+    }),
 });
 const ReceiptSchema = z.object({
   origin: z.string(),
@@ -182,6 +192,7 @@ export const logRoutes: RouteModule<LogRouteDeps> = (router: Router, deps) => {
       keyName: logKeys.keyName,
       publicKey: toBase64(logKeys.publicKey),
       vkey: logKeys.vkey,
+      ...(deps.authorityPublicKey ? { authorityKey: toBase64Url(deps.authorityPublicKey) } : {}),
     });
   });
 

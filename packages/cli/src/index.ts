@@ -1,0 +1,84 @@
+// @provenant/cli: the `provenant` command (issue 5). `main` runs one
+// invocation and resolves to its exit code; bin.ts calls it.
+import { Command, CommanderError } from 'commander';
+import { registerBulkCommands } from './commands/bulk.js';
+import { registerKeyCommands } from './commands/keys.js';
+import { registerParseCommand } from './commands/parse.js';
+import { registerRecordCommands } from './commands/records.js';
+import { registerTrustCommands } from './commands/trust.js';
+import { registerVerifyCommands } from './commands/verify.js';
+import { registerWitnessCommand } from './commands/witness.js';
+import { EXIT, processIo, type Io } from './io.js';
+import type { ExitState } from './run.js';
+
+export { EXIT, CliError } from './io.js';
+export type { Io } from './io.js';
+export { parseCommissionCsv, csvFields } from './commands/bulk.js';
+export { trustProblem } from './commands/trust.js';
+export type { TrustFile } from './commands/trust.js';
+
+const EXIT_HELP = `
+Exit codes:
+  0  success; verify: accept
+  1  verify: quarantine; other commands: the server refused the request
+  2  verify: reject; witness: ALARM (the log is inconsistent or badly signed)
+  3  usage error, unreadable or invalid input, network failure
+
+Environment:
+  PROVENANT_URL    API base URL (--server)
+  PROVENANT_TOKEN  bearer token (--token)
+`;
+
+/** Builds the program; exit codes land in `state`. */
+export function buildProgram(io: Io, state: ExitState): Command {
+  const program = new Command('provenant')
+    .description(
+      'Provenant: sign custody records, verify products offline, watch the transparency log',
+    )
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride()
+    .addHelpText('after', EXIT_HELP);
+  registerKeyCommands(program, io, state);
+  registerRecordCommands(program, io, state);
+  registerBulkCommands(program, io, state);
+  registerVerifyCommands(program, io, state);
+  registerParseCommand(program, io, state);
+  registerWitnessCommand(program, io, state);
+  registerTrustCommands(program, io, state);
+  // Subcommands throw usage errors through the same override instead of exiting.
+  const override = (cmd: Command): void => {
+    for (const c of cmd.commands) {
+      c.exitOverride();
+      c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+      override(c);
+    }
+  };
+  override(program);
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (process.argv form: node, script, args...) and
+ * resolves to the exit code: never calls process.exit itself.
+ */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const state: ExitState = { code: EXIT.OK };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version are successes; every other parse failure is a usage error.
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.help' ||
+        err.code === 'commander.version'
+      )
+        return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  return state.code;
+}

@@ -1,0 +1,764 @@
+// ProvenantClient: a typed client for every endpoint of DESIGN §8a. fetch
+// only (Node 20+ and browsers). Writes carry an Idempotency-Key (DESIGN §8),
+// one per logical call, reused by its retries, so a retried write is applied
+// once. Only 429 and 503 are retried (the two answers that mean "not now"),
+// with exponential backoff and jitter, honouring Retry-After; anything else
+// is returned or thrown at once.
+import { subjectParts } from '@provenant/core';
+import type { z } from 'zod';
+import { clientProblem, problemFrom, ProvenantError } from './errors.js';
+import {
+  appendResultSchema,
+  bundleOutlineSchema,
+  casesPageSchema,
+  caseSchema,
+  chainSchema,
+  consistencyProofSchema,
+  cosignatureResultSchema,
+  healthSchema,
+  inclusionProofSchema,
+  issuedTokenSchema,
+  logEntriesSchema,
+  logInfoSchema,
+  packResponseSchema,
+  partySchema,
+  recallResponseSchema,
+  receiptResponseSchema,
+  recordsResponseSchema,
+  registeredKeySchema,
+  revokedKeySchema,
+  shipmentResponseSchema,
+  verificationSchema,
+  verifierInfoSchema,
+  vrsResponseSchema,
+  type AppendResult,
+  type Bundle,
+  type Case,
+  type CasesPage,
+  type Chain,
+  type ConsistencyProof,
+  type CosignatureResult,
+  type Health,
+  type InclusionProof,
+  type IssuedToken,
+  type LogEntries,
+  type LogInfo,
+  type PackResponse,
+  type Party,
+  type RecallResponse,
+  type ReceiptResponse,
+  type RecordsResponse,
+  type RegisteredKey,
+  type RevokedKey,
+  type ShipmentResponse,
+  type Verification,
+  type VerifierInfo,
+  type VrsResponse,
+} from './schemas.js';
+
+/** The fetch the client calls (the global one by default; inject one for tests or proxies). */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface ClientOptions {
+  /** e.g. `http://localhost:8080` (a trailing slash is fine). */
+  baseUrl: string;
+  /** Bearer token (DESIGN §8 Auth); omit for the public endpoints. */
+  token?: string | undefined;
+  fetch?: FetchLike;
+  /** Retries of a call answered 429 or 503 (default 3; 0 disables). */
+  retries?: number;
+  /** First backoff delay in ms (default 250), doubled per retry, with jitter. */
+  retryBaseDelayMs?: number;
+  /** Longest wait between retries in ms, Retry-After included (default 30,000). */
+  maxRetryDelayMs?: number;
+  /** Per-attempt timeout in ms (default 120,000; 0 disables). */
+  timeoutMs?: number;
+  /** Extra headers on every request (e.g. a user agent). */
+  headers?: Record<string, string>;
+  /** Waits between retries (injectable for tests). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Random in [0, 1) for jitter (injectable for tests). */
+  random?: () => number;
+}
+
+/** Per-call options of a write. */
+export interface WriteOptions {
+  /** Idempotency-Key to send; default a fresh random UUID per call (DESIGN §8). */
+  idempotencyKey?: string;
+}
+
+/** Subject form in paths (DESIGN §8a): a canonical subject `01/<gtin>/21/<serial>` or `00/<sscc>`. */
+export type SubjectPath = string;
+
+export type PartyRole = 'manufacturer' | 'repackager' | 'distributor' | '3pl' | 'dispenser';
+export type Scope = 'sign' | 'verify' | 'admin';
+export type Purpose = 'receiving' | 'saleable_return' | 'dispense';
+/** A subject as the custodial endpoints take it: any DESIGN §3 form, or `{gtin, serial}`. */
+export type SubjectInput = string | { gtin: string; serial: string };
+
+export interface NewParty {
+  gln: string;
+  name: string;
+  roles: PartyRole[];
+  prefixes: string[];
+}
+export interface CommissionItem {
+  gtin: string;
+  serial: string;
+  lot: string;
+  /** YYYY-MM-DD */
+  expiry: string;
+  product?: Record<string, unknown>;
+}
+export interface Transaction {
+  type: 'po' | 'inv' | 'desadv';
+  id: string;
+}
+export interface ShipmentRequest {
+  subjects: SubjectInput[];
+  to: string;
+  shipment: string;
+  transactions?: Transaction[];
+}
+export interface ReceiptRequest {
+  shipment: string;
+  from: string;
+  scanned: SubjectInput[];
+  condition: 'ok' | 'damaged';
+}
+export type DecommissionReason =
+  'dispensed' | 'destroyed' | 'exported' | 'stolen' | 'sample' | 'free_sample';
+export interface VerificationRequest {
+  scan?: string;
+  subject?: string;
+  purpose: Purpose;
+  [extra: string]: unknown;
+}
+export interface VrsQuery {
+  gtin: string;
+  serial: string;
+  lot?: string;
+  /** YYMMDD as on the pack */
+  expiry?: string;
+  reqGLN: string;
+  corrUUID: string;
+  context?: string;
+}
+export interface CosignatureRequest {
+  /** C2SP verifier key of the witness (type 0x04). */
+  witness: string;
+  /** The tlog-cosignature line. */
+  cosignature: string;
+  size?: number;
+  checkpoint?: string;
+}
+
+const DEFAULTS = {
+  retries: 3,
+  retryBaseDelayMs: 250,
+  maxRetryDelayMs: 30_000,
+  timeoutMs: 120_000,
+};
+
+interface CallSpec<T> {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | number | undefined> | undefined;
+  body?: unknown;
+  /** zod schema of a JSON answer, or 'text' for text/plain. */
+  schema: z.ZodType<T> | 'text';
+  write?: WriteOptions | undefined;
+  /** Return the body exactly as received once it passed `schema` (bundles: evidence is not reshaped). */
+  raw?: boolean;
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function misuse(detail: string): ProvenantError {
+  return new ProvenantError(clientProblem('invalid-argument', 0, 'Invalid argument', detail));
+}
+
+/** `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(value: string | null, now: number = Date.now()): number | null {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - now) : null;
+}
+
+/** The path segment of a canonical subject (its serial is already RFC 3986-encoded). */
+function subjectPath(subject: SubjectPath): string {
+  if (typeof subject !== 'string' || subjectParts(subject) === null)
+    throw misuse(
+      `subject must be canonical: 01/<gtin14>/21/<serial> or 00/<sscc>, got ${JSON.stringify(subject)}`,
+    );
+  return subject;
+}
+
+function seg(value: string, what: string): string {
+  if (typeof value !== 'string' || value.length === 0)
+    throw misuse(`${what} must be a non-empty string`);
+  return encodeURIComponent(value);
+}
+
+/**
+ * A typed client of the Provenant API (DESIGN §8a).
+ *
+ * Every method resolves to the checked answer or throws {@link ProvenantError}
+ * (the server's problem+json; `status` 0 for network errors and timeouts).
+ */
+export class ProvenantClient {
+  readonly baseUrl: string;
+  private readonly token: string | undefined;
+  private readonly fetchFn: FetchLike;
+  private readonly opts: typeof DEFAULTS;
+  private readonly headers: Record<string, string>;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(options: ClientOptions) {
+    if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//i.test(options.baseUrl))
+      throw misuse('baseUrl must be an http(s) URL');
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token || undefined;
+    const f = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    if (!f) throw misuse('no fetch available: pass options.fetch');
+    this.fetchFn = options.fetch ? f : f.bind(globalThis);
+    this.opts = {
+      retries: options.retries ?? DEFAULTS.retries,
+      retryBaseDelayMs: options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs,
+      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    };
+    if (!Number.isInteger(this.opts.retries) || this.opts.retries < 0)
+      throw misuse('retries must be a non-negative integer');
+    this.headers = { ...(options.headers ?? {}) };
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  // -------------------------------------------------------------------------
+  // Transport.
+
+  private url(path: string, query?: Record<string, string | number | undefined>): string {
+    let url = `${this.baseUrl}${path}`;
+    if (query) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+      const qs = params.toString();
+      if (qs) url += `?${qs}`;
+    }
+    return url;
+  }
+
+  /** Backoff before retry `n` (0-based): Retry-After when given, else base·2ⁿ with jitter; capped. */
+  private delay(n: number, retryAfter: number | null): number {
+    const cap = this.opts.maxRetryDelayMs;
+    if (retryAfter !== null) return Math.min(cap, retryAfter);
+    const exp = Math.min(cap, this.opts.retryBaseDelayMs * 2 ** n);
+    // "Equal jitter": half fixed, half random, so concurrent clients spread out.
+    return Math.round(exp / 2 + (exp / 2) * this.random());
+  }
+
+  private async call<T>(spec: CallSpec<T>): Promise<T> {
+    const url = this.url(spec.path, spec.query);
+    const label = `${spec.method} ${spec.path}`;
+    const headers: Record<string, string> = {
+      Accept:
+        spec.schema === 'text'
+          ? 'text/plain, application/problem+json'
+          : 'application/json, application/problem+json',
+      ...this.headers,
+    };
+    if (this.token) headers['Authorization'] = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(spec.body);
+    }
+    // DESIGN §8: one key per logical write, the same on every retry of it.
+    if (spec.method === 'POST')
+      headers['Idempotency-Key'] = spec.write?.idempotencyKey ?? crypto.randomUUID();
+
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.attempt(url, label, {
+        method: spec.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
+      if ((res.status === 429 || res.status === 503) && attempt < this.opts.retries) {
+        // Drain the body so the connection can be reused.
+        await res.text().catch(() => undefined);
+        await this.sleep(this.delay(attempt, retryAfterMs(res.headers.get('retry-after'))));
+        continue;
+      }
+      return this.read(res, spec, label);
+    }
+  }
+
+  private async attempt(url: string, label: string, init: RequestInit): Promise<Response> {
+    const timeout = this.opts.timeoutMs;
+    const controller = timeout > 0 ? new AbortController() : null;
+    const timer = controller ? setTimeout(() => controller.abort(), timeout) : undefined;
+    try {
+      return await this.fetchFn(url, controller ? { ...init, signal: controller.signal } : init);
+    } catch (err) {
+      const timedOut = controller?.signal.aborted === true;
+      throw new ProvenantError(
+        timedOut
+          ? clientProblem(
+              'timeout',
+              0,
+              'Timeout',
+              `${label}: no answer from ${this.baseUrl} within ${timeout} ms`,
+            )
+          : clientProblem(
+              'network-error',
+              0,
+              'Network error',
+              `${label}: cannot reach ${this.baseUrl} (${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)})`,
+            ),
+        label,
+        { cause: err },
+      );
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  private async read<T>(res: Response, spec: CallSpec<T>, label: string): Promise<T> {
+    const type = res.headers.get('content-type') ?? '';
+    const text = await res.text();
+    const isJson = /[/+]json\b/i.test(type);
+    let parsed: unknown = text;
+    if (isJson && text.length > 0) {
+      try {
+        parsed = JSON.parse(text) as unknown;
+      } catch {
+        parsed = undefined;
+        if (res.ok) throw this.invalid(res.status, label, 'the answer is not valid JSON');
+      }
+    }
+    if (!res.ok) throw new ProvenantError(problemFrom(res.status, res.statusText, parsed), label);
+    if (spec.schema === 'text') {
+      if (isJson) throw this.invalid(res.status, label, `expected text/plain, got ${type}`);
+      return text as T;
+    }
+    if (!isJson)
+      throw this.invalid(res.status, label, `expected JSON, got ${type || 'no content type'}`);
+    const checked = spec.schema.safeParse(parsed);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      throw this.invalid(res.status, label, `${where}: ${issue?.message ?? 'unexpected shape'}`);
+    }
+    return spec.raw ? (parsed as T) : checked.data;
+  }
+
+  private invalid(status: number, label: string, detail: string): ProvenantError {
+    return new ProvenantError(
+      clientProblem('invalid-response', status, 'Invalid response', `${label}: ${detail}`),
+      label,
+    );
+  }
+
+  // -------------------------------------------------------------------------
+  // Health.
+
+  /** GET /healthz: liveness. */
+  async healthz(): Promise<Health> {
+    return this.call({ method: 'GET', path: '/healthz', schema: healthSchema });
+  }
+
+  /** GET /readyz: readiness (includes the database); 503 throws after retries. */
+  async readyz(): Promise<Health> {
+    return this.call({ method: 'GET', path: '/readyz', schema: healthSchema });
+  }
+
+  // -------------------------------------------------------------------------
+  // Registry.
+
+  /** POST /v1/parties (admin). */
+  async createParty(party: NewParty, write?: WriteOptions): Promise<Party> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/parties',
+      body: party,
+      schema: partySchema,
+      write,
+    });
+  }
+
+  /** GET /v1/parties/{gln}: the party, its keys (public parts) and status. */
+  async getParty(gln: string): Promise<Party> {
+    return this.call({
+      method: 'GET',
+      path: `/v1/parties/${seg(gln, 'gln')}`,
+      schema: partySchema,
+    });
+  }
+
+  /**
+   * POST /v1/parties/{gln}/keys: registers a client-held public key (base64url
+   * raw 32 bytes; non-custodial) or `{custodial: true}`.
+   */
+  async registerKey(
+    gln: string,
+    key: { publicKey: string } | { custodial: true },
+    write?: WriteOptions,
+  ): Promise<RegisteredKey> {
+    return this.call({
+      method: 'POST',
+      path: `/v1/parties/${seg(gln, 'gln')}/keys`,
+      body: key,
+      schema: registeredKeySchema,
+      write,
+    });
+  }
+
+  /** POST /v1/parties/{gln}/tokens (admin): the token is shown only in this answer. */
+  async createToken(
+    gln: string,
+    body: { scopes: Scope[] },
+    write?: WriteOptions,
+  ): Promise<IssuedToken> {
+    return this.call({
+      method: 'POST',
+      path: `/v1/parties/${seg(gln, 'gln')}/tokens`,
+      body,
+      schema: issuedTokenSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/parties/{gln}/suspend (admin). */
+  async suspendParty(
+    gln: string,
+    body: { reason?: string } = {},
+    write?: WriteOptions,
+  ): Promise<Party> {
+    return this.call({
+      method: 'POST',
+      path: `/v1/parties/${seg(gln, 'gln')}/suspend`,
+      body,
+      schema: partySchema,
+      write,
+    });
+  }
+
+  /** POST /v1/parties/{gln}/reinstate (admin). */
+  async reinstateParty(
+    gln: string,
+    body: { reason?: string } = {},
+    write?: WriteOptions,
+  ): Promise<Party> {
+    return this.call({
+      method: 'POST',
+      path: `/v1/parties/${seg(gln, 'gln')}/reinstate`,
+      body,
+      schema: partySchema,
+      write,
+    });
+  }
+
+  /** POST /v1/keys/{kid}/revoke: `{compromisedAt (RFC 3339), reason}`. */
+  async revokeKey(
+    kid: string,
+    body: { compromisedAt: string; reason: string },
+    write?: WriteOptions,
+  ): Promise<RevokedKey> {
+    return this.call({
+      method: 'POST',
+      path: `/v1/keys/${seg(kid, 'kid')}/revoke`,
+      body,
+      schema: revokedKeySchema,
+      write,
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Records (non-custodial) and custodial writes.
+
+  /** POST /v1/records with one client-signed envelope. */
+  async submitRecord(envelope: unknown, write?: WriteOptions): Promise<AppendResult> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/records',
+      body: envelope,
+      schema: appendResultSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/records `{envelopes}`: up to 10,000, all-or-nothing. */
+  async submitRecords(
+    envelopes: readonly unknown[],
+    write?: WriteOptions,
+  ): Promise<RecordsResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/records',
+      body: { envelopes },
+      schema: recordsResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/commissions (custodial). */
+  async commission(
+    body: { items: CommissionItem[] },
+    write?: WriteOptions,
+  ): Promise<RecordsResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/commissions',
+      body,
+      schema: recordsResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/packs (custodial): N unit records plus the container's. */
+  async pack(
+    body: { parent: SubjectInput; children: SubjectInput[] },
+    write?: WriteOptions,
+  ): Promise<PackResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/packs',
+      body,
+      schema: packResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/unpacks (custodial). */
+  async unpack(body: { parent: SubjectInput }, write?: WriteOptions): Promise<PackResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/unpacks',
+      body,
+      schema: packResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/shipments (custodial). */
+  async ship(body: ShipmentRequest, write?: WriteOptions): Promise<ShipmentResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/shipments',
+      body,
+      schema: shipmentResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/receipts (custodial receive with reconciliation). */
+  async receive(body: ReceiptRequest, write?: WriteOptions): Promise<ReceiptResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/receipts',
+      body,
+      schema: receiptResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/decommissions (custodial). */
+  async decommission(
+    body: { subjects: SubjectInput[]; reason: DecommissionReason },
+    write?: WriteOptions,
+  ): Promise<RecordsResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/decommissions',
+      body,
+      schema: recordsResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/reactivations (custodial). */
+  async reactivate(
+    body: { subjects: SubjectInput[] },
+    write?: WriteOptions,
+  ): Promise<RecordsResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/reactivations',
+      body,
+      schema: recordsResponseSchema,
+      write,
+    });
+  }
+
+  /** POST /v1/recalls (manufacturer). */
+  async recall(
+    body: { gtin: string; lot?: string; reason: string },
+    write?: WriteOptions,
+  ): Promise<RecallResponse> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/recalls',
+      body,
+      schema: recallResponseSchema,
+      write,
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Chains and bundles.
+
+  /** GET /v1/chains/{subject}: records with envelopes and receipts, status, custodian. */
+  async getChain(subject: SubjectPath): Promise<Chain> {
+    return this.call({
+      method: 'GET',
+      path: `/v1/chains/${subjectPath(subject)}`,
+      schema: chainSchema,
+    });
+  }
+
+  /**
+   * GET /v1/bundles/{subject}: the offline bundle, returned exactly as received
+   * (only its outline is checked; verify it with core's verifyBundle).
+   */
+  async getBundle(subject: SubjectPath): Promise<Bundle> {
+    return this.call({
+      method: 'GET',
+      path: `/v1/bundles/${subjectPath(subject)}`,
+      schema: bundleOutlineSchema as unknown as z.ZodType<Bundle>,
+      raw: true,
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // The log.
+
+  /** GET /v1/log: origin, key name, public key and C2SP verifier key of the log. */
+  async getLogInfo(): Promise<LogInfo> {
+    return this.call({ method: 'GET', path: '/v1/log', schema: logInfoSchema });
+  }
+
+  /** GET /v1/log/checkpoint: the latest signed checkpoint (signed note text). Verify it before use. */
+  async getCheckpoint(): Promise<string> {
+    return this.call({ method: 'GET', path: '/v1/log/checkpoint', schema: 'text' });
+  }
+
+  /** GET /v1/log/entries?start=&end=: leaves in order (a page of at most 1,000). */
+  async getLogEntries(query: { start: number; end?: number }): Promise<LogEntries> {
+    return this.call({ method: 'GET', path: '/v1/log/entries', query, schema: logEntriesSchema });
+  }
+
+  /** GET /v1/log/proofs/inclusion?index=&size=. */
+  async getInclusionProof(query: { index: number; size?: number }): Promise<InclusionProof> {
+    return this.call({
+      method: 'GET',
+      path: '/v1/log/proofs/inclusion',
+      query,
+      schema: inclusionProofSchema,
+    });
+  }
+
+  /** GET /v1/log/proofs/consistency?from=&to= (from ≥ 1, DESIGN §6). */
+  async getConsistencyProof(query: { from: number; to?: number }): Promise<ConsistencyProof> {
+    return this.call({
+      method: 'GET',
+      path: '/v1/log/proofs/consistency',
+      query,
+      schema: consistencyProofSchema,
+    });
+  }
+
+  /** POST /v1/log/cosignatures: a witness's tlog-cosignature line. */
+  async addCosignature(body: CosignatureRequest, write?: WriteOptions): Promise<CosignatureResult> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/log/cosignatures',
+      body,
+      schema: cosignatureResultSchema,
+      write,
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Verification (the verifier service).
+
+  /** POST /v1/verifications: `{scan}` or `{subject}` with a purpose, as the caller's party. */
+  async verify(body: VerificationRequest, write?: WriteOptions): Promise<Verification> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/verifications',
+      body,
+      schema: verificationSchema,
+      write,
+    });
+  }
+
+  /** GET /v1/verifications/{id}: a stored verdict and its receipt. */
+  async getVerification(id: string): Promise<Verification> {
+    return this.call({
+      method: 'GET',
+      path: `/v1/verifications/${seg(id, 'id')}`,
+      schema: verificationSchema,
+    });
+  }
+
+  /** POST /v1/bundles/verify: verify a bundle presented by a shipper, cross-checked against the log. */
+  async verifyBundle(
+    body: { bundle: unknown; purpose: Purpose; [extra: string]: unknown },
+    write?: WriteOptions,
+  ): Promise<Verification> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/bundles/verify',
+      body,
+      schema: verificationSchema,
+      write,
+    });
+  }
+
+  /** GET /v1/verifier: the public key that signs verification receipts. */
+  async getVerifierKey(): Promise<VerifierInfo> {
+    return this.call({ method: 'GET', path: '/v1/verifier', schema: verifierInfoSchema });
+  }
+
+  /** GET /v1/vrs/01/{gtin}/21/{serial}: DSCSA saleable-return verification (DESIGN §7). */
+  async vrs(q: VrsQuery): Promise<VrsResponse> {
+    return this.call({
+      method: 'GET',
+      path: `/v1/vrs/01/${seg(q.gtin, 'gtin')}/21/${seg(q.serial, 'serial')}`,
+      query: {
+        '10': q.lot,
+        '17': q.expiry,
+        reqGLN: q.reqGLN,
+        corrUUID: q.corrUUID,
+        context: q.context ?? 'dscsaSaleableReturn',
+      },
+      schema: vrsResponseSchema,
+    });
+  }
+
+  /** GET /v1/cases: quarantine cases of the caller's party (opaque cursor `after`). */
+  async listCases(query: { after?: string } = {}): Promise<CasesPage> {
+    return this.call({ method: 'GET', path: '/v1/cases', query, schema: casesPageSchema });
+  }
+
+  /** POST /v1/cases/{id}/resolve. */
+  async resolveCase(
+    id: string,
+    body: Record<string, unknown> = {},
+    write?: WriteOptions,
+  ): Promise<Case> {
+    return this.call({
+      method: 'POST',
+      path: `/v1/cases/${seg(id, 'id')}/resolve`,
+      body,
+      schema: caseSchema,
+      write,
+    });
+  }
+}

@@ -1,0 +1,283 @@
+// Response schemas of the API (DESIGN §8a), mirroring the issuer's route
+// schemas (services/issuer/src/routes/*.ts, log/routes.ts) so every answer is
+// checked before a caller sees it: a server (or a proxy in between) is not
+// trusted to send what the contract says. Objects are loose: a field a newer
+// server adds passes through instead of breaking old clients. Request bodies
+// are plain types; the server validates them and answers 400 naming the field.
+import { z } from 'zod';
+
+const int = z.number().int();
+
+/** A log receipt (DESIGN §6). */
+export const receiptSchema = z.looseObject({
+  origin: z.string(),
+  index: int.min(0),
+  leafHash: z.string(),
+  integratedAt: z.string(),
+  signature: z.string(),
+});
+export type LogReceipt = z.infer<typeof receiptSchema>;
+
+/** A DSSE envelope as the API carries it (DESIGN §4). */
+export const envelopeViewSchema = z.looseObject({
+  payloadType: z.string(),
+  payload: z.string(),
+  signatures: z.array(z.looseObject({ keyid: z.string(), sig: z.string() })),
+});
+
+/** One appended record: `{id, subject, seq, receipt}` (POST /v1/records and the custodial writes). */
+export const appendResultSchema = z.looseObject({
+  id: z.string(),
+  subject: z.string(),
+  seq: int,
+  receipt: receiptSchema,
+});
+export type AppendResult = z.infer<typeof appendResultSchema>;
+
+export const recordsResponseSchema = z.looseObject({ records: z.array(appendResultSchema) });
+export type RecordsResponse = z.infer<typeof recordsResponseSchema>;
+
+export const packResponseSchema = z.looseObject({
+  parent: z.string(),
+  records: z.array(appendResultSchema),
+});
+export type PackResponse = z.infer<typeof packResponseSchema>;
+
+export const shipmentResponseSchema = z.looseObject({
+  shipment: z.string(),
+  to: z.string(),
+  records: z.array(appendResultSchema),
+});
+export type ShipmentResponse = z.infer<typeof shipmentResponseSchema>;
+
+export const UNIT_RECEIPT_STATUSES = ['scanned', 'inferred', 'missing', 'unexpected'] as const;
+
+/** POST /v1/receipts: reconciliation per unit (DESIGN §7 "Receiving reconciles"). */
+export const receiptResponseSchema = z.looseObject({
+  shipment: z.string(),
+  from: z.string(),
+  condition: z.string(),
+  units: z.array(
+    z.looseObject({
+      subject: z.string(),
+      status: z.enum(UNIT_RECEIPT_STATUSES),
+      parent: z.string().optional(),
+    }),
+  ),
+  counts: z.looseObject({
+    expected: int,
+    scanned: int,
+    inferred: int,
+    missing: int,
+    unexpected: int,
+    received: int,
+  }),
+  records: z.array(appendResultSchema),
+});
+export type ReceiptResponse = z.infer<typeof receiptResponseSchema>;
+
+export const recallResponseSchema = z.looseObject({ id: z.string(), receipt: receiptSchema });
+export type RecallResponse = z.infer<typeof recallResponseSchema>;
+
+// Registry.
+
+export const keyViewSchema = z.looseObject({
+  kid: z.string(),
+  publicKey: z.string(),
+  status: z.string(),
+  custodial: z.boolean(),
+  createdAt: z.string(),
+  compromisedAt: z.string().optional(),
+  revokedAt: z.string().optional(),
+});
+export type KeyView = z.infer<typeof keyViewSchema>;
+
+export const partySchema = z.looseObject({
+  gln: z.string(),
+  name: z.string(),
+  roles: z.array(z.string()),
+  prefixes: z.array(z.string()),
+  status: z.string(),
+  keys: z.array(keyViewSchema),
+});
+export type Party = z.infer<typeof partySchema>;
+
+export const registeredKeySchema = z.looseObject({ kid: z.string(), publicKey: z.string() });
+export type RegisteredKey = z.infer<typeof registeredKeySchema>;
+
+export const issuedTokenSchema = z.looseObject({ token: z.string(), scopes: z.array(z.string()) });
+export type IssuedToken = z.infer<typeof issuedTokenSchema>;
+
+export const revokedKeySchema = z.looseObject({
+  kid: z.string(),
+  status: z.literal('revoked'),
+  compromisedAt: z.string(),
+});
+export type RevokedKey = z.infer<typeof revokedKeySchema>;
+
+// Chains and bundles.
+
+export const chainSchema = z.looseObject({
+  subject: z.string(),
+  status: z.string(),
+  custodian: z.string(),
+  records: z.array(
+    z.looseObject({
+      id: z.string(),
+      seq: int,
+      type: z.string(),
+      actor: z.string(),
+      time: z.string(),
+      data: z.unknown(),
+      envelope: z.unknown(),
+      receipt: receiptSchema,
+    }),
+  ),
+});
+export type Chain = z.infer<typeof chainSchema>;
+
+const bundleEntryShape = z.looseObject({
+  envelope: z.unknown(),
+  receipt: z.unknown(),
+  proof: z.array(z.unknown()),
+});
+
+/**
+ * The outline of an offline bundle (core bundle.ts). Only the outline is
+ * checked: the verification engine judges the evidence itself, and the
+ * client hands back the bundle exactly as received.
+ */
+export const bundleOutlineSchema = z.looseObject({
+  v: z.literal(1),
+  subject: z.string(),
+  checkpoint: z.string(),
+  chains: z.record(z.string(), z.array(bundleEntryShape)),
+  notices: z.array(bundleEntryShape),
+});
+
+/** An offline bundle (DESIGN §7), structurally core's `Bundle`. */
+export interface Bundle {
+  v: 1;
+  subject: string;
+  checkpoint: string;
+  chains: Record<string, BundleEntry[]>;
+  notices: BundleEntry[];
+}
+export interface BundleEntry {
+  envelope: { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] };
+  receipt: LogReceipt;
+  proof: string[];
+}
+
+// The log.
+
+export const logInfoSchema = z.looseObject({
+  origin: z.string(),
+  keyName: z.string(),
+  publicKey: z.string(),
+  vkey: z.string(),
+  /** Not served yet by every issuer: the registry authority's base64url public key. */
+  authorityKey: z.string().optional(),
+});
+export type LogInfo = z.infer<typeof logInfoSchema>;
+
+export const logEntriesSchema = z.looseObject({
+  start: int,
+  end: int,
+  size: int,
+  entries: z.array(
+    z.looseObject({
+      index: int,
+      leafHash: z.string(),
+      kind: z.string(),
+      id: z.string(),
+      envelope: z.unknown(),
+      integratedAt: z.string(),
+      receipt: receiptSchema,
+    }),
+  ),
+});
+export type LogEntries = z.infer<typeof logEntriesSchema>;
+
+export const inclusionProofSchema = z.looseObject({
+  index: int,
+  size: int,
+  proof: z.array(z.string()),
+});
+export type InclusionProof = z.infer<typeof inclusionProofSchema>;
+
+export const consistencyProofSchema = z.looseObject({
+  from: int,
+  to: int,
+  proof: z.array(z.string()),
+});
+export type ConsistencyProof = z.infer<typeof consistencyProofSchema>;
+
+export const cosignatureResultSchema = z.looseObject({
+  size: int,
+  witness: z.string(),
+  keyId: z.string(),
+  timestamp: int,
+  stored: z.boolean(),
+});
+export type CosignatureResult = z.infer<typeof cosignatureResultSchema>;
+
+// Verification (DESIGN §7); the verifier service may add fields.
+
+export const reasonSchema = z.looseObject({
+  code: z.string(),
+  message: z.string().optional(),
+  subject: z.string().optional(),
+  seq: int.optional(),
+});
+
+export const timelineEntrySchema = z.looseObject({
+  subject: z.string(),
+  seq: int,
+  type: z.string(),
+  actor: z.string(),
+  time: z.string(),
+  receiptTime: z.string().optional(),
+  to: z.string().optional(),
+  from: z.string().optional(),
+  shipment: z.string().optional(),
+});
+
+export const verificationSchema = z.looseObject({
+  id: z.string().optional(),
+  verdict: z.enum(['accept', 'quarantine', 'reject']),
+  reasons: z.array(reasonSchema),
+  subject: z.string().optional(),
+  status: z.string().optional(),
+  custodian: z.string().nullable().optional(),
+  custody: z.array(timelineEntrySchema).optional(),
+  receipt: z.unknown().optional(),
+});
+export type Verification = z.infer<typeof verificationSchema>;
+
+export const verifierInfoSchema = z.looseObject({ publicKey: z.string() });
+export type VerifierInfo = z.infer<typeof verifierInfoSchema>;
+
+/** GS1 Lightweight Verification Messaging answer (DESIGN §7 VRS). */
+export const vrsResponseSchema = z.looseObject({
+  verificationTimestamp: z.string(),
+  responderGLN: z.string(),
+  corrUUID: z.string(),
+  data: z.looseObject({
+    verified: z.boolean(),
+    verificationFailureReason: z.string().optional(),
+    additionalInfo: z.string().optional(),
+  }),
+});
+export type VrsResponse = z.infer<typeof vrsResponseSchema>;
+
+export const caseSchema = z.looseObject({ id: z.string() });
+export const casesPageSchema = z.looseObject({
+  cases: z.array(caseSchema),
+  next: z.string().nullable().optional(),
+});
+export type CasesPage = z.infer<typeof casesPageSchema>;
+export type Case = z.infer<typeof caseSchema>;
+
+export const healthSchema = z.looseObject({ status: z.string() });
+export type Health = z.infer<typeof healthSchema>;

@@ -1,0 +1,657 @@
+// The `provenant` command end to end (issue 5): spawned processes, real files
+// in a temp dir, a real issuer listening on a port (PGlite, or PostgreSQL when
+// PROVENANT_TEST_DATABASE_URL is set). The CLI runs from source through tsx,
+// so no build is needed. Tests run in order and share the server's state.
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  fromBase64,
+  fromBase64Url,
+  parseCheckpoint,
+  parseSignedNote,
+  signCheckpoint,
+  toBase64,
+  toBase64Url,
+  unitSubject,
+} from '@provenant/core';
+import { authorityKey } from '@provenant/issuer';
+import { getLogSize } from '@provenant/store';
+import { ProvenantClient } from '@provenant/sdk';
+import { main } from '@provenant/cli';
+import { startTestIssuer, type TestIssuer } from './support/issuer.js';
+
+/** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */
+function withCheckDigit(body: string): string {
+  let sum = 0;
+  for (let i = body.length - 1, w = 3; i >= 0; i--, w = 4 - w) sum += Number(body[i]) * w;
+  return body + String((10 - (sum % 10)) % 10);
+}
+
+const MFR = withCheckDigit('061414100000');
+const DIST = withCheckDigit('061414100001');
+const GTIN = withCheckDigit('1061414100001');
+const BULK_GTIN = withCheckDigit('1061414100002');
+
+// Each spawn pays node + tsx start-up (~1 s idle); on a loaded machine much more.
+jest.setTimeout(120_000);
+
+const ROOT = process.cwd();
+const BIN = ['--import', 'tsx', join(ROOT, 'packages/cli/src/bin.ts')];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `provenant args...` as a child process. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  for (const k of ['PROVENANT_URL', 'PROVENANT_TOKEN']) if (!(k in env)) delete childEnv[k];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...BIN, ...args], { cwd: ROOT, env: childEnv });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Runs the CLI in this process (same program, no spawn): for the secondary
+ * checks, so the file stays fast; the end-to-end flows spawn real processes.
+ */
+async function inproc(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['node', 'provenant', ...args], {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    stderrIsTty: false,
+    env: {},
+    now: () => new Date(),
+  });
+  return { code, stdout, stderr };
+}
+
+/** A run's --json document. */
+function json(run: Run): Record<string, unknown> {
+  try {
+    return JSON.parse(run.stdout) as Record<string, unknown>;
+  } catch {
+    throw new Error(`not JSON (exit ${run.code}): ${run.stdout}\n${run.stderr}`);
+  }
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    );
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}
+
+let issuer: TestIssuer;
+let server: Server;
+let url: string;
+let dir: string;
+const tokens: Record<string, string> = {};
+const f = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  server = issuer.app.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = await mkdtemp(join(tmpdir(), 'provenant-cli-'));
+  const admin = new ProvenantClient({ baseUrl: url, token: issuer.adminToken });
+  await admin.createParty({
+    gln: MFR,
+    name: 'Manufacturer',
+    roles: ['manufacturer'],
+    prefixes: ['0614141'],
+  });
+  await admin.createParty({ gln: DIST, name: 'Distributor', roles: ['distributor'], prefixes: [] });
+  for (const gln of [MFR, DIST])
+    tokens[gln] = (await admin.createToken(gln, { scopes: ['sign', 'verify'] })).token;
+});
+
+afterAll(async () => {
+  if (server?.listening) await close(server);
+  await issuer?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const as = (gln: string) => ['--server', url, '--token', tokens[gln]!];
+const witness = (server: string, run: (args: string[]) => Promise<Run> = cli) =>
+  run([
+    'witness',
+    '--state',
+    f('witness'),
+    '--key',
+    f('witness-key.json'),
+    '--trust',
+    f('trust.json'),
+    '--server',
+    server,
+    '--json',
+  ]);
+
+describe('a handoff signed non-custodially, from keygen to receive', () => {
+  const subject = unitSubject(GTIN, 'H1');
+  const ids: Record<string, string> = {};
+
+  it('keygen writes a 0600 key file and prints the kid and public key', async () => {
+    const runs = await Promise.all(
+      ['m', 'd'].map((who) => cli(['keygen', '--out', f(`${who}-key.json`), '--json'])),
+    );
+    for (const [i, who] of ['m', 'd'].entries()) {
+      const run = runs[i]!;
+      expect(run.code).toBe(0);
+      const out = json(run);
+      const file = JSON.parse(await readFile(f(`${who}-key.json`), 'utf8')) as Record<
+        string,
+        string
+      >;
+      expect(out).toMatchObject({ kid: file.kid, publicKey: file.publicKey });
+      expect(fromBase64Url(file.seed!)?.length).toBe(32);
+      expect((await stat(f(`${who}-key.json`))).mode & 0o777).toBe(0o600);
+    }
+    const again = await inproc(['keygen', '--out', f('m-key.json')]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('register-key registers each public key for its party', async () => {
+    const runs = await Promise.all(
+      (
+        [
+          ['m', MFR],
+          ['d', DIST],
+        ] as const
+      ).map(([who, gln]) =>
+        cli(['register-key', '--key', f(`${who}-key.json`), '--party', gln, ...as(gln)]),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/registered key [0-9a-f]{32}/);
+    }
+  });
+
+  const signAndSubmit = async (
+    name: string,
+    record: Record<string, unknown>,
+    key: string,
+    gln: string,
+  ) => {
+    await writeFile(f(`${name}.json`), JSON.stringify(record));
+    const signed = await cli([
+      'sign',
+      f(`${name}.json`),
+      '--key',
+      f(key),
+      '--out',
+      f(`${name}.env.json`),
+      '--json',
+    ]);
+    expect(signed.code).toBe(0);
+    const submitted = await cli(['submit', f(`${name}.env.json`), ...as(gln), '--json']);
+    expect(submitted.code).toBe(0);
+    const [result] = (json(submitted).records as { id: string; seq: number }[])!;
+    expect(result!.id).toBe(json(signed).id);
+    ids[name] = result!.id;
+    return result!;
+  };
+
+  it('signs and submits the commission, the ship and the receive', async () => {
+    const c = await signAndSubmit(
+      'commission',
+      {
+        subject,
+        seq: 0,
+        prev: null,
+        type: 'commission',
+        actor: MFR,
+        data: { gtin: GTIN, serial: 'H1', lot: 'L1', expiry: '2030-12-31' },
+      },
+      'm-key.json',
+      MFR,
+    );
+    expect(c.seq).toBe(0);
+    const s = await signAndSubmit(
+      'ship',
+      {
+        subject,
+        seq: 1,
+        prev: ids.commission,
+        type: 'ship',
+        actor: MFR,
+        data: { to: DIST, shipment: 'ASN-1' },
+      },
+      'm-key.json',
+      MFR,
+    );
+    expect(s.seq).toBe(1);
+    // The dock keeps a bundle of the goods in transit for the offline check at the end.
+    const b = await cli([
+      'bundle',
+      '(01)' + GTIN + '(21)H1',
+      '--out',
+      f('in-transit.bundle.json'),
+      ...as(DIST),
+    ]);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toMatch(/wrote .*in-transit\.bundle\.json/);
+    const r = await signAndSubmit(
+      'receive',
+      {
+        subject,
+        seq: 2,
+        prev: ids.ship,
+        type: 'receive',
+        actor: DIST,
+        data: { from: MFR, shipment: 'ASN-1', condition: 'ok' },
+      },
+      'd-key.json',
+      DIST,
+    );
+    expect(r.seq).toBe(2);
+  });
+
+  it('sign refuses an invalid record naming the field, and a record of another key', async () => {
+    await writeFile(
+      f('bad.json'),
+      JSON.stringify({
+        subject,
+        seq: 3,
+        prev: null,
+        type: 'ship',
+        actor: DIST,
+        data: { to: MFR, shipment: 'X' },
+      }),
+    );
+    const bad = await inproc(['sign', f('bad.json'), '--key', f('d-key.json')]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/prev/);
+    await writeFile(
+      f('other.json'),
+      JSON.stringify({
+        subject,
+        seq: 3,
+        prev: ids.receive,
+        type: 'ship',
+        actor: DIST,
+        kid: '0'.repeat(32),
+        data: { to: MFR, shipment: 'X' },
+      }),
+    );
+    const other = await inproc(['sign', f('other.json'), '--key', f('d-key.json')]);
+    expect(other.code).toBe(3);
+    expect(other.stderr).toMatch(/kid/);
+  });
+
+  it('submit reports the server refusal (a fork of seq 1) with exit 1', async () => {
+    await writeFile(
+      f('fork.json'),
+      JSON.stringify({
+        subject,
+        seq: 1,
+        prev: ids.commission,
+        type: 'ship',
+        actor: MFR,
+        data: { to: DIST, shipment: 'ASN-2' },
+      }),
+    );
+    const s = await inproc([
+      'sign',
+      f('fork.json'),
+      '--key',
+      f('m-key.json'),
+      '--out',
+      f('fork.env.json'),
+    ]);
+    expect(s.code).toBe(0);
+    const fork = await cli(['submit', f('fork.env.json'), ...as(MFR)]);
+    expect(fork.code).toBe(1);
+    expect(fork.stderr).toMatch(/refused POST \/v1\/records: 409/);
+  });
+});
+
+describe('trust export', () => {
+  it('writes the keys a dock pins (authority key given where the server does not publish it)', async () => {
+    const authority = toBase64Url(authorityKey(issuer.config.masterKey).publicKey);
+    const run = await cli([
+      'trust',
+      'export',
+      '--out',
+      f('trust.json'),
+      '--server',
+      url,
+      '--authority-key',
+      authority,
+    ]);
+    expect(run.code).toBe(0);
+    const trust = JSON.parse(await readFile(f('trust.json'), 'utf8')) as Record<string, unknown>;
+    expect(trust).toMatchObject({ logKey: issuer.deps.logKeys.vkey, authorityKey: authority });
+  });
+
+  it('verifies a scan by downloading its bundle when the server has no verifier, and says so', async () => {
+    const run = await inproc([
+      'verify',
+      `(01)${GTIN}(10)L1(21)H1`,
+      '--trust',
+      f('trust.json'),
+      ...as(DIST),
+      '--json',
+    ]);
+    const out = json(run);
+    expect(out).toMatchObject({ purpose: 'saleable_return', subject: unitSubject(GTIN, 'H1') });
+    expect(run.code).toBe(out.verdict === 'accept' ? 0 : out.verdict === 'quarantine' ? 1 : 2);
+    // Once a verifier is mounted with the issuer, the server answers instead.
+    if (out.mode === 'local') expect(run.stderr).toMatch(/verified it locally/);
+    else expect(out.mode).toBe('server');
+  });
+});
+
+describe('witness', () => {
+  let double: Server;
+  let doubleUrl: string;
+  let serve: { checkpoint: string; proof: string[] } = { checkpoint: '', proof: [] };
+
+  beforeAll(async () => {
+    // A test double of the log endpoints, serving whatever the test puts in `serve`.
+    double = createServer((req, res) => {
+      if (req.url === '/v1/log/checkpoint') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(serve.checkpoint);
+      } else if (req.url?.startsWith('/v1/log/proofs/consistency')) {
+        const q = new URL(req.url, 'http://x').searchParams;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            from: Number(q.get('from')),
+            to: Number(q.get('to')),
+            proof: serve.proof,
+          }),
+        );
+      } else {
+        res.writeHead(404, { 'content-type': 'application/problem+json' }).end(
+          JSON.stringify({
+            type: 'urn:provenant:problem:not-found',
+            title: 'Not Found',
+            status: 404,
+          }),
+        );
+      }
+    });
+    doubleUrl = await listen(double);
+    const key = await cli(['keygen', '--out', f('witness-key.json'), '--name', 'witness.test/w1']);
+    expect(key.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await close(double);
+  });
+
+  it('cosigns an honest checkpoint and the log serves the cosignature', async () => {
+    const run = await witness(url);
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({
+      ok: true,
+      previousSize: null,
+      witness: 'witness.test/w1',
+      stored: true,
+    });
+    const note = await (await fetch(`${url}/v1/log/checkpoint`)).text();
+    expect(parseSignedNote(note).signatures.map((s) => s.name)).toContain('witness.test/w1');
+  });
+
+  it('refuses and alarms (exit 2) on a forged checkpoint inconsistent with the one it saw, keeping its state', async () => {
+    const saved = await readFile(f('witness/checkpoint'), 'utf8');
+    const seen = parseCheckpoint(parseSignedNote(saved).text);
+    const { origin, signer } = issuer.deps.logKeys;
+    // The log key itself signs a bigger tree that does not extend the one the witness saw.
+    serve = {
+      checkpoint: signCheckpoint(
+        { origin, size: seen.size + 3, rootHash: new Uint8Array(32).fill(7), extensions: [] },
+        signer,
+      ),
+      proof: Array.from({ length: 8 }, (_, i) => 'ab'.repeat(31) + i.toString(16).padStart(2, '0')),
+    };
+    const run = await witness(doubleUrl);
+    expect(run.code).toBe(2);
+    expect(json(run)).toMatchObject({ error: { code: 'alarm' } });
+    expect(await readFile(f('witness/checkpoint'), 'utf8')).toBe(saved);
+
+    // A fork: the same size with another root.
+    serve = {
+      checkpoint: signCheckpoint(
+        { origin, size: seen.size, rootHash: new Uint8Array(32).fill(9), extensions: [] },
+        signer,
+      ),
+      proof: [],
+    };
+    const fork = await witness(doubleUrl, inproc);
+    expect(fork.code).toBe(2);
+    expect((json(fork).error as { message: string }).message).toMatch(/fork/);
+
+    // A checkpoint signed by another key.
+    serve = {
+      checkpoint: signCheckpoint(
+        { origin, size: seen.size + 1, rootHash: new Uint8Array(32).fill(1), extensions: [] },
+        { name: origin, seed: new Uint8Array(32).fill(3) },
+      ),
+      proof: [],
+    };
+    const forged = await witness(doubleUrl, inproc);
+    expect(forged.code).toBe(2);
+    expect((json(forged).error as { message: string }).message).toMatch(/pinned log key/);
+    expect(await readFile(f('witness/checkpoint'), 'utf8')).toBe(saved);
+  });
+});
+
+describe('bulk operations', () => {
+  it('commissions a 5,000-line CSV in batches through the custodial key', async () => {
+    const admin = new ProvenantClient({ baseUrl: url, token: issuer.adminToken });
+    await admin.registerKey(MFR, { custodial: true });
+    const lines = [
+      'gtin,serial,lot,expiry',
+      ...Array.from({ length: 5000 }, (_, i) => `${BULK_GTIN},B${i},LOT7,301231`),
+    ];
+    await writeFile(f('units.csv'), lines.join('\n') + '\n');
+    const before = await getLogSize(issuer.db);
+    const run = await cli(['commission', '--csv', f('units.csv'), ...as(MFR), '--json']);
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ ok: true, commissioned: 5000, records: 5000, batches: 5 });
+    expect(await getLogSize(issuer.db)).toBe(before + 5000);
+  });
+
+  it('refuses a CSV with a bad line before sending anything', async () => {
+    const badGtin = `${GTIN.slice(0, 13)}${(Number(GTIN[13]) + 1) % 10}`;
+    await writeFile(f('bad.csv'), `${BULK_GTIN},X1,L,301231\n${badGtin},X2,L,301231\n`);
+    const before = await getLogSize(issuer.db);
+    const run = await inproc(['commission', '--csv', f('bad.csv'), ...as(MFR)]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/bad\.csv:2: gtin/);
+    expect(await getLogSize(issuer.db)).toBe(before);
+  });
+
+  it('stops at a refused batch, reporting it; earlier batches stay, nothing of it is written', async () => {
+    // Batch 1 is new; batch 2 holds a unit commissioned above.
+    await writeFile(
+      f('again.csv'),
+      [
+        `${BULK_GTIN},N1,L,301231`,
+        `${BULK_GTIN},N2,L,301231`,
+        `${BULK_GTIN},N3,L,301231`,
+        `${BULK_GTIN},B7,L,301231`,
+      ].join('\n'),
+    );
+    const before = await getLogSize(issuer.db);
+    const run = await inproc([
+      'commission',
+      '--csv',
+      f('again.csv'),
+      '--batch-size',
+      '2',
+      ...as(MFR),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/batch 2 of 2/);
+    expect(run.stderr).toMatch(/2 units of 1 earlier batch are in the log/);
+    expect(await getLogSize(issuer.db)).toBe(before + 2);
+  });
+
+  it('ships and receives units signed locally (--key), reconciling the shipment', async () => {
+    const units = ['B1', 'B2', 'B3'].map((s) => `(01)${BULK_GTIN}(21)${s}`);
+    await writeFile(f('ship.txt'), units.join('\n'));
+    const ship = await cli([
+      'ship',
+      '--subjects',
+      f('ship.txt'),
+      '--to',
+      DIST,
+      '--shipment',
+      'ASN-9',
+      '--key',
+      f('m-key.json'),
+      '--party',
+      MFR,
+      ...as(MFR),
+      '--json',
+    ]);
+    expect(ship.code).toBe(0);
+    expect(json(ship)).toMatchObject({ ok: true, shipped: 3, records: 3 });
+    const receive = await cli([
+      'receive',
+      '--shipment',
+      'ASN-9',
+      '--from',
+      MFR,
+      '--scanned',
+      units.join(','),
+      '--key',
+      f('d-key.json'),
+      '--party',
+      DIST,
+      ...as(DIST),
+      '--json',
+    ]);
+    expect(receive.code).toBe(0);
+    expect(json(receive)).toMatchObject({ ok: true, received: 3, records: 3 });
+  });
+
+  it('lets the witness cosign the grown log once it proved it consistent', async () => {
+    const saved = parseCheckpoint(
+      parseSignedNote(await readFile(f('witness/checkpoint'), 'utf8')).text,
+    );
+    const run = await witness(url);
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ ok: true, previousSize: saved.size, stored: true });
+    expect(json(run).size as number).toBeGreaterThan(saved.size + 5000);
+  });
+});
+
+describe('parse', () => {
+  it('shows what a good scan contains', async () => {
+    const run = await cli(['parse', `]d201${GTIN}17301231` + `10L1\u001d21ABC/1`, '--json']);
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({
+      valid: true,
+      subject: `01/${GTIN}/21/ABC%2F1`,
+      lot: 'L1',
+      expiry: '2030-12-31',
+      ais: [{ ai: '01' }, { ai: '17' }, { ai: '10' }, { ai: '21' }],
+    });
+  });
+
+  it('explains a bad scan with the GS1 rule and AI, exit 3', async () => {
+    const run = await cli(['parse', `(01)${GTIN.slice(0, 13)}${(Number(GTIN[13]) + 1) % 10}(21)X`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/BAD_CHECK_DIGIT, AI 01/);
+    const json3 = await inproc(['parse', '(99)ABC', '--json']);
+    expect(json3.code).toBe(3);
+    expect(json(json3)).toMatchObject({
+      error: { code: 'bad-scan', gs1: { code: expect.any(String) } },
+    });
+  });
+});
+
+describe('offline verification with the server stopped', () => {
+  beforeAll(async () => {
+    await close(server);
+  });
+
+  const verify = (bundle: string) =>
+    cli([
+      'verify',
+      bundle,
+      '--trust',
+      f('trust.json'),
+      '--party',
+      DIST,
+      '--purpose',
+      'receiving',
+      '--server',
+      url,
+      '--json',
+    ]);
+
+  it('accepts the honest in-transit bundle (exit 0) with no server to ask', async () => {
+    const run = await verify(f('in-transit.bundle.json'));
+    expect(json(run)).toMatchObject({ mode: 'offline', verdict: 'accept' });
+    expect(run.code).toBe(0);
+    const human = await inproc([
+      'verify',
+      f('in-transit.bundle.json'),
+      '--trust',
+      f('trust.json'),
+      '--party',
+      DIST,
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/verdict +ACCEPT/);
+    expect(human.stdout).toContain(`commission   ${MFR}`);
+  });
+
+  it('rejects the bundle with one byte of a payload changed (exit 2)', async () => {
+    const bundle = JSON.parse(await readFile(f('in-transit.bundle.json'), 'utf8')) as {
+      chains: Record<string, { envelope: { payload: string } }[]>;
+    };
+    const entry = bundle.chains[unitSubject(GTIN, 'H1')]![0]!;
+    const bytes = fromBase64(entry.envelope.payload)!;
+    const at = new TextDecoder().decode(bytes).indexOf('"L1"') + 2;
+    bytes[at] = '2'.charCodeAt(0);
+    entry.envelope.payload = toBase64(bytes);
+    await writeFile(f('tampered.bundle.json'), JSON.stringify(bundle));
+    const run = await verify(f('tampered.bundle.json'));
+    expect(run.code).toBe(2);
+    expect(json(run)).toMatchObject({ verdict: 'reject' });
+  });
+
+  it('says why a bundle cannot be checked: a missing trust file is exit 3', async () => {
+    const run = await inproc([
+      'verify',
+      f('in-transit.bundle.json'),
+      '--trust',
+      f('nope.json'),
+      '--party',
+      DIST,
+    ]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/cannot read trust file/);
+  });
+});
