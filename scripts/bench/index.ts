@@ -2,10 +2,12 @@
 // limits measured in the same run. Pass section names to run only some.
 import { runCoreBench } from './core.js';
 import { runStoreBench } from './store.js';
+import { runVerifyBench } from './verify.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   core: runCoreBench,
   issuer: runStoreBench,
+  verify: runVerifyBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,112 @@
+// What the verifier's route modules need (DESIGN §7): the database (read the
+// log and chains, write only verifications and cases), the trust policy (the
+// issuer's log key and registry authority key, derived from the master key as
+// the issuer derives them), the verifier key that signs verification receipts,
+// the signature worker pool and an injectable clock.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { toBase64Url, type Bundle, type Trust } from '@provenant/core';
+import type { Database, Queryable } from '@provenant/store';
+import {
+  buildBundle,
+  deriveLogKeys,
+  deriveServiceKey,
+  tokenLookupFor,
+  type AppDeps,
+  type Config,
+} from '@provenant/issuer';
+import type { VerifierKey } from './receipt.js';
+import { SignaturePool } from './workers/pool.js';
+
+/** Assembles the offline bundle of a subject from the log; null when it has no chain. */
+export type BundleSource = (
+  q: Queryable,
+  origin: string,
+  subject: string,
+) => Promise<Bundle | null>;
+
+/** Verification policy where DESIGN leaves the number open. */
+export interface VerifierPolicy {
+  /**
+   * Oldest checkpoint accepted in a bundle presented by a shipper (POST
+   * /v1/bundles/verify), in seconds; older is CHECKPOINT_STALE. Default 86,400 (one day).
+   */
+  maxBundleAgeSeconds: number;
+  /**
+   * Receipt signatures the engine checks (core VerifyOptions). 'needed' by
+   * default: every leaf is still proved by its inclusion proof into the signed
+   * checkpoint, and the engine still checks every receipt whose time can decide
+   * a code (notices, the subject's own chains and containers, records signed by
+   * a revoked or suspended key, receipts that would raise TIME_ANOMALY); the
+   * others only repeat integratedAt. For a pallet it halves the signatures.
+   */
+  receiptSignatures: 'all' | 'needed';
+}
+
+export const DEFAULT_POLICY: VerifierPolicy = {
+  maxBundleAgeSeconds: 86_400,
+  receiptSignatures: 'needed',
+};
+
+/** Everything a verifier route module receives (besides openapi and logger). */
+export interface VerifierDeps extends AppDeps<Database> {
+  config: Config;
+  /** the log's origin line (PROVENANT_LOG_ORIGIN) */
+  origin: string;
+  /** the issuer's log key and authority key */
+  trust: Trust;
+  /** signs verification receipts; served by GET /v1/verifier (public half only) */
+  verifierKey: VerifierKey;
+  /** worker threads for the engine's signature batches */
+  pool: SignaturePool;
+  /** milliseconds since the epoch; injectable for tests */
+  now: () => number;
+  policy: VerifierPolicy;
+  bundleSource: BundleSource;
+  /** node:crypto SHA-256 for the engine's leaf and node hashes */
+  sha256: (bytes: Uint8Array) => Uint8Array;
+}
+
+export interface CreateVerifierDepsOptions {
+  db: Database;
+  config: Config;
+  logger?: Logger;
+  now?: () => number;
+  /** Signature worker threads (default: one per core; 0 checks inline). */
+  workers?: number;
+  policy?: Partial<VerifierPolicy>;
+  /** Defaults to the issuer's buildBundle (GET /v1/bundles/{subject}). */
+  bundleSource?: BundleSource;
+}
+
+function nodeSha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/**
+ * Builds the verifier's dependencies. Keys are derived from `config.masterKey`
+ * exactly as the issuer derives them (HKDF, DESIGN §6), so a verifier in the
+ * same process or another process on the same master key trusts the same log.
+ * Call `deps.pool.close()` on shutdown.
+ * @throws KeyDerivationError for a master key that is not 32 bytes.
+ */
+export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDeps {
+  const { db, config } = opts;
+  const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
+  const authority = deriveServiceKey(config.masterKey, 'authority');
+  const verifier = deriveServiceKey(config.masterKey, 'verifier');
+  return {
+    db,
+    config,
+    tokens: tokenLookupFor(db),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    origin: logKeys.origin,
+    trust: { logKey: logKeys.vkey, authorityKey: toBase64Url(authority.publicKey) },
+    verifierKey: { seed: verifier.seed, publicKey: verifier.publicKey, kid: verifier.kid },
+    pool: new SignaturePool(opts.workers === undefined ? {} : { size: opts.workers }),
+    now: opts.now ?? Date.now,
+    policy: { ...DEFAULT_POLICY, ...opts.policy },
+    bundleSource: opts.bundleSource ?? buildBundle,
+    sha256: nodeSha256,
+  };
+}

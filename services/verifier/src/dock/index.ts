@@ -1,0 +1,78 @@
+// GET /dock: the receiving-dock page (DESIGN §8a; issue 6), served by the
+// verifier. The page signs in with a party token entered in the page (kept in
+// sessionStorage, never in a URL) and calls the public API; it also verifies
+// offline bundles in the browser with core's engine (noble backend).
+// Routes: /dock (HTML), /dock/app.js and /dock/app.css (bundled on first
+// request and cached), /dock/trust.json (the public trust the engine needs:
+// log verifier key and registry authority key, for offline use).
+import type { Response, Router } from 'express';
+import type { RouteModule } from '@provenant/issuer';
+import type { VerifierDeps } from '../deps.js';
+import { dockAssets } from './assets.js';
+import { DOCK_HTML } from './html.js';
+
+export { buildDockAssets, dockAssets, DockBuildError } from './assets.js';
+export type { DockAssets } from './assets.js';
+export { DOCK_HTML } from './html.js';
+
+// Everything from this origin, nothing inline: the page never needs a CDN (closed networks).
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function pageHeaders(res: Response, type: string): void {
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Security-Policy', CSP);
+  res.setHeader('Cache-Control', 'no-cache');
+}
+
+async function asset(res: Response, kind: 'js' | 'css', deps: VerifierDeps): Promise<void> {
+  try {
+    const a = await dockAssets();
+    pageHeaders(res, kind === 'js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8');
+    res.send(a[kind]);
+  } catch (err) {
+    // The cause (esbuild's messages, naming the file) goes to the log, not to the browser.
+    deps.logger?.error({ err }, 'dock page bundle failed');
+    res.status(503).type('application/problem+json').json({
+      type: 'urn:provenant:problem:dock-unavailable',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'The dock page could not be built; see the server log.',
+    });
+  }
+}
+
+/**
+ * Registers the dock page. Add to the verifier's route list:
+ * `VERIFIER_ROUTES = [..., dockRoutes]`.
+ */
+export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
+  router.get('/dock', (_req, res) => {
+    // Start bundling now so the script is ready when the browser asks for it.
+    dockAssets().catch(() => undefined);
+    pageHeaders(res, 'text/html; charset=utf-8');
+    res.send(DOCK_HTML);
+  });
+  router.get('/dock/app.js', (_req, res) => asset(res, 'js', deps));
+  router.get('/dock/app.css', (_req, res) => asset(res, 'css', deps));
+  // Public keys only (the same the engine is configured with): what offline verification pins.
+  router.get('/dock/trust.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.json({
+      logKey: deps.trust.logKey,
+      authorityKey: deps.trust.authorityKey,
+      ...(deps.trust.witnesses ? { witnesses: deps.trust.witnesses } : {}),
+      ...(deps.trust.minWitnesses !== undefined ? { minWitnesses: deps.trust.minWitnesses } : {}),
+      maxCheckpointAgeSeconds: deps.policy.maxBundleAgeSeconds,
+    });
+  });
+};

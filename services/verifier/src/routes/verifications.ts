@@ -1,0 +1,213 @@
+// POST /v1/verifications, GET /v1/verifications/{id}, POST /v1/bundles/verify
+// and GET /v1/verifier (DESIGN §7, §8a).
+import type { Router } from 'express';
+import { z } from 'zod';
+import { toBase64 } from '@provenant/core';
+import {
+  BEARER_AUTH,
+  badRequest,
+  idempotency,
+  idempotencyStoreFor,
+  notFound,
+  parse,
+  principalOf,
+  problemResponse,
+  requireScope,
+  type OpenAPIRegistry,
+  type RouteModule,
+} from '@provenant/issuer';
+import type { VerifierDeps } from '../deps.js';
+import { getVerification } from '../store.js';
+import { runVerification, VerificationInputError } from '../verification.js';
+import {
+  callerParty,
+  canonicalSubjectOf,
+  purposeSchema,
+  scanOf,
+  scanSchema,
+  VerificationResponse,
+} from './common.js';
+
+const VerificationBody = z
+  .strictObject({
+    scan: scanSchema.optional(),
+    subject: z.string().min(1).max(200).optional(),
+    purpose: purposeSchema,
+  })
+  .superRefine((b, ctx) => {
+    if ((b.scan === undefined) === (b.subject === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'give exactly one of scan or subject',
+        params: { rule: 'scan-or-subject' },
+      });
+  });
+
+const BundleVerifyBody = z.strictObject({
+  bundle: z
+    .record(z.string(), z.unknown())
+    .meta({
+      description: 'An offline bundle (GET /v1/bundles/{subject}) handed over by a shipper',
+    }),
+  purpose: purposeSchema,
+});
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+const VerifierKeyResponse = z.object({
+  publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
+  kid: z.string(),
+  algorithm: z.literal('Ed25519'),
+  receipt: z.string(),
+});
+
+const RECEIPT_HOWTO =
+  'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key.';
+
+/** Registers this module's paths and schemas in an OpenAPI registry. */
+export function registerVerificationPaths(o: OpenAPIRegistry): void {
+  const security = [{ [BEARER_AUTH]: [] }];
+  const verification = o.register('Verification', VerificationResponse);
+  const common = {
+    401: problemResponse('No token'),
+    403: problemResponse('No "verify" scope, or not a party token'),
+  };
+  o.registerPath({
+    method: 'post',
+    path: '/v1/verifications',
+    summary:
+      'Verify a scanned unit or logistic unit as the caller’s party: accept, quarantine or reject with reason codes, the custody timeline and a signed verification receipt. Quarantine and reject at receiving open a case.',
+    security,
+    request: {
+      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      body: { content: { 'application/json': { schema: VerificationBody } } },
+    },
+    responses: {
+      201: {
+        description: 'Verified and stored (also for UNKNOWN_PRODUCT)',
+        content: { 'application/json': { schema: verification } },
+      },
+      400: problemResponse('Bad scan (names the GS1 rule and AI), subject or purpose'),
+      ...common,
+    },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/verifications/{id}',
+    summary: 'A stored verification (its party or an admin only)',
+    security,
+    request: { params: IdParams },
+    responses: {
+      200: {
+        description: 'The verification',
+        content: { 'application/json': { schema: verification } },
+      },
+      401: problemResponse('No token'),
+      404: problemResponse('Unknown, or another party’s'),
+    },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/bundles/verify',
+    summary:
+      'Verify an offline bundle handed over by a shipper, on its own and against the log (BUNDLE_DIVERGES when they differ)',
+    security,
+    request: {
+      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      body: { content: { 'application/json': { schema: BundleVerifyBody } } },
+    },
+    responses: {
+      201: {
+        description: 'Verified and stored',
+        content: { 'application/json': { schema: verification } },
+      },
+      400: problemResponse('Not a bundle object, or no canonical subject in it'),
+      ...common,
+      413: problemResponse('Too large'),
+    },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/verifier',
+    summary: 'The public key that signs verification receipts',
+    responses: {
+      200: {
+        description: 'The verifier key',
+        content: { 'application/json': { schema: VerifierKeyResponse } },
+      },
+    },
+  });
+}
+
+/** Registers the verification endpoints. */
+export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
+  registerVerificationPaths(deps.openapi);
+  const verify = requireScope('verify');
+  const idem = idempotency(idempotencyStoreFor(deps.db));
+
+  router.get('/v1/verifier', (_req, res) => {
+    res.json({
+      publicKey: toBase64(deps.verifierKey.publicKey),
+      kid: deps.verifierKey.kid,
+      algorithm: 'Ed25519',
+      receipt: RECEIPT_HOWTO,
+    });
+  });
+
+  router.post('/v1/verifications', verify, idem, async (req, res) => {
+    const { gln } = callerParty(req);
+    const b = parse(VerificationBody, req.body, 'body');
+    let subject: string;
+    let scan: { lot?: string; expiry?: string } | undefined;
+    if (b.scan !== undefined) {
+      const s = scanOf(b.scan, 'body.scan');
+      subject = s.subject;
+      scan = {
+        ...(s.lot !== undefined ? { lot: s.lot } : {}),
+        ...(s.expiry !== undefined ? { expiry: s.expiry } : {}),
+      };
+    } else subject = canonicalSubjectOf(b.subject!, 'body.subject');
+    const view = await runVerification(deps, {
+      party: gln,
+      purpose: b.purpose,
+      subject,
+      ...(scan && Object.keys(scan).length > 0 ? { scan } : {}),
+      source: b.scan !== undefined ? 'scan' : 'subject',
+    });
+    res.status(201).location(`/v1/verifications/${view.id}`).json(view);
+  });
+
+  router.get('/v1/verifications/:id', async (req, res) => {
+    const p = principalOf(req);
+    const { id } = parse(IdParams, req.params, 'params');
+    const v = await getVerification(deps.db, id);
+    // Another party's verification does not exist for the caller (no existence oracle).
+    if (!v || (v.party !== p.gln && !p.isAdmin))
+      throw notFound(`No verification ${id}.`, { slug: 'verification-not-found' });
+    res.json(v.result);
+  });
+
+  router.post('/v1/bundles/verify', verify, idem, async (req, res) => {
+    const { gln } = callerParty(req);
+    const b = parse(BundleVerifyBody, req.body, 'body');
+    try {
+      const view = await runVerification(deps, {
+        party: gln,
+        purpose: b.purpose,
+        subject: '',
+        source: 'bundle',
+        presented: b.bundle,
+      });
+      res.status(201).location(`/v1/verifications/${view.id}`).json(view);
+    } catch (err) {
+      if (err instanceof VerificationInputError)
+        throw badRequest(`body.bundle.subject: ${err.message}.`, {
+          errors: [
+            { path: 'body.bundle.subject', rule: 'canonical-subject', message: err.message },
+          ],
+        });
+      throw err;
+    }
+  });
+};

@@ -1,0 +1,96 @@
+// Composition of the verifier (DESIGN §2: "each service exports createApp(deps);
+// one process can mount both"). Three ways to run it:
+//  - in the issuer's app: createApp({...issuerDeps, ...verifierDeps,
+//    routes: [...ISSUER_ROUTES, ...VERIFIER_ROUTES]}) — one OpenAPI document;
+//  - as a Mount of services/issuer/src/main.ts (`verifierMount`): its own
+//    Express app on the same server and database, its paths registered in
+//    the issuer's OpenAPI registry so /openapi.json documents both;
+//  - alone: createVerifier({db, config}).
+import type { Express, Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Database } from '@provenant/store';
+import { createApp, type Config, type OpenAPIRegistry, type RouteModule } from '@provenant/issuer';
+import { createVerifierDeps, type CreateVerifierDepsOptions, type VerifierDeps } from './deps.js';
+import { caseRoutes, registerCasePaths } from './routes/cases.js';
+import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
+import { registerVrsPaths, vrsRoutes } from './routes/vrs.js';
+import { dockRoutes } from './dock/index.js';
+
+/** Every verifier route module, in registration order. */
+export const VERIFIER_ROUTES: RouteModule<VerifierDeps>[] = [
+  verificationRoutes,
+  vrsRoutes,
+  caseRoutes,
+  dockRoutes,
+];
+
+/** Path prefixes the verifier answers (for a mount in front of the issuer). */
+export const VERIFIER_PREFIXES = [
+  '/v1/verifications',
+  '/v1/bundles/verify',
+  '/v1/verifier',
+  '/v1/vrs',
+  '/v1/cases',
+  '/dock',
+] as const;
+
+export interface Verifier {
+  app: Express;
+  deps: VerifierDeps;
+  /** Stops the signature workers; the caller closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * A verifier app of its own on a migrated database (the issuer's tables must
+ * exist: it reads the log). `openapi`: register the paths in this registry
+ * too (e.g. the issuer's, `issuerApp.locals.openapi`), before its first request.
+ */
+export function createVerifier(
+  opts: CreateVerifierDepsOptions & { openapi?: OpenAPIRegistry },
+): Verifier {
+  const deps = createVerifierDeps(opts);
+  const app = createApp({ ...deps, routes: VERIFIER_ROUTES });
+  if (opts.openapi) registerVerifierPaths(opts.openapi);
+  return { app, deps, close: () => deps.pool.close() };
+}
+
+/** Registers every verifier path and schema in an OpenAPI registry (e.g. the issuer's). */
+export function registerVerifierPaths(o: OpenAPIRegistry): void {
+  registerVerificationPaths(o);
+  registerVrsPaths(o);
+  registerCasePaths(o);
+}
+
+/** The part of main.ts's MountContext the verifier uses. */
+export interface VerifierMountContext {
+  db: Database;
+  config: Config;
+  issuer: { app: Express };
+  logger: Logger;
+}
+
+/**
+ * A main.ts `MountFactory`: the verifier on the same HTTP server and database
+ * as the issuer, answering VERIFIER_PREFIXES, documented in the issuer's
+ * /openapi.json. Usage (scripts/start.ts): `main({ mounts: [verifierMount] })`.
+ */
+export function verifierMount(ctx: VerifierMountContext): {
+  name: string;
+  handles(req: Request): boolean;
+  handler: Express | RequestHandler;
+  close(): Promise<void>;
+} {
+  const v = createVerifier({
+    db: ctx.db,
+    config: ctx.config,
+    logger: ctx.logger,
+    openapi: ctx.issuer.app.locals.openapi as OpenAPIRegistry,
+  });
+  return {
+    name: 'verifier',
+    handler: v.app,
+    handles: (req) => VERIFIER_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`)),
+    close: () => v.close(),
+  };
+}

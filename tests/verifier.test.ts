@@ -1,0 +1,381 @@
+// The verification API (DESIGN §7, §8a) against the real issuer and verifier
+// on one app and one database: honest units through pallets, container
+// verdicts, verification receipts, VRS, cases and Form 3911, and who may read
+// what. Everything is set up through the HTTP API.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { fromBase64, unitSubject } from '@provenant/core';
+import { nodeBackend } from '@provenant/core/node';
+import { verifyVerificationReceipt } from '@provenant/verifier';
+import {
+  Api,
+  codes,
+  startTestWorld,
+  withCheckDigit,
+  type Party,
+  type TestWorld,
+} from './support/verifier.js';
+
+const GTIN = withCheckDigit('1061414100001');
+const GTIN_R = withCheckDigit('1061414100002');
+const SSCC_A = withCheckDigit('10614141000000001');
+const SSCC_B = withCheckDigit('10614141000000002');
+const GS = '\x1d';
+
+const unit = (serial: string, gtin = GTIN) => unitSubject(gtin, serial);
+const serials = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(3, '0')}`);
+
+describe('the verification API', () => {
+  let world: TestWorld;
+  let api: Api;
+  let mfr: Party;
+  let dist: Party;
+  let pharm: Party;
+
+  beforeAll(async () => {
+    world = await startTestWorld();
+    api = new Api(world.app, world.issuer.adminToken);
+    mfr = await api.party(
+      withCheckDigit('061414100000'),
+      'Acme Pharma',
+      ['manufacturer'],
+      ['0614141'],
+    );
+    dist = await api.party(withCheckDigit('061414100001'), 'Northwind Distribution', [
+      'distributor',
+    ]);
+    pharm = await api.party(withCheckDigit('061414100002'), 'St. Mary Pharmacy', ['dispenser']);
+
+    // Pallet A: 20 units, MFR -> DIST (received), unpacked; unit A001 -> PHARM (in transit).
+    const a = serials('A', 20);
+    await api.commission(mfr, GTIN, a);
+    await api.pack(
+      mfr,
+      SSCC_A,
+      a.map((s) => unit(s)),
+    );
+    await api.handoff(mfr, dist, [`00/${SSCC_A}`], 'ASN-A');
+    await api.unpack(dist, SSCC_A);
+    await api.ship(dist, [unit('A001')], pharm, 'ASN-A2');
+
+    // Pallet B: 6 units of lot L1 and 4 of lot LR (recalled), MFR -> DIST (in transit).
+    await api.commission(mfr, GTIN_R, serials('B', 6), 'L1');
+    await api.commission(mfr, GTIN_R, serials('R', 4), 'LR');
+    await api.pack(
+      mfr,
+      SSCC_B,
+      [...serials('B', 6), ...serials('R', 4)].map((s) => unit(s, GTIN_R)),
+    );
+    await api.ship(mfr, [`00/${SSCC_B}`], dist, 'ASN-B');
+    await api
+      .post('/v1/recalls', mfr.token, { gtin: GTIN_R, lot: 'LR', reason: 'sterility' })
+      .expect(201);
+  }, 120_000);
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  describe('an honest unit that travelled in a pallet', () => {
+    let body: Record<string, any>;
+
+    it('is accepted at the pharmacy dock from a real scan string, with its whole custody timeline', async () => {
+      const scan = `]d201${GTIN}17300131${GS}10L1${GS}21A001`;
+      const res = await api.verify(pharm, { scan, purpose: 'receiving' }).expect(201);
+      body = res.body;
+      expect(res.headers.location).toBe(`/v1/verifications/${body.id}`);
+      expect(body).toMatchObject({
+        verdict: 'accept',
+        reasons: [],
+        subject: unit('A001'),
+        party: pharm.gln,
+        purpose: 'receiving',
+        product: { gtin: GTIN, serial: 'A001', lot: 'L1', expiry: '2030-01-31' },
+        status: 'in_transit',
+      });
+      expect(body.case).toBeUndefined();
+      const steps = (body.custody as { subject: string; type: string; actor: string }[]).map(
+        (e) => `${e.subject === unit('A001') ? 'unit' : 'pallet'}:${e.type}:${e.actor}`,
+      );
+      expect(steps).toEqual([
+        `unit:commission:${mfr.gln}`,
+        `unit:pack:${mfr.gln}`,
+        `pallet:pack:${mfr.gln}`,
+        `pallet:ship:${mfr.gln}`,
+        `pallet:receive:${dist.gln}`,
+        `pallet:unpack:${dist.gln}`,
+        `unit:unpack:${dist.gln}`,
+        `unit:ship:${dist.gln}`,
+      ]);
+    });
+
+    it('carries a verification receipt that verifies with the key of GET /v1/verifier', async () => {
+      const key = await request(world.app).get('/v1/verifier').expect(200);
+      const publicKey = fromBase64(key.body.publicKey)!;
+      const receipt = body.receipt;
+      expect(receipt).toMatchObject({
+        v: 1,
+        id: body.id,
+        subject: unit('A001'),
+        party: pharm.gln,
+        purpose: 'receiving',
+        verdict: 'accept',
+        reasons: [],
+        kid: key.body.kid,
+        verifiedAt: body.verifiedAt,
+      });
+      expect(receipt.checkpoint.size).toBeGreaterThan(0);
+      expect(verifyVerificationReceipt(receipt, publicKey, nodeBackend)).toBe(true);
+      // Any edit of a signed field breaks it.
+      expect(
+        verifyVerificationReceipt({ ...receipt, verdict: 'reject' }, publicKey, nodeBackend),
+      ).toBe(false);
+    });
+
+    it('is stored: its party reads it back, another party gets 404, an admin may read it', async () => {
+      const mine = await api.get(`/v1/verifications/${body.id}`, pharm.token).expect(200);
+      expect(mine.body).toEqual(body);
+      const other = await api.get(`/v1/verifications/${body.id}`, dist.token).expect(404);
+      expect(other.body.type).toBe('urn:provenant:problem:verification-not-found');
+      await api.get(`/v1/verifications/${body.id}`, world.issuer.adminToken).expect(200);
+    });
+
+    it('is accepted by subject too, and the shipper re-verifying what it still has is fine', async () => {
+      const res = await api
+        .verify(dist, { subject: unit('A002'), purpose: 'receiving' })
+        .expect(201);
+      expect(res.body.verdict).toBe('accept');
+      expect(res.body.custodian).toBe(dist.gln);
+      expect(res.body.status).toBe('active');
+    });
+  });
+
+  describe('a logistic unit', () => {
+    it('covers every unit inside: counts per verdict and the failing units with their reasons', async () => {
+      const res = await api
+        .verify(dist, { scan: `(00)${SSCC_B}`, purpose: 'receiving' })
+        .expect(201);
+      expect(res.body.verdict).toBe('quarantine');
+      expect(codes(res.body)).toEqual(['RECALLED']);
+      expect(res.body.reasons[0].message).toMatch(/^4 of 10 units/);
+      expect(res.body.units.total).toBe(10);
+      expect(res.body.units.counts).toEqual({ accept: 6, quarantine: 4, reject: 0 });
+      expect(res.body.units.failing.map((f: { subject: string }) => f.subject).sort()).toEqual(
+        serials('R', 4).map((s) => unit(s, GTIN_R)),
+      );
+      for (const f of res.body.units.failing) expect(codes(f)).toEqual(['RECALLED']);
+      expect(res.body.case).toMatchObject({ status: 'open' });
+    });
+
+    it('an honest pallet in transit to the dock is accepted with every unit counted', async () => {
+      const c = serials('C', 12);
+      const sscc = withCheckDigit('10614141000000003');
+      await api.commission(mfr, GTIN, c);
+      await api.pack(
+        mfr,
+        sscc,
+        c.map((s) => unit(s)),
+      );
+      await api.ship(mfr, [`00/${sscc}`], dist, 'ASN-C');
+      const res = await api
+        .verify(dist, { subject: `00/${sscc}`, purpose: 'receiving' })
+        .expect(201);
+      expect(res.body).toMatchObject({
+        verdict: 'accept',
+        reasons: [],
+        status: 'in_transit',
+        units: { total: 12, counts: { accept: 12, quarantine: 0, reject: 0 }, failing: [] },
+      });
+    });
+  });
+
+  describe('GET /v1/vrs/01/{gtin}/21/{serial}', () => {
+    const vrs = (p: Party, gtin: string, serial: string, query: string) =>
+      api.get(`/v1/vrs/01/${gtin}/21/${serial}?${query}`, p.token);
+
+    it('answers the GS1 Lightweight Verification Messaging shape for a matching unit', async () => {
+      const res = await vrs(
+        dist,
+        GTIN,
+        'A003',
+        `10=L1&17=300131&reqGLN=${dist.gln}&corrUUID=abc-1&context=dscsaSaleableReturn`,
+      ).expect(200);
+      expect(res.body).toEqual({
+        verificationTimestamp: expect.any(String),
+        responderGLN: mfr.gln,
+        corrUUID: 'abc-1',
+        data: { verified: true },
+      });
+    });
+
+    it('names the most specific standard failure reason', async () => {
+      const lot = await vrs(dist, GTIN, 'A003', '10=WRONG&17=300131&corrUUID=u2').expect(200);
+      expect(lot.body.data).toEqual({
+        verified: false,
+        verificationFailureReason: 'No_match_GTIN_Serial_Lot',
+      });
+      const both = await vrs(dist, GTIN, 'A003', '10=WRONG&17=291231&corrUUID=u3').expect(200);
+      expect(both.body.data).toEqual({
+        verified: false,
+        verificationFailureReason: 'No_match_GTIN_Serial_Lot_Expiry',
+      });
+      const unknown = await vrs(dist, GTIN, 'NOPE9', '10=L1&corrUUID=u4').expect(200);
+      expect(unknown.body.data).toEqual({
+        verified: false,
+        verificationFailureReason: 'No_match_GTIN_Serial',
+      });
+      const recalled = await vrs(dist, GTIN_R, 'R001', '10=LR&corrUUID=u5').expect(200);
+      expect(recalled.body.data).toEqual({ verified: false, additionalInfo: 'Recalled' });
+    });
+
+    it('refuses a bad lot naming the GS1 rule and AI, and a reqGLN that is not the caller', async () => {
+      const bad = await vrs(dist, GTIN, 'A003', '10=L%C3%A9&corrUUID=u6').expect(400);
+      expect(bad.body.errors[0]).toMatchObject({ path: 'query.10', rule: 'illegal-character' });
+      await vrs(dist, GTIN, 'A003', `reqGLN=${mfr.gln}&corrUUID=u7`).expect(403);
+      await vrs(dist, withCheckDigit('1099999900001'), 'X1', 'corrUUID=u8').expect(404);
+    });
+  });
+
+  describe('cases', () => {
+    let caseId: string;
+
+    it('lists the open cases of the caller only, with cursor paging', async () => {
+      // A second case for DIST: an unknown serial at receiving.
+      const unknown = await api
+        .verify(dist, { subject: unit('ZZZ404'), purpose: 'receiving' })
+        .expect(201);
+      expect(unknown.body).toMatchObject({
+        verdict: 'quarantine',
+        status: 'unknown',
+        product: null,
+      });
+      expect(codes(unknown.body)).toEqual(['UNKNOWN_PRODUCT']);
+      const first = await api.get('/v1/cases?status=open&limit=1', dist.token).expect(200);
+      expect(first.body.cases).toHaveLength(1);
+      expect(first.body.cases[0]).toMatchObject({
+        subject: `00/${SSCC_B}`,
+        verdict: 'quarantine',
+        status: 'open',
+      });
+      caseId = first.body.cases[0].id;
+      const second = await api
+        .get(`/v1/cases?status=open&limit=1&after=${first.body.next}`, dist.token)
+        .expect(200);
+      expect(second.body.cases[0]).toMatchObject({ subject: unit('ZZZ404') });
+      const mine = await api.get('/v1/cases', pharm.token).expect(200);
+      expect(mine.body).toEqual({ cases: [], next: null });
+      await api.get('/v1/cases?after=garbage', dist.token).expect(400);
+    });
+
+    it('exports the fields of an FDA Form 3911 notification', async () => {
+      const res = await api.get(`/v1/cases/${caseId}/form3911`, dist.token).expect(200);
+      expect(res.body).toMatchObject({
+        form: 'FDA 3911',
+        determination: 'high_risk_of_illegitimacy',
+        classification: ['unfit_for_distribution'],
+        product: { sscc: SSCC_B, quantity: 10 },
+        reporter: { companyName: 'Northwind Distribution', gln: dist.gln },
+        provenant: { caseId, reasonCodes: ['RECALLED'] },
+      });
+      await api.get(`/v1/cases/${caseId}/form3911`, pharm.token).expect(404);
+    });
+
+    it('resolves a case once, with an outcome; another party cannot', async () => {
+      await api
+        .post(`/v1/cases/${caseId}/resolve`, pharm.token, { outcome: 'returned' })
+        .expect(404);
+      const res = await api
+        .post(`/v1/cases/${caseId}/resolve`, dist.token, {
+          outcome: 'returned',
+          note: 'back to Acme',
+        })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        status: 'resolved',
+        outcome: 'returned',
+        note: 'back to Acme',
+        resolvedBy: dist.gln,
+      });
+      await api
+        .post(`/v1/cases/${caseId}/resolve`, dist.token, { outcome: 'released' })
+        .expect(409);
+      await api
+        .post(`/v1/cases/${caseId}/resolve`, dist.token, { outcome: 'vanished' })
+        .expect(400);
+      const open = await api.get('/v1/cases?status=open', dist.token).expect(200);
+      expect(open.body.cases.map((c: { id: string }) => c.id)).not.toContain(caseId);
+    });
+  });
+
+  describe('bad requests', () => {
+    it('names the GS1 rule and AI of a bad scan, and writes nothing', async () => {
+      const wrong = `${GTIN.slice(0, 13)}${(Number(GTIN[13]) + 1) % 10}`;
+      const count = async () =>
+        (
+          await world.issuer.db.query<{ n: number }>(
+            'SELECT count(*)::integer AS n FROM verifications',
+          )
+        ).rows[0]!.n;
+      const before = await count();
+      const res = await api
+        .verify(pharm, { scan: `]d201${wrong}${GS}21A001`, purpose: 'receiving' })
+        .expect(400);
+      expect(await count()).toBe(before);
+      expect(res.body.errors[0]).toMatchObject({
+        path: 'body.scan',
+        rule: 'bad-check-digit',
+        ai: '01',
+      });
+      expect(res.body.detail).toMatch(/AI 01|\(01\)/);
+    });
+
+    it('wants exactly one of scan or subject, a known purpose, and a canonical subject', async () => {
+      const both = await api
+        .verify(pharm, { scan: unit('A001'), subject: unit('A001'), purpose: 'receiving' })
+        .expect(400);
+      expect(both.body.errors[0].rule).toBe('scan-or-subject');
+      await api.verify(pharm, { subject: unit('A001'), purpose: 'selling' }).expect(400);
+      const sub = await api
+        .verify(pharm, { subject: `01/${GTIN}/21/A%2x`, purpose: 'receiving' })
+        .expect(400);
+      expect(sub.body.errors[0].path).toBe('body.subject');
+    });
+
+    it('wants a party token with the verify scope', async () => {
+      await request(world.app)
+        .post('/v1/verifications')
+        .send({ subject: unit('A001'), purpose: 'receiving' })
+        .expect(401);
+      const admin = await api.post('/v1/verifications', world.issuer.adminToken, {
+        subject: unit('A001'),
+        purpose: 'receiving',
+      });
+      expect(admin.status).toBe(403);
+      const signOnly = await api
+        .post(`/v1/parties/${pharm.gln}/tokens`, world.issuer.adminToken, { scopes: ['sign'] })
+        .expect(201);
+      await api
+        .post('/v1/verifications', signOnly.body.token, {
+          subject: unit('A001'),
+          purpose: 'receiving',
+        })
+        .expect(403);
+    });
+  });
+
+  it('documents every verifier path in /openapi.json', async () => {
+    const res = await request(world.app).get('/openapi.json').expect(200);
+    for (const p of [
+      '/v1/verifications',
+      '/v1/verifications/{id}',
+      '/v1/bundles/verify',
+      '/v1/verifier',
+      '/v1/vrs/01/{gtin}/21/{serial}',
+      '/v1/cases',
+      '/v1/cases/{id}/resolve',
+      '/v1/cases/{id}/form3911',
+    ])
+      expect(Object.keys(res.body.paths)).toContain(p);
+  });
+});
