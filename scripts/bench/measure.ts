@@ -62,3 +62,23 @@ export function report(
   }
   console.log(line);
 }
+
+/**
+ * Measures two bodies in alternating short rounds and keeps each one's best
+ * rate, so a ratio between them is not skewed by load that changed between
+ * two long runs (this machine is shared).
+ */
+export function paired(
+  a: { body: () => void; batch: number },
+  b: { body: () => void; batch: number },
+  rounds = 6,
+  secondsPerRound = 0.3,
+): { a: number; b: number } {
+  let bestA = 0;
+  let bestB = 0;
+  for (let r = 0; r < rounds; r++) {
+    bestA = Math.max(bestA, measure(a.body, a.batch, secondsPerRound).perSecond);
+    bestB = Math.max(bestB, measure(b.body, b.batch, secondsPerRound).perSecond);
+  }
+  return { a: bestA, b: bestB };
+}

@@ -2,7 +2,7 @@
 // PAE = "DSSEv1" SP len(type) SP type SP len(body) SP body, never the JSON.
 // Provenant envelopes carry exactly one signature.
 import { z } from 'zod';
-import { concatBytes, fromBase64, toBase64, utf8 } from './bytes.js';
+import { concatBytes, fromBase64, toBase64, toHex, utf8 } from './bytes.js';
 import {
   keyId,
   nobleBackend,
@@ -62,22 +62,39 @@ function asciiDecimal(n: number): Uint8Array {
  *   (a lone surrogate would encode ambiguously), INVALID_PAYLOAD when body is not bytes.
  */
 export function pae(payloadType: string, body: Uint8Array): Uint8Array {
+  if (!(body instanceof Uint8Array))
+    throw new DsseError('INVALID_PAYLOAD', 'body must be a Uint8Array');
+  const head = paeHead(payloadType);
+  const len = asciiDecimal(body.length);
+  // One allocation: this runs once per signature check on hot paths.
+  const out = new Uint8Array(head.length + len.length + 1 + body.length);
+  out.set(head, 0);
+  out.set(len, head.length);
+  out[head.length + len.length] = SP;
+  out.set(body, head.length + len.length + 1);
+  return out;
+}
+
+// "DSSEv1 <len(type)> <type> " per payload type; Provenant uses two types, so
+// the cache stays tiny (bounded anyway against hostile input).
+const PAE_HEADS = new Map<string, Uint8Array>();
+
+function paeHead(payloadType: string): Uint8Array {
+  const cached = PAE_HEADS.get(payloadType);
+  if (cached) return cached;
   if (typeof payloadType !== 'string' || LONE_SURROGATE_RE.test(payloadType)) {
     throw new DsseError('INVALID_PAYLOAD_TYPE', 'payloadType must be a well-formed string');
   }
-  if (!(body instanceof Uint8Array))
-    throw new DsseError('INVALID_PAYLOAD', 'body must be a Uint8Array');
   const type = utf8(payloadType);
-  return concatBytes(
+  const head = concatBytes(
     utf8('DSSEv1 '),
     asciiDecimal(type.length),
     Uint8Array.of(SP),
     type,
     Uint8Array.of(SP),
-    asciiDecimal(body.length),
-    Uint8Array.of(SP),
-    body,
   );
+  if (PAE_HEADS.size < 16) PAE_HEADS.set(payloadType, head);
+  return head;
 }
 
 /**
@@ -173,6 +190,22 @@ function parseEnvelope(e: unknown): Parsed {
   return { ok: true, payloadType, payload: payloadBytes, keyid: s['keyid'], sig };
 }
 
+// kid by key bytes (hex): a resolver hands back the same few keys again and
+// again, and a SHA-256 per check is a measurable share of a replay.
+const KID_CACHE = new Map<string, string>();
+const KID_CACHE_MAX = 10_000;
+
+function cachedKeyId(publicKey: Uint8Array): string {
+  const hex = toHex(publicKey);
+  let kid = KID_CACHE.get(hex);
+  if (kid === undefined) {
+    kid = keyId(publicKey);
+    if (KID_CACHE.size >= KID_CACHE_MAX) KID_CACHE.delete(KID_CACHE.keys().next().value!);
+    KID_CACHE.set(hex, kid);
+  }
+  return kid;
+}
+
 /**
  * Verifies a DSSE envelope under the strict Ed25519 policy (DESIGN §4).
  *
@@ -194,7 +227,11 @@ export function verifyEnvelope(
     return { ok: false, code: 'KEY_UNKNOWN', detail: `no key with keyid ${keyid}`, keyid };
   }
   // A resolver returning the wrong key must not let another key's signature through.
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32 || keyId(publicKey) !== keyid) {
+  if (
+    !(publicKey instanceof Uint8Array) ||
+    publicKey.length !== 32 ||
+    cachedKeyId(publicKey) !== keyid
+  ) {
     return {
       ok: false,
       code: 'KEY_UNKNOWN',
