@@ -122,12 +122,13 @@ export function replayChain(
   envelopes: Envelope[],
   keys: Map<string, Uint8Array>,
   backend = nodeBackend,
+  sha256?: (bytes: Uint8Array) => Uint8Array,
 ): boolean {
   const custody = new MemoryCustody(PARTIES);
   for (const env of envelopes) {
     const checked = verifyEnvelope(env, (kid) => keys.get(kid), backend);
     if (!checked.ok) return false;
-    const parsed = parseRecordPayload(checked.payload);
+    const parsed = parseRecordPayload(checked.payload, sha256 ? { sha256 } : {});
     if (!parsed.ok || parsed.record.kid !== checked.keyid) return false;
     if (!custody.apply(parsed.record, parsed.id).ok) return false;
   }
