@@ -1,0 +1,80 @@
+// The real service process (scripts/start.ts through tsx, as `pnpm start`
+// runs it) for tests that must kill it: spawned with a clean environment plus
+// the given variables, ready once its banner names the URL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** A fresh PGlite initdb takes seconds, more on a loaded machine. */
+export const START_TIMEOUT_MS = 90_000;
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  stdout(): string;
+  stderr(): string;
+  /** SIGKILL (`kill -9`): no shutdown hook runs. Resolves once the process is gone. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** The inherited environment without anything that would configure the service. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !/^(PROVENANT_|DATABASE_URL$|PORT$|LOG_LEVEL$)/.test(k)) env[k] = v;
+  return env;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Starts scripts/start.ts with `env` and waits for the end of its banner. */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'start.ts')], {
+    cwd: process.cwd(),
+    env: { ...cleanEnv(), PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no banner within ${START_TIMEOUT_MS} ms; stderr: ${err}`));
+    }, START_TIMEOUT_MS);
+    const check = (): void => {
+      const m = /listening on http:\/\/localhost:(\d+)[\s\S]*pnpm demo/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        // 127.0.0.1, not localhost: no IPv6-first lookup on every request.
+        resolve(`http://127.0.0.1:${m[1]}`);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code ?? signal} before the banner; stderr: ${err}`));
+    });
+  });
+  return {
+    child,
+    url,
+    stdout: () => out,
+    stderr: () => err,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      await exited(child);
+      return child.exitCode;
+    },
+  };
+}
