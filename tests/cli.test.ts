@@ -4,6 +4,7 @@
 // so no build is needed. Tests run in order and share the server's state.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -273,6 +274,51 @@ describe('a handoff signed non-custodially, from keygen to receive', () => {
     expect(r.seq).toBe(2);
   });
 
+  it('sign writes a DSSE envelope that node:crypto verifies on its own: PAE, kid, JCS payload, record id', async () => {
+    const key = JSON.parse(await readFile(f('m-key.json'), 'utf8')) as Record<string, string>;
+    const env = JSON.parse(await readFile(f('commission.env.json'), 'utf8')) as {
+      payloadType: string;
+      payload: string;
+      signatures: { keyid: string; sig: string }[];
+    };
+    const pub = Buffer.from(key.publicKey!, 'base64url');
+    // DESIGN §4: kid = first 32 hex of SHA-256(raw public key).
+    const kid = createHash('sha256').update(pub).digest('hex').slice(0, 32);
+    expect(env.signatures.map((s) => s.keyid)).toEqual([kid]);
+    expect(env.payloadType).toBe('application/vnd.provenant.record+json');
+    const body = Buffer.from(env.payload, 'base64');
+    // RFC 8785 for this record: keys sorted by code unit, no whitespace.
+    const jcs = (v: unknown): string =>
+      Array.isArray(v)
+        ? `[${v.map(jcs).join(',')}]`
+        : v !== null && typeof v === 'object'
+          ? `{${Object.keys(v)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${jcs((v as Record<string, unknown>)[k])}`)
+              .join(',')}}`
+          : JSON.stringify(v);
+    const record = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    expect(jcs(record)).toBe(body.toString('utf8'));
+    expect(record).toMatchObject({ v: 1, kid, subject, seq: 0, prev: null, actor: MFR });
+    // DSSE PAE = "DSSEv1" SP len(type) SP type SP len(body) SP body.
+    const type = Buffer.from(env.payloadType);
+    const pae = Buffer.concat([
+      Buffer.from(`DSSEv1 ${type.length} `),
+      type,
+      Buffer.from(` ${body.length} `),
+      body,
+    ]);
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey! },
+      format: 'jwk',
+    });
+    const sig = Buffer.from(env.signatures[0]!.sig, 'base64');
+    expect(nodeVerify(null, pae, publicKey, sig)).toBe(true);
+    sig[0]! ^= 1;
+    expect(nodeVerify(null, pae, publicKey, sig)).toBe(false);
+    expect(createHash('sha256').update(body).digest('hex')).toBe(ids.commission);
+  });
+
   it('sign refuses an invalid record naming the field, and a record of another key', async () => {
     await writeFile(
       f('bad.json'),
@@ -477,6 +523,9 @@ describe('bulk operations', () => {
     expect(run.code).toBe(0);
     expect(json(run)).toMatchObject({ ok: true, commissioned: 5000, records: 5000, batches: 5 });
     expect(await getLogSize(issuer.db)).toBe(before + 5000);
+    // Not a terminal: no progress bar, no control characters, in either stream.
+    expect(run.stderr).toBe('');
+    expect(run.stdout).not.toMatch(/[\u001b\r]/);
   });
 
   it('refuses a CSV with a bad line before sending anything', async () => {
@@ -512,7 +561,26 @@ describe('bulk operations', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/batch 2 of 2/);
     expect(run.stderr).toMatch(/2 units of 1 earlier batch are in the log/);
+    expect(run.stderr).toMatch(/re-run the same command/);
     expect(await getLogSize(issuer.db)).toBe(before + 2);
+
+    // The bad line fixed, the same command completes: batch 1 is replayed, not refused or doubled.
+    await writeFile(
+      f('again.csv'),
+      (await readFile(f('again.csv'), 'utf8')).replace(`${BULK_GTIN},B7,`, `${BULK_GTIN},N4,`),
+    );
+    const rerun = await inproc([
+      'commission',
+      '--csv',
+      f('again.csv'),
+      '--batch-size',
+      '2',
+      ...as(MFR),
+      '--json',
+    ]);
+    expect(rerun.code).toBe(0);
+    expect(json(rerun)).toMatchObject({ ok: true, commissioned: 4, records: 4, batches: 2 });
+    expect(await getLogSize(issuer.db)).toBe(before + 4);
   });
 
   it('ships and receives units signed locally (--key), reconciling the shipment', async () => {
@@ -590,6 +658,58 @@ describe('parse', () => {
   });
 });
 
+describe('usage and I/O errors', () => {
+  const noStack = (run: Run) => {
+    expect(run.stderr).not.toMatch(/\n\s+at |node:internal|Error:/);
+    expect(run.stdout).not.toMatch(/\n\s+at /);
+  };
+
+  it('exits 3 with a clear message and no stack trace: unknown option, missing file, malformed JSON, no command', async () => {
+    await writeFile(f('malformed.json'), '{"v":1,');
+    const runs = await Promise.all([
+      cli(['verify', f('in-transit.bundle.json'), '--trust', f('trust.json'), '--bogus']),
+      cli(['verify', f('missing.bundle.json'), '--trust', f('trust.json')]),
+      cli(['verify', f('malformed.json'), '--trust', f('trust.json')]),
+      cli(['submit', f('malformed.json'), ...as(MFR)]),
+      cli([]),
+    ]);
+    const [unknown, missing, malformed, submit, none] = runs;
+    for (const run of runs) {
+      expect(run.code).toBe(3);
+      noStack(run);
+    }
+    expect(unknown!.stderr).toMatch(/unknown option '--bogus'/);
+    expect(missing!.stderr).toMatch(/cannot read bundle .*missing\.bundle\.json: ENOENT/);
+    expect(malformed!.stderr).toMatch(/bundle .*malformed\.json is not valid JSON/);
+    expect(submit!.stderr).toMatch(/envelope file .*malformed\.json is not valid JSON/);
+    expect(none!.stderr).toMatch(/Usage: provenant/);
+    expect((await inproc(['--help'])).code).toBe(0);
+    expect((await inproc(['trust'])).code).toBe(3);
+  });
+
+  it('exits 3 when the server is unreachable, naming it, with a JSON error under --json', async () => {
+    const gone = createServer();
+    const goneUrl = await listen(gone);
+    await close(gone);
+    const human = await cli(['verify', `(01)${GTIN}(21)H1`, '--server', goneUrl, '--token', 't']);
+    expect(human.code).toBe(3);
+    noStack(human);
+    expect(human.stderr).toContain(`cannot reach ${goneUrl}`);
+    expect(human.stderr).toMatch(/verify a bundle file offline/);
+    const machine = await inproc([
+      'trust',
+      'export',
+      '--out',
+      f('t.json'),
+      '--server',
+      goneUrl,
+      '--json',
+    ]);
+    expect(machine.code).toBe(3);
+    expect(json(machine)).toMatchObject({ error: { code: 'network-error' } });
+  });
+});
+
 describe('offline verification with the server stopped', () => {
   beforeAll(async () => {
     await close(server);
@@ -640,6 +760,19 @@ describe('offline verification with the server stopped', () => {
     const run = await verify(f('tampered.bundle.json'));
     expect(run.code).toBe(2);
     expect(json(run)).toMatchObject({ verdict: 'reject' });
+
+    // One byte of the file itself: a character of the first signature.
+    const text = await readFile(f('in-transit.bundle.json'), 'utf8');
+    const i = text.indexOf('"sig":"') + 10;
+    await writeFile(
+      f('flipped.bundle.json'),
+      text.slice(0, i) + (text[i] === 'A' ? 'B' : 'A') + text.slice(i + 1),
+    );
+    const flipped = await verify(f('flipped.bundle.json'));
+    expect(flipped.code).toBe(2);
+    expect((json(flipped).reasons as { code: string }[]).map((r) => r.code)).toContain(
+      'SIGNATURE_INVALID',
+    );
   });
 
   it('says why a bundle cannot be checked: a missing trust file is exit 3', async () => {

@@ -3,16 +3,23 @@
 // errors, answers checked), local signing, and typed calls against a real
 // issuer (PGlite, or PostgreSQL when PROVENANT_TEST_DATABASE_URL is set).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
 import {
+  canonicalBytes,
   fromBase64Url,
+  generateKeyPair,
   keyId,
   publicKeyFromSeed,
+  sign,
+  toBase64,
   unitSubject,
   verifyEnvelope,
 } from '@provenant/core';
 import {
+  checkVerificationReceipt,
   envelopeRecordId,
   generateKey,
   ProvenantClient,
@@ -260,6 +267,109 @@ describe('local signing', () => {
   });
 });
 
+describe('verification receipts', () => {
+  const verifier = generateKeyPair();
+  const kid = keyId(verifier.publicKey);
+  const signed = (overrides: Record<string, unknown> = {}) => {
+    const body = {
+      v: 1,
+      id: 'v-1',
+      subject: unitSubject(GTIN, 'S1'),
+      party: MFR,
+      purpose: 'receiving',
+      verdict: 'quarantine',
+      reasons: ['LOT_MISMATCH'],
+      checkpoint: { origin: 'o', size: 3, rootHash: 'ab'.repeat(32) },
+      verifiedAt: '2026-11-28T12:00:00.000Z',
+      kid,
+      ...overrides,
+    };
+    return { ...body, signature: toBase64(sign(canonicalBytes(body), verifier.seed)) };
+  };
+  const answer = (receipt: unknown, verdict = 'quarantine') => ({
+    id: 'v-1',
+    subject: unitSubject(GTIN, 'S1'),
+    purpose: 'receiving',
+    verdict,
+    reasons: [{ code: 'LOT_MISMATCH', message: 'm' }],
+    receipt,
+  });
+
+  it('accepts a receipt signed by the pinned key that says what the answer says', () => {
+    expect(checkVerificationReceipt(answer(signed()), toBase64(verifier.publicKey))).toEqual({
+      ok: true,
+      kid,
+    });
+  });
+
+  it('refuses a receipt of another key, a changed byte, another verdict, or none', () => {
+    const pinned = toBase64(verifier.publicKey);
+    const other = toBase64(generateKeyPair().publicKey);
+    expect(checkVerificationReceipt(answer(signed()), other)).toMatchObject({
+      ok: false,
+      code: 'KID_MISMATCH',
+    });
+    const flipped = { ...signed(), verifiedAt: '2026-11-28T12:00:00.001Z' };
+    expect(checkVerificationReceipt(answer(flipped), pinned)).toMatchObject({
+      ok: false,
+      code: 'SIGNATURE_INVALID',
+    });
+    expect(checkVerificationReceipt(answer(signed(), 'accept'), pinned)).toMatchObject({
+      ok: false,
+      code: 'RECEIPT_MISMATCH',
+    });
+    expect(checkVerificationReceipt(answer(undefined), pinned)).toMatchObject({
+      ok: false,
+      code: 'RECEIPT_MISSING',
+    });
+    expect(() => checkVerificationReceipt(answer(signed()), 'short')).toThrow(TypeError);
+  });
+});
+
+describe('in a browser', () => {
+  // The SDK and everything it imports must load without Node built-ins (it
+  // uses the global fetch and crypto.randomUUID): walk its static import graph
+  // from source, workspace packages resolved as the bundler would (core's
+  // root export, never core/node).
+  const root = process.cwd();
+  const workspace: Record<string, string> = {
+    '@provenant/core': 'packages/core/src/index.ts',
+    '@provenant/sdk': 'packages/sdk/src/index.ts',
+  };
+  const importsOf = (file: string): string[] =>
+    [
+      ...readFileSync(file, 'utf8').matchAll(
+        /^\s*(?:import|export)\s(?:[^'";]*?\sfrom\s)?['"]([^'"]+)['"]/gm,
+      ),
+    ]
+      .filter((m) => !/^\s*(?:import|export)\s+type\s/.test(m[0]))
+      .map((m) => m[1]!);
+
+  it('imports no node: module and no Node-only package anywhere below @provenant/sdk', () => {
+    const seen = new Set<string>();
+    const external = new Set<string>();
+    const stack = [resolve(root, workspace['@provenant/sdk']!)];
+    while (stack.length > 0) {
+      const file = stack.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const spec of importsOf(file)) {
+        if (spec.startsWith('.')) {
+          const ts = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+          stack.push(existsSync(ts) ? ts : join(ts.replace(/\.ts$/, ''), 'index.ts'));
+        } else if (workspace[spec]) stack.push(resolve(root, workspace[spec]!));
+        else external.add(spec);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(5);
+    expect(
+      [...external].filter((s) => s.startsWith('node:') || s.startsWith('@provenant/')),
+    ).toEqual([]);
+    // Only portable packages: zod and the noble crypto libraries.
+    expect([...external].every((s) => /^(zod|@noble\/[a-z0-9-]+)(\/.*)?$/.test(s))).toBe(true);
+  });
+});
+
 describe('against a real issuer', () => {
   let issuer: TestIssuer;
   let server: Server;
@@ -321,6 +431,12 @@ describe('against a real issuer', () => {
     expect(entries.entries.length).toBe(entries.size);
     const proof = await m.getConsistencyProof({ from: 1 });
     expect(proof.from).toBe(1);
+    const openapi = await m.getOpenApi();
+    expect(openapi.openapi).toMatch(/^3\.1/);
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/v1/records', '/v1/log/checkpoint']),
+    );
+    expect(m.docsUrl).toBe(`${url}/docs`);
   });
 
   it('throws the server’s problem for a refused call', async () => {

@@ -69,14 +69,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     await program.parseAsync([...argv]);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version are successes; every other parse failure is a usage error.
-      if (
-        err.code === 'commander.helpDisplayed' ||
-        err.code === 'commander.help' ||
-        err.code === 'commander.version'
-      )
-        return EXIT.OK;
-      return EXIT.USAGE;
+      // --help, `help` and --version exit 0; a missing command (help shown as an
+      // error), an unknown option or a missing argument is a usage error.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     throw err;
   }

@@ -20,6 +20,7 @@ import {
   issuedTokenSchema,
   logEntriesSchema,
   logInfoSchema,
+  openApiSchema,
   packResponseSchema,
   partySchema,
   recallResponseSchema,
@@ -43,6 +44,8 @@ import {
   type IssuedToken,
   type LogEntries,
   type LogInfo,
+  type OpenApiDocument,
+  type CaseOutcome,
   type PackResponse,
   type Party,
   type RecallResponse,
@@ -128,12 +131,10 @@ export interface ReceiptRequest {
 }
 export type DecommissionReason =
   'dispensed' | 'destroyed' | 'exported' | 'stolen' | 'sample' | 'free_sample';
-export interface VerificationRequest {
-  scan?: string;
-  subject?: string;
-  purpose: Purpose;
-  [extra: string]: unknown;
-}
+/** Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), and the purpose. */
+export type VerificationRequest =
+  | { scan: string | { gtin: string; serial: string }; subject?: never; purpose: Purpose }
+  | { subject: string; scan?: never; purpose: Purpose };
 export interface VrsQuery {
   gtin: string;
   serial: string;
@@ -376,6 +377,21 @@ export class ProvenantClient {
   /** GET /readyz: readiness (includes the database); 503 throws after retries. */
   async readyz(): Promise<Health> {
     return this.call({ method: 'GET', path: '/readyz', schema: healthSchema });
+  }
+
+  /** GET /openapi.json: the API description (OpenAPI 3.1). The HTML pages are at {@link docsUrl} and {@link dockUrl}. */
+  async getOpenApi(): Promise<OpenApiDocument> {
+    return this.call({ method: 'GET', path: '/openapi.json', schema: openApiSchema, raw: true });
+  }
+
+  /** URL of GET /docs (HTML API documentation, for a browser). */
+  get docsUrl(): string {
+    return `${this.baseUrl}/docs`;
+  }
+
+  /** URL of GET /dock (the receiving-dock page, for a browser; the token is entered in the page). */
+  get dockUrl(): string {
+    return `${this.baseUrl}/dock`;
   }
 
   // -------------------------------------------------------------------------
@@ -709,7 +725,7 @@ export class ProvenantClient {
 
   /** POST /v1/bundles/verify: verify a bundle presented by a shipper, cross-checked against the log. */
   async verifyBundle(
-    body: { bundle: unknown; purpose: Purpose; [extra: string]: unknown },
+    body: { bundle: unknown; purpose: Purpose },
     write?: WriteOptions,
   ): Promise<Verification> {
     return this.call({
@@ -742,15 +758,17 @@ export class ProvenantClient {
     });
   }
 
-  /** GET /v1/cases: quarantine cases of the caller's party (opaque cursor `after`). */
-  async listCases(query: { after?: string } = {}): Promise<CasesPage> {
+  /** GET /v1/cases: quarantine cases of the caller's party (opaque cursor `after`, then `next`). */
+  async listCases(
+    query: { status?: 'open' | 'resolved'; after?: string; limit?: number } = {},
+  ): Promise<CasesPage> {
     return this.call({ method: 'GET', path: '/v1/cases', query, schema: casesPageSchema });
   }
 
-  /** POST /v1/cases/{id}/resolve. */
+  /** POST /v1/cases/{id}/resolve: `{outcome, note?}`; 409 when already resolved. */
   async resolveCase(
     id: string,
-    body: Record<string, unknown> = {},
+    body: { outcome: CaseOutcome; note?: string },
     write?: WriteOptions,
   ): Promise<Case> {
     return this.call({

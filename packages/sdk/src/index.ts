@@ -25,3 +25,5 @@ export type { ClientProblemSlug, Problem, ProblemFieldError, ProblemReason } fro
 export * from './schemas.js';
 export { envelopeRecordId, generateKey, readKeyFile, signRecord, SigningError } from './signing.js';
 export type { KeyFile, SigningErrorCode } from './signing.js';
+export { checkVerificationReceipt, verifierKeyBytes } from './receipts.js';
+export type { ReceiptCheck, ReceiptCheckCode } from './receipts.js';

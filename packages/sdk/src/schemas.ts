@@ -255,7 +255,11 @@ export const verificationSchema = z.looseObject({
 });
 export type Verification = z.infer<typeof verificationSchema>;
 
-export const verifierInfoSchema = z.looseObject({ publicKey: z.string() });
+export const verifierInfoSchema = z.looseObject({
+  /** standard base64 of the raw 32-byte Ed25519 key */
+  publicKey: z.string(),
+  kid: z.string().optional(),
+});
 export type VerifierInfo = z.infer<typeof verifierInfoSchema>;
 
 /** GS1 Lightweight Verification Messaging answer (DESIGN §7 VRS). */
@@ -271,13 +275,38 @@ export const vrsResponseSchema = z.looseObject({
 });
 export type VrsResponse = z.infer<typeof vrsResponseSchema>;
 
-export const caseSchema = z.looseObject({ id: z.string() });
+export const CASE_OUTCOMES = ['released', 'returned', 'destroyed', 'reported', 'other'] as const;
+export type CaseOutcome = (typeof CASE_OUTCOMES)[number];
+
+/** A quarantine case (services/verifier routes/cases.ts CaseView). */
+export const caseSchema = z.looseObject({
+  id: z.string(),
+  verificationId: z.string(),
+  party: z.string(),
+  subject: z.string(),
+  verdict: z.enum(['quarantine', 'reject']),
+  reasons: z.array(z.looseObject({ code: z.string(), message: z.string().optional() })),
+  status: z.enum(['open', 'resolved']),
+  outcome: z.enum(CASE_OUTCOMES).nullable(),
+  note: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+  createdAt: z.string(),
+  resolvedAt: z.string().nullable(),
+});
 export const casesPageSchema = z.looseObject({
   cases: z.array(caseSchema),
   next: z.string().nullable().optional(),
 });
 export type CasesPage = z.infer<typeof casesPageSchema>;
 export type Case = z.infer<typeof caseSchema>;
+
+/** GET /openapi.json: an OpenAPI 3.1 document (only its outline is checked). */
+export const openApiSchema = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
+export type OpenApiDocument = z.infer<typeof openApiSchema>;
 
 export const healthSchema = z.looseObject({ status: z.string() });
 export type Health = z.infer<typeof healthSchema>;

@@ -14,6 +14,7 @@ import {
   isCalendarDate,
   isCset82Value,
   isValidGtin14,
+  sha256Hex,
   unitSubject,
   type Envelope,
 } from '@provenant/core';
@@ -202,6 +203,8 @@ export interface BatchRun<T> {
   send: (batch: T[]) => Promise<AppendResult[]>;
   /** extra fields of the JSON summary and lines of the human one */
   extra?: () => { json: Record<string, unknown>; lines: string[] };
+  /** what to tell the user to do after a refused batch */
+  rerunHint?: string;
 }
 
 /** Sends `items` batch by batch; stops at the first refused batch and reports it. */
@@ -241,6 +244,7 @@ export async function runBatches<T>(run: BatchRun<T>): Promise<number> {
         ctx.out.warn(
           `${done} ${run.noun} of ${b} earlier batch${b === 1 ? '' : 'es'} are in the log; nothing of batch ${b + 1} or later was written.`,
         );
+        if (run.rerunHint && b > 0) ctx.out.warn(run.rerunHint);
       }
       return d.exitCode;
     }
@@ -382,6 +386,9 @@ export function registerBulkCommands(program: Command, io: Io, state: ExitState)
         items: units,
         batchSize,
         describe: (u) => `line ${u.line}`,
+        rerunHint: local
+          ? 'Fix the line and re-run with only the lines after the batches in the log.'
+          : 'Fix the line and re-run the same command: the batches in the log are answered from their stored result, not written twice.',
         send: async (batch) => {
           if (!local) {
             const items = batch.map(({ gtin, serial, lot, expiry }) => ({
@@ -390,7 +397,12 @@ export function registerBulkCommands(program: Command, io: Io, state: ExitState)
               lot,
               expiry,
             }));
-            return (await client.commission({ items })).records;
+            // The key is the batch's own digest, so a re-run after a failure (or a lost answer)
+            // replays the batches already committed (DESIGN §8 Idempotency-Key) instead of
+            // refusing them as already commissioned. Safe: a unit is commissioned only once.
+            const body = { items };
+            const idempotencyKey = `provenant-commission-${sha256Hex(JSON.stringify(body))}`;
+            return (await client.commission(body, { idempotencyKey })).records;
           }
           const time = ctx.io.now().toISOString();
           const envelopes = batch.map((u) =>

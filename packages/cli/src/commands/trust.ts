@@ -5,7 +5,7 @@
 // with the operator's out of band before pinning.
 import type { Command } from 'commander';
 import { fromBase64Url, parseVerifierKey, type Trust } from '@provenant/core';
-import { ProvenantError } from '@provenant/sdk';
+import { ProvenantError, verifierKeyBytes } from '@provenant/sdk';
 import { withCommon } from '../common.js';
 import { CliError, EXIT, readJson, writeFileAtomic, type Io } from '../io.js';
 import { action, type ExitState } from '../run.js';
@@ -54,7 +54,9 @@ export function trustProblem(v: unknown): string | null {
   const age = t['maxCheckpointAgeSeconds'];
   if (age !== undefined && !(typeof age === 'number' && Number.isFinite(age) && age >= 0))
     return 'maxCheckpointAgeSeconds must be a non-negative number';
-  for (const k of ['verifierKey', 'origin', 'server'])
+  if (t['verifierKey'] !== undefined && !verifierKeyBytes(t['verifierKey'] as string))
+    return 'verifierKey must be base64 of a 32-byte key';
+  for (const k of ['origin', 'server'])
     if (t[k] !== undefined && typeof t[k] !== 'string') return `${k} must be a string`;
   return null;
 }
@@ -70,7 +72,11 @@ export async function readTrust(path: string): Promise<TrustFile> {
 export function registerTrustCommands(program: Command, io: Io, state: ExitState): void {
   const trust = program
     .command('trust')
-    .description('Trust files: the keys a dock pins for offline verification');
+    .description('Trust files: the keys a dock pins for offline verification')
+    .addHelpText(
+      'after',
+      '\nExample:\n  provenant trust export --out trust.json --server https://provenant.example\n',
+    );
   withCommon(
     trust
       .command('export')

@@ -15,7 +15,7 @@ import {
   type VerificationResult,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { ProvenantError, type Verification } from '@provenant/sdk';
+import { checkVerificationReceipt, ProvenantError, type Verification } from '@provenant/sdk';
 import { gln, scanOf, subjectScan, withCommon, type Ctx } from '../common.js';
 import { CliError, EXIT, readJson, writeFileAtomic, type Io } from '../io.js';
 import { action, type ExitState } from '../run.js';
@@ -236,11 +236,19 @@ export function registerVerifyCommands(program: Command, io: Io, state: ExitStat
           return exitOfVerdict(r.verdict);
         }
         const scanned = scanOf(subjectScan(arg!));
+        // Read the pinned keys before asking anyone: a bad trust file is a usage error up front.
+        const trust = opts.trust ? await readTrust(opts.trust) : undefined;
         const client = ctx.client();
         let online: Verification | null = null;
         try {
           online = await client.verify({ scan: subjectScan(arg!), purpose: p.purpose });
         } catch (err) {
+          if (err instanceof ProvenantError && err.status === 0)
+            throw new CliError(
+              `${err.detail ?? err.message}; with the network down, verify a bundle file offline: provenant verify bundle.json --trust trust.json`,
+              EXIT.USAGE,
+              err.code,
+            );
           // A server without the verifier answers 404 "No route": fall back to bundle + local engine.
           if (!(
             err instanceof ProvenantError &&
@@ -250,15 +258,30 @@ export function registerVerifyCommands(program: Command, io: Io, state: ExitStat
             throw err;
         }
         if (online) {
-          ctx.out.result({ mode: 'server', purpose: p.purpose, ...online });
-          render(ctx, online as Shown, `by the server ${ctx.server} (${p.purpose})`);
+          // DESIGN §7: the answer is only as good as its receipt, checked with the PINNED verifier key.
+          const check = trust?.verifierKey
+            ? checkVerificationReceipt(online, trust.verifierKey, nodeBackend)
+            : null;
+          if (check && !check.ok)
+            throw new CliError(
+              `the server's verification receipt is not valid (${check.code}: ${check.detail}); do not rely on its verdict ${online.verdict}`,
+              EXIT.REJECT,
+              'receipt-invalid',
+              { check: check.code, verdict: online.verdict },
+            );
+          const receipt = check ? 'verified' : 'unchecked';
+          ctx.out.result({ mode: 'server', purpose: p.purpose, receiptCheck: receipt, ...online });
+          render(
+            ctx,
+            online as Shown,
+            `by the server ${ctx.server} (${p.purpose}); receipt ${check ? `signed by the pinned verifier key ${check.kid}` : `not checked (${trust ? `${opts.trust} has no verifierKey` : 'pass --trust'})`}`,
+          );
           return exitOfVerdict(online.verdict);
         }
-        if (!opts.trust)
+        if (!trust)
           throw new CliError(
             `${ctx.server} has no verification endpoint; pass --trust <file> to verify its bundle locally`,
           );
-        const trust = await readTrust(opts.trust);
         const bundle = await client.getBundle(scanned.subject);
         const scan = {
           ...(scanned.lot ? { lot: scanned.lot } : {}),

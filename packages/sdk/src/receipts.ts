@@ -1,0 +1,123 @@
+// Checking a verification receipt (DESIGN §7: "a verification receipt signed
+// by the verifier key, so an auditor can prove the dock checked"). The answer
+// of POST /v1/verifications is server-controlled: its receipt is verified
+// with a PINNED verifier key (a trust file's verifierKey), never with a key
+// fetched alongside it, and must say what the answer says.
+import {
+  canonicalBytes,
+  fromBase64,
+  fromBase64Url,
+  keyId,
+  nobleBackend,
+  verify,
+  type Ed25519Backend,
+} from '@provenant/core';
+
+export type ReceiptCheckCode =
+  | 'RECEIPT_MISSING'
+  | 'RECEIPT_MALFORMED'
+  | 'KID_MISMATCH'
+  | 'SIGNATURE_INVALID'
+  | 'RECEIPT_MISMATCH';
+
+/** A bad receipt is a return value, not an exception (the answer is evidence). */
+export type ReceiptCheck =
+  { ok: true; kid: string } | { ok: false; code: ReceiptCheckCode; detail: string };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A raw 32-byte Ed25519 key from standard base64 (as GET /v1/verifier serves it) or base64url. */
+export function verifierKeyBytes(key: string | Uint8Array): Uint8Array | null {
+  if (key instanceof Uint8Array) return key.length === 32 ? key : null;
+  if (typeof key !== 'string') return null;
+  const bytes = fromBase64(key) ?? fromBase64Url(key);
+  return bytes && bytes.length === 32 ? bytes : null;
+}
+
+/**
+ * Checks the `receipt` of a verification answer against the pinned verifier
+ * public key: its kid is the key's (DESIGN §4), its Ed25519 signature covers
+ * the JCS bytes of exactly `{v, id, subject, party, purpose, verdict,
+ * reasons, checkpoint, verifiedAt, kid}`, and it names the answer's id,
+ * subject, purpose, verdict and reason codes (in order).
+ * @throws {TypeError} when `verifierKey` is not a 32-byte key (misuse).
+ */
+export function checkVerificationReceipt(
+  verification: unknown,
+  verifierKey: string | Uint8Array,
+  backend: Ed25519Backend = nobleBackend,
+): ReceiptCheck {
+  const pub = verifierKeyBytes(verifierKey);
+  if (!pub) throw new TypeError('verifierKey must be a 32-byte Ed25519 public key');
+  if (!isObject(verification) || !isObject(verification['receipt']))
+    return { ok: false, code: 'RECEIPT_MISSING', detail: 'the answer carries no receipt' };
+  const r = verification['receipt'];
+  const str = (k: string) => typeof r[k] === 'string';
+  const cp = r['checkpoint'];
+  if (
+    r['v'] !== 1 ||
+    !['id', 'subject', 'party', 'purpose', 'verdict', 'verifiedAt', 'kid', 'signature'].every(
+      str,
+    ) ||
+    !Array.isArray(r['reasons']) ||
+    !r['reasons'].every((c) => typeof c === 'string') ||
+    !(cp === null || isObject(cp))
+  )
+    return {
+      ok: false,
+      code: 'RECEIPT_MALFORMED',
+      detail: 'the receipt lacks a field or has a wrong type',
+    };
+  const kid = keyId(pub);
+  if (r['kid'] !== kid)
+    return {
+      ok: false,
+      code: 'KID_MISMATCH',
+      detail: `the receipt is by kid ${String(r['kid'])}, the pinned verifier key is ${kid}`,
+    };
+  const sig = fromBase64(r['signature'] as string);
+  let message: Uint8Array;
+  try {
+    const { v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt } = r;
+    message = canonicalBytes({
+      v,
+      id,
+      subject,
+      party,
+      purpose,
+      verdict,
+      reasons,
+      checkpoint,
+      verifiedAt,
+      kid,
+    });
+  } catch {
+    return { ok: false, code: 'RECEIPT_MALFORMED', detail: 'the receipt is not JCS-representable' };
+  }
+  if (!sig || !verify(sig, message, pub, backend))
+    return {
+      ok: false,
+      code: 'SIGNATURE_INVALID',
+      detail: 'the receipt signature does not verify with the pinned verifier key',
+    };
+  // The signature covers the receipt; the receipt must cover the answer shown.
+  const codes = Array.isArray(verification['reasons'])
+    ? verification['reasons'].map((x) => (isObject(x) ? x['code'] : undefined))
+    : [];
+  const same = (k: string) => verification[k] === undefined || verification[k] === r[k];
+  if (
+    !same('id') ||
+    !same('subject') ||
+    !same('purpose') ||
+    verification['verdict'] !== r['verdict'] ||
+    JSON.stringify(codes) !== JSON.stringify(r['reasons'])
+  )
+    return {
+      ok: false,
+      code: 'RECEIPT_MISMATCH',
+      detail: `the signed receipt (${String(r['verdict'])}: ${(r['reasons'] as string[]).join(', ') || 'no reasons'}) does not match the answer`,
+    };
+  return { ok: true, kid };
+}
