@@ -49,6 +49,14 @@ describe('pae', () => {
     expect(fromUtf8(pae('', new Uint8Array(0)))).toBe('DSSEv1 0  0 ');
   });
 
+  it('takes a string body as its UTF-8 bytes', () => {
+    expect(pae('http://example.com/HelloWorld', 'hello world')).toEqual(
+      pae('http://example.com/HelloWorld', utf8('hello world')),
+    );
+    expect(fromUtf8(pae('t', '€'))).toBe('DSSEv1 1 t 3 €');
+    expect(() => pae('t', '\uD800')).toThrow(DsseError);
+  });
+
   it('refuses a payload type with a lone surrogate', () => {
     expect(() => pae('a\uD800', new Uint8Array(0))).toThrow(DsseError);
   });

@@ -57,13 +57,20 @@ function asciiDecimal(n: number): Uint8Array {
 
 /**
  * DSSE v1 pre-authentication encoding of `payloadType` and `body`; lengths are
- * ASCII decimal byte counts (the type's UTF-8 length).
+ * ASCII decimal byte counts (the type's UTF-8 length). A string body is taken as its UTF-8 bytes.
  * @throws {DsseError} INVALID_PAYLOAD_TYPE when the type is not a well-formed string
- *   (a lone surrogate would encode ambiguously), INVALID_PAYLOAD when body is not bytes.
+ *   (a lone surrogate would encode ambiguously), INVALID_PAYLOAD when body is neither
+ *   bytes nor a well-formed string.
  */
-export function pae(payloadType: string, body: Uint8Array): Uint8Array {
+export function pae(payloadType: string, body: Uint8Array | string): Uint8Array {
+  // A string body stands for its UTF-8 bytes (DSSE: the body is bytes).
+  if (typeof body === 'string') {
+    if (LONE_SURROGATE_RE.test(body))
+      throw new DsseError('INVALID_PAYLOAD', 'body must be a well-formed string');
+    body = utf8(body);
+  }
   if (!(body instanceof Uint8Array))
-    throw new DsseError('INVALID_PAYLOAD', 'body must be a Uint8Array');
+    throw new DsseError('INVALID_PAYLOAD', 'body must be a Uint8Array or a string');
   const head = paeHead(payloadType);
   const len = asciiDecimal(body.length);
   // One allocation: this runs once per signature check on hot paths.

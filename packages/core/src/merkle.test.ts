@@ -326,6 +326,13 @@ describe('proof generation over the classic 8-leaf tree', () => {
     expect(toBase64(classic.root(v.size1))).toBe(v.root1);
   });
 
+  it('accepts the leaf hashes themselves in place of a node reader', async () => {
+    const leaves = CLASSIC_LEAVES.slice(0, 8);
+    expect(await inclusionProof(5, 8, leaves)).toEqual(classic.inclusionProof(5, 8));
+    expect(await consistencyProof(6, 8, leaves)).toEqual(classic.consistencyProof(6, 8));
+    await expect(inclusionProof(2, 9, leaves)).rejects.toMatchObject({ code: 'NODE_MISSING' });
+  });
+
   it('computes every prefix root from complete subtrees only', async () => {
     for (let n = 0; n <= 8; n++) {
       expect(toHex(await treeRoot(n, asyncReader(classic)))).toBe(

@@ -248,30 +248,39 @@ function readPlanSync(
   );
 }
 
+// Storage passes a NodeReader; small callers may pass the leaf hashes themselves.
+function asReader(reader: NodeReader | readonly Uint8Array[]): NodeReader {
+  return Array.isArray(reader)
+    ? new MerkleTree(reader as readonly Uint8Array[])
+    : (reader as NodeReader);
+}
+
 /**
  * RFC 9162 §2.1.3.1 inclusion proof for leaf `index` in the tree of `size`
- * leaves, ordered leaf to root. Reads O(log n) complete subtrees.
+ * leaves, ordered leaf to root. Reads O(log n) complete subtrees from
+ * `reader` (or builds them from an array of leaf hashes, O(n)).
  * @throws MerkleError INVALID_SIZE / INDEX_OUT_OF_RANGE on misuse, INVALID_HASH if storage returns a malformed node.
  */
 export async function inclusionProof(
   index: number,
   size: number,
-  reader: NodeReader,
+  reader: NodeReader | readonly Uint8Array[],
 ): Promise<Uint8Array[]> {
-  return readPlan(inclusionProofNodes(index, size), reader);
+  return readPlan(inclusionProofNodes(index, size), asReader(reader));
 }
 
 /**
  * RFC 9162 §2.1.4.1 consistency proof from `size1` to `size2`. Reads O(log n)
- * complete subtrees. size1 must be in 1..size2 (DESIGN §6: never from 0).
+ * complete subtrees from `reader` (or builds them from an array of leaf
+ * hashes, O(n)). size1 must be in 1..size2 (DESIGN §6: never from 0).
  * @throws MerkleError INVALID_SIZE on misuse, INVALID_HASH if storage returns a malformed node.
  */
 export async function consistencyProof(
   size1: number,
   size2: number,
-  reader: NodeReader,
+  reader: NodeReader | readonly Uint8Array[],
 ): Promise<Uint8Array[]> {
-  return readPlan(consistencyProofNodes(size1, size2), reader);
+  return readPlan(consistencyProofNodes(size1, size2), asReader(reader));
 }
 
 /** Root of the tree of `size` leaves from its complete subtrees (one per set bit of size); SHA-256("") for 0. */

@@ -59,6 +59,38 @@ describe('parseElementString', () => {
     expect(parseElementString(`01095060001343521725123110ABC123${sep}21XYZ`)).toEqual(UNIT);
   });
 
+  it.each([
+    ['^FNC1', '^FNC1'],
+    ['~1', '~1'],
+  ])('treats %s as the GS separator', (_name, sep) => {
+    expect(parseElementString(`01095060001343521725123110ABC123${sep}21XYZ`)).toEqual(UNIT);
+    expect(parseElementString(`010950600013435221XYZ${sep}10ABC123`)).toEqual([
+      { ai: '01', value: '09506000134352' },
+      { ai: '21', value: 'XYZ' },
+      { ai: '10', value: 'ABC123' },
+    ]);
+  });
+
+  it('reads "~" then an AI starting with 1 as GS + AI before trying "~1" as FNC1', () => {
+    expect(parseElementString('010950600013435221XYZ~10ABC123')).toEqual([
+      { ai: '01', value: '09506000134352' },
+      { ai: '21', value: 'XYZ' },
+      { ai: '10', value: 'ABC123' },
+    ]);
+  });
+
+  it.each([
+    ['(01)09506000134352(21)A~B'],
+    ['(01)09506000134352(21)AB|'],
+    ['010950600013435221AB^C'],
+    ['010950600013435221ABC~'],
+  ])('reports a single | ^ ~ that no AI follows as ILLEGAL_CHARACTER: %j', (input) => {
+    expect(codeOf(() => parseElementString(input))).toEqual({
+      code: 'ILLEGAL_CHARACTER',
+      ai: '21',
+    });
+  });
+
   it('parses the bracketed form, with \\( as an escaped parenthesis in data', () => {
     expect(parseElementString('(01)09506000134352(17)251231(10)ABC123(21)XYZ')).toEqual(UNIT);
     expect(parseElementString('(01)09506000134352(21)A\\(B)C')).toEqual([

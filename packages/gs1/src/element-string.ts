@@ -20,12 +20,19 @@ export const GS1_SYMBOLOGY_IDENTIFIERS: readonly string[] = [']C1', ']e0', ']d2'
 
 // Textual stand-ins for GS that keyboard-wedge scanners, label software and
 // hand-typed test data use. Every one is outside CSET 82 and CSET 39, so none
-// can be data, except "<GS>" whose characters are CSET 82: it is the common
-// written notation (and the one the GS1 vectors use), so it wins.
+// can be data, except "<GS>" and "<FNC1>" whose characters are CSET 82: they
+// are the common written notation (and the one the GS1 vectors use), so they win.
 //   0x1D (real GS), U+241D (SYMBOL FOR GROUP SEPARATOR), <GS> {GS} [GS]
-//   <FNC1> {FNC1} [FNC1] (any case), the escape texts \x1d \x1D \u001d \u001D,
-//   and the single characters | ^ ~ that wedge scanners are often set to send.
-const GS_SUBSTITUTES = /\u241d|<gs>|\{gs\}|\[gs\]|<fnc1>|\{fnc1\}|\[fnc1\]|\\x1d|\\u001d|[|^~]/gi;
+//   <FNC1> {FNC1} [FNC1] ^FNC1 (any case), the escape texts \x1d \x1D \u001d \u001D.
+const GS_TEXT_SUBSTITUTES =
+  /\u241d|<gs>|\{gs\}|\[gs\]|<fnc1>|\{fnc1\}|\[fnc1\]|\^fnc1|\\x1d|\\u001d/gi;
+// The single characters | ^ ~ that wedge scanners are often set to send for GS.
+// They are separators only where an AI follows (a digit) in unbracketed data;
+// anywhere else they stay and are reported as ILLEGAL_CHARACTER for the AI.
+const GS_CHAR_SUBSTITUTES = /[|^~](?=\d)/g;
+// "~1" is another FNC1 notation (encoder escape); it collides with "~" + an AI
+// starting with 1, so it is only tried when reading "~" alone as GS fails.
+const TILDE_ONE = /~1/g;
 
 /** Options for {@link parseElementString}. */
 export interface ParseElementStringOptions {
@@ -48,7 +55,13 @@ export function normalizeScanData(input: string): { symbology: string | undefine
     symbology = data.slice(0, 3);
     data = data.slice(3);
   }
-  return { symbology, data: data.replace(GS_SUBSTITUTES, GS) };
+  return { symbology, data: substituteGs(data) };
+}
+
+function substituteGs(data: string): string {
+  const out = data.replace(GS_TEXT_SUBSTITUTES, GS);
+  // Bracketed data needs no separator, so a single | ^ ~ there can only be a bad character.
+  return out.replace(/^\x1d+/, '').startsWith('(') ? out : out.replace(GS_CHAR_SUBSTITUTES, GS);
 }
 
 function isFixed(def: AiDefinition): boolean {
@@ -80,10 +93,25 @@ export function parseElementString(
   if (body === '') throw new Gs1Error('EMPTY', 'no element string data');
   const validate = options.validate !== false;
   // Values are validated as they are split, so the first bad element is the one reported.
-  const elements = body.startsWith('(')
-    ? splitBracketed(body, validate)
-    : splitUnbracketed(body, validate);
-  return validate ? checkMessage(elements) : elements;
+  const parse = (text: string): AiValue[] => {
+    const elements = text.startsWith('(')
+      ? splitBracketed(text, validate)
+      : splitUnbracketed(text, validate);
+    return validate ? checkMessage(elements) : elements;
+  };
+  try {
+    return parse(body);
+  } catch (e) {
+    const tildeOne = symbology === undefined ? input : input.slice(3);
+    if (!(e instanceof Gs1Error) || body.startsWith('(') || !tildeOne.includes('~1')) throw e;
+    // Retry reading "~1" as FNC1; if that fails too, the first reading's error stands.
+    const retry = substituteGs(tildeOne.replace(TILDE_ONE, GS)).replace(/^\x1d+/, '');
+    try {
+      return parse(retry);
+    } catch {
+      throw e;
+    }
+  }
 }
 
 function splitBracketed(data: string, validate: boolean): AiValue[] {

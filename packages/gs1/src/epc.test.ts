@@ -28,6 +28,22 @@ describe('parseEpcUri', () => {
     });
   });
 
+  it('keeps a "." inside an SGTIN serial (TDS GS3A3 allows it literally)', () => {
+    expect(parseEpcUri('urn:epc:id:sgtin:0614141.812345.A.B.1')).toEqual([
+      { ai: '01', value: '80614141123458' },
+      { ai: '21', value: 'A.B.1' },
+    ]);
+    expect(parseEpcUri(formatEpcUri({ gtin: '80614141123458', serial: 'x.y' }, 7))[1]).toEqual({
+      ai: '21',
+      value: 'x.y',
+    });
+  });
+
+  it('still refuses an SGTIN whose numeric fields do not add up to 13 digits', () => {
+    expect(codeOf(() => parseEpcUri('urn:epc:id:sgtin:0614141.8123.45.6789'))).toBe('BAD_EPC_URI');
+    expect(codeOf(() => parseEpcUri('urn:epc:id:sscc:0614141.12345.67890'))).toBe('BAD_EPC_URI');
+  });
+
   it('rebuilds the SSCC from extension digit, company prefix and serial reference', () => {
     expect(parseEpcUri('urn:epc:id:sscc:0614141.1234567890')).toEqual([
       { ai: '00', value: '106141412345678908' },

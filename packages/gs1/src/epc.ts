@@ -56,7 +56,12 @@ export function parseEpcUri(uri: string): AiValue[] {
   const m = /^urn:epc:id:([a-z]+):(.*)$/i.exec(uri);
   if (!m) throw new Gs1Error('BAD_EPC_URI', 'not an EPC pure-identity URI (urn:epc:id:...)');
   const scheme = m[1]!.toLowerCase();
-  const parts = m[2]!.split('.');
+  // TDS §6.3: "." separates the numeric fields, but a serial or extension
+  // (GS3A3) may itself hold "."; only the leading numeric fields are split off.
+  const fields = scheme === 'sscc' ? 2 : 3;
+  const all = m[2]!.split('.');
+  const parts =
+    all.length > fields ? [...all.slice(0, fields - 1), all.slice(fields - 1).join('.')] : all;
   let out: AiValue[];
   if (scheme === 'sgtin') {
     if (parts.length !== 3)

@@ -60,6 +60,42 @@ describe('parseScan', () => {
     expect(parseScan('urn:epc:id:sscc:0614141.1234567890')).toEqual(want);
   });
 
+  it('reads a Digital Link behind a GS1 symbology identifier', () => {
+    expect(parseScan(']d2https://example.com/01/09506000134352/10/ABC/21/XYZ?17=201231')).toEqual(
+      UNIT,
+    );
+    expect(parseScan(']Q3https://example.com/01/09506000134352/10/ABC/21/XYZ?17=201231')).toEqual(
+      UNIT,
+    );
+  });
+
+  it('reads {sscc} as a logistic unit', () => {
+    expect(parseScan({ sscc: '106141412345678908' })).toEqual({
+      subject: '00/106141412345678908',
+      sscc: '106141412345678908',
+    });
+    expect(codeOf(() => parseScan({ sscc: '106141412345678909' }))).toEqual({
+      code: 'BAD_CHECK_DIGIT',
+      ai: '00',
+    });
+  });
+
+  it('reports a serial swallowed by the lot (no GS after AI 10) as MISSING_SEPARATOR on AI 10', () => {
+    expect(codeOf(() => parseScan(']d2010950600013435210ABC12321XYZ'))).toEqual({
+      code: 'MISSING_SEPARATOR',
+      ai: '10',
+    });
+    // Bracketed data needs no separator: there the lot really is ABC21XYZ.
+    expect(codeOf(() => parseScan('(01)09506000134352(10)ABC21XYZ'))).toEqual({
+      code: 'MISSING_SERIAL',
+      ai: '21',
+    });
+    expect(codeOf(() => parseScan('010950600013435210ABC'))).toEqual({
+      code: 'MISSING_SERIAL',
+      ai: '21',
+    });
+  });
+
   it('reads an SGTIN EPC URI', () => {
     expect(parseScan('urn:epc:id:sgtin:0614141.812345.ABC%2F1')).toEqual({
       subject: '01/80614141123458/21/ABC%2F1',

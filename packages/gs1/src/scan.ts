@@ -1,13 +1,17 @@
 // parseScan: every input form DESIGN §3 accepts, reduced to the canonical
 // subject (the Digital Link path without host) plus lot and expiry for matching.
 
-import { validateAiValue } from './ai.js';
+import { getAiDefinition, validateAiValue } from './ai.js';
 import type { AiValue } from './ai.js';
 import { normalizeGtin } from './check-digit.js';
 import { gs1DateToIso } from './date.js';
 import type { CenturyOptions } from './date.js';
 import { looksLikeDigitalLink, parseDigitalLink } from './digital-link.js';
-import { GS1_SYMBOLOGY_IDENTIFIERS, parseElementString } from './element-string.js';
+import {
+  GS1_SYMBOLOGY_IDENTIFIERS,
+  normalizeScanData,
+  parseElementString,
+} from './element-string.js';
 import { looksLikeEpcUri, parseEpcUri } from './epc.js';
 import { Gs1Error } from './errors.js';
 import { decodePercent, encodeRfc3986 } from './percent.js';
@@ -93,10 +97,13 @@ function elementsOf(input: string): AiValue[] {
   if (looksLikeDigitalLink(input)) return parseDigitalLink(input);
   if (looksLikeEpcUri(input)) return parseEpcUri(input);
   const id = /^\][A-Za-z][0-9A-Za-z]/.exec(input)?.[0];
+  // A Digital Link URI behind any symbology identifier (normally ]Q1 or ]d1; some
+  // scanners report ]Q3 / ]d2 for it) is a URI, never element strings.
+  if (id !== undefined && looksLikeDigitalLink(input.slice(3))) {
+    return parseDigitalLink(input.slice(3));
+  }
   if (id !== undefined && !GS1_SYMBOLOGY_IDENTIFIERS.includes(id)) {
     // Plain QR / Data Matrix etc. (]Q1, ]d1, ...) can carry a Digital Link URI, not AIs.
-    const rest = input.slice(3);
-    if (looksLikeDigitalLink(rest)) return parseDigitalLink(rest);
     throw new Gs1Error(
       'BAD_SYMBOLOGY',
       `symbology identifier ${id} carries neither GS1 element strings nor a Digital Link`,
@@ -105,11 +112,39 @@ function elementsOf(input: string): AiValue[] {
   return parseElementString(input);
 }
 
+// Unbracketed data with a GTIN but no serial often lost the GS after a
+// variable-length value (e.g. "10LOT21SER"): the serial then reads as part of
+// that value. Returns the AI whose value would end where a valid (21) starts.
+function lostSerialSeparator(input: string, elements: readonly AiValue[]): string | undefined {
+  const text = input.replace(EDGE, '');
+  if (looksLikeDigitalLink(text) || looksLikeEpcUri(text)) return undefined;
+  if (
+    normalizeScanData(text)
+      .data.replace(/^\x1d+/, '')
+      .startsWith('(')
+  )
+    return undefined;
+  for (const e of elements) {
+    const def = getAiDefinition(e.ai);
+    if (def === undefined || def.predefinedLength) continue;
+    for (let p = def.minLength; p < e.value.length - 2; p++) {
+      if (!e.value.startsWith('21', p)) continue;
+      try {
+        validateAiValue(e.ai, e.value.slice(0, p));
+        if (parseElementString(e.value.slice(p)).some((r) => r.ai === '21')) return e.ai;
+      } catch {
+        // not a split that parses; try the next one
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * Parses any DESIGN §3 scan form — raw scan data with or without symbology
  * identifier (GS or a documented substitute as separator), bracketed element
  * strings, Digital Link URIs on any host, EPC sgtin/sscc URIs, or
- * `{gtin, serial}` — into the canonical subject plus gtin, serial, lot, expiry
+ * `{gtin, serial}` (or `{sscc}`) — into the canonical subject plus gtin, serial, lot, expiry
  * and sscc. Surrounding whitespace is ignored. A GTIN with a serial gives a
  * unit subject; otherwise an SSCC gives a logistic-unit subject.
  * Expiry years use 20YY unless `options.referenceYear` enables the §7.12 window.
@@ -117,7 +152,7 @@ function elementsOf(input: string): AiValue[] {
  * or the rule the input broke.
  */
 export function parseScan(
-  input: string | { gtin: string; serial: string },
+  input: string | { gtin: string; serial: string } | { sscc: string },
   options: ParseScanOptions = {},
 ): ScanResult {
   let elements: AiValue[];
@@ -129,7 +164,12 @@ export function parseScan(
     if (text === '') throw new Gs1Error('EMPTY', 'scan is empty');
     elements = elementsOf(text);
   } else if (input !== null && typeof input === 'object') {
-    const { gtin, serial } = input as { gtin?: unknown; serial?: unknown };
+    const { gtin, serial, sscc } = input as { gtin?: unknown; serial?: unknown; sscc?: unknown };
+    if (gtin === undefined && typeof sscc === 'string') {
+      // {sscc}: the logistic-unit counterpart of {gtin, serial} (formatSubject's input).
+      validateAiValue('00', sscc);
+      return { subject: formatSubject({ sscc }), sscc };
+    }
     if (typeof gtin !== 'string') throw new Gs1Error('NO_KEY', 'a GTIN is required', '01');
     if (typeof serial !== 'string') {
       throw new Gs1Error('MISSING_SERIAL', 'a unit subject needs a serial (AI 21)', '21');
@@ -155,6 +195,15 @@ export function parseScan(
   if (gtin !== undefined && serial !== undefined) subject = formatSubject({ gtin, serial });
   else if (sscc !== undefined) subject = formatSubject({ sscc });
   else if (gtin !== undefined) {
+    const swallowedBy =
+      typeof input === 'string' ? lostSerialSeparator(input, elements) : undefined;
+    if (swallowedBy !== undefined) {
+      throw new Gs1Error(
+        'MISSING_SEPARATOR',
+        `AI (${swallowedBy}) value seems to hold the serial (21): the GS separator after it is missing`,
+        swallowedBy,
+      );
+    }
     throw new Gs1Error(
       'MISSING_SERIAL',
       'GTIN without serial (AI 21): not a serialized unit',
