@@ -38,6 +38,11 @@ export interface PrepareOptions {
   where?: string;
   /** Clock (epoch ms) for the early key-revocation check; default Date.now. */
   now?: () => number;
+  /**
+   * Position of each envelope in the request (error paths and `entry`), when
+   * the envelopes are a subset of a batch; default: their index.
+   */
+  positions?: readonly number[];
 }
 
 interface Decoded<T> {
@@ -162,8 +167,9 @@ export async function prepareRecords(
 ): Promise<PendingRecord[]> {
   const base = opts.where ?? 'body';
   const many = envelopes.length !== 1 || base.endsWith('envelopes');
+  const pos = (i: number) => opts.positions?.[i] ?? i;
   const decoded = envelopes.map((raw, i) =>
-    decode(raw, many ? `${base}[${i}]` : base, RECORD_PAYLOAD_TYPE, (b) => {
+    decode(raw, many ? `${base}[${pos(i)}]` : base, RECORD_PAYLOAD_TYPE, (b) => {
       const r = parseRecordPayload(b);
       return r.ok ? { ok: true as const, value: r.record, id: r.id } : r;
     }),
@@ -179,7 +185,7 @@ export async function prepareRecords(
   ]);
   const now = (opts.now ?? Date.now)();
   return decoded.map((d, i) => {
-    const entry = many ? i : undefined;
+    const entry = many ? pos(i) : undefined;
     const isStored = stored.has(d.id);
     checkKeyAndSignature(d, keys.get(d.value.kid), d.value.actor, isStored, now, entry);
     // A suspended party may not sign (decision: 422 PARTY_SUSPENDED, the DESIGN §7 code).
@@ -237,18 +243,24 @@ export async function prepareNotice(
   if (n.type === 'key-revoke') kids.push(n.data.kid);
   const [keys, stored] = await Promise.all([getKeys(q, kids), getLeavesByEntryIds(q, [d.id])]);
   const isStored = stored.has(d.id);
+  // In a batch, the notice's position (refusals name it as `entry`).
+  const entry = opts.positions?.[0];
   checkKeyAndSignature(
     d,
     keys.get(n.kid),
     byAuthority ? null : n.actor,
     isStored,
     (opts.now ?? Date.now)(),
-    undefined,
+    entry,
   );
   if (!byAuthority && !isStored) {
     const party = (await getParties(q, [n.actor])).get(n.actor);
     if (party?.status === 'suspended')
-      throw refused('PARTY_SUSPENDED', `Party ${n.actor} is suspended.`);
+      throw refused(
+        'PARTY_SUSPENDED',
+        `Party ${n.actor} is suspended.`,
+        entry === undefined ? {} : { entry },
+      );
   }
 
   if (n.type === 'recall') {
@@ -264,7 +276,11 @@ export async function prepareNotice(
       throw forbidden(`Key ${n.data.kid} does not belong to ${n.actor}.`);
     // DESIGN §5: revoked "with another active key": a stolen key cannot revoke itself.
     if (n.data.kid === n.kid)
-      throw refused('KEY_NOT_AUTHORIZED', 'A key revocation must be signed with another key.');
+      throw refused(
+        'KEY_NOT_AUTHORIZED',
+        'A key revocation must be signed with another key.',
+        entry === undefined ? {} : { entry },
+      );
   }
   return { kind: 'notice', id: d.id, notice: n, payload: d.payload, envelope: d.envelope };
 }

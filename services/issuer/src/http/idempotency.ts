@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
+import { canonicalize } from '@provenant/core';
 import { badRequest, unprocessable } from './problem.js';
 
 /** Header carrying the key. */
@@ -17,7 +18,7 @@ export const OPERATOR_SCOPE = '';
 
 /** A stored answer. */
 export interface StoredResponse {
-  /** Lowercase hex SHA-256 fingerprint of the request (method, path, body bytes). */
+  /** Lowercase hex SHA-256 fingerprint of the request (method, path, canonical body). */
   requestHash: string;
   status: number;
   response: unknown;
@@ -53,8 +54,8 @@ type WithDigest = IncomingMessage & { [BODY_DIGEST]?: string };
 
 /**
  * `verify` hook for the JSON parser: hashes the raw body bytes when the
- * request carries an Idempotency-Key, so the fingerprint is of exactly what
- * was sent (not of a re-serialisation).
+ * request carries an Idempotency-Key; the fingerprint falls back to them
+ * when the parsed body has no canonical JSON form.
  */
 export function digestBodyForIdempotency(req: IncomingMessage, _res: unknown, buf: Buffer): void {
   if (req.headers[IDEMPOTENCY_HEADER] === undefined) return;
@@ -91,10 +92,29 @@ export function idempotencyKeyOf(req: Request): string | null {
   return key;
 }
 
-/** Fingerprint of a request: SHA-256 over method, path and the raw body digest. */
+/**
+ * Digest of the parsed JSON body in RFC 8785 form, so "the same body" means
+ * the same JSON value (key order and whitespace do not matter); null when
+ * there is none or JCS cannot represent it (the raw-bytes digest is used then).
+ */
+function canonicalBodyDigest(req: Request): string | null {
+  if (req.body === undefined) return null;
+  try {
+    return createHash('sha256').update(canonicalize(req.body)).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Fingerprint of a request: SHA-256 over method, path and the body digest
+ * (of its canonical JSON; of the raw bytes when it has none). Call before a
+ * handler replaces `req.body`.
+ */
 export function requestHashOf(req: Request): string {
   const path = req.originalUrl.split('?', 1)[0];
-  const body = (req as unknown as WithDigest)[BODY_DIGEST] ?? EMPTY_DIGEST;
+  const body =
+    canonicalBodyDigest(req) ?? (req as unknown as WithDigest)[BODY_DIGEST] ?? EMPTY_DIGEST;
   return createHash('sha256').update(`${req.method} ${path}\n${body}`).digest('hex');
 }
 

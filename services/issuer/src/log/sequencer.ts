@@ -50,8 +50,13 @@ import {
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
 
-/** Most entries one submission may carry (DESIGN §8: batches of up to 10,000, all-or-nothing). */
-export const MAX_SUBMISSION_ENTRIES = 10_000;
+/** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing). */
+export const MAX_BATCH_SUBJECTS = 10_000;
+/**
+ * Most entries one submission may carry: a pack of MAX_BATCH_SUBJECTS
+ * children writes one record per child plus the container's.
+ */
+export const MAX_SUBMISSION_ENTRIES = MAX_BATCH_SUBJECTS + 1;
 /** Default cap of entries sequenced in one transaction. */
 export const DEFAULT_MAX_BATCH_ENTRIES = 20_000;
 

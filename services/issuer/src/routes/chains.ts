@@ -6,7 +6,8 @@
 //
 // Subjects appear in Digital Link path form with their slashes
 // (`/v1/chains/01/{gtin}/21/{serial}`, `/v1/chains/00/{sscc}`), so the routes
-// name each segment; a serial may be percent-encoded (`ABC%2F1`).
+// name each segment; a serial may be percent-encoded (`ABC%2F1`). A subject
+// percent-encoded into one segment is accepted too.
 //
 // Chain status (decision; DESIGN §5 states, most severe first):
 //   decommissioned  the unit was decommissioned, or the logistic unit was
@@ -50,6 +51,7 @@ import { badRequest, notFound } from '../http/problem.js';
 import { receiptOf, type Receipt } from '../log/receipts.js';
 import { LogStorageError } from '../log/tree.js';
 import type { IssuerDeps } from '../issuer.js';
+import { resolveSubject, SubjectInputError } from './custodial/subjects.js';
 
 /** Chain status as GET /v1/chains answers it (see the table at the top of this file). */
 export type ChainStatus = 'active' | 'in_transit' | 'contained' | 'decommissioned' | 'quarantined';
@@ -95,6 +97,24 @@ function containerFromParams(params: Record<string, string | string[] | undefine
           message: err.message,
         },
       ],
+    });
+  }
+}
+
+/**
+ * A subject sent as ONE path segment (`/v1/chains/01%2F…%2F21%2FABC%252F1`,
+ * what a client gets from encodeURIComponent(subject)), or any other DESIGN §3
+ * form that fits in a segment; Express has decoded it once.
+ */
+function subjectFromParam(params: Record<string, string | string[] | undefined>): string {
+  const text = params.subject;
+  try {
+    if (typeof text !== 'string') throw new SubjectInputError('subject', 'expected a subject');
+    return resolveSubject(text);
+  } catch (err) {
+    if (!(err instanceof SubjectInputError)) throw err;
+    throw badRequest(`params.subject: ${err.message}.`, {
+      errors: [{ path: 'params.subject', rule: err.rule, message: err.message }],
     });
   }
 }
@@ -524,6 +544,10 @@ export const chainRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
     principalOf(req);
     res.json(await chain(containerFromParams(req.params)));
   });
+  router.get('/v1/chains/:subject', async (req, res) => {
+    principalOf(req);
+    res.json(await chain(subjectFromParam(req.params)));
+  });
 
   const bundle = async (subject: string) => {
     const b = await buildBundle(db, logKeys.origin, subject);
@@ -540,5 +564,9 @@ export const chainRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
   router.get('/v1/bundles/00/:sscc', async (req, res) => {
     principalOf(req);
     res.json(await bundle(containerFromParams(req.params)));
+  });
+  router.get('/v1/bundles/:subject', async (req, res) => {
+    principalOf(req);
+    res.json(await bundle(subjectFromParam(req.params)));
   });
 };

@@ -2,20 +2,32 @@
 // batch of up to 10,000, all-or-nothing. The envelope is attacker-controlled:
 // prepareRecords parses and verifies it before anything reaches the
 // sequencer, which re-runs the custody rules under the log lock.
+// Client-signed notices (DESIGN §5: a `recall` by the GTIN's manufacturer, a
+// `key-revoke` signed with another of the party's keys) are accepted here too
+// (payloadType application/vnd.provenant.notice+json), so a party that holds
+// only its own keys can recall and revoke; a key-revoke also revokes the key
+// in the registry, in the same transaction.
 //
-// Answers: 201 with `{id, subject, seq, receipt}` (single) or `{records: [...]}`
-// (batch). Re-sending envelopes that are all already in the log answers 200
+// Answers: 201 with `{id, subject, seq, receipt}` per record, `{id, receipt}`
+// per notice (single) or `{records: [...]}` (batch). Re-sending envelopes that are all already in the log answers 200
 // with their stored results (decision: nothing was created, so not 201).
 // Idempotency-Key (DESIGN §8): the answer is stored in the sequencing
 // transaction itself (reserved in `apply`, filled in `after`), so a replay
 // after a lost response returns exactly what was committed.
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import type { Queryable } from '@provenant/store';
+import { NOTICE_PAYLOAD_TYPE } from '@provenant/core';
+import { getLeavesByEntryIds, revokeKey, type Database, type Queryable } from '@provenant/store';
 import type { RouteModule } from '../app.js';
-import { prepareRecords, recordResult, type RecordAppendResult } from '../append/index.js';
+import {
+  prepareNotice,
+  prepareRecords,
+  recordResult,
+  type NoticeAppendResult,
+  type RecordAppendResult,
+} from '../append/index.js';
 import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { principalOf, requireScope } from '../http/auth.js';
+import { principalOf, requireScope, type Principal } from '../http/auth.js';
 import {
   checkIdempotency,
   idempotencyContext,
@@ -23,7 +35,7 @@ import {
   type IdempotencyContext,
   type StoredResponse,
 } from '../http/idempotency.js';
-import { conflict, unprocessable } from '../http/problem.js';
+import { conflict, forbidden, unprocessable } from '../http/problem.js';
 import { idempotencyStoreFor } from '../http/store-adapters.js';
 import { parse } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
@@ -31,6 +43,7 @@ import {
   MAX_SUBMISSION_ENTRIES,
   type Accepted,
   type PendingEntry,
+  type PendingNotice,
   type SubmitOptions,
 } from '../log/sequencer.js';
 
@@ -194,7 +207,7 @@ function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
     method: 'post',
     path: '/v1/records',
     summary:
-      'Append client-signed record envelopes (one, or {envelopes} up to 10,000, all-or-nothing)',
+      'Append client-signed envelopes (one, or {envelopes} up to 10,000, all-or-nothing): records, and the party-signed notices recall and key-revoke',
     security: [{ [BEARER_AUTH]: [] }],
     request: {
       headers: z.object({ 'Idempotency-Key': z.string().optional() }),
@@ -208,7 +221,7 @@ function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
     },
     responses: {
       201: {
-        description: 'Appended',
+        description: 'Appended: {id, subject, seq, receipt} per record, {id, receipt} per notice',
         content: {
           'application/json': {
             schema: z.union([result, z.object({ records: z.array(result) })]),
@@ -219,7 +232,9 @@ function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
       400: problemResponse('Bad envelope shape, base64 or payload (names the field)'),
       401: problemResponse('No token'),
       403: problemResponse('Missing sign scope, suspended, or a record of another party'),
-      409: problemResponse('Stale prev or seq: names the current head'),
+      409: problemResponse(
+        'Stale prev or seq: names the current head; or the key is already revoked',
+      ),
       413: problemResponse('Too large'),
       422: problemResponse(
         'Refused: SIGNATURE_INVALID, KEY_UNKNOWN, KEY_NOT_AUTHORIZED, KEY_REVOKED, CUSTODY_VIOLATION, GENESIS_INVALID, PARTY_SUSPENDED; or Idempotency-Key reused',
@@ -232,6 +247,85 @@ function isBatch(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !Array.isArray(body) && 'envelopes' in body;
 }
 
+/** A posted envelope that declares the notice payload type (its shape is checked by prepareNotice). */
+function isNoticeEnvelope(raw: unknown): boolean {
+  return (
+    typeof raw === 'object' &&
+    raw !== null &&
+    (raw as { payloadType?: unknown }).payloadType === NOTICE_PAYLOAD_TYPE
+  );
+}
+
+/**
+ * Prepares the posted envelopes in request order: records through
+ * prepareRecords, notices through prepareNotice (only the party-signed kinds,
+ * recall and key-revoke; registry notices are the registry endpoints' own).
+ */
+async function prepareEntries(
+  db: Database,
+  envelopes: readonly unknown[],
+  principal: Principal,
+  batch: boolean,
+): Promise<{ entries: PendingEntry[]; revocations: PendingNotice[] }> {
+  const where = batch ? 'body.envelopes' : 'body';
+  const recordAt: number[] = [];
+  const noticeAt: number[] = [];
+  envelopes.forEach((e, i) => (isNoticeEnvelope(e) ? noticeAt : recordAt).push(i));
+  const entries: PendingEntry[] = new Array<PendingEntry>(envelopes.length);
+  if (recordAt.length > 0) {
+    const records = await prepareRecords(
+      db,
+      recordAt.map((i) => envelopes[i]),
+      principal,
+      { where, positions: recordAt },
+    );
+    records.forEach((r, j) => (entries[recordAt[j]!] = r));
+  }
+  const revocations: PendingNotice[] = [];
+  for (const i of noticeAt) {
+    const n = await prepareNotice(db, envelopes[i], principal, {
+      where: batch ? `${where}[${i}]` : where,
+      ...(batch ? { positions: [i] } : {}),
+    });
+    if (n.notice.actor === 'authority')
+      throw forbidden('Registry notices are written by the registry endpoints only.');
+    if (n.notice.type === 'key-revoke') revocations.push(n);
+    entries[i] = n;
+  }
+  return { entries, revocations };
+}
+
+/**
+ * The registry side of client-signed key revocations, run under the log lock:
+ * the key row is revoked with the notice's compromisedAt (DESIGN §6: receipt
+ * time against compromisedAt). A notice already in the log changes nothing (it
+ * is answered with its stored result); a key already revoked is 409.
+ */
+function revokeKeysOf(revocations: readonly PendingNotice[]) {
+  return async (tx: Queryable): Promise<void> => {
+    const stored = await getLeavesByEntryIds(
+      tx,
+      revocations.map((n) => n.id),
+    );
+    const done = new Set<string>();
+    for (const n of revocations) {
+      if (stored.has(n.id) || done.has(n.id) || n.notice.type !== 'key-revoke') continue;
+      done.add(n.id);
+      const { kid, compromisedAt, reason } = n.notice.data;
+      if (!(await revokeKey(tx, kid, { compromisedAt, reason })))
+        throw conflict(`Key ${kid} is already revoked.`, {
+          slug: 'key-already-revoked',
+          extra: { kid },
+        });
+    }
+  };
+}
+
+/** The append answer of one entry: `{id, subject, seq, receipt}` for a record, `{id, receipt}` for a notice. */
+function entryResult(a: Accepted): RecordAppendResult | NoticeAppendResult {
+  return a.kind === 'record' ? recordResult(a) : { id: a.id, receipt: a.receipt };
+}
+
 /** Registers POST /v1/records. */
 export const recordRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
   register(deps);
@@ -240,15 +334,25 @@ export const recordRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
     const principal = principalOf(req);
     const batch = isBatch(req.body);
     const envelopes: unknown[] = batch ? parse(BatchBody, req.body, 'body').envelopes : [req.body];
-    const where = batch ? 'body.envelopes' : 'body';
-    await idempotentWrite(req, res, deps, async () => ({
-      // Parsed, key-checked and signature-verified before the lock (append/prepare.ts).
-      entries: await prepareRecords(deps.db, envelopes, principal, { where }),
-      answer: (accepted) => {
-        const results: RecordAppendResult[] = accepted.map(recordResult);
-        const status = accepted.every((a) => a.duplicate) ? 200 : 201;
-        return { status, body: batch ? { records: results } : results[0] };
-      },
-    }));
+    let revoked: PendingNotice[] = [];
+    try {
+      await idempotentWrite(req, res, deps, async () => {
+        // Parsed, key-checked and signature-verified before the lock (append/prepare.ts).
+        const { entries, revocations } = await prepareEntries(deps.db, envelopes, principal, batch);
+        revoked = revocations;
+        return {
+          entries,
+          ...(revocations.length > 0 ? { apply: revokeKeysOf(revocations) } : {}),
+          answer: (accepted) => {
+            const results = accepted.map(entryResult);
+            const status = accepted.every((a) => a.duplicate) ? 200 : 201;
+            return { status, body: batch ? { records: results } : results[0] };
+          },
+        };
+      });
+    } finally {
+      // Drop any unsealed custodial seed of a party whose key was revoked (DESIGN §8).
+      for (const n of revoked) deps.signer.forget(n.notice.actor);
+    }
   });
 };

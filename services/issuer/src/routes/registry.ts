@@ -136,10 +136,12 @@ const PartyBody = z.strictObject({
     .min(1)
     .max(PARTY_ROLES.length)
     .refine((r) => new Set(r).size === r.length, 'roles must be distinct'),
+  // Optional: a distributor or dispenser owns no company prefix (decision: absent means none).
   prefixes: z
     .array(companyPrefixSchema)
     .max(100)
-    .refine((p) => new Set(p).size === p.length, 'prefixes must be distinct'),
+    .refine((p) => new Set(p).size === p.length, 'prefixes must be distinct')
+    .default([]),
 });
 
 const KeyBody = z.union([

@@ -13,13 +13,14 @@ import {
   productSchema,
   textSchema,
 } from '@provenant/core';
-import { MAX_SUBMISSION_ENTRIES } from '../../log/sequencer.js';
+import { Gs1Error, gs1DateToIso } from '@provenant/gs1';
+import { MAX_BATCH_SUBJECTS } from '../../log/sequencer.js';
 import { scanInputSchema } from './subjects.js';
 
 /** Most subjects (items, children, scans) one custodial call takes (DESIGN §8). */
-export const MAX_BATCH = MAX_SUBMISSION_ENTRIES;
-/** A pack writes N unit records plus the container's: N + 1 ≤ one submission. */
-export const MAX_PACK_CHILDREN = MAX_SUBMISSION_ENTRIES - 1;
+export const MAX_BATCH = MAX_BATCH_SUBJECTS;
+/** A pack writes N unit records plus the container's: N + 1 fits one submission. */
+export const MAX_PACK_CHILDREN = MAX_BATCH_SUBJECTS;
 
 /**
  * GTIN-14 only (DESIGN §3: the record carries GTIN-14): GTIN-8/12/13 are not
@@ -47,9 +48,26 @@ function cset82(ai: string, name: string) {
   });
 }
 
-const expiryInput = z.string().refine(isCalendarDate, {
-  message: 'expected a calendar date YYYY-MM-DD',
-  params: { rule: 'date' },
+/**
+ * Expiry as the record carries it (YYYY-MM-DD), or as the label prints it
+ * (DESIGN §3, AI 17: YYMMDD, day 00 = the last day of the month, century by
+ * the GS1 §7.12 sliding window), converted to YYYY-MM-DD.
+ */
+const expiryInput = z.string().transform((v, ctx) => {
+  if (isCalendarDate(v)) return v;
+  if (/^\d{6}$/.test(v)) {
+    try {
+      return gs1DateToIso(v, { referenceYear: new Date().getUTCFullYear() });
+    } catch (err) {
+      if (!(err instanceof Gs1Error)) throw err;
+    }
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: 'expected a calendar date YYYY-MM-DD, or YYMMDD as in AI 17 (day 00: end of month)',
+    params: { rule: 'date' },
+  });
+  return z.NEVER;
 });
 
 const shipmentId = textSchema(64).meta({
