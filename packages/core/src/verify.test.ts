@@ -269,6 +269,33 @@ describe('verifyBundle finds forgery and tampering (reject)', () => {
     ]);
   });
 
+  it("reports KEY_NOT_AUTHORIZED, not KEY_UNKNOWN, for another party's key the bundle leaves out but keyOwners names", () => {
+    const { b, unit, pharmacy, distributor } = world();
+    const rogue = b.deriveKey('outsider');
+    b.receive(pharmacy, unit, { key: rogue });
+    const bundle = b.bundle(unit);
+    const owners = { [rogue.kid]: distributor.gln };
+    const r = verifyBundle(bundle, b.trust(), ctx(b, pharmacy, { keyOwners: owners }));
+    expect(codes(r)).toEqual(['KEY_NOT_AUTHORIZED']);
+    expect(r.reasons[0]).toMatchObject({ subject: unit, seq: 4 });
+    // Named as the actor's own key, it is still unproved: KEY_UNKNOWN.
+    const own = { [rogue.kid]: pharmacy.gln };
+    expect(codes(verifyBundle(bundle, b.trust(), ctx(b, pharmacy, { keyOwners: own })))).toEqual([
+      'KEY_UNKNOWN',
+    ]);
+  });
+
+  it('reports CHAIN_BROKEN for a record listed under the chain of another subject', () => {
+    const { b, unit, pharmacy } = world();
+    const bundle = clone(b.bundle(unit));
+    const other = '01/' + makeGtin(P, 12345) + '/21/OTHER1';
+    bundle.chains[other] = bundle.chains[unit]!;
+    delete bundle.chains[unit];
+    const r = verifyBundle(bundle, b.trust(), ctx(b, pharmacy));
+    expect(codes(r)).toEqual(['CHAIN_BROKEN']);
+    expect(r.reasons[0]).toMatchObject({ subject: other });
+  });
+
   it('reports KEY_REVOKED for a record logged after its key was compromised', () => {
     const b = new ChainBuilder();
     const { manufacturer, distributor } = b.cast();

@@ -29,6 +29,10 @@
 //    recall only from a commissioning party owning the GTIN's prefix; a key
 //    revocation from the authority or the key's party with another key. Other
 //    notices are ignored (a record signed by a key so "registered" is KEY_UNKNOWN).
+//  - A record listed under another subject's chain key: CHAIN_BROKEN on that chain
+//    (the record is still judged in its own subject's chain).
+//  - A kid the bundle does not register but `context.keyOwners` (the service's
+//    registry) gives to a party other than the actor: KEY_NOT_AUTHORIZED, not KEY_UNKNOWN.
 //  - A key counts from the log index of its registration: a record logged before
 //    it is KEY_UNKNOWN. A record is KEY_REVOKED when compromisedAt <= its receipt
 //    time or the revocation was logged before it; also when logged while the key
@@ -114,6 +118,13 @@ export interface VerifyContext {
   checkpointTime?: string;
   /** Findings from outside the bundle (DUPLICATE_SCAN, BUNDLE_DIVERGES: the service's), merged in. */
   findings?: Reason[];
+  /**
+   * kid -> owner GLN ('authority' for the registry's key) from outside the bundle (the
+   * service's registry). A record signed with a kid the bundle does not register, but
+   * that this registry gives to another party than its actor, is KEY_NOT_AUTHORIZED
+   * rather than KEY_UNKNOWN. Never makes a record valid: its key is still unproved.
+   */
+  keyOwners?: Readonly<Record<string, string>>;
 }
 
 /** One finding: a code of the closed union (DESIGN §7), a message for people, where it applies. */
@@ -314,6 +325,7 @@ interface Policy {
   scan: { lot?: string; expiry?: string };
   checkpointTime: number | null;
   findings: Reason[];
+  keyOwners: ReadonlyMap<string, string>;
   receipts: 'all' | 'needed';
   hash: (bytes: Uint8Array) => Uint8Array;
   backend: Ed25519Backend;
@@ -400,6 +412,13 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
     !findings.every((f) => isReasonCode(f?.code) && typeof f.message === 'string')
   )
     throw new VerifyError('INVALID_CONTEXT', 'findings must be reasons with a known code');
+  const owners = context.keyOwners ?? {};
+  if (
+    typeof owners !== 'object' ||
+    owners === null ||
+    !Object.values(owners).every((g) => typeof g === 'string')
+  )
+    throw new VerifyError('INVALID_CONTEXT', 'keyOwners must map kids to GLNs');
   const receipts = opts.receiptSignatures ?? 'all';
   if (receipts !== 'all' && receipts !== 'needed')
     throw new VerifyError('INVALID_OPTIONS', "receiptSignatures must be 'all' or 'needed'");
@@ -417,6 +436,7 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
     scan,
     checkpointTime,
     findings,
+    keyOwners: new Map(Object.entries(owners)),
     receipts,
     hash: opts.sha256 ?? sha256,
     backend: opts.backend ?? nobleBackend,
@@ -945,6 +965,13 @@ function* engine(
         subjectOf(e),
         seqOf(e),
       );
+    // A record listed under another subject's chain: that chain, as listed, does not link.
+    if (e.record !== null && e.listedAs !== null && e.record.subject !== e.listedAs)
+      findings.add(
+        'CHAIN_BROKEN',
+        `${e.frame.where} is a record of ${e.record.subject}, not of ${e.listedAs}`,
+        e.listedAs,
+      );
   }
 
   const logKeyBytes = policy.logKey.publicKey;
@@ -1119,8 +1146,17 @@ function* engine(
     const env = e.env!;
     const k = keys.get(env.keyid);
     let needReceipt = policy.receipts === 'all' || ownChains.has(r.subject);
+    const owner = k ? undefined : policy.keyOwners.get(env.keyid);
     if (kidMismatch.has(e)) {
       // already SIGNATURE_INVALID: which key was meant is unknowable
+    } else if (owner !== undefined && owner !== r.actor) {
+      findings.add(
+        'KEY_NOT_AUTHORIZED',
+        `seq ${r.seq} by ${r.actor} is signed with key ${env.keyid}, which the registry gives to ${owner}`,
+        r.subject,
+        r.seq,
+      );
+      keyProblem.set(e, 'KEY_NOT_AUTHORIZED');
     } else if (!k || k.index > e.index) {
       findings.add(
         'KEY_UNKNOWN',

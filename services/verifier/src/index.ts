@@ -18,7 +18,7 @@ export type {
 } from './deps.js';
 export { receiptMessage, signVerificationReceipt, verifyVerificationReceipt } from './receipt.js';
 export type { VerificationReceipt, VerificationReceiptBody, VerifierKey } from './receipt.js';
-export { lastHandoff, runVerification, VerificationInputError } from './verification.js';
+export { lastHandoff, runVerification } from './verification.js';
 export type { VerificationRequest, VerificationView } from './verification.js';
 export { bundleDivergence } from './divergence.js';
 export { vrsData } from './vrs.js';

@@ -14,6 +14,7 @@ import {
   verifyBundleAsync,
   type Bundle,
   type BundleEntry,
+  type BundleFrame,
   type ProductInfo,
   type Purpose,
   type Reason,
@@ -23,7 +24,7 @@ import {
   type Verdict,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { getCheckpoint } from '@provenant/store';
+import { getCheckpoint, getKeys } from '@provenant/store';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
@@ -61,12 +62,6 @@ export interface VerificationView {
   receipt: VerificationReceipt;
   /** the quarantine case this verdict opened (receiving only) */
   case?: { id: string; status: 'open' };
-}
-
-/** Why a verification could not run at all (misuse, not evidence). */
-export class VerificationInputError extends Error {
-  override readonly name = 'VerificationInputError';
-  readonly code = 'BUNDLE_SUBJECT_INVALID' as const;
 }
 
 const CODE_ORDER = new Map(REASON_CODES.map((c, i) => [c, i] as const));
@@ -151,6 +146,32 @@ async function checkpointTimeOf(deps: VerifierDeps, checkpoint: unknown): Promis
   return body(stored.note) === body(checkpoint) ? stored.createdAt : null;
 }
 
+/** Most distinct kids of a presented bundle looked up in the registry. */
+const MAX_LOOKUP_KIDS = 1000;
+const KID_RE = /^[0-9a-f]{32}$/;
+
+/**
+ * Owners, in the registry, of the kids that sign a presented bundle's records, so
+ * that a record signed with another party's key is KEY_NOT_AUTHORIZED even when the
+ * shipper left that key's registration out of the bundle. Envelopes are attacker-controlled.
+ */
+async function keyOwnersOf(
+  deps: VerifierDeps,
+  frame: BundleFrame,
+): Promise<Record<string, string>> {
+  const kids = new Set<string>();
+  for (const [, list] of frame.chains)
+    for (const e of list) {
+      const sigs = (e.envelope as { signatures?: unknown } | null)?.signatures;
+      const kid = Array.isArray(sigs) ? (sigs[0] as { keyid?: unknown } | null)?.keyid : undefined;
+      if (typeof kid === 'string' && KID_RE.test(kid) && kids.size < MAX_LOOKUP_KIDS) kids.add(kid);
+    }
+  const keys = await getKeys(deps.db, [...kids]);
+  const out: Record<string, string> = {};
+  for (const [kid, k] of keys) out[kid] = k.gln ?? 'authority';
+  return out;
+}
+
 /** The subject a presented bundle is about, if it names a canonical one. */
 function presentedSubject(presented: unknown): string | null {
   if (typeof presented !== 'object' || presented === null) return null;
@@ -161,7 +182,6 @@ function presentedSubject(presented: unknown): string | null {
 /**
  * Verifies `req.subject` (or a presented bundle) as `req.party`, stores the
  * verification and opens a case when a receiving verdict is not accept.
- * @throws VerificationInputError when a presented bundle names no canonical subject.
  */
 export async function runVerification(
   deps: VerifierDeps,
@@ -172,26 +192,25 @@ export async function runVerification(
   const verifiedAt = new Date(nowMs).toISOString();
   const findings: Reason[] = [];
 
-  let subject = req.subject;
-  if (req.presented !== undefined) {
-    const s = presentedSubject(req.presented);
-    if (s === null)
-      throw new VerificationInputError('the bundle does not name a canonical subject');
-    subject = s;
-  }
-  const logBundle = await deps.bundleSource(db, deps.origin, subject);
+  // A presented bundle is evidence: one that names no canonical subject is still
+  // judged (a reject, LOG_PROOF_INVALID at `subject`), never refused (STYLE rule 3).
+  const subject =
+    req.presented !== undefined ? (presentedSubject(req.presented) ?? '') : req.subject;
+  const logBundle = subject === '' ? null : await deps.bundleSource(db, deps.origin, subject);
 
+  let keyOwners: Record<string, string> | undefined;
   if (req.presented !== undefined) {
     const framed = checkBundleFrame(req.presented);
     if (framed.ok) {
       const diverges = await bundleDivergence(db, framed.frame, logBundle, deps.sha256);
       if (diverges) findings.push({ code: 'BUNDLE_DIVERGES', message: diverges });
+      keyOwners = await keyOwnersOf(deps, framed.frame);
     }
   }
 
   // DESIGN §7 DUPLICATE_SCAN: another party verified this serial since its last handoff.
   const since = logBundle ? lastHandoff(logBundle, subject) : null;
-  const others = await otherVerifiers(db, subject, req.party, since);
+  const others = subject === '' ? [] : await otherVerifiers(db, subject, req.party, since);
   if (others.length > 0) {
     const o = others[0]!;
     findings.push({
@@ -243,6 +262,7 @@ export async function runVerification(
         ...(req.scan ? { scan: req.scan } : {}),
         ...(checkpointTime ? { checkpointTime } : {}),
         findings,
+        ...(keyOwners ? { keyOwners } : {}),
       },
       {
         backend: nodeBackend,

@@ -15,7 +15,8 @@ export const MAX_SCAN_CHARS = 8192;
 
 export const scanSchema = z.union([
   z.string().min(1).max(MAX_SCAN_CHARS),
-  z.strictObject({ gtin: z.string().max(14), serial: z.string().max(20) }),
+  // Fields optional here so that a missing one is named by its GS1 rule (parseScan).
+  z.strictObject({ gtin: z.string().max(14).optional(), serial: z.string().max(20).optional() }),
 ]);
 
 /** The caller's party: verification always acts as a party (DESIGN §7). */
@@ -35,7 +36,7 @@ export function gs1Rule(err: Gs1Error): string {
 
 /** A 400 naming the field, the GS1 rule and the AI. */
 export function gs1Problem(path: string, err: Gs1Error) {
-  const ai = err.ai ? ` (AI ${err.ai})` : '';
+  const ai = err.ai && !err.message.includes(`AI ${err.ai}`) ? ` (AI ${err.ai})` : '';
   return badRequest(`${path}: ${err.message}${ai}.`, {
     errors: [
       {
@@ -48,36 +49,34 @@ export function gs1Problem(path: string, err: Gs1Error) {
   });
 }
 
+/** A Digital Link path without host: the canonical subject form (DESIGN §3). */
+const CANONICAL_PREFIX = /^0[01]\//;
+
 /**
- * Parses a scan in any DESIGN §3 form.
+ * Parses a scan or a subject in any DESIGN §3 form, canonical subjects included.
  * @throws HttpProblem 400 naming `path`, the GS1 rule and the AI.
  */
 export function scanOf(input: z.infer<typeof scanSchema>, path: string): ScanResult {
+  // DESIGN §3: a canonical subject is accepted wherever a scan is, and so is any
+  // other Digital Link path without host (with a lot, say: 01/…/10/…/21/…).
+  if (typeof input === 'string' && CANONICAL_PREFIX.test(input)) {
+    try {
+      return { subject: formatSubject(parseSubject(input)) };
+    } catch (err) {
+      if (!(err instanceof Gs1Error)) throw err;
+      try {
+        return parseScan(`https://id.gs1.org/${input}`);
+      } catch {
+        throw gs1Problem(path, err);
+      }
+    }
+  }
   try {
-    return parseScan(input);
+    return parseScan(input as Parameters<typeof parseScan>[0]);
   } catch (err) {
     if (err instanceof Gs1Error) throw gs1Problem(path, err);
     throw err;
   }
-}
-
-/**
- * A canonical subject exactly as DESIGN §3 spells it.
- * @throws HttpProblem 400 `canonical-subject`.
- */
-export function canonicalSubjectOf(input: string, path: string): string {
-  try {
-    const s = formatSubject(parseSubject(input));
-    if (s === input) return s;
-  } catch (err) {
-    if (!(err instanceof Gs1Error)) throw err;
-    throw gs1Problem(path, err);
-  }
-  throw badRequest(`${path}: not a canonical subject (01/<gtin>/21/<serial> or 00/<sscc>).`, {
-    errors: [
-      { path, rule: 'canonical-subject', message: 'expected 01/<gtin>/21/<serial> or 00/<sscc>' },
-    ],
-  });
 }
 
 // ---------------------------------------------------------------------------
