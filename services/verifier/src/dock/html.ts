@@ -9,6 +9,7 @@ export const DOCK_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Receiving dock · Provenant</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dock/app.css">
 <script type="module" src="/dock/app.js"></script>
 </head>
@@ -60,7 +61,8 @@ export const DOCK_HTML = `<!doctype html>
           <div><label for="condition">Condition</label>
             <select id="condition" name="condition"><option value="ok">Good condition</option><option value="damaged">Damaged</option></select></div>
         </form>
-        <p class="hint">Scan every pallet, case or pack that arrived into the scan field; each is verified as you go.</p>
+        <p id="receive-filled" class="hint" aria-live="polite"></p>
+        <p class="hint">Scan every pallet, case or pack that arrived into the scan field; each is verified as you go. The shipment and sender fill in from the first scan.</p>
         <h3 id="arrived-h">Scanned for this shipment: <span id="arrived-count">0</span></h3>
         <ul id="arrived" class="arrived" aria-labelledby="arrived-h"></ul>
         <div class="actions">
@@ -73,13 +75,14 @@ export const DOCK_HTML = `<!doctype html>
 
       <section id="offline" class="card" aria-labelledby="offline-h" hidden>
         <h2 id="offline-h">Offline verification</h2>
-        <p>Verify a bundle file the shipper handed over, here in this browser, without the service. You need the trust file of your Provenant service (its log key and registry key).</p>
+        <p>Verify a bundle file the shipper handed over, here in this browser, without the service. It is checked against the trust of your Provenant service (its log key and registry key).</p>
         <form id="offline-form" class="grid2" novalidate>
           <div><label for="bundle-file">Bundle file (.json)</label><input id="bundle-file" type="file" accept=".json,application/json"></div>
-          <div><label for="trust-file">Trust file (.json)</label><input id="trust-file" type="file" accept=".json,application/json"></div>
+          <div><label for="trust-file">Trust file (.json, optional once kept)</label><input id="trust-file" type="file" accept=".json,application/json"></div>
           <div><label for="offline-gln">Verify as GLN</label><input id="offline-gln" inputmode="numeric" maxlength="13" autocomplete="off"></div>
           <div class="end"><button type="submit" id="offline-go">Verify offline</button></div>
         </form>
+        <p class="hint" id="trust-kept" aria-live="polite"></p>
         <p class="hint" id="trust-link-p">While online: <a id="trust-link" href="/dock/trust.json" download="provenant-trust.json">download this service's trust file</a>.</p>
         <p id="offline-error" class="error" role="alert"></p>
       </section>

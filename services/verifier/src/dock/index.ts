@@ -3,13 +3,15 @@
 // sessionStorage, never in a URL) and calls the public API; it also verifies
 // offline bundles in the browser with core's engine (noble backend).
 // Routes: /dock (HTML), /dock/app.js and /dock/app.css (bundled on first
-// request and cached), /dock/trust.json (the public trust the engine needs:
+// request and cached), /dock/sw.js (a service worker keeping that shell for
+// reloads while offline), /dock/trust.json (the public trust the engine needs:
 // log verifier key and registry authority key, for offline use).
 import type { Response, Router } from 'express';
 import type { RouteModule } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
 import { dockAssets } from './assets.js';
 import { DOCK_HTML } from './html.js';
+import { DOCK_SW_JS } from './sw.js';
 
 export { buildDockAssets, dockAssets, DockBuildError } from './assets.js';
 export type { DockAssets } from './assets.js';
@@ -63,6 +65,12 @@ export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
     res.send(DOCK_HTML);
   });
   router.get('/dock/app.js', (_req, res) => asset(res, 'js', deps));
+  // The page shell for reloads while the service is unreachable; scope /dock needs the header.
+  router.get('/dock/sw.js', (_req, res) => {
+    pageHeaders(res, 'text/javascript; charset=utf-8');
+    res.setHeader('Service-Worker-Allowed', '/dock');
+    res.send(DOCK_SW_JS);
+  });
   router.get('/dock/app.css', (_req, res) => asset(res, 'css', deps));
   // Public keys only (the same the engine is configured with): what offline verification pins.
   router.get('/dock/trust.json', (_req, res) => {

@@ -91,8 +91,19 @@ const shown: Shown[] = [];
 interface Arrived {
   subject: string;
   verdict?: Verdict;
+  /** the verification failed (e.g. the service was unreachable) */
+  failed?: boolean;
+  /** the shipment it was last shipped in to us, per its chain */
+  shipment?: { shipment: string; from: string } | undefined;
 }
 let arrived: Arrived[] = [];
+interface Queued {
+  input: string;
+  subject: string;
+  /** scanned in Receive mode (counts for the shipment) */
+  receiving: boolean;
+}
+const queue: Queued[] = [];
 let busy = false;
 
 function loadSession(): Session | null {
@@ -316,13 +327,18 @@ function parseHere(input: string): ScanResult | string {
   }
 }
 
-async function onScan(e: Event): Promise<void> {
+/**
+ * Enter in the scan field. A scanner can send the next code before the last
+ * verdict arrived: each readable code is queued and the field cleared at once,
+ * so no scan is lost or glued to the next one.
+ */
+function onScan(e: Event): void {
   e.preventDefault();
   const field = byId<HTMLInputElement>('scan');
-  const input = field.value;
+  const input = field.value.trim();
   const err = byId('scan-error');
   err.textContent = '';
-  if (input.trim() === '' || busy) return;
+  if (input === '') return;
   const parsed = parseHere(input);
   if (typeof parsed === 'string') {
     err.textContent = parsed;
@@ -332,36 +348,113 @@ async function onScan(e: Event): Promise<void> {
   field.value = '';
   if (mode === 'receive') {
     if (arrived.some((a) => a.subject === parsed.subject)) {
-      err.textContent = `Already scanned for this shipment: ${parsed.subject}`;
+      err.textContent = `Already scanned for this shipment: ${subjectText(parsed.subject)}`;
       return;
     }
     arrived.push({ subject: parsed.subject });
     renderArrived();
   }
+  queue.push({ input, subject: parsed.subject, receiving: mode === 'receive' });
+  if (!busy) void drainScans();
+}
+
+async function drainScans(): Promise<void> {
   busy = true;
   byId('scan-go').setAttribute('aria-busy', 'true');
   try {
-    const view = await api<View>('POST', '/v1/verifications', {
-      scan: input.trim(),
-      purpose: 'receiving',
-    });
-    if (session && view.party && view.party !== session.gln) {
-      // The token decides who verifies: follow it and say so.
-      await loadNames([view.party]);
-      saveSession({ ...session, gln: view.party, name: names.get(view.party) ?? view.party });
-      showSignedIn();
-    }
-    const a = arrived.find((x) => x.subject === parsed.subject);
-    if (a && mode === 'receive') a.verdict = view.verdict;
-    renderArrived();
-    await show({ view, offline: false, scanned: input.trim(), at: new Date() });
-  } catch (x) {
-    err.textContent = problemText(x);
+    for (let next = queue.shift(); next; next = queue.shift()) await verifyScan(next);
   } finally {
     busy = false;
     byId('scan-go').removeAttribute('aria-busy');
     focusScan();
   }
+}
+
+/** The previous verdict must never stand for the code just scanned: show what is being checked. */
+function showPending(subject: string): void {
+  const out = byId('result');
+  out.className = 'result v-pending';
+  out.setAttribute('aria-busy', 'true');
+  out.replaceChildren(
+    h(
+      'div',
+      { class: 'banner' },
+      h('p', { class: 'verdict', id: 'verdict' }, 'CHECKING\u2026'),
+      h('p', { class: 'subject' }, subjectText(subject)),
+    ),
+  );
+}
+
+function showNoVerdict(subject: string, why: string): void {
+  const out = byId('result');
+  out.className = 'result v-none';
+  out.removeAttribute('aria-busy');
+  out.replaceChildren(
+    h(
+      'div',
+      { class: 'banner' },
+      h('p', { class: 'verdict', id: 'verdict' }, 'NO VERDICT'),
+      h('p', { class: 'action' }, why),
+      h('p', { class: 'subject' }, subjectText(subject)),
+    ),
+  );
+}
+
+async function verifyScan(q: Queued): Promise<void> {
+  showPending(q.subject);
+  try {
+    const view = await api<View>('POST', '/v1/verifications', {
+      scan: q.input,
+      purpose: 'receiving',
+    });
+    if (session && view.party && view.party !== session.gln) {
+      // The token decides who verifies: follow it and say so.
+      const typed = session.gln;
+      await loadNames([view.party]);
+      saveSession({ ...session, gln: view.party, name: names.get(view.party) ?? view.party });
+      showSignedIn();
+      byId('scan-error').textContent =
+        `This token belongs to ${nameOf(view.party)}, not to GLN ${typed}: verifying as ${nameOf(view.party)}.`;
+    }
+    const a = q.receiving ? arrived.find((x) => x.subject === q.subject) : undefined;
+    if (a) {
+      a.verdict = view.verdict;
+      a.shipment = inboundShipment(view);
+    }
+    renderArrived();
+    await show({ view, offline: false, scanned: q.input, at: new Date() });
+    // After show(): the sender's name is known by then.
+    if (a) {
+      prefillShipment(a.shipment);
+      renderArrived();
+    }
+  } catch (x) {
+    const a = q.receiving ? arrived.find((y) => y.subject === q.subject) : undefined;
+    if (a) a.failed = true;
+    renderArrived();
+    const why = problemText(x);
+    byId('scan-error').textContent = why;
+    showNoVerdict(q.subject, why);
+  }
+}
+
+/** The shipment this item was last shipped in to the signed-in party (its last ship record), if any. */
+function inboundShipment(v: View): { shipment: string; from: string } | undefined {
+  const last = v.custody[v.custody.length - 1];
+  if (!session || !last || last.type !== 'ship' || last.to !== session.gln || !last.shipment)
+    return undefined;
+  return { shipment: last.shipment, from: last.actor };
+}
+
+/** Fills the shipment and sender from the first scan shipped to us, so the clerk need not type them. */
+function prefillShipment(s: { shipment: string; from: string } | undefined): void {
+  const shipment = byId<HTMLInputElement>('shipment');
+  const from = byId<HTMLInputElement>('from');
+  if (!s || shipment.value.trim() || from.value.trim()) return;
+  shipment.value = s.shipment;
+  from.value = s.from;
+  byId('receive-filled').textContent =
+    `Filled in from the shipping record of the first scan: shipment ${s.shipment} from ${nameOf(s.from)}. Check it against the delivery note.`;
 }
 
 // ---------------------------------------------------------------------------
@@ -558,8 +651,56 @@ function caseBlock(c: { id: string; status: string }): HTMLElement {
   );
 }
 
+/** A product field from a commission record's data (attacker-controlled: strings only). */
+function nameFromCommission(data: unknown): string | undefined {
+  const product = (data as { product?: unknown } | null)?.product;
+  const name = (product as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' && name.length > 0 ? name.slice(0, 256) : undefined;
+}
+
+/**
+ * The product name the manufacturer gave on commission (DESIGN §5 commission
+ * `product`), read from the unit's chain: the engine's product summary
+ * carries GTIN, serial, lot and expiry only.
+ */
+async function productNameOnline(subject: string): Promise<string | undefined> {
+  try {
+    const c = await api<{ records?: { seq?: number; type?: string; data?: unknown }[] }>(
+      'GET',
+      `/v1/chains/${subject}`,
+    );
+    const genesis = c.records?.find((r) => r.seq === 0 && r.type === 'commission');
+    return genesis ? nameFromCommission(genesis.data) : undefined;
+  } catch {
+    return undefined; // a courtesy, like party names
+  }
+}
+
+/** The same from an offline bundle: the commission envelope's payload (base64 of the JCS record). */
+function productNameInBundle(bundle: unknown, subject: string): string | undefined {
+  try {
+    const chains = (bundle as { chains?: Record<string, unknown> } | null)?.chains;
+    const first = (chains?.[subject] as { envelope?: { payload?: unknown } }[] | undefined)?.[0];
+    const payload = first?.envelope?.payload;
+    if (typeof payload !== 'string') return undefined;
+    const bytes = Uint8Array.from(atob(payload), (ch) => ch.charCodeAt(0));
+    const rec = JSON.parse(new TextDecoder().decode(bytes)) as {
+      seq?: unknown;
+      type?: unknown;
+      data?: unknown;
+    };
+    return rec.seq === 0 && rec.type === 'commission' ? nameFromCommission(rec.data) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function show(s: Shown, record = true): Promise<void> {
   const v = s.view;
+  if (!s.offline && v.product && v.product.name === undefined) {
+    const name = await productNameOnline(v.subject);
+    if (name) v.product = { ...v.product, name };
+  }
   if (!s.offline) {
     const glns = new Set<string>();
     for (const e of v.custody) {
@@ -574,6 +715,7 @@ async function show(s: Shown, record = true): Promise<void> {
   const t = VERDICT_TEXT[v.verdict];
   const out = byId('result');
   out.className = `result v-${v.verdict}`;
+  out.removeAttribute('aria-busy');
   const parts: (HTMLElement | null)[] = [
     h(
       'div',
@@ -625,16 +767,47 @@ async function show(s: Shown, record = true): Promise<void> {
 
 function addHistory(s: Shown): void {
   shown.push(s);
+  saveHistory();
+  renderHistory();
+}
+
+/** Keeps the history across a reload of this tab: the newest verdicts in full, as many as fit. */
+function saveHistory(): void {
+  const all = shown.map((x) => ({ ...x, at: x.at.toISOString() }));
+  for (const keep of [50, 10, 1]) {
+    try {
+      sessionStorage.setItem(HISTORY_KEY, JSON.stringify(all.slice(-keep)));
+      return;
+    } catch {
+      // Over the storage quota (a large pallet): keep fewer.
+    }
+  }
+}
+
+function loadHistory(): void {
   try {
-    const compact = shown.map((x) => ({
-      at: x.at.toISOString(),
-      subject: x.view.subject,
-      verdict: x.view.verdict,
-      offline: x.offline,
-    }));
-    sessionStorage.setItem(HISTORY_KEY, JSON.stringify(compact.slice(-200)));
+    const raw = JSON.parse(sessionStorage.getItem(HISTORY_KEY) ?? '[]') as unknown;
+    if (!Array.isArray(raw)) return;
+    for (const x of raw as { at?: unknown; offline?: unknown; scanned?: unknown; view?: View }[]) {
+      const v = x.view;
+      if (
+        !v ||
+        !(v.verdict in VERDICT_TEXT) ||
+        typeof v.subject !== 'string' ||
+        !Array.isArray(v.reasons) ||
+        !Array.isArray(v.custody) ||
+        typeof x.at !== 'string'
+      )
+        continue;
+      shown.push({
+        view: v,
+        offline: x.offline === true,
+        scanned: String(x.scanned ?? ''),
+        at: new Date(x.at),
+      });
+    }
   } catch {
-    // History is a convenience; a full storage quota must not stop scanning.
+    // A damaged history starts afresh.
   }
   renderHistory();
 }
@@ -681,9 +854,10 @@ function renderArrived(): void {
         {},
         a.verdict
           ? h('span', { class: `badge b-${a.verdict}` }, VERDICT_TEXT[a.verdict].title)
-          : h('span', { class: 'badge' }, '\u2026'),
+          : h('span', { class: 'badge' }, a.failed ? 'NOT CHECKED' : 'CHECKING\u2026'),
         ' ',
         subjectText(a.subject),
+        arrivedNote(a),
         ' ',
         h(
           'button',
@@ -702,6 +876,18 @@ function renderArrived(): void {
       ),
     ),
   );
+}
+
+/** What the clerk should know about one scanned item before confirming. */
+function arrivedNote(a: Arrived): string {
+  if (a.failed) return ' \u2014 could not be verified: scan it again or remove it';
+  if (a.verdict === 'reject')
+    return ' \u2014 rejected: remove it and keep it apart, do not receive it';
+  const want = byId<HTMLInputElement>('shipment').value.trim();
+  if (a.verdict && want && a.shipment && a.shipment.shipment !== want)
+    return ` \u2014 came in shipment ${a.shipment.shipment}, not ${want}`;
+  if (a.verdict && !a.shipment) return ' \u2014 not in transit to you';
+  return '';
 }
 
 interface Reconciliation {
@@ -746,13 +932,29 @@ function renderReconciliation(r: Reconciliation, recorded: boolean): void {
         { class: 'counts' },
         (['expected', 'scanned', 'inferred', 'missing', 'unexpected', 'received'] as const)
           .filter((k) => c[k] !== undefined)
-          .map((k) => h('li', { class: `k-${k}` }, h('strong', {}, String(c[k])), ` ${k}`)),
+          .map((k) =>
+            h(
+              'li',
+              { class: `k-${k}` },
+              h('strong', {}, String(c[k])),
+              // `received` counts receive records: one per loose unit or pallet/case.
+              k === 'received' ? ' received (signed records)' : ` ${k}`,
+            ),
+          ),
       ),
       problems
         ? h(
             'p',
             {},
-            'Discrepancies are written into the signed receive record. Report missing goods to the sender.',
+            [
+              recorded
+                ? 'Discrepancies are written into the signed receive record.'
+                : 'Nothing was received.',
+              c.missing ? ' Report the missing goods to the sender.' : '',
+              c.unexpected
+                ? ' Set unexpected goods aside: they are not part of this shipment to you.'
+                : '',
+            ].join(''),
           )
         : h('p', {}, 'Everything expected arrived.'),
       h(
@@ -794,6 +996,21 @@ async function confirmReceipt(): Promise<void> {
     focusScan();
     return;
   }
+  if (busy || arrived.some((a) => !a.verdict && !a.failed)) {
+    err.textContent = 'Wait until every scan has its verdict, then confirm.';
+    return;
+  }
+  const unchecked = arrived.filter((a) => a.failed);
+  if (unchecked.length > 0) {
+    err.textContent = `Not verified yet: ${unchecked.map((a) => subjectText(a.subject)).join('; ')}. Scan it again or remove it.`;
+    return;
+  }
+  // REJECT means "do not accept it": the page never takes custody of rejected goods.
+  const rejected = arrived.filter((a) => a.verdict === 'reject');
+  if (rejected.length > 0) {
+    err.textContent = `Rejected goods cannot be received: ${rejected.map((a) => subjectText(a.subject)).join('; ')}. Remove them from this shipment and keep them apart as evidence; they will be recorded as missing.`;
+    return;
+  }
   const btn = byId<HTMLButtonElement>('receive-confirm');
   btn.disabled = true;
   try {
@@ -806,6 +1023,10 @@ async function confirmReceipt(): Promise<void> {
     });
     renderReconciliation(r, true);
     arrived = [];
+    // The next scan fills in its own shipment; the reconciliation stays on screen.
+    byId<HTMLInputElement>('shipment').value = '';
+    byId<HTMLInputElement>('from').value = '';
+    byId('receive-filled').textContent = '';
     renderArrived();
   } catch (x) {
     // 422 nothing-to-receive still carries the reconciliation: show it.
@@ -837,6 +1058,7 @@ function resetReceive(): void {
   byId('receive-error').textContent = '';
   byId<HTMLInputElement>('shipment').value = '';
   byId<HTMLInputElement>('from').value = '';
+  byId('receive-filled').textContent = '';
   byId('shipment').focus();
 }
 
@@ -870,6 +1092,43 @@ function trustOf(raw: unknown): Trust {
   return trust;
 }
 
+const TRUST_KEY = 'provenant.dock.trust';
+
+/** The trust fetched from this service while it was reachable (this tab only). */
+function loadTrust(): { trust: unknown; at: string } | null {
+  try {
+    const raw = sessionStorage.getItem(TRUST_KEY);
+    return raw ? (JSON.parse(raw) as { trust: unknown; at: string }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Keeps this service's public trust (GET /dock/trust.json: the keys the page's
+ * own origin serves, no more trusted than the script itself) so that offline
+ * the clerk needs only the shipper's bundle file.
+ */
+async function keepTrust(): Promise<void> {
+  try {
+    const res = await fetch('/dock/trust.json', { cache: 'no-store' });
+    if (!res.ok) return;
+    const t: unknown = await res.json();
+    trustOf(t); // only keep what the engine can use
+    sessionStorage.setItem(TRUST_KEY, JSON.stringify({ trust: t, at: new Date().toISOString() }));
+  } catch {
+    // Unreachable now: keep what an earlier load stored.
+  }
+  renderTrustNote();
+}
+
+function renderTrustNote(): void {
+  const kept = loadTrust();
+  byId('trust-kept').textContent = kept
+    ? `This page keeps the trust file of ${location.host} (fetched ${timeText(kept.at)}): you only need the bundle file. Choose a trust file only to use another one.`
+    : 'Choose the trust file of your Provenant service too.';
+}
+
 async function verifyOffline(e: Event): Promise<void> {
   e.preventDefault();
   const err = byId('offline-error');
@@ -885,7 +1144,11 @@ async function verifyOffline(e: Event): Promise<void> {
   btn.textContent = 'Verifying\u2026';
   try {
     const bundle = await readJson(byId<HTMLInputElement>('bundle-file'), 'bundle file');
-    const trust = trustOf(await readJson(byId<HTMLInputElement>('trust-file'), 'trust file'));
+    const trustInput = byId<HTMLInputElement>('trust-file');
+    const kept = loadTrust();
+    const trust = trustOf(
+      trustInput.files?.[0] || !kept ? await readJson(trustInput, 'trust file') : kept.trust,
+    );
     // Let the "Verifying…" state paint before the synchronous engine runs.
     await new Promise((r) => setTimeout(r, 0));
     const result = verifyBundle(bundle, trust, {
@@ -893,8 +1156,13 @@ async function verifyOffline(e: Event): Promise<void> {
       purpose: 'receiving',
       now: new Date().toISOString(),
     });
+    const name = result.product ? productNameInBundle(bundle, result.subject) : undefined;
     await show({
-      view: { ...result, product: result.product ?? null, checkpoint: result.checkpoint ?? null },
+      view: {
+        ...result,
+        product: result.product ? { ...result.product, ...(name ? { name } : {}) } : null,
+        checkpoint: result.checkpoint ?? null,
+      },
       offline: true,
       scanned: '(bundle file)',
       at: new Date(),
@@ -925,7 +1193,7 @@ function init(): void {
     byId('bundle-file').focus();
   });
   for (const b of modeButtons()) b.addEventListener('click', () => setMode(b.dataset.mode as Mode));
-  byId('scan-form').addEventListener('submit', (e) => void onScan(e));
+  byId('scan-form').addEventListener('submit', onScan);
   const scan = byId<HTMLInputElement>('scan');
   scan.addEventListener('keydown', (e) => {
     // Keyboard-wedge scanners send GS (FNC1) as Ctrl+]: keep it as 0x1D.
@@ -938,11 +1206,25 @@ function init(): void {
       byId('scan-error').textContent = '';
     }
   });
+  for (const id of ['shipment', 'from']) {
+    // Enter in a shipment field hands the focus back to the scanner.
+    byId(id).addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        focusScan();
+      }
+    });
+    byId(id).addEventListener('input', renderArrived);
+  }
   byId('receive-confirm').addEventListener('click', () => void confirmReceipt());
   byId('receive-reset').addEventListener('click', resetReceive);
   byId('offline-form').addEventListener('submit', (e) => void verifyOffline(e));
   byId('reconciliation').tabIndex = -1;
   keepFocus();
+  loadHistory();
+  void keepTrust();
+  // Keeps the page itself for a reload while the service is unreachable (secure contexts only).
+  navigator.serviceWorker?.register('/dock/sw.js', { scope: '/dock' }).catch(() => undefined);
   if (session) {
     names.set(session.gln, session.name);
     showSignedIn();
