@@ -2,12 +2,14 @@
 // limits measured in the same run. Pass section names to run only some.
 import { runCoreBench } from './core.js';
 import { runStoreBench } from './store.js';
+import { runVerifierHttpBench } from './verifier-http.js';
 import { runVerifyBench } from './verify.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   core: runCoreBench,
   issuer: runStoreBench,
   verify: runVerifyBench,
+  verifier: runVerifierHttpBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,12 +1,14 @@
 // Issuer and storage benchmarks (issue 3): from one run on local PostgreSQL,
 // the raw limits (one-row-per-transaction INSERTs at the HTTP test's
 // concurrency, 100-row batched INSERTs, node:crypto signing), then through a
-// real listening issuer: handoff appends from 16 concurrent clients and a bulk
+// real service process (scripts/start.ts): handoff appends from 16 concurrent clients and a bulk
 // commission of 10,000 units, each as a ratio to its raw limit. A fresh
 // database provenant_bench_<n> is created, migrated and dropped at the end.
 // Loopback only; every loop is bounded; figures are printed, never asserted.
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   encodeRecord,
@@ -28,7 +30,8 @@ import {
   openPg,
   type Database,
 } from '@provenant/store';
-import { createIssuer, hashToken, keyAad, seal, type Config } from '@provenant/issuer';
+import { hashToken, keyAad, seal } from '@provenant/issuer';
+import { startServiceProcess, type ServiceProcess } from '../../tests/support/service-process.js';
 import { rawNodeRates } from './core.js';
 import { fmt, report } from './measure.js';
 
@@ -45,6 +48,12 @@ const GTIN = '00614141000418';
 const MFR = '0614141000005';
 const DIST = '0614141000012';
 const TIME = '2026-11-28T12:00:00.000Z';
+
+/** One checkpoint is signed per sequencer batch (DESIGN §6). */
+async function checkpointCount(db: Database): Promise<number> {
+  const r = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM checkpoints');
+  return Number(r.rows[0]!.n);
+}
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -304,8 +313,8 @@ export async function runStoreBench(): Promise<void> {
   const name = `provenant_bench_${process.pid}_${Date.now() % 1_000_000}`;
   const admin = await openPg(BASE_URL, { max: 1 });
   let db: Database | undefined;
-  let server: import('node:http').Server | undefined;
-  let closeIssuer: (() => Promise<void>) | undefined;
+  let service: ServiceProcess | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'provenant-bench-'));
   try {
     await admin.query(`CREATE DATABASE ${name}`);
     const url = withDatabase(BASE_URL, name);
@@ -323,22 +332,18 @@ export async function runStoreBench(): Promise<void> {
       await migrate(db);
       const masterKey = new Uint8Array(32).fill(42);
       const [mfr, dist] = await setUpParties(db, masterKey);
-      const config: Config = {
-        port: 0,
-        databaseUrl: url,
-        dataDir: '/nonexistent',
-        masterKey,
-        masterKeySource: 'env',
-        adminTokenHash: null,
-        logOrigin: 'bench.provenant/log',
-        logLevel: 'silent',
-        bodyLimit: 64 * 1024 * 1024,
-      };
-      const issuer = await createIssuer({ db, config });
-      closeIssuer = issuer.close;
-      server = issuer.app.listen(0, '127.0.0.1');
-      await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
-      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // The real service in its own process (as `pnpm start` runs it), so the
+      // load generator here does not share the server's event loop.
+      service = await startServiceProcess({
+        DATABASE_URL: url,
+        PROVENANT_MASTER_KEY: Buffer.from(masterKey).toString('base64'),
+        PROVENANT_DATA_DIR: dataDir,
+        PROVENANT_DEMO: 'off',
+        PROVENANT_ADMIN_TOKEN: `bench-admin-${process.pid}`,
+        PROVENANT_LOG_ORIGIN: 'bench.provenant/log',
+        LOG_LEVEL: 'silent',
+      });
+      const base = service.url;
 
       const bulk = await bulkCommission(base, mfr!);
       const limit = Math.min(sign, batched);
@@ -349,9 +354,9 @@ export async function runStoreBench(): Promise<void> {
       });
       console.log(`  (via ${bulk.via}; ${fmt(BULK_UNITS / bulk.rate)} s for 10,000 units)`);
 
-      const before = { ...issuer.deps.sequencer.stats };
+      const batchesBefore = await checkpointCount(db);
       const handoff = await handoffRate(base, mfr!, dist!);
-      const { stats } = issuer.deps.sequencer;
+      const batches = (await checkpointCount(db)) - batchesBefore;
       report(`HTTP handoff appends (ship+receive), ${CLIENTS} clients`, handoff.rate, 'appends/s', {
         to: 'raw one-row INSERT',
         value: handoff.rate / oneRow,
@@ -359,17 +364,14 @@ export async function runStoreBench(): Promise<void> {
       });
       console.log(
         `  (${fmt(handoff.appends)} client-signed POST /v1/records, one envelope each, ${CLIENTS} concurrent clients;` +
-          ` ${fmt((stats.entries - before.entries) / Math.max(1, stats.batches - before.batches))} entries per sequencer batch)`,
+          ` ${fmt(handoff.appends / Math.max(1, batches))} entries per sequencer batch)`,
       );
     } finally {
       await rawDb.close();
     }
   } finally {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
-    }
-    await closeIssuer?.();
+    await service?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
     await db?.close();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
     await admin.close();
