@@ -647,10 +647,19 @@ describe('the log endpoints', () => {
     expect(v.ok && v.checkpoint.size).toBe(10);
   });
 
-  it('pages leaves and refuses a bad range', async () => {
+  it('pages leaves with an inclusive end, clamped to the log, and refuses a bad range', async () => {
     const res = await request(app).get('/v1/log/entries?start=2&end=5');
     expect(res.status).toBe(200);
-    expect(res.body.entries.map((e: { index: number }) => e.index)).toEqual([2, 3, 4]);
+    expect(res.body.entries.map((e: { index: number }) => e.index)).toEqual([2, 3, 4, 5]);
+    expect(res.body).toMatchObject({ start: 2, end: 5, size: 10 });
+    const all = await request(app).get('/v1/log/entries?start=0&end=10');
+    expect(all.body.entries.map((e: { index: number }) => e.index)).toEqual([...Array(10).keys()]);
+    expect(all.body.end).toBe(9);
+    const last = await request(app).get('/v1/log/entries?start=9&end=9');
+    expect(last.body.entries.map((e: { index: number }) => e.index)).toEqual([9]);
+    const none = await request(app).get('/v1/log/entries?start=10');
+    expect(none.status).toBe(200);
+    expect(none.body.entries).toEqual([]);
     for (const e of res.body.entries)
       expect(verifyReceipt(e.receipt, logKeys.publicKey)).toBe(true);
     expect((await request(app).get('/v1/log/entries?start=11')).status).toBe(400);

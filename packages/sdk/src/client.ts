@@ -664,7 +664,7 @@ export class ProvenantClient {
     return this.call({ method: 'GET', path: '/v1/log/checkpoint', schema: 'text' });
   }
 
-  /** GET /v1/log/entries?start=&end=: leaves in order (a page of at most 1,000). */
+  /** GET /v1/log/entries?start=&end=: leaves start..end, both inclusive (RFC 6962 get-entries), in order (a page of at most 1,000). */
   async getLogEntries(query: { start: number; end?: number }): Promise<LogEntries> {
     return this.call({ method: 'GET', path: '/v1/log/entries', query, schema: logEntriesSchema });
   }

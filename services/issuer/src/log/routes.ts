@@ -131,7 +131,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
   o.registerPath({
     method: 'get',
     path: '/v1/log/entries',
-    summary: `Leaves [start, end) in order, at most ${MAX_ENTRIES_PAGE}`,
+    summary: `Leaves start..end (both inclusive, as RFC 6962 get-entries; clamped to the log) in order, at most ${MAX_ENTRIES_PAGE}`,
     request: { query: EntriesQuery },
     responses: {
       200: json('Leaves', o.register('LogEntries', EntriesResponse)),
@@ -215,11 +215,13 @@ export const logRoutes: RouteModule<LogRouteDeps> = (router: Router, deps) => {
       throw badRequest('query.end: must not be less than start.', {
         errors: [{ path: 'query.end', rule: 'range', message: 'must be >= start' }],
       });
-    const end = Math.min(q.end ?? size, size, q.start + MAX_ENTRIES_PAGE);
+    // `end` is inclusive, as in RFC 6962 §4.6 / RFC 9162 get-entries, and clamped
+    // to the log and the page size: `end=<size>` and `end=<size-1>` both read to the end.
+    const end = Math.min(q.end === undefined ? size : q.end + 1, size, q.start + MAX_ENTRIES_PAGE);
     const leaves = await getLeaves(db, q.start, end);
     res.json({
       start: q.start,
-      end,
+      end: end - 1,
       size,
       entries: leaves.map((l) => {
         const receipt = receiptOf(logKeys.origin, {
