@@ -101,9 +101,7 @@ async function main(): Promise<void> {
     '1. commission',
     acme,
     await as(acme).post('/v1/commissions', {
-      items: [
-        { gtin: DEMO_PRODUCT.gtin, serial, lot: DEMO_PRODUCT.lot, expiry: DEMO_PRODUCT.expiry },
-      ],
+      items: [{ serial, ...DEMO_PRODUCT }],
     }),
   );
   show(

@@ -162,6 +162,8 @@ export interface ProductInfo {
   serial: string;
   lot: string;
   expiry: string;
+  /** The commission's `product` fields (name, strength, …), when the manufacturer gave them. */
+  details?: Readonly<Record<string, string>>;
 }
 
 /** A failing unit of a logistic unit, with its own reasons. */
@@ -1541,8 +1543,8 @@ function* engine(
             ? 'in_transit'
             : 'active';
     if (state.product) {
-      const { gtin, serial, lot, expiry } = state.product;
-      result.product = { gtin, serial, lot, expiry };
+      const { gtin, serial, lot, expiry, details } = state.product;
+      result.product = { gtin, serial, lot, expiry, ...(details ? { details } : {}) };
     }
   }
 

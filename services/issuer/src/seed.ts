@@ -47,7 +47,12 @@ export const DEMO_PARTIES: readonly DemoPartySpec[] = [
 ];
 
 /** The demo product: GTIN-14 under Acme's prefix, one lot. */
-export const DEMO_PRODUCT = { gtin: '00614141000012', lot: 'LOT2026A', expiry: '2028-12-31' };
+export const DEMO_PRODUCT = {
+  gtin: '00614141000012',
+  lot: 'LOT2026A',
+  expiry: '2028-12-31',
+  product: { name: 'Amoxicillin 500 mg capsules, 30' },
+};
 
 /** Scopes of every demo party token. */
 export const DEMO_SCOPES = ['sign', 'verify'] as const;
@@ -204,6 +209,7 @@ export async function seedDemo(baseUrl: string, adminToken: string): Promise<Dem
       serial,
       lot: DEMO_PRODUCT.lot,
       expiry: DEMO_PRODUCT.expiry,
+      product: DEMO_PRODUCT.product,
     })),
   });
   const palletUnits = serials.slice(0, 4).map(demoUnit);

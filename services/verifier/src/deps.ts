@@ -5,7 +5,8 @@
 // the signature worker pool and an injectable clock.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { toBase64Url, type Bundle, type Trust } from '@provenant/core';
+import { toBase64Url, type Bundle, type Ed25519Backend, type Trust } from '@provenant/core';
+import { nodeBackend } from '@provenant/core/node';
 import type { Database, Queryable } from '@provenant/store';
 import {
   buildBundle,
@@ -16,6 +17,7 @@ import {
   type Config,
 } from '@provenant/issuer';
 import type { VerifierKey } from './receipt.js';
+import { DEFAULT_REMEMBERED, VerifiedSignatures } from './workers/memo.js';
 import { SignaturePool } from './workers/pool.js';
 
 /** Assembles the offline bundle of a subject from the log; null when it has no chain. */
@@ -59,6 +61,8 @@ export interface VerifierDeps extends AppDeps<Database> {
   verifierKey: VerifierKey;
   /** worker threads for the engine's signature batches */
   pool: SignaturePool;
+  /** node:crypto, with checks already done remembered (shared with `pool`) */
+  backend: Ed25519Backend;
   /** milliseconds since the epoch; injectable for tests */
   now: () => number;
   policy: VerifierPolicy;
@@ -74,6 +78,8 @@ export interface CreateVerifierDepsOptions {
   now?: () => number;
   /** Signature worker threads (default: one per core; 0 checks inline). */
   workers?: number;
+  /** Verified signatures to remember (default DEFAULT_REMEMBERED; 0: none). */
+  rememberSignatures?: number;
   policy?: Partial<VerifierPolicy>;
   /** Defaults to the issuer's buildBundle (GET /v1/bundles/{subject}). */
   bundleSource?: BundleSource;
@@ -93,6 +99,7 @@ function nodeSha256(bytes: Uint8Array): Uint8Array {
 export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDeps {
   const { db, config } = opts;
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
+  const verified = new VerifiedSignatures(opts.rememberSignatures ?? DEFAULT_REMEMBERED);
   const authority = deriveServiceKey(config.masterKey, 'authority');
   const verifier = deriveServiceKey(config.masterKey, 'verifier');
   return {
@@ -103,7 +110,8 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
     origin: logKeys.origin,
     trust: { logKey: logKeys.vkey, authorityKey: toBase64Url(authority.publicKey) },
     verifierKey: { seed: verifier.seed, publicKey: verifier.publicKey, kid: verifier.kid },
-    pool: new SignaturePool(opts.workers === undefined ? {} : { size: opts.workers }),
+    pool: new SignaturePool({ ...(opts.workers === undefined ? {} : { size: opts.workers }), verified }),
+    backend: verified.backend(nodeBackend),
     now: opts.now ?? Date.now,
     policy: { ...DEFAULT_POLICY, ...opts.policy },
     bundleSource: opts.bundleSource ?? buildBundle,

@@ -265,7 +265,7 @@ export async function runVerification(
         ...(keyOwners ? { keyOwners } : {}),
       },
       {
-        backend: nodeBackend,
+        backend: deps.backend,
         sha256: deps.sha256,
         signatureCheck: deps.pool.check,
         receiptSignatures: deps.policy.receiptSignatures,

@@ -24,7 +24,6 @@ import {
   gtinOfSubject,
   inclusionProofNodes,
   isContainerSubject,
-  nodeHash,
   toHex,
   type Bundle,
   type BundleEntry,
@@ -48,6 +47,7 @@ import type { RouteDeps, RouteModule } from '../app.js';
 import { principalOf } from '../http/auth.js';
 import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
 import { badRequest, notFound } from '../http/problem.js';
+import { nodeHashFast } from '../log/fast.js';
 import { receiptOf, type Receipt } from '../log/receipts.js';
 import { LogStorageError } from '../log/tree.js';
 import type { IssuerDeps } from '../issuer.js';
@@ -237,7 +237,7 @@ async function findRelevantNotices(
 /** Right fold h(c1, h(c2, … ck)) of a proof element's complete subtrees (RFC 9162 §2.1.1). */
 function fold(hashes: Uint8Array[]): Uint8Array {
   let h = hashes[hashes.length - 1]!;
-  for (let i = hashes.length - 2; i >= 0; i--) h = nodeHash(hashes[i]!, h);
+  for (let i = hashes.length - 2; i >= 0; i--) h = nodeHashFast(hashes[i]!, h);
   return h;
 }
 
@@ -283,12 +283,19 @@ export async function inclusionProofs(
   const node = (r: NodeRef) => levels[r.level]!.get(r.index)!;
   // Hex of single-node elements (nearly all of them), computed once per node.
   const hexes: Map<number, string>[] = [];
+  // Multi-node elements (the tree's ragged right edge) repeat across proofs: fold each once.
+  const folded = new Map<string, string>();
   const out = new Map<number, string[]>();
   for (const [i, plan] of plans) {
     out.set(
       i,
       plan.map((element) => {
-        if (element.length > 1) return toHex(fold(element.map(node)));
+        if (element.length > 1) {
+          const key = element.map((r) => `${r.level}:${r.index}`).join(',');
+          let hex = folded.get(key);
+          if (hex === undefined) folded.set(key, (hex = toHex(fold(element.map(node)))));
+          return hex;
+        }
         const r = element[0]!;
         const m = (hexes[r.level] ??= new Map());
         let hex = m.get(r.index);

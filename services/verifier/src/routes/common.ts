@@ -118,7 +118,16 @@ export const VerificationResponse = z.object({
   reasons: z.array(ReasonView),
   subject: z.string(),
   product: z
-    .object({ gtin: z.string(), serial: z.string(), lot: z.string(), expiry: z.string() })
+    .object({
+      gtin: z.string(),
+      serial: z.string(),
+      lot: z.string(),
+      expiry: z.string(),
+      details: z
+        .record(z.string(), z.string())
+        .optional()
+        .meta({ description: "the commission's product fields, e.g. name" }),
+    })
     .nullable(),
   status: z.enum(['active', 'inactive', 'in_transit', 'quarantined', 'unknown']),
   custodian: z.string().nullable(),

@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkPointEncodings, type SignatureItem } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
+import { VerifiedSignatures } from './memo.js';
 
 // Message: one ArrayBuffer of items [u32 message length][64 sig][32 key][message].
 // Answer: a Uint8Array of 0/1, one per item.
@@ -54,6 +55,8 @@ export const INLINE_BELOW = 256;
 export interface SignaturePoolOptions {
   /** Worker threads; default os.availableParallelism() (0: check everything inline). */
   size?: number;
+  /** Checks already done (shared with the engine's inline backend); default: none kept. */
+  verified?: VerifiedSignatures;
 }
 
 interface Pending {
@@ -72,26 +75,41 @@ export class SignaturePool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
+  /** Checks already done, by content (see memo.ts). */
+  readonly verified: VerifiedSignatures;
 
   constructor(opts: SignaturePoolOptions = {}) {
     this.size = Math.max(0, Math.floor(opts.size ?? availableParallelism()));
+    this.verified = opts.verified ?? new VerifiedSignatures(0);
   }
 
   /** One boolean per item, in order: core `verify` semantics (DESIGN §4). */
   readonly check = async (items: readonly SignatureItem[]): Promise<boolean[]> => {
     const results = new Array<boolean>(items.length).fill(false);
     const todo: number[] = [];
+    const ids: (string | undefined)[] = new Array<string | undefined>(items.length);
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       // The encoding half of the policy, here; the equation in the workers.
-      if (checkPointEncodings(it.signature, it.publicKey)) todo.push(i);
+      if (!checkPointEncodings(it.signature, it.publicKey)) continue;
+      const id = this.verified.idOf(it);
+      if (this.verified.has(id)) {
+        results[i] = true;
+        continue;
+      }
+      ids[i] = id;
+      todo.push(i);
     }
+    const learnAll = (): boolean[] => {
+      for (const i of todo) if (results[i]) this.verified.add(ids[i]);
+      return results;
+    };
     if (todo.length < INLINE_BELOW || this.size === 0 || this.closed) {
       for (const i of todo) {
         const it = items[i]!;
         results[i] = nodeBackend.verifyRaw(it.signature, it.message, it.publicKey);
       }
-      return results;
+      return learnAll();
     }
     this.start();
     const n = Math.min(this.workers.length, Math.ceil(todo.length / (INLINE_BELOW / 2)));
@@ -114,7 +132,7 @@ export class SignaturePool {
       );
     }
     await Promise.all(jobs);
-    return results;
+    return learnAll();
   };
 
   private start(): void {

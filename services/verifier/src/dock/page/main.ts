@@ -24,6 +24,8 @@ interface Product {
   serial: string;
   lot: string;
   expiry: string;
+  /** the commission's product fields (attacker-controlled strings) */
+  details?: Record<string, unknown>;
   name?: string;
 }
 
@@ -651,54 +653,16 @@ function caseBlock(c: { id: string; status: string }): HTMLElement {
   );
 }
 
-/** A product field from a commission record's data (attacker-controlled: strings only). */
-function nameFromCommission(data: unknown): string | undefined {
-  const product = (data as { product?: unknown } | null)?.product;
-  const name = (product as { name?: unknown } | null | undefined)?.name;
+/** The product name the manufacturer gave on commission (DESIGN §5 commission `product`). */
+function productName(p: Product): string | undefined {
+  const name = p.details?.['name'];
   return typeof name === 'string' && name.length > 0 ? name.slice(0, 256) : undefined;
-}
-
-/**
- * The product name the manufacturer gave on commission (DESIGN §5 commission
- * `product`), read from the unit's chain: the engine's product summary
- * carries GTIN, serial, lot and expiry only.
- */
-async function productNameOnline(subject: string): Promise<string | undefined> {
-  try {
-    const c = await api<{ records?: { seq?: number; type?: string; data?: unknown }[] }>(
-      'GET',
-      `/v1/chains/${subject}`,
-    );
-    const genesis = c.records?.find((r) => r.seq === 0 && r.type === 'commission');
-    return genesis ? nameFromCommission(genesis.data) : undefined;
-  } catch {
-    return undefined; // a courtesy, like party names
-  }
-}
-
-/** The same from an offline bundle: the commission envelope's payload (base64 of the JCS record). */
-function productNameInBundle(bundle: unknown, subject: string): string | undefined {
-  try {
-    const chains = (bundle as { chains?: Record<string, unknown> } | null)?.chains;
-    const first = (chains?.[subject] as { envelope?: { payload?: unknown } }[] | undefined)?.[0];
-    const payload = first?.envelope?.payload;
-    if (typeof payload !== 'string') return undefined;
-    const bytes = Uint8Array.from(atob(payload), (ch) => ch.charCodeAt(0));
-    const rec = JSON.parse(new TextDecoder().decode(bytes)) as {
-      seq?: unknown;
-      type?: unknown;
-      data?: unknown;
-    };
-    return rec.seq === 0 && rec.type === 'commission' ? nameFromCommission(rec.data) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function show(s: Shown, record = true): Promise<void> {
   const v = s.view;
-  if (!s.offline && v.product && v.product.name === undefined) {
-    const name = await productNameOnline(v.subject);
+  if (v.product && v.product.name === undefined) {
+    const name = productName(v.product);
     if (name) v.product = { ...v.product, name };
   }
   if (!s.offline) {
@@ -1156,11 +1120,10 @@ async function verifyOffline(e: Event): Promise<void> {
       purpose: 'receiving',
       now: new Date().toISOString(),
     });
-    const name = result.product ? productNameInBundle(bundle, result.subject) : undefined;
     await show({
       view: {
         ...result,
-        product: result.product ? { ...result.product, ...(name ? { name } : {}) } : null,
+        product: result.product ?? null,
         checkpoint: result.checkpoint ?? null,
       },
       offline: true,
