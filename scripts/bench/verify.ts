@@ -4,7 +4,7 @@
 // rate measured in the same run.
 import { performance } from 'node:perf_hooks';
 import { verifyBundle, type Bundle, type Trust, type VerifyContext } from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
+import { nodeBackend, nodeSha256 } from '@provenant/core/node';
 import { ChainBuilder, makeSscc } from '@provenant/core/testing';
 import { rawNodeRates } from './core.js';
 import { measure, report } from './measure.js';
@@ -41,12 +41,13 @@ export function runVerifyBench(): void {
   report('raw node:crypto Ed25519 verify', raw.verify, 'verify/s');
 
   const { bundle, trust, context } = unitWorld();
-  const first = verifyBundle(bundle, trust, context, { backend: nodeBackend });
+  const first = verifyBundle(bundle, trust, context, { backend: nodeBackend, sha256: nodeSha256 });
   if (first.verdict !== 'accept')
     throw new Error(`benchmark bundle not accepted: ${JSON.stringify(first.reasons)}`);
   const sigs = signatureCount(bundle);
   const unit = measure(() => {
-    for (let i = 0; i < 10; i++) verifyBundle(bundle, trust, context, { backend: nodeBackend });
+    for (let i = 0; i < 10; i++)
+      verifyBundle(bundle, trust, context, { backend: nodeBackend, sha256: nodeSha256 });
   }, 10);
   report(`6-handoff unit bundle, CLI engine (${sigs} signatures)`, unit.perSecond, 'bundles/s', {
     to: `raw verify ÷ ${sigs}`,
@@ -69,6 +70,7 @@ export function runVerifyBench(): void {
     const start = performance.now();
     const r = verifyBundle(palletBundle, b.trust(), palletContext, {
       backend: nodeBackend,
+      sha256: nodeSha256,
       receiptSignatures: mode,
     });
     const seconds = (performance.now() - start) / 1000;

@@ -3,10 +3,9 @@
 // issuer's log key and registry authority key, derived from the master key as
 // the issuer derives them), the verifier key that signs verification receipts,
 // the signature worker pool and an injectable clock.
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { toBase64Url, type Bundle, type Ed25519Backend, type Trust } from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
+import { nodeBackend, nodeSha256 } from '@provenant/core/node';
 import type { Database, Queryable } from '@provenant/store';
 import {
   buildBundle,
@@ -85,10 +84,6 @@ export interface CreateVerifierDepsOptions {
   bundleSource?: BundleSource;
 }
 
-function nodeSha256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest());
-}
-
 /**
  * Builds the verifier's dependencies. Keys are derived from `config.masterKey`
  * exactly as the issuer derives them (HKDF, DESIGN §6), so a verifier in the
@@ -110,7 +105,10 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
     origin: logKeys.origin,
     trust: { logKey: logKeys.vkey, authorityKey: toBase64Url(authority.publicKey) },
     verifierKey: { seed: verifier.seed, publicKey: verifier.publicKey, kid: verifier.kid },
-    pool: new SignaturePool({ ...(opts.workers === undefined ? {} : { size: opts.workers }), verified }),
+    pool: new SignaturePool({
+      ...(opts.workers === undefined ? {} : { size: opts.workers }),
+      verified,
+    }),
     backend: verified.backend(nodeBackend),
     now: opts.now ?? Date.now,
     policy: { ...DEFAULT_POLICY, ...opts.policy },

@@ -14,7 +14,7 @@ import {
   type Trust,
   type VerificationResult,
 } from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
+import { nodeBackend, nodeSha256 } from '@provenant/core/node';
 import { checkVerificationReceipt, ProvenantError, type Verification } from '@provenant/sdk';
 import { gln, scanOf, subjectScan, withCommon, type Ctx } from '../common.js';
 import { CliError, EXIT, readJson, writeFileAtomic, type Io } from '../io.js';
@@ -130,7 +130,7 @@ export function verifyOffline(
         ...(p.party ? { party: p.party } : {}),
         ...(scan ? { scan } : {}),
       },
-      nodeBackend,
+      { backend: nodeBackend, sha256: nodeSha256 },
     );
   } catch (err) {
     if (err instanceof VerifyError)
