@@ -12,3 +12,4 @@ export * from './notices.js';
 export * from './custody.js';
 export * from './bundle.js';
 export * from './verify.js';
+export * from './verification-receipt.js';

@@ -4,13 +4,14 @@
 // with a PINNED verifier key (a trust file's verifierKey), never with a key
 // fetched alongside it, and must say what the answer says.
 import {
-  canonicalBytes,
+  verificationReceiptMessage,
   fromBase64,
   fromBase64Url,
   keyId,
   nobleBackend,
   verify,
   type Ed25519Backend,
+  type VerificationReceiptBody,
 } from '@provenant/core';
 
 export type ReceiptCheckCode =
@@ -80,19 +81,7 @@ export function checkVerificationReceipt(
   const sig = fromBase64(r['signature'] as string);
   let message: Uint8Array;
   try {
-    const { v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt } = r;
-    message = canonicalBytes({
-      v,
-      id,
-      subject,
-      party,
-      purpose,
-      verdict,
-      reasons,
-      checkpoint,
-      verifiedAt,
-      kid,
-    });
+    message = verificationReceiptMessage({ ...(r as unknown as VerificationReceiptBody), kid });
   } catch {
     return { ok: false, code: 'RECEIPT_MALFORMED', detail: 'the receipt is not JCS-representable' };
   }

@@ -9,42 +9,18 @@
 // To check one: drop `signature`, JCS the rest, Ed25519-verify with the
 // public key of GET /v1/verifier (whose kid must equal `kid`).
 import {
-  canonicalBytes,
+  verificationReceiptMessage,
   fromBase64,
   keyId,
   sign,
   toBase64,
   verify,
   type Ed25519Backend,
-  type Purpose,
-  type ReasonCode,
-  type Verdict,
+  type VerificationReceipt,
+  type VerificationReceiptBody,
 } from '@provenant/core';
 
-/** The signed fields of a verification receipt. */
-export interface VerificationReceiptBody {
-  v: 1;
-  /** the stored verification's id (GET /v1/verifications/{id}) */
-  id: string;
-  subject: string;
-  /** GLN of the verifying party */
-  party: string;
-  purpose: Purpose;
-  verdict: Verdict;
-  /** the reason codes, in the order of the answer */
-  reasons: ReasonCode[];
-  /** the log checkpoint the evidence was proved against; null when there was none (UNKNOWN_PRODUCT) */
-  checkpoint: { origin: string; size: number; rootHash: string } | null;
-  /** RFC 3339 UTC with milliseconds */
-  verifiedAt: string;
-  /** kid of the verifier key (DESIGN §4) */
-  kid: string;
-}
-
-export interface VerificationReceipt extends VerificationReceiptBody {
-  /** standard base64 Ed25519 signature over JCS(body) */
-  signature: string;
-}
+export type { VerificationReceipt, VerificationReceiptBody };
 
 /** The verifier's key pair (seed is secret: never logged or returned). */
 export interface VerifierKey {
@@ -53,22 +29,8 @@ export interface VerifierKey {
   kid: string;
 }
 
-/** The exact bytes a receipt signature covers: JCS of the body fields only. */
-export function receiptMessage(body: VerificationReceiptBody): Uint8Array {
-  const { v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, kid } = body;
-  return canonicalBytes({
-    v,
-    id,
-    subject,
-    party,
-    purpose,
-    verdict,
-    reasons,
-    checkpoint,
-    verifiedAt,
-    kid,
-  });
-}
+/** The exact bytes a receipt signature covers (core's verificationReceiptMessage). */
+export const receiptMessage = verificationReceiptMessage;
 
 /** Signs a receipt body with the verifier key. */
 export function signVerificationReceipt(
