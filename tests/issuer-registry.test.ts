@@ -292,8 +292,12 @@ describe('the registry endpoints', () => {
     offCurve[0] = 2; // y = 2 has no x on Ed25519
     it.each([
       ['bad base64url', 'abc$def', 'base64url'],
-      ['padded base64url', toBase64Url(generateKeyPair().publicKey) + '=', 'base64url'],
-      ['standard base64 with + and /', toBase64(fromHex('fb'.repeat(32))!), 'base64url'],
+      [
+        'base64url with a stray padding character',
+        toBase64Url(new Uint8Array(33)) + '=',
+        'base64url',
+      ],
+      ['mixed alphabets', '-' + toBase64(fromHex('fb'.repeat(32))!).slice(1), 'base64url'],
       ['a 31-byte key', toBase64Url(new Uint8Array(31).fill(3)), 'length'],
       ['a small-order key', toBase64Url(small), 'point'],
       ['a non-canonical key', toBase64Url(nonCanonical), 'point'],
@@ -304,6 +308,18 @@ describe('the registry endpoints', () => {
       expect(res.status).toBe(400);
       expect(res.body.errors[0]).toMatchObject({ path: 'body.publicKey', rule });
       expect(await getLogSize(issuer.db)).toBe(size);
+    });
+
+    it.each([
+      ['padded base64url', (k: Uint8Array) => toBase64Url(k) + '='],
+      ['standard base64', (k: Uint8Array) => toBase64(k)],
+    ])('registers a key given as %s, and lists it as base64url', async (_what, spell) => {
+      // 0xfb bytes spell '+' and '/' in standard base64 and '-' and '_' in base64url.
+      let key = generateKeyPair().publicKey;
+      while (!/[+/]/.test(toBase64(key))) key = generateKeyPair().publicKey;
+      const res = await post(`/v1/parties/${MFR}/keys`, admin, { publicKey: spell(key) });
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ kid: keyId(key), publicKey: toBase64Url(key) });
     });
 
     it('answers 400 for both forms at once and for custodial: false', async () => {

@@ -24,6 +24,7 @@ import {
   checkPointEncodings,
   companyPrefixSchema,
   concatBytes,
+  fromBase64,
   fromBase64Url,
   fromHex,
   generateKeyPair,
@@ -106,6 +107,18 @@ const PROBE_SIGNATURE = concatBytes(
 );
 
 /** Why a client-supplied public key is unacceptable, or null when it is fine. */
+/**
+ * The raw bytes of a submitted public key: base64url as DESIGN §8a says,
+ * unpadded or padded (as Python's and Go's URL-safe encoders write it), or
+ * standard base64: each spelling decodes to one byte string, so accepting
+ * them all cannot make two keys of one. Null for anything else.
+ */
+export function decodePublicKeyText(text: string): Uint8Array | null {
+  const unpadded = text.replace(/={1,2}$/, '');
+  if (unpadded.length !== text.length && text.length % 4 !== 0) return null;
+  return fromBase64Url(unpadded) ?? fromBase64(text);
+}
+
 export function publicKeyProblem(raw: Uint8Array): { rule: string; message: string } | null {
   if (raw.length !== 32) return { rule: 'length', message: `expected 32 bytes, got ${raw.length}` };
   if (!checkPointEncodings(PROBE_SIGNATURE, raw))
@@ -405,9 +418,9 @@ export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) =>
 
     let publicKey: Uint8Array | null = null;
     if ('publicKey' in b) {
-      const raw = b.publicKey.length <= 64 ? fromBase64Url(b.publicKey) : null;
+      const raw = b.publicKey.length <= 64 ? decodePublicKeyText(b.publicKey) : null;
       if (!raw)
-        throw badRequest('body.publicKey: expected base64url (no padding) of 32 bytes.', {
+        throw badRequest('body.publicKey: expected base64url of 32 bytes.', {
           errors: [{ path: 'body.publicKey', rule: 'base64url', message: 'not base64url' }],
         });
       const problem = publicKeyProblem(raw);
