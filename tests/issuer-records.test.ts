@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import {
   encodeRecord,
+  sha256Hex,
   fromBase64,
   generateKeyPair,
   keyId,
@@ -218,6 +219,29 @@ describe('client-signed records, chains and bundles', () => {
         nodeBackend,
       );
       expect(elsewhere.reasons.map((x) => x.code)).toEqual(['NOT_SHIPPED_TO_YOU']);
+    });
+
+    it('accepts an envelope in URL-safe unpadded base64 (DSSE allows either) and its bundle verifies', async () => {
+      const urlSafe = (b64: string) =>
+        b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const record = commission(mfr);
+      const env = sign(record, mfr.key);
+      const res = await post(mfr.token, {
+        ...env,
+        payload: urlSafe(env.payload),
+        signatures: [{ keyid: env.signatures[0]!.keyid, sig: urlSafe(env.signatures[0]!.sig) }],
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.id).toBe(sha256Hex(encodeRecord(record)));
+      const bundle = (await get(path('bundles', record.subject), other.token).expect(200)).body;
+      const result = verifyBundle(
+        bundle,
+        trust(),
+        { purpose: 'receiving', party: MFR, now: now() },
+        nodeBackend,
+      );
+      expect(result.reasons).toEqual([]);
+      expect(result.verdict).toBe('accept');
     });
 
     it('accepts a batch of three, all-or-nothing, and answers {records}', async () => {

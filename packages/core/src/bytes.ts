@@ -61,6 +61,17 @@ export function fromBase64(text: string): Uint8Array | null {
   return decodeBase64Chars(text, end, false);
 }
 
+/**
+ * Base64 as DSSE envelopes carry it: the DSSE spec allows standard or URL-safe
+ * encoding and says consumers accept either. Standard with padding, or
+ * URL-safe with or without it; each still strict (one spelling per alphabet).
+ */
+export function fromDsseBase64(text: string): Uint8Array | null {
+  return (
+    fromBase64(text) ?? fromBase64Url(text.length % 4 === 0 ? text.replace(/={1,2}$/, '') : text)
+  );
+}
+
 /** Strict base64url without padding (RFC 4648 §5); returns null for anything else. */
 export function fromBase64Url(text: string): Uint8Array | null {
   if (text.length % 4 === 1) return null;

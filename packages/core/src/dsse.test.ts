@@ -116,6 +116,23 @@ describe('signEnvelope and verifyEnvelope', () => {
     },
   );
 
+  it('accepts URL-safe base64, padded or not, as DSSE says consumers must', () => {
+    const env = signEnvelope(RECORD_PAYLOAD_TYPE, payload, seed);
+    const urlSafe = (b64: string, pad: boolean) => {
+      const u = b64.replace(/\+/g, '-').replace(/\//g, '_');
+      return pad ? u : u.replace(/=+$/, '');
+    };
+    for (const pad of [true, false]) {
+      const e: Envelope = {
+        ...env,
+        payload: urlSafe(env.payload, pad),
+        signatures: [{ ...env.signatures[0]!, sig: urlSafe(env.signatures[0]!.sig, pad) }],
+      };
+      expect(envelopeSchema.safeParse(e).success).toBe(true);
+      expect(verifyEnvelope(e, resolver)).toEqual({ ok: true, payload, keyid: kid, publicKey });
+    }
+  });
+
   it('reports KEY_UNKNOWN for a keyid the resolver does not know', () => {
     const other = generateKeyPair();
     const env = signEnvelope(RECORD_PAYLOAD_TYPE, payload, other.seed);
@@ -154,8 +171,9 @@ describe('signEnvelope and verifyEnvelope', () => {
       ['a numeric payloadType', { ...env, payloadType: 1 }],
       ['a lone surrogate in payloadType', { ...env, payloadType: '\uD800' }],
       ['a numeric payload', { ...env, payload: 1 }],
-      ['base64url payload', { ...env, payload: '-_8=' }],
-      ['unpadded payload', { ...env, payload: 'AAA' }],
+      ['mixed alphabets in payload', { ...env, payload: '-/8=' }],
+      ['unpadded standard base64 payload', { ...env, payload: 'A+A' }],
+      ['a padding character inside the payload', { ...env, payload: 'AA=A' }],
       ['whitespace in payload', { ...env, payload: ' ' + env.payload }],
       ['non-zero trailing bits in payload', { ...env, payload: 'AB==' }],
       ['no signatures', { ...env, signatures: [] }],

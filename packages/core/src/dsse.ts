@@ -2,7 +2,7 @@
 // PAE = "DSSEv1" SP len(type) SP type SP len(body) SP body, never the JSON.
 // Provenant envelopes carry exactly one signature.
 import { z } from 'zod';
-import { concatBytes, fromBase64, toBase64, toHex, utf8 } from './bytes.js';
+import { concatBytes, fromDsseBase64, toBase64, toHex, utf8 } from './bytes.js';
 import {
   keyId,
   nobleBackend,
@@ -127,14 +127,14 @@ export function signEnvelope(
 const strictBase64 = (what: string, bytes?: number) =>
   z.string().refine(
     (s) => {
-      const b = fromBase64(s);
+      const b = fromDsseBase64(s);
       return b !== null && (bytes === undefined || b.length === bytes);
     },
     {
       message:
         bytes === undefined
-          ? `${what} must be strict standard base64`
-          : `${what} must be standard base64 of ${bytes} bytes`,
+          ? `${what} must be strict base64 (standard or URL-safe)`
+          : `${what} must be base64 (standard or URL-safe) of ${bytes} bytes`,
     },
   );
 
@@ -178,8 +178,8 @@ function parseEnvelope(e: unknown): Parsed {
   if (typeof payloadType !== 'string' || LONE_SURROGATE_RE.test(payloadType)) {
     return { ok: false, detail: 'payloadType is not a well-formed string' };
   }
-  const payloadBytes = typeof payload === 'string' ? fromBase64(payload) : null;
-  if (payloadBytes === null) return { ok: false, detail: 'payload is not strict standard base64' };
+  const payloadBytes = typeof payload === 'string' ? fromDsseBase64(payload) : null;
+  if (payloadBytes === null) return { ok: false, detail: 'payload is not strict base64' };
   if (!Array.isArray(signatures) || signatures.length !== 1) {
     return { ok: false, detail: 'a Provenant envelope carries exactly one signature' };
   }
@@ -190,9 +190,9 @@ function parseEnvelope(e: unknown): Parsed {
   if (typeof s['keyid'] !== 'string' || !KEYID_RE.test(s['keyid'])) {
     return { ok: false, detail: 'keyid must be 32 lowercase hex characters' };
   }
-  const sig = typeof s['sig'] === 'string' ? fromBase64(s['sig']) : null;
+  const sig = typeof s['sig'] === 'string' ? fromDsseBase64(s['sig']) : null;
   if (sig === null || sig.length !== 64) {
-    return { ok: false, detail: 'sig must be standard base64 of 64 bytes' };
+    return { ok: false, detail: 'sig must be base64 of 64 bytes' };
   }
   return { ok: true, payloadType, payload: payloadBytes, keyid: s['keyid'], sig };
 }

@@ -54,7 +54,7 @@
 //    judged for custody and holds once, at the container; aggregated unit codes
 //    appear at the top once per code ("n of N units: ..."), each unit's own in
 //    units.failing.
-import { bytesEqual, fromBase64, fromBase64Url, toHex, utf8 } from './bytes.js';
+import { bytesEqual, fromBase64, fromBase64Url, fromDsseBase64, toHex, utf8 } from './bytes.js';
 import { checkBundleFrame, type BundleFrame, type FrameEntry, type LogReceipt } from './bundle.js';
 import {
   applyRecord,
@@ -610,8 +610,8 @@ function parseEnvelope(e: unknown): ParsedEnvelope | string {
     return 'envelope must have exactly payloadType, payload and signatures';
   const { payloadType, payload, signatures } = o;
   if (typeof payloadType !== 'string') return 'payloadType is not a string';
-  const bytes = typeof payload === 'string' ? fromBase64(payload) : null;
-  if (bytes === null) return 'payload is not strict standard base64';
+  const bytes = typeof payload === 'string' ? fromDsseBase64(payload) : null;
+  if (bytes === null) return 'payload is not strict base64';
   if (!Array.isArray(signatures) || signatures.length !== 1)
     return 'a Provenant envelope carries exactly one signature';
   const s = signatures[0] as Record<string, unknown> | null;
@@ -620,8 +620,8 @@ function parseEnvelope(e: unknown): ParsedEnvelope | string {
   const keyid = s['keyid'];
   if (typeof keyid !== 'string' || !KEYID_RE.test(keyid))
     return 'keyid must be 32 lowercase hex characters';
-  const sig = typeof s['sig'] === 'string' ? fromBase64(s['sig']) : null;
-  if (sig === null || sig.length !== 64) return 'sig must be standard base64 of 64 bytes';
+  const sig = typeof s['sig'] === 'string' ? fromDsseBase64(s['sig']) : null;
+  if (sig === null || sig.length !== 64) return 'sig must be base64 of 64 bytes';
   return { payloadType, payload: bytes, keyid, sig };
 }
 

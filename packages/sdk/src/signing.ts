@@ -3,7 +3,7 @@
 // the caller's machine; only the envelope goes to the server, never the seed.
 import {
   encodeRecord,
-  fromBase64,
+  fromDsseBase64,
   fromBase64Url,
   generateKeyPair,
   keyId,
@@ -123,7 +123,7 @@ export function signRecord(
 
 /** The record id of an envelope signed by {@link signRecord}: SHA-256 of its payload bytes (DESIGN §4). */
 export function envelopeRecordId(envelope: Envelope): string {
-  const bytes = fromBase64(envelope.payload);
+  const bytes = fromDsseBase64(envelope.payload);
   if (!bytes) throw new SigningError('INVALID_RECORD', 'envelope payload is not standard base64');
   return recordIdFromPayload(bytes);
 }

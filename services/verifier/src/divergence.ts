@@ -13,7 +13,7 @@
 // not hold are not differences: they cannot change its verdict.
 import {
   canonicalize,
-  fromBase64,
+  fromDsseBase64,
   fromUtf8,
   toHex,
   type Bundle,
@@ -53,7 +53,7 @@ interface Payload {
 
 /** The decoded payload of a log entry (the log's own, so well formed), or null. */
 function payloadOf(envelope: { payload: string }): Payload | null {
-  const bytes = fromBase64(envelope.payload);
+  const bytes = fromDsseBase64(envelope.payload);
   const text = bytes ? fromUtf8(bytes) : null;
   if (text === null) return null;
   try {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   checkBundleFrame,
-  fromBase64,
+  fromDsseBase64,
   fromUtf8,
   REASON_CODES,
   subjectParts,
@@ -82,7 +82,7 @@ interface Decoded {
 }
 
 function decode(e: BundleEntry): Decoded | null {
-  const bytes = fromBase64(e.envelope.payload);
+  const bytes = fromDsseBase64(e.envelope.payload);
   const text = bytes ? fromUtf8(bytes) : null;
   if (text === null) return null;
   try {

@@ -7,7 +7,7 @@
 import {
   COMMISSIONING_ROLES,
   envelopeSchema,
-  fromBase64,
+  fromDsseBase64,
   NOTICE_PAYLOAD_TYPE,
   parseNoticePayload,
   parseRecordPayload,
@@ -91,7 +91,7 @@ function decode<T>(
       ],
     });
   // envelopeSchema already proved it is strict base64.
-  const payload = fromBase64(envelope.payload)!;
+  const payload = fromDsseBase64(envelope.payload)!;
   const r = parsePayload(payload);
   if (!r.ok) throw invalidPayload(where, r.errors);
   const kid = (r.value as { kid: string }).kid;
