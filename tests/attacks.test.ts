@@ -34,6 +34,7 @@ import {
 const GTIN = withCheckDigit('1061414100005');
 const GTIN2 = withCheckDigit('1099999900003');
 const SSCC_H = withCheckDigit('10614141000000011');
+const SSCC_D = withCheckDigit('10614141000000012');
 const GS = '\x1d';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -267,6 +268,20 @@ describe('the attack suite', () => {
       await api.receive(pharm, dist, 'ASN-H34', [unit('H003'), unit('H004')]);
       const after = await verify(pharm, { subject: unit('H004'), purpose: 'dispense' });
       expect(codes(after)).toEqual([]);
+    });
+
+    it('DUPLICATE_SCAN: a serial turns up elsewhere while the pallet it travels in was verified at its dock', async () => {
+      await api.commission(mfr, GTIN, ['D001', 'D002']);
+      await api.pack(mfr, SSCC_D, [unit('D001'), unit('D002')]);
+      await api.ship(mfr, [`00/${SSCC_D}`], dist, 'ASN-D');
+      const pallet = await verify(dist, { subject: `00/${SSCC_D}`, purpose: 'receiving' });
+      expect(pallet.verdict).toBe('accept');
+      // A clone of D001 is scanned at the pharmacy while the pallet is still in transit.
+      const clone = await verify(pharm, { subject: unit('D001'), purpose: 'receiving' });
+      expect(codes(clone)).toEqual(['NOT_SHIPPED_TO_YOU', 'DUPLICATE_SCAN']);
+      // The receiving distributor itself scanning a unit of its pallet is no duplicate.
+      const own = await verify(dist, { subject: unit('D002'), purpose: 'receiving' });
+      expect(codes(own)).toEqual([]);
     });
 
     it('DECOMMISSIONED: a destroyed pack cannot be re-shipped, and is caught when it resurfaces', async () => {

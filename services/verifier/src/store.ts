@@ -77,21 +77,21 @@ export async function getVerification(
 }
 
 /**
- * Parties other than `party` that verified `subject` after `since` (exclusive;
+ * Parties other than `party` that verified any of `subjects` after `since` (exclusive;
  * null: ever), with their first such time. DUPLICATE_SCAN (DESIGN §7).
  */
 export async function otherVerifiers(
   q: Queryable,
-  subject: string,
+  subjects: readonly string[],
   party: string,
   since: string | null,
 ): Promise<{ party: string; at: string }[]> {
   const { rows } = await q.query(
     `SELECT party, min(created_at) AS at FROM verifications
-     WHERE subject = $1::text AND party <> $2::text
+     WHERE subject = ANY($1::text[]) AND party <> $2::text
        AND ($3::timestamptz IS NULL OR created_at > $3::timestamptz)
      GROUP BY party ORDER BY min(created_at)`,
-    [subject, party, since],
+    [subjects, party, since],
   );
   return rows.map((r) => ({ party: r.party as string, at: iso(r.at) }));
 }

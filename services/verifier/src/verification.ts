@@ -133,6 +133,22 @@ export function lastHandoff(
   return last;
 }
 
+/**
+ * The logistic units `subject` is inside now, innermost first (a unit packed
+ * and not unpacked since, and the containers that container is in): a pallet
+ * verification covers every unit inside it (DESIGN §7), so it counts as a
+ * verification of each of their serials. Reads the log's own bundle (trusted).
+ */
+export function enclosingContainers(bundle: Bundle, subject: string, depth = 0): string[] {
+  let parent: string | null = null;
+  for (const r of (bundle.chains[subject] ?? []).map(decode)) {
+    if (r?.type === 'pack') parent = r.parent ?? parent;
+    else if (r?.type === 'unpack') parent = null;
+  }
+  if (parent === null || depth >= 4) return [];
+  return [parent, ...enclosingContainers(bundle, parent, depth + 1)];
+}
+
 // ---------------------------------------------------------------------------
 
 /** The checkpoint's signing time when it is one this log signed (for CHECKPOINT_STALE). */
@@ -208,9 +224,11 @@ export async function runVerification(
     }
   }
 
-  // DESIGN §7 DUPLICATE_SCAN: another party verified this serial since its last handoff.
+  // DESIGN §7 DUPLICATE_SCAN: another party verified this serial since its last
+  // handoff, directly or by verifying a pallet or case it is in.
   const since = logBundle ? lastHandoff(logBundle, subject) : null;
-  const others = subject === '' ? [] : await otherVerifiers(db, subject, req.party, since);
+  const scanned = logBundle ? [subject, ...enclosingContainers(logBundle, subject)] : [subject];
+  const others = subject === '' ? [] : await otherVerifiers(db, scanned, req.party, since);
   if (others.length > 0) {
     const o = others[0]!;
     findings.push({
