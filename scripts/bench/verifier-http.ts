@@ -86,6 +86,22 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -174,6 +190,8 @@ export async function runVerifierHttpBench(): Promise<void> {
     // A profiler preloaded through BENCH_SERVICE_NODE_OPTIONS may start on this signal.
     if (process.env.BENCH_SERVICE_NODE_OPTIONS) service.child.kill('SIGUSR2');
     const cpu0 = cpuSeconds(service.child.pid);
+    const self0 = process.cpuUsage();
+    const busy0 = machineBusySeconds();
     const start = performance.now();
     const end = start + UNIT_SECONDS * 1000;
     await Promise.all(
@@ -186,7 +204,11 @@ export async function runVerifierHttpBench(): Promise<void> {
       }),
     );
     const rps = latencies.length / ((performance.now() - start) / 1000);
-    const cpuMs = ((cpuSeconds(service.child.pid) - cpu0) * 1000) / latencies.length;
+    const perRequest = (seconds: number) => (seconds * 1000) / latencies.length;
+    const cpuMs = perRequest(cpuSeconds(service.child.pid) - cpu0);
+    const self = process.cpuUsage(self0);
+    const clientMs = perRequest((self.user + self.system) / 1e6);
+    const restMs = perRequest(machineBusySeconds() - busy0) - cpuMs - clientMs;
     latencies.sort((a, b) => a - b);
     const limit = (2 * raw.verify) / sigs;
     report(
@@ -200,7 +222,7 @@ export async function runVerifierHttpBench(): Promise<void> {
       },
     );
     console.log(
-      `  (p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ${fmt(latencies.length)} requests, each for a different unit; service CPU ${cpuMs.toFixed(1)} ms per request)`,
+      `  (p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ${fmt(latencies.length)} requests, each for a different unit; CPU per request: service ${cpuMs.toFixed(1)} ms, PostgreSQL and the rest of the machine ${restMs.toFixed(1)} ms, this load generator ${clientMs.toFixed(1)} ms)`,
     );
 
     if (PALLET_UNITS === 0) return;
