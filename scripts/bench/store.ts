@@ -342,6 +342,9 @@ export async function runStoreBench(): Promise<void> {
         PROVENANT_ADMIN_TOKEN: `bench-admin-${process.pid}`,
         PROVENANT_LOG_ORIGIN: 'bench.provenant/log',
         LOG_LEVEL: 'silent',
+        ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+          : {}),
       });
       const base = service.url;
 

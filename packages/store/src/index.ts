@@ -30,6 +30,7 @@ export * from './records.js';
 export * from './notices.js';
 export * from './log.js';
 export * from './idempotency.js';
+export * from './prechecks.js';
 
 export {
   createTestDatabase,

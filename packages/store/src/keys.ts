@@ -29,7 +29,8 @@ export interface NewPartyKey {
 const COLUMNS = `kid, gln, public_key, sealed_private_key IS NOT NULL AS custodial, status, created_at,
   revoked_at, compromised_at, revoke_reason`;
 
-function toKey(r: Record<string, unknown>): PartyKey {
+/** Maps a party_keys row (COLUMNS shape). */
+export function toKey(r: Record<string, unknown>): PartyKey {
   return {
     kid: r.kid as string,
     gln: (r.gln as string | null) ?? null,

@@ -147,13 +147,12 @@ function jsonLines(values: readonly unknown[]): string {
  * Records are stored as {@link insertRecords} stores them.
  * @throws UniqueViolationError as insertRecords, insertNotices and putNodes.
  */
-export async function insertEntryBatch(q: Queryable, b: EntryBatch): Promise<void> {
+function entryBatchParams(b: EntryBatch): unknown[] {
   const { records: rs, notices: ns, heads: hs, nodes } = b;
-  if (rs.length + ns.length + hs.length + nodes.length === 0) return;
   checkNodes(nodes);
   for (const r of rs) assertSafeIndex(r.leafIdx, 'leaf index');
   for (const n of ns) assertSafeIndex(n.leafIdx, 'leaf index');
-  await q.query(INSERT_ENTRY_BATCH, [
+  return [
     rs.map((r) => r.id),
     rs.map((r) => r.subject),
     rs.map((r) => r.seq),
@@ -181,7 +180,19 @@ export async function insertEntryBatch(q: Queryable, b: EntryBatch): Promise<voi
     hs.map((h) => h.seq),
     hs.map((h) => h.head),
     jsonLines(hs.map((h) => h.state)),
-  ]);
+  ];
+}
+
+/**
+ * Inserts a batch's records, notices, complete-subtree hashes and chain heads
+ * in ONE statement (one round trip). Their leaves go in the same transaction
+ * (appendLeafBatch; the record and notice leaf FKs are checked at COMMIT).
+ * Records are stored as {@link insertRecords} stores them.
+ * @throws UniqueViolationError as insertRecords, insertNotices and putNodes.
+ */
+export async function insertEntryBatch(q: Queryable, b: EntryBatch): Promise<void> {
+  if (b.records.length + b.notices.length + b.heads.length + b.nodes.length === 0) return;
+  await q.query(INSERT_ENTRY_BATCH, entryBatchParams(b));
 }
 
 /** A leaf whose envelope is already serialised: `envelopeJcs` is JCS(envelope), the leaf hash preimage. */
@@ -199,25 +210,29 @@ export interface LeafBatch {
   checkpoint: NewCheckpoint;
 }
 
-const APPEND_LEAF_BATCH = `WITH
-  l AS (
+// The leaf CTEs with their parameters numbered from $1 + `at` (shared by APPEND_LEAF_BATCH and APPEND_BATCH).
+const leafCtes = (at: number): string => {
+  const p = (n: number) => `$${n + at}`;
+  return `l AS (
     INSERT INTO log_leaves (idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature)
     SELECT u.i, decode(u.h, 'hex'), u.k, u.e, u.v, u.w, decode(u.s, 'base64')
-    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], string_to_array($5::text, E'\n'),
-                $6::timestamptz[], $7::text[])
+    FROM unnest(${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], string_to_array(${p(5)}::text, E'\\n'),
+                ${p(6)}::timestamptz[], ${p(7)}::text[])
       AS u(i, h, k, e, v, w, s)),
-  st AS (UPDATE log_state SET size = $8::bigint WHERE id AND size = $9::bigint RETURNING size),
-  c AS (INSERT INTO checkpoints (size, root_hash, note) VALUES ($8::bigint, $10::bytea, $11::text))
+  st AS (UPDATE log_state SET size = ${p(8)}::bigint WHERE id AND size = ${p(9)}::bigint RETURNING size),
+  c AS (INSERT INTO checkpoints (size, root_hash, note) VALUES (${p(8)}::bigint, ${p(10)}::bytea, ${p(11)}::text))`;
+};
+
+const APPEND_LEAF_BATCH = `WITH
+  ${leafCtes(0)}
 SELECT count(*)::integer AS moved FROM st`;
 
-/**
- * Appends leaves, moves the log size from `expected` to `size` and stores the
- * checkpoint of the new size, in ONE statement. The caller holds the
- * log_state lock (`lockLogSize`).
- * @returns false when the stored size was not `expected` (the caller must roll back).
- * @throws UniqueViolationError `log_leaves_pkey`, `log_leaves_entry_id_key` or `checkpoints_pkey`.
- */
-export async function appendLeafBatch(q: Queryable, b: LeafBatch): Promise<boolean> {
+// Entries and leaves in one statement: INSERT_ENTRY_BATCH's CTEs ($1..$27), then the leaf CTEs ($28..$38).
+const APPEND_BATCH = `${INSERT_ENTRY_BATCH.slice(0, INSERT_ENTRY_BATCH.lastIndexOf('SELECT 1 AS done'))},
+  ${leafCtes(27)}
+SELECT count(*)::integer AS moved FROM st`;
+
+function leafBatchParams(b: LeafBatch): unknown[] {
   for (const l of b.leaves) assertSafeIndex(l.idx, 'leaf index');
   assertSafeIndex(b.size, 'size');
   assertSafeIndex(b.expected, 'size');
@@ -225,7 +240,7 @@ export async function appendLeafBatch(q: Queryable, b: LeafBatch): Promise<boole
   for (const l of ls)
     // JCS text is JSON: a raw newline in it would split the column (see INSERT_ENTRY_BATCH).
     if (l.envelopeJcs.includes('\n')) throw new StoreMisuseError('envelopeJcs is not JCS text');
-  const { rows } = await q.query(APPEND_LEAF_BATCH, [
+  return [
     ls.map((l) => l.idx),
     ls.map((l) => hexOf(l.leafHash)),
     ls.map((l) => l.entryKind),
@@ -237,6 +252,59 @@ export async function appendLeafBatch(q: Queryable, b: LeafBatch): Promise<boole
     b.expected,
     b.checkpoint.rootHash,
     b.checkpoint.note,
+  ];
+}
+
+/**
+ * Appends leaves, moves the log size from `expected` to `size` and stores the
+ * checkpoint of the new size, in ONE statement. The caller holds the
+ * log_state lock (`lockLogSize`).
+ * @returns false when the stored size was not `expected` (the caller must roll back).
+ * @throws UniqueViolationError `log_leaves_pkey`, `log_leaves_entry_id_key` or `checkpoints_pkey`.
+ */
+export async function appendLeafBatch(q: Queryable, b: LeafBatch): Promise<boolean> {
+  const { rows } = await q.query(APPEND_LEAF_BATCH, leafBatchParams(b));
+  return num(rows[0]!.moved) === 1;
+}
+
+const APPEND_LEAF_TEXTS = `INSERT INTO log_leaves (idx, leaf_hash, entry_kind, entry_id, envelope, integrated_at, receipt_signature)
+  SELECT u.i, decode(u.h, 'hex'), u.k, u.e, u.v, u.w, decode(u.s, 'base64')
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], string_to_array($5::text, E'\\n'),
+              $6::timestamptz[], $7::text[])
+    AS u(i, h, k, e, v, w, s)`;
+
+/**
+ * Appends leaves whose envelopes are already JCS text, in one statement, and
+ * nothing else: a large batch's leading chunks, ahead of its closing
+ * {@link appendLeafBatch}. The caller holds the log_state lock.
+ * @throws UniqueViolationError `log_leaves_pkey` or `log_leaves_entry_id_key`.
+ */
+export async function appendLeafTexts(q: Queryable, leaves: readonly NewLeafText[]): Promise<number> {
+  if (leaves.length === 0) return 0;
+  const params = leafBatchParams({
+    leaves,
+    expected: 0,
+    size: 0,
+    checkpoint: { size: 0, rootHash: new Uint8Array(32), note: '' },
+  }).slice(0, 7);
+  const { rowCount } = await q.query(APPEND_LEAF_TEXTS, params);
+  return rowCount;
+}
+
+/**
+ * {@link insertEntryBatch} and {@link appendLeafBatch} as ONE statement (one
+ * round trip for a whole sequencer batch's writes; the leaf FKs are checked at COMMIT).
+ * @returns false when the stored size was not `b.expected` (the caller must roll back).
+ * @throws UniqueViolationError as the two.
+ */
+export async function appendBatch(
+  q: Queryable,
+  entries: EntryBatch,
+  leaves: LeafBatch,
+): Promise<boolean> {
+  const { rows } = await q.query(APPEND_BATCH, [
+    ...entryBatchParams(entries),
+    ...leafBatchParams(leaves),
   ]);
   return num(rows[0]!.moved) === 1;
 }

@@ -24,7 +24,8 @@ export interface NewParty {
 
 const COLUMNS = 'gln, name, roles, prefixes, status, created_at, updated_at';
 
-function toParty(r: Record<string, unknown>): Party {
+/** Maps a parties row (COLUMNS shape). */
+export function toParty(r: Record<string, unknown>): Party {
   return {
     gln: r.gln as string,
     name: r.name as string,

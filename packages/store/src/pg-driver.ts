@@ -116,22 +116,55 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
   ): Promise<T> {
     const client = await connect();
     const raw = clientQueryable(client);
-    const scope = scopedQueryable(raw);
+    const begin = beginSql(topts);
+    // BEGIN is deferred to the transaction's first statement and, when that
+    // statement has no parameters (the sequencer's `SELECT ... FOR UPDATE`),
+    // sent with it in one simple-protocol message: one round trip fewer. The
+    // snapshot is taken by the first statement either way, so this is the
+    // same transaction as BEGIN sent alone.
+    let begun = false;
+    const first = (): boolean => {
+      const was = begun;
+      begun = true;
+      return !was;
+    };
+    const deferred: Queryable = {
+      async query<R>(sql: string, params?: unknown[]) {
+        if (first()) {
+          if (params === undefined || params.length === 0) {
+            try {
+              type Raw = { rows: R[]; rowCount: number | null };
+              // A multi-statement simple query answers one result per statement.
+              const res = (await client.query(`${begin};\n${sql}`)) as unknown as Raw[] | Raw;
+              return normalize(Array.isArray(res) ? res[res.length - 1]! : res);
+            } catch (err) {
+              throw mapDatabaseError(err);
+            }
+          }
+          await raw.exec(begin);
+        }
+        return raw.query<R>(sql, params);
+      },
+      async exec(sql: string) {
+        await raw.exec(first() ? `${begin};\n${sql}` : sql);
+      },
+    };
+    const scope = scopedQueryable(deferred);
     let broken: Error | undefined;
     try {
-      await raw.exec(beginSql(topts));
       const result = await fn(scope.tx);
       scope.end();
-      await raw.exec('COMMIT');
+      if (begun) await raw.exec('COMMIT');
       return result;
     } catch (err) {
       scope.end();
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackErr) {
-        // The connection is unusable (e.g. server gone): destroy it rather than pool it.
-        broken = rollbackErr as Error;
-      }
+      if (begun)
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackErr) {
+          // The connection is unusable (e.g. server gone): destroy it rather than pool it.
+          broken = rollbackErr as Error;
+        }
       throw err;
     } finally {
       client.release(broken ?? false);

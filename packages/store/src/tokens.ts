@@ -76,3 +76,34 @@ export async function revokeToken(q: Queryable, tokenHash: Uint8Array): Promise<
   );
   return rowCount > 0;
 }
+
+/** What authentication needs of an unrevoked token: its party, scopes and the party's status. */
+export interface TokenGrantRow {
+  gln: string | null;
+  scopes: string[];
+  /** The party's status; null for an operator token (gln null) or a party row that is gone. */
+  partyStatus: 'active' | 'suspended' | null;
+}
+
+/**
+ * The unrevoked token with this hash joined with its party's status, in ONE
+ * round trip (the per-request authentication lookup); null when unknown or revoked.
+ */
+export async function getTokenGrant(
+  q: Queryable,
+  tokenHash: Uint8Array,
+): Promise<TokenGrantRow | null> {
+  const { rows } = await q.query(
+    `SELECT t.gln, t.scopes, p.status AS party_status
+     FROM tokens t LEFT JOIN parties p ON p.gln = t.gln
+     WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL`,
+    [tokenHash],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    gln: (r.gln as string | null) ?? null,
+    scopes: r.scopes as string[],
+    partyStatus: (r.party_status as TokenGrantRow['partyStatus']) ?? null,
+  };
+}

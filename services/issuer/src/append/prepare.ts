@@ -19,9 +19,7 @@ import {
 import { nodeBackend } from '@provenant/core/node';
 import {
   findPartiesByGtin,
-  getKeys,
-  getLeavesByEntryIds,
-  getParties,
+  readAppendPrechecks,
   type PartyKey,
   type Queryable,
 } from '@provenant/store';
@@ -175,14 +173,12 @@ export async function prepareRecords(
     }),
   );
   for (const d of decoded) assertActor(principal, d.value.actor);
-  const [keys, parties, stored] = await Promise.all([
-    getKeys(q, [...new Set(decoded.map((d) => d.value.kid))]),
-    getParties(q, [...new Set(decoded.map((d) => d.value.actor))]),
-    getLeavesByEntryIds(
-      q,
-      decoded.map((d) => d.id),
-    ),
-  ]);
+  // Keys, actors and stored entries in one round trip (the sequencer re-reads them under the lock).
+  const { keys, parties, stored } = await readAppendPrechecks(q, {
+    kids: [...new Set(decoded.map((d) => d.value.kid))],
+    glns: [...new Set(decoded.map((d) => d.value.actor))],
+    entryIds: decoded.map((d) => d.id),
+  });
   const now = (opts.now ?? Date.now)();
   return decoded.map((d, i) => {
     const entry = many ? pos(i) : undefined;
@@ -241,7 +237,11 @@ export async function prepareNotice(
 
   const kids = [n.kid];
   if (n.type === 'key-revoke') kids.push(n.data.kid);
-  const [keys, stored] = await Promise.all([getKeys(q, kids), getLeavesByEntryIds(q, [d.id])]);
+  const { keys, parties, stored } = await readAppendPrechecks(q, {
+    kids,
+    glns: byAuthority ? [] : [n.actor],
+    entryIds: [d.id],
+  });
   const isStored = stored.has(d.id);
   // In a batch, the notice's position (refusals name it as `entry`).
   const entry = opts.positions?.[0];
@@ -254,7 +254,7 @@ export async function prepareNotice(
     entry,
   );
   if (!byAuthority && !isStored) {
-    const party = (await getParties(q, [n.actor])).get(n.actor);
+    const party = parties.get(n.actor);
     if (party?.status === 'suspended')
       throw refused(
         'PARTY_SUSPENDED',

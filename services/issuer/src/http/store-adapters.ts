@@ -1,12 +1,7 @@
 // Binds the framework's small interfaces (token lookup, idempotency store)
 // to @provenant/store's repositories, so routes pass a Queryable (the
 // database or the write's transaction) and nothing else.
-import {
-  getActiveToken,
-  getIdempotencyEntry,
-  getParty,
-  saveIdempotencyEntry,
-} from '@provenant/store';
+import { getIdempotencyEntry, getTokenGrant, saveIdempotencyEntry } from '@provenant/store';
 import type { Queryable } from '@provenant/store';
 import type { TokenLookup } from './auth.js';
 import type { IdempotencyStore } from './idempotency.js';
@@ -17,11 +12,12 @@ import { unprocessable } from './problem.js';
  * party's suspension status (a suspended party may read but not sign).
  */
 export function tokenLookupFor(q: Queryable): TokenLookup {
+  // One round trip per request (token joined with its party), read fresh every
+  // time: a revoked token or a suspension takes effect on the next request.
   return async (hash) => {
-    const token = await getActiveToken(q, hash);
-    if (!token) return null;
-    const party = token.gln === null ? null : await getParty(q, token.gln);
-    return { gln: token.gln, scopes: token.scopes, suspended: party?.status === 'suspended' };
+    const grant = await getTokenGrant(q, hash);
+    if (!grant) return null;
+    return { gln: grant.gln, scopes: grant.scopes, suspended: grant.partyStatus === 'suspended' };
   };
 }
 

@@ -20,7 +20,9 @@ import {
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import {
+  appendBatch,
   appendLeafBatch,
+  appendLeafTexts,
   getLeaves,
   insertCheckpoint,
   insertEntryBatch,
@@ -29,6 +31,7 @@ import {
   readSequencingContext,
   type Database,
   type MerkleNode,
+  type EntryBatch,
   type NewChainHead,
   type NewLeafText,
   type NewNotice,
@@ -57,6 +60,11 @@ export const MAX_BATCH_SUBJECTS = 10_000;
  * children writes one record per child plus the container's.
  */
 export const MAX_SUBMISSION_ENTRIES = MAX_BATCH_SUBJECTS + 1;
+/** Batches up to this many new entries write everything in one statement (see sequence). */
+const SINGLE_STATEMENT_ENTRIES = 256;
+/** Leaves per insert statement of a large batch, signed between yields to the event loop. */
+const LEAF_CHUNK = 1_024;
+
 /** Default cap of entries sequenced in one transaction. */
 export const DEFAULT_MAX_BATCH_ENTRIES = 20_000;
 
@@ -581,16 +589,21 @@ export class Sequencer {
         const st = states.get(subject)!;
         return { subject, seq: st.seq, head: st.head, state: st };
       });
-      // Sent now, awaited last: the database inserts the entries while we sign the receipts.
-      const entriesWritten = insertEntryBatch(tx, {
-        records,
-        notices,
-        heads: newHeads,
-        nodes: created,
-      });
-      entriesWritten.catch(() => {}); // observed below; never an unhandled rejection
+      const entryBatch: EntryBatch = { records, notices, heads: newHeads, nodes: created };
+      // A small batch (the concurrent-append case) signs its receipts first and
+      // writes everything in ONE statement. A large one sends its entries
+      // first and signs while the database inserts them, yielding every chunk
+      // so the socket drains and the leaves of signed chunks follow.
+      const small = fresh.length <= SINGLE_STATEMENT_ENTRIES;
+      const pending: Promise<unknown>[] = [];
+      const send = <T>(p: Promise<T>): Promise<T> => {
+        p.catch(() => {}); // observed below; never an unhandled rejection
+        pending.push(p);
+        return p;
+      };
+      if (!small) send(insertEntryBatch(tx, entryBatch));
       const { origin } = this.keys;
-      const leaves: NewLeafText[] = [];
+      let leaves: NewLeafText[] = [];
       for (let i = 0; i < fresh.length; i++) {
         const { entry, jcs, leafHash } = fresh[i]!;
         const index = base.size + i;
@@ -625,25 +638,24 @@ export class Sequencer {
             : {}),
           duplicate: false,
         });
+        if (!small && leaves.length === LEAF_CHUNK && i < fresh.length - 1) {
+          send(appendLeafTexts(tx, leaves));
+          leaves = [];
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
       const rootHash = frontier.root();
       const note = this.checkpointNote(frontier.size, rootHash);
-      let moved = false;
-      let leafError: unknown = null;
-      try {
-        moved = await appendLeafBatch(tx, {
-          leaves,
-          expected: size,
-          size: frontier.size,
-          checkpoint: { size: frontier.size, rootHash, note },
-        });
-      } catch (err) {
-        leafError = err;
-      }
-      // The first failure is the meaningful one (the second statement then only sees an aborted transaction).
-      await entriesWritten;
-      if (leafError !== null) throw leafError;
-      if (!moved) throw new LogStorageError('the log size moved while the log was locked');
+      const last = {
+        leaves,
+        expected: size,
+        size: frontier.size,
+        checkpoint: { size: frontier.size, rootHash, note },
+      };
+      const moved = send(small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last));
+      // The first failure is the meaningful one (later statements only see an aborted transaction).
+      for (const p of pending) await p;
+      if (!(await moved)) throw new LogStorageError('the log size moved while the log was locked');
     }
     for (let i = 0; i < batch.length; i++) {
       const o = outcomes[i]!;
