@@ -11,4 +11,6 @@ try {
 const skipped = r.numPendingTests + r.numTodoTests;
 // A suite that fails to load has no failing tests of its own: count it as a failure.
 const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
-console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+console.log(
+  `${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''),
+);

@@ -279,7 +279,10 @@ const APPEND_LEAF_TEXTS = `INSERT INTO log_leaves (idx, leaf_hash, entry_kind, e
  * {@link appendLeafBatch}. The caller holds the log_state lock.
  * @throws UniqueViolationError `log_leaves_pkey` or `log_leaves_entry_id_key`.
  */
-export async function appendLeafTexts(q: Queryable, leaves: readonly NewLeafText[]): Promise<number> {
+export async function appendLeafTexts(
+  q: Queryable,
+  leaves: readonly NewLeafText[],
+): Promise<number> {
   if (leaves.length === 0) return 0;
   const params = leafBatchParams({
     leaves,

@@ -27,12 +27,10 @@ describe('validation at the edge (DESIGN §8)', () => {
   });
 
   it('uses a refinement rule name given in params.rule', () => {
-    const Gtin = z
-      .string()
-      .refine((s) => s.endsWith('2'), {
-        message: 'bad check digit',
-        params: { rule: 'check-digit' },
-      });
+    const Gtin = z.string().refine((s) => s.endsWith('2'), {
+      message: 'bad check digit',
+      params: { rule: 'check-digit' },
+    });
     const p = problemOf(() =>
       parse(z.strictObject({ gtin: Gtin }), { gtin: '09506000134351' }, 'body'),
     );

@@ -73,13 +73,10 @@ const LogInfo = z.object({
   keyName: z.string(),
   publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
   vkey: z.string().meta({ description: 'C2SP signed-note verifier key' }),
-  authorityKey: z
-    .string()
-    .optional()
-    .meta({
-      description:
-        'base64url raw Ed25519 key of the registry authority (signs party and key notices)',
-    }),
+  authorityKey: z.string().optional().meta({
+    description:
+      'base64url raw Ed25519 key of the registry authority (signs party and key notices)',
+  }),
 });
 const ReceiptSchema = z.object({
   origin: z.string(),
