@@ -325,21 +325,24 @@ export async function runVerification(
   const caseId = opensCase ? randomUUID() : null;
   if (caseId) full.case = { id: caseId, status: 'open' };
 
-  // The audit row and its case commit together.
-  await db.transaction(async (tx) => {
-    await insertVerification(tx, {
-      id,
-      party: req.party,
-      purpose: req.purpose,
-      source: req.source,
-      subject: view.subject,
-      verdict: view.verdict,
-      reasons: view.reasons,
-      result: full,
-      receipt,
-      createdAt: verifiedAt,
-    });
-    if (caseId)
+  const audit: NewVerification = {
+    id,
+    party: req.party,
+    purpose: req.purpose,
+    source: req.source,
+    subject: view.subject,
+    verdict: view.verdict,
+    reasons: view.reasons,
+    result: full,
+    receipt,
+    createdAt: verifiedAt,
+  };
+  // The audit row and its case commit together; alone, one statement is its own
+  // transaction (two round trips fewer on the common accept path).
+  if (caseId === null) await insertVerification(db, audit);
+  else
+    await db.transaction(async (tx) => {
+      await insertVerification(tx, audit);
       await insertCase(tx, {
         id: caseId,
         verificationId: id,
@@ -349,6 +352,6 @@ export async function runVerification(
         reasons: view.reasons,
         createdAt: verifiedAt,
       });
-  });
+    });
   return full;
 }
