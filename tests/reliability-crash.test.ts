@@ -19,7 +19,6 @@ import {
   toHex,
   type Checkpoint,
 } from '@provenant/core';
-import { openPg } from '@provenant/store';
 import {
   allEntries,
   chainProblems,
@@ -44,6 +43,8 @@ import {
   type LogIdentity,
 } from './support/reliability.js';
 import {
+  createTestDatabase,
+  dropTestDatabase,
   START_TIMEOUT_MS,
   startServiceProcess,
   type ServiceProcess,
@@ -342,20 +343,11 @@ describe('kill -9 of the service on embedded PGlite during appends', () => {
 const pgUrl = process.env.PROVENANT_TEST_DATABASE_URL;
 
 (pgUrl ? describe : describe.skip)('kill -9 of the service on PostgreSQL during appends', () => {
-  const name = `provenant_crash_${randomBytes(6).toString('hex')}`;
   const masterKey = randomBytes(32).toString('base64');
   let dbUrl = '';
   let dataDir: string;
   beforeAll(async () => {
-    const admin = await openPg(pgUrl!, { max: 1 });
-    try {
-      await admin.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await admin.close();
-    }
-    const u = new URL(pgUrl!);
-    u.pathname = `/${name}`;
-    dbUrl = u.toString();
+    dbUrl = await createTestDatabase(pgUrl!, 'provenant_crash');
     dataDir = mkdtempSync(join(tmpdir(), 'provenant-crash-pg-'));
   });
   crashSuite(() => ({
@@ -370,12 +362,7 @@ const pgUrl = process.env.PROVENANT_TEST_DATABASE_URL;
   }));
   // Dropped only after crashSuite's afterAll stopped the service.
   afterAll(async () => {
-    const admin = await openPg(pgUrl!, { max: 1 });
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await admin.close();
-    }
+    if (dbUrl) await dropTestDatabase(pgUrl!, dbUrl);
     rmSync(dataDir, { recursive: true, force: true });
   });
 });

@@ -5,92 +5,27 @@
 // re-seeds nothing, prints no new token and serves the same log. With
 // PROVENANT_TEST_DATABASE_URL the same process runs on PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isValidGln, isValidGtin14, parseVerifierKey, verifyCheckpoint } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { openPg } from '@provenant/store';
 import {
   DEMO_PARTIES,
   DEMO_PRODUCT,
   DEMO_TOKENS_FILE,
   demoSscc,
 } from '../services/issuer/src/seed.js';
-
-const ROOT = process.cwd();
-// A fresh PGlite initdb takes seconds, more on a loaded machine.
-const START_TIMEOUT_MS = 90_000;
-
-interface Proc {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  /** Sends SIGTERM and resolves with the exit code. */
-  stop(): Promise<number | null>;
-}
-
-/** The inherited environment without anything that would configure the service. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !/^(PROVENANT_|DATABASE_URL$|PORT$|LOG_LEVEL$)/.test(k)) env[k] = v;
-  return env;
-}
-
-/** Runs a script of scripts/ with tsx (as `pnpm start` / `pnpm demo` do). */
-function runScript(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join('scripts', script)], {
-    cwd: ROOT,
-    env: { ...cleanEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-/** Starts scripts/start.ts and waits for the end of its banner. */
-async function start(env: Record<string, string>): Promise<Proc> {
-  const child = runScript('start.ts', { PORT: '0', LOG_LEVEL: 'warn', ...env });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no banner within ${START_TIMEOUT_MS} ms; stderr: ${err}`)),
-      START_TIMEOUT_MS,
-    );
-    const check = (): void => {
-      const m = /listening on (http:\/\/localhost:\d+)[\s\S]*pnpm demo/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before the banner; stderr: ${err}`));
-    });
-  });
-  return {
-    child,
-    url,
-    stdout: () => out,
-    stderr: () => err,
-    async stop() {
-      child.kill('SIGTERM');
-      return exitOf(child);
-    },
-  };
-}
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  exitCodeOf,
+  runScript,
+  START_TIMEOUT_MS,
+  startServiceProcess as start,
+  type ServiceProcess as Proc,
+} from './support/service-process.js';
 
 async function get(url: string, token?: string): Promise<Response> {
   return fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
@@ -126,7 +61,7 @@ describe('pnpm start with a bad configuration', () => {
     });
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    expect(await exitOf(child)).toBe(1);
+    expect(await exitCodeOf(child)).toBe(1);
     expect(err).toContain('cannot start: ConfigError: PROVENANT_MASTER_KEY');
   }, 30_000);
 });
@@ -153,7 +88,7 @@ describe('pnpm start on embedded PGlite', () => {
       const banner = first.stdout();
       expect(banner).toMatch(/Admin token \(shown once, only its hash is stored\): pvn_\S+/);
       expect(banner).toContain('Demo supply chain seeded');
-      expect(banner).toContain(`${first.url}/dock`);
+      expect(banner).toContain(`${first.printedUrl}/dock`);
       tokens = [...banner.matchAll(/GLN \d{13} .* token (pvn_\S+)/g)].map((m) => m[1]!);
       expect(tokens).toHaveLength(3);
       expect(first.stderr()).toContain('generated a master key');
@@ -197,7 +132,7 @@ describe('pnpm start on embedded PGlite', () => {
     let err = '';
     demo.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     demo.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await exitOf(demo);
+    const code = await exitCodeOf(demo);
     expect({ code, err }).toEqual({ code: 0, err: '' });
     for (const step of [
       '1. commission',
@@ -247,33 +182,19 @@ describe('pnpm start on embedded PGlite', () => {
 const pgUrl = process.env.PROVENANT_TEST_DATABASE_URL;
 
 (pgUrl ? describe : describe.skip)('pnpm start with DATABASE_URL', () => {
-  const name = `provenant_start_${randomBytes(6).toString('hex')}`;
   let dbUrl = '';
   let dataDir: string;
   let proc: Proc | undefined;
 
   beforeAll(async () => {
-    const admin = await openPg(pgUrl!, { max: 1 });
-    try {
-      await admin.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await admin.close();
-    }
-    const u = new URL(pgUrl!);
-    u.pathname = `/${name}`;
-    dbUrl = u.toString();
+    dbUrl = await createTestDatabase(pgUrl!, 'provenant_start');
     dataDir = mkdtempSync(join(tmpdir(), 'provenant-start-pg-'));
   });
   // With DATABASE_URL the data dir need not exist: the demo tokens file creates it.
   const dataSubdir = (): string => join(dataDir, 'data');
   afterAll(async () => {
     if (proc && proc.child.exitCode === null) await proc.stop();
-    const admin = await openPg(pgUrl!, { max: 1 });
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await admin.close();
-    }
+    if (dbUrl) await dropTestDatabase(pgUrl!, dbUrl);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

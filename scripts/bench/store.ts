@@ -3,7 +3,7 @@
 // concurrency, 100-row batched INSERTs, node:crypto signing), then through a
 // real service process (scripts/start.ts): handoff appends from 16 concurrent clients and a bulk
 // commission of 10,000 units, each as a ratio to its raw limit. A fresh
-// database provenant_bench_<n> is created, migrated and dropped at the end.
+// database provenant_bench_<random> is created, migrated and dropped at the end.
 // Loopback only; every loop is bounded; figures are printed, never asserted.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,7 +31,12 @@ import {
   type Database,
 } from '@provenant/store';
 import { hashToken, keyAad, seal } from '@provenant/issuer';
-import { startServiceProcess, type ServiceProcess } from '../../tests/support/service-process.js';
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  startServiceProcess,
+  type ServiceProcess,
+} from '../../tests/support/service-process.js';
 import { rawNodeRates } from './core.js';
 import { fmt, report } from './measure.js';
 
@@ -53,12 +58,6 @@ const TIME = '2026-11-28T12:00:00.000Z';
 async function checkpointCount(db: Database): Promise<number> {
   const r = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM checkpoints');
   return Number(r.rows[0]!.n);
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 // A table shaped like `records` (same columns, types, keys and checks; no
@@ -310,14 +309,12 @@ async function bulkCommission(base: string, mfr: Party): Promise<{ rate: number;
 
 export async function runStoreBench(): Promise<void> {
   console.log(`\n# issuer and storage (PostgreSQL ${new URL(BASE_URL).host}, ${CLIENTS} clients)`);
-  const name = `provenant_bench_${process.pid}_${Date.now() % 1_000_000}`;
-  const admin = await openPg(BASE_URL, { max: 1 });
+  let url: string | undefined;
   let db: Database | undefined;
   let service: ServiceProcess | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'provenant-bench-'));
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = withDatabase(BASE_URL, name);
+    url = await createTestDatabase(BASE_URL, 'provenant_bench');
     const rawDb = await openPg(url, { max: CLIENTS });
     try {
       await rawDb.query(RAW_TABLE);
@@ -376,7 +373,6 @@ export async function runStoreBench(): Promise<void> {
     await service?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     await db?.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-    await admin.close();
+    if (url) await dropTestDatabase(BASE_URL, url).catch(() => {});
   }
 }

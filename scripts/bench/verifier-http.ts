@@ -13,8 +13,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openPg } from '@provenant/store';
-import { startServiceProcess, type ServiceProcess } from '../../tests/support/service-process.js';
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  startServiceProcess,
+  type ServiceProcess,
+} from '../../tests/support/service-process.js';
 import { rawNodeRates } from './core.js';
 import { fmt, report } from './measure.js';
 
@@ -33,12 +37,6 @@ const MFR = '0614141000005';
 const DIST = '0860001000009';
 const PHARMACY = '0860002000008';
 const CLINIC = '0860003000007';
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -113,15 +111,14 @@ export async function runVerifierHttpBench(): Promise<void> {
   const raw = rawNodeRates();
   report('raw node:crypto Ed25519 verify', raw.verify, 'verify/s');
 
-  const name = `provenant_bench_v_${process.pid}_${Date.now() % 1_000_000}`;
-  const adminDb = await openPg(BASE_URL, { max: 1 });
+  let dbUrl: string | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'provenant-bench-'));
   const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
   let service: ServiceProcess | undefined;
   try {
-    await adminDb.query(`CREATE DATABASE ${name}`);
+    dbUrl = await createTestDatabase(BASE_URL, 'provenant_bench_v');
     service = await startServiceProcess({
-      DATABASE_URL: withDatabase(BASE_URL, name),
+      DATABASE_URL: dbUrl,
       PROVENANT_MASTER_KEY: randomBytes(32).toString('base64'),
       PROVENANT_DATA_DIR: dataDir,
       PROVENANT_DEMO: 'off',
@@ -280,7 +277,6 @@ export async function runVerifierHttpBench(): Promise<void> {
     if (process.env.BENCH_SHOW_STDERR) console.log(service?.stderr());
     await service?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    await adminDb.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-    await adminDb.close();
+    if (dbUrl) await dropTestDatabase(BASE_URL, dbUrl).catch(() => {});
   }
 }

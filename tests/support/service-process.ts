@@ -2,14 +2,19 @@
 // runs it) for tests that must kill it: spawned with a clean environment plus
 // the given variables, ready once its banner names the URL.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { openPg } from '@provenant/store';
 
 /** A fresh PGlite initdb takes seconds, more on a loaded machine. */
 export const START_TIMEOUT_MS = 90_000;
 
 export interface ServiceProcess {
   child: ChildProcess;
+  /** Where to send requests (127.0.0.1). */
   url: string;
+  /** The URL as the banner prints it (localhost). */
+  printedUrl: string;
   stdout(): string;
   stderr(): string;
   /** SIGKILL (`kill -9`): no shutdown hook runs. Resolves once the process is gone. */
@@ -31,18 +36,56 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts scripts/start.ts with `env` and waits for the end of its banner. */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'start.ts')], {
+/** Resolves with the exit code once `child` has exited. */
+export async function exitCodeOf(child: ChildProcess): Promise<number | null> {
+  await exited(child);
+  return child.exitCode;
+}
+
+/** Runs a script of scripts/ with tsx (as `pnpm start` / `pnpm demo` do) in a clean environment. */
+export function runScript(script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join('scripts', script)], {
     cwd: process.cwd(),
-    env: { ...cleanEnv(), PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/**
+ * A fresh, empty database on the PostgreSQL server of `serverUrl`, named
+ * `<prefix>_<random>`; returns its URL.
+ */
+export async function createTestDatabase(serverUrl: string, prefix: string): Promise<string> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = await openPg(serverUrl, { max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Drops a database made by createTestDatabase (its connections are ended). */
+export async function dropTestDatabase(serverUrl: string, dbUrl: string): Promise<void> {
+  const admin = await openPg(serverUrl, { max: 1 });
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${new URL(dbUrl).pathname.slice(1)} WITH (FORCE)`);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Starts scripts/start.ts with `env` and waits for the end of its banner. */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = runScript('start.ts', { PORT: '0', LOG_LEVEL: 'warn', ...env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const port = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`no banner within ${START_TIMEOUT_MS} ms; stderr: ${err}`));
@@ -51,8 +94,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
       const m = /listening on http:\/\/localhost:(\d+)[\s\S]*pnpm demo/.exec(out);
       if (m) {
         clearTimeout(timer);
-        // 127.0.0.1, not localhost: no IPv6-first lookup on every request.
-        resolve(`http://127.0.0.1:${m[1]}`);
+        resolve(m[1]!);
       }
     };
     child.stdout!.on('data', check);
@@ -63,7 +105,9 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   });
   return {
     child,
-    url,
+    // 127.0.0.1, not localhost: no IPv6-first lookup on every request.
+    url: `http://127.0.0.1:${port}`,
+    printedUrl: `http://localhost:${port}`,
     stdout: () => out,
     stderr: () => err,
     async kill9() {
