@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, toBase64, unitSubject } from '@provenant/core';
+import { REPO_ROOT, repoPath } from './support/paths.js';
 import {
   Api,
   startTestWorld,
@@ -23,7 +24,7 @@ jest.setTimeout(120_000);
 const MFR = withCheckDigit('061414100000');
 const DIST = withCheckDigit('061414100001');
 const GTIN = withCheckDigit('1061414100003');
-const BIN = ['--import', 'tsx', join(process.cwd(), 'packages/cli/src/bin.ts')];
+const BIN = ['--import', 'tsx', repoPath('packages/cli/src/bin.ts')];
 
 interface Run {
   code: number | null;
@@ -36,7 +37,7 @@ function cli(args: string[]): Promise<Run> {
   delete env['PROVENANT_URL'];
   delete env['PROVENANT_TOKEN'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...BIN, ...args], { cwd: process.cwd(), env });
+    const child = spawn(process.execPath, [...BIN, ...args], { cwd: REPO_ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -25,6 +25,7 @@ import { getLogSize } from '@provenant/store';
 import { ProvenantClient } from '@provenant/sdk';
 import { main } from '@provenant/cli';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
+import { REPO_ROOT } from './support/paths.js';
 
 /** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */
 function withCheckDigit(body: string): string {
@@ -41,7 +42,7 @@ const BULK_GTIN = withCheckDigit('1061414100002');
 // Each spawn pays node + tsx start-up (~1 s idle); on a loaded machine much more.
 jest.setTimeout(120_000);
 
-const ROOT = process.cwd();
+const ROOT = REPO_ROOT;
 const BIN = ['--import', 'tsx', join(ROOT, 'packages/cli/src/bin.ts')];
 
 interface Run {

@@ -31,6 +31,7 @@ import {
   type FetchLike,
 } from '@provenant/sdk';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
+import { REPO_ROOT } from './support/paths.js';
 
 function withCheckDigit(body: string): string {
   let sum = 0;
@@ -331,7 +332,7 @@ describe('in a browser', () => {
   // uses the global fetch and crypto.randomUUID): walk its static import graph
   // from source, workspace packages resolved as the bundler would (core's
   // root export, never core/node).
-  const root = process.cwd();
+  const root = REPO_ROOT;
   const workspace: Record<string, string> = {
     '@provenant/core': 'packages/core/src/index.ts',
     '@provenant/sdk': 'packages/sdk/src/index.ts',

@@ -8,13 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { unitSubject } from '@provenant/core';
 import { createApp, ISSUER_ROUTES, type IssuerDeps, type RouteModule } from '@provenant/issuer';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { Api, withCheckDigit, type Party } from '../support/verifier.js';
+import { repoPath } from '../support/paths.js';
 
 // PROVENANT_E2E_CHROMIUM only to try the skip path (point it at a missing file).
 const CHROMIUM = process.env.PROVENANT_E2E_CHROMIUM ?? '/usr/bin/chromium';
@@ -23,7 +24,7 @@ const SKIP_REASON = `skipped: ${CHROMIUM} is not installed (apt-get install chro
 if (!HAVE_CHROMIUM) console.warn(`tests/e2e/dock.test.ts: browser tests ${SKIP_REASON}`);
 const suite = HAVE_CHROMIUM ? describe : describe.skip;
 
-const SHOTS = resolve(process.cwd(), 'tests/e2e/screenshots');
+const SHOTS = repoPath('tests/e2e/screenshots');
 const GTIN = withCheckDigit('1061414100011');
 const GTIN_C = withCheckDigit('1099999900011');
 const SSCC = withCheckDigit('10614141000000101');

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { openPg } from '@provenant/store';
+import { REPO_ROOT } from './paths.js';
 
 /** A fresh PGlite initdb takes seconds, more on a loaded machine. */
 export const START_TIMEOUT_MS = 90_000;
@@ -45,7 +46,7 @@ export async function exitCodeOf(child: ChildProcess): Promise<number | null> {
 /** Runs a script of scripts/ with tsx (as `pnpm start` / `pnpm demo` do) in a clean environment. */
 export function runScript(script: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join('scripts', script)], {
-    cwd: process.cwd(),
+    cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -17,8 +17,9 @@ import {
   type Ed25519Backend,
 } from './ed25519.js';
 import { nodeBackend } from './node/ed25519-node.js';
+import { vectorPath } from '../../../tests/support/paths.js';
 
-const VECTORS = path.resolve(process.cwd(), '../shared/vectors/ed25519');
+const VECTORS = vectorPath('ed25519');
 const BACKENDS: Ed25519Backend[] = [nobleBackend, nodeBackend];
 
 function hex(h: string): Uint8Array {

@@ -3,8 +3,9 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalBytes, canonicalize, JcsError, JCS_MAX_DEPTH, parseJsonStrict } from './jcs.js';
+import { vectorPath } from '../../../tests/support/paths.js';
 
-const JCS_DIR = path.resolve(process.cwd(), '../shared/vectors/jcs');
+const JCS_DIR = vectorPath('jcs');
 
 function jcsCode(fn: () => unknown): string | undefined {
   try {

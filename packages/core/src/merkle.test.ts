@@ -2,7 +2,6 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fromBase64, fromHex, toBase64, toHex, utf8 } from './bytes.js';
 import { sha256 } from './hash.js';
 import {
@@ -23,8 +22,9 @@ import {
   verifyInclusion,
   type NodeReader,
 } from './merkle.js';
+import { vectorPath } from '../../../tests/support/paths.js';
 
-const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/merkle/', import.meta.url));
+const VECTORS = vectorPath('merkle');
 const TD = join(VECTORS, 'transparency-dev');
 
 function files(dir: string): string[] {

@@ -9,7 +9,7 @@ import * as prettier from 'prettier';
 import { parseDictionary, renderAiTable } from '../src/dictionary.js';
 
 const defaultSource = new URL(
-  '../../../../shared/vectors/gs1/gs1-syntax-dictionary.txt',
+  '../../../testdata/vectors/gs1/gs1-syntax-dictionary.txt',
   import.meta.url,
 );
 const source = process.argv[2] ?? fileURLToPath(defaultSource);

@@ -4,9 +4,10 @@ import { AI_DEFINITIONS, DICTIONARY_RELEASE } from './ai-table.js';
 import { getAiDefinition, validateAiValue } from './ai.js';
 import { parseDictionary } from './dictionary.js';
 import { Gs1Error } from './errors.js';
+import { vectorPath } from '../../../tests/support/paths.js';
 
 const dictionaryText = readFileSync(
-  new URL('../../../../shared/vectors/gs1/gs1-syntax-dictionary.txt', import.meta.url),
+  vectorPath('gs1', 'gs1-syntax-dictionary.txt'),
   'utf8',
 );
 

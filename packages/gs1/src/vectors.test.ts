@@ -1,17 +1,19 @@
 // Runs every scenario row of the Solidsoft GS1 Digital Link feature files
-// (/work/shared/vectors/gs1/solidsoft-digital-link) against this package.
+// (testdata/vectors/gs1/solidsoft-digital-link) against this package.
 // Rows about *compressed* Digital Links are skipped: out of scope (DESIGN §3 lists
 // the uncompressed forms only; the vectors README says the same). Each is listed
 // as a skipped test with that reason, and the counts are asserted.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { AiValue } from './ai.js';
 import { formatDigitalLink, parseDigitalLink } from './digital-link.js';
 import { formatElementString, parseElementString } from './element-string.js';
 import { Gs1Error } from './errors.js';
+import { vectorPath } from '../../../tests/support/paths.js';
 
-const DIR = new URL('../../../../shared/vectors/gs1/solidsoft-digital-link/', import.meta.url);
+const DIR = vectorPath('gs1', 'solidsoft-digital-link');
 const FILES = [
   'ExtractFromGs1ElementStrings.feature',
   'ExtractFromGs1DigitalLink.feature',
@@ -38,7 +40,7 @@ function cells(line: string): string[] {
 
 /** Tiny Gherkin reader: scenarios, their steps, step data table and Examples rows. */
 function readFeature(file: string): Case[] {
-  const text = readFileSync(new URL(file, DIR), 'utf8').replace(/^\uFEFF/, '');
+  const text = readFileSync(join(DIR, file), 'utf8').replace(/^\uFEFF/, '');
   const lines = text.split(/\r?\n/);
   const out: Case[] = [];
   let scenario: { title: string; steps: string[]; table: string[][]; line: number } | undefined;
