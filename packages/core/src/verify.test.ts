@@ -915,6 +915,32 @@ describe('when the scanned code is not the subject of the bundle', () => {
     ).toEqual(['SUBJECT_MISMATCH']);
   });
 
+  it('takes scannedSubject and maxCheckpointAgeSeconds as options too (as the dock passes them)', () => {
+    const { b, unit, pharmacy } = world();
+    const other = `01/${makeGtin(P, 12345)}/21/OTHER`;
+    const bundle = b.bundle(unit);
+    expect(
+      codes(verifyBundle(bundle, b.trust(), ctx(b, pharmacy), { scannedSubject: other })),
+    ).toEqual(['SUBJECT_MISMATCH']);
+    // The stricter age of trust and option holds; the bundle is an hour old.
+    const lax = b.trust({ maxCheckpointAgeSeconds: 7200 });
+    expect(
+      codes(verifyBundle(bundle, lax, ctx(b, pharmacy), { maxCheckpointAgeSeconds: 600 })),
+    ).toEqual(['CHECKPOINT_STALE']);
+    expect(
+      codes(
+        verifyBundle(bundle, b.trust({ maxCheckpointAgeSeconds: 600 }), ctx(b, pharmacy), {
+          maxCheckpointAgeSeconds: 7200,
+        }),
+      ),
+    ).toEqual(['CHECKPOINT_STALE']);
+    expect(() =>
+      verifyBundle(bundle, b.trust(), ctx(b, pharmacy, { scannedSubject: unit }), {
+        scannedSubject: other,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_CONTEXT' }));
+  });
+
   it('refuses a scannedSubject that is not a canonical subject (misuse)', () => {
     const { b, unit, pharmacy } = world();
     expect(() =>

@@ -257,6 +257,10 @@ export interface VerifyOptions {
   receiptSignatures?: 'all' | 'needed';
   /** SHA-256 implementation for leaf and node hashes (e.g. node:crypto on a server); default noble. */
   sha256?: (bytes: Uint8Array) => Uint8Array;
+  /** Same as {@link VerifyContext.scannedSubject} (either place; both must then agree). */
+  scannedSubject?: string;
+  /** Same as {@link Trust.maxCheckpointAgeSeconds}; when both are set, the stricter holds. */
+  maxCheckpointAgeSeconds?: number;
 }
 
 export interface AsyncVerifyOptions extends Omit<VerifyOptions, 'signatureCheck'> {
@@ -443,12 +447,13 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
         ? 1
         : 0
       : Math.max(trust.minWitnesses ?? 0, trust.witnessQuorum ?? 0);
-  const maxAge = trust.maxCheckpointAgeSeconds;
-  if (
-    maxAge !== undefined &&
-    !(typeof maxAge === 'number' && maxAge >= 0 && Number.isFinite(maxAge))
-  )
+  const ages = [trust.maxCheckpointAgeSeconds, opts.maxCheckpointAgeSeconds].filter(
+    (a) => a !== undefined,
+  );
+  if (!ages.every((a) => typeof a === 'number' && a >= 0 && Number.isFinite(a)))
     throw new VerifyError('INVALID_TRUST', 'maxCheckpointAgeSeconds must be a non-negative number');
+  // Given in the trust and as an option (the dock passes both): the stricter holds.
+  const maxAge = ages.length > 0 ? Math.min(...(ages as number[])) : undefined;
 
   if (typeof context !== 'object' || context === null)
     throw new VerifyError('INVALID_CONTEXT', 'context must be an object');
@@ -477,9 +482,15 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
       'INVALID_CONTEXT',
       'scan.lot must be a string and scan.expiry YYYY-MM-DD',
     );
-  const scanned = context.scannedSubject;
+  const scanned = context.scannedSubject ?? opts.scannedSubject;
   if (scanned !== undefined && (typeof scanned !== 'string' || subjectParts(scanned) === null))
     throw new VerifyError('INVALID_CONTEXT', 'scannedSubject must be a canonical subject');
+  if (
+    context.scannedSubject !== undefined &&
+    opts.scannedSubject !== undefined &&
+    context.scannedSubject !== opts.scannedSubject
+  )
+    throw new VerifyError('INVALID_CONTEXT', 'scannedSubject is given twice, differently');
   const checkpointTime =
     context.checkpointTime === undefined
       ? null
