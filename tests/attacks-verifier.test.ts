@@ -523,6 +523,52 @@ describe('the verifier attack suite', () => {
       });
     });
 
+    it('trust export pins the witnesses the server registered (GET /v1/witnesses)', async () => {
+      const w1 = generateKeyPair();
+      const w2 = generateKeyPair();
+      const listed = {
+        witnesses: [
+          { name: 'w1.example', publicKey: toBase64Url(w1.publicKey), keyId: 'k1', createdAt: 'x' },
+          // A registry that serves the C2SP vkey form is read too.
+          {
+            name: 'w2.example',
+            publicKey: encodeVerifierKey('w2.example', w2.publicKey, 'cosignature/v1'),
+          },
+        ],
+      };
+      const withRegistry = createServer((req, res) => {
+        if (req.method === 'GET' && req.url === '/v1/witnesses') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(listed));
+        } else world.app(req, res);
+      });
+      const at = await listen(withRegistry);
+      try {
+        const run = await cli([
+          'trust',
+          'export',
+          '--out',
+          f('w.json'),
+          '--server',
+          at,
+          '--witness-quorum',
+          '2',
+        ]);
+        expect(run.code).toBe(0);
+        const trust = JSON.parse(await readFile(f('w.json'), 'utf8')) as Record<string, unknown>;
+        expect(trust).toMatchObject({
+          witnesses: [
+            { name: 'w1.example', publicKey: toBase64Url(w1.publicKey) },
+            { name: 'w2.example', publicKey: toBase64Url(w2.publicKey) },
+          ],
+          witnessQuorum: 2,
+        });
+        expect(run.stdout).toMatch(/witness +w1\.example/);
+      } finally {
+        await close(withRegistry);
+      }
+    });
+
     it('a bundle whose checkpoint lacks the quorum is REJECT LOG_PROOF_INVALID offline (exit 2)', async () => {
       const bundle = await api.bundle(unit('G1'), dist.token);
       await writeFile(f('g1.json'), JSON.stringify(bundle));
