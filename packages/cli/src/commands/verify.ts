@@ -257,6 +257,8 @@ export function registerVerifyCommands(program: Command, io: Io, state: ExitStat
         );
         return exitOfVerdict(r.verdict);
       }
+      if (opts.scan !== undefined)
+        throw new CliError('--scan is for a bundle file; here the argument is the scan');
       const scanned = scanOf(subjectScan(arg!));
       // Read the pinned keys before asking anyone: a bad trust file is a usage error up front.
       const trust = opts.trust ? await readTrust(opts.trust) : undefined;
