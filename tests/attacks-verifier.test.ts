@@ -315,6 +315,43 @@ describe('the verifier attack suite', () => {
       expect(run.code).toBe(2);
     });
 
+    it('a server answering "no route" cannot downgrade a pinned verifier to a local bundle check', async () => {
+      const noVerifier = createServer((req, res) => {
+        req.resume();
+        if (req.method === 'POST' && req.url === '/v1/verifications') {
+          res.writeHead(404, { 'content-type': 'application/problem+json' });
+          res.end(
+            JSON.stringify({
+              type: 'urn:provenant:problem:not-found',
+              title: 'Not Found',
+              status: 404,
+              detail: 'No route for POST /v1/verifications.',
+            }),
+          );
+        } else world.app(req, res);
+      });
+      const at = await listen(noVerifier);
+      try {
+        const run = await cli([
+          'verify',
+          `(01)${GTIN}(21)G2`,
+          '--party',
+          dist.gln,
+          '--server',
+          at,
+          '--token',
+          dist.token,
+          '--trust',
+          f('trust.json'),
+          '--json',
+        ]);
+        expect(run.code).toBe(3);
+        expect(json(run)).toMatchObject({ error: { code: 'no-verifier' } });
+      } finally {
+        await close(noVerifier);
+      }
+    });
+
     it('the SDK refuses every replayed variant with a typed failure, and takes the real answer', async () => {
       const policy = {
         verifierKey: toBase64(world.verifier.verifierKey.publicKey),

@@ -298,6 +298,14 @@ export function registerVerifyCommands(program: Command, io: Io, state: ExitStat
           /no route/i.test(err.detail ?? '')
         ))
           throw err;
+        // ...unless a verifier is pinned: anyone on the path can answer 404, and the fallback
+        // would trade a fresh, signed answer for a bundle up to a day old (a downgrade).
+        if (pinned)
+          throw new CliError(
+            `${ctx.server} has no /v1/verifications, but ${opts.trust} pins a verifier key: point --server at the verifier, or verify a bundle file offline`,
+            EXIT.USAGE,
+            'no-verifier',
+          );
       }
       if (online) {
         // DESIGN §7: the answer is only as good as its receipt, checked with the PINNED verifier key.
