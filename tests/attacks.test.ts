@@ -259,8 +259,10 @@ describe('the attack suite', () => {
       expect(codes(body)).toEqual(['NOT_SHIPPED_TO_YOU']);
     });
 
-    it('DUPLICATE_SCAN: the same serial verified by two parties since its last handoff', async () => {
-      const first = await verify(dist2, { subject: unit('H004'), purpose: 'receiving' });
+    it('DUPLICATE_SCAN: the same serial verified by two parties of its chain since its last handoff', async () => {
+      // Only a party of the chain can reveal a clone (DESIGN §7): here the shipper
+      // finds "the same" serial on its own shelf while H004 is on its way.
+      const first = await verify(dist, { subject: unit('H004'), purpose: 'dispense' });
       expect(codes(first)).toEqual(['NOT_SHIPPED_TO_YOU']);
       const second = await verify(pharm, { subject: unit('H004'), purpose: 'receiving' });
       expect(codes(second)).toEqual(['DUPLICATE_SCAN']);
@@ -483,6 +485,19 @@ describe('the attack suite', () => {
       e.proof[0] = e.proof[0]!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
       const body = await verifyBundle(pharm, b);
       expect(codes(body)).toEqual(['LOG_PROOF_INVALID']);
+    });
+
+    it('SUBJECT_MISMATCH: a genuine bundle handed over with goods of another serial', async () => {
+      const res = await api
+        .post('/v1/bundles/verify', pharm.token, {
+          bundle: bundleF,
+          purpose: 'receiving',
+          scan: `(01)${GTIN}(21)F999`,
+        })
+        .expect(201);
+      for (const c of codes(res.body)) seen.add(c);
+      expect(codes(res.body)).toEqual(['SUBJECT_MISMATCH']);
+      expect(res.body.verdict).toBe('reject');
     });
 
     it('CHECKPOINT_STALE: a bundle older than the policy allows (the dock clock two days on)', async () => {

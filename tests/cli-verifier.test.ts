@@ -105,7 +105,17 @@ describe('verify a scan through the server', () => {
       receiptCheck: 'verified',
     });
     expect(run.code).toBe(0);
-    const human = await cli(['verify', `https://example.com/01/${GTIN}/21/V1?10=L9`, ...as]);
+    // Checking the receipt needs the party it must be for (DESIGN §7 receipts bind the question).
+    const noParty = await cli(['verify', `https://example.com/01/${GTIN}/21/V1?10=L9`, ...as]);
+    expect(noParty.code).toBe(3);
+    expect(noParty.stderr).toMatch(/--party/);
+    const human = await cli([
+      'verify',
+      `https://example.com/01/${GTIN}/21/V1?10=L9`,
+      '--party',
+      DIST,
+      ...as,
+    ]);
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/verdict +QUARANTINE/);
     expect(human.stdout).toMatch(/LOT_MISMATCH/);

@@ -37,6 +37,7 @@ function withCheckDigit(body: string): string {
 const MFR = withCheckDigit('061414100000');
 const DIST = withCheckDigit('061414100001');
 const GTIN = withCheckDigit('1061414100001');
+const H1 = unitSubject(GTIN, 'H1');
 const BULK_GTIN = withCheckDigit('1061414100002');
 
 // Each spawn pays node + tsx start-up (~1 s idle); on a loaded machine much more.
@@ -669,8 +670,8 @@ describe('usage and I/O errors', () => {
     await writeFile(f('malformed.json'), '{"v":1,');
     const runs = await Promise.all([
       cli(['verify', f('in-transit.bundle.json'), '--trust', f('trust.json'), '--bogus']),
-      cli(['verify', f('missing.bundle.json'), '--trust', f('trust.json')]),
-      cli(['verify', f('malformed.json'), '--trust', f('trust.json')]),
+      cli(['verify', f('missing.bundle.json'), '--scan', H1, '--trust', f('trust.json')]),
+      cli(['verify', f('malformed.json'), '--scan', H1, '--trust', f('trust.json')]),
       cli(['submit', f('malformed.json'), ...as(MFR)]),
       cli([]),
     ]);
@@ -720,6 +721,8 @@ describe('offline verification with the server stopped', () => {
     cli([
       'verify',
       bundle,
+      '--scan',
+      H1,
       '--trust',
       f('trust.json'),
       '--party',
@@ -738,6 +741,8 @@ describe('offline verification with the server stopped', () => {
     const human = await inproc([
       'verify',
       f('in-transit.bundle.json'),
+      '--scan',
+      `(01)${GTIN}(21)H1`,
       '--trust',
       f('trust.json'),
       '--party',
@@ -780,6 +785,8 @@ describe('offline verification with the server stopped', () => {
     const run = await inproc([
       'verify',
       f('in-transit.bundle.json'),
+      '--scan',
+      H1,
       '--trust',
       f('nope.json'),
       '--party',

@@ -282,6 +282,7 @@ describe('verification receipts', () => {
       reasons: ['LOT_MISMATCH'],
       checkpoint: { origin: 'o', size: 3, rootHash: 'ab'.repeat(32) },
       verifiedAt: '2026-11-28T12:00:00.000Z',
+      nonce: 'n0nce',
       kid,
       ...overrides,
     };
@@ -325,6 +326,33 @@ describe('verification receipts', () => {
     });
     expect(() => checkVerificationReceipt(answer(signed()), 'short')).toThrow(TypeError);
   });
+
+  it('with the question, refuses a receipt for another subject, party, purpose or nonce, or a stale one', () => {
+    const pinned = toBase64(verifier.publicKey);
+    const question = {
+      subject: unitSubject(GTIN, 'S1'),
+      party: MFR,
+      purpose: 'receiving',
+      nonce: 'n0nce',
+      now: Date.parse('2026-11-28T12:04:00.000Z'),
+    };
+    expect(checkVerificationReceipt(answer(signed()), pinned, undefined, question)).toEqual({
+      ok: true,
+      kid,
+    });
+    const wrong: [Partial<typeof question>, string][] = [
+      [{ subject: unitSubject(GTIN, 'S2') }, 'SUBJECT_MISMATCH'],
+      [{ party: withCheckDigit('061414100001') }, 'PARTY_MISMATCH'],
+      [{ purpose: 'dispense' }, 'PURPOSE_MISMATCH'],
+      [{ nonce: 'other' }, 'NONCE_MISMATCH'],
+      [{ now: Date.parse('2026-11-28T12:05:00.001Z') }, 'RECEIPT_STALE'],
+      [{ now: Date.parse('2026-11-28T11:54:59.999Z') }, 'RECEIPT_STALE'],
+    ];
+    for (const [q, code] of wrong)
+      expect(
+        checkVerificationReceipt(answer(signed()), pinned, undefined, { ...question, ...q }),
+      ).toMatchObject({ ok: false, code });
+  });
 });
 
 describe('in a browser', () => {
@@ -335,6 +363,7 @@ describe('in a browser', () => {
   const root = REPO_ROOT;
   const workspace: Record<string, string> = {
     '@provenant/core': 'packages/core/src/index.ts',
+    '@provenant/gs1': 'packages/gs1/src/index.ts',
     '@provenant/sdk': 'packages/sdk/src/index.ts',
   };
   const importsOf = (file: string): string[] =>

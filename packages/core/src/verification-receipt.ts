@@ -8,6 +8,16 @@ import { canonicalBytes } from './jcs.js';
 import type { ReasonCode, Verdict } from './reasons.js';
 import type { Purpose } from './verify.js';
 
+/**
+ * A request nonce (DESIGN §7 "receipts bind the question"): 1–64 URL-safe
+ * characters. The SDK and the CLI send a fresh one and accept only a receipt
+ * that signs it back, so a genuine receipt for another question cannot be replayed.
+ */
+export const VERIFICATION_NONCE_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** How far a receipt's verifiedAt may lie from the checker's clock (DESIGN §7: 5 minutes). */
+export const RECEIPT_FRESHNESS_MS = 5 * 60 * 1000;
+
 /** The signed fields of a verification receipt. */
 export interface VerificationReceiptBody {
   v: 1;
@@ -24,6 +34,8 @@ export interface VerificationReceiptBody {
   checkpoint: { origin: string; size: number; rootHash: string } | null;
   /** RFC 3339 UTC with milliseconds */
   verifiedAt: string;
+  /** the request's nonce, signed back; null when the request carried none */
+  nonce: string | null;
   /** kid of the verifier key (DESIGN §4) */
   kid: string;
 }
@@ -39,7 +51,8 @@ export interface VerificationReceipt extends VerificationReceiptBody {
  * @throws JcsError when a field holds a value JCS cannot represent.
  */
 export function verificationReceiptMessage(body: VerificationReceiptBody): Uint8Array {
-  const { v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, kid } = body;
+  const { v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, nonce, kid } =
+    body;
   return canonicalBytes({
     v,
     id,
@@ -50,6 +63,8 @@ export function verificationReceiptMessage(body: VerificationReceiptBody): Uint8
     reasons,
     checkpoint,
     verifiedAt,
+    // A missing nonce is signed as null: a receipt cannot be stripped of it and still verify.
+    nonce: nonce ?? null,
     kid,
   });
 }

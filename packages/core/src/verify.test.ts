@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { nodeBackend } from './node/index.js';
 import { fromBase64, toBase64, utf8 } from './bytes.js';
 import { sign } from './ed25519.js';
+import { addSignatureLines, cosignCheckpoint } from './note.js';
 import type { Bundle } from './bundle.js';
 import {
   verifyBundle,
@@ -851,6 +852,191 @@ describe('verifyBundle performance', () => {
       `10,000-unit pallet (${Object.keys(bundle.chains).length} chains, ${b.tree.size} log entries): built in ${built.toFixed(0)} ms; ` +
         `verified single-threaded with node:crypto in ${all.toFixed(0)} ms (every receipt signature), ` +
         `${needed.toFixed(0)} ms (receiptSignatures: 'needed')`,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Issue 10, finding 5: old evidence offline. A bundle proves something only
+// about the subject it is for; the scan says what is in the dock's hands.
+
+describe('when the scanned code is not the subject of the bundle', () => {
+  it('rejects a bundle fetched before the unit was dispensed, presented for another serial (SUBJECT_MISMATCH)', () => {
+    const { b, unit, pharmacy } = world();
+    const old = b.bundle(unit); // fetched while the genuine unit was in transit
+    b.receive(pharmacy, unit);
+    b.decommission(pharmacy, unit, 'dispensed');
+    // A counterfeit pack with another serial is scanned; the seller shows the old bundle.
+    const fake = `01/${makeGtin(P, 12345)}/21/FAKE999`;
+    const r = verifyBundle(old, b.trust(), ctx(b, pharmacy, { scannedSubject: fake }));
+    expect(codes(r)).toEqual(['SUBJECT_MISMATCH']);
+    expect(r.verdict).toBe('reject');
+    expect(r.reasons[0]!.subject).toBe(fake);
+  });
+
+  it('accepts the same bundle when the scan is its subject', () => {
+    const { b, unit, pharmacy } = world();
+    const r = verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy, { scannedSubject: unit }));
+    expect(codes(r)).toEqual([]);
+  });
+
+  it('reports SUBJECT_MISMATCH next to a checkpoint that does not verify, and for a malformed bundle', () => {
+    const { b, unit, pharmacy } = world();
+    const other = `01/${makeGtin(P, 12345)}/21/OTHER`;
+    const bad = clone(b.bundle(unit));
+    bad.checkpoint = bad.checkpoint.replace(/\n\d+\n/, '\n1\n');
+    expect(
+      codes(verifyBundle(bad, b.trust(), ctx(b, pharmacy, { scannedSubject: other }))),
+    ).toEqual(['LOG_PROOF_INVALID', 'SUBJECT_MISMATCH']);
+    expect(
+      codes(verifyBundle({ v: 1 }, b.trust(), ctx(b, pharmacy, { scannedSubject: other }))),
+    ).toEqual(['LOG_PROOF_INVALID', 'SUBJECT_MISMATCH']);
+  });
+
+  it('covers a unit scanned against the bundle of the pallet it is still inside, and no other', () => {
+    const b = new ChainBuilder();
+    const { manufacturer, distributor } = b.cast();
+    const units = b.commissionMany(manufacturer, 3);
+    const stray = b.commission(manufacturer, { serial: 'STRAY1' });
+    const pallet = b.pack(manufacturer, makeSscc(P, 7), units);
+    b.ship(manufacturer, pallet, distributor);
+    const bundle = b.bundle(pallet);
+    const as = (s: string) =>
+      codes(verifyBundle(bundle, b.trust(), ctx(b, distributor, { scannedSubject: s })));
+    expect(as(pallet)).toEqual([]);
+    expect(as(units[1]!)).toEqual([]);
+    expect(as(stray)).toEqual(['SUBJECT_MISMATCH']);
+    // Once unpacked, the pallet's bundle no longer speaks for its units.
+    b.receive(distributor, pallet);
+    b.unpack(distributor, pallet);
+    const after = b.bundle(pallet);
+    expect(
+      codes(verifyBundle(after, b.trust(), ctx(b, distributor, { scannedSubject: units[1]! }))),
+    ).toEqual(['SUBJECT_MISMATCH']);
+  });
+
+  it('takes scannedSubject and maxCheckpointAgeSeconds as options too (as the dock passes them)', () => {
+    const { b, unit, pharmacy } = world();
+    const other = `01/${makeGtin(P, 12345)}/21/OTHER`;
+    const bundle = b.bundle(unit);
+    expect(
+      codes(verifyBundle(bundle, b.trust(), ctx(b, pharmacy), { scannedSubject: other })),
+    ).toEqual(['SUBJECT_MISMATCH']);
+    // The stricter age of trust and option holds; the bundle is an hour old.
+    const lax = b.trust({ maxCheckpointAgeSeconds: 7200 });
+    expect(
+      codes(verifyBundle(bundle, lax, ctx(b, pharmacy), { maxCheckpointAgeSeconds: 600 })),
+    ).toEqual(['CHECKPOINT_STALE']);
+    expect(
+      codes(
+        verifyBundle(bundle, b.trust({ maxCheckpointAgeSeconds: 600 }), ctx(b, pharmacy), {
+          maxCheckpointAgeSeconds: 7200,
+        }),
+      ),
+    ).toEqual(['CHECKPOINT_STALE']);
+    expect(() =>
+      verifyBundle(bundle, b.trust(), ctx(b, pharmacy, { scannedSubject: unit }), {
+        scannedSubject: other,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_CONTEXT' }));
+  });
+
+  it('refuses a scannedSubject that is not a canonical subject (misuse)', () => {
+    const { b, unit, pharmacy } = world();
+    expect(() =>
+      verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy, { scannedSubject: '(01)123' })),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_CONTEXT' }));
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Issue 10, finding 6: witness quorum as the trust file states it
+// (witnesses: [{name, publicKey}], witnessQuorum), DESIGN §6.
+
+describe('when the trust file demands a witness quorum', () => {
+  const asListed = (b: ChainBuilder, n: number) =>
+    b.witnessKeys.slice(0, n).map((w) => ({
+      name: w.name,
+      publicKey: toBase64(b.deriveKey(w.name).publicKey),
+    }));
+  const trustOf = (b: ChainBuilder, n: number, witnessQuorum: number) => ({
+    ...b.trust(),
+    witnesses: asListed(b, n),
+    witnessQuorum,
+  });
+
+  it('accepts a checkpoint cosigned by k distinct trusted witnesses', () => {
+    const { b, unit, pharmacy } = world({ witnesses: 3 });
+    const r = verifyBundle(b.bundle(unit, { witnesses: 2 }), trustOf(b, 3, 2), ctx(b, pharmacy));
+    expect(codes(r)).toEqual([]);
+  });
+
+  it('rejects (LOG_PROOF_INVALID) with fewer than k cosignatures', () => {
+    const { b, unit, pharmacy } = world({ witnesses: 3 });
+    const r = verifyBundle(b.bundle(unit, { witnesses: 1 }), trustOf(b, 3, 2), ctx(b, pharmacy));
+    expect(codes(r)).toEqual(['LOG_PROOF_INVALID']);
+    expect(r.reasons[0]!.message).toContain('WITNESS_QUORUM_NOT_MET');
+  });
+
+  it('counts one witness once, however many lines it signed, and ignores self-made keys', () => {
+    const { b, unit, pharmacy } = world({ witnesses: 3 });
+    const w1 = b.witnessKeys[0]!;
+    let note = b.checkpoint({ witnesses: 1 });
+    // The same witness again, at other times; and three keys nobody trusts, one under a trusted name.
+    const extra = [
+      cosignCheckpoint(note, { name: w1.name, seed: w1.seed }, 1_800_000_000),
+      cosignCheckpoint(note, { name: w1.name, seed: w1.seed }, 1_800_000_001),
+      cosignCheckpoint(note, { name: 'sybil1.example', seed: b.deriveKey('s1').seed }, 1),
+      cosignCheckpoint(note, { name: 'sybil2.example', seed: b.deriveKey('s2').seed }, 1),
+      cosignCheckpoint(note, { name: b.witnessKeys[1]!.name, seed: b.deriveKey('s3').seed }, 1),
+    ];
+    note = addSignatureLines(note, extra);
+    const r = verifyBundle(
+      b.bundle(unit, { checkpoint: note }),
+      trustOf(b, 3, 2),
+      ctx(b, pharmacy),
+    );
+    expect(codes(r)).toEqual(['LOG_PROOF_INVALID']);
+    expect(r.reasons[0]!.message).toContain('1 of 3 witnesses');
+  });
+
+  it('counts a witness listed twice under two names as one', () => {
+    const { b, unit, pharmacy } = world({ witnesses: 1 });
+    const w = asListed(b, 1)[0]!;
+    const twice = {
+      ...b.trust(),
+      witnesses: [w, { ...w, name: 'alias.example' }],
+      witnessQuorum: 2,
+    };
+    expect(() => verifyBundle(b.bundle(unit, { witnesses: 1 }), twice, ctx(b, pharmacy))).toThrow(
+      expect.objectContaining({ code: 'INVALID_TRUST' }),
+    );
+  });
+
+  it('needs no cosignature with witnessQuorum 0, the trust file default, even with witnesses listed', () => {
+    const { b, unit, pharmacy } = world({ witnesses: 2 });
+    const r = verifyBundle(b.bundle(unit), trustOf(b, 2, 0), ctx(b, pharmacy));
+    expect(codes(r)).toEqual([]);
+  });
+
+  it('takes the larger of minWitnesses and witnessQuorum when both are set', () => {
+    const { b, unit, pharmacy } = world({ witnesses: 3 });
+    const r = verifyBundle(
+      b.bundle(unit, { witnesses: 1 }),
+      { ...trustOf(b, 3, 2), minWitnesses: 0 },
+      ctx(b, pharmacy),
+    );
+    expect(codes(r)).toEqual(['LOG_PROOF_INVALID']);
+  });
+
+  it('refuses a malformed witness entry or an unreachable quorum (misuse)', () => {
+    const { b, unit, pharmacy } = world({ witnesses: 1 });
+    const bad = { ...b.trust(), witnesses: [{ name: 'w.example', publicKey: 'short' }] };
+    expect(() => verifyBundle(b.bundle(unit), bad, ctx(b, pharmacy))).toThrow(
+      expect.objectContaining({ code: 'INVALID_TRUST' }),
+    );
+    expect(() => verifyBundle(b.bundle(unit), trustOf(b, 1, 2), ctx(b, pharmacy))).toThrow(
+      expect.objectContaining({ code: 'INVALID_TRUST' }),
     );
   });
 });

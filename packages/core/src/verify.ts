@@ -75,7 +75,13 @@ import {
 } from './ed25519.js';
 import { sha256 } from './hash.js';
 import { canonicalBytes, canonicalize } from './jcs.js';
-import { parseVerifierKey, verifyCheckpoint, type NoteVerifierKey } from './note.js';
+import {
+  isValidNoteName,
+  noteVerifierKey,
+  parseVerifierKey,
+  verifyCheckpoint,
+  type NoteVerifierKey,
+} from './note.js';
 import { parseNoticePayload, type Notice } from './notices.js';
 import { REASON_CODES, isReasonCode, verdictOf, type ReasonCode, type Verdict } from './reasons.js';
 import {
@@ -95,12 +101,28 @@ export interface Trust {
   logKey: string;
   /** base64url raw Ed25519 public key of the registry authority that signs party and key notices. */
   authorityKey: string;
-  /** C2SP verifier keys of trusted witnesses (cosignature/v1). */
-  witnesses?: string[];
+  /**
+   * Trusted witnesses (cosignature/v1): C2SP verifier key strings, or `{name, publicKey}`
+   * as the trust file carries them (publicKey: base64 or base64url of the raw 32-byte key).
+   * Two entries with one public key count as one witness.
+   */
+  witnesses?: (string | TrustWitness)[];
   /** Distinct trusted witnesses that must cosign the checkpoint; default 1 when witnesses are listed, else 0. */
   minWitnesses?: number;
+  /**
+   * The trust file's name for {@link minWitnesses} (DESIGN §6): at least this many distinct
+   * trusted witnesses must cosign, else LOG_PROOF_INVALID. When both are set, the larger holds.
+   */
+  witnessQuorum?: number;
   /** Oldest checkpoint accepted, in seconds (CHECKPOINT_STALE beyond); unset: no limit. */
   maxCheckpointAgeSeconds?: number;
+}
+
+/** A witness as the trust file lists it (`GET /v1/witnesses`). */
+export interface TrustWitness {
+  name: string;
+  /** base64 or base64url of the raw 32-byte Ed25519 public key */
+  publicKey: string;
 }
 
 export type Purpose = 'receiving' | 'saleable_return' | 'dispense';
@@ -114,6 +136,14 @@ export interface VerifyContext {
   now: string;
   /** Lot and expiry (YYYY-MM-DD) read from the scanned code, matched against the commissioned ones. */
   scan?: { lot?: string; expiry?: string };
+  /**
+   * Canonical subject of what was physically scanned (DESIGN §7 offline). A bundle about
+   * another subject is SUBJECT_MISMATCH (reject), unless it is the bundle of a logistic
+   * unit and the scanned unit is one of its children still inside it at the checkpoint
+   * (the container's verdict covers every unit in it). Unset: no comparison (the
+   * server, which builds the bundle for the subject it was asked about).
+   */
+  scannedSubject?: string;
   /** RFC 3339: when the bundle's checkpoint was fetched, for staleness. */
   checkpointTime?: string;
   /** Findings from outside the bundle (DUPLICATE_SCAN, BUNDLE_DIVERGES: the service's), merged in. */
@@ -227,6 +257,10 @@ export interface VerifyOptions {
   receiptSignatures?: 'all' | 'needed';
   /** SHA-256 implementation for leaf and node hashes (e.g. node:crypto on a server); default noble. */
   sha256?: (bytes: Uint8Array) => Uint8Array;
+  /** Same as {@link VerifyContext.scannedSubject} (either place; both must then agree). */
+  scannedSubject?: string;
+  /** Same as {@link Trust.maxCheckpointAgeSeconds}; when both are set, the stricter holds. */
+  maxCheckpointAgeSeconds?: number;
 }
 
 export interface AsyncVerifyOptions extends Omit<VerifyOptions, 'signatureCheck'> {
@@ -325,6 +359,7 @@ interface Policy {
   party: string | null;
   purpose: Purpose;
   scan: { lot?: string; expiry?: string };
+  scannedSubject: string | null;
   checkpointTime: number | null;
   findings: Reason[];
   keyOwners: ReadonlyMap<string, string>;
@@ -353,6 +388,38 @@ function parseTrustKey(vkey: unknown, what: string): NoteVerifierKey {
   }
 }
 
+/** The trusted witnesses, one per public key (the first entry of a key wins). */
+function witnessKeysOf(list: Trust['witnesses']): NoteVerifierKey[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new VerifyError('INVALID_TRUST', 'witnesses must be an array');
+  const out: NoteVerifierKey[] = [];
+  const seen = new Set<string>();
+  list.forEach((w, i) => {
+    const key = typeof w === 'string' ? parseTrustKey(w, `witnesses[${i}]`) : witnessKey(w, i);
+    if (key.type !== 'cosignature/v1')
+      throw new VerifyError('INVALID_TRUST', `witnesses[${i}] must be a cosignature/v1 key`);
+    const hex = toHex(key.publicKey);
+    if (seen.has(hex)) return;
+    seen.add(hex);
+    out.push(key);
+  });
+  return out;
+}
+
+function witnessKey(w: unknown, i: number): NoteVerifierKey {
+  const o = (typeof w === 'object' && w !== null ? w : {}) as Partial<TrustWitness>;
+  const pub =
+    typeof o.publicKey === 'string'
+      ? (fromBase64(o.publicKey) ?? fromBase64Url(o.publicKey))
+      : null;
+  if (typeof o.name !== 'string' || !isValidNoteName(o.name) || !pub || pub.length !== 32)
+    throw new VerifyError(
+      'INVALID_TRUST',
+      `witnesses[${i}] must be {name, publicKey} with a note name and base64 of a 32-byte key`,
+    );
+  return noteVerifierKey(o.name, pub, 'cosignature/v1');
+}
+
 function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Policy {
   if (typeof trust !== 'object' || trust === null)
     throw new VerifyError('INVALID_TRUST', 'trust must be an object');
@@ -363,19 +430,30 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
     typeof trust.authorityKey === 'string' ? fromBase64Url(trust.authorityKey) : null;
   if (!authorityKey || authorityKey.length !== 32)
     throw new VerifyError('INVALID_TRUST', 'authorityKey must be base64url of 32 bytes');
-  const witnesses = (trust.witnesses ?? []).map((w, i) => parseTrustKey(w, `witnesses[${i}]`));
-  const minWitnesses = trust.minWitnesses ?? (witnesses.length > 0 ? 1 : 0);
-  if (!Number.isSafeInteger(minWitnesses) || minWitnesses < 0 || minWitnesses > witnesses.length)
-    throw new VerifyError(
-      'INVALID_TRUST',
-      'minWitnesses must be between 0 and the witnesses listed',
-    );
-  const maxAge = trust.maxCheckpointAgeSeconds;
-  if (
-    maxAge !== undefined &&
-    !(typeof maxAge === 'number' && maxAge >= 0 && Number.isFinite(maxAge))
-  )
+  const witnesses = witnessKeysOf(trust.witnesses);
+  for (const [what, v] of [
+    ['minWitnesses', trust.minWitnesses],
+    ['witnessQuorum', trust.witnessQuorum],
+  ] as const)
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= witnesses.length))
+      throw new VerifyError(
+        'INVALID_TRUST',
+        `${what} must be an integer between 0 and the distinct witnesses listed`,
+      );
+  // Never weaker than either setting: a quorum the trust file asks for cannot be lowered.
+  const minWitnesses =
+    trust.minWitnesses === undefined && trust.witnessQuorum === undefined
+      ? witnesses.length > 0
+        ? 1
+        : 0
+      : Math.max(trust.minWitnesses ?? 0, trust.witnessQuorum ?? 0);
+  const ages = [trust.maxCheckpointAgeSeconds, opts.maxCheckpointAgeSeconds].filter(
+    (a) => a !== undefined,
+  );
+  if (!ages.every((a) => typeof a === 'number' && a >= 0 && Number.isFinite(a)))
     throw new VerifyError('INVALID_TRUST', 'maxCheckpointAgeSeconds must be a non-negative number');
+  // Given in the trust and as an option (the dock passes both): the stricter holds.
+  const maxAge = ages.length > 0 ? Math.min(...(ages as number[])) : undefined;
 
   if (typeof context !== 'object' || context === null)
     throw new VerifyError('INVALID_CONTEXT', 'context must be an object');
@@ -404,6 +482,15 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
       'INVALID_CONTEXT',
       'scan.lot must be a string and scan.expiry YYYY-MM-DD',
     );
+  const scanned = context.scannedSubject ?? opts.scannedSubject;
+  if (scanned !== undefined && (typeof scanned !== 'string' || subjectParts(scanned) === null))
+    throw new VerifyError('INVALID_CONTEXT', 'scannedSubject must be a canonical subject');
+  if (
+    context.scannedSubject !== undefined &&
+    opts.scannedSubject !== undefined &&
+    context.scannedSubject !== opts.scannedSubject
+  )
+    throw new VerifyError('INVALID_CONTEXT', 'scannedSubject is given twice, differently');
   const checkpointTime =
     context.checkpointTime === undefined
       ? null
@@ -436,6 +523,7 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
     party,
     purpose: context.purpose,
     scan,
+    scannedSubject: scanned ?? null,
     checkpointTime,
     findings,
     keyOwners: new Map(Object.entries(owners)),
@@ -845,6 +933,7 @@ function* engine(
       'LOG_PROOF_INVALID',
       `bundle is malformed${framed.path ? ` at ${framed.path}` : ''}: ${framed.message}`,
     );
+    subjectMismatch(policy, framed.subject ?? '', findings, () => false);
     return emptyResult(framed.subject ?? '', findings.all());
   }
   const frame: BundleFrame = framed.frame;
@@ -856,6 +945,7 @@ function* engine(
   });
   if (!cp.ok) {
     findings.add('LOG_PROOF_INVALID', `checkpoint does not verify (${cp.code}): ${cp.detail}`);
+    subjectMismatch(policy, subject, findings, () => false);
     return emptyResult(subject, findings.all());
   }
   const { origin, size, rootHash } = cp.checkpoint;
@@ -1474,6 +1564,8 @@ function* engine(
     checkpoint: { origin, size, rootHash: toHex(rootHash) },
   };
   const top = new Findings();
+  /** the container's children still inside it at the checkpoint (a scan of one is covered) */
+  const insideNow = new Set<string>();
   const own = timeline(subject);
   result.custody = own.map(toTimeline);
   if (!container) {
@@ -1507,6 +1599,7 @@ function* engine(
       const cs = ctx.states.get(c.subject);
       // Still inside this container: its custody and holds are the container's, judged above.
       const inside = cs !== undefined && cs.containedIn === subject && !state?.unpacked;
+      if (inside) insideNow.add(c.subject);
       const rs = [
         ...(unitIssues.get(c.subject) ?? []),
         ...statusReasons(c.subject, {
@@ -1564,9 +1657,30 @@ function* engine(
       );
   }
 
+  subjectMismatch(policy, subject, top, (s) => insideNow.has(s));
   result.reasons = sortReasons(top.all());
   result.verdict = verdictOf(result.reasons.map((r) => r.code));
   return result;
+}
+
+/**
+ * SUBJECT_MISMATCH (DESIGN §7 offline): the evidence must be about what was scanned,
+ * or about the logistic unit a scanned unit is still inside (`covers`). A bundle
+ * fetched for one serial proves nothing about another.
+ */
+function subjectMismatch(
+  policy: Policy,
+  subject: string,
+  out: Findings,
+  covers: (scanned: string) => boolean,
+): void {
+  const scanned = policy.scannedSubject;
+  if (scanned === null || scanned === subject || covers(scanned)) return;
+  out.add(
+    'SUBJECT_MISMATCH',
+    `the bundle is for ${subject || 'no valid subject'}, the scanned code is ${scanned}`,
+    scanned,
+  );
 }
 
 function byIndex(a: { index: number }, b: { index: number }): number {

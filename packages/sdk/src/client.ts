@@ -4,9 +4,11 @@
 // once. Only 429 and 503 are retried (the two answers that mean "not now"),
 // with exponential backoff and jitter, honouring Retry-After; anything else
 // is returned or thrown at once.
-import { subjectParts } from '@provenant/core';
+import { subjectParts, VERIFICATION_NONCE_RE, type Ed25519Backend } from '@provenant/core';
+import { Gs1Error, parseScan } from '@provenant/gs1';
 import type { z } from 'zod';
 import { clientProblem, problemFrom, ProvenantError } from './errors.js';
+import { checkVerificationReceipt, freshNonce, type ReceiptCheckCode } from './receipts.js';
 import {
   appendResultSchema,
   bundleOutlineSchema,
@@ -32,6 +34,7 @@ import {
   verificationSchema,
   verifierInfoSchema,
   vrsResponseSchema,
+  witnessListSchema,
   type AppendResult,
   type Bundle,
   type Case,
@@ -57,6 +60,7 @@ import {
   type Verification,
   type VerifierInfo,
   type VrsResponse,
+  type WitnessList,
 } from './schemas.js';
 
 /** The fetch the client calls (the global one by default; inject one for tests or proxies). */
@@ -131,10 +135,45 @@ export interface ReceiptRequest {
 }
 export type DecommissionReason =
   'dispensed' | 'destroyed' | 'exported' | 'stolen' | 'sample' | 'free_sample';
-/** Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), and the purpose. */
+/**
+ * Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), the purpose, and
+ * optionally a `nonce` (1–64 URL-safe characters) the server signs back in the receipt.
+ */
 export type VerificationRequest =
-  | { scan: string | { gtin: string; serial: string }; subject?: never; purpose: Purpose }
-  | { subject: string; scan?: never; purpose: Purpose };
+  | {
+      scan: string | { gtin: string; serial: string };
+      subject?: never;
+      purpose: Purpose;
+      nonce?: string;
+    }
+  | { subject: string; scan?: never; purpose: Purpose; nonce?: string };
+
+/** How {@link ProvenantClient.verifyChecked} checks the answer. */
+export interface ReceiptPolicy {
+  /** the PINNED verifier key (a trust file's verifierKey), never one fetched with the answer */
+  verifierKey: string | Uint8Array;
+  /** GLN of the caller's party: the receipt must be for it */
+  party: string;
+  /** the local clock, ms since the epoch (default Date.now) */
+  now?: () => number;
+  /** Ed25519 backend for the receipt signature (default noble) */
+  backend?: Ed25519Backend;
+}
+
+/**
+ * A verification whose receipt was checked: `ok` only when the receipt verifies
+ * under the pinned key and answers this request (DESIGN §7). Otherwise the
+ * answer must not be relied on, whatever its verdict says.
+ */
+export type CheckedVerification =
+  | { ok: true; verification: Verification; kid: string; nonce: string }
+  | {
+      ok: false;
+      code: ReceiptCheckCode;
+      detail: string;
+      verification: Verification;
+      nonce: string;
+    };
 export interface VrsQuery {
   gtin: string;
   serial: string;
@@ -197,6 +236,20 @@ function subjectPath(subject: SubjectPath): string {
       `subject must be canonical: 01/<gtin14>/21/<serial> or 00/<sscc>, got ${JSON.stringify(subject)}`,
     );
   return subject;
+}
+
+/**
+ * The canonical subject (DESIGN §3) of a scan or subject input, as the verifier
+ * derives it: the receipt of a checked verification must name exactly this.
+ */
+function canonicalSubjectOf(input: unknown): string {
+  if (typeof input === 'string' && subjectParts(input) !== null) return input;
+  try {
+    return parseScan(input as Parameters<typeof parseScan>[0]).subject;
+  } catch (err) {
+    if (err instanceof Gs1Error) throw misuse(`bad scan: ${err.message} (${err.code})`);
+    throw misuse('scan or subject must be a DESIGN §3 form');
+  }
 }
 
 function seg(value: string, what: string): string {
@@ -659,6 +712,11 @@ export class ProvenantClient {
     return this.call({ method: 'GET', path: '/v1/log', schema: logInfoSchema });
   }
 
+  /** GET /v1/witnesses: the registered witnesses (public, DESIGN §6a). */
+  async getWitnesses(): Promise<WitnessList> {
+    return this.call({ method: 'GET', path: '/v1/witnesses', schema: witnessListSchema });
+  }
+
   /** GET /v1/log/checkpoint: the latest signed checkpoint (signed note text). Verify it before use. */
   async getCheckpoint(): Promise<string> {
     return this.call({ method: 'GET', path: '/v1/log/checkpoint', schema: 'text' });
@@ -712,6 +770,37 @@ export class ProvenantClient {
       schema: verificationSchema,
       write,
     });
+  }
+
+  /**
+   * POST /v1/verifications with a fresh nonce, answered only when the receipt verifies
+   * under the pinned verifier key AND its subject (canonical, of the scan), party,
+   * purpose and nonce equal the request AND its verifiedAt is within 5 minutes of the
+   * local clock (DESIGN §7 "receipts bind the question"). A failed check is a return
+   * value (`ok: false` with a code), not an exception: the answer is evidence.
+   * @throws {ProvenantError} for transport and problem answers, and for a scan that
+   * does not parse (`invalid-argument`).
+   */
+  async verifyChecked(
+    body: VerificationRequest,
+    policy: ReceiptPolicy,
+    write?: WriteOptions,
+  ): Promise<CheckedVerification> {
+    const subject = canonicalSubjectOf(body.scan ?? body.subject);
+    if (body.nonce !== undefined && !VERIFICATION_NONCE_RE.test(body.nonce))
+      throw misuse('nonce must be 1-64 URL-safe characters [A-Za-z0-9_-]');
+    const nonce = body.nonce ?? freshNonce();
+    const verification = await this.verify({ ...body, nonce } as VerificationRequest, write);
+    const check = checkVerificationReceipt(verification, policy.verifierKey, policy.backend, {
+      subject,
+      party: policy.party,
+      purpose: body.purpose,
+      nonce,
+      now: (policy.now ?? Date.now)(),
+    });
+    return check.ok
+      ? { ok: true, verification, kid: check.kid, nonce }
+      : { ok: false, code: check.code, detail: check.detail, verification, nonce };
   }
 
   /** GET /v1/verifications/{id}: a stored verdict and its receipt. */

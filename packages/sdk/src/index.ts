@@ -2,6 +2,7 @@
 // (non-custodial) signing. Runs in Node 20+ and browsers (fetch, no node: imports).
 export { ProvenantClient, retryAfterMs } from './client.js';
 export type {
+  CheckedVerification,
   ClientOptions,
   CommissionItem,
   CosignatureRequest,
@@ -10,6 +11,7 @@ export type {
   NewParty,
   PartyRole,
   Purpose,
+  ReceiptPolicy,
   ReceiptRequest,
   Scope,
   ShipmentRequest,
@@ -25,5 +27,5 @@ export type { ClientProblemSlug, Problem, ProblemFieldError, ProblemReason } fro
 export * from './schemas.js';
 export { envelopeRecordId, generateKey, readKeyFile, signRecord, SigningError } from './signing.js';
 export type { KeyFile, SigningErrorCode } from './signing.js';
-export { checkVerificationReceipt, verifierKeyBytes } from './receipts.js';
-export type { ReceiptCheck, ReceiptCheckCode } from './receipts.js';
+export { checkVerificationReceipt, freshNonce, verifierKeyBytes } from './receipts.js';
+export type { ReceiptCheck, ReceiptCheckCode, ReceiptQuestion } from './receipts.js';

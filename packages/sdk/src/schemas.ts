@@ -181,6 +181,20 @@ export const logInfoSchema = z.looseObject({
 });
 export type LogInfo = z.infer<typeof logInfoSchema>;
 
+/** GET /v1/witnesses (DESIGN §6): the witnesses the admin registered. */
+export const witnessListSchema = z.looseObject({
+  witnesses: z.array(
+    z.looseObject({
+      name: z.string(),
+      /** the raw 32-byte Ed25519 public key, base64 or base64url */
+      publicKey: z.string(),
+      keyId: z.string().optional(),
+      createdAt: z.string().optional(),
+    }),
+  ),
+});
+export type WitnessList = z.infer<typeof witnessListSchema>;
+
 export const logEntriesSchema = z.looseObject({
   start: int,
   end: int,

@@ -4,7 +4,7 @@
 // the body fields below, and `signature` (standard base64) is added next to them.
 //
 //   {v: 1, id, subject, party, purpose, verdict, reasons: [codes], checkpoint:
-//    {origin, size, rootHash} | null, verifiedAt, kid}
+//    {origin, size, rootHash} | null, verifiedAt, nonce, kid}
 //
 // To check one: drop `signature`, JCS the rest, Ed25519-verify with the
 // public key of GET /v1/verifier (whose kid must equal `kid`).

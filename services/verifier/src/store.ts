@@ -76,22 +76,31 @@ export async function getVerification(
   };
 }
 
+/** Purposes whose verification can reveal a clone (DESIGN §7 DUPLICATE_SCAN). */
+export const CLONE_REVEALING_PURPOSES = ['receiving', 'dispense', 'saleable_return'] as const;
+
 /**
- * Parties other than `party` that verified any of `subjects` after `since` (exclusive;
- * null: ever), with their first such time. DUPLICATE_SCAN (DESIGN §7).
+ * Parties among `eligible`, other than `party`, that verified any of `subjects` after
+ * `since` (exclusive; null: ever) from a scan, a subject or VRS (never a presented
+ * bundle) with a clone-revealing purpose, with their first such time. DUPLICATE_SCAN
+ * (DESIGN §7): everyone else's verifications are kept for audit, never counted.
  */
 export async function otherVerifiers(
   q: Queryable,
   subjects: readonly string[],
   party: string,
   since: string | null,
+  eligible: readonly string[],
 ): Promise<{ party: string; at: string }[]> {
   const { rows } = await q.query(
     `SELECT party, min(created_at) AS at FROM verifications
      WHERE subject = ANY($1::text[]) AND party <> $2::text
        AND ($3::timestamptz IS NULL OR created_at > $3::timestamptz)
+       AND party = ANY($4::text[])
+       AND source <> 'bundle'
+       AND purpose = ANY($5::text[])
      GROUP BY party ORDER BY min(created_at)`,
-    [subjects, party, since],
+    [subjects, party, since, eligible, CLONE_REVEALING_PURPOSES],
   );
   return rows.map((r) => ({ party: r.party as string, at: iso(r.at) }));
 }

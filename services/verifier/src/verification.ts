@@ -42,6 +42,10 @@ export interface VerificationRequest {
   source: NewVerification['source'];
   /** POST /v1/bundles/verify: the bundle a shipper handed over (attacker-controlled) */
   presented?: unknown;
+  /** the caller's nonce, signed back in the receipt (DESIGN §7) */
+  nonce?: string;
+  /** POST /v1/bundles/verify with `scan`: the subject scanned on the goods (SUBJECT_MISMATCH) */
+  scannedSubject?: string;
 }
 
 /** The answer of POST /v1/verifications (and what GET /v1/verifications/{id} serves). */
@@ -79,6 +83,8 @@ interface Decoded {
   at: string;
   type: string;
   parent?: string;
+  actor?: string;
+  to?: string;
 }
 
 function decode(e: BundleEntry): Decoded | null {
@@ -86,14 +92,23 @@ function decode(e: BundleEntry): Decoded | null {
   const text = bytes ? fromUtf8(bytes) : null;
   if (text === null) return null;
   try {
-    const r = JSON.parse(text) as { type?: unknown; data?: { parent?: unknown } };
+    const r = JSON.parse(text) as {
+      type?: unknown;
+      actor?: unknown;
+      data?: { parent?: unknown; to?: unknown };
+    };
     if (typeof r.type !== 'string') return null;
-    const parent = typeof r.data?.parent === 'string' ? r.data.parent : undefined;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const parent = str(r.data?.parent);
+    const actor = str(r.actor);
+    const to = str(r.data?.to);
     return {
       index: e.receipt.index,
       at: e.receipt.integratedAt,
       type: r.type,
       ...(parent ? { parent } : {}),
+      ...(actor ? { actor } : {}),
+      ...(to ? { to } : {}),
     };
   } catch {
     return null;
@@ -147,6 +162,30 @@ export function enclosingContainers(bundle: Bundle, subject: string, depth = 0):
   }
   if (parent === null || depth >= 4) return [];
   return [parent, ...enclosingContainers(bundle, parent, depth + 1)];
+}
+
+/**
+ * The parties whose verification of `subject` can reveal a clone (DESIGN §7
+ * DUPLICATE_SCAN): every actor and `to` of its chain and of the chain of every
+ * logistic unit it was ever packed in (who held, or was sent, a container it
+ * travelled in). Anyone else's verification is audited, never counted: an
+ * outsider scanning a competitor's goods in transit must not quarantine them.
+ * Reads the log's own bundle (trusted).
+ */
+export function chainParties(bundle: Bundle, subject: string): Set<string> {
+  const parties = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (s: string, depth: number): void => {
+    if (seen.has(s) || depth > 4) return;
+    seen.add(s);
+    for (const r of (bundle.chains[s] ?? []).map(decode)) {
+      if (r?.actor) parties.add(r.actor);
+      if (r?.to) parties.add(r.to);
+      if (r?.type === 'pack' && r.parent) walk(r.parent, depth + 1);
+    }
+  };
+  walk(subject, 0);
+  return parties;
 }
 
 // ---------------------------------------------------------------------------
@@ -224,11 +263,18 @@ export async function runVerification(
     }
   }
 
-  // DESIGN §7 DUPLICATE_SCAN: another party verified this serial since its last
-  // handoff, directly or by verifying a pallet or case it is in.
+  // DESIGN §7 DUPLICATE_SCAN: another party of the chain verified this serial since
+  // its last handoff, directly or by verifying a pallet or case it is in. Only
+  // verifications that could reveal a clone count: by a party in the chain (or of a
+  // container it travels in), of a scan or subject (never a presented bundle, whose
+  // subject is whatever its sender wrote). No chain, no such party: nothing counts.
   const since = logBundle ? lastHandoff(logBundle, subject) : null;
   const scanned = logBundle ? [subject, ...enclosingContainers(logBundle, subject)] : [subject];
-  const others = subject === '' ? [] : await otherVerifiers(db, scanned, req.party, since);
+  const eligible = logBundle ? [...chainParties(logBundle, subject)] : [];
+  const others =
+    subject === '' || eligible.length === 0
+      ? []
+      : await otherVerifiers(db, scanned, req.party, since, eligible);
   if (others.length > 0) {
     const o = others[0]!;
     findings.push({
@@ -278,6 +324,7 @@ export async function runVerification(
         purpose: req.purpose,
         now: verifiedAt,
         ...(req.scan ? { scan: req.scan } : {}),
+        ...(req.scannedSubject !== undefined ? { scannedSubject: req.scannedSubject } : {}),
         ...(checkpointTime ? { checkpointTime } : {}),
         findings,
         ...(keyOwners ? { keyOwners } : {}),
@@ -316,6 +363,7 @@ export async function runVerification(
       reasons: view.reasons.map((r) => r.code),
       checkpoint: view.checkpoint,
       verifiedAt,
+      nonce: req.nonce ?? null,
     },
     deps.verifierKey,
     nodeBackend,

@@ -1,10 +1,19 @@
 // `provenant trust export` (DESIGN §7 pinned keys): writes the trust file a
 // dock pins — the log's verifier key, the registry authority key, the
-// verifier key and optional witnesses — in core's `Trust` shape plus
-// `verifierKey`. Fetching it is trust on first use: compare the printed keys
-// with the operator's out of band before pinning.
+// verifier key, the registered witnesses (GET /v1/witnesses) with the
+// `witnessQuorum` a checkpoint needs, and `maxCheckpointAgeSeconds` — in
+// core's `Trust` shape plus `verifierKey`. Fetching it is trust on first use:
+// compare the printed keys with the operator's out of band before pinning.
 import type { Command } from 'commander';
-import { fromBase64Url, parseVerifierKey, type Trust } from '@provenant/core';
+import {
+  fromBase64,
+  fromBase64Url,
+  isValidNoteName,
+  parseVerifierKey,
+  toBase64Url,
+  type Trust,
+  type TrustWitness,
+} from '@provenant/core';
 import { ProvenantError, verifierKeyBytes } from '@provenant/sdk';
 import { withCommon } from '../common.js';
 import { CliError, EXIT, readJson, writeFileAtomic, type Io } from '../io.js';
@@ -15,6 +24,55 @@ export interface TrustFile extends Trust {
   verifierKey?: string;
   origin?: string;
   server?: string;
+}
+
+/** DESIGN §7: bundles older than a day answer CHECKPOINT_STALE unless the trust file says otherwise. */
+export const DEFAULT_MAX_CHECKPOINT_AGE_SECONDS = 86_400;
+
+/** A raw 32-byte key from base64 or base64url, or null. */
+function key32(s: unknown): Uint8Array | null {
+  if (typeof s !== 'string') return null;
+  const b = fromBase64(s) ?? fromBase64Url(s);
+  return b && b.length === 32 ? b : null;
+}
+
+function isWitness(w: unknown): boolean {
+  if (typeof w === 'string') return isVkey(w, 'cosignature/v1'); // trust files before issue 10
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) return false;
+  const o = w as Record<string, unknown>;
+  return (
+    typeof o['name'] === 'string' && isValidNoteName(o['name']) && key32(o['publicKey']) !== null
+  );
+}
+
+/** Distinct witness public keys (core counts one per key). */
+function distinctWitnesses(list: readonly unknown[]): number {
+  const keys = new Set<string>();
+  for (const w of list) {
+    const pub =
+      typeof w === 'string'
+        ? parseVerifierKey(w).publicKey
+        : key32((w as Record<string, unknown>)['publicKey'])!;
+    keys.add(toBase64Url(pub));
+  }
+  return keys.size;
+}
+
+/** `{name, publicKey}` of a witness as the server lists it or as a `--witness` vkey names it. */
+function witnessEntry(w: { name: string; publicKey: string } | string): TrustWitness {
+  if (typeof w === 'string') {
+    const k = parseVerifierKey(w);
+    return { name: k.name, publicKey: toBase64Url(k.publicKey) };
+  }
+  if (key32(w.publicKey) === null) {
+    // A registry that serves the C2SP vkey form: keep just the raw key.
+    try {
+      return { name: w.name, publicKey: toBase64Url(parseVerifierKey(w.publicKey).publicKey) };
+    } catch {
+      // left as served: trustProblem names it
+    }
+  }
+  return { name: w.name, publicKey: w.publicKey };
 }
 
 function isB64url32(s: unknown): boolean {
@@ -39,18 +97,14 @@ export function trustProblem(v: unknown): string | null {
   if (!isVkey(t['logKey'], 'ed25519')) return 'logKey must be a C2SP verifier key of type Ed25519';
   if (!isB64url32(t['authorityKey'])) return 'authorityKey must be base64url of a 32-byte key';
   const w = t['witnesses'];
-  if (w !== undefined && !(Array.isArray(w) && w.every((k) => isVkey(k, 'cosignature/v1'))))
-    return 'witnesses must be C2SP verifier keys of type cosignature/v1';
-  const min = t['minWitnesses'];
-  if (
-    min !== undefined &&
-    !(
-      Number.isInteger(min) &&
-      (min as number) >= 0 &&
-      (min as number) <= ((w as unknown[] | undefined)?.length ?? 0)
-    )
-  )
-    return 'minWitnesses must be an integer from 0 to the number of witnesses';
+  if (w !== undefined && !(Array.isArray(w) && w.every(isWitness)))
+    return 'witnesses must be [{name, publicKey}] (a note name and base64 of a 32-byte key) or C2SP verifier keys of type cosignature/v1';
+  const n = Array.isArray(w) ? distinctWitnesses(w) : 0;
+  for (const k of ['minWitnesses', 'witnessQuorum']) {
+    const q = t[k];
+    if (q !== undefined && !(Number.isInteger(q) && (q as number) >= 0 && (q as number) <= n))
+      return `${k} must be an integer from 0 to the number of distinct witnesses (${n})`;
+  }
   const age = t['maxCheckpointAgeSeconds'];
   if (age !== undefined && !(typeof age === 'number' && Number.isFinite(age) && age >= 0))
     return 'maxCheckpointAgeSeconds must be a non-negative number';
@@ -61,12 +115,37 @@ export function trustProblem(v: unknown): string | null {
   return null;
 }
 
-/** Reads and checks a trust file. @throws CliError naming the bad field. */
+/**
+ * A checked trust value with the defaults of fields that older trust files lack:
+ * `maxCheckpointAgeSeconds` 86,400, `witnesses` [] and `witnessQuorum` 0 (except
+ * that a pre-issue-10 file listing witness vkeys without `minWitnesses` keeps
+ * core's default of one cosignature: loading an old file never weakens it).
+ */
+export function withTrustDefaults(t: TrustFile): TrustFile {
+  const legacyQuorum =
+    t.witnessQuorum === undefined && t.minWitnesses === undefined && (t.witnesses?.length ?? 0) > 0;
+  return {
+    ...t,
+    witnesses: t.witnesses ?? [],
+    ...(legacyQuorum ? {} : { witnessQuorum: t.witnessQuorum ?? 0 }),
+    maxCheckpointAgeSeconds: t.maxCheckpointAgeSeconds ?? DEFAULT_MAX_CHECKPOINT_AGE_SECONDS,
+  };
+}
+
+/** Reads and checks a trust file, with defaults for absent fields. @throws CliError naming the bad field. */
 export async function readTrust(path: string): Promise<TrustFile> {
   const value = await readJson(path, 'trust file');
   const problem = trustProblem(value);
   if (problem) throw new CliError(`trust file ${path}: ${problem}`, EXIT.USAGE, 'invalid-trust');
-  return value as TrustFile;
+  return withTrustDefaults(value as TrustFile);
+}
+
+/** A non-negative integer option, or its default. @throws CliError naming the flag. */
+function count(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(value))
+    throw new CliError(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 export function registerTrustCommands(program: Command, io: Io, state: ExitState): void {
@@ -88,14 +167,17 @@ export function registerTrustCommands(program: Command, io: Io, state: ExitState
         '--authority-key <base64url>',
         'the registry authority public key, when the server does not publish it',
       )
-      .option('--witness <vkey...>', 'trusted witness verifier keys (cosignature/v1)')
       .option(
-        '--min-witnesses <n>',
-        'witness cosignatures a checkpoint needs (default 1 when witnesses are given)',
+        '--witness <vkey...>',
+        'more trusted witness verifier keys (cosignature/v1), besides those the server registered',
+      )
+      .option(
+        '--witness-quorum <n>',
+        'distinct trusted witnesses that must cosign a bundle checkpoint offline (default 0)',
       )
       .option(
         '--max-age <seconds>',
-        'oldest checkpoint accepted offline (CHECKPOINT_STALE beyond)',
+        'oldest checkpoint accepted offline, CHECKPOINT_STALE beyond (default 86400)',
       ),
     'provenant trust export --out trust.json --server https://provenant.example',
   ).action(
@@ -103,7 +185,7 @@ export function registerTrustCommands(program: Command, io: Io, state: ExitState
       out: string;
       authorityKey?: string;
       witness?: string[];
-      minWitnesses?: string;
+      witnessQuorum?: string;
       maxAge?: string;
     }>(io, state, async (ctx, _args, opts) => {
       const client = ctx.client(false);
@@ -125,12 +207,26 @@ export function registerTrustCommands(program: Command, io: Io, state: ExitState
         // No verifier service behind this URL: the trust file simply has no verifierKey.
         if (!(err instanceof ProvenantError && err.status === 404)) throw err;
       }
+      let registered: { name: string; publicKey: string }[] = [];
+      try {
+        registered = (await client.getWitnesses()).witnesses;
+      } catch (err) {
+        // A server without the witness registry: no witnesses to pin.
+        if (!(err instanceof ProvenantError && err.status === 404)) throw err;
+      }
+      const given = opts.witness ?? [];
+      if (!given.every((k) => isVkey(k, 'cosignature/v1')))
+        throw new CliError('--witness must be C2SP verifier keys of type cosignature/v1');
       const file: TrustFile = {
         logKey: log.vkey,
         authorityKey,
-        ...(opts.witness && opts.witness.length > 0 ? { witnesses: opts.witness } : {}),
-        ...(opts.minWitnesses !== undefined ? { minWitnesses: Number(opts.minWitnesses) } : {}),
-        ...(opts.maxAge !== undefined ? { maxCheckpointAgeSeconds: Number(opts.maxAge) } : {}),
+        witnesses: [...registered, ...given].map(witnessEntry),
+        witnessQuorum: count(opts.witnessQuorum, '--witness-quorum', 0),
+        maxCheckpointAgeSeconds: count(
+          opts.maxAge,
+          '--max-age',
+          DEFAULT_MAX_CHECKPOINT_AGE_SECONDS,
+        ),
         ...(verifierKey !== undefined ? { verifierKey } : {}),
         origin: log.origin,
         server: ctx.server,
@@ -145,7 +241,11 @@ export function registerTrustCommands(program: Command, io: Io, state: ExitState
         `authority key  ${file.authorityKey}${served === undefined ? ' (from --authority-key)' : ''}`,
       );
       ctx.out.line(`verifier key   ${verifierKey ?? '(no verifier at this server)'}`);
-      for (const w of file.witnesses ?? []) ctx.out.line(`witness        ${w}`);
+      for (const w of file.witnesses ?? [])
+        ctx.out.line(`witness        ${typeof w === 'string' ? w : `${w.name} ${w.publicKey}`}`);
+      ctx.out.line(
+        `witness quorum ${file.witnessQuorum}; bundles older than ${file.maxCheckpointAgeSeconds} s are stale`,
+      );
       ctx.out.line('compare these keys with your operator’s before relying on the file');
     }),
   );

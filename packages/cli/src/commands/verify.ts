@@ -15,7 +15,7 @@ import {
   type VerificationResult,
 } from '@provenant/core';
 import { nodeBackend, nodeSha256 } from '@provenant/core/node';
-import { checkVerificationReceipt, ProvenantError, type Verification } from '@provenant/sdk';
+import { freshNonce, ProvenantError, type ReceiptCheck, type Verification } from '@provenant/sdk';
 import { gln, scanOf, subjectScan, withCommon, type Ctx } from '../common.js';
 import { CliError, EXIT, readJson, writeFileAtomic, type Io } from '../io.js';
 import { action, type ExitState } from '../run.js';
@@ -112,12 +112,17 @@ function purposeOf(opts: { purpose?: string; party?: string }): {
   return party ? { purpose, party } : { purpose };
 }
 
-/** Verifies a bundle value offline with the engine. Misuse (bad trust) is a usage error. */
+/**
+ * Verifies a bundle value offline with the engine, for the subject physically scanned
+ * (`scannedSubject`: a bundle about anything else is SUBJECT_MISMATCH, DESIGN §7).
+ * Misuse (bad trust) is a usage error.
+ */
 export function verifyOffline(
   bundle: unknown,
   trust: Trust,
   p: { purpose: Purpose; party?: string },
   now: Date,
+  scannedSubject: string,
   scan?: { lot?: string; expiry?: string },
 ): VerificationResult {
   try {
@@ -127,6 +132,7 @@ export function verifyOffline(
       {
         purpose: p.purpose,
         now: now.toISOString(),
+        scannedSubject,
         ...(p.party ? { party: p.party } : {}),
         ...(scan ? { scan } : {}),
       },
@@ -193,6 +199,10 @@ export function registerVerifyCommands(program: Command, io: Io, state: ExitStat
         'a bundle file from `provenant bundle`, or a scan in any GS1 form',
       )
       .option('--trust <file>', 'trust file from `provenant trust export` (required for bundles)')
+      .option(
+        '--scan <code>',
+        'bundle mode: what was physically scanned, in any GS1 form (required; a bundle for anything else is SUBJECT_MISMATCH)',
+      )
       .option('--party <gln>', 'the verifying party (needed for receiving and dispense)')
       .option(
         '--purpose <purpose>',
@@ -203,98 +213,136 @@ export function registerVerifyCommands(program: Command, io: Io, state: ExitStat
         'lot printed on the pack, matched against the commissioned one (bundle mode)',
       )
       .option('--expiry <date>', 'expiry YYYY-MM-DD printed on the pack (bundle mode)'),
-    'provenant verify bundle.json --trust trust.json --party 0614141000012 --purpose receiving',
+    "provenant verify bundle.json --scan '(01)09506000134352(21)ABC123' --trust trust.json --party 0614141000012 --purpose receiving",
   ).action(
-    action<{ trust?: string; party?: string; purpose?: string; lot?: string; expiry?: string }>(
-      io,
-      state,
-      async (ctx, [arg], opts) => {
-        const p = purposeOf(opts);
-        if (isBundleFile(arg!)) {
-          // OFFLINE: this path makes no network call at all (DESIGN §1 docks whose network is down).
-          if (!opts.trust)
-            throw new CliError('--trust <file> is required to verify a bundle offline');
-          const trust = await readTrust(opts.trust);
-          const bundle = await readJson(arg!, 'bundle');
-          const scan = {
-            ...(opts.lot ? { lot: opts.lot } : {}),
-            ...(opts.expiry ? { expiry: opts.expiry } : {}),
-          };
-          const r = verifyOffline(
-            bundle,
-            trust,
-            p,
-            ctx.io.now(),
-            Object.keys(scan).length > 0 ? scan : undefined,
-          );
-          ctx.out.result({ mode: 'offline', purpose: p.purpose, ...r });
-          render(
-            ctx,
-            r,
-            `offline, bundle ${arg} against ${opts.trust} (${p.purpose}${p.party ? ` as ${p.party}` : ''})`,
-          );
-          return exitOfVerdict(r.verdict);
-        }
-        const scanned = scanOf(subjectScan(arg!));
-        // Read the pinned keys before asking anyone: a bad trust file is a usage error up front.
-        const trust = opts.trust ? await readTrust(opts.trust) : undefined;
-        const client = ctx.client();
-        let online: Verification | null = null;
-        try {
-          online = await client.verify({ scan: subjectScan(arg!), purpose: p.purpose });
-        } catch (err) {
-          if (err instanceof ProvenantError && err.status === 0)
-            throw new CliError(
-              `${err.detail ?? err.message}; with the network down, verify a bundle file offline: provenant verify bundle.json --trust trust.json`,
-              EXIT.USAGE,
-              err.code,
-            );
-          // A server without the verifier answers 404 "No route": fall back to bundle + local engine.
-          if (!(
-            err instanceof ProvenantError &&
-            err.status === 404 &&
-            /no route/i.test(err.detail ?? '')
-          ))
-            throw err;
-        }
-        if (online) {
-          // DESIGN §7: the answer is only as good as its receipt, checked with the PINNED verifier key.
-          const check = trust?.verifierKey
-            ? checkVerificationReceipt(online, trust.verifierKey, nodeBackend)
-            : null;
-          if (check && !check.ok)
-            throw new CliError(
-              `the server's verification receipt is not valid (${check.code}: ${check.detail}); do not rely on its verdict ${online.verdict}`,
-              EXIT.REJECT,
-              'receipt-invalid',
-              { check: check.code, verdict: online.verdict },
-            );
-          const receipt = check ? 'verified' : 'unchecked';
-          ctx.out.result({ mode: 'server', purpose: p.purpose, receiptCheck: receipt, ...online });
-          render(
-            ctx,
-            online as Shown,
-            `by the server ${ctx.server} (${p.purpose}); receipt ${check ? `signed by the pinned verifier key ${check.kid}` : `not checked (${trust ? `${opts.trust} has no verifierKey` : 'pass --trust'})`}`,
-          );
-          return exitOfVerdict(online.verdict);
-        }
-        if (!trust)
+    action<{
+      trust?: string;
+      scan?: string;
+      party?: string;
+      purpose?: string;
+      lot?: string;
+      expiry?: string;
+    }>(io, state, async (ctx, [arg], opts) => {
+      const p = purposeOf(opts);
+      if (isBundleFile(arg!)) {
+        // OFFLINE: this path makes no network call at all (DESIGN §1 docks whose network is down).
+        if (!opts.trust)
+          throw new CliError('--trust <file> is required to verify a bundle offline');
+        // DESIGN §7: a bundle proves something only about the goods in hand; old or
+        // borrowed evidence for another serial must not verify them.
+        if (!opts.scan)
           throw new CliError(
-            `${ctx.server} has no verification endpoint; pass --trust <file> to verify its bundle locally`,
+            "--scan '<code>' is required to verify a bundle offline: the bundle must be for what you scanned",
           );
-        const bundle = await client.getBundle(scanned.subject);
-        const scan = {
-          ...(scanned.lot ? { lot: scanned.lot } : {}),
-          ...(scanned.expiry ? { expiry: scanned.expiry } : {}),
-        };
-        const r = verifyOffline(bundle, trust, p, ctx.io.now(), scan);
-        ctx.out.result({ mode: 'local', purpose: p.purpose, ...r });
-        ctx.out.warn(
-          `note: ${ctx.server} has no /v1/verifications; downloaded the bundle and verified it locally`,
+        const scanned = scanOf(subjectScan(opts.scan));
+        const trust = await readTrust(opts.trust);
+        const bundle = await readJson(arg!, 'bundle');
+        // Lot and expiry: printed on the pack (--lot, --expiry), else carried by the scan.
+        const lot = opts.lot ?? scanned.lot;
+        const expiry = opts.expiry ?? scanned.expiry;
+        const scan = { ...(lot ? { lot } : {}), ...(expiry ? { expiry } : {}) };
+        const r = verifyOffline(
+          bundle,
+          trust,
+          p,
+          ctx.io.now(),
+          scanned.subject,
+          Object.keys(scan).length > 0 ? scan : undefined,
         );
-        render(ctx, r, `locally, bundle from ${ctx.server} against ${opts.trust} (${p.purpose})`);
+        ctx.out.result({ mode: 'offline', purpose: p.purpose, ...r });
+        render(
+          ctx,
+          r,
+          `offline, bundle ${arg} against ${opts.trust} (${p.purpose}${p.party ? ` as ${p.party}` : ''})`,
+        );
         return exitOfVerdict(r.verdict);
-      },
-    ),
+      }
+      if (opts.scan !== undefined)
+        throw new CliError('--scan is for a bundle file; here the argument is the scan');
+      const scanned = scanOf(subjectScan(arg!));
+      // Read the pinned keys before asking anyone: a bad trust file is a usage error up front.
+      const trust = opts.trust ? await readTrust(opts.trust) : undefined;
+      const client = ctx.client();
+      // DESIGN §7: with a pinned verifier key, the receipt must answer THIS request
+      // (subject, party, purpose, a fresh nonce) and be fresh; that needs our party.
+      const pinned = trust?.verifierKey;
+      if (pinned && !p.party)
+        throw new CliError(
+          `--party <gln> is required with ${opts.trust}: the verifier's receipt must be for your party`,
+        );
+      let online: Verification | null = null;
+      let check: ReceiptCheck | null = null;
+      try {
+        const body = { scan: subjectScan(arg!), purpose: p.purpose };
+        if (pinned) {
+          const r = await client.verifyChecked(body, {
+            verifierKey: pinned,
+            party: p.party!,
+            now: () => ctx.io.now().getTime(),
+            backend: nodeBackend,
+          });
+          online = r.verification;
+          check = r.ok ? { ok: true, kid: r.kid } : { ok: false, code: r.code, detail: r.detail };
+        } else online = await client.verify({ ...body, nonce: freshNonce() });
+      } catch (err) {
+        if (err instanceof ProvenantError && err.status === 0)
+          throw new CliError(
+            `${err.detail ?? err.message}; with the network down, verify a bundle file offline: provenant verify bundle.json --trust trust.json`,
+            EXIT.USAGE,
+            err.code,
+          );
+        // A server without the verifier answers 404 "No route": fall back to bundle + local engine.
+        if (!(
+          err instanceof ProvenantError &&
+          err.status === 404 &&
+          /no route/i.test(err.detail ?? '')
+        ))
+          throw err;
+        // ...unless a verifier is pinned: anyone on the path can answer 404, and the fallback
+        // would trade a fresh, signed answer for a bundle up to a day old (a downgrade).
+        if (pinned)
+          throw new CliError(
+            `${ctx.server} has no /v1/verifications, but ${opts.trust} pins a verifier key: point --server at the verifier, or verify a bundle file offline`,
+            EXIT.USAGE,
+            'no-verifier',
+          );
+      }
+      if (online) {
+        // DESIGN §7: the answer is only as good as its receipt, checked with the PINNED verifier key.
+        if (check && !check.ok) {
+          if (!ctx.out.json) ctx.out.line('verdict    REJECT');
+          throw new CliError(
+            `REJECT: the server's verification receipt is not valid for this request (${check.code}: ${check.detail}); do not rely on its verdict ${online.verdict}`,
+            EXIT.REJECT,
+            'receipt-invalid',
+            { check: check.code, verdict: 'reject', serverVerdict: online.verdict },
+          );
+        }
+        const receipt = check ? 'verified' : 'unchecked';
+        ctx.out.result({ mode: 'server', purpose: p.purpose, receiptCheck: receipt, ...online });
+        render(
+          ctx,
+          online as Shown,
+          `by the server ${ctx.server} (${p.purpose}); receipt ${check ? `signed by the pinned verifier key ${check.kid}` : `not checked (${trust ? `${opts.trust} has no verifierKey` : 'pass --trust'})`}`,
+        );
+        return exitOfVerdict(online.verdict);
+      }
+      if (!trust)
+        throw new CliError(
+          `${ctx.server} has no verification endpoint; pass --trust <file> to verify its bundle locally`,
+        );
+      const bundle = await client.getBundle(scanned.subject);
+      const scan = {
+        ...(scanned.lot ? { lot: scanned.lot } : {}),
+        ...(scanned.expiry ? { expiry: scanned.expiry } : {}),
+      };
+      const r = verifyOffline(bundle, trust, p, ctx.io.now(), scanned.subject, scan);
+      ctx.out.result({ mode: 'local', purpose: p.purpose, ...r });
+      ctx.out.warn(
+        `note: ${ctx.server} has no /v1/verifications; downloaded the bundle and verified it locally`,
+      );
+      render(ctx, r, `locally, bundle from ${ctx.server} against ${opts.trust} (${p.purpose})`);
+      return exitOfVerdict(r.verdict);
+    }),
   );
 }

@@ -102,6 +102,10 @@ export const ReceiptView = z
       .object({ origin: z.string(), size: z.number().int(), rootHash: z.string() })
       .nullable(),
     verifiedAt: z.string(),
+    nonce: z
+      .string()
+      .nullable()
+      .meta({ description: "the request's nonce, signed back (null when it carried none)" }),
     kid: z.string(),
     signature: z.string().meta({
       description:

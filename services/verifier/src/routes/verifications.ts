@@ -2,7 +2,7 @@
 // and GET /v1/verifier (DESIGN §7, §8a).
 import type { Router } from 'express';
 import { z } from 'zod';
-import { toBase64 } from '@provenant/core';
+import { toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
 import {
   BEARER_AUTH,
   idempotency,
@@ -20,12 +20,22 @@ import { getVerification } from '../store.js';
 import { runVerification } from '../verification.js';
 import { callerParty, purposeSchema, scanOf, scanSchema, VerificationResponse } from './common.js';
 
+// DESIGN §7 "receipts bind the question": the nonce is signed back in the receipt.
+const nonceSchema = z
+  .string()
+  .regex(VERIFICATION_NONCE_RE, 'nonce must be 1-64 URL-safe characters [A-Za-z0-9_-]')
+  .meta({
+    description:
+      'a fresh random value of the caller, signed back in the receipt so that a receipt for another question cannot be replayed',
+  });
+
 const VerificationBody = z
   .strictObject({
     scan: scanSchema.optional(),
     // DESIGN §3: "inputs accepted anywhere a subject is expected": every scan form too.
     subject: scanSchema.optional(),
     purpose: purposeSchema,
+    nonce: nonceSchema.optional(),
   })
   .superRefine((b, ctx) => {
     if ((b.scan === undefined) === (b.subject === undefined))
@@ -42,6 +52,11 @@ const BundleVerifyBody = z.strictObject({
     description: 'An offline bundle (GET /v1/bundles/{subject}) handed over by a shipper',
   }),
   purpose: purposeSchema,
+  // DESIGN §7: what the dock scanned; a bundle for anything else is SUBJECT_MISMATCH.
+  scan: scanSchema
+    .optional()
+    .meta({ description: 'the code scanned on the goods; the bundle must be for it' }),
+  nonce: nonceSchema.optional(),
 });
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -54,7 +69,7 @@ const VerifierKeyResponse = z.object({
 });
 
 const RECEIPT_HOWTO =
-  'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key.';
+  'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, nonce, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key. Check that subject, party, purpose and nonce are those of your request and verifiedAt is within 5 minutes of your clock.';
 
 /** Registers this module's paths and schemas in an OpenAPI registry. */
 export function registerVerificationPaths(o: OpenAPIRegistry): void {
@@ -165,6 +180,7 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       subject,
       ...(Object.keys(scan).length > 0 ? { scan } : {}),
       source: b.scan !== undefined ? 'scan' : 'subject',
+      ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
     });
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
@@ -182,12 +198,20 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
   router.post('/v1/bundles/verify', verify, idem, async (req, res) => {
     const { gln } = callerParty(req);
     const b = parse(BundleVerifyBody, req.body, 'body');
+    const s = b.scan !== undefined ? scanOf(b.scan, 'body.scan') : null;
+    const scan = {
+      ...(s?.lot !== undefined ? { lot: s.lot } : {}),
+      ...(s?.expiry !== undefined ? { expiry: s.expiry } : {}),
+    };
     const view = await runVerification(deps, {
       party: gln,
       purpose: b.purpose,
       subject: '',
       source: 'bundle',
       presented: b.bundle,
+      ...(s ? { scannedSubject: s.subject } : {}),
+      ...(Object.keys(scan).length > 0 ? { scan } : {}),
+      ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
     });
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
