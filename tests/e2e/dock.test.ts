@@ -352,6 +352,65 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     await shot('02-accept-honest-unit');
   }, 60_000);
 
+  it('never leaves a verdict standing after an unreadable scan: NOT READ / SCAN AGAIN in the clerk’s words', async () => {
+    const cases = [
+      // a bad check digit in the GTIN
+      {
+        scan: `01${GTIN.slice(0, 13)}${(Number(GTIN[13]) + 1) % 10}21U001`,
+        code: 'BAD_CHECK_DIGIT',
+        words: /does not add up \(wrong check digit\)/,
+      },
+      // month 13 in the expiry
+      { scan: `01${GTIN}17301332${GS}21U001`, code: 'BAD_DATE', words: /not a real date/ },
+      // garbage
+      { scan: 'hello, dock!', code: 'UNKNOWN_AI', words: /not a product code/ },
+    ];
+    for (const c of cases) {
+      await wedge(`01${GTIN}17300630${GS}10LOT42${GS}21U001`);
+      await page.waitForSelector('#result.v-accept');
+      await page.evaluate(() => ((window as unknown as { __dockCues: unknown[] }).__dockCues = []));
+      await wedge(c.scan);
+      // At once, without waiting for anything: the green panel is gone.
+      expect(await page.locator('#result').getAttribute('class')).toBe('result v-notread');
+      expect(await page.locator('.v-accept').count()).toBe(0);
+      expect(await text('#verdict')).toBe('NOT READ');
+      expect(await text('#result .again')).toBe('SCAN AGAIN');
+      expect(await text('#notread-why')).toMatch(c.words);
+      expect(await text('#result .subject')).toContain(c.code);
+      expect(await text('#scan-error')).toContain(`[${c.code}]`);
+      expect(
+        await page.evaluate(() =>
+          (window as unknown as { __dockCues: { cue: string }[] }).__dockCues.map((x) => x.cue),
+        ),
+      ).toEqual(['notread']);
+      await page.keyboard.press('Escape');
+    }
+    // The banner is large: the verdict word at least 32 px high.
+    expect(
+      await page.locator('#verdict').evaluate((e) => parseFloat(getComputedStyle(e).fontSize)),
+    ).toBeGreaterThanOrEqual(32);
+    expect(await a11yFailures()).toEqual([]);
+    await shot('02b-not-read');
+  }, 60_000);
+
+  it('shows only the newest scan: a slow verdict for an earlier code does not replace NOT READ', async () => {
+    const slow = async (route: Route) => {
+      await sleep(600);
+      await route.continue();
+    };
+    await page.route('**/v1/verifications', slow);
+    await wedge(`01${GTIN}21U001`);
+    await page.waitForSelector('#result.v-pending');
+    await wedge('garbage');
+    await page.waitForSelector('#result.v-notread');
+    // The earlier scan's verdict arrives into the history, not over the NOT READ panel.
+    const before = await page.locator('#history li').count();
+    await page.waitForFunction((n) => document.querySelectorAll('#history li').length > n, before);
+    await page.unroute('**/v1/verifications', slow);
+    expect(await page.locator('#result').getAttribute('class')).toBe('result v-notread');
+    await page.keyboard.press('Escape');
+  }, 60_000);
+
   it('rejects a counterfeit shipped under a stolen key, with the reason in plain words and its code', async () => {
     await wedge(`https://id.example.com/01/${GTIN_C}/21/X001`);
     await page.waitForSelector('#result.v-reject');
@@ -488,8 +547,8 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
 
   it('keeps a history of this session’s scans', async () => {
     const items = await page.locator('#history li').allInnerTexts();
-    // Newest first: X001, R002, R001, the pallet, the counterfeit, the honest unit.
-    expect(items).toHaveLength(6);
+    // Newest first: X001, R002, R001, the pallet, the counterfeit, the honest unit (5 times).
+    expect(items).toHaveLength(10);
     expect(items[5]).toContain('ACCEPT');
     expect(items[5]).toContain('U001');
     expect(items[4]).toContain('REJECT');
@@ -546,7 +605,7 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     expect(await text('#who')).toContain('St. Mary Hospital Pharmacy');
     // This tab's history survives the reload, and an entry still shows its verdict in full.
     const before = await page.locator('#history li').count();
-    expect(before).toBe(8);
+    expect(before).toBe(12);
     await page.locator('#history li').last().locator('button').click();
     expect(await text('#verdict')).toBe('ACCEPT');
     expect(await page.locator('.timeline li').count()).toBe(4);

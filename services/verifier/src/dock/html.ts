@@ -23,6 +23,7 @@ export const DOCK_HTML = `<!doctype html>
     <button type="button" data-mode="receive" aria-pressed="false">Receive <kbd>Alt+2</kbd></button>
     <button type="button" data-mode="offline" aria-pressed="false">Offline <kbd>Alt+3</kbd></button>
   </nav>
+  <button type="button" id="mute" class="quiet" aria-pressed="false" >Mute sounds</button>
   <button type="button" id="signout" class="quiet" hidden>Sign out</button>
 </header>
 <p id="net" class="net" role="status" hidden></p>

@@ -12,8 +12,9 @@ import {
   type Verdict,
 } from '@provenant/core';
 import { Gs1Error, parseScan, type ScanResult } from '@provenant/gs1';
-import { clerkDate, clerkSentence, glnsIn, VERDICT_TEXT } from './clerk.js';
+import { clerkDate, clerkSentence, glnsIn, notReadSentence, VERDICT_TEXT } from './clerk.js';
 import { byId, h } from './dom.js';
+import { feedback, isMuted, setMuted } from './feedback.js';
 import './dock.css';
 
 // ---------------------------------------------------------------------------
@@ -104,6 +105,8 @@ interface Queued {
   subject: string;
   /** scanned in Receive mode (counts for the shipment) */
   receiving: boolean;
+  /** its place among this page's scans ({@link scanSeq}) */
+  ticket: number;
 }
 const queue: Queued[] = [];
 let busy = false;
@@ -318,21 +321,28 @@ function keepFocus(): void {
 // ---------------------------------------------------------------------------
 // Scanning.
 
-/** Parses client-side for an immediate, clear error (the server checks again). */
-function parseHere(input: string): ScanResult | string {
+/** Parses client-side for an immediate, clear answer (the server checks again). */
+function parseHere(input: string): ScanResult | Gs1Error {
   try {
     return parseScan(input);
   } catch (err) {
-    if (err instanceof Gs1Error)
-      return `That code cannot be read: ${err.message}${err.ai ? ` (AI ${err.ai})` : ''}. [${err.code}]`;
-    return `That code cannot be read: ${String(err)}`;
+    if (err instanceof Gs1Error) return err;
+    return new Gs1Error('BAD_INPUT', String(err));
   }
 }
 
 /**
+ * Counts the scans of this page: the verdict area shows only the newest
+ * scan's state, so a verdict that arrives after a later scan never stands
+ * for it (it still goes into the history and the shipment list).
+ */
+let scanSeq = 0;
+
+/**
  * Enter in the scan field. A scanner can send the next code before the last
  * verdict arrived: each readable code is queued and the field cleared at once,
- * so no scan is lost or glued to the next one.
+ * so no scan is lost or glued to the next one. Every scan replaces the verdict
+ * area at once: CHECKING for a readable code, NOT READ for anything else.
  */
 function onScan(e: Event): void {
   e.preventDefault();
@@ -341,9 +351,11 @@ function onScan(e: Event): void {
   const err = byId('scan-error');
   err.textContent = '';
   if (input === '') return;
+  const ticket = ++scanSeq;
   const parsed = parseHere(input);
-  if (typeof parsed === 'string') {
-    err.textContent = parsed;
+  if (parsed instanceof Gs1Error) {
+    err.textContent = `That code cannot be read: ${parsed.message}${parsed.ai ? ` (AI ${parsed.ai})` : ''}. [${parsed.code}]`;
+    showNotRead(input, parsed);
     field.select();
     return;
   }
@@ -351,12 +363,14 @@ function onScan(e: Event): void {
   if (mode === 'receive') {
     if (arrived.some((a) => a.subject === parsed.subject)) {
       err.textContent = `Already scanned for this shipment: ${subjectText(parsed.subject)}`;
+      showNoVerdict(parsed.subject, 'Already scanned for this shipment: scan the next item.');
       return;
     }
     arrived.push({ subject: parsed.subject });
     renderArrived();
   }
-  queue.push({ input, subject: parsed.subject, receiving: mode === 'receive' });
+  showPending(parsed.subject);
+  queue.push({ input, subject: parsed.subject, receiving: mode === 'receive', ticket });
   if (!busy) void drainScans();
 }
 
@@ -402,8 +416,33 @@ function showNoVerdict(subject: string, why: string): void {
   );
 }
 
+/** An unreadable scan: a large grey NOT READ / SCAN AGAIN panel, never the previous verdict. */
+function showNotRead(input: string, err: Gs1Error): void {
+  const out = byId('result');
+  out.className = 'result v-notread';
+  out.removeAttribute('aria-busy');
+  out.replaceChildren(
+    h(
+      'div',
+      { class: 'banner', role: 'group', 'aria-label': 'Not read: scan again' },
+      h('p', { class: 'verdict', id: 'verdict' }, 'NOT READ'),
+      h('p', { class: 'again' }, 'SCAN AGAIN'),
+      h('p', { class: 'action', id: 'notread-why' }, notReadSentence(err.code)),
+      h(
+        'p',
+        { class: 'subject' },
+        'Scanned: ',
+        h('code', {}, input.replace(/\x1d/g, '<GS>').slice(0, 120)),
+        ' ',
+        h('code', { class: 'code' }, err.code),
+      ),
+    ),
+  );
+  feedback('notread');
+}
+
 async function verifyScan(q: Queued): Promise<void> {
-  showPending(q.subject);
+  const newest = () => q.ticket === scanSeq;
   try {
     const view = await api<View>('POST', '/v1/verifications', {
       scan: q.input,
@@ -424,7 +463,7 @@ async function verifyScan(q: Queued): Promise<void> {
       a.shipment = inboundShipment(view);
     }
     renderArrived();
-    await show({ view, offline: false, scanned: q.input, at: new Date() });
+    await show({ view, offline: false, scanned: q.input, at: new Date() }, true, newest());
     // After show(): the sender's name is known by then.
     if (a) {
       prefillShipment(a.shipment);
@@ -435,6 +474,7 @@ async function verifyScan(q: Queued): Promise<void> {
     if (a) a.failed = true;
     renderArrived();
     const why = problemText(x);
+    if (!newest()) return;
     byId('scan-error').textContent = why;
     showNoVerdict(q.subject, why);
   }
@@ -659,7 +699,8 @@ function productName(p: Product): string | undefined {
   return typeof name === 'string' && name.length > 0 ? name.slice(0, 256) : undefined;
 }
 
-async function show(s: Shown, record = true): Promise<void> {
+/** Shows a verdict; `display` false only records it (a newer scan owns the verdict area). */
+async function show(s: Shown, record = true, display = true): Promise<void> {
   const v = s.view;
   if (v.product && v.product.name === undefined) {
     const name = productName(v.product);
@@ -675,6 +716,11 @@ async function show(s: Shown, record = true): Promise<void> {
     for (const r of [...v.reasons, ...(v.units?.failing.flatMap((f) => f.reasons) ?? [])])
       for (const g of glnsIn(r.message)) glns.add(g);
     await loadNames(glns);
+  }
+  if (record) feedback(v.verdict);
+  if (!display) {
+    if (record) addHistory(s);
+    return;
   }
   const t = VERDICT_TEXT[v.verdict];
   const out = byId('result');
@@ -1183,6 +1229,17 @@ function init(): void {
   byId('receive-reset').addEventListener('click', resetReceive);
   byId('offline-form').addEventListener('submit', (e) => void verifyOffline(e));
   byId('reconciliation').tabIndex = -1;
+  const mute = byId<HTMLButtonElement>('mute');
+  const renderMute = () => {
+    const m = isMuted();
+    mute.setAttribute('aria-pressed', String(m));
+  };
+  mute.addEventListener('click', () => {
+    setMuted(!isMuted());
+    renderMute();
+    focusScan();
+  });
+  renderMute();
   keepFocus();
   loadHistory();
   void keepTrust();
