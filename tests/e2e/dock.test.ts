@@ -244,6 +244,14 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     );
     const trust = await fetch(`${base}/dock/trust.json`).then((r) => r.json());
     writeFileSync(join(files, 'trust.json'), JSON.stringify(trust));
+    writeFileSync(
+      join(files, 'trust-1s.json'),
+      JSON.stringify({ ...trust, maxCheckpointAgeSeconds: 1 }),
+    );
+    writeFileSync(
+      join(files, 'pallet.json'),
+      JSON.stringify(await api.bundle(`00/${SSCC}`, pharm.token)),
+    );
     const tampered = await api.bundle(unit('U001'), pharm.token);
     const own = tampered.chains[unit('U001')]!;
     const sig = own[own.length - 1]!.envelope.signatures[0]!;
@@ -568,7 +576,11 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     await page.waitForSelector('#offline:not([hidden])');
     // The page kept this service's trust while online: the bundle file is all it needs.
     expect(await text('#trust-kept')).toContain('you only need the bundle file');
+    // Without the scan nothing is verified: the bundle is checked against the code in hand.
     await page.setInputFiles('#bundle-file', join(files, 'bundle.json'));
+    await page.click('#offline-go');
+    expect(await text('#offline-error')).toContain('Scan the item first');
+    await page.fill('#offline-scan', `01${GTIN}17300630${GS}10LOT42${GS}21U001`);
     await page.click('#offline-go');
     await page.waitForSelector('#result.v-accept #offline-note');
     expect(await text('#offline-note')).toContain('Verified offline in this browser');
@@ -580,10 +592,50 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     // A bundle whose last record was altered, with the trust file chosen by hand: rejected.
     await page.setInputFiles('#bundle-file', join(files, 'tampered.json'));
     await page.setInputFiles('#trust-file', join(files, 'trust.json'));
+    await page.fill('#offline-scan', `01${GTIN}21U001`);
     await page.click('#offline-go');
     await page.waitForSelector('#result.v-reject #offline-note');
     expect(await text('#result .reasons')).toMatch(/SIGNATURE_INVALID|LOG_PROOF_INVALID/);
     await shot('08-offline-tampered');
+  }, 60_000);
+
+  it('rejects offline a genuine bundle handed over with other goods: SUBJECT_MISMATCH', async () => {
+    // The honest unit's bundle, the pallet's carton in hand.
+    await page.setInputFiles('#bundle-file', join(files, 'bundle.json'));
+    await page.setInputFiles('#trust-file', join(files, 'trust.json'));
+    await page.fill('#offline-scan', `(00)${SSCC}`);
+    await page.click('#offline-go');
+    await page.waitForSelector('#result.v-reject #offline-note');
+    expect(await text('#verdict')).toBe('REJECT');
+    expect(await text('#result .reasons')).toContain('SUBJECT_MISMATCH');
+    expect(await text('#result .reasons')).toContain('another product than the one you scanned');
+    expect(await text('#mismatch')).toContain(`You scanned pallet/case SSCC ${SSCC}`);
+    // A reject screen never says that everything checks out.
+    expect(await text('#result')).not.toMatch(/checks? out|No findings/i);
+    expect(await a11yFailures()).toEqual([]);
+    await shot('08b-offline-subject-mismatch');
+    // A pallet bundle (sealed, six units) with a unit of another pallet in hand, likewise.
+    await page.setInputFiles('#bundle-file', join(files, 'pallet.json'));
+    await page.fill('#offline-scan', `01${GTIN}21R003`);
+    await page.click('#offline-go');
+    await page.waitForSelector('#result.v-reject #mismatch');
+    expect(await text('#result')).not.toMatch(/every unit .*checks out/i);
+  }, 60_000);
+
+  it('quarantines offline a bundle older than the trust file allows: CHECKPOINT_STALE', async () => {
+    await page.setInputFiles('#bundle-file', join(files, 'bundle.json'));
+    await page.setInputFiles('#trust-file', join(files, 'trust-1s.json'));
+    await page.fill('#offline-scan', `01${GTIN}21U001`);
+    await page.click('#offline-go');
+    await page.waitForSelector('#result.v-quarantine #offline-note');
+    expect(await text('#result .reasons')).toContain('CHECKPOINT_STALE');
+    expect(await text('#result .reasons')).toMatch(/The bundle file is .* old/);
+    await shot('08c-offline-stale');
+    // The same bundle under the service's own trust (one day by default): accepted.
+    await page.setInputFiles('#trust-file', join(files, 'trust.json'));
+    await page.fill('#offline-scan', `01${GTIN}21U001`);
+    await page.click('#offline-go');
+    await page.waitForSelector('#result.v-accept #offline-note');
   }, 60_000);
 
   it('tells the clerk when the service is unreachable, and never leaves an older verdict standing', async () => {
@@ -605,12 +657,13 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     expect(await text('#who')).toContain('St. Mary Hospital Pharmacy');
     // This tab's history survives the reload, and an entry still shows its verdict in full.
     const before = await page.locator('#history li').count();
-    expect(before).toBe(12);
+    expect(before).toBe(16);
     await page.locator('#history li').last().locator('button').click();
     expect(await text('#verdict')).toBe('ACCEPT');
     expect(await page.locator('.timeline li').count()).toBe(4);
     await page.keyboard.press('Alt+3');
     await page.setInputFiles('#bundle-file', join(files, 'bundle.json'));
+    await page.fill('#offline-scan', `01${GTIN}21U001`);
     await page.click('#offline-go');
     await page.waitForSelector('#result.v-accept #offline-note');
     expect(await text('#offline-note')).toContain('Verified offline in this browser');

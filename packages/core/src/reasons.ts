@@ -132,6 +132,11 @@ export const REASONS = {
     verdict: 'quarantine',
     description: 'The offline bundle is older than the policy allows.',
   },
+  SUBJECT_MISMATCH: {
+    verdict: 'reject',
+    vrs: 'Illegitimate',
+    description: 'The evidence is for another product than the one scanned.',
+  },
 } as const satisfies Record<string, ReasonInfo>;
 
 export type ReasonCode = keyof typeof REASONS;

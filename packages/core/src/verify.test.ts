@@ -854,3 +854,51 @@ describe('verifyBundle performance', () => {
     );
   });
 });
+
+describe('verifyBundle against the scanned code (DESIGN §7 offline)', () => {
+  it('rejects SUBJECT_MISMATCH when the bundle is for another product than the scan', () => {
+    const { b, unit, pharmacy, manufacturer } = world();
+    const other = b.commission(manufacturer, { serial: 'OTHER1' });
+    const r = verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy), {
+      scannedSubject: other,
+    });
+    expect(codes(r)).toEqual(['SUBJECT_MISMATCH']);
+    expect(r.verdict).toBe('reject');
+    expect(r.reasons[0]!.message).toContain(other);
+    // The same bundle for the code scanned: accept.
+    const same = verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy), {
+      scannedSubject: unit,
+    });
+    expect(codes(same)).toEqual([]);
+  });
+
+  it('takes a unit scanned from a pallet whose bundle it is in, but not the pallet for a unit bundle', () => {
+    const b = new ChainBuilder();
+    const { manufacturer, distributor } = b.cast();
+    const units = b.commissionMany(manufacturer, 3);
+    const pallet = b.pack(manufacturer, makeSscc(P, 4), units);
+    b.ship(manufacturer, pallet, distributor);
+    const opts = (scannedSubject: string) => ({ scannedSubject });
+    expect(
+      codes(verifyBundle(b.bundle(pallet), b.trust(), ctx(b, distributor), opts(units[1]!))),
+    ).toEqual([]);
+    expect(
+      codes(verifyBundle(b.bundle(units[1]!), b.trust(), ctx(b, distributor), opts(pallet))),
+    ).toEqual(['SUBJECT_MISMATCH']);
+  });
+
+  it('answers CHECKPOINT_STALE by the maxCheckpointAgeSeconds option, over the trust', () => {
+    const { b, unit, pharmacy } = world();
+    const c = ctx(b, pharmacy, { checkpointTime: b.now(-3600_000) });
+    expect(codes(verifyBundle(b.bundle(unit), b.trust(), c))).toEqual([]);
+    const stale = verifyBundle(b.bundle(unit), b.trust(), c, { maxCheckpointAgeSeconds: 600 });
+    expect(codes(stale)).toEqual(['CHECKPOINT_STALE']);
+    const loose = b.trust({ maxCheckpointAgeSeconds: 60 });
+    expect(
+      codes(verifyBundle(b.bundle(unit), loose, c, { maxCheckpointAgeSeconds: 86_400 })),
+    ).toEqual([]);
+    expect(() =>
+      verifyBundle(b.bundle(unit), b.trust(), c, { maxCheckpointAgeSeconds: -1 }),
+    ).toThrow(/maxCheckpointAgeSeconds/);
+  });
+});

@@ -227,6 +227,14 @@ export interface VerifyOptions {
   receiptSignatures?: 'all' | 'needed';
   /** SHA-256 implementation for leaf and node hashes (e.g. node:crypto on a server); default noble. */
   sha256?: (bytes: Uint8Array) => Uint8Array;
+  /**
+   * Canonical subject of the code scanned at the dock (DESIGN §7 offline): a
+   * bundle for another subject, and not for a container holding this unit,
+   * adds SUBJECT_MISMATCH (reject).
+   */
+  scannedSubject?: string;
+  /** Oldest checkpoint accepted, in seconds; overrides `trust.maxCheckpointAgeSeconds`. */
+  maxCheckpointAgeSeconds?: number;
 }
 
 export interface AsyncVerifyOptions extends Omit<VerifyOptions, 'signatureCheck'> {
@@ -325,6 +333,7 @@ interface Policy {
   party: string | null;
   purpose: Purpose;
   scan: { lot?: string; expiry?: string };
+  scannedSubject: string | null;
   checkpointTime: number | null;
   findings: Reason[];
   keyOwners: ReadonlyMap<string, string>;
@@ -370,12 +379,18 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
       'INVALID_TRUST',
       'minWitnesses must be between 0 and the witnesses listed',
     );
-  const maxAge = trust.maxCheckpointAgeSeconds;
+  const maxAge = opts.maxCheckpointAgeSeconds ?? trust.maxCheckpointAgeSeconds;
   if (
     maxAge !== undefined &&
     !(typeof maxAge === 'number' && maxAge >= 0 && Number.isFinite(maxAge))
   )
-    throw new VerifyError('INVALID_TRUST', 'maxCheckpointAgeSeconds must be a non-negative number');
+    throw new VerifyError(
+      opts.maxCheckpointAgeSeconds !== undefined ? 'INVALID_OPTIONS' : 'INVALID_TRUST',
+      'maxCheckpointAgeSeconds must be a non-negative number',
+    );
+  const scanned = opts.scannedSubject;
+  if (scanned !== undefined && (typeof scanned !== 'string' || scanned.length === 0))
+    throw new VerifyError('INVALID_OPTIONS', 'scannedSubject must be a canonical subject');
 
   if (typeof context !== 'object' || context === null)
     throw new VerifyError('INVALID_CONTEXT', 'context must be an object');
@@ -436,6 +451,7 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
     party,
     purpose: context.purpose,
     scan,
+    scannedSubject: scanned ?? null,
     checkpointTime,
     findings,
     keyOwners: new Map(Object.entries(owners)),
@@ -1474,6 +1490,8 @@ function* engine(
     checkpoint: { origin, size, rootHash: toHex(rootHash) },
   };
   const top = new Findings();
+  /** the units a container was packed with (for SUBJECT_MISMATCH: a scanned unit inside is no mismatch) */
+  let unitsInside: ReadonlySet<string> = new Set();
   const own = timeline(subject);
   result.custody = own.map(toTimeline);
   if (!container) {
@@ -1490,6 +1508,7 @@ function* engine(
       state?.children ??
       (g && g.type === 'pack' && 'children' in g.data ? g.data.children : NO_CHILDREN);
     const childSet = new Set(children.map((c) => c.subject));
+    unitsInside = childSet;
     const unitIssues = new Map<string, Reason[]>();
     for (const r of allChainIssues) {
       if (r.subject !== undefined && childSet.has(r.subject)) {
@@ -1563,6 +1582,14 @@ function* engine(
           : `the checkpoint is ${Math.round((policy.now - at) / 1000)} s old; the policy allows ${policy.maxAgeMs / 1000} s`,
       );
   }
+
+  // SUBJECT_MISMATCH: the evidence must be for what the clerk holds (DESIGN §7 offline).
+  const scannedSubject = policy.scannedSubject;
+  if (scannedSubject !== null && scannedSubject !== subject && !unitsInside.has(scannedSubject))
+    top.add(
+      'SUBJECT_MISMATCH',
+      `the scanned code is ${scannedSubject}; the bundle is evidence for ${subject}`,
+    );
 
   result.reasons = sortReasons(top.all());
   result.verdict = verdictOf(result.reasons.map((r) => r.code));

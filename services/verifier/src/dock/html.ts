@@ -76,8 +76,9 @@ export const DOCK_HTML = `<!doctype html>
 
       <section id="offline" class="card" aria-labelledby="offline-h" hidden>
         <h2 id="offline-h">Offline verification</h2>
-        <p>Verify a bundle file the shipper handed over, here in this browser, without the service. It is checked against the trust of your Provenant service (its log key and registry key).</p>
+        <p>Verify a bundle file the shipper handed over, here in this browser, without the service: scan the item, choose the bundle file. It is checked against the trust of your Provenant service (its log key and registry key).</p>
         <form id="offline-form" class="grid2" novalidate>
+          <div class="wide"><label for="offline-scan">Scan the item in your hands</label><input id="offline-scan" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="offline-scan-help"><p id="offline-scan-help" class="hint">The bundle is checked against this code: a bundle for another product is rejected.</p></div>
           <div><label for="bundle-file">Bundle file (.json)</label><input id="bundle-file" type="file" accept=".json,application/json"></div>
           <div><label for="trust-file">Trust file (.json, optional once kept)</label><input id="trust-file" type="file" accept=".json,application/json"></div>
           <div><label for="offline-gln">Verify as GLN</label><input id="offline-gln" inputmode="numeric" maxlength="13" autocomplete="off"></div>

@@ -198,6 +198,9 @@ export const CLERK_SENTENCES = {
       ' Set it aside until it can be checked online.'
     );
   },
+  SUBJECT_MISMATCH: () =>
+    'The bundle file is the record of another product than the one you scanned: these are not the goods it vouches for.' +
+    KEEP,
 } as const satisfies Record<ReasonCode, Sentence>;
 
 /**

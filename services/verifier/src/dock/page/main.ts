@@ -647,7 +647,13 @@ function unitsBlock(v: View): HTMLElement | null {
             ),
           ),
         )
-      : h('p', {}, 'Every unit inside checks out.'),
+      : v.verdict === 'accept'
+        ? h('p', {}, 'Every unit inside checks out.')
+        : h(
+            'p',
+            {},
+            'No unit inside has a finding of its own: the verdict comes from the findings above.',
+          ),
   );
 }
 
@@ -699,6 +705,17 @@ function productName(p: Product): string | undefined {
   return typeof name === 'string' && name.length > 0 ? name.slice(0, 256) : undefined;
 }
 
+/** Offline, a bundle for another product: name both, the one in hand and the one in the file. */
+function mismatchNote(s: Shown): HTMLElement | null {
+  if (!s.view.reasons.some((r) => r.code === 'SUBJECT_MISMATCH')) return null;
+  const scanned = parseHere(s.scanned);
+  return h(
+    'p',
+    { class: 'mismatch', id: 'mismatch' },
+    `You scanned ${scanned instanceof Gs1Error ? s.scanned : subjectText(scanned.subject)}; the bundle file is for ${subjectText(s.view.subject)}.`,
+  );
+}
+
 /** Shows a verdict; `display` false only records it (a newer scan owns the verdict area). */
 async function show(s: Shown, record = true, display = true): Promise<void> {
   const v = s.view;
@@ -733,6 +750,7 @@ async function show(s: Shown, record = true, display = true): Promise<void> {
       h('p', { class: 'verdict', id: 'verdict' }, t.title),
       h('p', { class: 'action' }, t.action),
       h('p', { class: 'subject' }, subjectText(v.subject)),
+      s.offline ? mismatchNote(s) : null,
       s.offline
         ? h(
             'p',
@@ -1143,12 +1161,29 @@ async function verifyOffline(e: Event): Promise<void> {
   e.preventDefault();
   const err = byId('offline-error');
   err.textContent = '';
+  const scanField = byId<HTMLInputElement>('offline-scan');
+  const input = scanField.value.trim();
+  if (!input) {
+    err.textContent = 'Scan the item first: the bundle is checked against its code.';
+    scanField.focus();
+    return;
+  }
+  const scanned = parseHere(input);
+  if (scanned instanceof Gs1Error) {
+    ++scanSeq;
+    err.textContent = `That code cannot be read: ${scanned.message}. [${scanned.code}]`;
+    showNotRead(input, scanned);
+    scanField.select();
+    return;
+  }
   const gln = byId<HTMLInputElement>('offline-gln').value.trim() || session?.gln || '';
   if (!/^\d{13}$/.test(gln)) {
     err.textContent = 'Enter the GLN you receive as (13 digits).';
     byId('offline-gln').focus();
     return;
   }
+  const ticket = ++scanSeq;
+  showPending(scanned.subject);
   const btn = byId<HTMLButtonElement>('offline-go');
   btn.disabled = true;
   btn.textContent = 'Verifying\u2026';
@@ -1161,21 +1196,33 @@ async function verifyOffline(e: Event): Promise<void> {
     );
     // Let the "Verifying…" state paint before the synchronous engine runs.
     await new Promise((r) => setTimeout(r, 0));
-    const result = verifyBundle(bundle, trust, {
-      party: gln,
-      purpose: 'receiving',
-      now: new Date().toISOString(),
-    });
-    await show({
-      view: {
-        ...result,
-        product: result.product ?? null,
-        checkpoint: result.checkpoint ?? null,
+    const scan: { lot?: string; expiry?: string } = {};
+    if (scanned.lot !== undefined) scan.lot = scanned.lot;
+    if (scanned.expiry !== undefined) scan.expiry = scanned.expiry;
+    const result = verifyBundle(
+      bundle,
+      trust,
+      { party: gln, purpose: 'receiving', now: new Date().toISOString(), scan },
+      {
+        scannedSubject: scanned.subject,
+        maxCheckpointAgeSeconds: trust.maxCheckpointAgeSeconds ?? DEFAULT_MAX_AGE_S,
       },
-      offline: true,
-      scanned: '(bundle file)',
-      at: new Date(),
-    });
+    );
+    await show(
+      {
+        view: {
+          ...result,
+          product: result.product ?? null,
+          checkpoint: result.checkpoint ?? null,
+        },
+        offline: true,
+        scanned: input,
+        at: new Date(),
+      },
+      true,
+      ticket === scanSeq,
+    );
+    scanField.value = '';
     byId('result').focus();
   } catch (x) {
     err.textContent =
@@ -1184,6 +1231,7 @@ async function verifyOffline(e: Event): Promise<void> {
         : x instanceof Error
           ? x.message
           : String(x);
+    if (ticket === scanSeq) showNoVerdict(scanned.subject, err.textContent);
   } finally {
     btn.disabled = false;
     btn.textContent = 'Verify offline';
@@ -1199,7 +1247,7 @@ function init(): void {
   byId('offline-only').addEventListener('click', () => {
     showSignedIn();
     setMode('offline');
-    byId('bundle-file').focus();
+    byId('offline-scan').focus();
   });
   for (const b of modeButtons()) b.addEventListener('click', () => setMode(b.dataset.mode as Mode));
   byId('scan-form').addEventListener('submit', onScan);
