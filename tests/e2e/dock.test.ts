@@ -303,10 +303,26 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
 
   it('signs in with a party token kept out of the URL, and shows the party', async () => {
     await page.goto(`${base}/dock`);
-    await expect(page.locator('#gln').evaluate((e) => e === document.activeElement)).resolves.toBe(
-      true,
+    await expect(
+      page.locator('#token').evaluate((e) => e === document.activeElement),
+    ).resolves.toBe(true);
+    // No GLN to type: the token alone, the party comes from GET /v1/me.
+    expect(await page.locator('#gln').count()).toBe(0);
+    // An unknown token is refused in plain words.
+    await page.fill('#token', 'not-a-token-0000000000000000');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() =>
+      /not accepted/.test(document.getElementById('signin-error')!.textContent!),
     );
-    await page.fill('#gln', pharm.gln);
+    // The administrator's token names no site.
+    await page.fill('#token', issuer.adminToken);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() =>
+      /administrator token/.test(document.getElementById('signin-error')!.textContent!),
+    );
+    const meCalls: string[] = [];
+    const onReq = (r: { url(): string }) => meCalls.push(new URL(r.url()).pathname);
+    page.on('request', onReq);
     await page.fill('#token', pharm.token);
     expect(await a11yFailures()).toEqual([]);
     await shot('01-sign-in');
@@ -314,6 +330,8 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     await page.waitForSelector('#work:not([hidden])');
     expect(await text('#who')).toContain('St. Mary Hospital Pharmacy');
     expect(await text('#who')).toContain(pharm.gln);
+    page.off('request', onReq);
+    expect(meCalls).toContain('/v1/me');
     expect(page.url()).not.toContain(pharm.token);
     const stored = await page.evaluate(() => sessionStorage.getItem('provenant.dock.session'));
     expect(stored).toContain(pharm.token);
@@ -429,11 +447,48 @@ suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASO
     expect(reasons[0]).toMatch(/Globex Generics.*signing key was reported stolen/);
     // Reject at receiving opens a quarantine case (DESIGN §7).
     expect(await text('#case')).toMatch(/Quarantine case \S+ is open/);
-    await page.click('#case button');
+    await page.click('#case-details-go');
     await page.waitForSelector('#case .case-details p');
     expect(await text('#case .case-details')).toMatch(
       /reject verdict \(KEY_REVOKED\); status: open/,
     );
+    // The short case number, large, the same the service lists.
+    const number = await text('#case-number');
+    expect(number).toMatch(/^Q-\d{2}-\d{6}$/);
+    expect(await text('#case')).toContain(`Quarantine case ${number} is open`);
+    expect(
+      await page.locator('#case-number').evaluate((e) => parseFloat(getComputedStyle(e).fontSize)),
+    ).toBeGreaterThanOrEqual(32);
+    const cases = await api.get('/v1/cases', pharm.token).expect(200);
+    expect(cases.body.cases.map((c: { caseNumber: string }) => c.caseNumber)).toContain(number);
+    // Printed, only the label: case number, product, reason, date.
+    await page.emulateMedia({ media: 'print' });
+    const printed = await page.evaluate(() => {
+      const seen = (el: Element) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+      };
+      const visibleText = Array.from(document.querySelectorAll('body *'))
+        .filter(
+          (e) =>
+            seen(e) &&
+            Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim()),
+        )
+        .map((e) => e.textContent!.trim());
+      return { label: seen(document.getElementById('label')!), visibleText };
+    });
+    expect(printed.label).toBe(true);
+    const label = printed.visibleText.join(' | ');
+    expect(label).toContain(number);
+    expect(label).toContain('KEY_REVOKED');
+    expect(label).toMatch(/GTIN \d{14} · serial X001/);
+    expect(label).toMatch(/\d{1,2} [A-Z][a-z]{2} \d{4}/);
+    expect(label).not.toContain('Receiving dock');
+    expect(label).not.toContain('This session');
+    await page.pdf?.({ path: join(SHOTS, '03b-case-label.pdf') }).catch(() => undefined);
+    await shot('03b-case-label-print');
+    await page.emulateMedia({ media: 'screen' });
+    expect(await page.locator('#label').evaluate((e) => getComputedStyle(e).display)).toBe('none');
     expect(await a11yFailures()).toEqual([]);
     await shot('03-reject-counterfeit');
   }, 60_000);

@@ -30,13 +30,11 @@ export const DOCK_HTML = `<!doctype html>
 <main id="main">
   <section id="signin" class="card signin" aria-labelledby="signin-h">
     <h2 id="signin-h">Sign in</h2>
-    <p>Enter your site's GLN and the party token your administrator gave you. The token stays in this browser tab only.</p>
+    <p>Enter the party token your administrator gave you: the service tells this page which site it belongs to. The token stays in this browser tab only.</p>
     <form id="signin-form" novalidate>
-      <label for="gln">Your GLN (13 digits)</label>
-      <input id="gln" name="gln" inputmode="numeric" autocomplete="username" maxlength="13" required>
       <label for="token">Party token</label>
       <input id="token" name="token" type="password" autocomplete="current-password" required>
-      <button type="submit">Sign in</button>
+      <button type="submit" id="signin-go" class="main">Sign in</button>
       <p id="signin-error" class="error" role="alert"></p>
     </form>
     <p class="hint">No connection? Use <button type="button" id="offline-only" class="link">offline verification</button> with a bundle file.</p>
