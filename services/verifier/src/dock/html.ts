@@ -23,7 +23,7 @@ export const DOCK_HTML = `<!doctype html>
     <button type="button" data-mode="receive" aria-pressed="false">Receive <kbd>Alt+2</kbd></button>
     <button type="button" data-mode="offline" aria-pressed="false">Offline <kbd>Alt+3</kbd></button>
   </nav>
-  <button type="button" id="mute" class="quiet" aria-pressed="false" >Mute sounds</button>
+  <button type="button" id="mute" class="quiet" aria-pressed="false">Mute<span class="wide-only"> sounds</span></button>
   <button type="button" id="signout" class="quiet" hidden>Sign out</button>
 </header>
 <p id="net" class="net" role="status" hidden></p>
@@ -37,7 +37,8 @@ export const DOCK_HTML = `<!doctype html>
       <button type="submit" id="signin-go" class="main">Sign in</button>
       <p id="signin-error" class="error" role="alert"></p>
     </form>
-    <p class="hint">No connection? Use <button type="button" id="offline-only" class="link">offline verification</button> with a bundle file.</p>
+    <p class="hint">No connection? Verify a bundle file in this browser:</p>
+    <button type="button" id="offline-only" class="quiet">Offline verification</button>
   </section>
 
   <div id="work" class="work" hidden>
@@ -46,9 +47,15 @@ export const DOCK_HTML = `<!doctype html>
         <label for="scan" id="scan-label">Scan or type a code, then Enter</label>
         <div class="scanrow">
           <input id="scan" name="scan" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="scan-help scan-error">
-          <button type="submit" id="scan-go">Verify</button>
+          <button type="submit" id="scan-go" class="main">Verify</button>
+          <button type="button" id="camera-go" class="main" aria-controls="camera" aria-expanded="false">Camera</button>
         </div>
-        <p id="scan-help" class="hint">Barcode scanner, GS1 element string, (01)…(21)… or a Digital Link. Ctrl+] types a GS separator. Esc clears.</p>
+        <section id="camera" class="camera" aria-label="Camera scanner" hidden>
+          <video id="camera-video" playsinline muted aria-label="Camera picture: hold the barcode in the frame"></video>
+          <p id="camera-status" class="hint" role="status"></p>
+          <button type="button" id="camera-stop">Stop camera</button>
+        </section>
+        <p id="scan-help" class="hint">Barcode scanner or Camera: GS1 DataMatrix, GS1-128, a QR Digital Link; or type (01)…(21)…. Ctrl+] types a GS separator. Esc clears.</p>
         <p id="scan-error" class="error" role="alert"></p>
       </form>
 
@@ -65,7 +72,7 @@ export const DOCK_HTML = `<!doctype html>
         <h3 id="arrived-h">Scanned for this shipment: <span id="arrived-count">0</span></h3>
         <ul id="arrived" class="arrived" aria-labelledby="arrived-h"></ul>
         <div class="actions">
-          <button type="button" id="receive-confirm">Confirm receipt</button>
+          <button type="button" id="receive-confirm" class="main">Confirm receipt</button>
           <button type="button" id="receive-reset" class="quiet">Start a new shipment</button>
         </div>
         <p id="receive-error" class="error" role="alert"></p>
@@ -80,7 +87,7 @@ export const DOCK_HTML = `<!doctype html>
           <div><label for="bundle-file">Bundle file (.json)</label><input id="bundle-file" type="file" accept=".json,application/json"></div>
           <div><label for="trust-file">Trust file (.json, optional once kept)</label><input id="trust-file" type="file" accept=".json,application/json"></div>
           <div><label for="offline-gln">Verify as GLN</label><input id="offline-gln" inputmode="numeric" maxlength="13" autocomplete="off"></div>
-          <div class="end"><button type="submit" id="offline-go">Verify offline</button></div>
+          <div class="end"><button type="submit" id="offline-go" class="main">Verify offline</button></div>
         </form>
         <p class="hint" id="trust-kept" aria-live="polite"></p>
         <p class="hint" id="trust-link-p">While online: <a id="trust-link" href="/dock/trust.json" download="provenant-trust.json">download this service's trust file</a>.</p>

@@ -4,6 +4,7 @@
 // bundle offline in this browser with core's engine. Bundled by esbuild
 // (../assets.ts). One module per view: signin, scan (+ camera), verdict,
 // receive, offline; state holds the session and the SDK client.
+import { wireCamera } from './camera.js';
 import { byId } from './dom.js';
 import { isMuted, setMuted } from './feedback.js';
 import { focusScan, keepFocus, modeButtons, setMode } from './modes.js';
@@ -71,6 +72,7 @@ function init(): void {
   wireScanField();
   wireReceive();
   wireMute();
+  wireCamera();
   keepFocus();
   loadHistory();
   void keepTrust();
