@@ -76,7 +76,9 @@ function dataMatrixY4m(text: string): Buffer {
   ]);
 }
 
-suite(`the receiving-dock page in Chromium${HAVE_CHROMIUM || IN_CI ? '' : ` (${SKIP_REASON})`}`, () => {
+const TITLE = `the receiving-dock page in Chromium${HAVE_CHROMIUM || IN_CI ? '' : ` (${SKIP_REASON})`}`;
+
+suite(TITLE, () => {
   let issuer: TestIssuer;
   let verifier: VerifierDeps;
   let api: Api;
