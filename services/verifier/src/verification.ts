@@ -48,6 +48,8 @@ export interface VerificationRequest {
   source: NewVerification['source'];
   /** POST /v1/bundles/verify: the bundle a shipper handed over (attacker-controlled) */
   presented?: unknown;
+  /** with `presented`: the canonical subject scanned on the goods (SUBJECT_MISMATCH, DESIGN §7) */
+  scannedSubject?: string;
 }
 
 /** The answer of POST /v1/verifications (and what GET /v1/verifications/{id} serves). */
@@ -295,6 +297,7 @@ export async function runVerification(
         sha256: deps.sha256,
         signatureCheck: deps.pool.check,
         receiptSignatures: deps.policy.receiptSignatures,
+        ...(req.scannedSubject !== undefined ? { scannedSubject: req.scannedSubject } : {}),
       },
     );
     view = {

@@ -42,6 +42,10 @@ const BundleVerifyBody = z.strictObject({
     description: 'An offline bundle (GET /v1/bundles/{subject}) handed over by a shipper',
   }),
   purpose: purposeSchema,
+  scan: scanSchema.optional().meta({
+    description:
+      'The code scanned on the goods the bundle came with (any §3 form): a bundle for another subject is reject SUBJECT_MISMATCH (DESIGN §7)',
+  }),
 });
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -182,12 +186,19 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
   router.post('/v1/bundles/verify', verify, idem, async (req, res) => {
     const { gln } = callerParty(req);
     const b = parse(BundleVerifyBody, req.body, 'body');
+    const s = b.scan !== undefined ? scanOf(b.scan, 'body.scan') : null;
+    const scan = {
+      ...(s?.lot !== undefined ? { lot: s.lot } : {}),
+      ...(s?.expiry !== undefined ? { expiry: s.expiry } : {}),
+    };
     const view = await runVerification(deps, {
       party: gln,
       purpose: b.purpose,
       subject: '',
       source: 'bundle',
       presented: b.bundle,
+      ...(s ? { scannedSubject: s.subject } : {}),
+      ...(Object.keys(scan).length > 0 ? { scan } : {}),
     });
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });

@@ -1,5 +1,6 @@
 // The three modes (Verify, Receive, Offline) as tap targets and Alt+1..3, and
 // the scan field that keeps the focus for a keyboard-wedge scanner.
+import { stopCamera } from './camera.js';
 import { byId } from './dom.js';
 import { state, type Mode } from './state.js';
 
@@ -10,6 +11,8 @@ export function modeButtons(): HTMLButtonElement[] {
 export function setMode(m: Mode): void {
   if (m !== 'offline' && !state.session) m = 'offline';
   state.mode = m;
+  // The camera feeds the scan field, which Offline hides: it must not keep reading there.
+  if (m === 'offline') stopCamera();
   for (const b of modeButtons()) b.setAttribute('aria-pressed', String(b.dataset.mode === m));
   byId('scan-form').hidden = m === 'offline';
   byId('receive').hidden = m !== 'receive';
