@@ -980,7 +980,17 @@ suite(TITLE, () => {
     expect(await page.locator('.timeline li').count()).toBe(4);
     await page.keyboard.press('Alt+3');
     await page.setInputFiles('#bundle-file', join(files, 'bundle.json'));
-    await page.fill('#offline-scan', `01${GTIN}21U001`);
+    // The camera still reads with the service down: its decoder comes from the service worker's cache.
+    await page.click('#offline-camera');
+    await page.waitForFunction(
+      () => (document.getElementById('offline-scan') as HTMLInputElement).value !== '',
+      undefined,
+      { timeout: 45_000 },
+    );
+    expect(await page.inputValue('#offline-scan')).toBe(
+      `]d201${GTIN}17300630${'10LOT42'}${GS}21U001`,
+    );
+    expect(await page.locator('#camera').isHidden()).toBe(true);
     await page.click('#offline-go');
     await page.waitForSelector('#result.v-accept #offline-note');
     expect(await text('#offline-note')).toContain('Verified offline in this browser');

@@ -50,14 +50,14 @@ export const DOCK_HTML = `<!doctype html>
           <button type="submit" id="scan-go" class="main">Verify</button>
           <button type="button" id="camera-go" class="main" aria-controls="camera" aria-expanded="false">Camera</button>
         </div>
-        <section id="camera" class="camera" aria-label="Camera scanner" hidden>
-          <video id="camera-video" playsinline muted aria-label="Camera picture: hold the barcode in the frame"></video>
-          <p id="camera-status" class="hint" role="status"></p>
-          <button type="button" id="camera-stop">Stop camera</button>
-        </section>
         <p id="scan-help" class="hint">Barcode scanner or Camera: GS1 DataMatrix, GS1-128, a QR Digital Link; or type (01)…(21)…. Ctrl+] types a GS separator. Esc clears.</p>
         <p id="scan-error" class="error" role="alert"></p>
       </form>
+      <section id="camera" class="camera card" aria-label="Camera scanner" hidden>
+        <video id="camera-video" playsinline muted aria-label="Camera picture: hold the barcode in the frame"></video>
+        <p id="camera-status" class="hint" role="status"></p>
+        <button type="button" id="camera-stop">Stop camera</button>
+      </section>
 
       <section id="receive" class="card" aria-labelledby="receive-h" hidden>
         <h2 id="receive-h">Receive a shipment</h2>
@@ -83,7 +83,7 @@ export const DOCK_HTML = `<!doctype html>
         <h2 id="offline-h">Offline verification</h2>
         <p>Verify a bundle file the shipper handed over, here in this browser, without the service: scan the item, choose the bundle file. It is checked against the trust of your Provenant service (its log key and registry key).</p>
         <form id="offline-form" class="grid2" novalidate>
-          <div class="wide"><label for="offline-scan">Scan the item in your hands</label><input id="offline-scan" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="offline-scan-help"><p id="offline-scan-help" class="hint">The bundle is checked against this code: a bundle for another product is rejected.</p></div>
+          <div class="wide"><label for="offline-scan">Scan the item in your hands</label><div class="scanrow"><input id="offline-scan" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="offline-scan-help"><button type="button" id="offline-camera" class="main" aria-controls="camera" aria-expanded="false">Camera</button></div><p id="offline-scan-help" class="hint">The bundle is checked against this code: a bundle for another product is rejected.</p></div>
           <div><label for="bundle-file">Bundle file (.json)</label><input id="bundle-file" type="file" accept=".json,application/json"></div>
           <div><label for="trust-file">Trust file (.json, optional once kept)</label><input id="trust-file" type="file" accept=".json,application/json"></div>
           <div><label for="offline-gln">Verify as GLN</label><input id="offline-gln" inputmode="numeric" maxlength="13" autocomplete="off"></div>

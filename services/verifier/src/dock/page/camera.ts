@@ -3,7 +3,8 @@
 // WebAssembly comes from this service (GET /dock/zxing_reader.wasm, kept by
 // the service worker for offline use), never from a CDN: the library's default
 // locateFile points at one, so it is overridden. A decoded code goes into the
-// scan field and is submitted like a scanner's Enter.
+// scan field and is submitted like a scanner's Enter; in Offline mode it fills
+// the offline form's scan field (the clerk then chooses the bundle file).
 import { prepareZXingModule, readBarcodes } from 'zxing-wasm/reader';
 import { CAMERA_FORMATS, scanOfDecoded } from './decoded.js';
 import { byId } from './dom.js';
@@ -12,8 +13,12 @@ import { focusScan } from './modes.js';
 /** Where the service serves the decoder (services/verifier/src/dock/index.ts). */
 export const WASM_URL = '/dock/zxing_reader.wasm';
 
+/** Where a decoded code goes: the scan field (verified at once) or the offline form's. */
+export type CameraTarget = 'scan' | 'offline';
+
 let prepared = false;
 let stream: MediaStream | null = null;
+let target: CameraTarget = 'scan';
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 function prepare(): void {
@@ -40,7 +45,7 @@ export function stopCamera(): void {
   const video = byId<HTMLVideoElement>('camera-video');
   video.srcObject = null;
   byId('camera').hidden = true;
-  byId('camera-go').setAttribute('aria-expanded', 'false');
+  for (const id of ['camera-go', 'offline-camera']) byId(id).setAttribute('aria-expanded', 'false');
 }
 
 /** One frame of the video as ImageData (null before the first frame). */
@@ -58,6 +63,14 @@ function grab(video: HTMLVideoElement, canvas: HTMLCanvasElement): ImageData | n
 
 /** Puts a decoded code into the scan field and submits it, as a scanner's Enter does. */
 function submit(scan: string): void {
+  if (target === 'offline') {
+    const field = byId<HTMLInputElement>('offline-scan');
+    field.value = scan;
+    byId('offline-scan-help').textContent =
+      'Read by the camera. The bundle is checked against this code: a bundle for another product is rejected.';
+    field.focus();
+    return;
+  }
   const field = byId<HTMLInputElement>('scan');
   field.value = scan;
   byId<HTMLFormElement>('scan-form').requestSubmit();
@@ -89,8 +102,10 @@ async function loop(video: HTMLVideoElement, canvas: HTMLCanvasElement): Promise
 }
 
 /** Opens the camera (the back one on a phone) and reads codes until one decodes. */
-export async function startCamera(): Promise<void> {
+export async function startCamera(to: CameraTarget = 'scan'): Promise<void> {
   if (stream) return;
+  target = to;
+  const opener = byId(to === 'offline' ? 'offline-camera' : 'camera-go');
   if (!navigator.mediaDevices?.getUserMedia) {
     byId('camera').hidden = false;
     status('This browser offers no camera here (it needs https or localhost). Use the scanner.');
@@ -98,7 +113,7 @@ export async function startCamera(): Promise<void> {
   }
   prepare();
   byId('camera').hidden = false;
-  byId('camera-go').setAttribute('aria-expanded', 'true');
+  opener.setAttribute('aria-expanded', 'true');
   status('Starting the camera\u2026');
   try {
     stream = await navigator.mediaDevices.getUserMedia({
@@ -109,7 +124,7 @@ export async function startCamera(): Promise<void> {
     status(
       `No camera: ${err instanceof Error ? err.message : String(err)}. Allow the camera, or use the scanner.`,
     );
-    byId('camera-go').setAttribute('aria-expanded', 'false');
+    opener.setAttribute('aria-expanded', 'false');
     return;
   }
   const video = byId<HTMLVideoElement>('camera-video');
@@ -120,9 +135,12 @@ export async function startCamera(): Promise<void> {
 }
 
 export function wireCamera(): void {
-  byId('camera-go').addEventListener('click', () => void startCamera());
+  byId('camera-go').addEventListener('click', () => void startCamera('scan'));
+  byId('offline-camera').addEventListener('click', () => void startCamera('offline'));
   byId('camera-stop').addEventListener('click', () => {
+    const back = target === 'offline' ? byId('offline-scan') : null;
     stopCamera();
-    focusScan();
+    if (back) back.focus();
+    else focusScan();
   });
 }

@@ -10,9 +10,9 @@ export function modeButtons(): HTMLButtonElement[] {
 
 export function setMode(m: Mode): void {
   if (m !== 'offline' && !state.session) m = 'offline';
+  // A mode switch closes the camera: it reads for the view that opened it.
+  if (m !== state.mode) stopCamera();
   state.mode = m;
-  // The camera feeds the scan field, which Offline hides: it must not keep reading there.
-  if (m === 'offline') stopCamera();
   for (const b of modeButtons()) b.setAttribute('aria-pressed', String(b.dataset.mode === m));
   byId('scan-form').hidden = m === 'offline';
   byId('receive').hidden = m !== 'receive';
