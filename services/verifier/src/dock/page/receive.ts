@@ -2,7 +2,7 @@
 // of one shipment, prefilled from the first scan's ship record, confirmed in
 // one signed receipt.
 import type { Verdict } from '@provenant/core';
-import { ProvenantError } from '@provenant/sdk';
+import { ProvenantError, type ReceiptResponse } from '@provenant/sdk';
 import { VERDICT_TEXT } from './clerk.js';
 import { byId, h } from './dom.js';
 import { subjectText } from './format.js';
@@ -87,17 +87,13 @@ function arrivedNote(a: Arrived): string {
   return '';
 }
 
-interface Reconciliation {
-  shipment: string;
-  from: string;
-  units: {
-    subject: string;
-    status: 'scanned' | 'inferred' | 'missing' | 'unexpected';
-    parent?: string;
-  }[];
-  counts: Record<string, number>;
-  records?: { id: string; subject: string }[];
-}
+/**
+ * What the page shows of a receipt: the SDK's POST /v1/receipts answer, or the
+ * reconciliation a 422 (nothing to receive) still carries.
+ */
+type Reconciliation = Pick<ReceiptResponse, 'shipment' | 'from' | 'units'> & {
+  counts: Partial<Record<string, unknown>>;
+};
 
 const STATUS_WORDS = {
   scanned: 'scanned',
@@ -107,7 +103,9 @@ const STATUS_WORDS = {
 } as const;
 
 function renderReconciliation(r: Reconciliation, recorded: boolean): void {
-  const c = r.counts;
+  // The counts that are numbers (the schema keeps unknown members of a newer server).
+  const c: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.counts)) if (typeof v === 'number') c[k] = v;
   const problems = (c.missing ?? 0) + (c.unexpected ?? 0);
   byId('reconciliation').replaceChildren(
     h(
@@ -216,7 +214,7 @@ export async function confirmReceipt(): Promise<void> {
       { shipment, from, scanned: arrived.map((a) => a.subject), condition },
       writeKey(),
     );
-    renderReconciliation(r as Reconciliation, true);
+    renderReconciliation(r, true);
     arrived.length = 0;
     // The next scan fills in its own shipment; the reconciliation stays on screen.
     byId<HTMLInputElement>('shipment').value = '';
