@@ -50,6 +50,8 @@ export function showNoVerdict(subject: string, why: string): void {
       h('p', { class: 'subject' }, subjectText(subject)),
     ),
   );
+  // No verdict is not an accept: the clerk hears the scan-again tone.
+  feedback('notread');
 }
 
 /** An unreadable scan: a large grey NOT READ / SCAN AGAIN panel, never the previous verdict. */
