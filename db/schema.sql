@@ -11,6 +11,15 @@ BEGIN
 END
 $function$;
 
+CREATE OR REPLACE FUNCTION public.provenant_case_number(at timestamp with time zone)
+ RETURNS text
+ LANGUAGE sql
+AS $function$
+  SELECT 'Q-' || to_char(at AT TIME ZONE 'UTC', 'YY') || '-'
+    || CASE WHEN s.n < 1000000 THEN lpad(s.n::text, 6, '0') ELSE s.n::text END
+  FROM (SELECT nextval('case_number_seq') AS n) s
+$function$;
+
 CREATE TABLE cases (
   id text NOT NULL,
   n bigint NOT NULL,
@@ -24,15 +33,18 @@ CREATE TABLE cases (
   note text,
   resolved_by text,
   created_at timestamp with time zone NOT NULL DEFAULT now(),
-  resolved_at timestamp with time zone
+  resolved_at timestamp with time zone,
+  case_number text NOT NULL
 );
 
+ALTER TABLE cases ADD CONSTRAINT cases_case_number_check CHECK ((char_length(case_number) <= 12));
 ALTER TABLE cases ADD CONSTRAINT cases_outcome_check CHECK (((status = 'resolved'::text) = (outcome IS NOT NULL)));
 ALTER TABLE cases ADD CONSTRAINT cases_resolved_check CHECK (((status = 'resolved'::text) = (resolved_at IS NOT NULL)));
 ALTER TABLE cases ADD CONSTRAINT cases_status_check CHECK ((status = ANY (ARRAY['open'::text, 'resolved'::text])));
 ALTER TABLE cases ADD CONSTRAINT cases_verdict_check CHECK ((verdict = ANY (ARRAY['quarantine'::text, 'reject'::text])));
 ALTER TABLE cases ADD CONSTRAINT cases_verification_id_fkey FOREIGN KEY (verification_id) REFERENCES verifications(id);
 ALTER TABLE cases ADD CONSTRAINT cases_pkey PRIMARY KEY (id);
+ALTER TABLE cases ADD CONSTRAINT cases_case_number_key UNIQUE (case_number);
 ALTER TABLE cases ADD CONSTRAINT cases_n_key UNIQUE (n);
 CREATE INDEX cases_party_idx ON public.cases USING btree (party, status, n);
 

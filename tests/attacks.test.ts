@@ -510,6 +510,28 @@ describe('the attack suite', () => {
       expect(body.verdict).toBe('quarantine');
     });
 
+    it('SUBJECT_MISMATCH: a genuine bundle handed over with other goods (the scan says so)', async () => {
+      const other = await api
+        .post('/v1/bundles/verify', pharm.token, {
+          bundle: bundleF,
+          purpose: 'receiving',
+          scan: `01${GTIN}21W002`,
+        })
+        .expect(201);
+      for (const c of codes(other.body)) seen.add(c);
+      expect(codes(other.body)).toEqual(['SUBJECT_MISMATCH']);
+      expect(other.body.verdict).toBe('reject');
+      // With the code of the goods it vouches for: no mismatch.
+      const same = await api
+        .post('/v1/bundles/verify', pharm.token, {
+          bundle: bundleF,
+          purpose: 'receiving',
+          scan: `01${GTIN}21F001`,
+        })
+        .expect(201);
+      expect(codes(same.body)).not.toContain('SUBJECT_MISMATCH');
+    });
+
     it('BUNDLE_DIVERGES: an old bundle that hides a recall issued since', async () => {
       const old = await api.bundle(unit('W002'), pharm.token);
       await api

@@ -22,6 +22,7 @@ import {
   issuedTokenSchema,
   logEntriesSchema,
   logInfoSchema,
+  meSchema,
   openApiSchema,
   packResponseSchema,
   partySchema,
@@ -39,6 +40,7 @@ import {
   type Bundle,
   type Case,
   type CasesPage,
+  type Me,
   type Chain,
   type ConsistencyProof,
   type CosignatureResult,
@@ -845,6 +847,16 @@ export class ProvenantClient {
       },
       schema: vrsResponseSchema,
     });
+  }
+
+  /** GET /v1/me: the party (gln, name, roles) and scopes of this client's token; 401 without one. */
+  async me(): Promise<Me> {
+    return this.call({ method: 'GET', path: '/v1/me', schema: meSchema });
+  }
+
+  /** GET /v1/cases/{id}: one case of the caller's party (404 for another party's). */
+  async getCase(id: string): Promise<Case> {
+    return this.call({ method: 'GET', path: `/v1/cases/${seg(id, 'id')}`, schema: caseSchema });
   }
 
   /** GET /v1/cases: quarantine cases of the caller's party (opaque cursor `after`, then `next`). */

@@ -266,6 +266,9 @@ export const verificationSchema = z.looseObject({
   custodian: z.string().nullable().optional(),
   custody: z.array(timelineEntrySchema).optional(),
   receipt: z.unknown().optional(),
+  /** the quarantine case a receiving verdict opened, and its short number (Q-YY-NNNNNN) */
+  case: z.looseObject({ id: z.string(), status: z.string() }).optional(),
+  caseNumber: z.string().optional(),
 });
 export type Verification = z.infer<typeof verificationSchema>;
 
@@ -292,9 +295,20 @@ export type VrsResponse = z.infer<typeof vrsResponseSchema>;
 export const CASE_OUTCOMES = ['released', 'returned', 'destroyed', 'reported', 'other'] as const;
 export type CaseOutcome = (typeof CASE_OUTCOMES)[number];
 
+/** GET /v1/me: who the token speaks for (party null for the admin token). */
+export const meSchema = z.looseObject({
+  party: z
+    .looseObject({ gln: z.string(), name: z.string(), roles: z.array(z.string()) })
+    .nullable(),
+  scopes: z.array(z.string()),
+});
+export type Me = z.infer<typeof meSchema>;
+
 /** A quarantine case (services/verifier routes/cases.ts CaseView). */
 export const caseSchema = z.looseObject({
   id: z.string(),
+  /** short number for labels (Q-YY-NNNNNN); absent from servers before it existed */
+  caseNumber: z.string().optional(),
   verificationId: z.string(),
   party: z.string(),
   subject: z.string(),

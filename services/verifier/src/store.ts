@@ -118,10 +118,14 @@ export interface NewCase {
   verdict: 'quarantine' | 'reject';
   reasons: unknown;
   createdAt: string;
+  /** from {@link nextCaseNumber} */
+  caseNumber: string;
 }
 
 export interface StoredCase {
   id: string;
+  /** short number for labels and phone calls, e.g. Q-26-004817 (at most 12 characters) */
+  caseNumber: string;
   /** position in the list: the `?after=` cursor */
   n: number;
   verificationId: string;
@@ -137,13 +141,14 @@ export interface StoredCase {
   resolvedAt: string | null;
 }
 
-const CASE_COLUMNS = `id, n, verification_id, party, subject, verdict, reasons, status, outcome, note,
+const CASE_COLUMNS = `id, n, case_number, verification_id, party, subject, verdict, reasons, status, outcome, note,
   resolved_by, created_at, resolved_at`;
 
 function toCase(r: Record<string, unknown>): StoredCase {
   return {
     id: r.id as string,
     n: Number(r.n),
+    caseNumber: r.case_number as string,
     verificationId: r.verification_id as string,
     party: r.party as string,
     subject: r.subject as string,
@@ -158,13 +163,28 @@ function toCase(r: Record<string, unknown>): StoredCase {
   };
 }
 
+/** A fresh short case number (Q-YY-NNNNNN; migration 000009), YY the UTC year of `at`. */
+export async function nextCaseNumber(q: Queryable, at: string): Promise<string> {
+  const { rows } = await q.query(`SELECT provenant_case_number($1::timestamptz) AS n`, [at]);
+  return rows[0]!.n as string;
+}
+
 /** Opens a case. */
 export async function insertCase(q: Queryable, c: NewCase): Promise<StoredCase> {
   const { rows } = await q.query(
-    `INSERT INTO cases (id, verification_id, party, subject, verdict, reasons, created_at)
-     VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::timestamptz)
+    `INSERT INTO cases (id, verification_id, party, subject, verdict, reasons, created_at, case_number)
+     VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::timestamptz, $8::text)
      RETURNING ${CASE_COLUMNS}`,
-    [c.id, c.verificationId, c.party, c.subject, c.verdict, js(c.reasons), c.createdAt],
+    [
+      c.id,
+      c.verificationId,
+      c.party,
+      c.subject,
+      c.verdict,
+      js(c.reasons),
+      c.createdAt,
+      c.caseNumber,
+    ],
   );
   return toCase(rows[0]!);
 }

@@ -28,7 +28,13 @@ import { getCheckpoint, getKeys } from '@provenant/store';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
-import { insertCase, insertVerification, otherVerifiers, type NewVerification } from './store.js';
+import {
+  insertCase,
+  insertVerification,
+  nextCaseNumber,
+  otherVerifiers,
+  type NewVerification,
+} from './store.js';
 
 /** What to verify, for whom. */
 export interface VerificationRequest {
@@ -66,6 +72,8 @@ export interface VerificationView {
   receipt: VerificationReceipt;
   /** the quarantine case this verdict opened (receiving only) */
   case?: { id: string; status: 'open' };
+  /** its short number for labels (Q-YY-NNNNNN), with `case` */
+  caseNumber?: string;
 }
 
 const CODE_ORDER = new Map(REASON_CODES.map((c, i) => [c, i] as const));
@@ -390,6 +398,9 @@ export async function runVerification(
   if (caseId === null) await insertVerification(db, audit);
   else
     await db.transaction(async (tx) => {
+      // The number is part of the answer and of its audit row, so it is drawn first.
+      const caseNumber = await nextCaseNumber(tx, verifiedAt);
+      full.caseNumber = caseNumber;
       await insertVerification(tx, audit);
       await insertCase(tx, {
         id: caseId,
@@ -399,6 +410,7 @@ export async function runVerification(
         verdict: view.verdict as 'quarantine' | 'reject',
         reasons: view.reasons,
         createdAt: verifiedAt,
+        caseNumber,
       });
     });
   return full;

@@ -12,6 +12,7 @@ import type { Database } from '@provenant/store';
 import { createApp, type Config, type OpenAPIRegistry, type RouteModule } from '@provenant/issuer';
 import { createVerifierDeps, type CreateVerifierDepsOptions, type VerifierDeps } from './deps.js';
 import { caseRoutes, registerCasePaths } from './routes/cases.js';
+import { meRoutes, registerMePaths } from './routes/me.js';
 import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
 import { registerVrsPaths, vrsRoutes } from './routes/vrs.js';
 import { dockRoutes } from './dock/index.js';
@@ -21,6 +22,7 @@ export const VERIFIER_ROUTES: RouteModule<VerifierDeps>[] = [
   verificationRoutes,
   vrsRoutes,
   caseRoutes,
+  meRoutes,
   dockRoutes,
 ];
 
@@ -31,6 +33,7 @@ export const VERIFIER_PREFIXES = [
   '/v1/verifier',
   '/v1/vrs',
   '/v1/cases',
+  '/v1/me',
   '/dock',
 ] as const;
 
@@ -60,6 +63,7 @@ export function registerVerifierPaths(o: OpenAPIRegistry): void {
   registerVerificationPaths(o);
   registerVrsPaths(o);
   registerCasePaths(o);
+  registerMePaths(o);
 }
 
 /** The part of main.ts's MountContext the verifier uses. */

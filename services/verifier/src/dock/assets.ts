@@ -36,8 +36,8 @@ function packageRoot(): string {
 }
 
 /**
- * Bundles the page: format esm, platform browser, @provenant/core and
- * @provenant/gs1 compiled from their TypeScript sources (resolved through the
+ * Bundles the page: format esm, platform browser, @provenant/core,
+ * @provenant/gs1 and @provenant/sdk compiled from their TypeScript sources (resolved through the
  * verifier's own dependency links), everything else from node_modules.
  * @throws DockBuildError with esbuild's messages (e.g. which file imports node:).
  */
@@ -45,7 +45,7 @@ export async function buildDockAssets(): Promise<DockAssets> {
   const root = packageRoot();
   const esbuild = await import('esbuild');
   // Workspace packages publish dist/; the page wants their sources (no prior build).
-  const sourceOf = (pkg: 'core' | 'gs1'): string => {
+  const sourceOf = (pkg: 'core' | 'gs1' | 'sdk'): string => {
     const linked = join(root, 'node_modules', '@provenant', pkg);
     return join(realpathSync(linked), 'src', 'index.ts');
   };
@@ -66,8 +66,8 @@ export async function buildDockAssets(): Promise<DockAssets> {
         {
           name: 'provenant-sources',
           setup(b) {
-            b.onResolve({ filter: /^@provenant\/(core|gs1)$/ }, (args) => ({
-              path: sourceOf(args.path.slice('@provenant/'.length) as 'core' | 'gs1'),
+            b.onResolve({ filter: /^@provenant\/(core|gs1|sdk)$/ }, (args) => ({
+              path: sourceOf(args.path.slice('@provenant/'.length) as 'core' | 'gs1' | 'sdk'),
             }));
           },
         },

@@ -23,22 +23,22 @@ export const DOCK_HTML = `<!doctype html>
     <button type="button" data-mode="receive" aria-pressed="false">Receive <kbd>Alt+2</kbd></button>
     <button type="button" data-mode="offline" aria-pressed="false">Offline <kbd>Alt+3</kbd></button>
   </nav>
+  <button type="button" id="mute" class="quiet" aria-pressed="false">Mute<span class="wide-only"> sounds</span></button>
   <button type="button" id="signout" class="quiet" hidden>Sign out</button>
 </header>
 <p id="net" class="net" role="status" hidden></p>
 <main id="main">
   <section id="signin" class="card signin" aria-labelledby="signin-h">
     <h2 id="signin-h">Sign in</h2>
-    <p>Enter your site's GLN and the party token your administrator gave you. The token stays in this browser tab only.</p>
+    <p>Enter the party token your administrator gave you: the service tells this page which site it belongs to. The token stays in this browser tab only.</p>
     <form id="signin-form" novalidate>
-      <label for="gln">Your GLN (13 digits)</label>
-      <input id="gln" name="gln" inputmode="numeric" autocomplete="username" maxlength="13" required>
       <label for="token">Party token</label>
       <input id="token" name="token" type="password" autocomplete="current-password" required>
-      <button type="submit">Sign in</button>
+      <button type="submit" id="signin-go" class="main">Sign in</button>
       <p id="signin-error" class="error" role="alert"></p>
     </form>
-    <p class="hint">No connection? Use <button type="button" id="offline-only" class="link">offline verification</button> with a bundle file.</p>
+    <p class="hint">No connection? Verify a bundle file in this browser:</p>
+    <button type="button" id="offline-only" class="quiet">Offline verification</button>
   </section>
 
   <div id="work" class="work" hidden>
@@ -47,11 +47,17 @@ export const DOCK_HTML = `<!doctype html>
         <label for="scan" id="scan-label">Scan or type a code, then Enter</label>
         <div class="scanrow">
           <input id="scan" name="scan" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="scan-help scan-error">
-          <button type="submit" id="scan-go">Verify</button>
+          <button type="submit" id="scan-go" class="main">Verify</button>
+          <button type="button" id="camera-go" class="main" aria-controls="camera" aria-expanded="false">Camera</button>
         </div>
-        <p id="scan-help" class="hint">Barcode scanner, GS1 element string, (01)…(21)… or a Digital Link. Ctrl+] types a GS separator. Esc clears.</p>
+        <p id="scan-help" class="hint">Barcode scanner or Camera: GS1 DataMatrix, GS1-128, a QR Digital Link; or type (01)…(21)…. Ctrl+] types a GS separator. Esc clears.</p>
         <p id="scan-error" class="error" role="alert"></p>
       </form>
+      <section id="camera" class="camera card" aria-label="Camera scanner" hidden>
+        <video id="camera-video" playsinline muted aria-label="Camera picture: hold the barcode in the frame"></video>
+        <p id="camera-status" class="hint" role="status"></p>
+        <button type="button" id="camera-stop">Stop camera</button>
+      </section>
 
       <section id="receive" class="card" aria-labelledby="receive-h" hidden>
         <h2 id="receive-h">Receive a shipment</h2>
@@ -66,7 +72,7 @@ export const DOCK_HTML = `<!doctype html>
         <h3 id="arrived-h">Scanned for this shipment: <span id="arrived-count">0</span></h3>
         <ul id="arrived" class="arrived" aria-labelledby="arrived-h"></ul>
         <div class="actions">
-          <button type="button" id="receive-confirm">Confirm receipt</button>
+          <button type="button" id="receive-confirm" class="main">Confirm receipt</button>
           <button type="button" id="receive-reset" class="quiet">Start a new shipment</button>
         </div>
         <p id="receive-error" class="error" role="alert"></p>
@@ -75,12 +81,13 @@ export const DOCK_HTML = `<!doctype html>
 
       <section id="offline" class="card" aria-labelledby="offline-h" hidden>
         <h2 id="offline-h">Offline verification</h2>
-        <p>Verify a bundle file the shipper handed over, here in this browser, without the service. It is checked against the trust of your Provenant service (its log key and registry key).</p>
+        <p>Verify a bundle file the shipper handed over, here in this browser, without the service: scan the item, choose the bundle file. It is checked against the trust of your Provenant service (its log key and registry key).</p>
         <form id="offline-form" class="grid2" novalidate>
+          <div class="wide"><label for="offline-scan">Scan the item in your hands</label><div class="scanrow"><input id="offline-scan" autocomplete="off" autocapitalize="off" spellcheck="false" aria-describedby="offline-scan-help"><button type="button" id="offline-camera" class="main" aria-controls="camera" aria-expanded="false">Camera</button></div><p id="offline-scan-help" class="hint">The bundle is checked against this code: a bundle for another product is rejected.</p></div>
           <div><label for="bundle-file">Bundle file (.json)</label><input id="bundle-file" type="file" accept=".json,application/json"></div>
           <div><label for="trust-file">Trust file (.json, optional once kept)</label><input id="trust-file" type="file" accept=".json,application/json"></div>
           <div><label for="offline-gln">Verify as GLN</label><input id="offline-gln" inputmode="numeric" maxlength="13" autocomplete="off"></div>
-          <div class="end"><button type="submit" id="offline-go">Verify offline</button></div>
+          <div class="end"><button type="submit" id="offline-go" class="main">Verify offline</button></div>
         </form>
         <p class="hint" id="trust-kept" aria-live="polite"></p>
         <p class="hint" id="trust-link-p">While online: <a id="trust-link" href="/dock/trust.json" download="provenant-trust.json">download this service's trust file</a>.</p>

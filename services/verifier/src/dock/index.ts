@@ -5,7 +5,11 @@
 // Routes: /dock (HTML), /dock/app.js and /dock/app.css (bundled on first
 // request and cached), /dock/sw.js (a service worker keeping that shell for
 // reloads while offline), /dock/trust.json (the public trust the engine needs:
-// log verifier key and registry authority key, for offline use).
+// log verifier key and registry authority key, for offline use),
+// /dock/zxing_reader.wasm (the camera's barcode decoder, from zxing-wasm in
+// node_modules: served here so the page never asks a CDN).
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Response, Router } from 'express';
 import type { RouteModule } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
@@ -18,9 +22,11 @@ export type { DockAssets } from './assets.js';
 export { DOCK_HTML } from './html.js';
 
 // Everything from this origin, nothing inline: the page never needs a CDN (closed networks).
-const CSP = [
+// 'wasm-unsafe-eval' lets the camera's decoder compile its WebAssembly, and nothing more
+// (no eval, no inline script).
+export const DOCK_CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
@@ -29,6 +35,21 @@ const CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+const CSP = DOCK_CSP;
+
+/** The zxing-wasm reader's WebAssembly, read once per process. */
+let wasm: Promise<Buffer> | null = null;
+function zxingWasm(): Promise<Buffer> {
+  if (!wasm) {
+    const path = createRequire(import.meta.url).resolve('zxing-wasm/reader/zxing_reader.wasm');
+    wasm = readFile(path);
+    wasm.catch(() => {
+      wasm = null;
+    });
+  }
+  return wasm;
+}
 
 function pageHeaders(res: Response, type: string): void {
   res.setHeader('Content-Type', type);
@@ -72,6 +93,22 @@ export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
     res.send(DOCK_SW_JS);
   });
   router.get('/dock/app.css', (_req, res) => asset(res, 'css', deps));
+  router.get('/dock/zxing_reader.wasm', async (_req, res) => {
+    try {
+      const bytes = await zxingWasm();
+      res.setHeader('Content-Type', 'application/wasm');
+      res.setHeader('Cache-Control', 'no-cache');
+      res.send(bytes);
+    } catch (err) {
+      deps.logger?.error({ err }, 'dock camera decoder (zxing-wasm) not found');
+      res.status(503).type('application/problem+json').json({
+        type: 'urn:provenant:problem:dock-unavailable',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The camera decoder is not installed; see the server log.',
+      });
+    }
+  });
   // Public keys only (the same the engine is configured with): what offline verification pins.
   router.get('/dock/trust.json', (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');

@@ -1,15 +1,16 @@
-// The dock page's service worker (issue 6 offline): keeps the page shell so a
+// The dock page's service worker (issue 6 offline): keeps the page shell (and
+// the camera's decoder, zxing_reader.wasm, issue 13) so a
 // reload while the service is unreachable still opens the page, and offline
 // bundle verification keeps working. Network first, so a reachable service
 // always serves its current page; API calls (/v1/...) are never cached.
 // Plain script, no bundling: it is served as is at /dock/sw.js.
 
 /** Bumped when the shell's list changes; old caches are dropped on activate. */
-const CACHE = 'provenant-dock-v1';
+const CACHE = 'provenant-dock-v2';
 
 export const DOCK_SW_JS = `'use strict';
 const CACHE = ${JSON.stringify(CACHE)};
-const SHELL = ['/dock', '/dock/app.js', '/dock/app.css'];
+const SHELL = ['/dock', '/dock/app.js', '/dock/app.css', '/dock/zxing_reader.wasm'];
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
 });

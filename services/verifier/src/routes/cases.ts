@@ -32,6 +32,7 @@ export const MAX_PAGE = 500;
 
 const CaseView = z.object({
   id: z.string(),
+  caseNumber: z.string().max(12).meta({ description: 'short number for labels: Q-YY-NNNNNN' }),
   verificationId: z.string(),
   party: z.string(),
   subject: z.string(),
@@ -59,6 +60,7 @@ const ResolveBody = z.strictObject({
 function view(c: StoredCase): z.infer<typeof CaseView> {
   return {
     id: c.id,
+    caseNumber: c.caseNumber,
     verificationId: c.verificationId,
     party: c.party,
     subject: c.subject,

@@ -176,4 +176,9 @@ export const VerificationResponse = z.object({
   verifiedAt: z.string(),
   receipt: ReceiptView,
   case: z.object({ id: z.string(), status: z.literal('open') }).optional(),
+  caseNumber: z
+    .string()
+    .max(12)
+    .optional()
+    .meta({ description: 'short number of the case opened, for labels: Q-YY-NNNNNN' }),
 });

@@ -2,7 +2,15 @@
 // uses the reason's data where it carries any.
 import { describe, expect, it } from '@jest/globals';
 import { REASON_CODES, REASONS, type Reason, type TimelineEntry } from '@provenant/core';
-import { CLERK_SENTENCES, clerkDate, clerkSentence, VERDICT_TEXT } from './clerk.js';
+import {
+  CLERK_SENTENCES,
+  clerkDate,
+  clerkSentence,
+  NOT_READ_SENTENCES,
+  notReadSentence,
+  VERDICT_TEXT,
+} from './clerk.js';
+import { Gs1Error, parseScan } from '@provenant/gs1';
 
 const names: Record<string, string> = {
   '0614141000005': 'Acme Pharma',
@@ -85,5 +93,28 @@ describe('clerk sentences', () => {
     expect(clerkDate('2026-11-12T23:59:00.000Z')).toBe('12 Nov 2026');
     expect(clerkDate('not a date')).toBe('not a date');
     expect(Object.keys(VERDICT_TEXT)).toEqual(['accept', 'quarantine', 'reject']);
+  });
+});
+
+describe('not-read sentences', () => {
+  const codeOf = (input: string): string => {
+    try {
+      parseScan(input);
+    } catch (e) {
+      if (e instanceof Gs1Error) return e.code;
+    }
+    throw new Error(`${input} parsed`);
+  };
+
+  it('give each GS1 error code its own words, and plain words for an unknown code', () => {
+    const all = Object.values(NOT_READ_SENTENCES);
+    expect(new Set(all).size).toBe(all.length);
+    expect(notReadSentence('SOMETHING_NEW')).toBe('The code could not be read.');
+  });
+
+  it('name the problem of a bad check digit, a bad date and garbage', () => {
+    expect(notReadSentence(codeOf('0109506000134353'))).toMatch(/check digit/);
+    expect(notReadSentence(codeOf('010950600013435217131331'))).toMatch(/not a real date/);
+    expect(notReadSentence(codeOf('hello, dock!'))).toMatch(/not a product code/);
   });
 });

@@ -3,6 +3,7 @@
 // dates, parties, lots — where the reason or the custody timeline carries it.
 // Pure: no DOM, so it is unit-tested beside the page.
 import type { Reason, ReasonCode, TimelineEntry, Verdict } from '@provenant/core';
+import type { Gs1ErrorCode } from '@provenant/gs1';
 
 /** What a sentence may draw on besides the reason itself. */
 export interface ClerkContext {
@@ -197,6 +198,9 @@ export const CLERK_SENTENCES = {
       ' Set it aside until it can be checked online.'
     );
   },
+  SUBJECT_MISMATCH: () =>
+    'The bundle file is the record of another product than the one you scanned: these are not the goods it vouches for.' +
+    KEEP,
 } as const satisfies Record<ReasonCode, Sentence>;
 
 /**
@@ -222,4 +226,39 @@ export function glnsIn(text: string): string[] {
   const re = new RegExp(GLN.source, 'g');
   for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1]!);
   return out;
+}
+
+/**
+ * Why a scan could not be read, in a clerk's words, per GS1 error code (the
+ * NOT READ / SCAN AGAIN panel). Every code of the closed gs1 union has one.
+ */
+export const NOT_READ_SENTENCES = {
+  EMPTY: 'Nothing was scanned.',
+  BAD_INPUT: 'The scanner sent something that is not a code.',
+  BAD_CHECK_DIGIT:
+    'A number in the code does not add up (wrong check digit): the label is damaged, misprinted or was misread.',
+  ILLEGAL_CHARACTER: 'The code holds a character that does not belong there: misread or damaged.',
+  UNKNOWN_AI: 'The code holds a field no GS1 barcode uses: it is not a product code.',
+  MISSING_SEPARATOR:
+    'Two fields of the code ran together: the scanner may not send the separator character.',
+  BAD_LENGTH: 'A field of the code is too short or too long: misread or cut off.',
+  BAD_DATE:
+    'A date in the code is not a real date (the expiry or another date): misread or misprinted.',
+  BAD_VALUE: 'A field of the code holds a value GS1 does not allow.',
+  DUPLICATE_AI: 'The code holds the same field twice with different values.',
+  CONFLICTING_AI: 'The code holds two fields that may not appear together.',
+  BAD_SYMBOLOGY: 'This kind of barcode cannot carry a product serial number.',
+  BAD_DIGITAL_LINK: 'The web link in this code is not a product link (GS1 Digital Link).',
+  BAD_QUALIFIER: 'The product link in this code is malformed (its parts are out of order).',
+  BAD_URI_STEM: 'The web address in this code is malformed.',
+  BAD_EPC_URI: 'The EPC identifier is malformed.',
+  BAD_SUBJECT: 'This is not a product, case or pallet identifier.',
+  NO_KEY: 'The code names no product, case or pallet (no GTIN or SSCC): scan the other barcode.',
+  MISSING_SERIAL:
+    'The code has a product number but no serial number: scan the 2D code (DataMatrix) on the pack.',
+} as const satisfies Record<Gs1ErrorCode, string>;
+
+/** The clerk's sentence for an unreadable scan (an unknown code: plain words, never a guess). */
+export function notReadSentence(code: string): string {
+  return (NOT_READ_SENTENCES as Record<string, string>)[code] ?? 'The code could not be read.';
 }
