@@ -28,7 +28,15 @@ import { getCheckpoint, getKeys } from '@provenant/store';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
-import { insertCase, insertVerification, otherVerifiers, type NewVerification } from './store.js';
+import { unprocessable } from '@provenant/issuer';
+import {
+  insertCase,
+  insertVerification,
+  otherVerifiers,
+  verificationByIdempotencyKey,
+  type NewVerification,
+  type VerificationIdempotency,
+} from './store.js';
 
 /** What to verify, for whom. */
 export interface VerificationRequest {
@@ -42,6 +50,8 @@ export interface VerificationRequest {
   source: NewVerification['source'];
   /** POST /v1/bundles/verify: the bundle a shipper handed over (attacker-controlled) */
   presented?: unknown;
+  /** The request's Idempotency-Key: one verification is stored per (party, key), across replicas. */
+  idempotency?: VerificationIdempotency;
 }
 
 /** The answer of POST /v1/verifications (and what GET /v1/verifications/{id} serves). */
@@ -339,19 +349,40 @@ export async function runVerification(
   };
   // The audit row and its case commit together; alone, one statement is its own
   // transaction (two round trips fewer on the common accept path).
-  if (caseId === null) await insertVerification(db, audit);
-  else
-    await db.transaction(async (tx) => {
-      await insertVerification(tx, audit);
-      await insertCase(tx, {
-        id: caseId,
-        verificationId: id,
-        party: req.party,
-        subject: view.subject,
-        verdict: view.verdict as 'quarantine' | 'reject',
-        reasons: view.reasons,
-        createdAt: verifiedAt,
-      });
+  const stored =
+    caseId === null
+      ? await insertVerification(db, audit, req.idempotency)
+      : await db.transaction(async (tx) => {
+          if (!(await insertVerification(tx, audit, req.idempotency))) return false;
+          await insertCase(tx, {
+            id: caseId,
+            verificationId: id,
+            party: req.party,
+            subject: view.subject,
+            verdict: view.verdict as 'quarantine' | 'reject',
+            reasons: view.reasons,
+            createdAt: verifiedAt,
+          });
+          return true;
+        });
+  return stored ? full : twinsAnswer(deps, req);
+}
+
+/**
+ * A request with the same Idempotency-Key stored its verification first (on
+ * this or another replica): its answer is this request's answer.
+ * @throws HttpProblem 422 `idempotency-key-reused` when the twin was a different request.
+ */
+async function twinsAnswer(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+): Promise<VerificationView> {
+  const idem = req.idempotency!;
+  const twin = await verificationByIdempotencyKey(deps.db, req.party, idem.key);
+  if (!twin) throw new Error('verification idempotency conflict without a stored twin');
+  if (twin.requestHash !== idem.requestHash)
+    throw unprocessable('This Idempotency-Key was already used with a different request.', {
+      slug: 'idempotency-key-reused',
     });
-  return full;
+  return twin.result as VerificationView;
 }

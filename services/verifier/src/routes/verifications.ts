@@ -1,11 +1,12 @@
 // POST /v1/verifications, GET /v1/verifications/{id}, POST /v1/bundles/verify
 // and GET /v1/verifier (DESIGN §7, §8a).
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { toBase64 } from '@provenant/core';
 import {
   BEARER_AUTH,
   idempotency,
+  idempotencyContext,
   idempotencyStoreFor,
   notFound,
   parse,
@@ -133,6 +134,12 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
   });
 }
 
+/** The request's Idempotency-Key and fingerprint, stored with its verification (one per key across replicas). */
+function idempotencyOf(req: Request): { idempotency?: { key: string; requestHash: string } } {
+  const ctx = idempotencyContext(req);
+  return ctx ? { idempotency: { key: ctx.key, requestHash: ctx.requestHash } } : {};
+}
+
 /** Registers the verification endpoints. */
 export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   registerVerificationPaths(deps.openapi);
@@ -165,6 +172,7 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       subject,
       ...(Object.keys(scan).length > 0 ? { scan } : {}),
       source: b.scan !== undefined ? 'scan' : 'subject',
+      ...idempotencyOf(req),
     });
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
@@ -188,6 +196,7 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       subject: '',
       source: 'bundle',
       presented: b.bundle,
+      ...idempotencyOf(req),
     });
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
