@@ -44,3 +44,5 @@ export {
   type StorageDriver,
   type TestDatabase,
 } from './testing.js';
+export { BackupError, backupDatabase, restoreDatabase } from './backup.js';
+export { LOCK_FILE, lockDataDir } from './data-dir-lock.js';

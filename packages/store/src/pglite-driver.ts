@@ -29,8 +29,8 @@ export interface PgliteOptions {
 /** A PGlite Database that can also dump its data directory (test templates). */
 export interface PgliteDatabase extends Database {
   readonly kind: 'pglite';
-  /** Tarball of the data directory, loadable with `openPglite(undefined, { loadDataDir })`. */
-  dumpDataDir(): Promise<Blob>;
+  /** Tarball of the data directory (gzipped when asked), loadable with `openPglite(dir, { loadDataDir })`. */
+  dumpDataDir(compression?: 'none' | 'gzip'): Promise<Blob>;
 }
 
 // Which PGlite database the current async context holds a transaction on.
@@ -127,11 +127,11 @@ export async function openPglite(
         topts,
       );
     },
-    dumpDataDir() {
+    dumpDataDir(compression = 'none') {
       return exclusive(async () => {
         // Committed WAL may not be in the data files yet: a dump without a checkpoint loses it.
         await raw.exec('CHECKPOINT');
-        return pglite.dumpDataDir('none');
+        return pglite.dumpDataDir(compression);
       });
     },
     async close() {
