@@ -54,6 +54,34 @@ export interface VerificationRequest {
   idempotency?: VerificationIdempotency;
 }
 
+/** Most failing units a verification keeps (answered and stored); the counts cover all (DESIGN §8). */
+export const MAX_FAILING_UNITS = 100;
+
+/** A logistic unit's summary as answered and stored: every count, at most MAX_FAILING_UNITS failing units. */
+export interface StoredUnitsSummary extends UnitsSummary {
+  /** failing units left out of `failing` (present only when some were) */
+  failingOmitted?: number;
+}
+
+/** `units` with at most `max` failing units, and how many were left out. */
+export function capUnits(units: UnitsSummary, max = MAX_FAILING_UNITS): StoredUnitsSummary {
+  if (units.failing.length <= max) return units;
+  return {
+    ...units,
+    failing: units.failing.slice(0, max),
+    failingOmitted: units.failing.length - max,
+  };
+}
+
+/**
+ * What a verification costs in units, for rate limiting (DESIGN §8): a
+ * logistic unit counts every unit inside it (a pallet of 10,000 counts
+ * 10,000), anything else 1.
+ */
+export function verificationCostUnits(view: { units?: { total: number } }): number {
+  return Math.max(1, view.units?.total ?? 1);
+}
+
 /** The answer of POST /v1/verifications (and what GET /v1/verifications/{id} serves). */
 export interface VerificationView {
   id: string;
@@ -66,7 +94,7 @@ export interface VerificationView {
   status: SubjectStatus;
   custodian: string | null;
   custody: TimelineEntry[];
-  units?: UnitsSummary;
+  units?: StoredUnitsSummary;
   checkpoint: { origin: string; size: number; rootHash: string } | null;
   verifiedAt: string;
   receipt: VerificationReceipt;
@@ -309,7 +337,7 @@ export async function runVerification(
       status: result.status,
       custodian: result.custodian,
       custody: result.custody,
-      ...(result.units ? { units: result.units } : {}),
+      ...(result.units ? { units: capUnits(result.units) } : {}),
       checkpoint: result.checkpoint ?? null,
       verifiedAt,
     };

@@ -18,7 +18,7 @@ import {
 } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
-import { runVerification } from '../verification.js';
+import { runVerification, verificationCostUnits } from '../verification.js';
 import { callerParty, purposeSchema, scanOf, scanSchema, VerificationResponse } from './common.js';
 
 const VerificationBody = z
@@ -166,14 +166,17 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       ...(s.lot !== undefined ? { lot: s.lot } : {}),
       ...(s.expiry !== undefined ? { expiry: s.expiry } : {}),
     };
-    const view = await runVerification(deps, {
-      party: gln,
-      purpose: b.purpose,
-      subject,
-      ...(Object.keys(scan).length > 0 ? { scan } : {}),
-      source: b.scan !== undefined ? 'scan' : 'subject',
-      ...idempotencyOf(req),
-    });
+    const view = await deps.gate.run(gln, () =>
+      runVerification(deps, {
+        party: gln,
+        purpose: b.purpose,
+        subject,
+        ...(Object.keys(scan).length > 0 ? { scan } : {}),
+        source: b.scan !== undefined ? 'scan' : 'subject',
+        ...idempotencyOf(req),
+      }),
+    );
+    res.locals.costUnits = verificationCostUnits(view);
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
 
@@ -190,14 +193,17 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
   router.post('/v1/bundles/verify', verify, idem, async (req, res) => {
     const { gln } = callerParty(req);
     const b = parse(BundleVerifyBody, req.body, 'body');
-    const view = await runVerification(deps, {
-      party: gln,
-      purpose: b.purpose,
-      subject: '',
-      source: 'bundle',
-      presented: b.bundle,
-      ...idempotencyOf(req),
-    });
+    const view = await deps.gate.run(gln, () =>
+      runVerification(deps, {
+        party: gln,
+        purpose: b.purpose,
+        subject: '',
+        source: 'bundle',
+        presented: b.bundle,
+        ...idempotencyOf(req),
+      }),
+    );
+    res.locals.costUnits = verificationCostUnits(view);
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
 };
