@@ -2,6 +2,7 @@
 // limits measured in the same run. Pass section names to run only some.
 import { runCoreBench } from './core.js';
 import { runDurabilityBench } from './durability.js';
+import { runFloodBench } from './flood.js';
 import { runStoreBench } from './store.js';
 import { runVerifierHttpBench } from './verifier-http.js';
 import { runVerifyBench } from './verify.js';
@@ -12,6 +13,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   verify: runVerifyBench,
   verifier: runVerifierHttpBench,
   durability: runDurabilityBench,
+  flood: runFloodBench,
 };
 
 const wanted = process.argv.slice(2);
