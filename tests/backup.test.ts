@@ -134,7 +134,9 @@ function scenario(
       const db = await (embedded ? openDatabase(env(0)) : openPg(env(0).DATABASE_URL!));
       try {
         old = await signedCheckpoints(db);
-        const { rows } = await db.query<{ size: string }>('SELECT size::text AS size FROM log_state');
+        const { rows } = await db.query<{ size: string }>(
+          'SELECT size::text AS size FROM log_state',
+        );
         atBackup = Number(rows[0]!.size);
       } finally {
         await db.close();

@@ -163,13 +163,9 @@ export const VerificationResponse = z.object({
           }),
         )
         .meta({ description: 'the first 100 failing units' }),
-      failingOmitted: z
-        .number()
-        .int()
-        .optional()
-        .meta({
-          description: 'failing units beyond the first 100, left out (counts include them)',
-        }),
+      failingOmitted: z.number().int().optional().meta({
+        description: 'failing units beyond the first 100, left out (counts include them)',
+      }),
     })
     .optional()
     .meta({
