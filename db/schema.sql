@@ -245,13 +245,17 @@ CREATE TABLE verifications (
   reasons jsonb NOT NULL DEFAULT '[]'::jsonb,
   result jsonb NOT NULL,
   receipt jsonb NOT NULL,
-  created_at timestamp with time zone NOT NULL DEFAULT now()
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  idempotency_key text,
+  request_hash text
 );
 
 ALTER TABLE verifications ADD CONSTRAINT verifications_purpose_check CHECK ((purpose = ANY (ARRAY['receiving'::text, 'saleable_return'::text, 'dispense'::text])));
+ALTER TABLE verifications ADD CONSTRAINT verifications_request_hash_check CHECK (((idempotency_key IS NULL) = (request_hash IS NULL)));
 ALTER TABLE verifications ADD CONSTRAINT verifications_source_check CHECK ((source = ANY (ARRAY['scan'::text, 'subject'::text, 'bundle'::text, 'vrs'::text])));
 ALTER TABLE verifications ADD CONSTRAINT verifications_verdict_check CHECK ((verdict = ANY (ARRAY['accept'::text, 'quarantine'::text, 'reject'::text])));
 ALTER TABLE verifications ADD CONSTRAINT verifications_pkey PRIMARY KEY (id);
+ALTER TABLE verifications ADD CONSTRAINT verifications_idempotency_key UNIQUE (party, idempotency_key);
 CREATE INDEX verifications_party_idx ON public.verifications USING btree (party, created_at);
 CREATE INDEX verifications_subject_idx ON public.verifications USING btree (subject, created_at);
 CREATE TRIGGER verifications_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.verifications FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();

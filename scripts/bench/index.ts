@@ -1,6 +1,8 @@
 // `pnpm bench`: every benchmark, printed as figures and ratios against the raw
 // limits measured in the same run. Pass section names to run only some.
 import { runCoreBench } from './core.js';
+import { runDurabilityBench } from './durability.js';
+import { runFloodBench } from './flood.js';
 import { runStoreBench } from './store.js';
 import { runVerifierHttpBench } from './verifier-http.js';
 import { runVerifyBench } from './verify.js';
@@ -10,6 +12,8 @@ const sections: Record<string, () => void | Promise<void>> = {
   issuer: runStoreBench,
   verify: runVerifyBench,
   verifier: runVerifierHttpBench,
+  durability: runDurabilityBench,
+  flood: runFloodBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,7 @@
 // @provenant/cli: the `provenant` command (issue 5). `main` runs one
 // invocation and resolves to its exit code; bin.ts calls it.
 import { Command, CommanderError } from 'commander';
+import { registerAdminCommands } from './commands/admin.js';
 import { registerBulkCommands } from './commands/bulk.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerParseCommand } from './commands/parse.js';
@@ -27,6 +28,7 @@ Exit codes:
 Environment:
   PROVENANT_URL    API base URL (--server)
   PROVENANT_TOKEN  bearer token (--token)
+  DATABASE_URL, PROVENANT_DATA_DIR  the database of \`admin backup\` and \`admin restore\`
 `;
 
 /** Builds the program; exit codes land in `state`. */
@@ -46,6 +48,7 @@ export function buildProgram(io: Io, state: ExitState): Command {
   registerParseCommand(program, io, state);
   registerWitnessCommand(program, io, state);
   registerTrustCommands(program, io, state);
+  registerAdminCommands(program, io, state);
   // Subcommands throw usage errors through the same override instead of exiting.
   const override = (cmd: Command): void => {
     for (const c of cmd.commands) {

@@ -20,6 +20,12 @@ export {
 export { openPg, type PgOptions } from './pg-driver.js';
 export { openPglite, type PgliteDatabase, type PgliteOptions } from './pglite-driver.js';
 export { openDatabase, pgliteDataDir, type DatabaseEnv } from './open.js';
+export {
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  restrictUmask,
+  securePrivateDir,
+} from './private-dir.js';
 export { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations, type MigrationFile } from './migrate.js';
 export { dumpSchema } from './schema-dump.js';
 
@@ -38,3 +44,5 @@ export {
   type StorageDriver,
   type TestDatabase,
 } from './testing.js';
+export { BackupError, backupDatabase, restoreDatabase } from './backup.js';
+export { LOCK_FILE, lockDataDir } from './data-dir-lock.js';

@@ -4,6 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { DURABLE_START_PARAMS, DurableNodeFS } from './durable-fs.js';
 import { DatabaseUnavailableError, StoreMisuseError, mapDatabaseError } from './errors.js';
 import { Mutex } from './mutex.js';
 import {
@@ -18,13 +19,18 @@ import {
 export interface PgliteOptions {
   /** Start from a data directory tarball (from `dumpDataDir`) instead of initdb. */
   loadDataDir?: Blob;
+  /**
+   * File-backed only: sync each commit to stable storage before it is
+   * acknowledged (default true). `false` exists for the benchmark's comparison.
+   */
+  sync?: boolean;
 }
 
 /** A PGlite Database that can also dump its data directory (test templates). */
 export interface PgliteDatabase extends Database {
   readonly kind: 'pglite';
-  /** Tarball of the data directory, loadable with `openPglite(undefined, { loadDataDir })`. */
-  dumpDataDir(): Promise<Blob>;
+  /** Tarball of the data directory (gzipped when asked), loadable with `openPglite(dir, { loadDataDir })`. */
+  dumpDataDir(compression?: 'none' | 'gzip'): Promise<Blob>;
 }
 
 // Which PGlite database the current async context holds a transaction on.
@@ -32,7 +38,8 @@ const holding = new AsyncLocalStorage<object>();
 
 /**
  * Opens PGlite: file-backed in `dataDir` (created if missing) when given,
- * in memory otherwise. Takes a few seconds on first initdb.
+ * with each commit synced to stable storage before it is acknowledged; in
+ * memory otherwise. Takes a few seconds on first initdb.
  * @throws DatabaseUnavailableError if the data directory cannot be opened.
  */
 export async function openPglite(
@@ -43,8 +50,12 @@ export async function openPglite(
   try {
     if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
     // Options only: PGlite ignores the options object when the dataDir argument is given as undefined.
+    // File-backed: every commit is fsynced before it returns (durable-fs.ts).
     pglite = new PGlite({
-      ...(dataDir !== undefined ? { dataDir } : {}),
+      ...(dataDir !== undefined && opts.sync === false ? { dataDir } : {}),
+      ...(dataDir !== undefined && opts.sync !== false
+        ? { fs: new DurableNodeFS(dataDir), startParams: [...DURABLE_START_PARAMS] }
+        : {}),
       ...(opts.loadDataDir !== undefined ? { loadDataDir: opts.loadDataDir } : {}),
     });
     await pglite.waitReady;
@@ -116,11 +127,11 @@ export async function openPglite(
         topts,
       );
     },
-    dumpDataDir() {
+    dumpDataDir(compression = 'none') {
       return exclusive(async () => {
         // Committed WAL may not be in the data files yet: a dump without a checkpoint loses it.
         await raw.exec('CHECKPOINT');
-        return pglite.dumpDataDir('none');
+        return pglite.dumpDataDir(compression);
       });
     },
     async close() {

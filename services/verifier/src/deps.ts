@@ -15,6 +15,7 @@ import {
   type AppDeps,
   type Config,
 } from '@provenant/issuer';
+import { PartyGate } from './gate.js';
 import type { VerifierKey } from './receipt.js';
 import { DEFAULT_REMEMBERED, VerifiedSignatures } from './workers/memo.js';
 import { SignaturePool } from './workers/pool.js';
@@ -68,6 +69,8 @@ export interface VerifierDeps extends AppDeps<Database> {
   bundleSource: BundleSource;
   /** node:crypto SHA-256 for the engine's leaf and node hashes */
   sha256: (bytes: Uint8Array) => Uint8Array;
+  /** one verification at a time per party on this instance (flood isolation) */
+  gate: PartyGate;
 }
 
 export interface CreateVerifierDepsOptions {
@@ -82,6 +85,8 @@ export interface CreateVerifierDepsOptions {
   policy?: Partial<VerifierPolicy>;
   /** Defaults to the issuer's buildBundle (GET /v1/bundles/{subject}). */
   bundleSource?: BundleSource;
+  /** Verifications a party may have waiting behind its running one (default DEFAULT_MAX_QUEUED). */
+  maxQueuedPerParty?: number;
 }
 
 /**
@@ -114,5 +119,6 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
     policy: { ...DEFAULT_POLICY, ...opts.policy },
     bundleSource: opts.bundleSource ?? buildBundle,
     sha256: nodeSha256,
+    gate: new PartyGate(opts.maxQueuedPerParty),
   };
 }

@@ -18,7 +18,14 @@ export type {
 } from './deps.js';
 export { receiptMessage, signVerificationReceipt, verifyVerificationReceipt } from './receipt.js';
 export type { VerificationReceipt, VerificationReceiptBody, VerifierKey } from './receipt.js';
-export { lastHandoff, runVerification } from './verification.js';
+export {
+  capUnits,
+  lastHandoff,
+  MAX_FAILING_UNITS,
+  runVerification,
+  verificationCostUnits,
+} from './verification.js';
+export { DEFAULT_MAX_QUEUED, PartyGate } from './gate.js';
 export type { VerificationRequest, VerificationView } from './verification.js';
 export { bundleDivergence } from './divergence.js';
 export { vrsData } from './vrs.js';

@@ -30,11 +30,30 @@ function isoOrNull(v: unknown): string | null {
 // jsonb goes over the wire as text: identical on pg and PGlite, and arrays stay JSON arrays.
 const js = (v: unknown): string => JSON.stringify(v ?? null);
 
-/** Stores one verification. */
-export async function insertVerification(q: Queryable, v: NewVerification): Promise<void> {
-  await q.query(
-    `INSERT INTO verifications (id, party, purpose, source, subject, verdict, reasons, result, receipt, created_at)
-     VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb, $10::timestamptz)`,
+/** The Idempotency-Key a verification was requested with (DESIGN §8). */
+export interface VerificationIdempotency {
+  key: string;
+  /** Fingerprint of the request (idempotency.ts requestHashOf) */
+  requestHash: string;
+}
+
+/**
+ * Stores one verification. With an idempotency key, a verification already
+ * stored for (party, key) wins (a replica's concurrent twin): nothing is
+ * written and false is returned.
+ */
+export async function insertVerification(
+  q: Queryable,
+  v: NewVerification,
+  idem?: VerificationIdempotency,
+): Promise<boolean> {
+  const { rows } = await q.query(
+    `INSERT INTO verifications (id, party, purpose, source, subject, verdict, reasons, result, receipt,
+       created_at, idempotency_key, request_hash)
+     VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb,
+       $10::timestamptz, $11::text, $12::text)
+     ON CONFLICT (party, idempotency_key) DO NOTHING
+     RETURNING id`,
     [
       v.id,
       v.party,
@@ -46,8 +65,26 @@ export async function insertVerification(q: Queryable, v: NewVerification): Prom
       js(v.result),
       js(v.receipt),
       v.createdAt,
+      idem?.key ?? null,
+      idem?.requestHash ?? null,
     ],
   );
+  return rows.length === 1;
+}
+
+/** The answer and request fingerprint of the verification stored for (party, key), or null. */
+export async function verificationByIdempotencyKey(
+  q: Queryable,
+  party: string,
+  key: string,
+): Promise<{ requestHash: string; result: unknown } | null> {
+  const { rows } = await q.query(
+    `SELECT request_hash, result FROM verifications
+     WHERE party = $1::text AND idempotency_key = $2::text`,
+    [party, key],
+  );
+  const r = rows[0];
+  return r ? { requestHash: r.request_hash as string, result: r.result } : null;
 }
 
 /** A stored verification, or null. */

@@ -28,12 +28,15 @@ import { getCheckpoint, getKeys } from '@provenant/store';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
+import { unprocessable } from '@provenant/issuer';
 import {
   insertCase,
   insertVerification,
   nextCaseNumber,
   otherVerifiers,
+  verificationByIdempotencyKey,
   type NewVerification,
+  type VerificationIdempotency,
 } from './store.js';
 
 /** What to verify, for whom. */
@@ -52,6 +55,36 @@ export interface VerificationRequest {
   nonce?: string;
   /** POST /v1/bundles/verify with `scan`: the subject scanned on the goods (SUBJECT_MISMATCH) */
   scannedSubject?: string;
+  /** The request's Idempotency-Key: one verification is stored per (party, key), across replicas. */
+  idempotency?: VerificationIdempotency;
+}
+
+/** Most failing units a verification keeps (answered and stored); the counts cover all (DESIGN §8). */
+export const MAX_FAILING_UNITS = 100;
+
+/** A logistic unit's summary as answered and stored: every count, at most MAX_FAILING_UNITS failing units. */
+export interface StoredUnitsSummary extends UnitsSummary {
+  /** failing units left out of `failing` (present only when some were) */
+  failingOmitted?: number;
+}
+
+/** `units` with at most `max` failing units, and how many were left out. */
+export function capUnits(units: UnitsSummary, max = MAX_FAILING_UNITS): StoredUnitsSummary {
+  if (units.failing.length <= max) return units;
+  return {
+    ...units,
+    failing: units.failing.slice(0, max),
+    failingOmitted: units.failing.length - max,
+  };
+}
+
+/**
+ * What a verification costs in units, for rate limiting (DESIGN §8): a
+ * logistic unit counts every unit inside it (a pallet of 10,000 counts
+ * 10,000), anything else 1.
+ */
+export function verificationCostUnits(view: { units?: { total: number } }): number {
+  return Math.max(1, view.units?.total ?? 1);
 }
 
 /** The answer of POST /v1/verifications (and what GET /v1/verifications/{id} serves). */
@@ -66,7 +99,7 @@ export interface VerificationView {
   status: SubjectStatus;
   custodian: string | null;
   custody: TimelineEntry[];
-  units?: UnitsSummary;
+  units?: StoredUnitsSummary;
   checkpoint: { origin: string; size: number; rootHash: string } | null;
   verifiedAt: string;
   receipt: VerificationReceipt;
@@ -354,7 +387,7 @@ export async function runVerification(
       status: result.status,
       custodian: result.custodian,
       custody: result.custody,
-      ...(result.units ? { units: result.units } : {}),
+      ...(result.units ? { units: capUnits(result.units) } : {}),
       checkpoint: result.checkpoint ?? null,
       verifiedAt,
     };
@@ -395,23 +428,44 @@ export async function runVerification(
   };
   // The audit row and its case commit together; alone, one statement is its own
   // transaction (two round trips fewer on the common accept path).
-  if (caseId === null) await insertVerification(db, audit);
-  else
-    await db.transaction(async (tx) => {
-      // The number is part of the answer and of its audit row, so it is drawn first.
-      const caseNumber = await nextCaseNumber(tx, verifiedAt);
-      full.caseNumber = caseNumber;
-      await insertVerification(tx, audit);
-      await insertCase(tx, {
-        id: caseId,
-        verificationId: id,
-        party: req.party,
-        subject: view.subject,
-        verdict: view.verdict as 'quarantine' | 'reject',
-        reasons: view.reasons,
-        createdAt: verifiedAt,
-        caseNumber,
-      });
+  const stored =
+    caseId === null
+      ? await insertVerification(db, audit, req.idempotency)
+      : await db.transaction(async (tx) => {
+          // The number is part of the answer and of its audit row, so it is drawn first.
+          const caseNumber = await nextCaseNumber(tx, verifiedAt);
+          full.caseNumber = caseNumber;
+          if (!(await insertVerification(tx, audit, req.idempotency))) return false;
+          await insertCase(tx, {
+            id: caseId,
+            verificationId: id,
+            party: req.party,
+            subject: view.subject,
+            verdict: view.verdict as 'quarantine' | 'reject',
+            reasons: view.reasons,
+            createdAt: verifiedAt,
+            caseNumber,
+          });
+          return true;
+        });
+  return stored ? full : twinsAnswer(deps, req);
+}
+
+/**
+ * A request with the same Idempotency-Key stored its verification first (on
+ * this or another replica): its answer is this request's answer.
+ * @throws HttpProblem 422 `idempotency-key-reused` when the twin was a different request.
+ */
+async function twinsAnswer(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+): Promise<VerificationView> {
+  const idem = req.idempotency!;
+  const twin = await verificationByIdempotencyKey(deps.db, req.party, idem.key);
+  if (!twin) throw new Error('verification idempotency conflict without a stored twin');
+  if (twin.requestHash !== idem.requestHash)
+    throw unprocessable('This Idempotency-Key was already used with a different request.', {
+      slug: 'idempotency-key-reused',
     });
-  return full;
+  return twin.result as VerificationView;
 }

@@ -158,13 +158,18 @@ export const VerificationResponse = z.object({
         quarantine: z.number().int(),
         reject: z.number().int(),
       }),
-      failing: z.array(
-        z.object({
-          subject: z.string(),
-          verdict: z.enum(['accept', 'quarantine', 'reject']),
-          reasons: z.array(ReasonView),
-        }),
-      ),
+      failing: z
+        .array(
+          z.object({
+            subject: z.string(),
+            verdict: z.enum(['accept', 'quarantine', 'reject']),
+            reasons: z.array(ReasonView),
+          }),
+        )
+        .meta({ description: 'the first 100 failing units' }),
+      failingOmitted: z.number().int().optional().meta({
+        description: 'failing units beyond the first 100, left out (counts include them)',
+      }),
     })
     .optional()
     .meta({

@@ -1,11 +1,12 @@
 // POST /v1/verifications, GET /v1/verifications/{id}, POST /v1/bundles/verify
 // and GET /v1/verifier (DESIGN §7, §8a).
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
 import {
   BEARER_AUTH,
   idempotency,
+  idempotencyContext,
   idempotencyStoreFor,
   notFound,
   parse,
@@ -17,7 +18,7 @@ import {
 } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
-import { runVerification } from '../verification.js';
+import { runVerification, verificationCostUnits } from '../verification.js';
 import { callerParty, purposeSchema, scanOf, scanSchema, VerificationResponse } from './common.js';
 
 // DESIGN §7 "receipts bind the question": the nonce is signed back in the receipt.
@@ -148,6 +149,12 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
   });
 }
 
+/** The request's Idempotency-Key and fingerprint, stored with its verification (one per key across replicas). */
+function idempotencyOf(req: Request): { idempotency?: { key: string; requestHash: string } } {
+  const ctx = idempotencyContext(req);
+  return ctx ? { idempotency: { key: ctx.key, requestHash: ctx.requestHash } } : {};
+}
+
 /** Registers the verification endpoints. */
 export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   registerVerificationPaths(deps.openapi);
@@ -174,14 +181,18 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       ...(s.lot !== undefined ? { lot: s.lot } : {}),
       ...(s.expiry !== undefined ? { expiry: s.expiry } : {}),
     };
-    const view = await runVerification(deps, {
-      party: gln,
-      purpose: b.purpose,
-      subject,
-      ...(Object.keys(scan).length > 0 ? { scan } : {}),
-      source: b.scan !== undefined ? 'scan' : 'subject',
-      ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
-    });
+    const view = await deps.gate.run(gln, () =>
+      runVerification(deps, {
+        party: gln,
+        purpose: b.purpose,
+        subject,
+        ...(Object.keys(scan).length > 0 ? { scan } : {}),
+        source: b.scan !== undefined ? 'scan' : 'subject',
+        ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
+        ...idempotencyOf(req),
+      }),
+    );
+    res.locals.costUnits = verificationCostUnits(view);
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
 
@@ -203,16 +214,20 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       ...(s?.lot !== undefined ? { lot: s.lot } : {}),
       ...(s?.expiry !== undefined ? { expiry: s.expiry } : {}),
     };
-    const view = await runVerification(deps, {
-      party: gln,
-      purpose: b.purpose,
-      subject: '',
-      source: 'bundle',
-      presented: b.bundle,
-      ...(s ? { scannedSubject: s.subject } : {}),
-      ...(Object.keys(scan).length > 0 ? { scan } : {}),
-      ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
-    });
+    const view = await deps.gate.run(gln, () =>
+      runVerification(deps, {
+        party: gln,
+        purpose: b.purpose,
+        subject: '',
+        source: 'bundle',
+        presented: b.bundle,
+        ...(s ? { scannedSubject: s.subject } : {}),
+        ...(Object.keys(scan).length > 0 ? { scan } : {}),
+        ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
+        ...idempotencyOf(req),
+      }),
+    );
+    res.locals.costUnits = verificationCostUnits(view);
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
   });
 };
