@@ -235,6 +235,66 @@ describe('the verification API', () => {
       await vrs(dist, GTIN, 'A003', `reqGLN=${mfr.gln}&corrUUID=u7`).expect(403);
       await vrs(dist, withCheckDigit('1099999900001'), 'X1', 'corrUUID=u8').expect(404);
     });
+
+    it('answers a GS1 router: linkType verificationService or gs1:verificationService, its own parameters ignored', async () => {
+      for (const lt of ['verificationService', 'gs1%3AverificationService']) {
+        const res = await vrs(
+          dist,
+          GTIN,
+          'A003',
+          `10=L1&17=300131&corrUUID=lt&context=dscsaSaleableReturn&linkType=${lt}&resolverHop=2&utm_source=x`,
+        ).expect(200);
+        expect(res.body).toMatchObject({ corrUUID: 'lt', data: { verified: true } });
+      }
+    });
+
+    it('refuses any other linkType naming the field', async () => {
+      const res = await vrs(dist, GTIN, 'A003', 'corrUUID=lt2&linkType=gs1%3Apip').expect(400);
+      expect(res.body.errors[0]).toMatchObject({ path: 'query.linkType' });
+    });
+
+    describe('GET /v1/vrs/checkConnectivity', () => {
+      const check = (query: string, token?: string) => {
+        const r = request(world.app).get(`/v1/vrs/checkConnectivity?${query}`);
+        return token === undefined ? r : r.set('Authorization', `Bearer ${token}`);
+      };
+
+      it('answers 200 {responderGLN}: the party that answers for the GTIN', async () => {
+        const res = await check(
+          `gtin=${GTIN}&reqGLN=${dist.gln}&context=dscsaSaleableReturn&linkType=gs1%3AverificationService&extra=1`,
+          dist.token,
+        ).expect(200);
+        expect(res.body).toEqual({ responderGLN: mfr.gln });
+      });
+
+      it('is 401 for an unknown requester and 403 when not permitted', async () => {
+        const q = `gtin=${GTIN}&reqGLN=${dist.gln}&context=dscsaSaleableReturn`;
+        await check(q).expect(401);
+        await check(q, 'pvn_unknownunknownunknown').expect(401);
+        // reqGLN is another party than the caller's token.
+        await check(
+          `gtin=${GTIN}&reqGLN=${mfr.gln}&context=dscsaSaleableReturn`,
+          dist.token,
+        ).expect(403);
+        const signOnly = await api
+          .post(`/v1/parties/${dist.gln}/tokens`, world.issuer.adminToken, { scopes: ['sign'] })
+          .expect(201);
+        const scope = await check(q, signOnly.body.token).expect(403);
+        expect(scope.body.type).toBe('urn:provenant:problem:insufficient-scope');
+      });
+
+      it('refuses a bad GTIN, a missing reqGLN or another context, and 404s a GTIN nobody answers for', async () => {
+        const wrong = GTIN.slice(0, 13) + String((Number(GTIN[13]) + 1) % 10);
+        const bad = await check(`gtin=${wrong}&reqGLN=${dist.gln}`, dist.token).expect(400);
+        expect(bad.body.errors[0]).toMatchObject({ path: 'query.gtin', rule: 'bad-check-digit' });
+        await check(`gtin=${GTIN}`, dist.token).expect(400);
+        await check(`gtin=${GTIN}&reqGLN=${dist.gln}&context=dscsaSale`, dist.token).expect(400);
+        await check(
+          `gtin=${withCheckDigit('1099999900001')}&reqGLN=${dist.gln}`,
+          dist.token,
+        ).expect(404);
+      });
+    });
   });
 
   describe('cases', () => {
@@ -372,6 +432,7 @@ describe('the verification API', () => {
       '/v1/bundles/verify',
       '/v1/verifier',
       '/v1/vrs/01/{gtin}/21/{serial}',
+      '/v1/vrs/checkConnectivity',
       '/v1/cases',
       '/v1/cases/{id}/resolve',
       '/v1/cases/{id}/form3911',
