@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { fromBase64, unitSubject } from '@provenant/core';
+import { centuryAt, resolveCentury } from '@provenant/gs1';
 import { nodeBackend } from '@provenant/core/node';
 import { verifyVerificationReceipt } from '@provenant/verifier';
 import {
@@ -421,6 +422,57 @@ describe('the verification API', () => {
           purpose: 'receiving',
         })
         .expect(403);
+    });
+  });
+
+  describe('GS1 input to the letter (DESIGN §3)', () => {
+    const GTIN_Y = withCheckDigit('1061414100009');
+
+    it('does not report EXPIRY_MISMATCH for a scan with expiry 991231 of a unit commissioned with expiry 2099-12-31', async () => {
+      await api.commission(mfr, GTIN_Y, ['Y2099'], 'LY', '2099-12-31');
+      const scan = `]d201${GTIN_Y}17991231${GS}10LY${GS}21Y2099`;
+      const res = await api.verify(dist, { scan, purpose: 'receiving' }).expect(201);
+      expect(codes(res.body)).not.toContain('EXPIRY_MISMATCH');
+      expect(res.body.product.expiry).toBe('2099-12-31');
+      const lvm = await api
+        .get(`/v1/vrs/01/${GTIN_Y}/21/Y2099?10=LY&17=991231&corrUUID=y`, dist.token)
+        .expect(200);
+      expect(lvm.body.data.verificationFailureReason).toBeUndefined();
+    });
+
+    it('reads a label date YYMMDD at commission and at scan with the same §7.12 window', async () => {
+      const year = resolveCentury(99, centuryAt(Date.now()));
+      await api.commission(mfr, GTIN_Y, ['Y1999'], 'LY', '991231');
+      const res = await api
+        .verify(dist, { scan: `(01)${GTIN_Y}(17)991231(10)LY(21)Y1999`, purpose: 'receiving' })
+        .expect(201);
+      expect(res.body.product.expiry).toBe(`${year}-12-31`);
+      expect(codes(res.body)).not.toContain('EXPIRY_MISMATCH');
+    });
+
+    it('honours a printable GS stand-in only when the request names the scanner profile', async () => {
+      const scan = `]d201${GTIN}17300131${GS}10L1<GS>21A004`;
+      const strict = await api.verify(dist, { scan, purpose: 'receiving' }).expect(400);
+      expect(strict.body.errors[0]).toMatchObject({ path: 'body.scan', rule: 'missing-separator' });
+      const wedge = await api
+        .verify(dist, { scan, purpose: 'receiving', scannerProfile: 'keyboard-wedge-gs' })
+        .expect(201);
+      expect(wedge.body).toMatchObject({ subject: unit('A004'), verdict: 'accept' });
+      const unknown = await api
+        .verify(dist, { scan, purpose: 'receiving', scannerProfile: 'wedge' })
+        .expect(400);
+      expect(unknown.body.errors[0]).toMatchObject({ path: 'body.scannerProfile' });
+    });
+
+    it('refuses a Digital Link with a dot segment or an empty segment', async () => {
+      for (const scan of [
+        `https://id.example/a/../01/${GTIN}/21/A004`,
+        `https://id.example/01/${GTIN}//21/A004`,
+        `https://id.example/01/${GTIN}/21/%2E%2E`,
+      ]) {
+        const res = await api.verify(dist, { scan, purpose: 'receiving' }).expect(400);
+        expect(res.body.errors[0]).toMatchObject({ path: 'body.scan', rule: 'bad-digital-link' });
+      }
     });
   });
 

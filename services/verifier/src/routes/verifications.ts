@@ -18,6 +18,7 @@ import {
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
 import { runVerification } from '../verification.js';
+import { centuryAt, SCANNER_PROFILES } from '@provenant/gs1';
 import { callerParty, purposeSchema, scanOf, scanSchema, VerificationResponse } from './common.js';
 
 const VerificationBody = z
@@ -26,6 +27,10 @@ const VerificationBody = z
     // DESIGN §3: "inputs accepted anywhere a subject is expected": every scan form too.
     subject: scanSchema.optional(),
     purpose: purposeSchema,
+    scannerProfile: z.enum(SCANNER_PROFILES).optional().meta({
+      description:
+        'Opt in to the printable GS stand-ins of a named scanner profile (DESIGN §3). `keyboard-wedge-gs`: a keyboard-wedge scanner that sends `<GS>`, `{GS}`, `[GS]`, `<FNC1>`, `^FNC1`, U+241D, `\\x1d`, or a single `|` `^` `~` before an AI, or `~1`, for GS. Without it only 0x1D (FNC1) separates: `<` and `>` are legal serial characters.',
+    }),
   })
   .superRefine((b, ctx) => {
     if ((b.scan === undefined) === (b.subject === undefined))
@@ -152,8 +157,12 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
     const { gln } = callerParty(req);
     const b = parse(VerificationBody, req.body, 'body');
     // A scan (or a subject given in a scan form) that carries lot and expiry passes them on (§3).
+    // The §7.12 century from the service's clock; stand-ins only when the caller opts in.
+    const opts = { ...centuryAt(deps.now()), profile: b.scannerProfile };
     const s =
-      b.scan !== undefined ? scanOf(b.scan, 'body.scan') : scanOf(b.subject!, 'body.subject');
+      b.scan !== undefined
+        ? scanOf(b.scan, 'body.scan', opts)
+        : scanOf(b.subject!, 'body.subject', opts);
     const subject = s.subject;
     const scan = {
       ...(s.lot !== undefined ? { lot: s.lot } : {}),

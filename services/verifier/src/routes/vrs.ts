@@ -8,7 +8,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { glnSchema } from '@provenant/core';
-import { Gs1Error, formatSubject, gs1DateToIso, validateAiValue } from '@provenant/gs1';
+import { Gs1Error, centuryAt, formatSubject, gs1DateToIso, validateAiValue } from '@provenant/gs1';
 import { findPartiesByGtin } from '@provenant/store';
 import {
   BEARER_AUTH,
@@ -178,7 +178,8 @@ export const vrsRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
       throw err;
     }
     try {
-      if (q['17'] !== undefined) expiry = gs1DateToIso(q['17'], {}, '17');
+      // §7.12: the century from the service's clock, as the issuer reads it.
+      if (q['17'] !== undefined) expiry = gs1DateToIso(q['17'], centuryAt(deps.now()), '17');
     } catch (err) {
       if (err instanceof Gs1Error) throw gs1Problem('query.17', err);
       throw err;

@@ -11,7 +11,7 @@ import {
   type UnitsSummary,
   type Verdict,
 } from '@provenant/core';
-import { Gs1Error, parseScan, type ScanResult } from '@provenant/gs1';
+import { centuryAt, Gs1Error, parseScan, type ScanResult } from '@provenant/gs1';
 import { clerkDate, clerkSentence, glnsIn, VERDICT_TEXT } from './clerk.js';
 import { byId, h } from './dom.js';
 import './dock.css';
@@ -318,10 +318,16 @@ function keepFocus(): void {
 // ---------------------------------------------------------------------------
 // Scanning.
 
+/**
+ * The dock is a keyboard-wedge station: a scanner that cannot type 0x1D may
+ * send a printable stand-in such as `<GS>`, so it opts in to that profile (DESIGN §3).
+ */
+const SCANNER_PROFILE = 'keyboard-wedge-gs';
+
 /** Parses client-side for an immediate, clear error (the server checks again). */
 function parseHere(input: string): ScanResult | string {
   try {
-    return parseScan(input);
+    return parseScan(input, { ...centuryAt(Date.now()), profile: SCANNER_PROFILE });
   } catch (err) {
     if (err instanceof Gs1Error)
       return `That code cannot be read: ${err.message}${err.ai ? ` (AI ${err.ai})` : ''}. [${err.code}]`;
@@ -408,6 +414,7 @@ async function verifyScan(q: Queued): Promise<void> {
     const view = await api<View>('POST', '/v1/verifications', {
       scan: q.input,
       purpose: 'receiving',
+      scannerProfile: SCANNER_PROFILE,
     });
     if (session && view.party && view.party !== session.gln) {
       // The token decides who verifies: follow it and say so.
