@@ -464,6 +464,19 @@ describe('the verification API', () => {
       expect(unknown.body.errors[0]).toMatchObject({ path: 'body.scannerProfile' });
     });
 
+    it('refuses an integer beyond ±(2^53−1) in a request body with 400 naming the field (I-JSON)', async () => {
+      const res = await request(world.app)
+        .post('/v1/verifications')
+        .set('Authorization', `Bearer ${dist.token}`)
+        .set('Content-Type', 'application/json')
+        .send(`{"subject": "${unit('A004')}", "purpose": "receiving", "n": 9007199254740993}`)
+        .expect(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors).toEqual([
+        { path: 'body.n', rule: 'unsafe-integer', message: expect.any(String) },
+      ]);
+    });
+
     it('refuses a Digital Link with a dot segment or an empty segment', async () => {
       for (const scan of [
         `https://id.example/a/../01/${GTIN}/21/A004`,
