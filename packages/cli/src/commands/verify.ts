@@ -143,7 +143,7 @@ export function verifyOffline(
 function isBundleFile(arg: string): boolean {
   return (
     /\.json$/i.test(arg) ||
-    (existsSync(arg) && !/^[\]\(0-9]/.test(arg) && !/^(https?|urn):/i.test(arg))
+    (existsSync(arg) && !/^[\](0-9]/.test(arg) && !/^(https?|urn):/i.test(arg))
   );
 }
 

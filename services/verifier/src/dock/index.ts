@@ -7,6 +7,7 @@
 // reloads while offline), /dock/trust.json (the public trust the engine needs:
 // log verifier key and registry authority key, for offline use).
 import type { Response, Router } from 'express';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import type { RouteModule } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
 import { dockAssets } from './assets.js';

@@ -12,6 +12,7 @@ import {
   type ParseScanOptions,
   type ScanResult,
 } from '@provenant/gs1';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import { badRequest, forbidden, principalOf, type Principal } from '@provenant/issuer';
 
 export const PURPOSES = ['receiving', 'saleable_return', 'dispense'] as const;

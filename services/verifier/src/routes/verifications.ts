@@ -3,6 +3,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { toBase64 } from '@provenant/core';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   idempotency,

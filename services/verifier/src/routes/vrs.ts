@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { glnSchema } from '@provenant/core';
 import { Gs1Error, centuryAt, formatSubject, gs1DateToIso, validateAiValue } from '@provenant/gs1';
 import { findPartiesByGtin } from '@provenant/store';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   forbidden,

@@ -159,7 +159,7 @@ async function api<T>(
   }
   setNet(true);
   const text = await res.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
