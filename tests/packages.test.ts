@@ -2,6 +2,7 @@
 // not private, a version, a description, the licence, the repository, the
 // files it ships and exports that point into dist/. The root stays private.
 import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { repoPath } from './support/paths.js';
 
@@ -51,5 +52,34 @@ describe('the workspace packages', () => {
     expect(root.private).toBe(true);
     expect(root.license).toBe('Apache-2.0');
     expect(readFileSync(repoPath('LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
+  });
+});
+
+describe('key files and CLI outputs', () => {
+  // The names the README's examples write, at the root and in a package folder.
+  const PATHS = [
+    'data/master.key',
+    'data/demo-tokens.json',
+    'key.json',
+    'm-key.json',
+    'witness.json',
+    'trust.json',
+    'bundle.json',
+    'pallet.json',
+    'in-transit.bundle.json',
+    'packages/cli/key.json',
+    'services/issuer/server.key',
+  ];
+
+  it.each(PATHS)('%s never lands in the repository by accident (.gitignore)', (path) => {
+    const r = spawnSync('git', ['check-ignore', '--quiet', path], { cwd: repoPath() });
+    expect(r.status).toBe(0);
+  });
+
+  it('does not ignore the sources, vectors or migrations', () => {
+    for (const path of ['packages/core/src/jcs.ts', 'db/migrations/000001_init.sql', 'README.md']) {
+      const r = spawnSync('git', ['check-ignore', '--quiet', path], { cwd: repoPath() });
+      expect(r.status).toBe(1);
+    }
   });
 });
