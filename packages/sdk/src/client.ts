@@ -131,10 +131,15 @@ export interface ReceiptRequest {
 }
 export type DecommissionReason =
   'dispensed' | 'destroyed' | 'exported' | 'stolen' | 'sample' | 'free_sample';
-/** Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), and the purpose. */
-export type VerificationRequest =
-  | { scan: string | { gtin: string; serial: string }; subject?: never; purpose: Purpose }
-  | { subject: string; scan?: never; purpose: Purpose };
+/**
+ * Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), and the
+ * purpose. `scannerProfile: 'keyboard-wedge-gs'` opts in to printable GS
+ * stand-ins such as `<GS>` in the scan (otherwise only 0x1D separates).
+ */
+export type VerificationRequest = (
+  | { scan: string | { gtin: string; serial: string }; subject?: never }
+  | { subject: string; scan?: never }
+) & { purpose: Purpose; scannerProfile?: 'keyboard-wedge-gs' };
 export interface VrsQuery {
   gtin: string;
   serial: string;
