@@ -56,7 +56,12 @@ interface Run {
 
 /** Runs `provenant args...` as a child process (in the repository root unless `cwd`). */
 function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  // The repository's tsconfig paths (workspace sources, no build needed) from any working directory.
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
+    ...env,
+  };
   for (const k of ['PROVENANT_URL', 'PROVENANT_TOKEN']) if (!(k in env)) delete childEnv[k];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...BIN, ...args], { cwd, env: childEnv });
