@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   fromBase64,
   fromBase64Url,
@@ -44,7 +45,9 @@ const BULK_GTIN = withCheckDigit('1061414100002');
 jest.setTimeout(120_000);
 
 const ROOT = REPO_ROOT;
-const BIN = ['--import', 'tsx', join(ROOT, 'packages/cli/src/bin.ts')];
+// tsx by absolute URL, so a child may run in another working directory.
+const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+const BIN = ['--import', TSX, join(ROOT, 'packages/cli/src/bin.ts')];
 
 interface Run {
   code: number | null;
@@ -52,12 +55,17 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `provenant args...` as a child process. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+/** Runs `provenant args...` as a child process (in the repository root unless `cwd`). */
+function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
+  // The repository's tsconfig paths (workspace sources, no build needed) from any working directory.
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
+    ...env,
+  };
   for (const k of ['PROVENANT_URL', 'PROVENANT_TOKEN']) if (!(k in env)) delete childEnv[k];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...BIN, ...args], { cwd: ROOT, env: childEnv });
+    const child = spawn(process.execPath, [...BIN, ...args], { cwd, env: childEnv });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -177,6 +185,14 @@ describe('a handoff signed non-custodially, from keygen to receive', () => {
     const again = await inproc(['keygen', '--out', f('m-key.json')]);
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('reports the files it writes by absolute path, whatever the working directory', async () => {
+    const run = await cli(['keygen', '--out', 'relative-key.json', '--json'], {}, dir);
+    expect(run.code).toBe(0);
+    expect(json(run).file).toBe(f('relative-key.json'));
+    const human = await inproc(['keygen', '--out', join(dir, 'sub', '..', 'other-key.json')]);
+    expect(human.stdout).toContain(`wrote ${f('other-key.json')} (mode 0600)`);
   });
 
   it('register-key registers each public key for its party', async () => {

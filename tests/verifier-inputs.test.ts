@@ -5,6 +5,7 @@
 // outside the chain is KEY_NOT_AUTHORIZED even when the shipper left that
 // key's registration out, because the verifier knows the registry.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
 import { fromBase64, fromUtf8, unitSubject, type Bundle } from '@provenant/core';
 import {
   Api,
@@ -119,7 +120,7 @@ describe('verification inputs and hostile bundles', () => {
         (b) => (b.chains[s]![0]!.envelope.payload = '!!!'),
         (b) => (b.chains[s]![0]!.envelope.signatures = []),
         (b) => ((b.chains[s]![0]!.receipt as unknown as Record<string, unknown>).index = '1'),
-        (b) => (b.chains[s]![0]!.receipt.index = 2 ** 60),
+        (b) => (b.chains[s]![0]!.receipt.index = Number.MAX_SAFE_INTEGER),
         (b) => (b.chains[s]![0]!.receipt.signature = 'AAAA'),
         (b) => (b.chains[s]![0]!.receipt.signature = Buffer.alloc(64).toString('base64')),
         (b) => ((b.chains[s]![0] as unknown as Record<string, unknown>).proof = null),
@@ -136,6 +137,21 @@ describe('verification inputs and hostile bundles', () => {
         expect({ i, verdict: res.body.verdict }).toEqual({ i, verdict: 'reject' });
         expect(codes(res.body).length).toBeGreaterThan(0);
       }
+    });
+
+    it('refuses a bundle with an integer beyond ±(2^53−1) as 400 naming the field: it does not parse (I-JSON)', async () => {
+      const text = JSON.stringify({ bundle, purpose: 'receiving' }).replace(
+        /"index":(\d+)/,
+        '"index":1152921504606846976',
+      );
+      const res = await request(world.app)
+        .post('/v1/bundles/verify')
+        .set('Authorization', `Bearer ${pharm.token}`)
+        .set('Content-Type', 'application/json')
+        .send(text)
+        .expect(400);
+      expect(res.body.errors[0]).toMatchObject({ rule: 'unsafe-integer' });
+      expect(res.body.errors[0].path).toMatch(/^body\.bundle\.chains\[".+"\]\[\d+\]\.\w+\.index$/);
     });
 
     it('reports KEY_NOT_AUTHORIZED for a ship re-signed with the key of a party outside the chain', async () => {

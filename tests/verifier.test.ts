@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { fromBase64, unitSubject } from '@provenant/core';
+import { centuryAt, resolveCentury } from '@provenant/gs1';
 import { nodeBackend } from '@provenant/core/node';
 import { verifyVerificationReceipt } from '@provenant/verifier';
 import {
@@ -78,6 +79,7 @@ describe('the verification API', () => {
   });
 
   describe('an honest unit that travelled in a pallet', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer read field by field
     let body: Record<string, any>;
 
     it('is accepted at the pharmacy dock from a real scan string, with its whole custody timeline', async () => {
@@ -235,6 +237,66 @@ describe('the verification API', () => {
       await vrs(dist, GTIN, 'A003', `reqGLN=${mfr.gln}&corrUUID=u7`).expect(403);
       await vrs(dist, withCheckDigit('1099999900001'), 'X1', 'corrUUID=u8').expect(404);
     });
+
+    it('answers a GS1 router: linkType verificationService or gs1:verificationService, its own parameters ignored', async () => {
+      for (const lt of ['verificationService', 'gs1%3AverificationService']) {
+        const res = await vrs(
+          dist,
+          GTIN,
+          'A003',
+          `10=L1&17=300131&corrUUID=lt&context=dscsaSaleableReturn&linkType=${lt}&resolverHop=2&utm_source=x`,
+        ).expect(200);
+        expect(res.body).toMatchObject({ corrUUID: 'lt', data: { verified: true } });
+      }
+    });
+
+    it('refuses any other linkType naming the field', async () => {
+      const res = await vrs(dist, GTIN, 'A003', 'corrUUID=lt2&linkType=gs1%3Apip').expect(400);
+      expect(res.body.errors[0]).toMatchObject({ path: 'query.linkType' });
+    });
+
+    describe('GET /v1/vrs/checkConnectivity', () => {
+      const check = (query: string, token?: string) => {
+        const r = request(world.app).get(`/v1/vrs/checkConnectivity?${query}`);
+        return token === undefined ? r : r.set('Authorization', `Bearer ${token}`);
+      };
+
+      it('answers 200 {responderGLN}: the party that answers for the GTIN', async () => {
+        const res = await check(
+          `gtin=${GTIN}&reqGLN=${dist.gln}&context=dscsaSaleableReturn&linkType=gs1%3AverificationService&extra=1`,
+          dist.token,
+        ).expect(200);
+        expect(res.body).toEqual({ responderGLN: mfr.gln });
+      });
+
+      it('is 401 for an unknown requester and 403 when not permitted', async () => {
+        const q = `gtin=${GTIN}&reqGLN=${dist.gln}&context=dscsaSaleableReturn`;
+        await check(q).expect(401);
+        await check(q, 'pvn_unknownunknownunknown').expect(401);
+        // reqGLN is another party than the caller's token.
+        await check(
+          `gtin=${GTIN}&reqGLN=${mfr.gln}&context=dscsaSaleableReturn`,
+          dist.token,
+        ).expect(403);
+        const signOnly = await api
+          .post(`/v1/parties/${dist.gln}/tokens`, world.issuer.adminToken, { scopes: ['sign'] })
+          .expect(201);
+        const scope = await check(q, signOnly.body.token).expect(403);
+        expect(scope.body.type).toBe('urn:provenant:problem:insufficient-scope');
+      });
+
+      it('refuses a bad GTIN, a missing reqGLN or another context, and 404s a GTIN nobody answers for', async () => {
+        const wrong = GTIN.slice(0, 13) + String((Number(GTIN[13]) + 1) % 10);
+        const bad = await check(`gtin=${wrong}&reqGLN=${dist.gln}`, dist.token).expect(400);
+        expect(bad.body.errors[0]).toMatchObject({ path: 'query.gtin', rule: 'bad-check-digit' });
+        await check(`gtin=${GTIN}`, dist.token).expect(400);
+        await check(`gtin=${GTIN}&reqGLN=${dist.gln}&context=dscsaSale`, dist.token).expect(400);
+        await check(
+          `gtin=${withCheckDigit('1099999900001')}&reqGLN=${dist.gln}`,
+          dist.token,
+        ).expect(404);
+      });
+    });
   });
 
   describe('cases', () => {
@@ -364,6 +426,70 @@ describe('the verification API', () => {
     });
   });
 
+  describe('GS1 input to the letter (DESIGN §3)', () => {
+    const GTIN_Y = withCheckDigit('1061414100009');
+
+    it('does not report EXPIRY_MISMATCH for a scan with expiry 991231 of a unit commissioned with expiry 2099-12-31', async () => {
+      await api.commission(mfr, GTIN_Y, ['Y2099'], 'LY', '2099-12-31');
+      const scan = `]d201${GTIN_Y}17991231${GS}10LY${GS}21Y2099`;
+      const res = await api.verify(dist, { scan, purpose: 'receiving' }).expect(201);
+      expect(codes(res.body)).not.toContain('EXPIRY_MISMATCH');
+      expect(res.body.product.expiry).toBe('2099-12-31');
+      const lvm = await api
+        .get(`/v1/vrs/01/${GTIN_Y}/21/Y2099?10=LY&17=991231&corrUUID=y`, dist.token)
+        .expect(200);
+      expect(lvm.body.data.verificationFailureReason).toBeUndefined();
+    });
+
+    it('reads a label date YYMMDD at commission and at scan with the same §7.12 window', async () => {
+      const year = resolveCentury(99, centuryAt(Date.now()));
+      await api.commission(mfr, GTIN_Y, ['Y1999'], 'LY', '991231');
+      const res = await api
+        .verify(dist, { scan: `(01)${GTIN_Y}(17)991231(10)LY(21)Y1999`, purpose: 'receiving' })
+        .expect(201);
+      expect(res.body.product.expiry).toBe(`${year}-12-31`);
+      expect(codes(res.body)).not.toContain('EXPIRY_MISMATCH');
+    });
+
+    it('honours a printable GS stand-in only when the request names the scanner profile', async () => {
+      const scan = `]d201${GTIN}17300131${GS}10L1<GS>21A004`;
+      const strict = await api.verify(dist, { scan, purpose: 'receiving' }).expect(400);
+      expect(strict.body.errors[0]).toMatchObject({ path: 'body.scan', rule: 'missing-separator' });
+      const wedge = await api
+        .verify(dist, { scan, purpose: 'receiving', scannerProfile: 'keyboard-wedge-gs' })
+        .expect(201);
+      expect(wedge.body).toMatchObject({ subject: unit('A004'), verdict: 'accept' });
+      const unknown = await api
+        .verify(dist, { scan, purpose: 'receiving', scannerProfile: 'wedge' })
+        .expect(400);
+      expect(unknown.body.errors[0]).toMatchObject({ path: 'body.scannerProfile' });
+    });
+
+    it('refuses an integer beyond ±(2^53−1) in a request body with 400 naming the field (I-JSON)', async () => {
+      const res = await request(world.app)
+        .post('/v1/verifications')
+        .set('Authorization', `Bearer ${dist.token}`)
+        .set('Content-Type', 'application/json')
+        .send(`{"subject": "${unit('A004')}", "purpose": "receiving", "n": 9007199254740993}`)
+        .expect(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors).toEqual([
+        { path: 'body.n', rule: 'unsafe-integer', message: expect.any(String) },
+      ]);
+    });
+
+    it('refuses a Digital Link with a dot segment or an empty segment', async () => {
+      for (const scan of [
+        `https://id.example/a/../01/${GTIN}/21/A004`,
+        `https://id.example/01/${GTIN}//21/A004`,
+        `https://id.example/01/${GTIN}/21/%2E%2E`,
+      ]) {
+        const res = await api.verify(dist, { scan, purpose: 'receiving' }).expect(400);
+        expect(res.body.errors[0]).toMatchObject({ path: 'body.scan', rule: 'bad-digital-link' });
+      }
+    });
+  });
+
   it('documents every verifier path in /openapi.json', async () => {
     const res = await request(world.app).get('/openapi.json').expect(200);
     for (const p of [
@@ -372,6 +498,7 @@ describe('the verification API', () => {
       '/v1/bundles/verify',
       '/v1/verifier',
       '/v1/vrs/01/{gtin}/21/{serial}',
+      '/v1/vrs/checkConnectivity',
       '/v1/cases',
       '/v1/cases/{id}/resolve',
       '/v1/cases/{id}/form3911',

@@ -13,7 +13,7 @@ export function measure(body: () => void, batch = 1, minSeconds = 1): Rate {
   for (let i = 0; i < 3; i++) body(); // warm up the JIT and key caches
   let ops = 0;
   const start = performance.now();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     body();
     ops += batch;
@@ -31,7 +31,7 @@ export async function measureAsync(
   for (let i = 0; i < 2; i++) await body();
   let ops = 0;
   const start = performance.now();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     await body();
     ops += batch;

@@ -2,7 +2,7 @@
 // PROVENANT_TOKEN), --json, the API client, key files and scan parsing.
 import { Option, type Command } from 'commander';
 import { ProvenantClient, readKeyFile, SigningError } from '@provenant/sdk';
-import { Gs1Error, parseScan, type ScanResult } from '@provenant/gs1';
+import { centuryAt, Gs1Error, parseScan, type ScanResult } from '@provenant/gs1';
 import { isValidGln } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import { CliError, EXIT, Output, readJson, type Io } from './io.js';
@@ -95,10 +95,14 @@ export function subjectScan(item: string): string {
   return item;
 }
 
-/** Parses a scan (any DESIGN §3 form); a bad one is a usage error naming the GS1 rule. */
-export function scanOf(input: string): ScanResult {
+/**
+ * Parses a scan (any DESIGN §3 form; GS is 0x1D, or use the bracketed form); a
+ * bad one is a usage error naming the GS1 rule. Two-digit years follow the GS1
+ * §7.12 window around the local clock's year, as the service reads them.
+ */
+export function scanOf(input: string, now: number = Date.now()): ScanResult {
   try {
-    return parseScan(input);
+    return parseScan(input, centuryAt(now));
   } catch (err) {
     if (err instanceof Gs1Error)
       throw new CliError(

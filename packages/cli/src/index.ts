@@ -1,5 +1,6 @@
 // @provenant/cli: the `provenant` command (issue 5). `main` runs one
 // invocation and resolves to its exit code; bin.ts calls it.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerBulkCommands } from './commands/bulk.js';
@@ -31,12 +32,20 @@ Environment:
   DATABASE_URL, PROVENANT_DATA_DIR  the database of \`admin backup\` and \`admin restore\`
 `;
 
+/** This package's version, from its package.json (one level above src/ and dist/ alike). */
+export const CLI_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 /** Builds the program; exit codes land in `state`. */
 export function buildProgram(io: Io, state: ExitState): Command {
   const program = new Command('provenant')
     .description(
       'Provenant: sign custody records, verify products offline, watch the transparency log',
     )
+    .version(CLI_VERSION, '-V, --version', 'print the version of provenant')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride()

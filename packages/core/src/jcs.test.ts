@@ -35,7 +35,8 @@ describe('canonicalize against the RFC 8785 reference vectors', () => {
     const input = readFileSync(path.join(JCS_DIR, 'input', name), 'utf8');
     const expected = readFileSync(path.join(JCS_DIR, 'output', name));
     const hex = readFileSync(path.join(JCS_DIR, 'outhex', name.replace(/\.json$/, '.txt')), 'utf8');
-    const bytes = canonicalBytes(parseJsonStrict(input));
+    // values.json holds 1E30: RFC 8785's vectors are not I-JSON, so round as JSON.parse does.
+    const bytes = canonicalBytes(parseJsonStrict(input, { unsafeIntegers: 'round' }));
     expect(Buffer.from(bytes).toString('hex')).toBe(expected.toString('hex'));
     expect(Buffer.from(bytes).toString('hex')).toBe(hex.replace(/\s+/g, ''));
   });
@@ -44,6 +45,7 @@ describe('canonicalize against the RFC 8785 reference vectors', () => {
 describe('canonicalize', () => {
   it('serializes numbers as ES6 Number-to-String, with -0 as 0', () => {
     expect(canonicalize(-0)).toBe('0');
+    // eslint-disable-next-line no-loss-of-precision -- RFC 8785's own sample: the rounding is the point
     expect(canonicalize([1e21, 1e-7, 333333333.33333329, 4.5, 0.002, 1e30, -1.5e-300])).toBe(
       '[1e+21,1e-7,333333333.3333333,4.5,0.002,1e+30,-1.5e-300]',
     );
@@ -120,7 +122,8 @@ describe('canonicalize', () => {
       fc.property(fc.jsonValue(), (v) => {
         const c = canonicalize(v);
         expect(canonicalize(JSON.parse(c))).toBe(c);
-        expect(canonicalize(parseJsonStrict(c))).toBe(c);
+        if (hasUnsafeInteger(v)) expect(jcsCode(() => parseJsonStrict(c))).toBe('UNSAFE_INTEGER');
+        else expect(canonicalize(parseJsonStrict(c))).toBe(c);
       }),
       { numRuns: 500 },
     );
@@ -169,11 +172,76 @@ describe('canonicalize', () => {
   });
 });
 
+// An integer JSON cannot carry exactly (I-JSON, RFC 7493 §2.2) anywhere in a value.
+function hasUnsafeInteger(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isInteger(v) && !Number.isSafeInteger(v);
+  if (Array.isArray(v)) return v.some(hasUnsafeInteger);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(hasUnsafeInteger);
+  return false;
+}
+
 describe('parseJsonStrict', () => {
+  describe('when an integer is beyond ±(2^53−1) (I-JSON)', () => {
+    it.each([
+      ['9007199254740992', '$'],
+      ['-9007199254740992', '$'],
+      ['{"n": 9007199254740993}', '$.n'],
+      ['{"a": [1, {"b c": 123456789012345678901234567890}]}', '$.a[1]["b c"]'],
+      ['[0, 9.007199254740993e15]', '$[1]'],
+      ['[1e300]', '$[0]'],
+      ['[1E+16]', '$[0]'],
+      ['[12345678901234567890.000]', '$[0]'],
+      ['{"x": {"y": [-1e400]}}', '$.x.y[0]'],
+    ])('refuses %s and names the path %s, never rounding it', (text, path) => {
+      let err: unknown;
+      try {
+        parseJsonStrict(text);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(JcsError);
+      expect(err).toMatchObject({ code: 'UNSAFE_INTEGER', path });
+      expect((err as JcsError).message).toContain(`at ${path}`);
+    });
+
+    it.each([
+      ['9007199254740991'],
+      ['-9007199254740991'],
+      ['9.007199254740991e15'],
+      ['900719925474099.1e1'],
+      ['0.5'],
+      ['9007199254740993.5'],
+      ['1e-400'],
+      ['0e999'],
+      ['-0.0e1000'],
+    ])('takes %s (safe, or not an integer)', (text) => {
+      expect(parseJsonStrict(text)).toBe(JSON.parse(text));
+    });
+
+    it('agrees with a BigInt oracle on integer tokens', () => {
+      fc.assert(
+        fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), fc.nat(3), (n, zeros) => {
+          const text = String(n) + (zeros > 0 ? '.' + '0'.repeat(zeros) : '');
+          const unsafe = n > 9007199254740991n || n < -9007199254740991n;
+          if (unsafe) expect(jcsCode(() => parseJsonStrict(text))).toBe('UNSAFE_INTEGER');
+          else expect(parseJsonStrict(text)).toBe(Number(n));
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('rounds like JSON.parse only when the caller asks for it', () => {
+      expect(parseJsonStrict('[1E30]', { unsafeIntegers: 'round' })).toEqual([1e30]);
+    });
+  });
+
   it('agrees with JSON.parse on any JSON text', () => {
     fc.assert(
       fc.property(fc.json(), (text) => {
-        expect(parseJsonStrict(text)).toStrictEqual(JSON.parse(text));
+        const loose = JSON.parse(text) as unknown;
+        if (hasUnsafeInteger(loose))
+          expect(jcsCode(() => parseJsonStrict(text))).toBe('UNSAFE_INTEGER');
+        else expect(parseJsonStrict(text)).toStrictEqual(loose);
       }),
       { numRuns: 1000 },
     );
@@ -181,16 +249,22 @@ describe('parseJsonStrict', () => {
 
   it('agrees with JSON.parse on whitespace, escapes and number forms', () => {
     const texts = [
-      ' \t\r\n{ "a" : [ 1 , -0 , 0.5e-3 , 1E+2 , -12.25E2 , 1e400 ] , "b" : "\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\"\\\\" } \n',
+      ' \t\r\n{ "a" : [ 1 , -0 , 0.5e-3 , 1E+2 , -12.25E2 , 1e-400 , 9007199254740991 , -9.007199254740991e15 ] , "b" : "\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\"\\\\" } \n',
       '"\u{1F600}"',
       '[]',
       '{}',
       'null',
       'true',
       '[false,null,{"":""}]',
-      '123456789012345678901234567890',
+      '1234567890.1234567890123456789',
     ];
     for (const t of texts) expect(parseJsonStrict(t)).toStrictEqual(JSON.parse(t));
+  });
+
+  it('names the path of a duplicate key', () => {
+    expect(() => parseJsonStrict('{"a":[0,{"b":{"k":1,"k":2}}]}')).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE_KEY', key: 'k', path: '$.a[1].b.k' }),
+    );
   });
 
   it('rejects duplicate keys at any depth and names the key', () => {

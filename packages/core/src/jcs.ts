@@ -10,7 +10,8 @@ export type JcsErrorCode =
   | 'UNSUPPORTED_TYPE'
   | 'DUPLICATE_KEY'
   | 'INVALID_JSON'
-  | 'NESTING_TOO_DEEP';
+  | 'NESTING_TOO_DEEP'
+  | 'UNSAFE_INTEGER';
 
 /** Thrown by {@link canonicalize} and {@link parseJsonStrict}; `code` says which rule was broken. */
 export class JcsError extends Error {
@@ -153,8 +154,48 @@ export function canonicalBytes(value: unknown): Uint8Array {
 // ---------------------------------------------------------------------------
 // Strict parser. JSON.parse silently keeps the last of duplicate keys, so two
 // parties could read different documents from the same bytes; this parser
-// follows the RFC 8259 grammar and rejects such input. Text is
-// attacker-controlled.
+// follows the RFC 8259 grammar and rejects such input. It also refuses an
+// integer beyond ±(2^53−1) (I-JSON, RFC 7493 §2.2), which JSON.parse would
+// round to another integer. Text is attacker-controlled.
+
+/** Largest integer every I-JSON reader represents exactly (RFC 7493 §2.2). */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * True when a JSON number token (RFC 8259 grammar, already checked) is
+ * mathematically an integer of magnitude above 2^53−1: `9007199254740993`,
+ * `9.007199254740993e15`, `1e300`, `12345678901234567890.0`. A fraction
+ * (`0.5`, `1e-400`) is not an integer and is not refused here.
+ */
+export function isUnsafeIntegerToken(token: string): boolean {
+  const m = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(token);
+  if (!m) return false;
+  const frac = m[2] ?? '';
+  // value = digits × 10^scale, with digits free of leading and trailing zeros.
+  let digits = (m[1]! + frac).replace(/^0+/, '');
+  let scale = Number(m[3] ?? '0') - frac.length;
+  const trimmed = digits.replace(/0+$/, '');
+  scale += digits.length - trimmed.length;
+  digits = trimmed;
+  if (digits === '' || scale < 0) return false; // zero, or not an integer
+  // 10^16 > 2^53 − 1: seventeen or more integer digits are always beyond it.
+  if (digits.length + scale > 16) return true;
+  return BigInt(digits) * 10n ** BigInt(scale) > MAX_SAFE;
+}
+
+// Prepends a path segment to a parse error that carries a path (as it unwinds).
+function atParsePath(e: unknown, segment: string): never {
+  if (e instanceof JcsError && e.path !== undefined) {
+    const path = '$' + segment + e.path.slice(1);
+    const what = e.message.slice(0, e.message.lastIndexOf(' at $'));
+    throw new JcsError(e.code, `${what} at ${path}`, {
+      path,
+      ...(e.position !== undefined ? { position: e.position } : {}),
+      ...(e.key !== undefined ? { key: e.key } : {}),
+    });
+  }
+  throw e;
+}
 
 const ESCAPES: Record<number, string> = {
   0x22: '"',
@@ -174,9 +215,22 @@ function hexDigit(c: number): number {
   return -1;
 }
 
+/** Options of {@link parseJsonStrict}. */
+export interface ParseJsonOptions {
+  /**
+   * What to do with an integer beyond ±(2^53−1). `'refuse'` (default): throw
+   * UNSAFE_INTEGER (I-JSON). `'round'`: JSON.parse's IEEE 754 rounding, only
+   * for text that is not I-JSON by design (the RFC 8785 vectors' `1E30`).
+   */
+  readonly unsafeIntegers?: 'refuse' | 'round';
+}
+
 class Parser {
   private pos = 0;
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly refuseUnsafe: boolean,
+  ) {}
 
   fail(message: string, at = this.pos): never {
     const found = at < this.text.length ? JSON.stringify(this.text[at]) : 'end of input';
@@ -259,20 +313,23 @@ class Parser {
       const keyAt = this.pos;
       const key = this.parseString();
       if (Object.hasOwn(obj, key)) {
+        const path = '$' + pathKey(key);
         throw new JcsError(
           'DUPLICATE_KEY',
-          `duplicate key ${JSON.stringify(key)} at position ${keyAt}`,
-          {
-            position: keyAt,
-            key,
-          },
+          `duplicate key ${JSON.stringify(key)} (position ${keyAt}) at ${path}`,
+          { position: keyAt, key, path },
         );
       }
       this.skipWs();
       if (t.charCodeAt(this.pos) !== 0x3a) this.fail('expected ":"');
       this.pos++;
       this.skipWs();
-      const value = this.parseValue(depth);
+      let value: unknown;
+      try {
+        value = this.parseValue(depth);
+      } catch (e) {
+        atParsePath(e, pathKey(key));
+      }
       if (key === '__proto__') {
         // An own data property, as JSON.parse makes it: never the prototype setter.
         Object.defineProperty(obj, key, {
@@ -309,7 +366,11 @@ class Parser {
       return arr;
     }
     for (;;) {
-      arr.push(this.parseValue(depth));
+      try {
+        arr.push(this.parseValue(depth));
+      } catch (e) {
+        atParsePath(e, `[${arr.length}]`);
+      }
       this.skipWs();
       const c = t.charCodeAt(this.pos);
       if (c === 0x2c) {
@@ -408,9 +469,22 @@ class Parser {
       while (isDigit(t.charCodeAt(p)));
     }
     this.pos = p;
-    // Same IEEE 754 rounding as JSON.parse; out-of-range magnitudes become ±Infinity
-    // like JSON.parse, and canonicalize then rejects them.
-    return Number(t.slice(start, p));
+    const token = t.slice(start, p);
+    // Short plain integers (the common case) are always safe: skip the check.
+    if (
+      this.refuseUnsafe &&
+      (p - start > 15 || !/^-?\d+$/.test(token)) &&
+      isUnsafeIntegerToken(token)
+    ) {
+      throw new JcsError(
+        'UNSAFE_INTEGER',
+        `integer ${token.length > 40 ? token.slice(0, 40) + '…' : token} is beyond ±(2^53−1) (I-JSON: refused, never rounded) at $`,
+        { position: start, path: '$' },
+      );
+    }
+    // Same IEEE 754 rounding as JSON.parse for fractions; out-of-range magnitudes
+    // become ±Infinity like JSON.parse, and canonicalize then rejects them.
+    return Number(token);
   }
 }
 
@@ -425,11 +499,13 @@ function isDigit(c: number): boolean {
  * (a `"__proto__"` key becomes an own property, never the prototype).
  *
  * @throws {JcsError} INVALID_JSON (with `position`), DUPLICATE_KEY (with `key`
- *   and `position`), LONE_SURROGATE, NESTING_TOO_DEEP (over {@link JCS_MAX_DEPTH}).
+ *   and `position`), LONE_SURROGATE, NESTING_TOO_DEEP (over {@link JCS_MAX_DEPTH}),
+ *   UNSAFE_INTEGER (an integer beyond ±(2^53−1), I-JSON RFC 7493 §2.2; with
+ *   `position` and the value's `path`, e.g. `$.items[2].n`).
  */
-export function parseJsonStrict(text: string): unknown {
+export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): unknown {
   if (typeof text !== 'string') {
     throw new JcsError('UNSUPPORTED_TYPE', `parseJsonStrict expects a string, got ${typeof text}`);
   }
-  return new Parser(text).parseDocument();
+  return new Parser(text, options.unsafeIntegers !== 'round').parseDocument();
 }

@@ -434,7 +434,7 @@ export function parseCanonicalPayload<T>(
   // to the strict parser, which decides and words the error.
   const text = payload[0] === 0xef ? null : fromUtf8(payload);
   if (text !== null) {
-    let canonical = false;
+    let canonical: boolean;
     let json: unknown;
     try {
       json = JSON.parse(text);

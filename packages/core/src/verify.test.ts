@@ -496,6 +496,18 @@ describe('verifyBundle finds suspect products (quarantine)', () => {
     expect(r.status).toBe('unknown');
   });
 
+  it('matches a scanned expiry as the label carries it: YYMMDD, whatever century §7.12 gave it', () => {
+    const { b, unit, pharmacy } = world();
+    const bundle = b.bundle(unit);
+    // Commissioned 2028-12-31: a label prints 281231, which a reader may resolve to 1928.
+    const check = (expiry: string) =>
+      codes(verifyBundle(bundle, b.trust(), ctx(b, pharmacy, { scan: { expiry } })));
+    expect(check('1928-12-31')).toEqual([]);
+    expect(check('2128-12-31')).toEqual([]);
+    expect(check('1928-12-30')).toEqual(['EXPIRY_MISMATCH']);
+    expect(check('2029-12-31')).toEqual(['EXPIRY_MISMATCH']);
+  });
+
   it('reports LOT_MISMATCH and EXPIRY_MISMATCH against the scanned code', () => {
     const { b, unit, pharmacy } = world();
     const bundle = b.bundle(unit);

@@ -1510,7 +1510,7 @@ function* engine(
       if (opts2.scan) {
         if (policy.scan.lot !== undefined && policy.scan.lot !== p.lot)
           out.add('LOT_MISMATCH', `scanned lot ${policy.scan.lot}, commissioned lot ${p.lot}`, s);
-        if (policy.scan.expiry !== undefined && policy.scan.expiry !== p.expiry)
+        if (policy.scan.expiry !== undefined && !sameLabelExpiry(policy.scan.expiry, p.expiry))
           out.add(
             'EXPIRY_MISMATCH',
             `scanned expiry ${policy.scan.expiry}, commissioned expiry ${p.expiry}`,
@@ -1714,4 +1714,14 @@ function toTimeline(e: Entry): TimelineEntry {
     t.shipment = r.data.shipment;
   }
   return t;
+}
+
+/**
+ * A scanned expiry matches the commissioned one when the label would print it
+ * so: AI 17 carries YYMMDD only (GS1 General Specifications §7.12 picks the
+ * century by the reader's clock), so the scan's century can differ from a
+ * commissioned date more than 50 years away; both are YYYY-MM-DD.
+ */
+function sameLabelExpiry(scanned: string, commissioned: string): boolean {
+  return scanned.slice(2) === commissioned.slice(2);
 }

@@ -6,10 +6,7 @@ import { parseDictionary } from './dictionary.js';
 import { Gs1Error } from './errors.js';
 import { vectorPath } from '../../../tests/support/paths.js';
 
-const dictionaryText = readFileSync(
-  vectorPath('gs1', 'gs1-syntax-dictionary.txt'),
-  'utf8',
-);
+const dictionaryText = readFileSync(vectorPath('gs1', 'gs1-syntax-dictionary.txt'), 'utf8');
 
 describe('the generated AI table', () => {
   it('is exactly what the generator derives from the shared dictionary (no drift)', () => {

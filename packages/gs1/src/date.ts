@@ -15,6 +15,14 @@ export interface CenturyOptions {
   readonly referenceYear?: number;
 }
 
+/**
+ * The §7.12 options for the UTC year of `epochMs`: callers pass their clock
+ * (issuer and verifier the same one), the package never reads it.
+ */
+export function centuryAt(epochMs: number): CenturyOptions {
+  return { referenceYear: new Date(epochMs).getUTCFullYear() };
+}
+
 /** Full year for a two-digit `yy` (§7.12; 2000 + yy when no referenceYear is given). */
 export function resolveCentury(yy: number, options: CenturyOptions = {}): number {
   const ref = options.referenceYear;

@@ -25,10 +25,10 @@ describe('parseDigitalLink', () => {
     ]);
   });
 
-  it('skips a resolver path stem, a trailing slash, a fragment and non-GS1 query parameters', () => {
+  it('skips a resolver path stem, a fragment and non-GS1 query parameters', () => {
     expect(
       parseDigitalLink(
-        'HTTP://Resolver.Example:8080/a/b/01/9506000134352/21/X/?linkType=gs1:pip&10=L#frag',
+        'HTTP://Resolver.Example:8080/a/b/01/9506000134352/21/X?linkType=gs1:pip&10=L#frag',
       ),
     ).toEqual([
       { ai: '01', value: '09506000134352' },
@@ -73,9 +73,41 @@ describe('parseDigitalLink', () => {
     ['https://x.org/', 'NO_KEY', undefined],
     ['ftp://x.org/01/09506000134352', 'BAD_DIGITAL_LINK', undefined],
     ['https:///01/09506000134352', 'BAD_DIGITAL_LINK', undefined],
-    ['https://x.org/01/09506000134352/21/', 'NO_KEY', undefined],
+    ['https://x.org/01/09506000134352/21/', 'BAD_DIGITAL_LINK', undefined],
   ])('rejects %s with %s', (uri, code, ai) => {
     expect(codeOf(() => parseDigitalLink(uri))).toEqual({ code, ai });
+  });
+
+  describe('when the path has a dot segment or an empty segment (DESIGN §3)', () => {
+    it.each([
+      ['https://x.org/01/09506000134352/21/.', '"."'],
+      ['https://x.org/01/09506000134352/21/..', '".."'],
+      ['https://x.org/a/../01/09506000134352/21/X', '".."'],
+      ['https://x.org/./01/09506000134352/21/X', '"."'],
+      ['https://x.org/01/09506000134352/21/%2E', '"%2E"'],
+      ['https://x.org/01/09506000134352/21/%2e%2E', '"%2e%2E"'],
+      ['https://x.org/01/09506000134352/21/.%2e', '".%2e"'],
+    ])('refuses %s naming the dot segment', (uri, named) => {
+      expect(codeOf(() => parseDigitalLink(uri)).code).toBe('BAD_DIGITAL_LINK');
+      expect(() => parseDigitalLink(uri)).toThrow(`dot segment ${named}`);
+    });
+
+    it.each([
+      'https://x.org/01/09506000134352//21/X',
+      'https://x.org//01/09506000134352/21/X',
+      'https://x.org/01/09506000134352/21/X/',
+      'https://x.org/stem//01/09506000134352/21/X',
+    ])('refuses the empty segment in %s', (uri) => {
+      expect(() => parseDigitalLink(uri)).toThrow(/empty segment in the Digital Link path/);
+      expect(codeOf(() => parseDigitalLink(uri)).code).toBe('BAD_DIGITAL_LINK');
+    });
+
+    it('still takes a serial that merely contains dots', () => {
+      expect(parseDigitalLink('https://x.org/01/09506000134352/21/.X.')).toContainEqual({
+        ai: '21',
+        value: '.X.',
+      });
+    });
   });
 });
 
@@ -134,14 +166,27 @@ describe('formatDigitalLink', () => {
     ).toEqual({ code: 'BAD_DIGITAL_LINK', ai: '21' });
   });
 
-  it('round-trips any CSET 82 serial and lot through parseDigitalLink', () => {
+  it('refuses a serial or lot "." or ".." that would be a dot segment of the path', () => {
+    for (const v of ['.', '..']) {
+      expect(codeOf(() => formatDigitalLink({ gtin: '09506000134352', serial: v }))).toEqual({
+        code: 'BAD_DIGITAL_LINK',
+        ai: '21',
+      });
+      expect(
+        codeOf(() => formatDigitalLink({ gtin: '09506000134352', serial: 'S', lot: v })),
+      ).toEqual({ code: 'BAD_DIGITAL_LINK', ai: '10' });
+    }
+  });
+
+  it('round-trips any CSET 82 serial and lot (but "." and "..") through parseDigitalLink', () => {
     const cset82 = fc.string({
       unit: fc.constantFrom(...'!"%&\'()*+,-./0123456789:;<=>?ABCZ_az'),
       minLength: 1,
       maxLength: 20,
     });
+    const notDots = cset82.filter((v) => v !== '.' && v !== '..');
     fc.assert(
-      fc.property(cset82, cset82, (serial, lot) => {
+      fc.property(notDots, notDots, (serial, lot) => {
         const uri = formatDigitalLink({ gtin: '09506000134352', serial, lot });
         expect(parseDigitalLink(uri)).toEqual([
           { ai: '01', value: '09506000134352' },

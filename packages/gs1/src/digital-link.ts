@@ -63,6 +63,27 @@ function segmentAi(segment: string): string | undefined {
 const URI = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#[\s\S]*)?$/;
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::\d{0,5})?$/;
 
+// A dot segment, also percent-encoded (RFC 3986 §3.3, §2.3: %2E is ".").
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+// DESIGN §3 "exact, not lenient": a resolver would remove dot segments
+// (RFC 3986 §5.2.4) and could collapse empty ones, so such a path may identify
+// something else on the way than what it spells: refuse, never normalise.
+function checkSegments(segments: readonly string[]): void {
+  segments.forEach((segment, i) => {
+    if (DOT_SEGMENT.test(segment))
+      throw new Gs1Error(
+        'BAD_DIGITAL_LINK',
+        `dot segment ${JSON.stringify(segment)} in the Digital Link path (segment ${i + 1}) is refused`,
+      );
+    if (segment === '')
+      throw new Gs1Error(
+        'BAD_DIGITAL_LINK',
+        `empty segment in the Digital Link path (segment ${i + 1}: "//" or a trailing "/") is refused`,
+      );
+  });
+}
+
 /** True when the input looks like an http(s) URI (dispatch helper for parseScan). */
 export function looksLikeDigitalLink(input: string): boolean {
   return /^https?:\/\//i.test(input);
@@ -72,7 +93,8 @@ export function looksLikeDigitalLink(input: string): boolean {
  * Parses an uncompressed GS1 Digital Link URI on any host: the primary key and
  * its qualifiers from the path (numeric AIs or short names, in the order the
  * dictionary's `dlpkey` allows), data attributes from the query (other query
- * parameters are ignored). Values are percent-decoded and validated; a GTIN-8/
+ * parameters are ignored). A path with a dot segment (`.`, `..`, also as
+ * `%2E`) or an empty segment (`//`, a trailing `/`) is refused. Values are percent-decoded and validated; a GTIN-8/
  * 12/13 key is padded to 14 digits.
  * @throws Gs1Error BAD_DIGITAL_LINK, NO_KEY, BAD_QUALIFIER, or any value rule.
  */
@@ -88,8 +110,9 @@ export function parseDigitalLink(uri: string): AiValue[] {
     );
   }
   if (!AUTHORITY.test(m[2]!)) throw new Gs1Error('BAD_DIGITAL_LINK', 'bad host in Digital Link');
-  const segments = m[3]!.split('/').slice(1);
-  if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop();
+  // A bare "/" (or no path) is the root, not an empty segment: it has no key.
+  const segments = m[3] === '/' ? [] : m[3]!.split('/').slice(1);
+  checkSegments(segments);
 
   // The key is the leftmost segment that starts a run of AI/value pairs to the
   // end of the path; anything before it is the resolver's stem. pairsFrom[i]:
@@ -208,6 +231,18 @@ export function normalizeUriStem(stem: string): string {
   return `${scheme}://${m[2]!.toLowerCase()}${portPart}${m[4]}`;
 }
 
+// A value spelled "." or ".." is a dot segment in a path (percent-encoding it
+// does not help: %2E is "."), which parseDigitalLink refuses: say so here.
+function pathValue(e: AiValue): string {
+  if (e.value === '.' || e.value === '..')
+    throw new Gs1Error(
+      'BAD_DIGITAL_LINK',
+      `AI (${e.ai}) value ${JSON.stringify(e.value)} would be a dot segment in a Digital Link path`,
+      e.ai,
+    );
+  return encodeRfc3986(e.value);
+}
+
 /** Options for {@link formatDigitalLink}. */
 export interface FormatDigitalLinkOptions {
   /** Use DL short names (gtin, lot, ser, exp, ...) instead of numeric AIs. Default false. */
@@ -219,7 +254,7 @@ export interface FormatDigitalLinkOptions {
  * qualifiers in `dlpkey` order in the path, other data attributes (e.g. 17) in
  * the query, every value percent-encoded per RFC 3986.
  * @throws Gs1Error NO_KEY, BAD_URI_STEM, BAD_DIGITAL_LINK (an AI that is neither
- * qualifier nor data attribute), or any value rule.
+ * qualifier nor data attribute, or a path value "." or ".."), or any value rule.
  */
 export function formatDigitalLink(
   input: Gs1Parts | readonly AiValue[],
@@ -249,12 +284,12 @@ export function formatDigitalLink(
   }
   const name = (ai: string): string => (options.shortNames ? (DL_SHORT_NAMES[ai] ?? ai) : ai);
   const byAi = new Map(elements.map((e) => [e.ai, e.value]));
-  let path = `/${name(key.ai)}/${encodeRfc3986(key.value)}`;
+  let path = `/${name(key.ai)}/${pathValue(key)}`;
   const used = new Set([key.ai]);
   for (const q of best) {
     const value = byAi.get(q);
     if (value === undefined) continue;
-    path += `/${name(q)}/${encodeRfc3986(value)}`;
+    path += `/${name(q)}/${pathValue({ ai: q, value })}`;
     used.add(q);
   }
   const query: string[] = [];

@@ -41,9 +41,10 @@ describe('parseElementString', () => {
     },
   );
 
-  // Every documented GS substitute (see GS_SUBSTITUTES in element-string.ts).
-  it.each([
-    ['0x1D', '\x1d'],
+  const WEDGE = { profile: 'keyboard-wedge-gs' } as const;
+
+  // Every documented GS stand-in of the keyboard-wedge-gs profile (element-string.ts).
+  const STAND_INS: [string, string][] = [
     ['U+241D', '\u241d'],
     ['<GS>', '<GS>'],
     ['<gs>', '<gs>'],
@@ -55,16 +56,61 @@ describe('parseElementString', () => {
     ['|', '|'],
     ['^', '^'],
     ['~', '~'],
-  ])('treats %s as the GS separator', (_name, sep) => {
-    expect(parseElementString(`01095060001343521725123110ABC123${sep}21XYZ`)).toEqual(UNIT);
+    ['^FNC1', '^FNC1'],
+    ['~1', '~1'],
+  ];
+
+  it('treats 0x1D as the GS separator by default', () => {
+    expect(parseElementString(`01095060001343521725123110ABC123${GS}21XYZ`)).toEqual(UNIT);
+  });
+
+  it.each(STAND_INS)(
+    'treats %s as the GS separator under the keyboard-wedge-gs profile',
+    (_name, sep) => {
+      expect(parseElementString(`01095060001343521725123110ABC123${sep}21XYZ`, WEDGE)).toEqual(
+        UNIT,
+      );
+    },
+  );
+
+  describe('without a scanner profile', () => {
+    it.each(STAND_INS)('never reads %s as a separator', (_name, sep) => {
+      let got: unknown;
+      try {
+        got = parseElementString(`01095060001343521725123110ABC123${sep}21XYZ`);
+      } catch (e) {
+        got = e;
+      }
+      // Either data of AI 10 (CSET 82 characters such as <GS>) or an error naming AI 10.
+      if (got instanceof Gs1Error) expect(got.ai).toBe('10');
+      else expect(got).toContainEqual({ ai: '10', value: `ABC123${sep}21XYZ` });
+    });
+
+    it('keeps "<GS>" as serial characters: < and > are CSET 82', () => {
+      expect(parseElementString(`0109506000134352${GS}21A<GS>B`)).toEqual([
+        { ai: '01', value: '09506000134352' },
+        { ai: '21', value: 'A<GS>B' },
+      ]);
+      expect(parseElementString(`0109506000134352${GS}21A<GS>10B`, WEDGE)).toEqual([
+        { ai: '01', value: '09506000134352' },
+        { ai: '21', value: 'A' },
+        { ai: '10', value: 'B' },
+      ]);
+    });
+
+    it('refuses an unknown profile name', () => {
+      expect(
+        codeOf(() => parseElementString('0109506000134352', { profile: 'wedge' as never })).code,
+      ).toBe('BAD_INPUT');
+    });
   });
 
   it.each([
     ['^FNC1', '^FNC1'],
     ['~1', '~1'],
-  ])('treats %s as the GS separator', (_name, sep) => {
-    expect(parseElementString(`01095060001343521725123110ABC123${sep}21XYZ`)).toEqual(UNIT);
-    expect(parseElementString(`010950600013435221XYZ${sep}10ABC123`)).toEqual([
+  ])('treats %s before an AI starting with 1 as the GS separator (profile)', (_name, sep) => {
+    expect(parseElementString(`01095060001343521725123110ABC123${sep}21XYZ`, WEDGE)).toEqual(UNIT);
+    expect(parseElementString(`010950600013435221XYZ${sep}10ABC123`, WEDGE)).toEqual([
       { ai: '01', value: '09506000134352' },
       { ai: '21', value: 'XYZ' },
       { ai: '10', value: 'ABC123' },
@@ -72,7 +118,7 @@ describe('parseElementString', () => {
   });
 
   it('reads "~" then an AI starting with 1 as GS + AI before trying "~1" as FNC1', () => {
-    expect(parseElementString('010950600013435221XYZ~10ABC123')).toEqual([
+    expect(parseElementString('010950600013435221XYZ~10ABC123', WEDGE)).toEqual([
       { ai: '01', value: '09506000134352' },
       { ai: '21', value: 'XYZ' },
       { ai: '10', value: 'ABC123' },
@@ -85,7 +131,7 @@ describe('parseElementString', () => {
     ['010950600013435221AB^C'],
     ['010950600013435221ABC~'],
   ])('reports a single | ^ ~ that no AI follows as ILLEGAL_CHARACTER: %j', (input) => {
-    expect(codeOf(() => parseElementString(input))).toEqual({
+    expect(codeOf(() => parseElementString(input, WEDGE))).toEqual({
       code: 'ILLEGAL_CHARACTER',
       ai: '21',
     });

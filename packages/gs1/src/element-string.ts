@@ -18,10 +18,30 @@ export const GS = '\x1d';
  */
 export const GS1_SYMBOLOGY_IDENTIFIERS: readonly string[] = [']C1', ']e0', ']d2', ']Q3', ']J1'];
 
+/**
+ * Scanner profiles a caller may opt in to (DESIGN §3). By default only 0x1D
+ * (how a scanner transmits FNC1) separates element strings.
+ * - `keyboard-wedge-gs`: a keyboard-wedge scanner or label tool that cannot
+ *   type 0x1D and sends a printable stand-in instead: U+241D, `<GS>`, `{GS}`,
+ *   `[GS]`, `<FNC1>`, `{FNC1}`, `[FNC1]`, `^FNC1` (any case), the escape texts
+ *   `\x1d` and `\u001d`, a single `|`, `^` or `~` before an AI, and `~1`.
+ *   Only opt in for such a scanner: `<` and `>` are legal serial characters, so
+ *   a serial containing `<GS>` reads differently under this profile.
+ */
+export const SCANNER_PROFILES = ['keyboard-wedge-gs'] as const;
+export type ScannerProfile = (typeof SCANNER_PROFILES)[number];
+
+/** The scanner profile option shared by the parsers. */
+export interface ScannerOptions {
+  /** Honour the printable GS stand-ins of this scanner profile; default none (0x1D only). */
+  readonly profile?: ScannerProfile | undefined;
+}
+
 // Textual stand-ins for GS that keyboard-wedge scanners, label software and
-// hand-typed test data use. Every one is outside CSET 82 and CSET 39, so none
-// can be data, except "<GS>" and "<FNC1>" whose characters are CSET 82: they
-// are the common written notation (and the one the GS1 vectors use), so they win.
+// hand-typed test data use (the `keyboard-wedge-gs` profile only). Every one is
+// outside CSET 82 and CSET 39, so none can be data, except "<GS>" and "<FNC1>"
+// whose characters are CSET 82: they are the common written notation (and the
+// one the GS1 vectors use), so under the profile they win.
 //   0x1D (real GS), U+241D (SYMBOL FOR GROUP SEPARATOR), <GS> {GS} [GS]
 //   <FNC1> {FNC1} [FNC1] ^FNC1 (any case), the escape texts \x1d \x1D \u001d \u001D.
 const GS_TEXT_SUBSTITUTES =
@@ -35,7 +55,7 @@ const GS_CHAR_SUBSTITUTES = /[|^~](?=\d)/g;
 const TILDE_ONE = /~1/g;
 
 /** Options for {@link parseElementString}. */
-export interface ParseElementStringOptions {
+export interface ParseElementStringOptions extends ScannerOptions {
   /**
    * Check each value against the dictionary (charset, check digits, dates) and
    * the message for duplicate or mutually exclusive AIs. Default true; false
@@ -45,17 +65,36 @@ export interface ParseElementStringOptions {
 }
 
 /**
- * Replaces every documented GS substitute with 0x1D and splits off a leading
- * symbology identifier. Returns the identifier (or undefined) and the data.
+ * True when `profile` honours printable GS stand-ins.
+ * @throws Gs1Error BAD_INPUT for a profile that is not in SCANNER_PROFILES.
  */
-export function normalizeScanData(input: string): { symbology: string | undefined; data: string } {
+export function honoursStandIns(profile: string | undefined): boolean {
+  if (profile === undefined) return false;
+  if (!(SCANNER_PROFILES as readonly string[]).includes(profile))
+    throw new Gs1Error(
+      'BAD_INPUT',
+      `unknown scanner profile ${JSON.stringify(profile)}; known: ${SCANNER_PROFILES.join(', ')}`,
+    );
+  return true;
+}
+
+/**
+ * Splits off a leading symbology identifier and, only for an opted-in scanner
+ * profile, replaces its GS stand-ins with 0x1D. Returns the identifier (or
+ * undefined) and the data.
+ * @throws Gs1Error BAD_INPUT for an unknown profile.
+ */
+export function normalizeScanData(
+  input: string,
+  profile?: ScannerProfile,
+): { symbology: string | undefined; data: string } {
   let data = input;
   let symbology: string | undefined;
   if (/^\][A-Za-z][0-9A-Za-z]/.test(data)) {
     symbology = data.slice(0, 3);
     data = data.slice(3);
   }
-  return { symbology, data: substituteGs(data) };
+  return { symbology, data: honoursStandIns(profile) ? substituteGs(data) : data };
 }
 
 function substituteGs(data: string): string {
@@ -71,8 +110,9 @@ function isFixed(def: AiDefinition): boolean {
 /**
  * Parses GS1 element strings: unbracketed data (GS after variable-length
  * values, none needed after predefined-length AIs), optionally behind a GS1
- * symbology identifier (]C1 ]e0 ]d2 ]Q3 ]J1), or the bracketed form.
- * @throws Gs1Error EMPTY, BAD_SYMBOLOGY, UNKNOWN_AI, MISSING_SEPARATOR,
+ * symbology identifier (]C1 ]e0 ]d2 ]Q3 ]J1), or the bracketed form. The
+ * separator is 0x1D; printable stand-ins only with `options.profile`.
+ * @throws Gs1Error BAD_INPUT (unknown profile), EMPTY, BAD_SYMBOLOGY, UNKNOWN_AI, MISSING_SEPARATOR,
  * BAD_LENGTH, ILLEGAL_CHARACTER, BAD_CHECK_DIGIT, BAD_DATE, BAD_VALUE,
  * DUPLICATE_AI, CONFLICTING_AI.
  */
@@ -81,7 +121,7 @@ export function parseElementString(
   options: ParseElementStringOptions = {},
 ): AiValue[] {
   if (typeof input !== 'string') throw new Gs1Error('BAD_INPUT', 'element string must be a string');
-  const { symbology, data } = normalizeScanData(input);
+  const { symbology, data } = normalizeScanData(input, options.profile);
   if (symbology !== undefined && !GS1_SYMBOLOGY_IDENTIFIERS.includes(symbology)) {
     throw new Gs1Error(
       'BAD_SYMBOLOGY',
@@ -104,6 +144,7 @@ export function parseElementString(
   } catch (e) {
     const tildeOne = symbology === undefined ? input : input.slice(3);
     if (!(e instanceof Gs1Error) || body.startsWith('(') || !tildeOne.includes('~1')) throw e;
+    if (options.profile === undefined) throw e;
     // Retry reading "~1" as FNC1; if that fails too, the first reading's error stands.
     const retry = substituteGs(tildeOne.replace(TILDE_ONE, GS)).replace(/^\x1d+/, '');
     try {

@@ -15,11 +15,12 @@ export type { AiComponent, AiDefinition, ComponentType } from './dictionary.js';
 export { AI_DEFINITIONS, DICTIONARY_RELEASE } from './ai-table.js';
 export { getAiDefinition, isCset39, isCset82, validateAiValue } from './ai.js';
 export type { AiValue } from './ai.js';
-export { gs1DateToIso, isoDateToGs1, resolveCentury } from './date.js';
+export { centuryAt, gs1DateToIso, isoDateToGs1, resolveCentury } from './date.js';
 export type { CenturyOptions } from './date.js';
 export {
   GS,
   GS1_SYMBOLOGY_IDENTIFIERS,
+  SCANNER_PROFILES,
   formatElementString,
   parseElementString,
 } from './element-string.js';
@@ -27,6 +28,8 @@ export type {
   FormatElementStringOptions,
   Gs1Parts,
   ParseElementStringOptions,
+  ScannerOptions,
+  ScannerProfile,
 } from './element-string.js';
 export {
   DL_SHORT_NAMES,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Gs1Error } from './errors.js';
+import { centuryAt, resolveCentury } from './date.js';
 import { formatSubject, parseScan, parseSubject } from './scan.js';
 
 function codeOf(fn: () => unknown): { code: string; ai: string | undefined } {
@@ -25,8 +26,8 @@ describe('parseScan', () => {
   it.each([
     ['raw GS1 DataMatrix data', ']d2010950600013435217201231\x1d10ABC\x1d21XYZ'],
     ['raw GS1-128 data', ']C101095060001343521720123110ABC\x1d21XYZ'],
-    ['GS1 QR data with a trailing CR LF', ']Q301095060001343521720123110ABC<GS>21XYZ\r\n'],
-    ['data without symbology identifier', '010950600013435217201231\u241d21XYZ\x1d10ABC'],
+    ['GS1 QR data with a trailing CR LF', ']Q301095060001343521720123110ABC\x1d21XYZ\r\n'],
+    ['data without symbology identifier', '010950600013435217201231\x1d21XYZ\x1d10ABC'],
     ['a bracketed element string', '(01)09506000134352(17)201231(10)ABC(21)XYZ'],
     ['a Digital Link', 'https://example.com/01/09506000134352/10/ABC/21/XYZ?17=201231'],
     [
@@ -39,6 +40,24 @@ describe('parseScan', () => {
     ],
   ])('reads %s', (_name, input) => {
     expect(parseScan(input)).toEqual(UNIT);
+  });
+
+  describe('when the scanner sends a printable GS stand-in', () => {
+    const wedge = ']d201095060001343521720123110ABC<GS>21XYZ';
+
+    it('reads it only under the opted-in keyboard-wedge-gs profile', () => {
+      expect(parseScan(wedge, { profile: 'keyboard-wedge-gs' })).toEqual(UNIT);
+    });
+
+    it('by default takes only 0x1D as separator and names the rule broken', () => {
+      expect(codeOf(() => parseScan(wedge))).toEqual({ code: 'MISSING_SEPARATOR', ai: '10' });
+      expect(codeOf(() => parseScan(wedge.replace('<GS>', '|')))).toEqual({
+        code: 'ILLEGAL_CHARACTER',
+        ai: '10',
+      });
+      // "<GS>" alone is CSET 82: the serial keeps it, it is not a separator.
+      expect(parseScan(']d20109506000134352\x1d21AB<GS>C').serial).toBe('AB<GS>C');
+    });
   });
 
   it('percent-encodes the serial in the subject', () => {
@@ -121,6 +140,34 @@ describe('parseScan', () => {
     ['250415', '2025-04-15'],
   ])('resolves expiry %s to %s (day 00 is the last day of the month)', (yymmdd, iso) => {
     expect(parseScan(`(01)09506000134352(17)${yymmdd}(21)X`).expiry).toBe(iso);
+  });
+
+  describe('the GS1 §7.12 two-digit year', () => {
+    // §7.12: YY − (current year mod 100) ≥ 51 → previous century; ≤ −50 → next; else current.
+    it.each([
+      [99, 2026, 1999], // 73 ≥ 51
+      [77, 2026, 1977], // 51: previous century
+      [76, 2026, 2076], // 50: current century
+      [0, 2026, 2000],
+      [75, 2025, 2075],
+      [76, 2025, 1976],
+      [40, 2090, 2140], // −50: next century
+      [41, 2090, 2041], // −49: current century
+      [0, 2099, 2100],
+      [49, 2099, 2149],
+      [50, 2099, 2050],
+    ])('reads YY %i in %i as %i', (yy, year, full) => {
+      expect(resolveCentury(yy, { referenceYear: year })).toBe(full);
+    });
+
+    it('takes the reference year from the clock the caller passes in (UTC)', () => {
+      expect(centuryAt(Date.UTC(2026, 11, 6))).toEqual({ referenceYear: 2026 });
+      expect(centuryAt(Date.UTC(2026, 11, 31, 23, 59, 59))).toEqual({ referenceYear: 2026 });
+      const expiry = (now: number) =>
+        parseScan('(01)09506000134352(17)991231(21)X', centuryAt(now)).expiry;
+      expect(expiry(Date.UTC(2026, 0, 1))).toBe('1999-12-31');
+      expect(expiry(Date.UTC(2060, 0, 1))).toBe('2099-12-31');
+    });
   });
 
   it('applies the GS1 §7.12 century window when given a reference year', () => {

@@ -6,6 +6,7 @@ import type { AiValue } from './ai.js';
 import { normalizeGtin } from './check-digit.js';
 import { gs1DateToIso } from './date.js';
 import type { CenturyOptions } from './date.js';
+import type { ScannerOptions } from './element-string.js';
 import { looksLikeDigitalLink, parseDigitalLink } from './digital-link.js';
 import {
   GS1_SYMBOLOGY_IDENTIFIERS,
@@ -32,8 +33,11 @@ export interface ScanResult {
 export type SubjectParts =
   { readonly gtin: string; readonly serial: string } | { readonly sscc: string };
 
-/** Options for {@link parseScan}. */
-export type ParseScanOptions = CenturyOptions;
+/**
+ * Options for {@link parseScan}: the §7.12 reference year (pass the caller's
+ * clock through `centuryAt(now)`) and an opted-in scanner profile.
+ */
+export type ParseScanOptions = CenturyOptions & ScannerOptions;
 
 /**
  * Formats the canonical subject of a unit (`01/<gtin14>/21/<serial>`, serial
@@ -93,7 +97,7 @@ const MAX_SCAN_LENGTH = 8192;
 // LF, tab, NUL, EOT); GS itself is kept because it can be a separator.
 const EDGE = /^[\s\0\x04]+|[\s\0\x04]+$/g;
 
-function elementsOf(input: string): AiValue[] {
+function elementsOf(input: string, options: ScannerOptions): AiValue[] {
   if (looksLikeDigitalLink(input)) return parseDigitalLink(input);
   if (looksLikeEpcUri(input)) return parseEpcUri(input);
   const id = /^\][A-Za-z][0-9A-Za-z]/.exec(input)?.[0];
@@ -109,17 +113,21 @@ function elementsOf(input: string): AiValue[] {
       `symbology identifier ${id} carries neither GS1 element strings nor a Digital Link`,
     );
   }
-  return parseElementString(input);
+  return parseElementString(input, { profile: options.profile });
 }
 
 // Unbracketed data with a GTIN but no serial often lost the GS after a
 // variable-length value (e.g. "10LOT21SER"): the serial then reads as part of
 // that value. Returns the AI whose value would end where a valid (21) starts.
-function lostSerialSeparator(input: string, elements: readonly AiValue[]): string | undefined {
+function lostSerialSeparator(
+  input: string,
+  elements: readonly AiValue[],
+  options: ScannerOptions,
+): string | undefined {
   const text = input.replace(EDGE, '');
   if (looksLikeDigitalLink(text) || looksLikeEpcUri(text)) return undefined;
   if (
-    normalizeScanData(text)
+    normalizeScanData(text, options.profile)
       .data.replace(/^\x1d+/, '')
       .startsWith('(')
   )
@@ -131,7 +139,8 @@ function lostSerialSeparator(input: string, elements: readonly AiValue[]): strin
       if (!e.value.startsWith('21', p)) continue;
       try {
         validateAiValue(e.ai, e.value.slice(0, p));
-        if (parseElementString(e.value.slice(p)).some((r) => r.ai === '21')) return e.ai;
+        const rest = parseElementString(e.value.slice(p), { profile: options.profile });
+        if (rest.some((r) => r.ai === '21')) return e.ai;
       } catch {
         // not a split that parses; try the next one
       }
@@ -142,12 +151,14 @@ function lostSerialSeparator(input: string, elements: readonly AiValue[]): strin
 
 /**
  * Parses any DESIGN §3 scan form — raw scan data with or without symbology
- * identifier (GS or a documented substitute as separator), bracketed element
+ * identifier (GS as separator; the printable stand-ins of
+ * `options.profile` only when the caller opts in), bracketed element
  * strings, Digital Link URIs on any host, EPC sgtin/sscc URIs, or
  * `{gtin, serial}` (or `{sscc}`) — into the canonical subject plus gtin, serial, lot, expiry
  * and sscc. Surrounding whitespace is ignored. A GTIN with a serial gives a
  * unit subject; otherwise an SSCC gives a logistic-unit subject.
- * Expiry years use 20YY unless `options.referenceYear` enables the §7.12 window.
+ * Expiry years follow the §7.12 window around `options.referenceYear` (every
+ * service passes `centuryAt(now)`); without it they are taken as 20YY.
  * @throws Gs1Error only (never anything else): EMPTY, MISSING_SERIAL, NO_KEY,
  * or the rule the input broke.
  */
@@ -162,7 +173,7 @@ export function parseScan(
     }
     const text = input.replace(EDGE, '');
     if (text === '') throw new Gs1Error('EMPTY', 'scan is empty');
-    elements = elementsOf(text);
+    elements = elementsOf(text, options);
   } else if (input !== null && typeof input === 'object') {
     const { gtin, serial, sscc } = input as { gtin?: unknown; serial?: unknown; sscc?: unknown };
     if (gtin === undefined && typeof sscc === 'string') {
@@ -196,7 +207,7 @@ export function parseScan(
   else if (sscc !== undefined) subject = formatSubject({ sscc });
   else if (gtin !== undefined) {
     const swallowedBy =
-      typeof input === 'string' ? lostSerialSeparator(input, elements) : undefined;
+      typeof input === 'string' ? lostSerialSeparator(input, elements, options) : undefined;
     if (swallowedBy !== undefined) {
       throw new Gs1Error(
         'MISSING_SEPARATOR',

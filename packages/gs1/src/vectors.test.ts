@@ -108,6 +108,10 @@ function quoted(step: string): string {
   return m[1]!;
 }
 
+// The feature files write GS as "<GS>" / "<gs>": the keyboard-wedge notation,
+// honoured only under that opted-in scanner profile (DESIGN §3).
+const WEDGE = { profile: 'keyboard-wedge-gs' } as const;
+
 const sortKey = (list: readonly AiValue[]): string[] =>
   list.map((e) => `(${e.ai})${e.value}`).sort();
 
@@ -128,7 +132,7 @@ function execute(c: Case): void {
         ? DEFAULT_TEST_STEM
         : undefined;
     const shortNames = /short text/.test(when);
-    action = () => formatDigitalLink(parseElementString(input), stem, { shortNames });
+    action = () => formatDigitalLink(parseElementString(input, WEDGE), stem, { shortNames });
     check = (result) => expect(result).toBe(quoted(then[0]!));
   } else if (/convert the Digital Link to an element string/.test(when)) {
     const bracketed = /with brackets/.test(when);
@@ -138,13 +142,14 @@ function execute(c: Case): void {
       expect(got.startsWith('(')).toBe(bracketed);
       // Element order differs between encoders: compare the AI/value sets.
       expect(sortKey(parseElementString(got))).toEqual(
-        sortKey(parseElementString(quoted(then[0]!))),
+        sortKey(parseElementString(quoted(then[0]!), WEDGE)),
       );
     };
   } else if (/extract AIs and values/.test(when)) {
     const fromDl = /Digital Link/.test(when);
     const validate = !/without validation/.test(when);
-    action = () => (fromDl ? parseDigitalLink(input) : parseElementString(input, { validate }));
+    action = () =>
+      fromDl ? parseDigitalLink(input) : parseElementString(input, { validate, ...WEDGE });
     check = (result) => {
       const expected = c.table
         .slice(1)

@@ -138,17 +138,15 @@ export interface ReceiptRequest {
 export type DecommissionReason =
   'dispensed' | 'destroyed' | 'exported' | 'stolen' | 'sample' | 'free_sample';
 /**
- * Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), the purpose, and
+ * Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), the purpose,
  * optionally a `nonce` (1–64 URL-safe characters) the server signs back in the receipt.
+ * `scannerProfile: 'keyboard-wedge-gs'` opts in to printable GS stand-ins such as
+ * `<GS>` in the scan (otherwise only 0x1D separates).
  */
-export type VerificationRequest =
-  | {
-      scan: string | { gtin: string; serial: string };
-      subject?: never;
-      purpose: Purpose;
-      nonce?: string;
-    }
-  | { subject: string; scan?: never; purpose: Purpose; nonce?: string };
+export type VerificationRequest = (
+  | { scan: string | { gtin: string; serial: string }; subject?: never }
+  | { subject: string; scan?: never }
+) & { purpose: Purpose; nonce?: string; scannerProfile?: 'keyboard-wedge-gs' };
 
 /** How {@link ProvenantClient.verifyChecked} checks the answer. */
 export interface ReceiptPolicy {

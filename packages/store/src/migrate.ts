@@ -1,6 +1,7 @@
 // Migrations runner (STYLE rule 6, like graphile-worker): numbered .sql files,
 // applied in order, each once, each in its own transaction, recorded FIRST so
 // two concurrent migrators collide on the primary key of `migrations`.
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -12,10 +13,16 @@ import {
   UniqueViolationError,
 } from './errors.js';
 
-/** db/migrations of this repository, found from this module (works from src/ and dist/). */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(
-  new URL('../../../db/migrations/', import.meta.url),
-);
+/**
+ * The SQL migrations, found from this module (works from src/ and dist/): the
+ * repository's db/migrations in the workspace, or the copy `prepack` puts in
+ * the published package (migrations/ beside dist/).
+ */
+export const DEFAULT_MIGRATIONS_DIR =
+  [new URL('../../../db/migrations/', import.meta.url), new URL('../migrations/', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((dir) => existsSync(dir)) ??
+  fileURLToPath(new URL('../../../db/migrations/', import.meta.url));
 
 const FILE_RE = /^(\d{6})_([a-z0-9_]+)\.sql$/;
 

@@ -21,6 +21,11 @@ export interface IssuerDeps extends AppDeps<Database> {
   authorityPublicKey: Uint8Array;
   sequencer: Sequencer;
   signer: CustodialSigner;
+  /**
+   * Milliseconds since the epoch: the clock of the sequencer and of the GS1
+   * §7.12 century of label dates (the verifier reads scans with the same one).
+   */
+  now: () => number;
 }
 
 export interface Issuer {
@@ -42,7 +47,8 @@ export async function createIssuer(opts: {
 }): Promise<Issuer> {
   const { db, config } = opts;
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
-  const sequencer = new Sequencer({ db, keys: logKeys, ...(opts.now ? { now: opts.now } : {}) });
+  const now = opts.now ?? Date.now;
+  const sequencer = new Sequencer({ db, keys: logKeys, now });
   await sequencer.init();
   const authority = await ensureAuthorityKey(db, config.masterKey);
   const signer = new CustodialSigner({ masterKey: config.masterKey });
@@ -54,6 +60,7 @@ export async function createIssuer(opts: {
     authorityPublicKey: authority.publicKey,
     sequencer,
     signer,
+    now,
     ...(opts.logger ? { logger: opts.logger } : {}),
   };
   const app = createApp({ ...deps, routes: ISSUER_ROUTES });

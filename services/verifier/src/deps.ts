@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { toBase64Url, type Bundle, type Ed25519Backend, type Trust } from '@provenant/core';
 import { nodeBackend, nodeSha256 } from '@provenant/core/node';
 import type { Database, Queryable } from '@provenant/store';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   buildBundle,
   deriveLogKeys,

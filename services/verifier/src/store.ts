@@ -17,7 +17,7 @@ export interface NewVerification {
   createdAt: string;
 }
 
-export interface StoredVerification extends NewVerification {}
+export type StoredVerification = NewVerification;
 
 function iso(v: unknown): string {
   return (v instanceof Date ? v : new Date(String(v))).toISOString();

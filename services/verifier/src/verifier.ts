@@ -9,6 +9,7 @@
 import type { Express, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import { createApp, type Config, type OpenAPIRegistry, type RouteModule } from '@provenant/issuer';
 import { createVerifierDeps, type CreateVerifierDepsOptions, type VerifierDeps } from './deps.js';
 import { caseRoutes, registerCasePaths } from './routes/cases.js';

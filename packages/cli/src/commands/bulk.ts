@@ -18,7 +18,7 @@ import {
   unitSubject,
   type Envelope,
 } from '@provenant/core';
-import { gs1DateToIso, Gs1Error } from '@provenant/gs1';
+import { centuryAt, gs1DateToIso, Gs1Error } from '@provenant/gs1';
 import {
   ProvenantError,
   type AppendResult,
@@ -121,7 +121,8 @@ export function parseCommissionCsv(text: string, file: string): CommissionLine[]
       bad('lot', `${JSON.stringify(lot)} is not 1-20 characters of GS1 set 82 (AI 10)`);
     if (/^\d{6}$/.test(expiry)) {
       try {
-        expiry = gs1DateToIso(expiry, {}, '17');
+        // GS1 §7.12: the century from the local clock, as the service reads labels.
+        expiry = gs1DateToIso(expiry, centuryAt(Date.now()), '17');
       } catch (err) {
         if (err instanceof Gs1Error) bad('expiry', `${expiry}: ${err.message}`);
         throw err;

@@ -1,5 +1,6 @@
 // `provenant keygen` and `provenant register-key` (DESIGN §4 keys, §8a
 // POST /v1/parties/{gln}/keys): the seed is generated here and stays here.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { encodeVerifierKey, fromBase64Url, isValidNoteName, toBase64Url } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
@@ -31,18 +32,19 @@ export function registerKeyCommands(program: Command, io: Io, state: ExitState):
       };
       key.seedBytes.fill(0);
       // DESIGN §8: the private key never leaves the machine; only its owner may read the file.
-      await writeNewFile(opts.out, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+      const path = resolve(opts.out); // reported absolute: the user sees where the key landed
+      await writeNewFile(path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
       const witnessVkey =
         opts.name !== undefined
           ? encodeVerifierKey(opts.name, fromBase64Url(key.publicKey)!, 'cosignature/v1')
           : undefined;
       ctx.out.result({
-        file: opts.out,
+        file: path,
         kid: key.kid,
         publicKey: key.publicKey,
         ...(witnessVkey ? { witnessKey: witnessVkey } : {}),
       });
-      ctx.out.line(`wrote ${opts.out} (mode 0600)`);
+      ctx.out.line(`wrote ${path} (mode 0600)`);
       ctx.out.line(`kid        ${key.kid}`);
       ctx.out.line(`public key ${key.publicKey}`);
       if (witnessVkey) ctx.out.line(`witness verifier key ${witnessVkey}`);

@@ -1,6 +1,7 @@
 // `provenant sign` and `provenant submit` (DESIGN §4 envelopes, §8 non-custodial
 // signing, §8a POST /v1/records): records are signed on this machine and only
 // the envelopes travel.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { envelopeSchema, type Envelope } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
@@ -85,9 +86,10 @@ export function registerRecordCommands(program: Command, io: Io, state: ExitStat
       const id = envelopeRecordId(envelope);
       const text = `${JSON.stringify(envelope, null, 2)}\n`;
       if (opts.out) {
-        await writeFileAtomic(opts.out, text);
-        ctx.out.result({ id, file: opts.out, envelope });
-        ctx.out.line(`signed record ${id} -> ${opts.out}`);
+        const path = resolve(opts.out);
+        await writeFileAtomic(path, text);
+        ctx.out.result({ id, file: path, envelope });
+        ctx.out.line(`signed record ${id} -> ${path}`);
       } else if (ctx.out.json) ctx.out.result({ id, envelope });
       else {
         // The envelope is the product: stdout carries exactly it, the id goes to stderr.

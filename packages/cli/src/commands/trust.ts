@@ -4,6 +4,7 @@
 // `witnessQuorum` a checkpoint needs, and `maxCheckpointAgeSeconds` — in
 // core's `Trust` shape plus `verifierKey`. Fetching it is trust on first use:
 // compare the printed keys with the operator's out of band before pinning.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   fromBase64,
@@ -233,9 +234,10 @@ export function registerTrustCommands(program: Command, io: Io, state: ExitState
       };
       const problem = trustProblem(file);
       if (problem) throw new CliError(`cannot pin: ${problem}`);
-      await writeFileAtomic(opts.out, `${JSON.stringify(file, null, 2)}\n`);
-      ctx.out.result({ file: opts.out, trust: file });
-      ctx.out.line(`wrote ${opts.out}`);
+      const path = resolve(opts.out);
+      await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+      ctx.out.result({ file: path, trust: file });
+      ctx.out.line(`wrote ${path}`);
       ctx.out.line(`log key        ${file.logKey}`);
       ctx.out.line(
         `authority key  ${file.authorityKey}${served === undefined ? ' (from --authority-key)' : ''}`,

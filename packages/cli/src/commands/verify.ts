@@ -3,6 +3,7 @@
 // core's engine against the pinned keys of trust.json (no network at all); a
 // scan asks the server's POST /v1/verifications, or, when the server has no
 // verifier, downloads the bundle and verifies it here (and says so).
+import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
@@ -149,7 +150,7 @@ export function verifyOffline(
 function isBundleFile(arg: string): boolean {
   return (
     /\.json$/i.test(arg) ||
-    (existsSync(arg) && !/^[\]\(0-9]/.test(arg) && !/^(https?|urn):/i.test(arg))
+    (existsSync(arg) && !/^[\](0-9]/.test(arg) && !/^(https?|urn):/i.test(arg))
   );
 }
 
@@ -170,20 +171,21 @@ export function registerVerifyCommands(program: Command, io: Io, state: ExitStat
     action<{ out: string }>(io, state, async (ctx, [scan], opts) => {
       const subject = scanOf(subjectScan(scan!)).subject;
       const bundle = await ctx.client().getBundle(subject);
-      await writeFileAtomic(opts.out, `${JSON.stringify(bundle)}\n`);
+      const path = resolve(opts.out);
+      await writeFileAtomic(path, `${JSON.stringify(bundle)}\n`);
       const chains = Object.keys(bundle.chains).length;
       const entries =
         Object.values(bundle.chains).reduce((n, c) => n + c.length, 0) + bundle.notices.length;
       const size = /\n(\d+)\n/.exec(bundle.checkpoint)?.[1];
       ctx.out.result({
-        file: opts.out,
+        file: path,
         subject,
         chains,
         entries,
         checkpointSize: size !== undefined ? Number(size) : null,
       });
       ctx.out.line(
-        `wrote ${opts.out}: ${subject}, ${chains} chain${chains === 1 ? '' : 's'}, ${entries} entries, checkpoint size ${size ?? '?'}`,
+        `wrote ${path}: ${subject}, ${chains} chain${chains === 1 ? '' : 's'}, ${entries} entries, checkpoint size ${size ?? '?'}`,
       );
     }),
   );

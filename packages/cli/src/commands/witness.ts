@@ -7,7 +7,7 @@
 // so the evidence (the old checkpoint) is not overwritten.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   bytesEqual,
@@ -93,7 +93,7 @@ async function previousCheckpoint(
 }
 
 async function witness(ctx: Ctx, opts: WitnessOpts): Promise<number> {
-  const dir = opts.state;
+  const dir = resolve(opts.state); // reported absolute
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
     throw new CliError(`cannot create state dir ${dir}: ${err.code ?? err.message}`);
   });
@@ -182,6 +182,7 @@ async function witness(ctx: Ctx, opts: WitnessOpts): Promise<number> {
     witness: name,
     witnessKey: witnessVkey,
     stored: posted.stored,
+    state: dir,
   });
   ctx.out.line(
     `checkpoint ${cp.origin} size ${cp.size} verified${prev ? ` and consistent with size ${prev.cp.size}` : ' (first checkpoint seen: pinned)'}`,

@@ -35,6 +35,7 @@ export type TokenLookup = (tokenHash: Uint8Array) => Promise<TokenGrant | null>;
 // Through the global Express namespace, so no direct dependency on
 // express-serve-static-core is needed to type `req.principal`.
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types the request through this global namespace
   namespace Express {
     interface Request {
       /** Set by `authenticate` when the request carried a valid token. */

@@ -5,6 +5,7 @@
 import express from 'express';
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { JcsError, parseJsonStrict } from '@provenant/core';
 import { digestBodyForIdempotency } from './idempotency.js';
 import { badRequest, unsupportedMediaType } from './problem.js';
 import type { FieldError } from './problem.js';
@@ -144,11 +145,88 @@ export interface JsonBodyOptions {
   limit?: number;
 }
 
+// RFC 8259 §8.1: JSON exchanged between systems is UTF-8; invalid bytes are an error, not U+FFFD.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+
+function malformed(): Error {
+  return badRequest('The request body is not valid JSON (an object or an array is expected).', {
+    slug: 'malformed-json',
+  });
+}
+
+/**
+ * The problem for a body the strict parser refused, naming the field:
+ * `body.items[2].n` for an integer beyond ±(2^53−1) or a duplicate key.
+ */
+export function jsonBodyProblem(err: JcsError): Error {
+  const path = err.path === undefined ? 'body' : 'body' + err.path.slice(1);
+  switch (err.code) {
+    case 'UNSAFE_INTEGER': {
+      const message = 'integer beyond ±(2^53−1): refused, never rounded (I-JSON, RFC 7493 §2.2)';
+      return badRequest(`${path}: ${message}.`, {
+        errors: [{ path, rule: 'unsafe-integer', message }],
+      });
+    }
+    case 'DUPLICATE_KEY': {
+      const message = `duplicate key ${JSON.stringify(err.key ?? '')}`;
+      return badRequest(`${path}: ${message}.`, {
+        errors: [{ path, rule: 'duplicate-key', message }],
+      });
+    }
+    case 'LONE_SURROGATE':
+    case 'NESTING_TOO_DEEP':
+      return badRequest(`The request body is refused: ${err.message}.`, {
+        errors: [{ path, rule: err.code.toLowerCase().replace(/_/g, '-'), message: err.message }],
+      });
+    default:
+      return malformed();
+  }
+}
+
+/**
+ * Parses the raw body with core's strict parser (DESIGN §3, §8): a duplicate
+ * key or an integer beyond ±(2^53−1) is a 400 naming the field, never the last
+ * key or a rounded number as JSON.parse would give. The body is attacker-controlled.
+ */
+const strictJson: RequestHandler = (req, _res, next) => {
+  const raw: unknown = req.body;
+  if (!(raw instanceof Uint8Array)) {
+    next();
+    return;
+  }
+  const charset = CHARSET.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    next(unsupportedMediaType('The request body must be UTF-8 encoded JSON.'));
+    return;
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(raw); // strips a leading BOM
+  } catch {
+    next(malformed());
+    return;
+  }
+  // As express.json's strict mode: the document is an object or an array.
+  if (!/^[ \t\n\r]*[[{]/.test(text)) {
+    next(malformed());
+    return;
+  }
+  try {
+    req.body = parseJsonStrict(text);
+  } catch (err) {
+    next(err instanceof JcsError ? jsonBodyProblem(err) : err);
+    return;
+  }
+  next();
+};
+
 /**
  * JSON body parsing for the API: a request with a body must say
  * `Content-Type: application/json` (else 415 `unsupported-media-type`), the
- * body must be a JSON object or array (else 400 `malformed-json`) within
- * the limit (else 413 `payload-too-large`). Requests without a body pass
+ * body must be a UTF-8 JSON object or array (else 400 `malformed-json`) within
+ * the limit (else 413 `payload-too-large`), without duplicate keys or integers
+ * beyond ±(2^53−1) (else 400 naming the field). Requests without a body pass
  * with `req.body` undefined, which a route schema then rejects if it needs one.
  */
 export function jsonBody(options: JsonBodyOptions = {}): RequestHandler[] {
@@ -166,6 +244,7 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler[] {
   };
   return [
     guard,
-    express.json({ limit, strict: true, type: JSON_TYPE, verify: digestBodyForIdempotency }),
+    express.raw({ limit, type: JSON_TYPE, verify: digestBodyForIdempotency }),
+    strictJson,
   ];
 }

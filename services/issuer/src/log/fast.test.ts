@@ -85,7 +85,7 @@ describe('the node:crypto fast paths', () => {
           const leafHash = toHex(hash);
           const integratedAt = date.toISOString();
           const fast = receiptMessageBuilder(origin);
-          let expected: Uint8Array | null = null;
+          let expected: Uint8Array;
           try {
             expected = receiptMessage({ origin, index, leafHash, integratedAt });
           } catch {

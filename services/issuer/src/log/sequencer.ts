@@ -601,7 +601,7 @@ export class Sequencer {
         pending.push(p);
         return p;
       };
-      if (!small) send(insertEntryBatch(tx, entryBatch));
+      if (!small) void send(insertEntryBatch(tx, entryBatch));
       const { origin } = this.keys;
       let leaves: NewLeafText[] = [];
       for (let i = 0; i < fresh.length; i++) {
@@ -639,7 +639,7 @@ export class Sequencer {
           duplicate: false,
         });
         if (!small && leaves.length === LEAF_CHUNK && i < fresh.length - 1) {
-          send(appendLeafTexts(tx, leaves));
+          void send(appendLeafTexts(tx, leaves));
           leaves = [];
           await new Promise<void>((resolve) => setImmediate(resolve));
         }

@@ -8,6 +8,7 @@
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { COMMISSIONING_ROLES, unitSubject } from '@provenant/core';
+import { Gs1Error } from '@provenant/gs1';
 import { findPartiesByGtin, getParty } from '@provenant/store';
 import type { RouteDeps, RouteModule } from '../app.js';
 import { recordResult } from '../append/index.js';
@@ -31,6 +32,7 @@ import {
   AppendResult,
   CommissionBody,
   DecommissionBody,
+  expiryToIso,
   PackBody,
   PackResponse,
   ReactivationBody,
@@ -77,6 +79,26 @@ async function signAll(
 
 const results = (accepted: Accepted[]) => accepted.map(recordResult);
 
+// Each item's expiry as YYYY-MM-DD (a label's YYMMDD by the §7.12 window of `now`);
+// 400 naming every item whose resolved date does not exist.
+function commissionExpiries(items: readonly { expiry: string }[], now: number): string[] {
+  const errors: FieldError[] = [];
+  const out = items.map((it, i) => {
+    try {
+      return expiryToIso(it.expiry, now);
+    } catch (err) {
+      if (!(err instanceof Gs1Error)) throw err;
+      errors.push({ path: `body.items[${i}].expiry`, rule: 'date', message: err.message });
+      return '';
+    }
+  });
+  if (errors.length > 0)
+    throw badRequest(`${errors[0]!.path}: ${errors[0]!.message}`, {
+      errors: errors.slice(0, MAX_FIELD_ERRORS),
+    });
+  return out;
+}
+
 // POST /v1/commissions: seq 0 of each unit (DESIGN §5 commission).
 async function commissions(deps: Deps, req: Request, res: Response): Promise<void> {
   const body = parse(CommissionBody, req.body, 'body');
@@ -106,12 +128,13 @@ async function commissions(deps: Deps, req: Request, res: Response): Promise<voi
       if (st)
         plan.refuse('CHAIN_BROKEN', `${s} is already commissioned (head at seq ${st.seq})`, s, i);
     });
+    const expiries = commissionExpiries(body.items, deps.now());
     const records = body.items.map((it, i) =>
       plan.genesis(subjects[i]!, 'commission', {
         gtin: it.gtin,
         serial: it.serial,
         lot: it.lot,
-        expiry: it.expiry,
+        expiry: expiries[i]!,
         ...(it.product ? { product: it.product } : {}),
       }),
     );

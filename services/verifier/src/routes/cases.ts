@@ -6,6 +6,7 @@ import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8, type Reason } from '@provenant/core';
 import { getChain, getParty } from '@provenant/store';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   badRequest,

@@ -4,7 +4,15 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { REASON_CODES } from '@provenant/core';
-import { Gs1Error, formatSubject, parseScan, parseSubject, type ScanResult } from '@provenant/gs1';
+import {
+  Gs1Error,
+  formatSubject,
+  parseScan,
+  parseSubject,
+  type ParseScanOptions,
+  type ScanResult,
+} from '@provenant/gs1';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import { badRequest, forbidden, principalOf, type Principal } from '@provenant/issuer';
 
 export const PURPOSES = ['receiving', 'saleable_return', 'dispense'] as const;
@@ -54,9 +62,15 @@ const CANONICAL_PREFIX = /^0[01]\//;
 
 /**
  * Parses a scan or a subject in any DESIGN §3 form, canonical subjects included.
+ * `options`: the §7.12 reference year (`centuryAt(deps.now())`) and an opted-in
+ * scanner profile.
  * @throws HttpProblem 400 naming `path`, the GS1 rule and the AI.
  */
-export function scanOf(input: z.infer<typeof scanSchema>, path: string): ScanResult {
+export function scanOf(
+  input: z.infer<typeof scanSchema>,
+  path: string,
+  options: ParseScanOptions,
+): ScanResult {
   // DESIGN §3: a canonical subject is accepted wherever a scan is, and so is any
   // other Digital Link path without host (with a lot, say: 01/…/10/…/21/…).
   if (typeof input === 'string' && CANONICAL_PREFIX.test(input)) {
@@ -65,14 +79,14 @@ export function scanOf(input: z.infer<typeof scanSchema>, path: string): ScanRes
     } catch (err) {
       if (!(err instanceof Gs1Error)) throw err;
       try {
-        return parseScan(`https://id.gs1.org/${input}`);
+        return parseScan(`https://id.gs1.org/${input}`, options);
       } catch {
         throw gs1Problem(path, err);
       }
     }
   }
   try {
-    return parseScan(input as Parameters<typeof parseScan>[0]);
+    return parseScan(input as Parameters<typeof parseScan>[0], options);
   } catch (err) {
     if (err instanceof Gs1Error) throw gs1Problem(path, err);
     throw err;

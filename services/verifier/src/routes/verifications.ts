@@ -3,6 +3,7 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   idempotency,
@@ -19,6 +20,7 @@ import {
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
 import { runVerification, verificationCostUnits } from '../verification.js';
+import { centuryAt, SCANNER_PROFILES } from '@provenant/gs1';
 import { callerParty, purposeSchema, scanOf, scanSchema, VerificationResponse } from './common.js';
 
 // DESIGN §7 "receipts bind the question": the nonce is signed back in the receipt.
@@ -37,6 +39,10 @@ const VerificationBody = z
     subject: scanSchema.optional(),
     purpose: purposeSchema,
     nonce: nonceSchema.optional(),
+    scannerProfile: z.enum(SCANNER_PROFILES).optional().meta({
+      description:
+        'Opt in to the printable GS stand-ins of a named scanner profile (DESIGN §3). `keyboard-wedge-gs`: a keyboard-wedge scanner that sends `<GS>`, `{GS}`, `[GS]`, `<FNC1>`, `^FNC1`, U+241D, `\\x1d`, or a single `|` `^` `~` before an AI, or `~1`, for GS. Without it only 0x1D (FNC1) separates: `<` and `>` are legal serial characters.',
+    }),
   })
   .superRefine((b, ctx) => {
     if ((b.scan === undefined) === (b.subject === undefined))
@@ -174,8 +180,12 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
     const { gln } = callerParty(req);
     const b = parse(VerificationBody, req.body, 'body');
     // A scan (or a subject given in a scan form) that carries lot and expiry passes them on (§3).
+    // The §7.12 century from the service's clock; stand-ins only when the caller opts in.
+    const opts = { ...centuryAt(deps.now()), profile: b.scannerProfile };
     const s =
-      b.scan !== undefined ? scanOf(b.scan, 'body.scan') : scanOf(b.subject!, 'body.subject');
+      b.scan !== undefined
+        ? scanOf(b.scan, 'body.scan', opts)
+        : scanOf(b.subject!, 'body.subject', opts);
     const subject = s.subject;
     const scan = {
       ...(s.lot !== undefined ? { lot: s.lot } : {}),
@@ -209,7 +219,7 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
   router.post('/v1/bundles/verify', verify, idem, async (req, res) => {
     const { gln } = callerParty(req);
     const b = parse(BundleVerifyBody, req.body, 'body');
-    const s = b.scan !== undefined ? scanOf(b.scan, 'body.scan') : null;
+    const s = b.scan !== undefined ? scanOf(b.scan, 'body.scan', centuryAt(deps.now())) : null;
     const scan = {
       ...(s?.lot !== undefined ? { lot: s.lot } : {}),
       ...(s?.expiry !== undefined ? { expiry: s.expiry } : {}),

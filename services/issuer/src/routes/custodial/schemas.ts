@@ -13,7 +13,7 @@ import {
   productSchema,
   textSchema,
 } from '@provenant/core';
-import { Gs1Error, gs1DateToIso } from '@provenant/gs1';
+import { Gs1Error, centuryAt, gs1DateToIso, validateAiValue } from '@provenant/gs1';
 import { MAX_BATCH_SUBJECTS } from '../../log/sequencer.js';
 import { scanInputSchema } from './subjects.js';
 
@@ -50,14 +50,16 @@ function cset82(ai: string, name: string) {
 
 /**
  * Expiry as the record carries it (YYYY-MM-DD), or as the label prints it
- * (DESIGN §3, AI 17: YYMMDD, day 00 = the last day of the month, century by
- * the GS1 §7.12 sliding window), converted to YYYY-MM-DD.
+ * (DESIGN §3, AI 17: YYMMDD, day 00 = the last day of the month). A YYMMDD is
+ * checked here and kept as is: its century follows the GS1 §7.12 sliding window
+ * of the service's clock, so the route converts it (`expiryToIso`).
  */
-const expiryInput = z.string().transform((v, ctx) => {
-  if (isCalendarDate(v)) return v;
+const expiryInput = z.string().superRefine((v, ctx) => {
+  if (isCalendarDate(v)) return;
   if (/^\d{6}$/.test(v)) {
     try {
-      return gs1DateToIso(v, { referenceYear: new Date().getUTCFullYear() });
+      validateAiValue('17', v);
+      return;
     } catch (err) {
       if (!(err instanceof Gs1Error)) throw err;
     }
@@ -67,8 +69,16 @@ const expiryInput = z.string().transform((v, ctx) => {
     message: 'expected a calendar date YYYY-MM-DD, or YYMMDD as in AI 17 (day 00: end of month)',
     params: { rule: 'date' },
   });
-  return z.NEVER;
 });
+
+/**
+ * A commission expiry as YYYY-MM-DD: YYMMDD gets its century from the GS1 §7.12
+ * window around the year of `now` (the clock the verifier reads scans with).
+ * @throws Gs1Error BAD_DATE when the resolved year has no such day (29 Feb).
+ */
+export function expiryToIso(expiry: string, now: number): string {
+  return isCalendarDate(expiry) ? expiry : gs1DateToIso(expiry, centuryAt(now), '17');
+}
 
 const shipmentId = textSchema(64).meta({
   description: 'the shipment id (e.g. the ASN / DESADV number)',

@@ -1,7 +1,7 @@
 // The scan field: a keyboard-wedge scanner (or the camera, ./camera.ts) types
 // a code and Enter. Each scan replaces the verdict area at once; readable
 // codes are queued and verified in order through the SDK client.
-import { Gs1Error, parseScan, type ScanResult } from '@provenant/gs1';
+import { centuryAt, Gs1Error, parseScan, type ScanResult } from '@provenant/gs1';
 import { byId } from './dom.js';
 import { subjectText } from './format.js';
 import { focusScan } from './modes.js';
@@ -22,10 +22,16 @@ const queue: Queued[] = [];
 
 let busy = false;
 
+/**
+ * The dock is a keyboard-wedge station: a scanner that cannot type 0x1D may
+ * send a printable stand-in such as `<GS>`, so it opts in to that profile (DESIGN §3).
+ */
+const SCANNER_PROFILE = 'keyboard-wedge-gs';
+
 /** Parses client-side for an immediate, clear answer (the server checks again). */
 export function parseHere(input: string): ScanResult | Gs1Error {
   try {
-    return parseScan(input);
+    return parseScan(input, { ...centuryAt(Date.now()), profile: SCANNER_PROFILE });
   } catch (err) {
     if (err instanceof Gs1Error) return err;
     return new Gs1Error('BAD_INPUT', String(err));
@@ -105,7 +111,10 @@ async function drainScans(): Promise<void> {
 async function verifyScan(q: Queued): Promise<void> {
   const newest = () => isNewest(q.ticket);
   try {
-    const view = toView(await client().verify({ scan: q.input, purpose: 'receiving' }, writeKey()));
+    const view = toView(await client().verify(
+        { scan: q.input, purpose: 'receiving', scannerProfile: SCANNER_PROFILE },
+        writeKey(),
+      ));
     const a = q.receiving ? arrived.find((x) => x.subject === q.subject) : undefined;
     if (a) {
       a.verdict = view.verdict;
