@@ -31,7 +31,6 @@ function pgToolCandidates(tool: string): string[] {
 
 /** Runs a PostgreSQL client tool (PATH first, then /usr/lib/postgresql/<v>/bin). */
 async function runPgTool(tool: string, args: string[]): Promise<void> {
-  let missing = true;
   for (const bin of pgToolCandidates(tool)) {
     const result = await new Promise<{ code: number | null; err: string } | 'ENOENT'>((resolve) => {
       const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -43,14 +42,13 @@ async function runPgTool(tool: string, args: string[]): Promise<void> {
       child.once('close', (code) => resolve({ code, err }));
     });
     if (result === 'ENOENT') continue;
-    missing = false;
     if (result.code === 0) return;
     throw new BackupError(`${tool} failed: ${result.err.trim().split('\n').slice(-3).join(' ')}`);
   }
-  if (missing)
-    throw new BackupError(
-      `${tool} not found on PATH or in /usr/lib/postgresql/*/bin (install postgresql-client)`,
-    );
+  // Every candidate was missing (any other outcome returned or threw above).
+  throw new BackupError(
+    `${tool} not found on PATH or in /usr/lib/postgresql/*/bin (install postgresql-client)`,
+  );
 }
 
 /** Writes `bytes` to `file` (mode 0600) through a temporary file and a rename. */

@@ -28,6 +28,7 @@ import { getCheckpoint, getKeys } from '@provenant/store';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
 import { unprocessable } from '@provenant/issuer';
 import {
   insertCase,

@@ -111,10 +111,12 @@ async function drainScans(): Promise<void> {
 async function verifyScan(q: Queued): Promise<void> {
   const newest = () => isNewest(q.ticket);
   try {
-    const view = toView(await client().verify(
+    const view = toView(
+      await client().verify(
         { scan: q.input, purpose: 'receiving', scannerProfile: SCANNER_PROFILE },
         writeKey(),
-      ));
+      ),
+    );
     const a = q.receiving ? arrived.find((x) => x.subject === q.subject) : undefined;
     if (a) {
       a.verdict = view.verdict;
