@@ -42,7 +42,12 @@ export async function createIssuer(opts: {
 }): Promise<Issuer> {
   const { db, config } = opts;
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
-  const sequencer = new Sequencer({ db, keys: logKeys, ...(opts.now ? { now: opts.now } : {}) });
+  const sequencer = new Sequencer({
+    db,
+    keys: logKeys,
+    ...(config.maxBackdateMs !== undefined ? { maxBackdateMs: config.maxBackdateMs } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   await sequencer.init();
   const authority = await ensureAuthorityKey(db, config.masterKey);
   const signer = new CustodialSigner({ masterKey: config.masterKey });

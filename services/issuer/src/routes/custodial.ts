@@ -24,6 +24,7 @@ import {
 } from '../http/problem.js';
 import { MAX_FIELD_ERRORS, parse } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
+import { refused } from '../log/errors.js';
 import type { Accepted, PendingRecord } from '../log/sequencer.js';
 import { CustodyPlan } from './custodial/plan.js';
 import { findShipmentLines, reconcile, type ShippedSubject } from './custodial/reconcile.js';
@@ -195,12 +196,16 @@ async function shipments(deps: Deps, req: Request, res: Response): Promise<void>
   const subjects = resolveSubjects(body.subjects, 'body.subjects');
   const gln = callerOf(req);
   await signedWrite(deps, req, res, async () => {
-    // A shipment to a GLN nobody registered could never be received (decision: refuse it).
-    if (!(await getParty(deps.db, body.to)))
-      throw unprocessable(`No party with GLN ${body.to} is registered.`, {
-        slug: 'unknown-party',
-        errors: [{ path: 'body.to', rule: 'registered-party', message: 'not a registered party' }],
-      });
+    // DESIGN §5: ship.to must be a registered party that is not suspended (the
+    // sequencer re-checks under the lock; this answers before any signing).
+    const to = await getParty(deps.db, body.to);
+    if (!to || to.status === 'suspended')
+      throw refused(
+        'CUSTODY_VIOLATION',
+        to
+          ? `ship.to ${body.to} is suspended.`
+          : `ship.to ${body.to} is not a registered party.`,
+      );
     const plan = await CustodyPlan.load(deps.db, gln, subjects);
     const data = {
       to: body.to,
