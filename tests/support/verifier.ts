@@ -9,9 +9,9 @@ import {
   canonicalBytes,
   generateKeyPair,
   keyId,
+  keyRegistrationBody,
   RECORD_PAYLOAD_TYPE,
   signEnvelope,
-  toBase64Url,
   type Bundle,
   type Envelope,
 } from '@provenant/core';
@@ -129,9 +129,12 @@ export class Api {
   /** Registers a client-held (non-custodial) key for a party; the test keeps the seed. */
   async clientKey(gln: string): Promise<{ seed: Uint8Array; publicKey: Uint8Array; kid: string }> {
     const pair = generateKeyPair(nodeBackend);
-    const res = await this.post(`/v1/parties/${gln}/keys`, this.adminToken, {
-      publicKey: toBase64Url(pair.publicKey),
-    }).expect(201);
+    // DESIGN §5: a client-held key proves possession.
+    const res = await this.post(
+      `/v1/parties/${gln}/keys`,
+      this.adminToken,
+      keyRegistrationBody(gln, pair.seed, pair.publicKey, new Date().toISOString(), nodeBackend),
+    ).expect(201);
     return { ...pair, kid: res.body.kid as string };
   }
 

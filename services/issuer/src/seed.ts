@@ -35,7 +35,8 @@ export const DEMO_PARTIES: readonly DemoPartySpec[] = [
     gln: '0860001000009',
     name: 'Northwind Distribution',
     roles: ['distributor'],
-    prefixes: [],
+    // DESIGN §5: a distributor registers its company prefix to build pallets (SSCCs).
+    prefixes: ['0860001'],
   },
   {
     handle: 'pharmacy',
@@ -54,8 +55,8 @@ export const DEMO_PRODUCT = {
   product: { name: 'Amoxicillin 500 mg capsules, 30' },
 };
 
-/** Scopes of every demo party token. */
-export const DEMO_SCOPES = ['sign', 'verify'] as const;
+/** Scopes of every demo party token (`keys`: register keys and manage its tokens, DESIGN §5). */
+export const DEMO_SCOPES = ['sign', 'verify', 'keys'] as const;
 
 /** A registered demo party with its custodial key and its (plaintext, shown once) token. */
 export interface SeededParty extends DemoPartySpec {
