@@ -24,7 +24,6 @@ import {
 } from '../http/problem.js';
 import { MAX_FIELD_ERRORS, parse } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
-import { refused } from '../log/errors.js';
 import type { Accepted, PendingRecord } from '../log/sequencer.js';
 import { CustodyPlan } from './custodial/plan.js';
 import { findShipmentLines, reconcile, type ShippedSubject } from './custodial/reconcile.js';
@@ -199,13 +198,22 @@ async function shipments(deps: Deps, req: Request, res: Response): Promise<void>
     // DESIGN §5: ship.to must be a registered party that is not suspended (the
     // sequencer re-checks under the lock; this answers before any signing).
     const to = await getParty(deps.db, body.to);
-    if (!to || to.status === 'suspended')
-      throw refused(
-        'CUSTODY_VIOLATION',
-        to
-          ? `ship.to ${body.to} is suspended.`
-          : `ship.to ${body.to} is not a registered party.`,
-      );
+    if (!to || to.status === 'suspended') {
+      const message = to
+        ? `ship.to ${body.to} is suspended.`
+        : `ship.to ${body.to} is not a registered party.`;
+      throw unprocessable(message, {
+        slug: 'custody-violation',
+        reasons: [{ code: 'CUSTODY_VIOLATION', message }],
+        errors: [
+          {
+            path: 'body.to',
+            rule: to ? 'active-party' : 'registered-party',
+            message: to ? 'the party is suspended' : 'not a registered party',
+          },
+        ],
+      });
+    }
     const plan = await CustodyPlan.load(deps.db, gln, subjects);
     const data = {
       to: body.to,

@@ -182,10 +182,13 @@ const KeyBody = z.union([
       .regex(RFC3339_TIME, 'expected an RFC 3339 date-time')
       .refine((t) => Number.isFinite(Date.parse(t.toUpperCase())), 'not a real instant')
       .meta({ description: 'RFC 3339, within 5 minutes of the server clock' }),
-    proof: z.string().regex(/^[A-Za-z0-9_-]{86}(==)?$/, 'expected base64url of 64 bytes').meta({
-      description:
-        'base64url Ed25519 signature by the key over JCS({gln, publicKey, purpose: "provenant-key-registration", time})',
-    }),
+    proof: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{86}(==)?$/, 'expected base64url of 64 bytes')
+      .meta({
+        description:
+          'base64url Ed25519 signature by the key over JCS({gln, publicKey, purpose: "provenant-key-registration", time})',
+      }),
   }),
   z.strictObject({ custodial: z.literal(true) }),
 ]);
@@ -199,7 +202,12 @@ const TokenBody = z.strictObject({
 });
 
 const TokenParams = z.object({
-  id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'expected a token id (uuid)'),
+  id: z
+    .string()
+    .regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      'expected a token id (uuid)',
+    ),
 });
 
 const StatusBody = z.strictObject({ reason: textSchema(500).optional() });
@@ -415,7 +423,11 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     summary: 'Register a party (admin); logs a party notice signed by the registry authority',
     security,
     request: body(o.register('NewParty', PartyBody)),
-    responses: { 201: json('Registered', party), ...common, 409: problemResponse('GLN taken') },
+    responses: {
+      201: json('Registered', party),
+      ...common,
+      409: problemResponse('GLN taken, or a company prefix overlaps another party'),
+    },
   });
   o.registerPath({
     method: 'get',
@@ -429,7 +441,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     method: 'post',
     path: '/v1/parties/{gln}/keys',
     summary:
-      'Register a public key, or {custodial: true} to have the service generate and seal one (admin, or the party with sign scope)',
+      'Register a public key with its proof of possession {publicKey, time, proof}, or {custodial: true} to have the service generate and seal one (admin, or the party with keys scope)',
     security,
     request: { params: GlnParams, ...body(KeyBody) },
     responses: {
@@ -437,19 +449,51 @@ function register(deps: RouteDeps<IssuerDeps>): void {
       ...common,
       404: problemResponse('Unknown party'),
       409: problemResponse('kid already registered'),
+      422: problemResponse('Proof of possession stale or not verifying'),
     },
   });
   o.registerPath({
     method: 'post',
     path: '/v1/parties/{gln}/tokens',
     summary:
-      'Issue a bearer token for the party (admin); shown only in this answer. Scopes sign, verify.',
+      'Issue a bearer token for the party (admin); shown only in this answer, with its id. Scopes sign, verify, keys.',
     security,
     request: { params: GlnParams, ...body(TokenBody) },
     responses: {
-      201: json('Issued', z.object({ token: z.string(), scopes: z.array(z.string()) })),
+      201: json(
+        'Issued',
+        z.object({ id: z.string(), token: z.string(), scopes: z.array(z.string()) }),
+      ),
       ...common,
       404: problemResponse('Unknown party'),
+    },
+  });
+  const tokenView = o.register('TokenInfo', TokenView);
+  o.registerPath({
+    method: 'get',
+    path: '/v1/parties/{gln}/tokens',
+    summary:
+      "The party's tokens: id, scopes, createdAt, lastUsedAt (never the secret) (admin, or the party with keys scope)",
+    security,
+    request: { params: GlnParams },
+    responses: {
+      200: json('The tokens', z.object({ tokens: z.array(tokenView) })),
+      ...common,
+      404: problemResponse('Unknown party'),
+    },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/tokens/{id}/revoke',
+    summary:
+      'Revoke a token at once (admin, or its party with keys scope); it answers 401 from the next request',
+    security,
+    request: { params: TokenParams },
+    responses: {
+      200: json('Revoked', tokenView),
+      ...common,
+      404: problemResponse('Unknown token, or another party'),
+      409: problemResponse('Already revoked'),
     },
   });
   for (const action of ['suspend', 'reinstate'] as const)
@@ -469,7 +513,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     method: 'post',
     path: '/v1/keys/{kid}/revoke',
     summary:
-      'Revoke a key (admin, or its party with sign scope); records signed at or after compromisedAt (receipt time) are invalid. The key-revoke notice is signed by the registry authority.',
+      'Revoke a key (admin, or its party with keys scope); records logged at or after compromisedAt (receipt time) are invalid; compromisedAt lies between the key registration receipt time and now + 5 min (422 otherwise). The key-revoke notice is signed by the registry authority.',
     security,
     request: { params: KidParams, ...body(RevokeBody) },
     responses: {
@@ -480,6 +524,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
       ...common,
       404: problemResponse('Unknown key'),
       409: problemResponse('Already revoked'),
+      422: problemResponse('compromisedAt out of range'),
     },
   });
 }
