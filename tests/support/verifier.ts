@@ -16,7 +16,13 @@ import {
   type Envelope,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { createApp, ISSUER_ROUTES, type IssuerDeps, type RouteModule } from '@provenant/issuer';
+import {
+  createApp,
+  ISSUER_ROUTES,
+  type Config,
+  type IssuerDeps,
+  type RouteModule,
+} from '@provenant/issuer';
 import {
   createVerifierDeps,
   VERIFIER_ROUTES,
@@ -51,8 +57,11 @@ export interface TestWorld {
 }
 
 /** Issuer and verifier routes on one app (as `pnpm start` mounts them), on a fresh database. */
-export async function startTestWorld(opts: VerifierOptions = {}): Promise<TestWorld> {
-  const issuer = await startTestIssuer();
+export async function startTestWorld(
+  opts: VerifierOptions = {},
+  issuerConfig: Partial<Config> = {},
+): Promise<TestWorld> {
+  const issuer = await startTestIssuer(issuerConfig);
   const extra: VerifierDeps[] = [];
   const build = (o: VerifierOptions) => {
     const deps = createVerifierDeps({ db: issuer.db, config: issuer.config, ...o });
