@@ -181,7 +181,7 @@ export function demoUnit(serial: string): string {
 
 /**
  * Seeds the demo supply chain through the HTTP API at `baseUrl` with an
- * admin token: the three demo parties, a custodial key and a sign+verify
+ * admin token: the three demo parties, a custodial key and a sign+verify+keys
  * token each, five units of the demo product, four of them packed on a
  * pallet shipped to the distributor, the fifth left with the manufacturer.
  * @throws DemoApiError when a call fails (e.g. a demo party already exists).
