@@ -11,7 +11,6 @@
 import {
   applyRecord,
   claimedTimeProblem,
-  type ApplyResult,
   DEFAULT_MAX_BACKDATE_MS,
   signCheckpoint,
   type ChainState,
@@ -250,7 +249,11 @@ function shipTargetRefusal(
   if (record.type !== 'ship') return null;
   const to = parties.get(record.data.to);
   if (!to)
-    return refused('CUSTODY_VIOLATION', `ship.to ${record.data.to} is not a registered party`, where);
+    return refused(
+      'CUSTODY_VIOLATION',
+      `ship.to ${record.data.to} is not a registered party`,
+      where,
+    );
   if (to.status === 'suspended')
     return refused('CUSTODY_VIOLATION', `ship.to ${record.data.to} is suspended`, where);
   return null;
@@ -531,16 +534,18 @@ export class Sequencer {
           const { record } = e;
           const current = ctx.state(record.subject);
           const where = { entry: i, subject: record.subject };
-          // DESIGN §5 time rules against the receipt time this batch gives (issue 10 #1).
-          const late = claimedTimeProblem(
-            record.time,
-            integratedAt,
-            current?.lastTime,
-            this.maxBackdateMs,
-          );
-          const r: ApplyResult = late
-            ? { ok: false, code: 'CUSTODY_VIOLATION', message: late.message }
-            : applyRecord(current, record, e.id, ctx, integratedAt);
+          const r = applyRecord(current, record, e.id, ctx, integratedAt);
+          // DESIGN §5 time rules against the receipt time this batch gives (issue 10 #1);
+          // a stale head is still a 409 first (the client re-reads and re-signs).
+          const late =
+            !r.ok && r.code === 'CHAIN_BROKEN'
+              ? null
+              : claimedTimeProblem(
+                  record.time,
+                  integratedAt,
+                  current?.lastTime,
+                  this.maxBackdateMs,
+                );
           if (late) error = refused('TIME_ANOMALY', `seq ${record.seq} ${late.message}`, where);
           else if (!r.ok) {
             error =
