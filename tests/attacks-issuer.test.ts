@@ -482,14 +482,16 @@ describe('issuer-side attacks (issue 10)', () => {
       expect((await api.get(url, mfr.token)).status).toBe(403);
       const res = await api.get(url, keysToken);
       expect(res.status).toBe(200);
-      const mine = (res.body.tokens as { id: string }[]).find((t) => t.id === keysTokenId);
+      const mine = (res.body.tokens as { id: string; lastUsedAt: string | null }[]).find(
+        (t) => t.id === keysTokenId,
+      );
       expect(mine).toMatchObject({
         id: keysTokenId,
         scopes: ['keys'],
         createdAt: expect.any(String),
       });
       // This very request used it: lastUsedAt is set (written at most once a minute).
-      expect(typeof (mine as { lastUsedAt: unknown }).lastUsedAt).toBe('string');
+      expect(typeof mine!.lastUsedAt).toBe('string');
       const text = JSON.stringify(res.body);
       expect(text).not.toContain(keysToken);
       expect(text).not.toContain(signOnly);
