@@ -284,7 +284,10 @@ function applyContainerPack(
     const body = subject.slice(4);
     const party = ctx.party(actor);
     if (!party?.prefixes.some((p) => p.length > 0 && body.startsWith(p)))
-      return fail('GENESIS_INVALID', `SSCC ${subject.slice(3)} is not under a company prefix of ${actor}`);
+      return fail(
+        'GENESIS_INVALID',
+        `SSCC ${subject.slice(3)} is not under a company prefix of ${actor}`,
+      );
   }
   for (const child of children) {
     const cs = ctx.state(child.subject);

@@ -31,4 +31,3 @@ export async function assertCompromisedAtInRange(
     errors: [{ path, rule: late ? 'not-future' : 'after-registration', message }],
   });
 }
-

@@ -33,7 +33,11 @@ const TOUCH_EVERY_MS = 60_000;
 const TOUCHED_MAX = 10_000;
 
 /** Writes a token's lastUsedAt (DESIGN §5 token list) at most once a minute per token; never fails the request. */
-async function noteUse(q: Queryable, touched: Map<string, number>, hash: Uint8Array): Promise<void> {
+async function noteUse(
+  q: Queryable,
+  touched: Map<string, number>,
+  hash: Uint8Array,
+): Promise<void> {
   const key = Buffer.from(hash).toString('hex');
   const now = Date.now();
   if ((touched.get(key) ?? 0) > now - TOUCH_EVERY_MS) return;

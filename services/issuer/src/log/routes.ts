@@ -161,7 +161,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     method: 'post',
     path: '/v1/log/cosignatures',
     summary:
-      'Add a registered witness\'s cosignature (C2SP tlog-cosignature/v1), verified before stored; other keys are 403',
+      "Add a registered witness's cosignature (C2SP tlog-cosignature/v1), verified before stored; other keys are 403",
     request: {
       body: {
         content: { 'application/json': { schema: o.register('Cosignature', CosignatureBody) } },
