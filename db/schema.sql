@@ -227,12 +227,15 @@ CREATE TABLE tokens (
   gln text,
   scopes text[] NOT NULL DEFAULT '{}'::text[],
   created_at timestamp with time zone NOT NULL DEFAULT now(),
-  revoked_at timestamp with time zone
+  revoked_at timestamp with time zone,
+  id uuid NOT NULL DEFAULT gen_random_uuid(),
+  last_used_at timestamp with time zone
 );
 
 ALTER TABLE tokens ADD CONSTRAINT tokens_token_hash_check CHECK ((length(token_hash) = 32));
 ALTER TABLE tokens ADD CONSTRAINT tokens_gln_fkey FOREIGN KEY (gln) REFERENCES parties(gln);
 ALTER TABLE tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (token_hash);
+ALTER TABLE tokens ADD CONSTRAINT tokens_id_key UNIQUE (id);
 CREATE INDEX tokens_gln_idx ON public.tokens USING btree (gln);
 
 CREATE TABLE verifications (
@@ -259,3 +262,14 @@ ALTER TABLE verifications ADD CONSTRAINT verifications_idempotency_key UNIQUE (p
 CREATE INDEX verifications_party_idx ON public.verifications USING btree (party, created_at);
 CREATE INDEX verifications_subject_idx ON public.verifications USING btree (subject, created_at);
 CREATE TRIGGER verifications_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.verifications FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
+
+CREATE TABLE witnesses (
+  name text NOT NULL,
+  public_key bytea NOT NULL,
+  key_id bytea NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE witnesses ADD CONSTRAINT witnesses_key_id_check CHECK ((length(key_id) = 4));
+ALTER TABLE witnesses ADD CONSTRAINT witnesses_public_key_check CHECK ((length(public_key) = 32));
+ALTER TABLE witnesses ADD CONSTRAINT witnesses_pkey PRIMARY KEY (name);

@@ -110,7 +110,10 @@ describe('the attack suite', () => {
   let v1ShipAt: string;
 
   beforeAll(async () => {
-    world = await startTestWorld();
+    // The issuer accepts records dated up to 30 days before their receipt
+    // (PROVENANT_MAX_BACKDATE=30d, e.g. while loading history); the verifier
+    // keeps the engine's 72 h policy, so it flags what this issuer let in.
+    world = await startTestWorld({}, { maxBackdateMs: 30 * DAY_MS });
     api = new Api(world.app, world.issuer.adminToken);
     origin = world.issuer.config.logOrigin;
     mfr = await api.party(
@@ -152,7 +155,7 @@ describe('the attack suite', () => {
     await api.ship(dist, [unit('H003'), unit('H004')], pharm, 'ASN-H34');
 
     // Units shipped straight to PHARM for the single-code scenarios.
-    await api.commission(mfr, GTIN, ['F001', 'F002', 'M001', 'T001', 'W001'], 'L1', '2030-01-31');
+    await api.commission(mfr, GTIN, ['F001', 'F002', 'M001', 'W001'], 'L1', '2030-01-31');
     await api.commission(mfr, GTIN, ['K001'], 'LRC');
     await api.commission(mfr, GTIN, ['W002'], 'LW');
     await api.commission(mfr, GTIN, ['E001'], 'L1', '2024-01-31');
@@ -163,9 +166,31 @@ describe('the attack suite', () => {
       'ASN-F',
     );
 
-    // TIME_ANOMALY: MFR ships T001 with a client-signed record dated an hour ahead.
-    const ahead = new Date(Date.now() + 60 * 60 * 1000).toISOString();
-    await api.appendNext(mfr, unit('T001'), 'ship', { to: pharm.gln, shipment: 'ASN-T' }, ahead);
+    // TIME_ANOMALY: MFR commissions and ships T001 with client-signed records
+    // dated 5 and 4 days before they were logged (a record dated ahead of its
+    // receipt is refused at append, DESIGN §5; this issuer allows 30 days back).
+    const daysAgo = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString();
+    await api
+      .post(
+        '/v1/records',
+        mfr.token,
+        api.signRecord(mfr, {
+          subject: unit('T001'),
+          seq: 0,
+          prev: null,
+          type: 'commission',
+          data: { gtin: GTIN, serial: 'T001', lot: 'L1', expiry: '2030-01-31' },
+          time: daysAgo(5),
+        }),
+      )
+      .expect(201);
+    await api.appendNext(
+      mfr,
+      unit('T001'),
+      'ship',
+      { to: pharm.gln, shipment: 'ASN-T' },
+      daysAgo(4),
+    );
 
     // IN_QUARANTINE: DIST receives Q001 and puts it on hold with a client-signed record.
     await api.commission(mfr, GTIN, ['Q001']);
@@ -330,7 +355,7 @@ describe('the attack suite', () => {
       expect(body.status).toBe('quarantined');
     });
 
-    it('TIME_ANOMALY: a shipment dated an hour after it was logged', async () => {
+    it('TIME_ANOMALY: records dated days before they were logged, beyond the verifier policy', async () => {
       const body = await verify(pharm, { subject: unit('T001'), purpose: 'receiving' });
       expect(codes(body)).toEqual(['TIME_ANOMALY']);
     });

@@ -138,7 +138,7 @@ beforeAll(async () => {
   });
   await admin.createParty({ gln: DIST, name: 'Distributor', roles: ['distributor'], prefixes: [] });
   for (const gln of [MFR, DIST])
-    tokens[gln] = (await admin.createToken(gln, { scopes: ['sign', 'verify'] })).token;
+    tokens[gln] = (await admin.createToken(gln, { scopes: ['sign', 'verify', 'keys'] })).token;
 });
 
 afterAll(async () => {
@@ -464,6 +464,14 @@ describe('witness', () => {
     doubleUrl = await listen(double);
     const key = await cli(['keygen', '--out', f('witness-key.json'), '--name', 'witness.test/w1']);
     expect(key.code).toBe(0);
+    // DESIGN §6: the admin registers the witness; only registered witnesses may cosign.
+    const file = JSON.parse(await readFile(f('witness-key.json'), 'utf8')) as { publicKey: string };
+    const reg = await fetch(`${url}/v1/witnesses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${issuer.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'witness.test/w1', publicKey: file.publicKey }),
+    });
+    expect(reg.status).toBe(201);
   });
 
   afterAll(async () => {

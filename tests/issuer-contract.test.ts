@@ -10,11 +10,11 @@ import {
   encodeRecord,
   generateKeyPair,
   keyId,
+  keyRegistrationBody,
   NOTICE_PAYLOAD_TYPE,
   RECORD_PAYLOAD_TYPE,
   sha256Hex,
   signEnvelope,
-  toBase64Url,
   unitSubject,
   canonicalBytes,
   type CustodyRecord,
@@ -69,15 +69,19 @@ describe('the issuer contract seen from outside', () => {
       prefixes,
     }).expect(201);
     return (
-      await post(`/v1/parties/${gln}/tokens`, issuer.adminToken, { scopes: ['sign'] }).expect(201)
+      await post(`/v1/parties/${gln}/tokens`, issuer.adminToken, {
+        scopes: ['sign', 'keys'],
+      }).expect(201)
     ).body.token as string;
   }
 
   async function addKey(gln: string, token: string): Promise<Pair> {
     const key = generateKeyPair(nodeBackend);
-    await post(`/v1/parties/${gln}/keys`, token, {
-      publicKey: toBase64Url(key.publicKey),
-    }).expect(201);
+    await post(
+      `/v1/parties/${gln}/keys`,
+      token,
+      keyRegistrationBody(gln, key.seed, key.publicKey, now(), nodeBackend),
+    ).expect(201);
     return key;
   }
 
@@ -112,7 +116,8 @@ describe('the issuer contract seen from outside', () => {
     time: now(),
     data: {
       kid: keyId(target.publicKey),
-      compromisedAt: new Date(Date.now() - 60_000).toISOString(),
+      // DESIGN §5: between the key's registration receipt time and now.
+      compromisedAt: now(),
       reason: 'laptop stolen',
     },
   });

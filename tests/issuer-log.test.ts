@@ -7,6 +7,7 @@ import {
   canonicalBytes,
   cosignCheckpoint,
   encodeVerifierKey,
+  parseVerifierKey,
   fromBase64,
   fromHex,
   generateKeyPair,
@@ -36,6 +37,7 @@ import {
   getLeaves,
   getLogSize,
   insertKey,
+  insertWitness,
   insertParty,
   revokeKey,
   setPartyStatus,
@@ -84,7 +86,11 @@ const logKeys = deriveLogKeys(masterKey, ORIGIN);
 const mfrKey = generateKeyPair(nodeBackend);
 const distKey = generateKeyPair(nodeBackend);
 const otherKey = generateKeyPair(nodeBackend);
-const mfr: Principal = { gln: MFR, scopes: ['sign'], isAdmin: false, suspended: false };
+const mfr: Principal = { gln: MFR, scopes: ['sign', 'keys'], isAdmin: false, suspended: false };
+// Record times within DESIGN §5's bounds of their receipt times (at most 72 h before).
+const HOUR_MS = 60 * 60 * 1000;
+const COMMISSIONED_AT = new Date(Date.now() - 2 * HOUR_MS).toISOString();
+const SHIPPED_AT = new Date(Date.now() - HOUR_MS).toISOString();
 
 let serials = 0;
 function commission(
@@ -100,7 +106,7 @@ function commission(
     type: 'commission',
     actor: opts.actor ?? MFR,
     kid: opts.kid ?? keyId(mfrKey.publicKey),
-    time: '2026-11-28T12:00:00.000Z',
+    time: COMMISSIONED_AT,
     data: { gtin, serial, lot: 'L1', expiry: '2028-01-31' },
   } as CustodyRecord;
 }
@@ -114,7 +120,7 @@ function ship(after: Accepted, to: string, shipment: string): CustodyRecord {
     type: 'ship',
     actor: MFR,
     kid: keyId(mfrKey.publicKey),
-    time: '2026-11-28T13:00:00.000Z',
+    time: SHIPPED_AT,
     data: { to, shipment },
   } as CustodyRecord;
 }
@@ -519,7 +525,7 @@ describe('notices through the append pipeline', () => {
     await db?.drop();
   });
 
-  const time = '2026-11-28T12:00:00.000Z';
+  const time = new Date().toISOString();
 
   it('accepts a recall signed by the GTIN manufacturer', async () => {
     const n = signNoticeWith(mfrKey.seed, {
@@ -551,7 +557,8 @@ describe('notices through the append pipeline', () => {
   it('accepts a key revocation signed with another key of the party, not with the key itself', async () => {
     const data = {
       kid: keyId(mfrKey.publicKey),
-      compromisedAt: time,
+      // DESIGN §5: not before the key's registration.
+      compromisedAt: new Date().toISOString(),
       reason: 'laptop stolen',
     };
     const self = signNoticeWith(mfrKey.seed, {
@@ -697,6 +704,12 @@ describe('the log endpoints', () => {
   it('stores a verified witness cosignature and serves it with the checkpoint', async () => {
     const witness = generateKeyPair(nodeBackend);
     const vkey = encodeVerifierKey('witness.example', witness.publicKey, 'cosignature/v1');
+    // DESIGN §6: only registered witnesses cosign (POST /v1/witnesses writes this row).
+    await insertWitness(db, {
+      name: 'witness.example',
+      publicKey: witness.publicKey,
+      keyId: parseVerifierKey(vkey).keyId,
+    });
     const note = (await request(app).get('/v1/log/checkpoint')).text;
     const line = cosignCheckpoint(
       note,

@@ -10,6 +10,7 @@ import {
   fromBase64,
   generateKeyPair,
   keyId,
+  keyRegistrationBody,
   RECORD_PAYLOAD_TYPE,
   signEnvelope,
   toBase64,
@@ -132,13 +133,15 @@ describe('client-signed records, chains and bundles', () => {
     await request(issuer.app)
       .post(`/v1/parties/${gln}/keys`)
       .set(auth(admin))
-      .send({ publicKey: toBase64Url(key.publicKey) })
+      .send(
+        keyRegistrationBody(gln, key.seed, key.publicKey, new Date().toISOString(), nodeBackend),
+      )
       .expect(201);
     const token = (
       await request(issuer.app)
         .post(`/v1/parties/${gln}/tokens`)
         .set(auth(admin))
-        .send({ scopes: ['sign', 'verify'] })
+        .send({ scopes: ['sign', 'verify', 'keys'] })
         .expect(201)
     ).body.token as string;
     return { gln, key, token };
@@ -425,7 +428,15 @@ describe('client-signed records, chains and bundles', () => {
         await request(issuer.app)
           .post(`/v1/parties/${MFR}/keys`)
           .set(auth(mfr.token))
-          .send({ publicKey: toBase64Url(spare.publicKey) })
+          .send(
+            keyRegistrationBody(
+              MFR,
+              spare.seed,
+              spare.publicKey,
+              new Date().toISOString(),
+              nodeBackend,
+            ),
+          )
           .expect(201)
       ).body.kid as string;
       const ok = await post(mfr.token, sign(commission(mfr, undefined, spare), spare));
@@ -433,7 +444,8 @@ describe('client-signed records, chains and bundles', () => {
       await request(issuer.app)
         .post(`/v1/keys/${kid}/revoke`)
         .set(auth(mfr.token))
-        .send({ compromisedAt: new Date(Date.now() - 1000).toISOString(), reason: 'leaked' })
+        // DESIGN §5: not before the key's registration receipt time.
+        .send({ compromisedAt: new Date().toISOString(), reason: 'leaked' })
         .expect(200);
       const res = await post(mfr.token, sign(commission(mfr, undefined, spare), spare));
       expect(res.status).toBe(422);

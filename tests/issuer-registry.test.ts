@@ -9,6 +9,7 @@ import {
   fromHex,
   generateKeyPair,
   keyId,
+  keyRegistrationBody,
   parseNoticePayload,
   sha256,
   toBase64,
@@ -86,12 +87,14 @@ describe('the registry endpoints', () => {
         expect(r.status).toBe(201),
       );
     }
-    mfrToken = (await post(`/v1/parties/${MFR}/tokens`, admin, { scopes: ['sign', 'verify'] })).body
-      .token;
+    mfrToken = (
+      await post(`/v1/parties/${MFR}/tokens`, admin, { scopes: ['sign', 'verify', 'keys'] })
+    ).body.token;
     mfrVerifyOnly = (await post(`/v1/parties/${MFR}/tokens`, admin, { scopes: ['verify'] })).body
       .token;
-    distToken = (await post(`/v1/parties/${DIST}/tokens`, admin, { scopes: ['sign', 'verify'] }))
-      .body.token;
+    distToken = (
+      await post(`/v1/parties/${DIST}/tokens`, admin, { scopes: ['sign', 'verify', 'keys'] })
+    ).body.token;
   });
   afterAll(async () => {
     await issuer?.stop();
@@ -256,11 +259,15 @@ describe('the registry endpoints', () => {
     });
   });
 
+  /** A key registration body with its proof of possession (DESIGN §5). */
+  const proven = (gln: string, pair: { seed: Uint8Array; publicKey: Uint8Array }) =>
+    keyRegistrationBody(gln, pair.seed, pair.publicKey, new Date().toISOString(), nodeBackend);
+
   describe('POST /v1/parties/{gln}/keys', () => {
     it('registers a client-held public key for the party itself and logs a key notice', async () => {
       const pair = generateKeyPair(nodeBackend);
       const publicKey = toBase64Url(pair.publicKey);
-      const res = await post(`/v1/parties/${MFR}/keys`, mfrToken, { publicKey });
+      const res = await post(`/v1/parties/${MFR}/keys`, mfrToken, proven(MFR, pair));
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ kid: keyId(pair.publicKey), publicKey });
       const logged = (await notices('key')).find(
@@ -279,7 +286,7 @@ describe('the registry endpoints', () => {
       );
       // The same key again: 409, nothing logged.
       const size = await getLogSize(issuer.db);
-      expect((await post(`/v1/parties/${MFR}/keys`, admin, { publicKey })).status).toBe(409);
+      expect((await post(`/v1/parties/${MFR}/keys`, admin, proven(MFR, pair))).status).toBe(409);
       expect(await getLogSize(issuer.db)).toBe(size);
     });
 
@@ -304,7 +311,12 @@ describe('the registry endpoints', () => {
       ['a point off the curve', toBase64Url(offCurve), 'point'],
     ])('answers 400 naming body.publicKey for %s', async (_what, publicKey, rule) => {
       const size = await getLogSize(issuer.db);
-      const res = await post(`/v1/parties/${MFR}/keys`, mfrToken, { publicKey });
+      // A well-formed proof field, so the key itself is what is judged.
+      const res = await post(`/v1/parties/${MFR}/keys`, mfrToken, {
+        publicKey,
+        time: new Date().toISOString(),
+        proof: 'A'.repeat(86),
+      });
       expect(res.status).toBe(400);
       expect(res.body.errors[0]).toMatchObject({ path: 'body.publicKey', rule });
       expect(await getLogSize(issuer.db)).toBe(size);
@@ -315,9 +327,13 @@ describe('the registry endpoints', () => {
       ['standard base64', (k: Uint8Array) => toBase64(k)],
     ])('registers a key given as %s, and lists it as base64url', async (_what, spell) => {
       // 0xfb bytes spell '+' and '/' in standard base64 and '-' and '_' in base64url.
-      let key = generateKeyPair().publicKey;
-      while (!/[+/]/.test(toBase64(key))) key = generateKeyPair().publicKey;
-      const res = await post(`/v1/parties/${MFR}/keys`, admin, { publicKey: spell(key) });
+      let pair = generateKeyPair();
+      while (!/[+/]/.test(toBase64(pair.publicKey))) pair = generateKeyPair();
+      const key = pair.publicKey;
+      const res = await post(`/v1/parties/${MFR}/keys`, admin, {
+        ...proven(MFR, pair),
+        publicKey: spell(key),
+      });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ kid: keyId(key), publicKey: toBase64Url(key) });
     });
@@ -330,18 +346,18 @@ describe('the registry endpoints', () => {
       expect((await post(`/v1/parties/${MFR}/keys`, admin, { custodial: false })).status).toBe(400);
     });
 
-    it('refuses another party (403), a token without sign (403) and an unknown party (404)', async () => {
-      const publicKey = toBase64Url(generateKeyPair().publicKey);
-      const other = await post(`/v1/parties/${MFR}/keys`, distToken, { publicKey });
+    it('refuses another party (403), a token without keys (403) and an unknown party (404)', async () => {
+      const pair = generateKeyPair();
+      const other = await post(`/v1/parties/${MFR}/keys`, distToken, proven(MFR, pair));
       expect(other.status).toBe(403);
       expect(other.body.type).toBe('urn:provenant:problem:forbidden');
-      expect((await post(`/v1/parties/${MFR}/keys`, mfrVerifyOnly, { publicKey })).status).toBe(
+      expect((await post(`/v1/parties/${MFR}/keys`, mfrVerifyOnly, proven(MFR, pair))).status).toBe(
         403,
       );
-      expect(
-        (await post(`/v1/parties/${withCheckDigit('061414100091')}/keys`, admin, { publicKey }))
-          .status,
-      ).toBe(404);
+      const nobody = withCheckDigit('061414100091');
+      expect((await post(`/v1/parties/${nobody}/keys`, admin, proven(nobody, pair))).status).toBe(
+        404,
+      );
     });
 
     it('generates and seals a custodial key that no endpoint ever returns', async () => {
@@ -413,41 +429,39 @@ describe('the registry endpoints', () => {
   describe('POST /v1/keys/{kid}/revoke', () => {
     it('lets a party revoke its own key, logs an authority-signed key-revoke, and refuses a second revocation', async () => {
       const pair = generateKeyPair(nodeBackend);
-      const kid = (
-        await post(`/v1/parties/${MFR}/keys`, mfrToken, { publicKey: toBase64Url(pair.publicKey) })
-      ).body.kid as string;
+      const kid = (await post(`/v1/parties/${MFR}/keys`, mfrToken, proven(MFR, pair))).body
+        .kid as string;
+      // A whole second just after the registration, written with a +01:00 offset.
+      const at = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+      const utc = at.toISOString();
+      const local = new Date(at.getTime() + 3_600_000).toISOString().slice(0, 19) + '+01:00';
       const res = await post(`/v1/keys/${kid}/revoke`, mfrToken, {
-        compromisedAt: '2026-01-02T03:04:05+01:00',
+        compromisedAt: local,
         reason: 'laptop stolen',
       });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({
-        kid,
-        status: 'revoked',
-        compromisedAt: '2026-01-02T02:04:05.000Z',
-      });
+      expect(res.body).toEqual({ kid, status: 'revoked', compromisedAt: utc });
       const logged = (await notices('key-revoke')).at(-1)!;
       expect(logged).toMatchObject({
         actor: 'authority',
-        data: { kid, compromisedAt: '2026-01-02T02:04:05.000Z', reason: 'laptop stolen' },
+        data: { kid, compromisedAt: utc, reason: 'laptop stolen' },
       });
       const party = await get(`/v1/parties/${MFR}`, mfrToken);
       const key = (party.body.keys as { kid: string }[]).find((k) => k.kid === kid);
-      expect(key).toMatchObject({ status: 'revoked', compromisedAt: '2026-01-02T02:04:05.000Z' });
+      expect(key).toMatchObject({ status: 'revoked', compromisedAt: utc });
       expect(key).toHaveProperty('revokedAt');
       const again = await post(`/v1/keys/${kid}/revoke`, admin, {
-        compromisedAt: '2026-01-01T00:00:00Z',
+        compromisedAt: new Date().toISOString(),
         reason: 'x',
       });
       expect(again.status).toBe(409);
     });
 
-    it('refuses another party (403), unknown kids (404), bad and future times (400)', async () => {
+    it('refuses another party (403), unknown kids (404), bad times (400) and future ones (422)', async () => {
       const pair = generateKeyPair(nodeBackend);
-      const kid = (
-        await post(`/v1/parties/${MFR}/keys`, admin, { publicKey: toBase64Url(pair.publicKey) })
-      ).body.kid as string;
-      const body = { compromisedAt: '2026-01-02T03:04:05Z', reason: 'x' };
+      const kid = (await post(`/v1/parties/${MFR}/keys`, admin, proven(MFR, pair))).body
+        .kid as string;
+      const body = { compromisedAt: new Date().toISOString(), reason: 'x' };
       expect((await post(`/v1/keys/${kid}/revoke`, distToken, body)).status).toBe(403);
       expect((await post(`/v1/keys/${'0'.repeat(32)}/revoke`, admin, body)).status).toBe(404);
       expect((await post(`/v1/keys/not-a-kid/revoke`, admin, body)).status).toBe(400);
@@ -463,7 +477,7 @@ describe('the registry endpoints', () => {
         ...body,
         compromisedAt: new Date(Date.now() + 3_600_000).toISOString(),
       });
-      expect(future.status).toBe(400);
+      expect(future.status).toBe(422);
       expect(future.body.errors[0]).toMatchObject({
         path: 'body.compromisedAt',
         rule: 'not-future',
@@ -488,6 +502,8 @@ describe('the registry endpoints', () => {
       '/v1/parties/{gln}/suspend',
       '/v1/parties/{gln}/reinstate',
       '/v1/keys/{kid}/revoke',
+      '/v1/tokens/{id}/revoke',
+      '/v1/witnesses',
     ])
       expect(Object.keys(doc.paths)).toContain(p);
   });

@@ -428,7 +428,7 @@ describe('against a real issuer', () => {
       prefixes: ['0614141'],
     });
     const key = generateKey();
-    const registered = await admin.registerKey(MFR, { publicKey: key.publicKey });
+    const registered = await admin.registerKey(MFR, { seed: key.seedBytes });
     expect(registered.kid).toBe(key.kid);
     const { token } = await admin.createToken(MFR, { scopes: ['sign', 'verify'] });
     const m = new ProvenantClient({ baseUrl: url, token });

@@ -52,7 +52,8 @@ const RAW_SECONDS = 3;
 const GTIN = '00614141000418';
 const MFR = '0614141000005';
 const DIST = '0614141000012';
-const TIME = '2026-11-28T12:00:00.000Z';
+// Record times near their receipt times (DESIGN §5: at most 72 h before, 5 min after).
+const TIME = new Date().toISOString();
 
 /** One checkpoint is signed per sequencer batch (DESIGN §6). */
 async function checkpointCount(db: Database): Promise<number> {

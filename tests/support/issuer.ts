@@ -29,10 +29,14 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
-export async function startTestIssuer(overrides: Partial<Config> = {}): Promise<TestIssuer> {
+/** `now`: the sequencer's clock for receipt times (epoch ms), to play time forward in a test. */
+export async function startTestIssuer(
+  overrides: Partial<Config> = {},
+  opts: { now?: () => number } = {},
+): Promise<TestIssuer> {
   const db = await createTestDatabase();
   const config = testConfig(overrides);
-  const issuer = await createIssuer({ db, config });
+  const issuer = await createIssuer({ db, config, ...(opts.now ? { now: opts.now } : {}) });
   return {
     ...issuer,
     db,

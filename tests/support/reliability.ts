@@ -10,12 +10,12 @@ import {
   fromHex,
   generateKeyPair,
   keyId,
+  keyRegistrationBody,
   leafHash,
   parseVerifierKey,
   RECORD_PAYLOAD_TYPE,
   sha256Hex,
   signEnvelope,
-  toBase64Url,
   toHex,
   unitSubject,
   verifyCheckpoint,
@@ -128,7 +128,11 @@ export async function registerParty(
   const key = generateKeyPair(nodeBackend);
   await c.expect(
     201,
-    c.post(`/v1/parties/${p.gln}/keys`, admin, { publicKey: toBase64Url(key.publicKey) }),
+    c.post(
+      `/v1/parties/${p.gln}/keys`,
+      admin,
+      keyRegistrationBody(p.gln, key.seed, key.publicKey, new Date().toISOString(), nodeBackend),
+    ),
     `client key of ${p.gln}`,
   );
   let custodialKid: string | undefined;

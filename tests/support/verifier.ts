@@ -9,14 +9,20 @@ import {
   canonicalBytes,
   generateKeyPair,
   keyId,
+  keyRegistrationBody,
   RECORD_PAYLOAD_TYPE,
   signEnvelope,
-  toBase64Url,
   type Bundle,
   type Envelope,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { createApp, ISSUER_ROUTES, type IssuerDeps, type RouteModule } from '@provenant/issuer';
+import {
+  createApp,
+  ISSUER_ROUTES,
+  type Config,
+  type IssuerDeps,
+  type RouteModule,
+} from '@provenant/issuer';
 import {
   createVerifierDeps,
   VERIFIER_ROUTES,
@@ -51,8 +57,11 @@ export interface TestWorld {
 }
 
 /** Issuer and verifier routes on one app (as `pnpm start` mounts them), on a fresh database. */
-export async function startTestWorld(opts: VerifierOptions = {}): Promise<TestWorld> {
-  const issuer = await startTestIssuer();
+export async function startTestWorld(
+  opts: VerifierOptions = {},
+  issuerConfig: Partial<Config> = {},
+): Promise<TestWorld> {
+  const issuer = await startTestIssuer(issuerConfig);
   const extra: VerifierDeps[] = [];
   const build = (o: VerifierOptions) => {
     const deps = createVerifierDeps({ db: issuer.db, config: issuer.config, ...o });
@@ -129,9 +138,12 @@ export class Api {
   /** Registers a client-held (non-custodial) key for a party; the test keeps the seed. */
   async clientKey(gln: string): Promise<{ seed: Uint8Array; publicKey: Uint8Array; kid: string }> {
     const pair = generateKeyPair(nodeBackend);
-    const res = await this.post(`/v1/parties/${gln}/keys`, this.adminToken, {
-      publicKey: toBase64Url(pair.publicKey),
-    }).expect(201);
+    // DESIGN §5: a client-held key proves possession.
+    const res = await this.post(
+      `/v1/parties/${gln}/keys`,
+      this.adminToken,
+      keyRegistrationBody(gln, pair.seed, pair.publicKey, new Date().toISOString(), nodeBackend),
+    ).expect(201);
     return { ...pair, kid: res.body.kid as string };
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   applyRecord,
+  claimedTimeProblem,
   CustodyError,
   effectiveCustody,
   MemoryCustody,
@@ -709,6 +710,55 @@ describe('decommission and reactivate', () => {
     w.refuse('CUSTODY_VIOLATION', u, 'reactivate', DIST, { undo: dec });
     w.refuse('CUSTODY_VIOLATION', u, 'reactivate', MFR, { undo: 'c'.repeat(64) });
     w.refuse('CUSTODY_VIOLATION', u, 'quarantine', MFR, { case: 'C', reason: 'r' });
+  });
+});
+
+describe('the reactivation window on receipt times (issue 10 #1)', () => {
+  const DAY = 24 * 3600_000;
+
+  it('refuses a reactivate logged 20 days after the decommission, whatever time it claims', () => {
+    const w = new World();
+    const u = w.commission('RT1');
+    const decRecord = w.build(u, 'decommission', MFR, { reason: 'dispensed' });
+    const loggedAt = (ms: number) => new Date(Date.parse(decRecord.time) + ms).toISOString();
+    const dec = applyRecord(w.state(u), decRecord, recordId(decRecord), w.custody, loggedAt(1000));
+    expect(dec.ok).toBe(true);
+    if (!dec.ok) return;
+    expect(dec.state.decommission!.integratedAt).toBe(loggedAt(1000));
+    const undo = recordId(decRecord);
+    // Claimed 5 days after the decommission, logged 20 days after it.
+    const re = { ...decRecord, seq: 2, prev: undo, type: 'reactivate', data: { undo } };
+    const claimed = { ...re, time: loggedAt(5 * DAY) } as CustodyRecord;
+    const late = applyRecord(dec.state, claimed, recordId(claimed), w.custody, loggedAt(20 * DAY));
+    expect(late.ok ? 'accepted' : late.code).toBe('CUSTODY_VIOLATION');
+    const inTime = applyRecord(dec.state, claimed, recordId(claimed), w.custody, loggedAt(9 * DAY));
+    expect(inTime.ok).toBe(true);
+  });
+});
+
+describe('SSCCs under the packer prefix (issue 10 #4)', () => {
+  it('refuses GENESIS_INVALID for a container packed under another company prefix', () => {
+    const w = new World();
+    const u = w.commission('SP1');
+    w.ship(u, MFR, DIST);
+    w.receive(u, DIST, MFR);
+    const head = w.do(u, 'pack', DIST, { parent: SSCC });
+    w.refuse('GENESIS_INVALID', SSCC, 'pack', DIST, { children: [{ subject: u, head }] });
+  });
+});
+
+describe('claimedTimeProblem (DESIGN §5 time rules)', () => {
+  const at = '2026-12-01T00:00:00.000Z';
+  const off = (ms: number) => new Date(Date.parse(at) + ms).toISOString();
+
+  it('allows 5 minutes ahead of the receipt, 72 hours behind, and not before the previous time', () => {
+    expect(claimedTimeProblem(off(5 * 60_000), at, null)).toBeNull();
+    expect(claimedTimeProblem(off(5 * 60_000 + 1), at, null)?.rule).toBe('after-receipt');
+    expect(claimedTimeProblem(off(-72 * 3600_000), at, null)).toBeNull();
+    expect(claimedTimeProblem(off(-72 * 3600_000 - 1), at, null)?.rule).toBe('backdated');
+    expect(claimedTimeProblem(off(-1), at, off(0))?.rule).toBe('before-previous');
+    expect(claimedTimeProblem(off(0), at, off(0))).toBeNull();
+    expect(claimedTimeProblem(off(-4 * 24 * 3600_000), at, null, 5 * 24 * 3600_000)).toBeNull();
   });
 });
 

@@ -87,6 +87,8 @@ export interface ChainState {
     readonly reason: DecommissionReason;
     readonly actor: string;
     readonly time: string;
+    /** Receipt time of the decommission (DESIGN §5: the reactivation window runs on receipt times); absent in states stored before it was kept. */
+    readonly integratedAt?: string;
   } | null;
   /** Unit: from its commission record. */
   readonly product: CommissionedProduct | null;
@@ -162,6 +164,11 @@ function childSubjects(children: readonly ChainChild[]): ReadonlySet<string> {
  * checked here. Party status (suspension) is not a custody rule: the
  * verifier reports it as PARTY_SUSPENDED.
  *
+ * `receiptTime` is the record's log receipt time (`integratedAt`, RFC 3339):
+ * the time that counts for windows (DESIGN §5). The issuer passes the time it
+ * is about to give the record, the verifier the receipt's; without it the
+ * signed `time` stands in (a pre-check only, never the authoritative one).
+ *
  * Never mutates `state`; returns the new state or a reason code. A container
  * state shares its `children` array with the pack record: records and states
  * are treated as immutable once applied.
@@ -172,6 +179,7 @@ export function applyRecord(
   record: CustodyRecord,
   id: string,
   ctx: CustodyContext,
+  receiptTime?: string,
 ): ApplyResult {
   if (state === undefined) {
     // DESIGN §5: seq starts at 0 with prev null.
@@ -193,7 +201,7 @@ export function applyRecord(
   if (record.prev !== state.head) {
     return fail('CHAIN_BROKEN', `prev of seq ${record.seq} is not the id of seq ${state.seq}`);
   }
-  return applyNext(state, record, id, ctx);
+  return applyNext(state, record, id, ctx, receiptTime ?? record.time);
 }
 
 function applyGenesis(record: CustodyRecord, id: string, ctx: CustodyContext): ApplyResult {
@@ -270,6 +278,17 @@ function applyContainerPack(
   ctx: CustodyContext,
 ): ApplyResult {
   const { actor, subject } = record;
+  // DESIGN §5: an SSCC belongs to the company whose prefix follows its extension digit;
+  // only that company builds it (a serialized-GTIN case has its commission as genesis).
+  if (subject.startsWith('00/')) {
+    const body = subject.slice(4);
+    const party = ctx.party(actor);
+    if (!party?.prefixes.some((p) => p.length > 0 && body.startsWith(p)))
+      return fail(
+        'GENESIS_INVALID',
+        `SSCC ${subject.slice(3)} is not under a company prefix of ${actor}`,
+      );
+  }
   for (const child of children) {
     const cs = ctx.state(child.subject);
     if (!cs) return violation(`child ${child.subject} has no chain`);
@@ -314,6 +333,7 @@ function applyNext(
   record: CustodyRecord,
   id: string,
   ctx: CustodyContext,
+  receiptTime: string,
 ): ApplyResult {
   const { actor } = record;
   // Guards that hold whatever the type (DESIGN §5 "allowed when"), most specific first.
@@ -411,7 +431,13 @@ function applyNext(
         ...state,
         ...next,
         active: false,
-        decommission: { id, reason: record.data.reason, actor, time: record.time },
+        decommission: {
+          id,
+          reason: record.data.reason,
+          actor,
+          time: record.time,
+          integratedAt: receiptTime,
+        },
       });
     }
 
@@ -423,8 +449,10 @@ function applyNext(
       if (FINAL_DECOMMISSION_REASONS.has(d.reason)) {
         return violation(`a unit decommissioned as ${d.reason} cannot be reactivated`);
       }
-      if (Date.parse(record.time) - Date.parse(d.time) > REACTIVATE_WINDOW_MS) {
-        return violation('reactivate comes more than 10 days after the decommission');
+      // DESIGN §5: between the receipt times, never the signer's claimed times (issue 10 #1).
+      const since = d.integratedAt ?? d.time;
+      if (Date.parse(receiptTime) - Date.parse(since) > REACTIVATE_WINDOW_MS) {
+        return violation('reactivate comes more than 10 days after the decommission was logged');
       }
       return ok({ ...state, ...next, active: true, decommission: null });
     }
@@ -527,6 +555,48 @@ export function timeAnomaly(
   return null;
 }
 
+/** Default PROVENANT_MAX_BACKDATE: how far a record's time may lie before its receipt time (DESIGN §5). */
+export const DEFAULT_MAX_BACKDATE_MS = 72 * 60 * 60 * 1000;
+
+/** How a record's claimed time breaks the DESIGN §5 time rules, with a message; or null. */
+export interface ClaimedTimeProblem {
+  rule: 'after-receipt' | 'backdated' | 'before-previous';
+  message: string;
+}
+
+/**
+ * The time rules of DESIGN §5 (issue 10 #1), one function for append and the
+ * engine: a record's claimed `time` may be at most `skewMs` (5 minutes) after
+ * its receipt time, at most `maxBackdateMs` before it, and never before the
+ * previous record's time of its chain. All times RFC 3339.
+ */
+export function claimedTimeProblem(
+  time: string,
+  receiptTime: string,
+  prevTime: string | null | undefined,
+  maxBackdateMs: number = DEFAULT_MAX_BACKDATE_MS,
+  skewMs: number = DEFAULT_CLOCK_SKEW_MS,
+): ClaimedTimeProblem | null {
+  const t = Date.parse(time);
+  const at = Date.parse(receiptTime);
+  if (t > at + skewMs)
+    return {
+      rule: 'after-receipt',
+      message: `time ${time} is more than ${skewMs / 1000} s after it was logged (${receiptTime})`,
+    };
+  if (t < at - maxBackdateMs)
+    return {
+      rule: 'backdated',
+      message: `time ${time} is more than ${Math.round(maxBackdateMs / 1000)} s before it was logged (${receiptTime})`,
+    };
+  if (prevTime != null && t < Date.parse(prevTime))
+    return {
+      rule: 'before-previous',
+      message: `time ${time} is before the previous record's (${prevTime})`,
+    };
+  return null;
+}
+
 /**
  * In-memory custody context: parties and subject states in maps. Used by tests,
  * the verifier's replay of a bundle (apply records in log order) and the
@@ -554,8 +624,8 @@ export class MemoryCustody implements CustodyContext {
   }
 
   /** Applies `record` (id computed when not given) and keeps the new state on success. */
-  apply(record: CustodyRecord, id: string = recordId(record)): ApplyResult {
-    const result = applyRecord(this.states.get(record.subject), record, id, this);
+  apply(record: CustodyRecord, id: string = recordId(record), receiptTime?: string): ApplyResult {
+    const result = applyRecord(this.states.get(record.subject), record, id, this, receiptTime);
     if (result.ok) this.states.set(record.subject, result.state);
     return result;
   }

@@ -647,6 +647,103 @@ describe('verifyBundle finds suspect products (quarantine)', () => {
   });
 });
 
+const DAY = 24 * 60 * 60 * 1000;
+
+describe('verifyBundle against backdating (issue 10 #1)', () => {
+  /** A unit received and dispensed by the pharmacy; returns the decommission's times. */
+  function dispensed() {
+    const w = world();
+    w.b.receive(w.pharmacy, w.unit);
+    const d = w.b.decommission(w.pharmacy, w.unit, 'dispensed');
+    return { ...w, dispensedAt: d.receipt.integratedAt };
+  }
+
+  it('a reactivate logged 20 days after the decommission is not accept, whatever time it claims', () => {
+    const { b, unit, pharmacy, dispensedAt } = dispensed();
+    // The attack: signed as if 5 days after the dispense, logged 20 days after it.
+    const claimed = new Date(Date.parse(dispensedAt) + 5 * DAY).toISOString();
+    const loggedAt = b.tick(20 * DAY);
+    b.reactivate(pharmacy, unit, { time: claimed, integratedAt: loggedAt });
+    const r = verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy, { purpose: 'dispense' }));
+    expect(r.verdict).toBe('reject');
+    expect(codes(r)).toEqual(expect.arrayContaining(['CUSTODY_VIOLATION', 'TIME_ANOMALY']));
+  });
+
+  it('judges the reactivation window on receipt times even when the claimed time is honest-looking', () => {
+    const { b, unit, pharmacy } = dispensed();
+    // Logged 11 days later, dated within the backdate allowance of its receipt.
+    const loggedAt = b.tick(11 * DAY);
+    b.reactivate(pharmacy, unit, {
+      time: new Date(Date.parse(loggedAt) - 2 * DAY).toISOString(),
+      integratedAt: loggedAt,
+    });
+    const r = verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy, { purpose: 'dispense' }));
+    expect(codes(r)).toEqual(['CUSTODY_VIOLATION']);
+  });
+
+  it('accepts a reactivate logged within 10 days of the decommission', () => {
+    const { b, unit, pharmacy } = dispensed();
+    b.tick(9 * DAY);
+    b.reactivate(pharmacy, unit);
+    const r = verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy, { purpose: 'dispense' }));
+    expect(codes(r)).toEqual([]);
+  });
+
+  it('reports TIME_ANOMALY for a record dated more than 72 hours before its receipt', () => {
+    const { b, unit, pharmacy } = world();
+    const loggedAt = b.tick(4 * DAY);
+    b.receive(pharmacy, unit, {
+      time: new Date(Date.parse(loggedAt) - 73 * 60 * 60 * 1000).toISOString(),
+      integratedAt: loggedAt,
+    });
+    const bundle = b.bundle(unit);
+    expect(codes(verifyBundle(bundle, b.trust(), ctx(b, pharmacy)))).toEqual(['TIME_ANOMALY']);
+    // maxBackdateMs is the engine's policy (the issuer's PROVENANT_MAX_BACKDATE).
+    expect(
+      codes(verifyBundle(bundle, b.trust(), ctx(b, pharmacy), { maxBackdateMs: 4 * DAY })),
+    ).toEqual([]);
+  });
+
+  it('reports TIME_ANOMALY for a record dated a minute before the previous one', () => {
+    const { b, unit, pharmacy } = world();
+    b.receive(pharmacy, unit, { time: b.now(-60_000) });
+    expect(codes(verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy)))).toEqual([
+      'TIME_ANOMALY',
+    ]);
+  });
+
+  it('refuses a negative maxBackdateMs as misuse', () => {
+    const { b, unit, pharmacy } = world();
+    expect(() =>
+      verifyBundle(b.bundle(unit), b.trust(), ctx(b, pharmacy), { maxBackdateMs: -1 }),
+    ).toThrow(VerifyError);
+  });
+});
+
+describe('verifyBundle on SSCCs under another company prefix (issue 10 #4)', () => {
+  it('reports GENESIS_INVALID for a pallet built under the manufacturer prefix by a distributor', () => {
+    const b = new ChainBuilder();
+    const { manufacturer, distributor, pharmacy } = b.cast();
+    const units = b.commissionMany(manufacturer, 2);
+    for (const u of units) b.handoff(manufacturer, distributor, u);
+    const pallet = b.pack(distributor, makeSscc(P, 77), units);
+    b.ship(distributor, pallet, pharmacy);
+    const r = verifyBundle(b.bundle(pallet), b.trust(), ctx(b, pharmacy));
+    expect(r.verdict).toBe('reject');
+    expect(codes(r)).toContain('GENESIS_INVALID');
+  });
+
+  it('accepts the same pallet under the distributor prefix', () => {
+    const b = new ChainBuilder();
+    const { manufacturer, distributor, pharmacy } = b.cast();
+    const units = b.commissionMany(manufacturer, 2);
+    for (const u of units) b.handoff(manufacturer, distributor, u);
+    const pallet = b.pack(distributor, makeSscc('0712345', 77), units);
+    b.ship(distributor, pallet, pharmacy);
+    expect(codes(verifyBundle(b.bundle(pallet), b.trust(), ctx(b, pharmacy)))).toEqual([]);
+  });
+});
+
 describe('verifyBundle on a logistic unit', () => {
   it('lists the failing units of a pallet with a recalled lot', () => {
     const b = new ChainBuilder();

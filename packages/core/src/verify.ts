@@ -44,9 +44,10 @@
 //    record logged while its actor was suspended.
 //  - Receiving and dispensing need a party: accepted when the subject (or its
 //    container) is in transit to it, or it already holds it (re-verification).
-//  - TIME_ANOMALY: a record more than CLOCK_SKEW_MS before the previous one of
-//    its chain, or after now + skew; a receipt after now + skew; a record dated
-//    more than the skew after its own receipt.
+//  - TIME_ANOMALY: what append refuses (DESIGN §5): a record dated before the
+//    previous one of its chain, more than CLOCK_SKEW_MS after its own receipt,
+//    or more than maxBackdateMs (default 72 h) before it; also a record or a
+//    receipt after now + skew. The reactivation window runs on receipt times.
 //  - CHECKPOINT_STALE: age from context.checkpointTime, else the newest witness
 //    cosignature, else the newest receipt (a lower bound; errs towards stale).
 //  - EXPIRED: the expiry date is before today (UTC) of `now`.
@@ -58,7 +59,9 @@ import { bytesEqual, fromBase64, fromBase64Url, fromDsseBase64, toHex, utf8 } fr
 import { checkBundleFrame, type BundleFrame, type FrameEntry, type LogReceipt } from './bundle.js';
 import {
   applyRecord,
+  claimedTimeProblem,
   COMMISSIONING_ROLES,
+  DEFAULT_MAX_BACKDATE_MS,
   effectiveCustody,
   type ChainChild,
   type ChainState,
@@ -261,6 +264,11 @@ export interface VerifyOptions {
   scannedSubject?: string;
   /** Same as {@link Trust.maxCheckpointAgeSeconds}; when both are set, the stricter holds. */
   maxCheckpointAgeSeconds?: number;
+  /**
+   * How far a record's time may lie before its receipt time (the issuer's
+   * PROVENANT_MAX_BACKDATE, DESIGN §5); beyond it TIME_ANOMALY. Default 72 h.
+   */
+  maxBackdateMs?: number;
 }
 
 export interface AsyncVerifyOptions extends Omit<VerifyOptions, 'signatureCheck'> {
@@ -366,6 +374,7 @@ interface Policy {
   receipts: 'all' | 'needed';
   hash: (bytes: Uint8Array) => Uint8Array;
   backend: Ed25519Backend;
+  maxBackdateMs: number;
 }
 
 const PURPOSES: ReadonlySet<string> = new Set(['receiving', 'saleable_return', 'dispense']);
@@ -508,6 +517,9 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
     !Object.values(owners).every((g) => typeof g === 'string')
   )
     throw new VerifyError('INVALID_CONTEXT', 'keyOwners must map kids to GLNs');
+  const maxBackdateMs = opts.maxBackdateMs ?? DEFAULT_MAX_BACKDATE_MS;
+  if (!(typeof maxBackdateMs === 'number' && maxBackdateMs >= 0 && Number.isFinite(maxBackdateMs)))
+    throw new VerifyError('INVALID_OPTIONS', 'maxBackdateMs must be a non-negative number');
   const receipts = opts.receiptSignatures ?? 'all';
   if (receipts !== 'all' && receipts !== 'needed')
     throw new VerifyError('INVALID_OPTIONS', "receiptSignatures must be 'all' or 'needed'");
@@ -530,6 +542,7 @@ function policyOf(trust: Trust, context: VerifyContext, opts: VerifyOptions): Po
     receipts,
     hash: opts.sha256 ?? sha256,
     backend: opts.backend ?? nobleBackend,
+    maxBackdateMs,
   };
 }
 
@@ -1383,7 +1396,7 @@ function* engine(
     ...[...canonical].map((e) => ({ index: e.index, e })),
     ...partyEvents.map((p) => ({ index: p.index, p })),
   ].sort((a, b) => a.index - b.index);
-  const lastTime = new Map<string, number>();
+  const lastTime = new Map<string, string>();
   const timeSuspects: { e: Entry; message: string }[] = [];
   for (const ev of events) {
     if ('p' in ev) {
@@ -1402,10 +1415,11 @@ function* engine(
     const e = ev.e;
     const r = e.record!;
     if (stopped.has(r.subject)) continue;
-    // TIME_ANOMALY (DESIGN §7): signed record times first, then receipt times.
+    // TIME_ANOMALY (DESIGN §5, §7): whatever append would refuse. Signed record
+    // times first, then the claim against its receipt time (issue 10 #1).
     const t = Date.parse(r.time);
     const before = lastTime.get(r.subject);
-    if (before !== undefined && t < before - CLOCK_SKEW_MS)
+    if (before !== undefined && t < Date.parse(before))
       findings.add(
         'TIME_ANOMALY',
         `seq ${r.seq} time ${r.time} is before the previous record's`,
@@ -1419,17 +1433,14 @@ function* engine(
         r.subject,
         r.seq,
       );
+    const claim = claimedTimeProblem(r.time, e.receipt.integratedAt, null, policy.maxBackdateMs);
     if (e.at > policy.now + CLOCK_SKEW_MS)
       timeSuspects.push({
         e,
         message: `seq ${r.seq} was logged at ${e.receipt.integratedAt}, in the future`,
       });
-    else if (t > e.at + CLOCK_SKEW_MS)
-      timeSuspects.push({
-        e,
-        message: `seq ${r.seq} time ${r.time} is after it was logged (${e.receipt.integratedAt})`,
-      });
-    lastTime.set(r.subject, t);
+    else if (claim !== null) timeSuspects.push({ e, message: `seq ${r.seq} ${claim.message}` });
+    lastTime.set(r.subject, r.time);
 
     if (r.type === 'pack' && 'children' in r.data) {
       const heads = new Map<string, string>();
@@ -1437,7 +1448,8 @@ function* engine(
       ctx.absent =
         heads.size > 0 ? { container: r.subject, actor: r.actor, time: r.time, heads } : null;
     }
-    const res = applyRecord(ctx.states.get(r.subject), r, e.id, ctx);
+    // The reactivation window runs on receipt times (DESIGN §5).
+    const res = applyRecord(ctx.states.get(r.subject), r, e.id, ctx, e.receipt.integratedAt);
     ctx.absent = null;
     if (!res.ok) {
       findings.add(res.code, `seq ${r.seq} ${r.type}: ${res.message}`, r.subject, r.seq);

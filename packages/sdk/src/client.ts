@@ -4,7 +4,13 @@
 // once. Only 429 and 503 are retried (the two answers that mean "not now"),
 // with exponential backoff and jitter, honouring Retry-After; anything else
 // is returned or thrown at once.
-import { subjectParts, VERIFICATION_NONCE_RE, type Ed25519Backend } from '@provenant/core';
+import {
+  keyRegistrationBody,
+  publicKeyFromSeed,
+  subjectParts,
+  VERIFICATION_NONCE_RE,
+  type Ed25519Backend,
+} from '@provenant/core';
 import { Gs1Error, parseScan } from '@provenant/gs1';
 import type { z } from 'zod';
 import { clientProblem, problemFrom, ProvenantError } from './errors.js';
@@ -100,7 +106,7 @@ export interface WriteOptions {
 export type SubjectPath = string;
 
 export type PartyRole = 'manufacturer' | 'repackager' | 'distributor' | '3pl' | 'dispenser';
-export type Scope = 'sign' | 'verify' | 'admin';
+export type Scope = 'sign' | 'verify' | 'keys' | 'admin';
 export type Purpose = 'receiving' | 'saleable_return' | 'dispense';
 /** A subject as the custodial endpoints take it: any DESIGN §3 form, or `{gtin, serial}`. */
 export type SubjectInput = string | { gtin: string; serial: string };
@@ -471,18 +477,27 @@ export class ProvenantClient {
   }
 
   /**
-   * POST /v1/parties/{gln}/keys: registers a client-held public key (base64url
-   * raw 32 bytes; non-custodial) or `{custodial: true}`.
+   * POST /v1/parties/{gln}/keys: registers a client-held key, proving
+   * possession (DESIGN §5): pass `{seed}` (the 32-byte seed; it signs the
+   * proof here and never leaves this process), or a ready
+   * `{publicKey, time, proof}` body; or `{custodial: true}`.
    */
   async registerKey(
     gln: string,
-    key: { publicKey: string } | { custodial: true },
+    key:
+      | { seed: Uint8Array }
+      | { publicKey: string; time: string; proof: string }
+      | { custodial: true },
     write?: WriteOptions,
   ): Promise<RegisteredKey> {
+    const body =
+      'seed' in key
+        ? keyRegistrationBody(gln, key.seed, publicKeyFromSeed(key.seed), new Date().toISOString())
+        : key;
     return this.call({
       method: 'POST',
       path: `/v1/parties/${seg(gln, 'gln')}/keys`,
-      body: key,
+      body,
       schema: registeredKeySchema,
       write,
     });

@@ -105,7 +105,11 @@ export type Party = z.infer<typeof partySchema>;
 export const registeredKeySchema = z.looseObject({ kid: z.string(), publicKey: z.string() });
 export type RegisteredKey = z.infer<typeof registeredKeySchema>;
 
-export const issuedTokenSchema = z.looseObject({ token: z.string(), scopes: z.array(z.string()) });
+export const issuedTokenSchema = z.looseObject({
+  id: z.string().optional(),
+  token: z.string(),
+  scopes: z.array(z.string()),
+});
 export type IssuedToken = z.infer<typeof issuedTokenSchema>;
 
 export const revokedKeySchema = z.looseObject({

@@ -30,6 +30,7 @@ export { DEFAULT_MIGRATIONS_DIR, migrate, readMigrations, type MigrationFile } f
 export { dumpSchema } from './schema-dump.js';
 
 export * from './parties.js';
+export * from './witnesses.js';
 export * from './keys.js';
 export * from './tokens.js';
 export * from './records.js';

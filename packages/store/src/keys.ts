@@ -141,3 +141,21 @@ export async function revokeKey(
   );
   return rows[0] ? toKey(rows[0]) : null;
 }
+
+/**
+ * The receipt time (`integratedAt`) of the `key` notice that registered `kid`,
+ * else the key row's creation time (a key inserted without a notice, e.g. the
+ * authority's); null when the key is unknown. DESIGN §5: compromisedAt may not
+ * lie before it.
+ */
+export async function keyRegisteredAt(q: Queryable, kid: string): Promise<string | null> {
+  const { rows } = await q.query(
+    `SELECT coalesce(
+       (SELECT min(l.integrated_at) FROM notices n JOIN log_leaves l ON l.idx = n.leaf_idx
+        WHERE n.type = 'key' AND (n.data ->> 'kid') = $1::text),
+       (SELECT created_at FROM party_keys WHERE kid = $1::text)) AS at`,
+    [kid],
+  );
+  const at = rows[0]?.at;
+  return at === null || at === undefined ? null : iso(at);
+}

@@ -85,6 +85,32 @@ export async function findPartiesByGtin(q: Queryable, gtin14: string): Promise<P
   return rows.map(toParty);
 }
 
+/**
+ * Other parties (not `exceptGln`) holding a company prefix that is a prefix of
+ * one of `prefixes`, or has one of them as its prefix (DESIGN §5: no
+ * registered prefix of one party may be a prefix of another party's).
+ */
+export async function findPrefixOverlaps(
+  q: Queryable,
+  prefixes: readonly string[],
+  exceptGln: string | null = null,
+): Promise<{ gln: string; prefix: string; conflictsWith: string }[]> {
+  if (prefixes.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT p.gln, theirs AS prefix, mine AS conflicts_with
+     FROM parties p, unnest(p.prefixes) AS theirs, unnest($1::text[]) AS mine
+     WHERE ($2::text IS NULL OR p.gln <> $2::text)
+       AND (starts_with(theirs, mine) OR starts_with(mine, theirs))
+     ORDER BY p.gln, theirs`,
+    [[...prefixes], exceptGln],
+  );
+  return rows.map((r) => ({
+    gln: r.gln as string,
+    prefix: r.prefix as string,
+    conflictsWith: r.conflicts_with as string,
+  }));
+}
+
 /** Suspends or reinstates a party; null if it does not exist. */
 export async function setPartyStatus(
   q: Queryable,

@@ -3,12 +3,15 @@ import type { Queryable } from './driver.js';
 import { bytes, iso, isoOrNull } from './sql.js';
 
 export interface Token {
+  /** Public id (uuid): lists and revocations name a token by it, never by its secret. */
+  id: string;
   tokenHash: Uint8Array;
   /** null = admin/bootstrap token. */
   gln: string | null;
   scopes: string[];
   createdAt: string;
   revokedAt: string | null;
+  lastUsedAt: string | null;
 }
 
 export interface NewToken {
@@ -18,15 +21,17 @@ export interface NewToken {
   scopes: readonly string[];
 }
 
-const COLUMNS = 'token_hash, gln, scopes, created_at, revoked_at';
+const COLUMNS = 'id, token_hash, gln, scopes, created_at, revoked_at, last_used_at';
 
 function toToken(r: Record<string, unknown>): Token {
   return {
+    id: String(r.id),
     tokenHash: bytes(r.token_hash),
     gln: (r.gln as string | null) ?? null,
     scopes: r.scopes as string[],
     createdAt: iso(r.created_at),
     revokedAt: isoOrNull(r.revoked_at),
+    lastUsedAt: isoOrNull(r.last_used_at),
   };
 }
 
@@ -76,6 +81,42 @@ export async function revokeToken(q: Queryable, tokenHash: Uint8Array): Promise<
   );
   return rowCount > 0;
 }
+
+/** The token with this public id, or null (a malformed id is simply unknown). */
+export async function getTokenById(q: Queryable, id: string): Promise<Token | null> {
+  if (!UUID.test(id)) return null;
+  const { rows } = await q.query(`SELECT ${COLUMNS} FROM tokens WHERE id = $1::uuid`, [id]);
+  return rows[0] ? toToken(rows[0]) : null;
+}
+
+/** Revokes the token with this public id; false if it was unknown or already revoked. */
+export async function revokeTokenById(q: Queryable, id: string): Promise<boolean> {
+  if (!UUID.test(id)) return false;
+  const { rowCount } = await q.query(
+    `UPDATE tokens SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL`,
+    [id],
+  );
+  return rowCount > 0;
+}
+
+/**
+ * Records that a token was used now; at most one write per token and `minGapSeconds`
+ * (the authentication path calls it on every request).
+ */
+export async function touchToken(
+  q: Queryable,
+  tokenHash: Uint8Array,
+  minGapSeconds = 60,
+): Promise<void> {
+  await q.query(
+    `UPDATE tokens SET last_used_at = now()
+     WHERE token_hash = $1::bytea
+       AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2::integer))`,
+    [tokenHash, minGapSeconds],
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** What authentication needs of an unrevoked token: its party, scopes and the party's status. */
 export interface TokenGrantRow {

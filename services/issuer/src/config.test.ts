@@ -72,11 +72,34 @@ describe('configuration from the environment (DESIGN §8a)', () => {
     ['DATABASE_URL', 'mysql://secret-password@db'],
     ['PROVENANT_LOG_ORIGIN', 'has space'],
     ['PROVENANT_ADMIN_TOKEN', 'short'],
+    ['PROVENANT_MAX_BACKDATE', '72 hours'],
+    ['PROVENANT_MAX_BACKDATE', '-1h'],
+    ['PROVENANT_MAX_BACKDATE', '30s'],
+    ['PROVENANT_MAX_BACKDATE', '9999d'],
   ])('names %s when its value %j is bad, without echoing the value', (variable, value) => {
     const err = errorOf({ PROVENANT_DATA_DIR: dir, PROVENANT_MASTER_KEY: KEY, [variable]: value });
     expect(err.variable).toBe(variable);
     expect(err.message).toContain(variable);
     if (value) expect(err.message).not.toContain(value);
+  });
+
+  it('reads PROVENANT_MAX_BACKDATE as 72h, 3d, 90m or seconds, default 72 hours (DESIGN §5)', () => {
+    const read = (v?: string) =>
+      loadConfig(
+        {
+          PROVENANT_DATA_DIR: dir,
+          PROVENANT_MASTER_KEY: KEY,
+          ...(v === undefined ? {} : { PROVENANT_MAX_BACKDATE: v }),
+        },
+        { warn },
+      ).maxBackdateMs;
+    const HOUR = 3_600_000;
+    expect(read()).toBe(72 * HOUR);
+    expect(read('72h')).toBe(72 * HOUR);
+    expect(read('3d')).toBe(72 * HOUR);
+    expect(read('90m')).toBe(1.5 * HOUR);
+    expect(read('3600s')).toBe(HOUR);
+    expect(read('259200')).toBe(72 * HOUR);
   });
 
   it('stores only the hash of PROVENANT_ADMIN_TOKEN', () => {

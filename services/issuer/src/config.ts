@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { fromBase64, toBase64 } from '@provenant/core';
+import { DEFAULT_MAX_BACKDATE_MS, fromBase64, toBase64 } from '@provenant/core';
 import { hashToken, newToken } from './http/auth.js';
 import type { LogLevel } from './http/logging.js';
 import { DEFAULT_BODY_LIMIT } from './http/validate.js';
@@ -28,6 +28,11 @@ export interface Config {
   logLevel: LogLevel;
   /** JSON body limit in bytes. */
   bodyLimit: number;
+  /**
+   * PROVENANT_MAX_BACKDATE: how far a record's time may lie before its receipt
+   * time (DESIGN §5); absent: 72 hours (DEFAULT_MAX_BACKDATE_MS).
+   */
+  maxBackdateMs?: number;
 }
 
 /** A configuration error; `variable` names the environment variable at fault. */
@@ -71,6 +76,17 @@ const schemas = {
         .min(1024)
         .max(1024 * 1024 * 1024),
     ),
+  // A duration: seconds, or a number with s, m, h or d (`72h`, `3d`); 1 minute to 3650 days.
+  PROVENANT_MAX_BACKDATE: z
+    .string()
+    .regex(/^\d{1,10}[smhd]?$/)
+    .transform(parseDurationMs)
+    .pipe(
+      z
+        .number()
+        .min(60_000)
+        .max(3650 * 24 * 3600_000),
+    ),
 };
 
 const MESSAGES: Record<keyof typeof schemas, string> = {
@@ -80,7 +96,18 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_LOG_ORIGIN: 'must be 1 to 255 printable ASCII characters without spaces or "+"',
   LOG_LEVEL: `must be one of ${LEVELS.join(', ')}`,
   PROVENANT_BODY_LIMIT: 'must be a byte count from 1024 to 1073741824',
+  PROVENANT_MAX_BACKDATE:
+    'must be a duration from 1 minute to 3650 days: seconds, or a number with s, m, h or d (e.g. 72h, 3d)',
 };
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
+
+/** `72h`, `3d`, `90m`, `3600s` or `3600` (seconds) in milliseconds; the caller checked the shape. */
+export function parseDurationMs(text: string): number {
+  const unit = /[smhd]$/.test(text) ? text.slice(-1) : 's';
+  const n = Number(unit === 's' && !text.endsWith('s') ? text : text.slice(0, -1));
+  return n * UNIT_MS[unit]!;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -156,6 +183,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     logOrigin: read(env, 'PROVENANT_LOG_ORIGIN') ?? DEFAULT_LOG_ORIGIN,
     logLevel: read(env, 'LOG_LEVEL') ?? (inTest ? 'silent' : 'info'),
     bodyLimit: read(env, 'PROVENANT_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
+    maxBackdateMs: read(env, 'PROVENANT_MAX_BACKDATE') ?? DEFAULT_MAX_BACKDATE_MS,
   };
 }
 

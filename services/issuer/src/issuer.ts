@@ -48,7 +48,12 @@ export async function createIssuer(opts: {
   const { db, config } = opts;
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
   const now = opts.now ?? Date.now;
-  const sequencer = new Sequencer({ db, keys: logKeys, now });
+  const sequencer = new Sequencer({
+    db,
+    keys: logKeys,
+    now,
+    ...(config.maxBackdateMs !== undefined ? { maxBackdateMs: config.maxBackdateMs } : {}),
+  });
   await sequencer.init();
   const authority = await ensureAuthorityKey(db, config.masterKey);
   const signer = new CustodialSigner({ masterKey: config.masterKey });

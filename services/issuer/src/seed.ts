@@ -35,7 +35,8 @@ export const DEMO_PARTIES: readonly DemoPartySpec[] = [
     gln: '0860001000009',
     name: 'Northwind Distribution',
     roles: ['distributor'],
-    prefixes: [],
+    // DESIGN §5: a distributor registers its company prefix to build pallets (SSCCs).
+    prefixes: ['0860001'],
   },
   {
     handle: 'pharmacy',
@@ -54,8 +55,8 @@ export const DEMO_PRODUCT = {
   product: { name: 'Amoxicillin 500 mg capsules, 30' },
 };
 
-/** Scopes of every demo party token. */
-export const DEMO_SCOPES = ['sign', 'verify'] as const;
+/** Scopes of every demo party token (`keys`: register keys and manage its tokens, DESIGN §5). */
+export const DEMO_SCOPES = ['sign', 'verify', 'keys'] as const;
 
 /** A registered demo party with its custodial key and its (plaintext, shown once) token. */
 export interface SeededParty extends DemoPartySpec {
@@ -180,7 +181,7 @@ export function demoUnit(serial: string): string {
 
 /**
  * Seeds the demo supply chain through the HTTP API at `baseUrl` with an
- * admin token: the three demo parties, a custodial key and a sign+verify
+ * admin token: the three demo parties, a custodial key and a sign+verify+keys
  * token each, five units of the demo product, four of them packed on a
  * pallet shipped to the distributor, the fifth left with the manufacturer.
  * @throws DemoApiError when a call fails (e.g. a demo party already exists).

@@ -2,7 +2,7 @@
 // POST /v1/parties/{gln}/keys): the seed is generated here and stays here.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { encodeVerifierKey, fromBase64Url, isValidNoteName, toBase64Url } from '@provenant/core';
+import { encodeVerifierKey, fromBase64Url, isValidNoteName } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import { generateKey } from '@provenant/sdk';
 import { gln, loadKey, withCommon } from '../common.js';
@@ -64,7 +64,8 @@ export function registerKeyCommands(program: Command, io: Io, state: ExitState):
     action<{ key: string; party: string }>(io, state, async (ctx, _args, opts) => {
       const party = gln(opts.party, '--party');
       const key = await loadKey(opts.key);
-      const res = await ctx.client().registerKey(party, { publicKey: toBase64Url(key.publicKey) });
+      // DESIGN §5: the key proves possession (the SDK signs the proof with the seed locally).
+      const res = await ctx.client().registerKey(party, { seed: key.seed });
       ctx.out.result({ party, kid: res.kid, publicKey: res.publicKey });
       ctx.out.line(`registered key ${res.kid} for party ${party}`);
     }),

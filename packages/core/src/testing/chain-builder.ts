@@ -286,7 +286,7 @@ export class ChainBuilder {
     return p;
   }
 
-  /** A manufacturer (prefix 0614141), a distributor and a pharmacy: the usual cast. */
+  /** A manufacturer (prefix 0614141), a distributor (prefix 0712345, for its pallets) and a pharmacy: the usual cast. */
   cast(): {
     manufacturer: TestParty;
     distributor: TestParty;
@@ -304,6 +304,8 @@ export class ChainBuilder {
         name: 'Wholesale Co',
         gln: makeGln('0712345', 1),
         roles: ['distributor'],
+        // DESIGN §5: a distributor registers its company prefix to build pallets (SSCCs).
+        prefixes: ['0712345'],
       }),
       pharmacy: this.party({
         name: 'City Hospital Pharmacy',

@@ -28,6 +28,7 @@ import { badRequest, forbidden } from '../http/problem.js';
 import type { FieldError } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import { refused } from '../log/errors.js';
+import { assertCompromisedAtInRange } from './key-rules.js';
 import type { PendingNotice, PendingRecord } from '../log/sequencer.js';
 
 /** Where the envelopes sit in the request, for error paths: `body` or `body.envelopes`. */
@@ -270,6 +271,13 @@ export async function prepareNotice(
     );
     if (!ok) throw forbidden(`${n.actor} is not the manufacturer of GTIN ${n.data.gtin}.`);
   }
+  if (n.type === 'key-revoke') {
+    // DESIGN §5 (issue 10 #7): revoking needs `keys` (or admin), and compromisedAt is bounded.
+    if (!principal.isAdmin && !principal.scopes.includes('keys'))
+      throw forbidden('Revoking a key needs a token with the "keys" scope.', {
+        slug: 'insufficient-scope',
+      });
+  }
   if (n.type === 'key-revoke' && !byAuthority) {
     const target = keys.get(n.data.kid);
     if (!target || target.gln !== n.actor)
@@ -282,5 +290,12 @@ export async function prepareNotice(
         entry === undefined ? {} : { entry },
       );
   }
+  if (n.type === 'key-revoke' && !isStored)
+    await assertCompromisedAtInRange(
+      q,
+      n.data.kid,
+      Date.parse(n.data.compromisedAt),
+      `${where}.payload.data.compromisedAt`,
+    );
   return { kind: 'notice', id: d.id, notice: n, payload: d.payload, envelope: d.envelope };
 }

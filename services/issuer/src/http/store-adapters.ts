@@ -1,7 +1,12 @@
 // Binds the framework's small interfaces (token lookup, idempotency store)
 // to @provenant/store's repositories, so routes pass a Queryable (the
 // database or the write's transaction) and nothing else.
-import { getIdempotencyEntry, getTokenGrant, saveIdempotencyEntry } from '@provenant/store';
+import {
+  getIdempotencyEntry,
+  getTokenGrant,
+  saveIdempotencyEntry,
+  touchToken,
+} from '@provenant/store';
 import type { Queryable } from '@provenant/store';
 import type { TokenLookup } from './auth.js';
 import type { IdempotencyStore } from './idempotency.js';
@@ -12,13 +17,37 @@ import { unprocessable } from './problem.js';
  * party's suspension status (a suspended party may read but not sign).
  */
 export function tokenLookupFor(q: Queryable): TokenLookup {
+  // When each token's lastUsedAt was last written by this process (at most once a minute).
+  const touched = new Map<string, number>();
   // One round trip per request (token joined with its party), read fresh every
   // time: a revoked token or a suspension takes effect on the next request.
   return async (hash) => {
     const grant = await getTokenGrant(q, hash);
     if (!grant) return null;
+    await noteUse(q, touched, hash);
     return { gln: grant.gln, scopes: grant.scopes, suspended: grant.partyStatus === 'suspended' };
   };
+}
+
+const TOUCH_EVERY_MS = 60_000;
+const TOUCHED_MAX = 10_000;
+
+/** Writes a token's lastUsedAt (DESIGN §5 token list) at most once a minute per token; never fails the request. */
+async function noteUse(
+  q: Queryable,
+  touched: Map<string, number>,
+  hash: Uint8Array,
+): Promise<void> {
+  const key = Buffer.from(hash).toString('hex');
+  const now = Date.now();
+  if ((touched.get(key) ?? 0) > now - TOUCH_EVERY_MS) return;
+  if (touched.size >= TOUCHED_MAX) touched.clear();
+  touched.set(key, now);
+  try {
+    await touchToken(q, hash, TOUCH_EVERY_MS / 1000);
+  } catch {
+    // Bookkeeping only: a read-only replica or a busy database must not refuse the request.
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { ReasonCode } from '@provenant/core';
 import { HttpProblem } from '../http/problem.js';
 
-/** Reason codes an append can be refused with (DESIGN §7 codes, plus PARTY_SUSPENDED). */
+/** Reason codes an append can be refused with (DESIGN §7 codes, plus PARTY_SUSPENDED and TIME_ANOMALY, §5). */
 export type AppendRefusalCode = Extract<
   ReasonCode,
   | 'CHAIN_BROKEN'
@@ -16,6 +16,7 @@ export type AppendRefusalCode = Extract<
   | 'KEY_REVOKED'
   | 'SIGNATURE_INVALID'
   | 'PARTY_SUSPENDED'
+  | 'TIME_ANOMALY'
 >;
 
 /** Where in a submission (0-based entry) the refusal arose, and for which subject. */

@@ -6,6 +6,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import {
   addSignatureLines,
+  bytesEqual,
   consistencyProof,
   inclusionProof,
   parseCheckpoint,
@@ -22,6 +23,7 @@ import {
   getCheckpoint,
   getLeaves,
   getLogSize,
+  getWitness,
   insertCosignature,
   latestCheckpoint,
   listCosignatures,
@@ -29,7 +31,7 @@ import {
 } from '@provenant/store';
 import type { AppDeps, RouteDeps, RouteModule } from '../app.js';
 import { problemResponse } from '../http/openapi.js';
-import { badRequest, notFound, unprocessable } from '../http/problem.js';
+import { badRequest, forbidden, notFound, unprocessable } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import type { LogKeys } from './keys.js';
 import { receiptOf } from './receipts.js';
@@ -158,7 +160,8 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
   o.registerPath({
     method: 'post',
     path: '/v1/log/cosignatures',
-    summary: 'Add a witness cosignature (C2SP tlog-cosignature/v1), verified before stored',
+    summary:
+      "Add a registered witness's cosignature (C2SP tlog-cosignature/v1), verified before stored; other keys are 403",
     request: {
       body: {
         content: { 'application/json': { schema: o.register('Cosignature', CosignatureBody) } },
@@ -168,6 +171,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
       201: { description: 'Stored' },
       200: { description: 'Already stored' },
       400: problemResponse('Malformed'),
+      403: problemResponse('Not a registered witness (POST /v1/witnesses)'),
       422: problemResponse('Unknown checkpoint or invalid cosignature'),
     },
   });
@@ -293,6 +297,17 @@ export const logRoutes: RouteModule<LogRouteDeps> = (router: Router, deps) => {
     if (witness.type !== 'cosignature/v1')
       throw badRequest('body.witness: a witness key must have type 0x04 (cosignature/v1).', {
         errors: [{ path: 'body.witness', rule: 'vkey-type', message: 'expected cosignature/v1' }],
+      });
+    // DESIGN §6 (issue 10 #6): registered witnesses only, checked before any
+    // other work, so an unregistered key never touches a limit or the storage.
+    const registered = await getWitness(db, witness.name);
+    if (
+      !registered ||
+      !bytesEqual(registered.publicKey, witness.publicKey) ||
+      !bytesEqual(registered.keyId, witness.keyId)
+    )
+      throw forbidden(`${witness.name} is not a registered witness with this key.`, {
+        slug: 'witness-not-registered',
       });
     let size = body.size;
     if (size === undefined && body.checkpoint !== undefined) {

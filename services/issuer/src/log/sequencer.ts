@@ -10,6 +10,8 @@
 // refused submission fails alone, the others in the batch proceed.
 import {
   applyRecord,
+  claimedTimeProblem,
+  DEFAULT_MAX_BACKDATE_MS,
   signCheckpoint,
   type ChainState,
   type CustodyContext,
@@ -133,6 +135,8 @@ export interface SequencerOptions {
   lingerMs?: number;
   /** Clock for receipt times (epoch ms); injectable for tests. */
   now?: () => number;
+  /** How far a record's time may lie before its receipt time (DESIGN §5); default 72 h. */
+  maxBackdateMs?: number;
 }
 
 /** Counters for tests, benchmarks and metrics. */
@@ -232,6 +236,30 @@ function authorityRefusal(
 }
 
 /**
+ * DESIGN §5: `ship.to` must be a registered party that is not suspended (issue
+ * 10 #4), for client-signed and custodial records alike. Checked here, under the
+ * lock, rather than in core's state machine: an offline bundle carries only the
+ * notices of its chains' actors, so the engine cannot know every receiver.
+ */
+function shipTargetRefusal(
+  record: CustodyRecord,
+  parties: Map<string, PartyInfo>,
+  where: { entry: number; subject: string },
+): AppendRefusedError | null {
+  if (record.type !== 'ship') return null;
+  const to = parties.get(record.data.to);
+  if (!to)
+    return refused(
+      'CUSTODY_VIOLATION',
+      `ship.to ${record.data.to} is not a registered party`,
+      where,
+    );
+  if (to.status === 'suspended')
+    return refused('CUSTODY_VIOLATION', `ship.to ${record.data.to} is suspended`, where);
+  return null;
+}
+
+/**
  * Group-committing log sequencer. One per process; several processes (replicas)
  * may run one each on the same database: log_state's row lock orders them.
  */
@@ -243,6 +271,7 @@ export class Sequencer {
   private readonly maxBatchEntries: number;
   private readonly lingerMs: number;
   private readonly now: () => number;
+  private readonly maxBackdateMs: number;
   private queue: Submission[] = [];
   private scheduled = false;
   private running = false;
@@ -266,6 +295,7 @@ export class Sequencer {
     );
     this.lingerMs = opts.lingerMs ?? 0;
     this.now = opts.now ?? Date.now;
+    this.maxBackdateMs = opts.maxBackdateMs ?? DEFAULT_MAX_BACKDATE_MS;
   }
 
   /**
@@ -457,8 +487,10 @@ export class Sequencer {
         kids.add(kidOf(entry));
         const actor = actorOf(entry);
         if (actor !== 'authority') glns.add(actor);
-        if (entry.kind === 'record')
+        if (entry.kind === 'record') {
           for (const subj of subjectsOf(entry.record)) subjects.add(subj);
+          if (entry.record.type === 'ship') glns.add(entry.record.data.to);
+        }
       }
     // One round trip for every read of the batch (after the lock: its snapshot sees all committed batches).
     const context = await readSequencingContext(tx, {
@@ -501,9 +533,21 @@ export class Sequencer {
         if (error === null && e.kind === 'record') {
           const { record } = e;
           const current = ctx.state(record.subject);
-          const r = applyRecord(current, record, e.id, ctx);
-          if (!r.ok) {
-            const where = { entry: i, subject: record.subject };
+          const where = { entry: i, subject: record.subject };
+          const r = applyRecord(current, record, e.id, ctx, integratedAt);
+          // DESIGN §5 time rules against the receipt time this batch gives (issue 10 #1);
+          // a stale head is still a 409 first (the client re-reads and re-signs).
+          const late =
+            !r.ok && r.code === 'CHAIN_BROKEN'
+              ? null
+              : claimedTimeProblem(
+                  record.time,
+                  integratedAt,
+                  current?.lastTime,
+                  this.maxBackdateMs,
+                );
+          if (late) error = refused('TIME_ANOMALY', `seq ${record.seq} ${late.message}`, where);
+          else if (!r.ok) {
             error =
               r.code === 'CHAIN_BROKEN'
                 ? chainConflict(
@@ -516,7 +560,10 @@ export class Sequencer {
                     where,
                   )
                 : refused(r.code, r.message, where);
-          } else staged.set(record.subject, r.state);
+          } else {
+            error = shipTargetRefusal(record, parties, where);
+            if (error === null) staged.set(record.subject, r.state);
+          }
         }
         if (error === null) {
           mine.add(e.id);

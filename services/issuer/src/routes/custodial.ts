@@ -218,12 +218,25 @@ async function shipments(deps: Deps, req: Request, res: Response): Promise<void>
   const subjects = resolveSubjects(body.subjects, 'body.subjects');
   const gln = callerOf(req);
   await signedWrite(deps, req, res, async () => {
-    // A shipment to a GLN nobody registered could never be received (decision: refuse it).
-    if (!(await getParty(deps.db, body.to)))
-      throw unprocessable(`No party with GLN ${body.to} is registered.`, {
-        slug: 'unknown-party',
-        errors: [{ path: 'body.to', rule: 'registered-party', message: 'not a registered party' }],
+    // DESIGN §5: ship.to must be a registered party that is not suspended (the
+    // sequencer re-checks under the lock; this answers before any signing).
+    const to = await getParty(deps.db, body.to);
+    if (!to || to.status === 'suspended') {
+      const message = to
+        ? `ship.to ${body.to} is suspended.`
+        : `ship.to ${body.to} is not a registered party.`;
+      throw unprocessable(message, {
+        slug: 'custody-violation',
+        reasons: [{ code: 'CUSTODY_VIOLATION', message }],
+        errors: [
+          {
+            path: 'body.to',
+            rule: to ? 'active-party' : 'registered-party',
+            message: to ? 'the party is suspended' : 'not a registered party',
+          },
+        ],
       });
+    }
     const plan = await CustodyPlan.load(deps.db, gln, subjects);
     const data = {
       to: body.to,

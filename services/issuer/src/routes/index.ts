@@ -5,6 +5,7 @@ import type { IssuerDeps } from '../issuer.js';
 import { chainRoutes } from './chains.js';
 import { custodialRoutes } from './custodial.js';
 import { recordRoutes } from './records.js';
+import { witnessRoutes } from './witnesses.js';
 import { registryRoutes } from './registry.js';
 
 export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
@@ -13,4 +14,5 @@ export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   recordRoutes,
   chainRoutes,
   custodialRoutes,
+  witnessRoutes,
 ];

@@ -6,8 +6,11 @@
 //
 // Decisions where DESIGN is silent (documented in the route summaries too):
 // - A party token may add keys to and revoke keys of its own party only with
-//   the `sign` scope; a suspended party may still revoke (a safety action) but
-//   not add keys.
+//   the `keys` scope (DESIGN §5; `sign` alone is 403); a suspended party may
+//   still revoke (a safety action) but not add keys.
+// - A client-held key proves possession (DESIGN §5): `proof` verifies over the
+//   publicKey text as sent or its canonical base64url; a stale `time` or a
+//   proof that does not verify is 422, a missing or malformed one 400.
 // - A party token never carries `admin` (400): administration is the operator's.
 // - Token issuance ignores Idempotency-Key: its answer holds a secret, which
 //   is never stored.
@@ -15,7 +18,10 @@
 //   itself asks (DESIGN §5 allows the authority for any key; simpler than
 //   picking another active key, and works when the party holds only one key).
 // - compromisedAt is RFC 3339 (any offset), stored and logged as UTC with
-//   milliseconds; more than 5 minutes in the future is 400.
+//   milliseconds; before the key's registration receipt time or more than 5
+//   minutes in the future is 422 (DESIGN §5, issue 10 #7).
+// - Token lists show id, scopes, createdAt, lastUsedAt (and revokedAt), never
+//   the secret or its hash; revoking a revoked token is 409.
 // - Suspending a suspended party (or reinstating an active one) answers 200
 //   and logs nothing.
 import type { Request, Router } from 'express';
@@ -30,39 +36,46 @@ import {
   generateKeyPair,
   glnSchema,
   keyId,
+  KEY_REGISTRATION_SKEW_MS,
   kidSchema,
   PARTY_ROLES,
   textSchema,
   toBase64Url,
+  verifyKeyRegistration,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import {
   getKey,
+  findPrefixOverlaps,
   getParty,
+  getTokenById,
   insertKey,
   insertParty,
   insertToken,
   listKeysByParty,
+  listTokensByParty,
   revokeKey,
+  revokeTokenById,
   setPartyStatus,
   UniqueViolationError,
   type Party,
   type PartyKey,
   type PartyStatus,
   type Queryable,
+  type Token,
 } from '@provenant/store';
 import type { RouteDeps, RouteModule } from '../app.js';
 import { signAuthorityNotice, type AuthorityNoticeBody } from '../append/custodial.js';
+import { assertCompromisedAtInRange } from '../append/key-rules.js';
 import { newToken, principalOf, SCOPES, type Principal } from '../http/auth.js';
 import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, conflict, forbidden, notFound } from '../http/problem.js';
+import { badRequest, conflict, forbidden, notFound, unprocessable } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
 import { keyAad, seal } from '../seal.js';
 import { idempotentWrite } from './records.js';
 
-/** Allowed clock skew for a compromisedAt slightly ahead of ours (ms). */
-export const COMPROMISED_AT_SKEW_MS = 5 * 60 * 1000;
+export { COMPROMISED_AT_SKEW_MS } from '../append/key-rules.js';
 
 // ---------------------------------------------------------------------------
 // Public keys (DESIGN §4 strict policy): canonical, not of small order, on the curve.
@@ -157,11 +170,25 @@ const PartyBody = z.strictObject({
     .default([]),
 });
 
+const RFC3339_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
 const KeyBody = z.union([
   z.strictObject({
     publicKey: z
       .string()
       .meta({ description: 'base64url (no padding) of the raw 32-byte Ed25519 key' }),
+    time: z
+      .string()
+      .regex(RFC3339_TIME, 'expected an RFC 3339 date-time')
+      .refine((t) => Number.isFinite(Date.parse(t.toUpperCase())), 'not a real instant')
+      .meta({ description: 'RFC 3339, within 5 minutes of the server clock' }),
+    proof: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{86}(==)?$/, 'expected base64url of 64 bytes')
+      .meta({
+        description:
+          'base64url Ed25519 signature by the key over JCS({gln, publicKey, purpose: "provenant-key-registration", time})',
+      }),
   }),
   z.strictObject({ custodial: z.literal(true) }),
 ]);
@@ -172,6 +199,15 @@ const TokenBody = z.strictObject({
     .min(1)
     .max(SCOPES.length)
     .refine((s) => new Set(s).size === s.length, 'scopes must be distinct'),
+});
+
+const TokenParams = z.object({
+  id: z
+    .string()
+    .regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      'expected a token id (uuid)',
+    ),
 });
 
 const StatusBody = z.strictObject({ reason: textSchema(500).optional() });
@@ -219,6 +255,25 @@ function keyView(k: PartyKey): z.infer<typeof KeyView> {
   };
 }
 
+const TokenView = z.object({
+  id: z.string(),
+  scopes: z.array(z.string()),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().optional(),
+});
+
+/** What a token list shows: never the secret nor its hash. */
+function tokenView(t: Token): z.infer<typeof TokenView> {
+  return {
+    id: t.id,
+    scopes: t.scopes,
+    createdAt: t.createdAt,
+    lastUsedAt: t.lastUsedAt,
+    ...(t.revokedAt !== null ? { revokedAt: t.revokedAt } : {}),
+  };
+}
+
 function partyView(p: Party, keys: readonly PartyKey[]): z.infer<typeof PartyView> {
   return {
     gln: p.gln,
@@ -248,13 +303,16 @@ function requireAdmin(req: Request): Principal {
   return p;
 }
 
-/** Admin, or party `gln` itself with the `sign` scope (not suspended unless `evenSuspended`). */
+/**
+ * Admin, or party `gln` itself with the `keys` scope (DESIGN §5: a `sign`
+ * token alone may not manage keys or tokens), not suspended unless `evenSuspended`.
+ */
 function requireAdminOrParty(req: Request, gln: string, evenSuspended: boolean): Principal {
   const p = principalOf(req);
   if (p.isAdmin) return p;
   if (p.gln !== gln) throw forbidden('This token may not act for another party.');
-  if (!p.scopes.includes('sign'))
-    throw forbidden('This endpoint needs a token with the "sign" scope.', {
+  if (!p.scopes.includes('keys'))
+    throw forbidden('This endpoint needs a token with the "keys" scope.', {
       slug: 'insufficient-scope',
     });
   if (p.suspended && !evenSuspended)
@@ -262,8 +320,74 @@ function requireAdminOrParty(req: Request, gln: string, evenSuspended: boolean):
   return p;
 }
 
+/**
+ * DESIGN §5 (issue 10 #4): a company prefix that is a prefix of another
+ * party's, or has one as its prefix, would let one party commission, recall
+ * and pack under the other's GTINs and SSCCs: 409.
+ */
+async function assertNoPrefixOverlap(
+  q: Queryable,
+  prefixes: readonly string[],
+  gln: string,
+): Promise<void> {
+  const overlaps = await findPrefixOverlaps(q, prefixes, gln);
+  const first = overlaps[0];
+  if (!first) return;
+  throw conflict(
+    `Company prefix ${first.conflictsWith} overlaps prefix ${first.prefix} of party ${first.gln}.`,
+    {
+      slug: 'prefix-overlap',
+      errors: overlaps.slice(0, 100).map((o) => ({
+        path: `body.prefixes[${prefixes.indexOf(o.conflictsWith)}]`,
+        rule: 'prefix-overlap',
+        message: `overlaps ${o.prefix} of ${o.gln}`,
+      })),
+    },
+  );
+}
+
 function nowIso(): string {
   return new Date().toISOString();
+}
+
+/**
+ * DESIGN §5 proof of possession (issue 10 #7): `proof` is the key's signature
+ * over JCS({gln, publicKey, purpose, time}), `time` within 5 minutes of our
+ * clock. The proof may sign the publicKey text as sent or its canonical
+ * base64url: both name the same 32 bytes.
+ * @throws HttpProblem 422 `proof-stale` / `proof-invalid`.
+ */
+function assertPossession(
+  gln: string,
+  publicKeyText: string,
+  raw: Uint8Array,
+  time: string,
+  proof: string,
+): void {
+  const t = Date.parse(time.toUpperCase());
+  if (Math.abs(t - Date.now()) > KEY_REGISTRATION_SKEW_MS)
+    throw unprocessable('body.time: the proof must be made within 5 minutes of the server clock.', {
+      slug: 'proof-stale',
+      errors: [{ path: 'body.time', rule: 'fresh', message: 'more than 5 minutes from now' }],
+    });
+  const texts = new Set([publicKeyText, toBase64Url(raw)]);
+  const ok = [...texts].some((text) =>
+    verifyKeyRegistration(gln, text, raw, time, proof, nodeBackend),
+  );
+  if (!ok)
+    throw unprocessable(
+      'body.proof: not a signature by this key over the registration of this key for this party.',
+      {
+        slug: 'proof-invalid',
+        errors: [
+          {
+            path: 'body.proof',
+            rule: 'proof-of-possession',
+            message: 'does not verify for this gln, publicKey and time',
+          },
+        ],
+      },
+    );
 }
 
 /** A unique violation inside `apply` is a lost race with a twin request: 409. */
@@ -299,7 +423,11 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     summary: 'Register a party (admin); logs a party notice signed by the registry authority',
     security,
     request: body(o.register('NewParty', PartyBody)),
-    responses: { 201: json('Registered', party), ...common, 409: problemResponse('GLN taken') },
+    responses: {
+      201: json('Registered', party),
+      ...common,
+      409: problemResponse('GLN taken, or a company prefix overlaps another party'),
+    },
   });
   o.registerPath({
     method: 'get',
@@ -313,7 +441,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     method: 'post',
     path: '/v1/parties/{gln}/keys',
     summary:
-      'Register a public key, or {custodial: true} to have the service generate and seal one (admin, or the party with sign scope)',
+      'Register a public key with its proof of possession {publicKey, time, proof}, or {custodial: true} to have the service generate and seal one (admin, or the party with keys scope)',
     security,
     request: { params: GlnParams, ...body(KeyBody) },
     responses: {
@@ -321,19 +449,51 @@ function register(deps: RouteDeps<IssuerDeps>): void {
       ...common,
       404: problemResponse('Unknown party'),
       409: problemResponse('kid already registered'),
+      422: problemResponse('Proof of possession stale or not verifying'),
     },
   });
   o.registerPath({
     method: 'post',
     path: '/v1/parties/{gln}/tokens',
     summary:
-      'Issue a bearer token for the party (admin); shown only in this answer. Scopes sign, verify.',
+      'Issue a bearer token for the party (admin); shown only in this answer, with its id. Scopes sign, verify, keys.',
     security,
     request: { params: GlnParams, ...body(TokenBody) },
     responses: {
-      201: json('Issued', z.object({ token: z.string(), scopes: z.array(z.string()) })),
+      201: json(
+        'Issued',
+        z.object({ id: z.string(), token: z.string(), scopes: z.array(z.string()) }),
+      ),
       ...common,
       404: problemResponse('Unknown party'),
+    },
+  });
+  const tokenView = o.register('TokenInfo', TokenView);
+  o.registerPath({
+    method: 'get',
+    path: '/v1/parties/{gln}/tokens',
+    summary:
+      "The party's tokens: id, scopes, createdAt, lastUsedAt (never the secret) (admin, or the party with keys scope)",
+    security,
+    request: { params: GlnParams },
+    responses: {
+      200: json('The tokens', z.object({ tokens: z.array(tokenView) })),
+      ...common,
+      404: problemResponse('Unknown party'),
+    },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/tokens/{id}/revoke',
+    summary:
+      'Revoke a token at once (admin, or its party with keys scope); it answers 401 from the next request',
+    security,
+    request: { params: TokenParams },
+    responses: {
+      200: json('Revoked', tokenView),
+      ...common,
+      404: problemResponse('Unknown token, or another party'),
+      409: problemResponse('Already revoked'),
     },
   });
   for (const action of ['suspend', 'reinstate'] as const)
@@ -353,7 +513,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     method: 'post',
     path: '/v1/keys/{kid}/revoke',
     summary:
-      'Revoke a key (admin, or its party with sign scope); records signed at or after compromisedAt (receipt time) are invalid. The key-revoke notice is signed by the registry authority.',
+      'Revoke a key (admin, or its party with keys scope); records logged at or after compromisedAt (receipt time) are invalid; compromisedAt lies between the key registration receipt time and now + 5 min (422 otherwise). The key-revoke notice is signed by the registry authority.',
     security,
     request: { params: KidParams, ...body(RevokeBody) },
     responses: {
@@ -364,6 +524,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
       ...common,
       404: problemResponse('Unknown key'),
       409: problemResponse('Already revoked'),
+      422: problemResponse('compromisedAt out of range'),
     },
   });
 }
@@ -385,6 +546,7 @@ export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) =>
         throw conflict(`A party with GLN ${b.gln} is already registered.`, {
           slug: 'party-exists',
         });
+      await assertNoPrefixOverlap(db, b.prefixes, b.gln);
       let created: Party | null = null;
       return {
         entries: [
@@ -397,6 +559,8 @@ export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) =>
         ],
         answer: () => ({ status: 201, body: partyView(created!, []) }),
         apply: async (tx) => {
+          // Again under the log lock: two racing registrations cannot both take overlapping prefixes.
+          await assertNoPrefixOverlap(tx, b.prefixes, b.gln);
           created = await onDuplicate(`A party with GLN ${b.gln}`, insertParty(tx, b));
         },
       };
@@ -428,6 +592,7 @@ export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) =>
         throw badRequest(`body.publicKey: ${problem.message}.`, {
           errors: [{ path: 'body.publicKey', ...problem }],
         });
+      assertPossession(gln, b.publicKey, raw, b.time, b.proof);
       publicKey = raw;
     }
     await idempotentWrite(req, res, deps, async () => {
@@ -475,9 +640,34 @@ export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) =>
       throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
     // DESIGN §8: only the SHA-256 is stored; the token is in this answer and nowhere else.
     const { token, hash } = newToken();
-    await insertToken(db, { tokenHash: hash, gln, scopes: b.scopes });
+    const row = await insertToken(db, { tokenHash: hash, gln, scopes: b.scopes });
     res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json({ token, scopes: b.scopes });
+    res.status(201).json({ id: row.id, token, scopes: b.scopes });
+  });
+
+  // DESIGN §5, §8a: a party sees and revokes its own tokens (scope `keys`), never their secrets.
+  router.get('/v1/parties/:gln/tokens', async (req, res) => {
+    const { gln } = parse(GlnParams, req.params, 'params');
+    requireAdminOrParty(req, gln, true);
+    if (!(await getParty(db, gln)))
+      throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ tokens: (await listTokensByParty(db, gln)).map(tokenView) });
+  });
+
+  router.post('/v1/tokens/:id/revoke', async (req, res) => {
+    principalOf(req);
+    const { id } = parse(TokenParams, req.params, 'params');
+    const token = await getTokenById(db, id);
+    // Someone else's token (or the operator's) answers as if unknown.
+    const p = principalOf(req);
+    if (!token || (!p.isAdmin && (token.gln === null || token.gln !== p.gln)))
+      throw notFound(`No token with id ${id}.`, { slug: 'token-not-found' });
+    if (token.gln !== null) requireAdminOrParty(req, token.gln, true);
+    if (!(await revokeTokenById(db, id)))
+      throw conflict(`Token ${id} is already revoked.`, { slug: 'token-already-revoked' });
+    const revoked = await getTokenById(db, id);
+    res.json(tokenView(revoked!));
   });
 
   const statusRoute = (action: 'suspend' | 'reinstate', status: PartyStatus) => {
@@ -524,12 +714,7 @@ export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) =>
       throw notFound(`No party key with kid ${kid}.`, { slug: 'key-not-found' });
     requireAdminOrParty(req, key.gln, true);
     const at = Date.parse(b.compromisedAt.toUpperCase());
-    if (at > Date.now() + COMPROMISED_AT_SKEW_MS)
-      throw badRequest('body.compromisedAt: must not be in the future.', {
-        errors: [
-          { path: 'body.compromisedAt', rule: 'not-future', message: 'must not be in the future' },
-        ],
-      });
+    await assertCompromisedAtInRange(db, kid, at, 'body.compromisedAt');
     const compromisedAt = new Date(at).toISOString();
     const gln = key.gln;
     try {
