@@ -2,7 +2,7 @@
 // attacker can bend in the verdict path, played through the public API, the
 // SDK and the CLI (its in-process entry point, with an injected clock) against
 // the real issuer and verifier on one database (PGlite, or PostgreSQL when
-// PROVENANT_TEST_DATABASE_URL is set). docs/threat-model-verifier.md lists the
+// PROVENANT_TEST_DATABASE_URL is set). docs/threat-model.md ("The verdict path in detail") lists the
 // threats; every test here names the one it closes.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
