@@ -2,3 +2,31 @@
 export { epcisDocumentEvents, epcisEventHash, epcisEventPrehash, epcisVocabulary } from './hash.js';
 export type { EpcisHashContext } from './hash.js';
 export { canonicalDigitalLink, canonicalTime, canonicalValue } from './canonical-values.js';
+export {
+  MAX_DOCUMENT_EVENTS,
+  actionSchema,
+  aggregationEventSchema,
+  bizTransactionSchema,
+  destinationSchema,
+  epcSchema,
+  epcisDateTimeSchema,
+  epcisDocumentSchema,
+  epcisEventSchema,
+  epcisUriSchema,
+  errorDeclarationSchema,
+  ilmdSchema,
+  objectEventSchema,
+  otherEventSchema,
+  parseEpcisDocument,
+  parseEpcisEvent,
+  sourceSchema,
+  timeZoneOffsetSchema,
+  vocabularySchema,
+} from './schema.js';
+export type {
+  EpcisAggregationEvent,
+  EpcisDocument,
+  EpcisEvent,
+  EpcisObjectEvent,
+  EpcisParseResult,
+} from './schema.js';
