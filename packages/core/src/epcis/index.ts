@@ -30,3 +30,18 @@ export type {
   EpcisObjectEvent,
   EpcisParseResult,
 } from './schema.js';
+export {
+  EXPORT_CONTEXT,
+  PROVENANT_EPCIS_NS,
+  epcisEventFromRecord,
+  recordDraftOf,
+  recordsFromEpcisEvent,
+  subjectToDigitalLink,
+} from './mapping.js';
+export type {
+  EpcisMappingCode,
+  EpcisMappingContext,
+  EpcisMappingError,
+  EpcisMappingResult,
+  RecordDraft,
+} from './mapping.js';
