@@ -4,6 +4,7 @@ import { logRoutes } from '../log/routes.js';
 import type { IssuerDeps } from '../issuer.js';
 import { chainRoutes } from './chains.js';
 import { custodialRoutes } from './custodial.js';
+import { epcisRoutes } from './epcis.js';
 import { recordRoutes } from './records.js';
 import { registryRoutes } from './registry.js';
 
@@ -13,4 +14,5 @@ export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   recordRoutes,
   chainRoutes,
   custodialRoutes,
+  epcisRoutes,
 ];

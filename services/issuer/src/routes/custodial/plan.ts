@@ -121,13 +121,17 @@ export class CustodyPlan {
     return this.build(subject, st.seq + 1, st.head, type, data, Date.parse(st.lastTime));
   }
 
-  /** The first record (seq 0) of a new chain, unsigned. */
+  /**
+   * The first record (seq 0) of a new chain, unsigned; `time` is the signer's
+   * claim when the caller states one (an EPCIS eventTime), else the clock.
+   */
   genesis<T extends CustodyRecord['type']>(
     subject: string,
     type: T,
     data: Data<T>,
+    time?: string,
   ): UnsignedRecord {
-    return this.build(subject, 0, null, type, data, 0);
+    return this.build(subject, 0, null, type, data, 0, time);
   }
 
   private build(
@@ -137,8 +141,9 @@ export class CustodyPlan {
     type: CustodyRecord['type'],
     data: unknown,
     notBefore: number,
+    claimed?: string,
   ): UnsignedRecord {
-    const time = new Date(Math.max(this.nowMs, notBefore)).toISOString();
+    const time = claimed ?? new Date(Math.max(this.nowMs, notBefore)).toISOString();
     return { v: 1, subject, seq, prev, type, actor: this.actor, time, data } as UnsignedRecord;
   }
 

@@ -1,0 +1,120 @@
+// The start of the EPCIS 2.0 REST binding (DESIGN §11): GET /epcis/eventTypes
+// and POST /epcis/events for one commissioning event, captured through the
+// same custodial append path as POST /v1/commissions (the caller's custodial
+// key signs, the custody plan and the sequencer judge). The event is mapped
+// by the §11 table in core; its eventID is the one it carries, else its
+// EPCIS 2.0 event hash ID. Capture jobs, the other event kinds, storing the
+// event as captured and the queries are not built yet.
+import type { Request, Response, Router } from 'express';
+import {
+  epcisEventHash,
+  parseEpcisEvent,
+  recordsFromEpcisEvent,
+  type RecordDraft,
+} from '@provenant/core';
+import type { RouteDeps, RouteModule } from '../app.js';
+import { recordResult } from '../append/index.js';
+import { principalOf, requireScope } from '../http/auth.js';
+import { badRequest, forbidden, type FieldError } from '../http/problem.js';
+import { MAX_FIELD_ERRORS } from '../http/validate.js';
+import type { IssuerDeps } from '../issuer.js';
+import { CustodyPlan } from './custodial/plan.js';
+import { signedWrite } from './custodial/submit.js';
+
+type Deps = RouteDeps<IssuerDeps>;
+type UnsignedRecord = Parameters<IssuerDeps['signer']['signRecords']>[2][number];
+
+/** The event types whose events Provenant maps to records (DESIGN §11 table). */
+export const EPCIS_EVENT_TYPES = ['ObjectEvent', 'AggregationEvent'] as const;
+
+function invalid(errors: FieldError[]): never {
+  const first = errors[0]!;
+  throw badRequest(
+    errors.length === 1
+      ? `${first.path}: ${first.message}`
+      : `The event has ${errors.length} invalid fields.`,
+    { errors: errors.slice(0, MAX_FIELD_ERRORS) },
+  );
+}
+
+// The event, validated and mapped; attacker-controlled until both pass.
+function commissionDrafts(body: unknown): RecordDraft[] {
+  const parsed = parseEpcisEvent(body);
+  if (!parsed.ok) {
+    invalid(
+      parsed.errors.map((e) => ({ path: `body.${e.path}`, rule: 'schema', message: e.message })),
+    );
+  }
+  const mapped = recordsFromEpcisEvent(parsed.value);
+  if (!mapped.ok) {
+    const { code, field, detail } = mapped.error;
+    invalid([{ path: `body.${field}`, rule: code, message: detail }]);
+  }
+  if (mapped.drafts.some((d) => d.type !== 'commission')) {
+    invalid([
+      {
+        path: 'body.bizStep',
+        rule: 'NOT_YET_CAPTURED',
+        message:
+          'this endpoint captures commissioning events so far; use the /v1 routes for the others',
+      },
+    ]);
+  }
+  const seen = new Map<string, number>();
+  const duplicates: FieldError[] = [];
+  mapped.drafts.forEach((d, i) => {
+    const first = seen.get(d.subject);
+    if (first === undefined) seen.set(d.subject, i);
+    else
+      duplicates.push({
+        path: `body.epcList.${i}`,
+        rule: 'duplicate',
+        message: `${d.subject} is already listed at body.epcList.${first}`,
+      });
+  });
+  if (duplicates.length > 0) invalid(duplicates);
+  return mapped.drafts;
+}
+
+// POST /epcis/events: one event → its records, in one submission (all-or-nothing).
+async function captureEvent(deps: Deps, req: Request, res: Response): Promise<void> {
+  const drafts = commissionDrafts(req.body);
+  const gln = principalOf(req).gln;
+  if (gln === null)
+    throw forbidden('EPCIS capture signs as the caller’s party; this token belongs to no party.');
+  const body = req.body as Record<string, unknown>;
+  const eventID = typeof body['eventID'] === 'string' ? body['eventID'] : epcisEventHash(body);
+  res.location(`/epcis/events/${encodeURIComponent(eventID)}`);
+  await signedWrite(deps, req, res, async () => {
+    const subjects = drafts.map((d) => d.subject);
+    const plan = await CustodyPlan.load(deps.db, gln, subjects);
+    subjects.forEach((s, i) => {
+      const st = plan.state(s);
+      if (st)
+        plan.refuse('CHAIN_BROKEN', `${s} is already commissioned (head at seq ${st.seq})`, s, i);
+    });
+    const records = drafts.map((d) =>
+      plan.genesis(d.subject, 'commission', d.data as never, d.time),
+    ) as UnsignedRecord[];
+    plan.assertClean();
+    const entries = await deps.signer.signRecords(deps.db, gln, records);
+    entries.forEach((p, i) => plan.apply(p, i));
+    plan.assertClean();
+    return { entries, respond: (accepted) => ({ eventID, records: accepted.map(recordResult) }) };
+  });
+}
+
+export const epcisRoutes: RouteModule<IssuerDeps> = (router: Router, deps: Deps) => {
+  router.get('/epcis/eventTypes', (req: Request, res: Response) => {
+    const { scopes } = principalOf(req);
+    if (!scopes.includes('verify') && !scopes.includes('sign')) {
+      throw forbidden('EPCIS queries need a token with the "verify" or "sign" scope.', {
+        slug: 'insufficient-scope',
+      });
+    }
+    res.json({ '@set': [...EPCIS_EVENT_TYPES] });
+  });
+  router.post('/epcis/events', requireScope('sign'), (req: Request, res: Response) =>
+    captureEvent(deps, req, res),
+  );
+};
