@@ -6,7 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { vectorPath } from '../../../tests/support/paths.js';
 import {
+  canonicalDigitalLink,
   canonicalTime,
+  canonicalValue,
   epcisDocumentEvents,
   epcisEventHash,
   epcisEventPrehash,
@@ -125,5 +127,48 @@ describe('canonicalTime', () => {
 
   it('keeps text that is no dateTime', () => {
     expect(canonicalTime('yesterday')).toBe('yesterday');
+    expect(canonicalTime('2023-02-30T10:00:00Z')).toBe('2023-02-30T10:00:00Z');
+  });
+});
+
+describe('canonicalDigitalLink', () => {
+  it('moves a Digital Link to id.gs1.org with numeric AIs and no query', () => {
+    expect(
+      canonicalDigitalLink('https://example.com/shop/gtin/9780345418913/ser/765tz?abc=1'),
+    ).toBe('https://id.gs1.org/01/09780345418913/21/765tz');
+  });
+
+  it('drops the CPV, and the lot when a serial is there', () => {
+    expect(canonicalDigitalLink('https://id.gs1.de/01/04012345999990/22/A1/10/L1/21/S1')).toBe(
+      'https://id.gs1.org/01/04012345999990/21/S1',
+    );
+  });
+
+  it('leaves URIs that are no Digital Link of a GS1 key (or not of its canonical characters)', () => {
+    expect(canonicalDigitalLink('http://transaction.acme.com/po/12345678')).toBeUndefined();
+    expect(canonicalDigitalLink('https://ref.gs1.org/cbv/BizStep-shipping')).toBeUndefined();
+    expect(canonicalDigitalLink('https://id.gs1.org/01/04012345111118/21/98%22')).toBeUndefined();
+  });
+});
+
+describe('canonicalValue', () => {
+  it('writes numbers as the reference does (Python float formatting)', () => {
+    expect(canonicalValue('452.0')).toBe('452');
+    expect(canonicalValue('+0012.50')).toBe('12.5');
+    expect(canonicalValue('0.00001')).toBe('1e-05');
+    expect(canonicalValue('1_000')).toBe('1000');
+    expect(canonicalValue('2019-10-21')).toBe('2019-10-21');
+  });
+
+  it('turns CBV URNs into web vocabulary URIs', () => {
+    expect(canonicalValue('urn:epcglobal:cbv:bizstep:shipping')).toBe(
+      'https://ref.gs1.org/cbv/BizStep-shipping',
+    );
+  });
+
+  it('turns EPC URNs into canonical Digital Links', () => {
+    expect(canonicalValue('urn:epc:id:sgtin:0614141.812345.6789')).toBe(
+      'https://id.gs1.org/01/80614141123458/21/6789',
+    );
   });
 });

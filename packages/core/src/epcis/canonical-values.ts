@@ -192,13 +192,13 @@ export function canonicalTime(text: string): string {
     const hm = zone.slice(1).replace(':', '');
     offsetMin = sign * (Number(hm.slice(0, 2)) * 60 + Number(hm.slice(2, 4) || '0'));
   }
-  const utc =
-    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? '0')) +
-    ms -
-    offsetMin * 60_000;
-  const date = new Date(utc);
+  // setUTCFullYear, unlike Date.UTC, takes years 0-99 as written.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  // No rolling over: 30 February or hour 24 is no dateTime, so the text stays.
+  if (date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d)) return text;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? '0') > 59) return text;
+  date.setUTCHours(Number(h), Number(mi) - offsetMin, Number(s ?? '0'), ms);
   if (Number.isNaN(date.getTime())) return text;
-  // Date.UTC maps years 0-99 to 1900-1999; set the year back explicitly.
-  if (Number(y) < 100) date.setUTCFullYear(date.getUTCFullYear() - 1900);
   return date.toISOString();
 }
