@@ -85,6 +85,14 @@ describe('the /epcis routes', () => {
     await issuer?.stop();
   });
 
+  it('documents both routes in /openapi.json', async () => {
+    const doc = await request(issuer.app).get('/openapi.json').expect(200);
+    expect(doc.body.paths['/epcis/eventTypes']?.get).toBeDefined();
+    expect(doc.body.paths['/epcis/events']?.post?.requestBody?.content).toHaveProperty(
+      'application/ld+json',
+    );
+  });
+
   it('lists the event types it maps', async () => {
     const res = await request(issuer.app)
       .get('/epcis/eventTypes')

@@ -6,6 +6,7 @@
 // EPCIS 2.0 event hash ID. Capture jobs, the other event kinds, storing the
 // event as captured and the queries are not built yet.
 import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
 import {
   epcisEventHash,
   parseEpcisEvent,
@@ -15,10 +16,12 @@ import {
 import type { RouteDeps, RouteModule } from '../app.js';
 import { recordResult } from '../append/index.js';
 import { principalOf, requireScope } from '../http/auth.js';
+import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
 import { badRequest, forbidden, type FieldError } from '../http/problem.js';
 import { MAX_FIELD_ERRORS } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
 import { CustodyPlan } from './custodial/plan.js';
+import { AppendResult } from './custodial/schemas.js';
 import { signedWrite } from './custodial/submit.js';
 
 type Deps = RouteDeps<IssuerDeps>;
@@ -104,7 +107,67 @@ async function captureEvent(deps: Deps, req: Request, res: Response): Promise<vo
   });
 }
 
+// The request body is documented loosely (an EPCIS 2.0 event, JSON-LD):
+// the zod schemas in core validate it field by field.
+function document(deps: Deps): void {
+  const o = deps.openapi;
+  const security = [{ [BEARER_AUTH]: [] }];
+  o.registerPath({
+    method: 'get',
+    path: '/epcis/eventTypes',
+    summary: 'EPCIS 2.0: the event types Provenant maps to records',
+    security,
+    responses: {
+      200: {
+        description: 'The event types',
+        content: {
+          'application/json': {
+            schema: o.register('EpcisEventTypes', z.object({ '@set': z.array(z.string()) })),
+          },
+        },
+      },
+      401: problemResponse('No or bad token'),
+      403: problemResponse('Token lacks the verify and sign scopes'),
+    },
+  });
+  const event = z.looseObject({ type: z.string() });
+  o.registerPath({
+    method: 'post',
+    path: '/epcis/events',
+    summary: 'EPCIS 2.0: capture one commissioning ObjectEvent (custodial)',
+    security,
+    request: {
+      body: {
+        content: {
+          'application/ld+json': { schema: event },
+          'application/json': { schema: event },
+        },
+      },
+    },
+    responses: {
+      201: {
+        description: 'Signed and in the log; Location names the event',
+        content: {
+          'application/json': {
+            schema: o.register(
+              'EpcisCaptureResult',
+              z.object({ eventID: z.string(), records: z.array(AppendResult) }),
+            ),
+          },
+        },
+      },
+      400: problemResponse('Invalid or unmapped event: the event field and the rule are named'),
+      401: problemResponse('No or bad token'),
+      403: problemResponse('Token lacks the sign scope, or belongs to no party'),
+      409: problemResponse('A unit is already commissioned (names the head)'),
+      422: problemResponse('A custody rule is broken (reason codes)'),
+      503: problemResponse('Database unavailable'),
+    },
+  });
+}
+
 export const epcisRoutes: RouteModule<IssuerDeps> = (router: Router, deps: Deps) => {
+  document(deps);
   router.get('/epcis/eventTypes', (req: Request, res: Response) => {
     const { scopes } = principalOf(req);
     if (!scopes.includes('verify') && !scopes.includes('sign')) {
