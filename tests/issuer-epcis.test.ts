@@ -18,6 +18,8 @@ function withCheckDigit(body: string): string {
 
 const MFR = withCheckDigit('061414100000');
 const OTHER = withCheckDigit('099999900000');
+const DIST = withCheckDigit('061414100001');
+const NOBODY = withCheckDigit('061414100009');
 const GTIN = withCheckDigit('1061414100001');
 
 // An event time a minute ago, written with a +01:00 offset as integrators do.
@@ -58,15 +60,16 @@ describe('the /epcis routes', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    for (const [gln, prefix] of [
-      [MFR, '0614141'],
-      [OTHER, '0999999'],
+    for (const [gln, role, prefixes] of [
+      [MFR, 'manufacturer', ['0614141']],
+      [OTHER, 'manufacturer', ['0999999']],
+      [DIST, 'distributor', []],
     ] as const) {
       await insertParty(issuer.db, {
         gln,
         name: `party ${gln}`,
-        roles: ['manufacturer'],
-        prefixes: [prefix],
+        roles: [role],
+        prefixes: [...prefixes],
       });
       const key = generateKeyPair(nodeBackend);
       const kid = keyId(key.publicKey);
@@ -123,7 +126,71 @@ describe('the /epcis routes', () => {
     expect(res.body.eventID).toBe('urn:uuid:6b1c1f0e-0b0a-4d0e-9d4c-3c1d2a3b4c5d');
   });
 
+  function objectEvent(serial: string, fields: object) {
+    return {
+      type: 'ObjectEvent',
+      eventTime: eventTimeMinutesAgo(0).local,
+      eventTimeZoneOffset: '+01:00',
+      epcList: [`https://id.gs1.org/01/${GTIN}/21/${serial}`],
+      ...fields,
+    };
+  }
+
+  it('captures a shipping event as a ship record to the owning party', async () => {
+    await post('/epcis/events', MFR, commissioning(['S1']).event).expect(201);
+    const ship = objectEvent('S1', {
+      action: 'OBSERVE',
+      bizStep: 'shipping',
+      disposition: 'in_transit',
+      bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-1' }],
+      destinationList: [{ type: 'owning_party', destination: `urn:epc:id:pgln:0614141.00001` }],
+    });
+    const res = await post('/epcis/events', MFR, ship).expect(201);
+    expect(res.body.eventID).toBe(epcisEventHash(ship));
+    const chain = await getChain(issuer.db, unitSubject(GTIN, 'S1'));
+    expect(chain[1]).toMatchObject({ type: 'ship', seq: 1, actor: MFR });
+  });
+
+  it('captures a dispensing event as a decommission record', async () => {
+    await post('/epcis/events', MFR, commissioning(['D1']).event).expect(201);
+    const event = objectEvent('D1', {
+      action: 'DELETE',
+      bizStep: 'dispensing',
+      disposition: 'dispensed',
+    });
+    await post('/epcis/events', MFR, event).expect(201);
+    const chain = await getChain(issuer.db, unitSubject(GTIN, 'D1'));
+    expect(chain[1]).toMatchObject({ type: 'decommission', seq: 1 });
+  });
+
   describe('when the event cannot be captured, nothing is written', () => {
+    it('refuses a shipment to a party nobody registered', async () => {
+      await post('/epcis/events', MFR, commissioning(['S2']).event).expect(201);
+      const before = await getLogSize(issuer.db);
+      const ship = objectEvent('S2', {
+        action: 'OBSERVE',
+        bizStep: 'shipping',
+        bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-2' }],
+        destinationList: [
+          { type: 'owning_party', destination: `https://id.gs1.org/417/${NOBODY}` },
+        ],
+      });
+      const res = await post('/epcis/events', MFR, ship).expect(422);
+      expect(res.body.errors[0]).toMatchObject({ path: 'body.destinationList' });
+      expect(await getLogSize(issuer.db)).toBe(before);
+    });
+
+    it('says a receiving event is not captured here yet', async () => {
+      const receive = objectEvent('S1', {
+        action: 'OBSERVE',
+        bizStep: 'receiving',
+        bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-1' }],
+        sourceList: [{ type: 'owning_party', source: `https://id.gs1.org/417/${MFR}` }],
+      });
+      const res = await post('/epcis/events', DIST, receive).expect(400);
+      expect(res.body.errors[0]).toMatchObject({ path: 'body.bizStep', rule: 'NOT_YET_CAPTURED' });
+    });
+
     it('names the bizStep of an event the table does not map', async () => {
       const before = await getLogSize(issuer.db);
       const { event } = commissioning(['E4'], { action: 'OBSERVE', bizStep: 'inspecting' });

@@ -3,6 +3,7 @@ import { gs1CheckDigit } from '@provenant/gs1';
 import type { CustodyRecord } from '../records.js';
 import { recordSchema } from '../records.js';
 import { epcisEventHash } from './hash.js';
+import { parseEpcisEvent } from './schema.js';
 import type { EpcisMappingResult, RecordDraft } from './mapping.js';
 import { epcisEventFromRecord, recordDraftOf, recordsFromEpcisEvent } from './mapping.js';
 
@@ -330,6 +331,13 @@ describe('epcisEventFromRecord', () => {
     const events = RECORDS.map(epcisEventFromRecord).filter((e) => e !== null);
     const back = events.flatMap((e) => drafts(recordsFromEpcisEvent(e, { headOf })));
     expect(back).toEqual(RECORDS.map(recordDraftOf));
+  });
+
+  it('gives events that pass the capture schema, so another instance can capture them', () => {
+    for (const event of RECORDS.map(epcisEventFromRecord).filter((e) => e !== null)) {
+      const r = parseEpcisEvent(event);
+      expect(r.ok ? [] : r.errors).toEqual([]);
+    }
   });
 
   it('leaves out what another event states (unit pack) and what the table does not map', () => {

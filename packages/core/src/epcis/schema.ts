@@ -72,9 +72,11 @@ function withExtensions<T extends z.ZodRawShape>(shape: T, moreKnown: readonly s
 
 const locationSchema = withExtensions({ id: epcisUriSchema });
 
+// EPCIS wants a URI here; plain ids (an order number) are taken too, as
+// records carry them (DESIGN §5 ship transactions) and export them as such.
 export const bizTransactionSchema = withExtensions({
   type: vocabularySchema.optional(),
-  bizTransaction: epcisUriSchema,
+  bizTransaction: text(2048),
 });
 export const sourceSchema = withExtensions({ type: vocabularySchema, source: epcisUriSchema });
 export const destinationSchema = withExtensions({

@@ -1,10 +1,11 @@
 // The start of the EPCIS 2.0 REST binding (DESIGN §11): GET /epcis/eventTypes
-// and POST /epcis/events for one commissioning event, captured through the
-// same custodial append path as POST /v1/commissions (the caller's custodial
-// key signs, the custody plan and the sequencer judge). The event is mapped
-// by the §11 table in core; its eventID is the one it carries, else its
-// EPCIS 2.0 event hash ID. Capture jobs, the other event kinds, storing the
-// event as captured and the queries are not built yet.
+// and POST /epcis/events for one commissioning, shipping or decommissioning
+// event, captured through the same custodial append path as the /v1
+// custodial routes (the caller's custodial key signs, the custody plan and
+// the sequencer judge; each record's time is the event time). The event is
+// mapped by the §11 table in core; its eventID is the one it carries, else
+// its EPCIS 2.0 event hash ID. Receiving, packing and unpacking events,
+// capture jobs, storing the event as captured and the queries are not built yet.
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import {
@@ -15,9 +16,10 @@ import {
 } from '@provenant/core';
 import type { RouteDeps, RouteModule } from '../app.js';
 import { recordResult } from '../append/index.js';
+import { getParty } from '@provenant/store';
 import { principalOf, requireScope } from '../http/auth.js';
 import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, forbidden, type FieldError } from '../http/problem.js';
+import { badRequest, forbidden, unprocessable, type FieldError } from '../http/problem.js';
 import { MAX_FIELD_ERRORS } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
 import { CustodyPlan } from './custodial/plan.js';
@@ -26,6 +28,9 @@ import { signedWrite } from './custodial/submit.js';
 
 type Deps = RouteDeps<IssuerDeps>;
 type UnsignedRecord = Parameters<IssuerDeps['signer']['signRecords']>[2][number];
+
+// The record types POST /epcis/events writes so far.
+const CAPTURED: ReadonlySet<string> = new Set(['commission', 'ship', 'decommission']);
 
 /** The event types whose events Provenant maps to records (DESIGN §11 table). */
 export const EPCIS_EVENT_TYPES = ['ObjectEvent', 'AggregationEvent'] as const;
@@ -41,7 +46,7 @@ function invalid(errors: FieldError[]): never {
 }
 
 // The event, validated and mapped; attacker-controlled until both pass.
-function commissionDrafts(body: unknown): RecordDraft[] {
+function eventDrafts(body: unknown): RecordDraft[] {
   const parsed = parseEpcisEvent(body);
   if (!parsed.ok) {
     invalid(
@@ -53,7 +58,7 @@ function commissionDrafts(body: unknown): RecordDraft[] {
     const { code, field, detail } = mapped.error;
     invalid([{ path: `body.${field}`, rule: code, message: detail }]);
   }
-  if (mapped.drafts.some((d) => d.type !== 'commission')) {
+  if (mapped.drafts.some((d) => !CAPTURED.has(d.type))) {
     invalid([
       {
         path: 'body.bizStep',
@@ -79,26 +84,48 @@ function commissionDrafts(body: unknown): RecordDraft[] {
   return mapped.drafts;
 }
 
+// A shipment to a GLN nobody registered could never be received (as /v1/shipments).
+async function assertRegistered(deps: Deps, drafts: readonly RecordDraft[]): Promise<void> {
+  const to = drafts[0]?.type === 'ship' ? (drafts[0].data['to'] as string) : undefined;
+  if (to === undefined || (await getParty(deps.db, to))) return;
+  throw unprocessable(`No party with GLN ${to} is registered.`, {
+    slug: 'unknown-party',
+    errors: [
+      { path: 'body.destinationList', rule: 'registered-party', message: 'not a registered party' },
+    ],
+  });
+}
+
 // POST /epcis/events: one event → its records, in one submission (all-or-nothing).
 async function captureEvent(deps: Deps, req: Request, res: Response): Promise<void> {
-  const drafts = commissionDrafts(req.body);
+  const drafts = eventDrafts(req.body);
   const gln = principalOf(req).gln;
-  if (gln === null)
+  if (gln === null) {
     throw forbidden('EPCIS capture signs as the caller’s party; this token belongs to no party.');
+  }
   const body = req.body as Record<string, unknown>;
   const eventID = typeof body['eventID'] === 'string' ? body['eventID'] : epcisEventHash(body);
   res.location(`/epcis/events/${encodeURIComponent(eventID)}`);
   await signedWrite(deps, req, res, async () => {
-    const subjects = drafts.map((d) => d.subject);
-    const plan = await CustodyPlan.load(deps.db, gln, subjects);
-    subjects.forEach((s, i) => {
-      const st = plan.state(s);
-      if (st)
-        plan.refuse('CHAIN_BROKEN', `${s} is already commissioned (head at seq ${st.seq})`, s, i);
-    });
-    const records = drafts.map((d) =>
-      plan.genesis(d.subject, 'commission', d.data as never, d.time),
-    ) as UnsignedRecord[];
+    await assertRegistered(deps, drafts);
+    const plan = await CustodyPlan.load(
+      deps.db,
+      gln,
+      drafts.map((d) => d.subject),
+    );
+    const records = drafts.map((d, i) => {
+      if (d.type !== 'commission') return plan.next(d.subject, d.type, d.data as never, i, d.time);
+      const st = plan.state(d.subject);
+      if (st) {
+        plan.refuse(
+          'CHAIN_BROKEN',
+          `${d.subject} is already commissioned (head at seq ${st.seq})`,
+          d.subject,
+          i,
+        );
+      }
+      return plan.genesis(d.subject, 'commission', d.data as never, d.time);
+    }) as UnsignedRecord[];
     plan.assertClean();
     const entries = await deps.signer.signRecords(deps.db, gln, records);
     entries.forEach((p, i) => plan.apply(p, i));
@@ -134,7 +161,8 @@ function document(deps: Deps): void {
   o.registerPath({
     method: 'post',
     path: '/epcis/events',
-    summary: 'EPCIS 2.0: capture one commissioning ObjectEvent (custodial)',
+    summary:
+      'EPCIS 2.0: capture one commissioning, shipping or decommissioning ObjectEvent (custodial)',
     security,
     request: {
       body: {
@@ -159,8 +187,10 @@ function document(deps: Deps): void {
       400: problemResponse('Invalid or unmapped event: the event field and the rule are named'),
       401: problemResponse('No or bad token'),
       403: problemResponse('Token lacks the sign scope, or belongs to no party'),
-      409: problemResponse('A unit is already commissioned (names the head)'),
-      422: problemResponse('A custody rule is broken (reason codes)'),
+      409: problemResponse('A unit is already commissioned, or a chain conflict (names the head)'),
+      422: problemResponse(
+        'A custody rule is broken (reason codes), or the destination is no registered party',
+      ),
       503: problemResponse('Database unavailable'),
     },
   });

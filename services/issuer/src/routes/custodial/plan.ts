@@ -100,13 +100,15 @@ export class CustodyPlan {
    * The next record of `subject`'s chain, by the caller, unsigned; null (and
    * a CUSTODY_VIOLATION noted) when the subject has no chain. Its time is the
    * clock, never before the chain's last record (times never go backwards
-   * along a chain).
+   * along a chain), unless the caller states one (an EPCIS eventTime; the
+   * state machine then judges it like any signer's claim).
    */
   next<T extends CustodyRecord['type']>(
     subject: string,
     type: T,
     data: Data<T>,
     index?: number,
+    time?: string,
   ): UnsignedRecord | null {
     const st = this.state(subject);
     if (!st) {
@@ -118,7 +120,7 @@ export class CustodyPlan {
       );
       return null;
     }
-    return this.build(subject, st.seq + 1, st.head, type, data, Date.parse(st.lastTime));
+    return this.build(subject, st.seq + 1, st.head, type, data, Date.parse(st.lastTime), time);
   }
 
   /**
