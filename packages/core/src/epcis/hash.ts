@@ -112,8 +112,12 @@ const IGNORED_KEYS = new Set(['#text', 'rdfs:comment', 'comment']);
 // Lists whose entries are written type first: "type=<type><name>=<value>".
 const TYPED_ENTRIES = new Set(['bizTransaction', 'source', 'destination']);
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Python's string order (code points), which the reference sorts with. */
 function byCodePoint(a: string, b: string): number {
+  // UTF-16 order is code point order unless a surrogate pair is involved.
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   const x = [...a];
   const y = [...b];
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
