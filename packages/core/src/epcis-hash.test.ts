@@ -113,6 +113,12 @@ describe('epcisEventHash', () => {
     expect(epcisEventHash({ ...event, disposition: 'in_transit' })).not.toBe(epcisEventHash(event));
   });
 
+  it('sorts by code point as the reference (Python) does, not by UTF-16 unit', () => {
+    const withExt = { ...event, 'ex:x': ['\u{1F600}', '\uFFFF'] };
+    const prehash = epcisEventPrehash(withExt, { '@context': [{ ex: 'https://ex.org/' }] });
+    expect(prehash.endsWith('{https://ex.org/}x=\uFFFF{https://ex.org/}x=\u{1F600}')).toBe(true);
+  });
+
   it('throws a TypeError for something that is no event', () => {
     expect(() => epcisEventHash({ eventTime: 'x' })).toThrow(TypeError);
   });
