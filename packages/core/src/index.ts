@@ -14,3 +14,4 @@ export * from './bundle.js';
 export * from './verify.js';
 export * from './verification-receipt.js';
 export * from './key-registration.js';
+export * from './epcis/index.js';

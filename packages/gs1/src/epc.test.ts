@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatEpcUri, parseEpcUri } from './epc.js';
+import { epcToDigitalLink, formatEpcUri, parseEpcUri } from './epc.js';
 import { Gs1Error } from './errors.js';
 
 function codeOf(fn: () => unknown): string {
@@ -91,5 +91,77 @@ describe('formatEpcUri', () => {
 
   it('needs a company prefix length of 6 to 12', () => {
     expect(codeOf(() => formatEpcUri({ sscc: '106141412345678908' }, 5))).toBe('BAD_INPUT');
+  });
+});
+
+describe('parseEpcUri with a PGLN', () => {
+  it('rebuilds the party GLN (417) with its check digit', () => {
+    expect(parseEpcUri('urn:epc:id:pgln:4000001.00000')).toEqual([
+      { ai: '417', value: '4000001000005' },
+    ]);
+  });
+
+  it('refuses a PGLN whose fields do not make 12 digits', () => {
+    expect(codeOf(() => parseEpcUri('urn:epc:id:pgln:4000001.000'))).toBe('BAD_EPC_URI');
+  });
+});
+
+describe('epcToDigitalLink', () => {
+  // TDS §6/§7 examples and the EPCIS event hash vectors (epclist_normalisation).
+  const cases: [string, string][] = [
+    ['urn:epc:id:sgtin:0614141.812345.6789', '/01/80614141123458/21/6789'],
+    ['urn:epc:id:sgtin:415056789012.0.987654', '/01/04150567890128/21/987654'],
+    ['urn:epc:id:sgtin:4012345.011111.98%22', '/01/04012345111118/21/98%22'],
+    [
+      'urn:epc:id:sgtin:0614141.812345.6789%2F%26%25%22!%3F()',
+      '/01/80614141123458/21/6789%2F%26%25%22%21%3F%28%29',
+    ],
+    ['urn:epc:id:sscc:4012345.3111111111', '/00/340123451111111111'],
+    ['urn:epc:id:sgln:4012345.00005.122', '/414/4012345000054/254/122'],
+    ['urn:epc:id:sgln:4012345.00005.0', '/414/4012345000054'],
+    ['urn:epc:id:pgln:4000001.00000', '/417/4000001000005'],
+    ['urn:epc:id:pgln:999999999999.', '/417/9999999999994'],
+    ['urn:epc:id:grai:4012345.00022.334455', '/8003/04012345000221334455'],
+    ['urn:epc:id:giai:4012345.ABC345', '/8004/4012345ABC345'],
+    ['urn:epc:id:gsrn:4012345.0000006765', '/8018/401234500000067657'],
+    ['urn:epc:id:gsrnp:4012345.0000000007', '/8017/401234500000000074'],
+    ['urn:epc:id:gdti:4012345.00009.PO-4711', '/253/4012345000092PO-4711'],
+    ['urn:epc:id:gdti:987659999999..9', '/253/98765999999929'],
+    [
+      'urn:epc:id:cpi:0614141.11111111111111-A%23%2F.1234',
+      '/8010/061414111111111111111-A%23%2F/8011/1234',
+    ],
+    ['urn:epc:id:sgcn:4012345.99999.44', '/255/401234599999044'],
+    ['urn:epc:id:ginc:0614141.xyz47%2F11', '/401/0614141xyz47%2F11'],
+    ['urn:epc:id:gsin:4012345.222333444', '/402/40123452223334442'],
+    ['urn:epc:id:itip:4012345.011111.01.02.987', '/8006/040123451111180102/21/987'],
+    [
+      "urn:epc:id:upui:1234567.098765.51qIgY)%3C%26Jp3*j7'SDB",
+      "/01/01234567987651/235/51qIgY%29%3C%26Jp3%2Aj7'SDB",
+    ],
+    ['urn:epc:class:lgtin:4012345.012345.Lot987', '/01/04012345123456/10/Lot987'],
+    ['urn:epc:idpat:sgtin:4012345.066666.*', '/01/04012345666663'],
+    ['urn:epc:idpat:grai:4012345.66666.*', '/8003/04012345666663'],
+    ['urn:epc:idpat:gdti:4012345.55555.*', '/253/4012345555554'],
+    ['urn:epc:idpat:sgcn:4012345.99999.*', '/255/4012345999990'],
+    ['urn:epc:idpat:cpi:4012345.ABC.*', '/8010/4012345ABC'],
+    ['urn:epc:idpat:itip:4012345.012345.01.02.*', '/8006/040123451234560102'],
+  ];
+  for (const [uri, path] of cases) {
+    it(`converts ${uri}`, () => {
+      expect(epcToDigitalLink(uri)).toBe(`https://id.gs1.org${path}`);
+    });
+  }
+
+  it('refuses fields that do not make the key length', () => {
+    expect(codeOf(() => epcToDigitalLink('urn:epc:id:sgtin:0614141.81234.6789'))).toBe(
+      'BAD_EPC_URI',
+    );
+  });
+
+  it('refuses schemes without a Digital Link form and text that is no EPC URI', () => {
+    expect(codeOf(() => epcToDigitalLink('urn:epc:idpat:sscc:4012345.*'))).toBe('BAD_EPC_URI');
+    expect(codeOf(() => epcToDigitalLink('urn:epc:id:sgtin'))).toBe('BAD_EPC_URI');
+    expect(codeOf(() => epcToDigitalLink('OBSERVE'))).toBe('BAD_EPC_URI');
   });
 });

@@ -38,7 +38,7 @@ export {
   parseDigitalLink,
 } from './digital-link.js';
 export type { FormatDigitalLinkOptions } from './digital-link.js';
-export { formatEpcUri, parseEpcUri } from './epc.js';
+export { CANONICAL_DL_HOST, epcToDigitalLink, formatEpcUri, parseEpcUri } from './epc.js';
 export { encodeRfc3986 } from './percent.js';
 export { formatSubject, parseScan, parseSubject } from './scan.js';
 export type { ParseScanOptions, ScanResult, SubjectParts } from './scan.js';

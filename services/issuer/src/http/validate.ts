@@ -137,7 +137,8 @@ export function hasBody(req: Request): boolean {
   return len !== undefined && len !== '0';
 }
 
-const JSON_TYPE = 'application/json';
+// EPCIS 2.0 (DESIGN §11) sends JSON-LD as application/ld+json; both are JSON.
+const JSON_TYPES = ['application/json', 'application/ld+json'];
 
 /** Options of the JSON body parser. */
 export interface JsonBodyOptions {
@@ -236,15 +237,19 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler[] {
       next();
       return;
     }
-    if (req.is(JSON_TYPE) !== JSON_TYPE) {
-      next(unsupportedMediaType('Request bodies must be sent as Content-Type: application/json.'));
+    if (!req.is(JSON_TYPES)) {
+      next(
+        unsupportedMediaType(
+          'Request bodies must be sent as Content-Type: application/json (or application/ld+json).',
+        ),
+      );
       return;
     }
     next();
   };
   return [
     guard,
-    express.raw({ limit, type: JSON_TYPE, verify: digestBodyForIdempotency }),
+    express.raw({ limit, type: JSON_TYPES, verify: digestBodyForIdempotency }),
     strictJson,
   ];
 }

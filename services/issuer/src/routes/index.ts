@@ -4,6 +4,7 @@ import { logRoutes } from '../log/routes.js';
 import type { IssuerDeps } from '../issuer.js';
 import { chainRoutes } from './chains.js';
 import { custodialRoutes } from './custodial.js';
+import { epcisRoutes } from './epcis.js';
 import { recordRoutes } from './records.js';
 import { witnessRoutes } from './witnesses.js';
 import { registryRoutes } from './registry.js';
@@ -15,4 +16,5 @@ export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   chainRoutes,
   custodialRoutes,
   witnessRoutes,
+  epcisRoutes,
 ];

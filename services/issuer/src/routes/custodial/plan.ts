@@ -100,13 +100,15 @@ export class CustodyPlan {
    * The next record of `subject`'s chain, by the caller, unsigned; null (and
    * a CUSTODY_VIOLATION noted) when the subject has no chain. Its time is the
    * clock, never before the chain's last record (times never go backwards
-   * along a chain).
+   * along a chain), unless the caller states one (an EPCIS eventTime; the
+   * state machine then judges it like any signer's claim).
    */
   next<T extends CustodyRecord['type']>(
     subject: string,
     type: T,
     data: Data<T>,
     index?: number,
+    time?: string,
   ): UnsignedRecord | null {
     const st = this.state(subject);
     if (!st) {
@@ -118,16 +120,20 @@ export class CustodyPlan {
       );
       return null;
     }
-    return this.build(subject, st.seq + 1, st.head, type, data, Date.parse(st.lastTime));
+    return this.build(subject, st.seq + 1, st.head, type, data, Date.parse(st.lastTime), time);
   }
 
-  /** The first record (seq 0) of a new chain, unsigned. */
+  /**
+   * The first record (seq 0) of a new chain, unsigned; `time` is the signer's
+   * claim when the caller states one (an EPCIS eventTime), else the clock.
+   */
   genesis<T extends CustodyRecord['type']>(
     subject: string,
     type: T,
     data: Data<T>,
+    time?: string,
   ): UnsignedRecord {
-    return this.build(subject, 0, null, type, data, 0);
+    return this.build(subject, 0, null, type, data, 0, time);
   }
 
   private build(
@@ -137,8 +143,9 @@ export class CustodyPlan {
     type: CustodyRecord['type'],
     data: unknown,
     notBefore: number,
+    claimed?: string,
   ): UnsignedRecord {
-    const time = new Date(Math.max(this.nowMs, notBefore)).toISOString();
+    const time = claimed ?? new Date(Math.max(this.nowMs, notBefore)).toISOString();
     return { v: 1, subject, seq, prev, type, actor: this.actor, time, data } as UnsignedRecord;
   }
 

@@ -1,0 +1,47 @@
+// EPCIS 2.0 / CBV 2.0 (DESIGN §11): event hash IDs.
+export { epcisDocumentEvents, epcisEventHash, epcisEventPrehash, epcisVocabulary } from './hash.js';
+export type { EpcisHashContext } from './hash.js';
+export { canonicalDigitalLink, canonicalTime, canonicalValue } from './canonical-values.js';
+export {
+  MAX_DOCUMENT_EVENTS,
+  actionSchema,
+  aggregationEventSchema,
+  bizTransactionSchema,
+  destinationSchema,
+  epcSchema,
+  epcisDateTimeSchema,
+  epcisDocumentSchema,
+  epcisEventSchema,
+  epcisUriSchema,
+  errorDeclarationSchema,
+  ilmdSchema,
+  objectEventSchema,
+  otherEventSchema,
+  parseEpcisDocument,
+  parseEpcisEvent,
+  sourceSchema,
+  timeZoneOffsetSchema,
+  vocabularySchema,
+} from './schema.js';
+export type {
+  EpcisAggregationEvent,
+  EpcisDocument,
+  EpcisEvent,
+  EpcisObjectEvent,
+  EpcisParseResult,
+} from './schema.js';
+export {
+  EXPORT_CONTEXT,
+  PROVENANT_EPCIS_NS,
+  epcisEventFromRecord,
+  recordDraftOf,
+  recordsFromEpcisEvent,
+  subjectToDigitalLink,
+} from './mapping.js';
+export type {
+  EpcisMappingCode,
+  EpcisMappingContext,
+  EpcisMappingError,
+  EpcisMappingResult,
+  RecordDraft,
+} from './mapping.js';
