@@ -9,7 +9,8 @@ import { sha256Hex } from './hash.js';
 import { canonicalBytes, canonicalize, parseJsonStrict } from './jcs.js';
 
 // ---------------------------------------------------------------------------
-// Identifiers (DESIGN §3), validated locally: core must not depend on gs1.
+// Identifiers (DESIGN §3), validated locally: the record schema checks only check digits and
+// lengths, and stays free of the AI tables (gs1 is used by the EPCIS mapping only).
 
 /** GS1 mod-10 check digit over all digits but the last (GS1 General Specifications §7.9.1). */
 function mod10Valid(digits: string): boolean {
