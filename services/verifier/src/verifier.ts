@@ -14,7 +14,7 @@ import { createVerifierDeps, type CreateVerifierDepsOptions, type VerifierDeps }
 import { caseRoutes, registerCasePaths } from './routes/cases.js';
 import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
 import { registerVrsPaths, vrsRoutes } from './routes/vrs.js';
-import { dockRoutes } from './dock/index.js';
+import { dockRoutes, registerDockPaths } from './dock/index.js';
 
 /** Every verifier route module, in registration order. */
 export const VERIFIER_ROUTES: RouteModule<VerifierDeps>[] = [
@@ -60,6 +60,7 @@ export function registerVerifierPaths(o: OpenAPIRegistry): void {
   registerVerificationPaths(o);
   registerVrsPaths(o);
   registerCasePaths(o);
+  registerDockPaths(o);
 }
 
 /** The part of main.ts's MountContext the verifier uses. */

@@ -20,7 +20,7 @@ import {
   type RouteModule,
 } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
-import { form3911 } from '../form3911.js';
+import { form3911, Form3911Schema } from '../form3911.js';
 import { getCase, getVerification, listCases, resolveCase, type StoredCase } from '../store.js';
 import type { VerificationView } from '../verification.js';
 
@@ -155,7 +155,10 @@ export function registerCasePaths(o: OpenAPIRegistry): void {
     security,
     request: { params: IdParams },
     responses: {
-      200: { description: 'Form 3911 fields as JSON' },
+      200: {
+        description: 'Form 3911 fields as JSON',
+        content: { 'application/json': { schema: o.register('Form3911', Form3911Schema) } },
+      },
       401: problemResponse('No token'),
       404: problemResponse('Unknown, or another party’s'),
     },
