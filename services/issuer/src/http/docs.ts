@@ -113,6 +113,8 @@ export function docsRouter(title: string): Router {
       bundle,
       {
         maxAge: '1d',
+        // The pnpm store path has a dot segment (node_modules/.pnpm/...).
+        dotfiles: 'allow',
         headers: {
           'Content-Type': 'text/javascript; charset=utf-8',
           'Content-Security-Policy': DOCS_CSP,

@@ -75,6 +75,11 @@ const STANDARD_RESPONSES: {
     applies: (op) => op.pathParams,
   },
   {
+    status: '409',
+    description: 'A request with this Idempotency-Key is still in progress',
+    applies: (op) => op.idempotent,
+  },
+  {
     status: '413',
     description: 'The request body exceeds the size limit',
     applies: (op) => op.hasBody,

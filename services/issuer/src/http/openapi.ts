@@ -41,6 +41,18 @@ export function problemResponse(description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemSchema } } };
 }
 
+/**
+ * Request headers of a write that honours `Idempotency-Key` (DESIGN §8):
+ * `request: { headers: IdempotencyHeaders, ... }`. completeDocument then
+ * adds its 409 (same key in flight) and 422 (same key, other body).
+ */
+export const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z.string().optional().meta({
+    description:
+      'Client-chosen key (kept 24 hours): a retry with the same key and body returns the stored answer',
+  }),
+});
+
 /** Name of the bearer security scheme; use `security: [{ [BEARER_AUTH]: [] }]` on protected paths. */
 export const BEARER_AUTH = 'bearerAuth';
 

@@ -11,6 +11,7 @@ import {
   badRequest,
   conflict,
   idempotency,
+  IdempotencyHeaders,
   idempotencyStoreFor,
   notFound,
   parse,
@@ -137,7 +138,7 @@ export function registerCasePaths(o: OpenAPIRegistry): void {
     security,
     request: {
       params: IdParams,
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: IdempotencyHeaders,
       body: { content: { 'application/json': { schema: ResolveBody } } },
     },
     responses: {

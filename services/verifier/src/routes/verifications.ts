@@ -6,6 +6,7 @@ import { toBase64 } from '@provenant/core';
 import {
   BEARER_AUTH,
   idempotency,
+  IdempotencyHeaders,
   idempotencyStoreFor,
   notFound,
   parse,
@@ -71,7 +72,7 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
       'Verify a scanned unit or logistic unit as the caller’s party: accept, quarantine or reject with reason codes, the custody timeline and a signed verification receipt. Quarantine and reject at receiving open a case.',
     security,
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: IdempotencyHeaders,
       body: { content: { 'application/json': { schema: VerificationBody } } },
     },
     responses: {
@@ -105,7 +106,7 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
       'Verify an offline bundle handed over by a shipper, on its own and against the log (BUNDLE_DIVERGES when they differ)',
     security,
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: IdempotencyHeaders,
       body: { content: { 'application/json': { schema: BundleVerifyBody } } },
     },
     responses: {
