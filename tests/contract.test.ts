@@ -182,7 +182,7 @@ describe('the API description', () => {
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.text).not.toMatch(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
     const scripts = [...page.text.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]);
-    expect(scripts).toEqual(['/docs/assets/api-reference.js', '/docs/assets/init.js']);
+    expect(scripts).toEqual(['/docs/assets/init.js', '/docs/assets/api-reference.js']);
     // Only this origin: no host, no scheme, no inline script.
     const csp = page.headers['content-security-policy'] as string;
     expect(csp).toBe(DOCS_CSP);

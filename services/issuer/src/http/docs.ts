@@ -51,7 +51,7 @@ const esc = (text: string): string =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 
-/** The page: a mount point and two same-origin scripts. */
+/** The page: a mount point (not `#api-reference`, which the bundle would mount on its own with defaults) and two same-origin scripts. */
 export function docsHtml(title: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -62,28 +62,34 @@ export function docsHtml(title: string): string {
 </head>
 <body>
 <noscript>This page needs JavaScript; the machine-readable description is at <a href="openapi.json">openapi.json</a>.</noscript>
-<div id="api-reference"></div>
-<script src="/docs/assets/${DOCS_BUNDLE}"></script>
+<div id="docs"></div>
 <script src="/docs/assets/${DOCS_INIT}"></script>
+<script src="/docs/assets/${DOCS_BUNDLE}"></script>
 </body>
 </html>
 `;
 }
 
-/** Starts the reference on /openapi.json with everything that would call a Scalar host off. */
+/**
+ * Runs before the bundle: zod (inside it) is told not to probe for eval,
+ * which the CSP refuses; once the page is parsed, the reference starts on
+ * /openapi.json with everything that would call a Scalar host turned off.
+ */
 export const DOCS_INIT_JS = `// Provenant: Scalar API Reference on this service's /openapi.json, nothing from elsewhere.
 (function () {
   var here = document.currentScript.src;
-  window.Scalar.createApiReference('#api-reference', {
-    url: new URL('../../openapi.json', here).href,
-    withDefaultFonts: false,
-    telemetry: false,
-    proxyUrl: '',
-    agent: { disabled: true },
-    showDeveloperTools: 'never',
-    hideClientButton: false,
-    showOperationId: true,
-    persistAuth: false,
+  globalThis.__zod_globalConfig = Object.assign(globalThis.__zod_globalConfig || {}, { jitless: true });
+  document.addEventListener('DOMContentLoaded', function () {
+    window.Scalar.createApiReference('#docs', {
+      url: new URL('../../openapi.json', here).href,
+      withDefaultFonts: false,
+      telemetry: false,
+      proxyUrl: '',
+      agent: { disabled: true },
+      showOperationId: true,
+      showDeveloperTools: 'never',
+      persistAuth: false,
+    });
   });
 })();
 `;

@@ -155,6 +155,16 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
       400: problemResponse('Bad sizes'),
     },
   });
+  const stored = o.register(
+    'StoredCosignature',
+    z.object({
+      size: z.number().int(),
+      witness: z.string(),
+      keyId: z.string(),
+      timestamp: z.number().int(),
+      stored: z.boolean(),
+    }),
+  );
   o.registerPath({
     method: 'post',
     path: '/v1/log/cosignatures',
@@ -165,8 +175,8 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
       },
     },
     responses: {
-      201: { description: 'Stored' },
-      200: { description: 'Already stored' },
+      201: json('Stored', stored),
+      200: json('Already stored', stored),
       400: problemResponse('Malformed'),
       422: problemResponse('Unknown checkpoint or invalid cosignature'),
     },
