@@ -26,7 +26,17 @@ if (outAt !== -1) {
     const r = spawnSync(
       redocly,
       ['lint', file, '--config', join(root, 'redocly.yaml'), '--format', 'stylish'],
-      { stdio: 'inherit', cwd: root },
+      {
+        stdio: 'inherit',
+        cwd: root,
+        // A lint is local: no usage report, no update check.
+        env: {
+          ...process.env,
+          REDOCLY_TELEMETRY: 'off',
+          REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+          REDOCLY_SUPPRESS_NOTIFICATIONS: 'true',
+        },
+      },
     );
     process.exitCode = r.status ?? 1;
   } finally {
