@@ -7,7 +7,8 @@
 // PROVENANT_TEST_DATABASE_URL is set).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { unitSubject } from '@provenant/core';
+import { strictVerificationShapes, tolerantVerificationShapes, unitSubject } from '@provenant/core';
+import { verificationSchema as sdkVerificationSchema } from '@provenant/sdk';
 import { createApp, DOCS_CSP } from '@provenant/issuer';
 import { createTestDatabase } from '@provenant/store';
 import { serviceDocument } from '../scripts/openapi-document.js';
@@ -145,6 +146,15 @@ describe('the API description', () => {
     expect(op('GET /v1/cases/{id}/form3911').responses['200'].content).toEqual({
       'application/json': { schema: { $ref: '#/components/schemas/Form3911' } },
     });
+  });
+
+  it('documents the verification shape the SDK and the dock read (one source: core api-shapes)', () => {
+    expect(sdkVerificationSchema).toBe(tolerantVerificationShapes.verification);
+    const served = doc.components.schemas.Verification;
+    expect(Object.keys(served.properties)).toEqual(
+      Object.keys(strictVerificationShapes.verification.shape),
+    );
+    expect(served.properties.verdict.enum).toEqual(['accept', 'quarantine', 'reject']);
   });
 
   it('documents every route the service answers outside /v1 too', () => {

@@ -13,3 +13,4 @@ export * from './custody.js';
 export * from './bundle.js';
 export * from './verify.js';
 export * from './verification-receipt.js';
+export * from './api-shapes.js';

@@ -7,6 +7,7 @@ import {
   verifyBundle,
   type Reason,
   type TimelineEntry,
+  type TolerantVerification,
   type Trust,
   type UnitsSummary,
   type Verdict,
@@ -29,23 +30,20 @@ interface Product {
   name?: string;
 }
 
-/** POST /v1/verifications (or the offline engine's result, shaped alike). */
-interface View {
-  id?: string;
-  party?: string;
-  verdict: Verdict;
+/**
+ * POST /v1/verifications (or the offline engine's result, shaped alike): the
+ * shared verification shape (core api-shapes.ts) as a client reads it, with
+ * reasons, timeline and units as the engine types them.
+ */
+type View = Omit<TolerantVerification, 'reasons' | 'custody' | 'units' | 'product'> & {
   reasons: Reason[];
   subject: string;
-  product?: Product | null;
   status: string;
   custodian: string | null;
   custody: TimelineEntry[];
   units?: UnitsSummary;
-  checkpoint?: { origin: string; size: number; rootHash: string } | null;
-  verifiedAt?: string;
-  receipt?: { kid: string; signature: string; verifiedAt: string };
-  case?: { id: string; status: string };
-}
+  product?: Product | null;
+};
 
 interface Shown {
   view: View;
