@@ -144,17 +144,25 @@ export class Contract {
 // One compiled contract per distinct document (every app of a kind serves the same one).
 const contracts = new Map<string, Contract>();
 
-/** The contract of the document an app serves at /openapi.json (built when first needed). */
+const byApp = new WeakMap<object, Contract>();
+
+/**
+ * The contract of the document an app serves at /openapi.json, built on its
+ * first response (when every route module has registered, as /openapi.json is).
+ */
 export function contractOf(app: App): Contract {
+  let c = byApp.get(app);
+  if (c) return c;
   const registry = app.locals.openapi as OpenAPIRegistry | undefined;
   if (!registry) throw new Error('contract: not an app built by createApp (no locals.openapi)');
   const doc = openApiDocument(registry);
   const text = JSON.stringify(doc);
-  let c = contracts.get(text);
+  c = contracts.get(text);
   if (!c) {
     c = new Contract(doc);
     contracts.set(text, c);
   }
+  byApp.set(app, c);
   return c;
 }
 
@@ -205,6 +213,18 @@ function chunkOf(chunk: unknown, encoding: unknown): Buffer | null {
   );
 }
 
+/** Checks one exchange and records what the app answered. */
+function record(app: App, req: Req, x: Exchange): void {
+  const contract = contractOf(app);
+  const problem = contract.check(x);
+  const path = x.url.split('?')[0]!;
+  const template = contract.template(path);
+  if (template) answered.add(`${req.method.toUpperCase()} ${template} ${x.status}`);
+  const allowed =
+    x.status === 404 && template === undefined && undeclaredAllowed.some((p) => p.test(path));
+  if (problem && !allowed) violations.push(problem);
+}
+
 function observe(app: App, req: Req, res: Res): void {
   const url = req.originalUrl ?? req.url;
   const chunks: Buffer[] = [];
@@ -225,14 +245,12 @@ function observe(app: App, req: Req, res: Res): void {
       contentType: res.getHeader('content-type') as string | undefined,
       body: Buffer.concat(chunks).toString('utf8'),
     };
-    const contract = contractOf(app);
-    const problem = contract.check(x);
-    const path = url.split('?')[0]!;
-    const template = contract.template(path);
-    if (template) answered.add(`${req.method.toUpperCase()} ${template} ${x.status}`);
-    const allowed =
-      x.status === 404 && template === undefined && undeclaredAllowed.some((p) => p.test(path));
-    if (problem && !allowed) violations.push(problem);
+    try {
+      record(app, req, x);
+    } catch (err) {
+      // Never break the response under test; the failure still fails the test.
+      violations.push(`${x.method} ${x.url} → ${x.status}: contract check failed: ${String(err)}`);
+    }
     return end.call(this, chunk, encoding, ...rest);
   };
 }
