@@ -24,5 +24,7 @@ export default {
     '^@provenant/(issuer|verifier)$': '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // Every response of an app watched by tests/support/contract.ts is checked against /openapi.json.
+  setupFilesAfterEnv: ['<rootDir>/tests/support/contract-setup.ts'],
   testTimeout: 30000,
 };

@@ -67,6 +67,7 @@ import {
 } from '../services/issuer/src/log/sequencer.js';
 import { storedNodeReader } from '../services/issuer/src/log/tree.js';
 import { keyAad, seal } from '../services/issuer/src/seal.js';
+import { watchContract } from './support/contract.js';
 
 /** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */
 function withCheckDigit(body: string): string {
@@ -607,12 +608,14 @@ describe('the log endpoints', () => {
     seq = new Sequencer({ db, keys: logKeys });
     await seq.init();
     for (let i = 0; i < 5; i++) await seq.submit([signMfr(commission()), signMfr(commission())]);
-    app = createApp({
-      db,
-      logKeys,
-      config: { bodyLimit: 1 << 20, adminTokenHash: null },
-      routes: [logRoutes],
-    });
+    app = watchContract(
+      createApp({
+        db,
+        logKeys,
+        config: { bodyLimit: 1 << 20, adminTokenHash: null },
+        routes: [logRoutes],
+      }),
+    );
   });
   afterAll(async () => {
     await seq?.close();

@@ -3,6 +3,7 @@
 // and an admin token. No mocks.
 import { createTestDatabase, type TestDatabase } from '@provenant/store';
 import { createIssuer, hashToken, type Config, type Issuer } from '@provenant/issuer';
+import { watchContract } from './contract.js';
 
 export const TEST_ADMIN_TOKEN = 'pvn_test-admin-token-0000000000000000000000000';
 
@@ -39,6 +40,8 @@ export async function startTestIssuer(
   const issuer = await createIssuer({ db, config, ...(opts.now ? { now: opts.now } : {}) });
   return {
     ...issuer,
+    // Every response is checked against the API description (tests/support/contract.ts).
+    app: watchContract(issuer.app),
     db,
     config,
     adminToken: TEST_ADMIN_TOKEN,

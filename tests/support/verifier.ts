@@ -29,6 +29,7 @@ import {
   type CreateVerifierDepsOptions,
   type VerifierDeps,
 } from '@provenant/verifier';
+import { watchContract } from './contract.js';
 import { startTestIssuer, type TestIssuer } from './issuer.js';
 
 /** The Express app createApp builds (express itself is not a dependency of the tests). */
@@ -67,7 +68,8 @@ export async function startTestWorld(
     const deps = createVerifierDeps({ db: issuer.db, config: issuer.config, ...o });
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
     const app = createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...deps, routes });
-    return { app, deps };
+    // Every response is checked against the API description (tests/support/contract.ts).
+    return { app: watchContract(app), deps };
   };
   const main = build(opts);
   return {

@@ -20,6 +20,7 @@ import {
   recordSchema,
   SubjectError,
   subjectParts,
+  textSchema,
   unitSubject,
 } from './records.js';
 import type { CustodyRecord } from './records.js';
@@ -412,6 +413,36 @@ describe('record encoding and ids', () => {
         },
       ),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('free text (textSchema)', () => {
+  // The rule as first written with Unicode property escapes, which need the `u` flag.
+  const unicodeRule = /^[^\p{Cc}\p{Cs}]*$/u;
+  const text = textSchema(10_000);
+  const accepts = (s: string) => text.safeParse(s).success;
+
+  it('refuses control characters and lone surrogates, keeps surrogate pairs', () => {
+    for (const bad of ['a\nb', '\u0000', 'x\u007f', '\u0085', '\u009f', '\ud800', 'a\udc00b'])
+      expect(accepts(bad)).toBe(false);
+    for (const good of ['Acme Pharma', 'é', '\u00a0', '\ud83d\udc8a', '\ufffd', 'a\u2028b'])
+      expect(accepts(good)).toBe(true);
+  });
+
+  it('decides like the \\p{Cc}\\p{Cs} rule on any string, without needing the u flag', () => {
+    const schemaPattern = text.toJSONSchema().pattern as string;
+    expect(() => new RegExp(schemaPattern)).not.toThrow();
+    const noFlag = new RegExp(schemaPattern);
+    const withU = new RegExp(schemaPattern, 'u');
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 12 }), (s) => {
+        const expected = unicodeRule.test(s);
+        expect(noFlag.test(s)).toBe(expected);
+        expect(withU.test(s)).toBe(expected);
+        if (s.length > 0) expect(accepts(s)).toBe(expected);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -164,8 +164,11 @@ export function isCalendarDate(value: string): boolean {
   return m !== null && validYmd(+m[1]!, +m[2]!, +m[3]!);
 }
 
-// Free text: no control characters, no lone surrogates (JCS could not encode them).
-const TEXT_RE = /^[^\p{Cc}\p{Cs}]*$/u;
+// Free text: no control characters (Unicode Cc: U+0000-U+001F, U+007F-U+009F),
+// no lone surrogates (JCS could not encode them); surrogate pairs are fine.
+// Written without the `u` flag so the pattern means the same in the OpenAPI
+// document, where JSON Schema validators read it with or without `u`.
+const TEXT_RE = /^(?:[^\u0000-\u001F\u007F-\u009F\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 
 /** Strings of 1..max characters without control characters. */
 export function textSchema(max: number) {

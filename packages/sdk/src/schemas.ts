@@ -5,6 +5,7 @@
 // server adds passes through instead of breaking old clients. Request bodies
 // are plain types; the server validates them and answers 400 naming the field.
 import { z } from 'zod';
+import { tolerantVerificationShapes } from '@provenant/core';
 
 const int = z.number().int();
 
@@ -240,40 +241,13 @@ export const cosignatureResultSchema = z.looseObject({
 });
 export type CosignatureResult = z.infer<typeof cosignatureResultSchema>;
 
-// Verification (DESIGN §7); the verifier service may add fields.
+// Verification (DESIGN §7): the shapes the verifier documents, from one source
+// (@provenant/core api-shapes.ts) in their tolerant form: unknown fields kept,
+// new reason codes and statuses accepted as strings.
 
-export const reasonSchema = z.looseObject({
-  code: z.string(),
-  message: z.string().optional(),
-  subject: z.string().optional(),
-  seq: int.optional(),
-});
-
-export const timelineEntrySchema = z.looseObject({
-  subject: z.string(),
-  seq: int,
-  type: z.string(),
-  actor: z.string(),
-  time: z.string(),
-  receiptTime: z.string().optional(),
-  to: z.string().optional(),
-  from: z.string().optional(),
-  shipment: z.string().optional(),
-});
-
-export const verificationSchema = z.looseObject({
-  id: z.string().optional(),
-  verdict: z.enum(['accept', 'quarantine', 'reject']),
-  reasons: z.array(reasonSchema),
-  subject: z.string().optional(),
-  status: z.string().optional(),
-  custodian: z.string().nullable().optional(),
-  custody: z.array(timelineEntrySchema).optional(),
-  receipt: z.unknown().optional(),
-  /** the quarantine case a receiving verdict opened, and its short number (Q-YY-NNNNNN) */
-  case: z.looseObject({ id: z.string(), status: z.string() }).optional(),
-  caseNumber: z.string().optional(),
-});
+export const reasonSchema = tolerantVerificationShapes.reason;
+export const timelineEntrySchema = tolerantVerificationShapes.timelineEntry;
+export const verificationSchema = tolerantVerificationShapes.verification;
 export type Verification = z.infer<typeof verificationSchema>;
 
 export const verifierInfoSchema = z.looseObject({

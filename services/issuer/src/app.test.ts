@@ -491,14 +491,16 @@ describe('the issuer HTTP framework', () => {
       });
     });
 
-    it('serves a self-contained docs page', async () => {
+    it('serves the docs page from this origin only (Scalar bundle under /docs/assets)', async () => {
       const res = await request(t.app).get('/docs');
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
-      expect(res.text).toContain('openapi.json');
-      expect(res.text).toContain('/v1/things');
-      expect(res.text).toContain('ThingRequest');
-      expect(res.text).not.toMatch(/<script|https?:\/\//);
+      expect(res.text).toContain('/docs/assets/api-reference.js');
+      expect(res.text).not.toMatch(/https?:\/\//);
+      expect(res.headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+      const init = await request(t.app).get('/docs/assets/init.js');
+      expect(init.status).toBe(200);
+      expect(init.text).toContain("'../../openapi.json'");
     });
   });
 });

@@ -9,7 +9,12 @@ import type { Config } from './config.js';
 import { authenticate, withAdminToken } from './http/auth.js';
 import type { TokenLookup } from './http/auth.js';
 import { createLogger, requestLogger } from './http/logging.js';
-import { createOpenApiRegistry, openApiRouter } from './http/openapi.js';
+import {
+  API_INFO,
+  createOpenApiRegistry,
+  openApiRouter,
+  registerFrameworkPaths,
+} from './http/openapi.js';
 import type { OpenAPIRegistry, OpenApiInfo } from './http/openapi.js';
 import {
   notFoundHandler,
@@ -59,12 +64,8 @@ export type CreateAppDeps<D extends AppDeps> = D & {
  */
 export type RouteModule<D extends AppDeps = AppDeps> = (router: Router, deps: RouteDeps<D>) => void;
 
-/** Metadata of the issuer's OpenAPI document. */
-export const ISSUER_API_INFO: OpenApiInfo = {
-  title: 'Provenant issuer API',
-  version: '1',
-  description: 'Registry, signed custody records, notices and the transparency log (DESIGN §8a).',
-};
+/** Metadata of the OpenAPI document (the whole service's: API_INFO). */
+export const ISSUER_API_INFO: OpenApiInfo = API_INFO;
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -94,6 +95,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
   // loadConfig always sets logLevel (silent under Jest); a hand-built config in a test stays quiet.
   const logger = deps.logger ?? createLogger(deps.config.logLevel ?? 'silent');
   const openapi = createOpenApiRegistry();
+  registerFrameworkPaths(openapi);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -122,7 +124,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
     res.json({ status: 'ok' });
   });
 
-  app.use(openApiRouter(openapi, ISSUER_API_INFO));
+  app.use(openApiRouter(openapi, API_INFO));
 
   app.use(
     authenticate(withAdminToken(deps.config.adminTokenHash, deps.tokens ?? null), {

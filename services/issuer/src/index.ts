@@ -24,6 +24,13 @@ export * from './http/auth.js';
 export * from './http/idempotency.js';
 export * from './http/logging.js';
 export * from './http/openapi.js';
+export {
+  completeDocument,
+  operationIdOf,
+  stripRegexFlags,
+  PROBLEM_REF,
+} from './http/openapi-complete.js';
+export { DOCS_CSP, docsBundlePath } from './http/docs.js';
 export * from './http/store-adapters.js';
 export * from './log/index.js';
 export * from './append/index.js';

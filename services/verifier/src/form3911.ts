@@ -2,6 +2,7 @@
 // a high risk of illegitimacy, DSCSA) as JSON, filled from a quarantine case
 // (DESIGN §7 cases). The operator still reviews and submits it; this only
 // spares retyping what the verification already knows.
+import { z } from 'zod';
 import type { Reason, ReasonCode } from '@provenant/core';
 
 /** Form 3911 "Classification of notification" boxes. */
@@ -37,6 +38,42 @@ const CLASSIFICATION: Partial<Record<ReasonCode, Form3911Classification>> = {
   PARTY_SUSPENDED: 'fraudulent_transaction',
   TIME_ANOMALY: 'fraudulent_transaction',
 };
+
+/** The Form 3911 body as documented in /openapi.json (GET /v1/cases/{id}/form3911). */
+export const Form3911Schema = z.object({
+  form: z.literal('FDA 3911'),
+  notificationType: z.literal('initial'),
+  determination: z.enum(['illegitimate_product', 'high_risk_of_illegitimacy']),
+  dateOfDetermination: z.string().meta({ description: 'YYYY-MM-DD' }),
+  classification: z.array(
+    z.enum([
+      'counterfeit',
+      'diverted',
+      'stolen',
+      'intentional_adulteration',
+      'unfit_for_distribution',
+      'fraudulent_transaction',
+    ]),
+  ),
+  product: z.object({
+    name: z.string().nullable(),
+    ndc: z.string().nullable(),
+    gtin: z.string().nullable(),
+    serialNumber: z.string().nullable(),
+    lotNumber: z.string().nullable(),
+    expirationDate: z.string().nullable(),
+    sscc: z.string().nullable(),
+    quantity: z.number().int(),
+  }),
+  description: z.string(),
+  reporter: z.object({ companyName: z.string().nullable(), gln: z.string() }),
+  provenant: z.object({
+    caseId: z.string(),
+    verificationId: z.string(),
+    subject: z.string(),
+    reasonCodes: z.array(z.string()),
+  }),
+});
 
 export interface Form3911 {
   form: 'FDA 3911';

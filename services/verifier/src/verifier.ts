@@ -16,7 +16,7 @@ import { caseRoutes, registerCasePaths } from './routes/cases.js';
 import { meRoutes, registerMePaths } from './routes/me.js';
 import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
 import { registerVrsPaths, vrsRoutes } from './routes/vrs.js';
-import { dockRoutes } from './dock/index.js';
+import { dockRoutes, registerDockPaths } from './dock/index.js';
 
 /** Every verifier route module, in registration order. */
 export const VERIFIER_ROUTES: RouteModule<VerifierDeps>[] = [
@@ -65,6 +65,7 @@ export function registerVerifierPaths(o: OpenAPIRegistry): void {
   registerVrsPaths(o);
   registerCasePaths(o);
   registerMePaths(o);
+  registerDockPaths(o);
 }
 
 /** The part of main.ts's MountContext the verifier uses. */

@@ -1,8 +1,10 @@
 // The API description (DESIGN §8): route modules register the same zod
 // schemas they validate with, and the OpenAPI 3.1 document at /openapi.json
-// and the /docs page are generated from them. The docs page is
-// self-contained HTML (no CDN: it must work on a closed network).
+// and the /docs page are generated from them; completeDocument adds what
+// every operation carries (operationId, security, standard statuses, Problem).
 import { Router } from 'express';
+import { completeDocument } from './openapi-complete.js';
+import { docsRouter, registerDocsPaths } from './docs.js';
 import {
   OpenAPIRegistry,
   OpenApiGeneratorV31,
@@ -39,6 +41,18 @@ export function problemResponse(description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemSchema } } };
 }
 
+/**
+ * Request headers of a write that honours `Idempotency-Key` (DESIGN §8):
+ * `request: { headers: IdempotencyHeaders, ... }`. completeDocument then
+ * adds its 409 (same key in flight) and 422 (same key, other body).
+ */
+export const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z.string().optional().meta({
+    description:
+      'Client-chosen key (kept 24 hours): a retry with the same key and body returns the stored answer',
+  }),
+});
+
 /** Name of the bearer security scheme; use `security: [{ [BEARER_AUTH]: [] }]` on protected paths. */
 export const BEARER_AUTH = 'bearerAuth';
 
@@ -59,95 +73,76 @@ export type OpenApiInfo = {
   title: string;
   version: string;
   description?: string;
+  license?: { name: string; identifier?: string; url?: string };
 };
 
-/** Generates the OpenAPI 3.1 document from everything registered so far. */
+/** Metadata of the one document `pnpm start` serves (issuer and verifier together). */
+export const API_INFO: OpenApiInfo = {
+  title: 'Provenant API',
+  version: '1',
+  description:
+    'Registry, signed custody records, the transparency log, verification (DSCSA saleable returns, receiving) and quarantine cases, in one service (DESIGN §8a).',
+  license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+};
+
+/** Relative to the document's own URL: the service that serves /openapi.json answers the API. */
+export const API_SERVERS = [{ url: '/', description: 'This service' }];
+
+/** Generates the OpenAPI 3.1 document from everything registered so far, completed by `completeDocument`. */
 export function openApiDocument(
   registry: OpenAPIRegistry,
-  info: OpenApiInfo,
+  info: OpenApiInfo = API_INFO,
 ): Record<string, unknown> {
   const generator = new OpenApiGeneratorV31(registry.definitions);
-  return generator.generateDocument({ openapi: '3.1.0', info }) as unknown as Record<
-    string,
-    unknown
-  >;
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
-
-/** Renders the document as one self-contained HTML page: paths, methods, and schemas. */
-export function renderDocsHtml(doc: Record<string, unknown>): string {
-  const info = (doc.info ?? {}) as { title?: string; version?: string; description?: string };
-  const paths = (doc.paths ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
-  const schemas = ((doc.components as { schemas?: Record<string, unknown> } | undefined)?.schemas ??
-    {}) as Record<string, unknown>;
-  const ops: string[] = [];
-  for (const [path, item] of Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))) {
-    for (const method of METHODS) {
-      const op = item[method];
-      if (!op) continue;
-      const summary =
-        typeof op.summary === 'string'
-          ? op.summary
-          : typeof op.description === 'string'
-            ? op.description
-            : '';
-      const responses = Object.keys((op.responses ?? {}) as object).join(', ');
-      ops.push(
-        `<details><summary><code class="m ${method}">${method.toUpperCase()}</code> <code>${esc(path)}</code> ${esc(summary)}` +
-          ` <small>${esc(responses)}</small></summary><pre>${esc(JSON.stringify(op, null, 2))}</pre></details>`,
-      );
-    }
-  }
-  const comps = Object.entries(schemas)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(
-      ([name, s]) =>
-        `<details id="schema-${esc(name)}"><summary><code>${esc(name)}</code></summary><pre>${esc(JSON.stringify(s, null, 2))}</pre></details>`,
-    );
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(info.title ?? 'API')}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:15px/1.4 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-details{border-bottom:1px solid #ddd;padding:.3rem 0}pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:13px}
-.m{display:inline-block;min-width:4.5em;font-weight:bold}.get{color:#06c}.post{color:#080}.delete{color:#b00}</style></head>
-<body><h1>${esc(info.title ?? 'API')} <small>${esc(info.version ?? '')}</small></h1>
-${info.description ? `<p>${esc(info.description)}</p>` : ''}<p>Machine-readable: <a href="openapi.json">openapi.json</a></p>
-<h2>Operations</h2>
-${ops.join('\n') || '<p>No operations registered.</p>'}
-<h2>Schemas</h2>
-${comps.join('\n') || '<p>No schemas registered.</p>'}
-</body></html>
-`;
+  const doc = generator.generateDocument({ openapi: '3.1.0', info, servers: API_SERVERS });
+  return completeDocument(doc as unknown as Record<string, unknown>);
 }
 
 /**
- * Router serving `GET /openapi.json` and `GET /docs`. The document is built
- * on first request (after every route module has registered) and cached.
+ * Router serving `GET /openapi.json` and the docs page (`GET /docs` and its
+ * assets, http/docs.ts). The document is built on first request (after
+ * every route module has registered) and cached.
  */
-export function openApiRouter(registry: OpenAPIRegistry, info: OpenApiInfo): Router {
+export function openApiRouter(registry: OpenAPIRegistry, info: OpenApiInfo = API_INFO): Router {
   const router = Router();
   let doc: Record<string, unknown> | undefined;
-  const current = () => (doc ??= openApiDocument(registry, info));
   router.get('/openapi.json', (_req, res) => {
-    res.json(current());
+    res.json((doc ??= openApiDocument(registry, info)));
   });
-  router.get('/docs', (_req, res) => {
-    // Inline styles only; no script, nothing fetched from elsewhere.
-    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
-    res.type('html').send(renderDocsHtml(current()));
-  });
+  router.use(docsRouter(info.title));
   return router;
+}
+
+const json = (description: string, schema: z.ZodType) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/** Documents what createApp itself answers: health, readiness, the description and the docs page. */
+export function registerFrameworkPaths(o: OpenAPIRegistry): void {
+  const Status = o.register('Status', z.object({ status: z.literal('ok') }));
+  o.registerPath({
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness: the process answers',
+    responses: { 200: json('Alive', Status) },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: the database answers',
+    responses: { 200: json('Ready', Status) },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    responses: {
+      200: json(
+        'The API description',
+        z.object({ openapi: z.string() }).loose().meta({ description: 'An OpenAPI 3.1 document' }),
+      ),
+    },
+  });
+  registerDocsPaths(o);
 }

@@ -157,6 +157,16 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
       400: problemResponse('Bad sizes'),
     },
   });
+  const stored = o.register(
+    'StoredCosignature',
+    z.object({
+      size: z.number().int(),
+      witness: z.string(),
+      keyId: z.string(),
+      timestamp: z.number().int(),
+      stored: z.boolean(),
+    }),
+  );
   o.registerPath({
     method: 'post',
     path: '/v1/log/cosignatures',
@@ -168,8 +178,8 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
       },
     },
     responses: {
-      201: { description: 'Stored' },
-      200: { description: 'Already stored' },
+      201: json('Stored', stored),
+      200: json('Already stored', stored),
       400: problemResponse('Malformed'),
       403: problemResponse('Not a registered witness (POST /v1/witnesses)'),
       422: problemResponse('Unknown checkpoint or invalid cosignature'),

@@ -505,6 +505,15 @@ function register(deps: RouteDeps<IssuerDeps>): void {
   const forms = [
     { suffix: '01/{gtin}/21/{serial}', params: z.object({ gtin: z.string(), serial: z.string() }) },
     { suffix: '00/{sscc}', params: z.object({ sscc: z.string() }) },
+    {
+      suffix: '{subject}',
+      params: z.object({
+        subject: z.string().meta({
+          description:
+            'The subject as one percent-encoded segment, e.g. 01%2F09506000134352%2F21%2FABC',
+        }),
+      }),
+    },
   ];
   for (const f of forms) {
     o.registerPath({

@@ -14,7 +14,7 @@ import type { RouteDeps, RouteModule } from '../app.js';
 import { recordResult } from '../append/index.js';
 import type { UnsignedNotice } from '../append/custodial.js';
 import { principalOf, requireScope } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
 import {
   badRequest,
   conflict,
@@ -455,6 +455,7 @@ function document(deps: Deps): void {
       summary,
       security: [{ [BEARER_AUTH]: [] }],
       request: {
+        headers: IdempotencyHeaders,
         body: { content: { 'application/json': { schema: o.register(name, request) } } },
       },
       responses: {

@@ -26,7 +26,7 @@ import {
   type NoticeAppendResult,
   type RecordAppendResult,
 } from '../append/index.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
 import { principalOf, requireScope, type Principal } from '../http/auth.js';
 import {
   checkIdempotency,
@@ -199,10 +199,15 @@ const AppendResult = z.object({
   receipt: ReceiptSchema,
 });
 
+/** A notice (recall, key-revoke) has no chain: `{id, receipt}`. */
+const NoticeAppendResult = z.object({ id: z.string(), receipt: ReceiptSchema });
+
 function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
   const o = deps.openapi;
   const envelope = o.register('DsseEnvelope', EnvelopeSchema);
   const result = o.register('RecordAppendResult', AppendResult);
+  const item = z.union([result, o.register('NoticeAppendResult', NoticeAppendResult)]);
+  const answer = z.union([item, z.object({ records: z.array(item) })]);
   o.registerPath({
     method: 'post',
     path: '/v1/records',
@@ -210,7 +215,7 @@ function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
       'Append client-signed envelopes (one, or {envelopes} up to 10,000, all-or-nothing): records, and the party-signed notices recall and key-revoke',
     security: [{ [BEARER_AUTH]: [] }],
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: IdempotencyHeaders,
       body: {
         content: {
           'application/json': {
@@ -222,13 +227,12 @@ function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
     responses: {
       201: {
         description: 'Appended: {id, subject, seq, receipt} per record, {id, receipt} per notice',
-        content: {
-          'application/json': {
-            schema: z.union([result, z.object({ records: z.array(result) })]),
-          },
-        },
+        content: { 'application/json': { schema: answer } },
       },
-      200: { description: 'Every envelope was already in the log: the stored results' },
+      200: {
+        description: 'Every envelope was already in the log: the stored results',
+        content: { 'application/json': { schema: answer } },
+      },
       400: problemResponse('Bad envelope shape, base64 or payload (names the field)'),
       401: problemResponse('No token'),
       403: problemResponse('Missing sign scope, suspended, or a record of another party'),

@@ -68,7 +68,7 @@ import type { RouteDeps, RouteModule } from '../app.js';
 import { signAuthorityNotice, type AuthorityNoticeBody } from '../append/custodial.js';
 import { assertCompromisedAtInRange } from '../append/key-rules.js';
 import { newToken, principalOf, SCOPES, type Principal } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
@@ -408,7 +408,9 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     description,
     content: { 'application/json': { schema } },
   });
-  const body = (schema: z.ZodType) => ({
+  // Every registry write but token issuance honours Idempotency-Key (idempotentWrite).
+  const body = (schema: z.ZodType, idempotent = true) => ({
+    ...(idempotent ? { headers: IdempotencyHeaders } : {}),
     body: { content: { 'application/json': { schema } } },
   });
   const party = o.register('RegistryParty', PartyView);
@@ -458,7 +460,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     summary:
       'Issue a bearer token for the party (admin); shown only in this answer, with its id. Scopes sign, verify, keys.',
     security,
-    request: { params: GlnParams, ...body(TokenBody) },
+    request: { params: GlnParams, ...body(TokenBody, false) },
     responses: {
       201: json(
         'Issued',

@@ -17,10 +17,12 @@ import type { VerifierDeps } from '../deps.js';
 import { dockAssets } from './assets.js';
 import { DOCK_HTML } from './html.js';
 import { DOCK_SW_JS } from './sw.js';
+import { registerDockPaths } from './openapi.js';
 
 export { buildDockAssets, dockAssets, DockBuildError } from './assets.js';
 export type { DockAssets } from './assets.js';
 export { DOCK_HTML } from './html.js';
+export { registerDockPaths } from './openapi.js';
 
 // Everything from this origin, nothing inline: the page never needs a CDN (closed networks).
 // 'wasm-unsafe-eval' lets the camera's decoder compile its WebAssembly, and nothing more
@@ -80,6 +82,7 @@ async function asset(res: Response, kind: 'js' | 'css', deps: VerifierDeps): Pro
  * `VERIFIER_ROUTES = [..., dockRoutes]`.
  */
 export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
+  registerDockPaths(deps.openapi);
   router.get('/dock', (_req, res) => {
     // Start bundling now so the script is ready when the browser asks for it.
     dockAssets().catch(() => undefined);

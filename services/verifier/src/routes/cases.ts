@@ -12,6 +12,7 @@ import {
   badRequest,
   conflict,
   idempotency,
+  IdempotencyHeaders,
   idempotencyStoreFor,
   notFound,
   parse,
@@ -21,7 +22,7 @@ import {
   type RouteModule,
 } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
-import { form3911 } from '../form3911.js';
+import { form3911, Form3911Schema } from '../form3911.js';
 import { getCase, getVerification, listCases, resolveCase, type StoredCase } from '../store.js';
 import type { VerificationView } from '../verification.js';
 
@@ -140,7 +141,7 @@ export function registerCasePaths(o: OpenAPIRegistry): void {
     security,
     request: {
       params: IdParams,
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: IdempotencyHeaders,
       body: { content: { 'application/json': { schema: ResolveBody } } },
     },
     responses: {
@@ -158,7 +159,10 @@ export function registerCasePaths(o: OpenAPIRegistry): void {
     security,
     request: { params: IdParams },
     responses: {
-      200: { description: 'Form 3911 fields as JSON' },
+      200: {
+        description: 'Form 3911 fields as JSON',
+        content: { 'application/json': { schema: o.register('Form3911', Form3911Schema) } },
+      },
       401: problemResponse('No token'),
       404: problemResponse('Unknown, or another party’s'),
     },

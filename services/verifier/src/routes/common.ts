@@ -3,7 +3,7 @@
 // and the response schemas registered in OpenAPI.
 import type { Request } from 'express';
 import { z } from 'zod';
-import { REASON_CODES } from '@provenant/core';
+import { strictVerificationShapes } from '@provenant/core';
 import {
   Gs1Error,
   formatSubject,
@@ -96,108 +96,10 @@ export function scanOf(
 // ---------------------------------------------------------------------------
 // OpenAPI schemas (the same shapes the routes answer).
 
-export const ReasonView = z.object({
-  code: z.enum(REASON_CODES as [string, ...string[]]),
-  message: z.string(),
-  subject: z.string().optional(),
-  seq: z.number().int().optional(),
-});
-
-export const ReceiptView = z
-  .object({
-    v: z.literal(1),
-    id: z.string(),
-    subject: z.string(),
-    party: z.string(),
-    purpose: purposeSchema,
-    verdict: z.enum(['accept', 'quarantine', 'reject']),
-    reasons: z.array(z.string()),
-    checkpoint: z
-      .object({ origin: z.string(), size: z.number().int(), rootHash: z.string() })
-      .nullable(),
-    verifiedAt: z.string(),
-    nonce: z
-      .string()
-      .nullable()
-      .meta({ description: "the request's nonce, signed back (null when it carried none)" }),
-    kid: z.string(),
-    signature: z.string().meta({
-      description:
-        'standard base64 Ed25519 signature by the verifier key (GET /v1/verifier) over the JCS bytes of every other field',
-    }),
-  })
-  .meta({ description: 'Verification receipt: proves the dock checked' });
-
-export const VerificationResponse = z.object({
-  id: z.string(),
-  party: z.string(),
-  purpose: purposeSchema,
-  verdict: z.enum(['accept', 'quarantine', 'reject']),
-  reasons: z.array(ReasonView),
-  subject: z.string(),
-  product: z
-    .object({
-      gtin: z.string(),
-      serial: z.string(),
-      lot: z.string(),
-      expiry: z.string(),
-      details: z
-        .record(z.string(), z.string())
-        .optional()
-        .meta({ description: "the commission's product fields, e.g. name" }),
-    })
-    .nullable(),
-  status: z.enum(['active', 'inactive', 'in_transit', 'quarantined', 'unknown']),
-  custodian: z.string().nullable(),
-  custody: z.array(
-    z.object({
-      subject: z.string(),
-      seq: z.number().int(),
-      type: z.string(),
-      actor: z.string(),
-      time: z.string(),
-      receiptTime: z.string(),
-      index: z.number().int(),
-      id: z.string(),
-      to: z.string().optional(),
-      from: z.string().optional(),
-      shipment: z.string().optional(),
-    }),
-  ),
-  units: z
-    .object({
-      total: z.number().int(),
-      counts: z.object({
-        accept: z.number().int(),
-        quarantine: z.number().int(),
-        reject: z.number().int(),
-      }),
-      failing: z
-        .array(
-          z.object({
-            subject: z.string(),
-            verdict: z.enum(['accept', 'quarantine', 'reject']),
-            reasons: z.array(ReasonView),
-          }),
-        )
-        .meta({ description: 'the first 100 failing units' }),
-      failingOmitted: z.number().int().optional().meta({
-        description: 'failing units beyond the first 100, left out (counts include them)',
-      }),
-    })
-    .optional()
-    .meta({
-      description: 'logistic units: every unit inside, counts per verdict, the failing ones',
-    }),
-  checkpoint: z
-    .object({ origin: z.string(), size: z.number().int(), rootHash: z.string() })
-    .nullable(),
-  verifiedAt: z.string(),
-  receipt: ReceiptView,
-  case: z.object({ id: z.string(), status: z.literal('open') }).optional(),
-  caseNumber: z
-    .string()
-    .max(12)
-    .optional()
-    .meta({ description: 'short number of the case opened, for labels: Q-YY-NNNNNN' }),
+// The verification shapes are shared with the SDK and the dock page (core api-shapes.ts).
+export const ReasonView = strictVerificationShapes.reason;
+export const ReceiptView = strictVerificationShapes.receipt;
+// A copy made here, after @provenant/issuer extended zod for OpenAPI, so it can be registered.
+export const VerificationResponse = strictVerificationShapes.verification.meta({
+  description: 'A verification: verdict, reasons, custody timeline and signed receipt (DESIGN §7)',
 });

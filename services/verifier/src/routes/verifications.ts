@@ -8,6 +8,7 @@ import {
   BEARER_AUTH,
   idempotency,
   idempotencyContext,
+  IdempotencyHeaders,
   idempotencyStoreFor,
   notFound,
   parse,
@@ -93,7 +94,7 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
       'Verify a scanned unit or logistic unit as the caller’s party: accept, quarantine or reject with reason codes, the custody timeline and a signed verification receipt. Quarantine and reject at receiving open a case.',
     security,
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: IdempotencyHeaders,
       body: { content: { 'application/json': { schema: VerificationBody } } },
     },
     responses: {
@@ -127,7 +128,7 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
       'Verify an offline bundle handed over by a shipper, on its own and against the log (BUNDLE_DIVERGES when they differ)',
     security,
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: IdempotencyHeaders,
       body: { content: { 'application/json': { schema: BundleVerifyBody } } },
     },
     responses: {

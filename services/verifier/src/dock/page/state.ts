@@ -26,7 +26,16 @@ export interface Product {
  */
 export type View = Omit<
   Verification,
-  'verdict' | 'reasons' | 'subject' | 'status' | 'custodian' | 'custody' | 'receipt' | 'case'
+  | 'verdict'
+  | 'reasons'
+  | 'subject'
+  | 'status'
+  | 'custodian'
+  | 'custody'
+  | 'receipt'
+  | 'case'
+  | 'units'
+  | 'product'
 > & {
   id?: string;
   verdict: Verdict;

@@ -1,0 +1,134 @@
+// One source for the shapes the API answers (issue 9): the verifier's
+// response schema (/openapi.json), the SDK's response parsing and the dock
+// page's view type all come from here. Each shape is built twice from the
+// same description: strict for the server (closed enums, every field it
+// always sends required: what OpenAPI documents and the contract test
+// checks) and tolerant for clients (unknown fields kept, reason codes,
+// purposes and statuses as strings (verdicts stay closed),
+// fields an older or offline producer may omit optional), so a client keeps
+// working when the server adds a field or a reason code.
+import { z } from 'zod';
+import { REASON_CODES } from './reasons.js';
+
+/** 'strict': what the server answers; 'tolerant': what a client accepts. */
+export type ShapeMode = 'strict' | 'tolerant';
+
+/** An enum value: the closed set on the server, any string for a client. */
+type Choice<M extends ShapeMode, V extends string> = M extends 'strict' ? V : string;
+/** A field the server always sends: required there, optional for a client. */
+type Sent<M extends ShapeMode, T extends z.ZodType> = M extends 'strict' ? T : z.ZodOptional<T>;
+
+const VERDICTS = ['accept', 'quarantine', 'reject'] as const;
+const PURPOSES = ['receiving', 'saleable_return', 'dispense'] as const;
+const STATUSES = ['active', 'inactive', 'in_transit', 'quarantined', 'unknown'] as const;
+
+/** The verification response shapes (POST /v1/verifications, GET /v1/verifications/{id}, POST /v1/bundles/verify). */
+export function verificationShapes<M extends ShapeMode>(mode: M) {
+  const strict = mode === 'strict';
+  // z.object strips unknown keys and documents a closed object; z.looseObject keeps them.
+  const obj = <S extends z.ZodRawShape>(shape: S) =>
+    (strict ? z.object(shape) : z.looseObject(shape)) as z.ZodObject<S>;
+  // Required on the server, optional for a client (older servers, the offline engine).
+  const sent = <T extends z.ZodType>(t: T) => (strict ? t : t.optional()) as Sent<M, T>;
+  const oneOf = <V extends readonly [string, ...string[]]>(values: V) =>
+    (strict ? z.enum(values) : z.string()) as unknown as z.ZodType<Choice<M, V[number]>>;
+  const int = z.number().int();
+  // The three verdicts are the protocol (DESIGN §7): closed for clients too,
+  // which act on them (a client cannot do anything right with a fourth).
+  const verdict = z.enum(VERDICTS);
+
+  const reason = obj({
+    code: oneOf(REASON_CODES as unknown as readonly [string, ...string[]]),
+    message: sent(z.string()),
+    subject: z.string().optional(),
+    seq: int.optional(),
+  });
+  const checkpoint = obj({ origin: z.string(), size: int, rootHash: z.string() }).nullable();
+  const receipt = obj({
+    v: z.literal(1),
+    id: z.string(),
+    subject: z.string(),
+    party: z.string(),
+    purpose: oneOf(PURPOSES),
+    verdict,
+    reasons: z.array(z.string()),
+    checkpoint,
+    verifiedAt: z.string(),
+    nonce: sent(z.string().nullable()).meta({
+      description: "the request's nonce, signed back (null when it carried none)",
+    }),
+    kid: z.string(),
+    signature: z.string().meta({
+      description:
+        'standard base64 Ed25519 signature by the verifier key (GET /v1/verifier) over the JCS bytes of every other field',
+    }),
+  }).meta({ description: 'Verification receipt: proves the dock checked' });
+  const timelineEntry = obj({
+    subject: z.string(),
+    seq: int,
+    type: z.string(),
+    actor: z.string(),
+    time: z.string(),
+    receiptTime: sent(z.string()),
+    index: sent(int),
+    id: sent(z.string()),
+    to: z.string().optional(),
+    from: z.string().optional(),
+    shipment: z.string().optional(),
+  });
+  const product = obj({
+    gtin: z.string(),
+    serial: z.string(),
+    lot: z.string(),
+    expiry: z.string(),
+    details: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: "the commission's product fields, e.g. name" }),
+  });
+  const units = obj({
+    total: int,
+    counts: obj({ accept: int, quarantine: int, reject: int }),
+    failing: z
+      .array(obj({ subject: z.string(), verdict, reasons: z.array(reason) }))
+      .meta({ description: 'the first 100 failing units' }),
+    failingOmitted: int.optional().meta({
+      description: 'failing units beyond the first 100, left out (counts include them)',
+    }),
+  }).meta({
+    description: 'logistic units: every unit inside, counts per verdict, the failing ones',
+  });
+  const verification = obj({
+    id: sent(z.string()),
+    party: sent(z.string()),
+    purpose: sent(oneOf(PURPOSES)),
+    verdict,
+    reasons: z.array(reason),
+    subject: sent(z.string()),
+    product: sent(product.nullable()),
+    status: sent(oneOf(STATUSES)),
+    custodian: sent(z.string().nullable()),
+    custody: sent(z.array(timelineEntry)),
+    units: units.optional(),
+    checkpoint: sent(checkpoint),
+    verifiedAt: sent(z.string()),
+    receipt: sent(receipt),
+    case: obj({ id: z.string(), status: strict ? z.literal('open') : z.string() }).optional(),
+    caseNumber: z
+      .string()
+      .max(12)
+      .optional()
+      .meta({ description: 'short number of the case opened, for labels: Q-YY-NNNNNN' }),
+  });
+  return { reason, timelineEntry, product, units, checkpoint, receipt, verification };
+}
+
+/** What the verifier answers and documents. */
+export const strictVerificationShapes = verificationShapes('strict');
+/** What clients (SDK, dock page) accept. */
+export const tolerantVerificationShapes = verificationShapes('tolerant');
+
+/** A verification as the server sends it. */
+export type VerificationResponse = z.infer<typeof strictVerificationShapes.verification>;
+/** A verification as a client reads it: unknown fields kept, most fields optional. */
+export type TolerantVerification = z.infer<typeof tolerantVerificationShapes.verification>;
