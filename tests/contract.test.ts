@@ -7,7 +7,13 @@
 // PROVENANT_TEST_DATABASE_URL is set).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { strictVerificationShapes, tolerantVerificationShapes, unitSubject } from '@provenant/core';
+import {
+  generateKeyPair,
+  strictVerificationShapes,
+  toBase64Url,
+  tolerantVerificationShapes,
+  unitSubject,
+} from '@provenant/core';
 import { verificationSchema as sdkVerificationSchema } from '@provenant/sdk';
 import { createApp, DOCS_CSP } from '@provenant/issuer';
 import { createTestDatabase } from '@provenant/store';
@@ -360,13 +366,29 @@ describe('every operation, answered as described', () => {
     await api.get(`/v1/parties/${mfr.gln}`, dist.token).expect(200);
     await api.get(`/v1/parties/${withCheckDigit('061414100049')}`, dist.token).expect(404);
     await api.get('/v1/parties/123', dist.token).expect(400);
-    await api.post(`/v1/parties/${newParty.gln}/tokens`, admin, { scopes: ['sign'] }).expect(201);
+    const issued = await api
+      .post(`/v1/parties/${newParty.gln}/tokens`, admin, { scopes: ['sign'] })
+      .expect(201);
+    await api.get(`/v1/parties/${newParty.gln}/tokens`, admin).expect(200);
+    await api.post(`/v1/tokens/${issued.body.id}/revoke`, admin, {}).expect(200);
+    await api.get(`/v1/parties/${newParty.gln}/tokens`, dist.token).expect(403);
+    const witnessKey = toBase64Url(generateKeyPair().publicKey);
+    await api
+      .post('/v1/witnesses', admin, { name: 'witness.example', publicKey: witnessKey })
+      .expect(201);
+    await api
+      .post('/v1/witnesses', dist.token, { name: 'w2.example', publicKey: witnessKey })
+      .expect(403);
+    await request(world.app).get('/v1/witnesses').expect(200);
+    await api.get('/v1/me', dist.token).expect(200);
+    await request(world.app).get('/v1/me').expect(401);
     await api.post(`/v1/parties/${newParty.gln}/suspend`, admin, { reason: 'audit' }).expect(200);
     await api.post(`/v1/parties/${newParty.gln}/reinstate`, admin, {}).expect(200);
     const key = await api.clientKey(dist.gln);
     const revoke = { compromisedAt: new Date().toISOString(), reason: 'lost' };
-    await api.post(`/v1/keys/${key.kid}/revoke`, dist.token, revoke).expect(200);
-    await api.post(`/v1/keys/${key.kid}/revoke`, dist.token, revoke).expect(409);
+    await api.post(`/v1/keys/${key.kid}/revoke`, dist.token, revoke).expect(403); // needs `keys`
+    await api.post(`/v1/keys/${key.kid}/revoke`, admin, revoke).expect(200);
+    await api.post(`/v1/keys/${key.kid}/revoke`, admin, revoke).expect(409);
   }, 60_000);
 
   it('answers custody, chains, bundles and the log', async () => {
@@ -431,6 +453,20 @@ describe('every operation, answered as described', () => {
     await api
       .get(`/v1/vrs/01/${withCheckDigit('1099999900041')}/21/X1?corrUUID=c-3`, dist.token)
       .expect(404);
+    await api
+      .get(
+        `/v1/vrs/checkConnectivity?gtin=${GTIN}&reqGLN=${dist.gln}&context=dscsaSaleableReturn`,
+        dist.token,
+      )
+      .expect(200);
+    await api
+      .get(
+        `/v1/vrs/checkConnectivity?gtin=${GTIN}&reqGLN=${pharm.gln}&context=dscsaSaleableReturn`,
+        dist.token,
+      )
+      .expect(403);
+    await api.get('/epcis/eventTypes', dist.token).expect(200);
+    await api.post('/epcis/events', dist.token, { type: 'TransformationEvent' }).expect(400);
 
     // Not shipped to the pharmacy: a case opens at its receiving dock.
     const bad = await api
