@@ -6,6 +6,7 @@ import express, { Router } from 'express';
 import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { authBeforeBody, pathGuard } from './http/access.js';
 import { authenticate, withAdminToken } from './http/auth.js';
 import type { TokenLookup } from './http/auth.js';
 import { createLogger, requestLogger } from './http/logging.js';
@@ -100,6 +101,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
 
   app.use(securityHeaders);
   app.use(requestLogger(logger));
+  app.use(pathGuard());
 
   // Liveness and readiness (DESIGN §8a): readiness includes the database.
   app.get('/healthz', (_req, res) => {
@@ -129,6 +131,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
       optional: true,
     }),
   );
+  app.use(authBeforeBody());
   app.use(jsonBody({ limit: deps.config.bodyLimit }));
 
   const router = Router();

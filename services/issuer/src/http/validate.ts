@@ -5,6 +5,7 @@
 import express from 'express';
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { JcsError, parseJsonStrict } from '@provenant/core';
 import { digestBodyForIdempotency } from './idempotency.js';
 import { badRequest, unsupportedMediaType } from './problem.js';
 import type { FieldError } from './problem.js';
@@ -145,11 +146,49 @@ export interface JsonBodyOptions {
 }
 
 /**
+ * Parses a request body's text with core's strict parser: a duplicate key
+ * anywhere (the last one would silently win with JSON.parse), a lone
+ * surrogate or nesting beyond JCS's limit is 400 naming the rule (and the key);
+ * anything but an object or an array is 400 `malformed-json`.
+ */
+export function parseBodyText(text: string): unknown {
+  let value: unknown;
+  try {
+    value = parseJsonStrict(text);
+  } catch (err) {
+    if (!(err instanceof JcsError)) throw err;
+    if (err.code === 'DUPLICATE_KEY') {
+      const key = err.key ?? '';
+      throw badRequest(`body: the key ${JSON.stringify(key)} appears twice in one object.`, {
+        slug: 'duplicate-key',
+        errors: [
+          { path: 'body', rule: 'duplicate-key', message: `duplicate key ${JSON.stringify(key)}` },
+        ],
+      });
+    }
+    const rule = err.code.toLowerCase().replace(/_/g, '-');
+    throw badRequest('The request body is not valid JSON (an object or an array is expected).', {
+      slug: 'malformed-json',
+      errors: [{ path: 'body', rule, message: rule }],
+    });
+  }
+  if (typeof value !== 'object' || value === null)
+    throw badRequest('The request body is not valid JSON (an object or an array is expected).', {
+      slug: 'malformed-json',
+      errors: [
+        { path: 'body', rule: 'object-or-array', message: 'expected an object or an array' },
+      ],
+    });
+  return value;
+}
+
+/**
  * JSON body parsing for the API: a request with a body must say
- * `Content-Type: application/json` (else 415 `unsupported-media-type`), the
- * body must be a JSON object or array (else 400 `malformed-json`) within
- * the limit (else 413 `payload-too-large`). Requests without a body pass
- * with `req.body` undefined, which a route schema then rejects if it needs one.
+ * `Content-Type: application/json` in UTF-8 (else 415 `unsupported-media-type`),
+ * the body must be a JSON object or array without duplicate keys (else 400
+ * `malformed-json` / `duplicate-key`) within the limit (else 413
+ * `payload-too-large`). Requests without a body pass with `req.body`
+ * undefined, which a route schema then rejects if it needs one.
  */
 export function jsonBody(options: JsonBodyOptions = {}): RequestHandler[] {
   const limit = options.limit ?? DEFAULT_BODY_LIMIT;
@@ -162,10 +201,26 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler[] {
       next(unsupportedMediaType('Request bodies must be sent as Content-Type: application/json.'));
       return;
     }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      next(unsupportedMediaType('The request body must be UTF-8 encoded JSON.'));
+      return;
+    }
+    next();
+  };
+  const strict: RequestHandler = (req, _res, next) => {
+    if (typeof req.body === 'string')
+      req.body = req.body === '' ? undefined : parseBodyText(req.body);
     next();
   };
   return [
     guard,
-    express.json({ limit, strict: true, type: JSON_TYPE, verify: digestBodyForIdempotency }),
+    express.text({
+      limit,
+      type: JSON_TYPE,
+      defaultCharset: 'utf-8',
+      verify: digestBodyForIdempotency,
+    }),
+    strict,
   ];
 }

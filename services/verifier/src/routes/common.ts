@@ -172,4 +172,8 @@ export const VerificationResponse = z.object({
   verifiedAt: z.string(),
   receipt: ReceiptView,
   case: z.object({ id: z.string(), status: z.literal('open') }).optional(),
+  limited: z.literal(true).optional().meta({
+    description:
+      'the caller is outside the subject’s chain (DESIGN §6a): custody, custodian, failing units and reason messages are withheld',
+  }),
 });
