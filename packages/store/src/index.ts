@@ -38,3 +38,4 @@ export {
   type StorageDriver,
   type TestDatabase,
 } from './testing.js';
+export * from './rate-limits.js';

@@ -19,6 +19,7 @@ import {
   unavailable,
   RETRY_AFTER_SECONDS,
 } from './http/problem.js';
+import { rateLimits } from './http/rate-limit.js';
 import { jsonBody } from './http/validate.js';
 
 /** The least the framework needs of a database: a query for readiness. */
@@ -126,6 +127,10 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
 
   app.use(openApiRouter(openapi, ISSUER_API_INFO));
 
+  // Health probes and the API description are not limited; everything after is
+  // (when configured: loadConfig always sets the limits, with generous defaults).
+  if (deps.config.rateLimit)
+    for (const limit of rateLimits(deps.db, deps.config.rateLimit)) app.use(limit);
   app.use(
     authenticate(withAdminToken(deps.config.adminTokenHash, deps.tokens ?? null), {
       optional: true,

@@ -28,7 +28,23 @@ export interface Config {
   logLevel: LogLevel;
   /** JSON body limit in bytes. */
   bodyLimit: number;
+  /** Rate limits (DESIGN §8 abuse); absent: the defaults of http/rate-limit.ts. */
+  rateLimit?: RateLimitConfig;
 }
+
+/** Requests allowed per window, per token and per address (anonymous); 0 turns a limit off. */
+export interface RateLimitConfig {
+  perToken: number;
+  perAddress: number;
+  windowMs: number;
+}
+
+/** Generous defaults: the test suite and the benches never reach them. */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
+  perToken: 6000,
+  perAddress: 600,
+  windowMs: 60_000,
+};
 
 /** A configuration error; `variable` names the environment variable at fault. */
 export class ConfigError extends Error {
@@ -50,6 +66,13 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 
 // Each variable has its own schema and message, so an error names the
 // variable and never repeats its (possibly secret) value.
+function count() {
+  return z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number);
+}
+
 const schemas = {
   PORT: z
     .string()
@@ -71,6 +94,13 @@ const schemas = {
         .min(1024)
         .max(1024 * 1024 * 1024),
     ),
+  PROVENANT_RATE_LIMIT_TOKEN: count(),
+  PROVENANT_RATE_LIMIT_ADDRESS: count(),
+  PROVENANT_RATE_LIMIT_WINDOW_SECONDS: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(86_400)),
 };
 
 const MESSAGES: Record<keyof typeof schemas, string> = {
@@ -80,6 +110,9 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_LOG_ORIGIN: 'must be 1 to 255 printable ASCII characters without spaces or "+"',
   LOG_LEVEL: `must be one of ${LEVELS.join(', ')}`,
   PROVENANT_BODY_LIMIT: 'must be a byte count from 1024 to 1073741824',
+  PROVENANT_RATE_LIMIT_TOKEN: 'must be a request count per window (0: no limit)',
+  PROVENANT_RATE_LIMIT_ADDRESS: 'must be a request count per window (0: no limit)',
+  PROVENANT_RATE_LIMIT_WINDOW_SECONDS: 'must be a number of seconds from 1 to 86400',
 };
 
 type Env = Record<string, string | undefined>;
@@ -156,6 +189,13 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     logOrigin: read(env, 'PROVENANT_LOG_ORIGIN') ?? DEFAULT_LOG_ORIGIN,
     logLevel: read(env, 'LOG_LEVEL') ?? (inTest ? 'silent' : 'info'),
     bodyLimit: read(env, 'PROVENANT_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
+    rateLimit: {
+      perToken: read(env, 'PROVENANT_RATE_LIMIT_TOKEN') ?? DEFAULT_RATE_LIMIT.perToken,
+      perAddress: read(env, 'PROVENANT_RATE_LIMIT_ADDRESS') ?? DEFAULT_RATE_LIMIT.perAddress,
+      windowMs:
+        (read(env, 'PROVENANT_RATE_LIMIT_WINDOW_SECONDS') ?? DEFAULT_RATE_LIMIT.windowMs / 1000) *
+        1000,
+    },
   };
 }
 
