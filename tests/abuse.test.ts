@@ -74,7 +74,25 @@ describe('rate limits (DESIGN §8)', () => {
     expect(JSON.stringify(rows)).not.toContain(party.token);
   });
 
+  it('counts refused (made-up) tokens against the address, so rotating tokens does not escape the limit', async () => {
+    await issuer.db.query('DELETE FROM rate_limits');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await request(i % 2 ? replica : issuer.app)
+        .get('/v1/log')
+        .set('Authorization', `Bearer pvn_made-up-token-${i}-0000000000000000`);
+      statuses.push(res.status);
+      if (res.status === 429) expect(res.headers['retry-after']).toBeDefined();
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    await issuer.db.query('DELETE FROM rate_limits');
+  });
+
   it('a refused request (429) changes nothing', async () => {
+    for (let i = 0; i < 4; i++)
+      await request(replica)
+        .get(`/v1/parties/${party.gln}`)
+        .set('Authorization', `Bearer ${party.token}`);
     const before = (await issuer.db.query('SELECT count(*)::int AS n FROM log_leaves')).rows[0]!.n;
     const res = await request(issuer.app)
       .post('/v1/commissions')

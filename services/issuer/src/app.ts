@@ -19,7 +19,7 @@ import {
   unavailable,
   RETRY_AFTER_SECONDS,
 } from './http/problem.js';
-import { rateLimits } from './http/rate-limit.js';
+import { rateLimits, refusedTokenLimit } from './http/rate-limit.js';
 import { jsonBody } from './http/validate.js';
 
 /** The least the framework needs of a database: a query for readiness. */
@@ -136,6 +136,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
       optional: true,
     }),
   );
+  if (deps.config.rateLimit) app.use(refusedTokenLimit(deps.db, deps.config.rateLimit));
   app.use(authBeforeBody());
   app.use(jsonBody({ limit: deps.config.bodyLimit }));
 

@@ -3,7 +3,7 @@
 // (table rate_limits, migration 000006), so every replica on the database
 // shares the counts. Over the limit: 429 problem+json with `Retry-After` and
 // the draft-8 `RateLimit` / `RateLimit-Policy` headers.
-import type { RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
 import { toHex } from '@provenant/core';
 import {
@@ -107,6 +107,36 @@ function limiter(
       );
     },
   });
+}
+
+/**
+ * Error middleware right after `authenticate`: a request whose token was
+ * refused (401) counts against its address too, so a flood of made-up tokens
+ * (each its own per-token bucket) is still limited per address.
+ */
+export function refusedTokenLimit(
+  db: RateLimitDb,
+  config: RateLimitConfig | undefined,
+): ErrorRequestHandler {
+  const c = config ?? DEFAULT_RATE_LIMIT;
+  const store = new DatabaseRateLimitStore(db, 'a:');
+  store.init({ windowMs: c.windowMs } as Options);
+  return (err: unknown, req, res, next) => {
+    const status = (err as { status?: unknown } | null)?.status;
+    if (c.perAddress <= 0 || status !== 401) return next(err);
+    const key = ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? '');
+    store.increment(key).then((hits) => {
+      if (hits.totalHits <= c.perAddress) return next(err);
+      const retry = Math.max(1, Math.ceil(((hits.resetTime?.getTime() ?? 0) - Date.now()) / 1000));
+      res.setHeader('Retry-After', String(retry));
+      next(
+        tooManyRequests('Too many refused tokens from this address.', {
+          slug: 'rate-limited',
+          headers: { 'Retry-After': String(retry) },
+        }),
+      );
+    }, next);
+  };
 }
 
 /**
