@@ -195,6 +195,17 @@ ALTER TABLE party_keys ADD CONSTRAINT party_keys_gln_fkey FOREIGN KEY (gln) REFE
 ALTER TABLE party_keys ADD CONSTRAINT party_keys_pkey PRIMARY KEY (kid);
 CREATE INDEX party_keys_gln_idx ON public.party_keys USING btree (gln);
 
+CREATE TABLE rate_limits (
+  key text NOT NULL,
+  hits integer NOT NULL,
+  reset_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE rate_limits ADD CONSTRAINT rate_limits_hits_check CHECK ((hits >= 0));
+ALTER TABLE rate_limits ADD CONSTRAINT rate_limits_key_check CHECK ((length(key) <= 200));
+ALTER TABLE rate_limits ADD CONSTRAINT rate_limits_pkey PRIMARY KEY (key);
+CREATE INDEX rate_limits_reset_idx ON public.rate_limits USING btree (reset_at);
+
 CREATE TABLE records (
   id text NOT NULL,
   subject text NOT NULL,

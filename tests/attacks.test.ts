@@ -219,9 +219,9 @@ describe('the attack suite', () => {
       })
       .expect(200);
 
-    bundleF = await api.bundle(unit('F001'), pharm.token);
-    bundleQ = await api.bundle(unit('Q001'), pharm.token);
-    bundleT = await api.bundle(unit('T001'), pharm.token);
+    bundleF = await api.bundle(unit('F001'), world.issuer.adminToken);
+    bundleQ = await api.bundle(unit('Q001'), world.issuer.adminToken);
+    bundleT = await api.bundle(unit('T001'), world.issuer.adminToken);
   }, 180_000);
 
   afterAll(async () => {
@@ -473,14 +473,14 @@ describe('the attack suite', () => {
     });
 
     it('CUSTODY_VIOLATION: a distributor ships a unit it never held', async () => {
-      const bundle = await api.bundle(unit('F002'), pharm.token);
+      const bundle = await api.bundle(unit('F002'), world.issuer.adminToken);
       const b = withNoticesOf(structuredClone(bundle), bundleQ);
       const chain = b.chains[unit('F002')]!;
       const head = payloadOf(chain[chain.length - 1]!.envelope);
       const ship = api.signRecord(dist, {
         subject: unit('F002'),
         seq: (head.seq as number) + 1,
-        prev: (await api.head(unit('F002'), pharm.token)).id,
+        prev: (await api.head(unit('F002'), world.issuer.adminToken)).id,
         type: 'ship',
         data: { to: dist2.gln, shipment: 'ASN-STOLEN' },
       });
@@ -558,7 +558,7 @@ describe('the attack suite', () => {
     });
 
     it('BUNDLE_DIVERGES: an old bundle that hides a recall issued since', async () => {
-      const old = await api.bundle(unit('W002'), pharm.token);
+      const old = await api.bundle(unit('W002'), world.issuer.adminToken);
       await api
         .post('/v1/recalls', mfr.token, { gtin: GTIN, lot: 'LW', reason: 'mislabelled' })
         .expect(201);

@@ -293,11 +293,13 @@ describe('the issuer contract seen from outside', () => {
       const r = commission(mfrKey, 'A/1');
       await post('/v1/records', mfrToken, signRecord(r, mfrKey)).expect(201);
       const encoded = encodeURIComponent(r.subject); // 01%2F…%2F21%2FA%252F1
-      const chain = await get(`/v1/chains/${encoded}`, distToken).expect(200);
+      const chain = await get(`/v1/chains/${encoded}`, mfrToken).expect(200);
       expect(chain.body.subject).toBe(r.subject);
-      const byPath = await get(`/v1/chains/${r.subject}`, distToken).expect(200);
+      const byPath = await get(`/v1/chains/${r.subject}`, mfrToken).expect(200);
       expect(chain.body).toEqual(byPath.body);
-      const bundle = await get(`/v1/bundles/${encoded}`, distToken).expect(200);
+      const bundle = await get(`/v1/bundles/${encoded}`, mfrToken).expect(200);
+      // DESIGN §6a: a party outside the chain gets the 404 of an unknown subject.
+      await get(`/v1/chains/${encoded}`, distToken).expect(404);
       expect(bundle.body.subject).toBe(r.subject);
     });
 
@@ -313,7 +315,7 @@ describe('the issuer contract seen from outside', () => {
       const res = await post('/v1/commissions', mfrToken, {
         items: [{ gtin: GTIN, serial: 'AI17-1', lot: 'LOT1', expiry: '280200' }],
       }).expect(201);
-      const chain = await get(`/v1/chains/${res.body.records[0].subject}`, distToken).expect(200);
+      const chain = await get(`/v1/chains/${res.body.records[0].subject}`, mfrToken).expect(200);
       expect(chain.body.records[0].data.expiry).toBe('2028-02-29');
     });
 

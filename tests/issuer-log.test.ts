@@ -45,7 +45,7 @@ import {
   type TestDatabase,
 } from '@provenant/store';
 import { createApp } from '../services/issuer/src/app.js';
-import type { Principal } from '../services/issuer/src/http/auth.js';
+import { hashToken, type Principal } from '../services/issuer/src/http/auth.js';
 import {
   appendNotice,
   appendRecords,
@@ -596,6 +596,11 @@ describe('notices through the append pipeline', () => {
   });
 });
 
+const MONITOR_TOKEN = 'pvn_log-test-admin-token-000000000';
+/** GET as the operator (log entries carry payloads: admin or monitor only, DESIGN §6a). */
+const entries = (app: Parameters<typeof request>[0], path: string) =>
+  request(app).get(path).set('Authorization', `Bearer ${MONITOR_TOKEN}`);
+
 describe('the log endpoints', () => {
   let db: TestDatabase;
   let seq: Sequencer;
@@ -612,7 +617,7 @@ describe('the log endpoints', () => {
       createApp({
         db,
         logKeys,
-        config: { bodyLimit: 1 << 20, adminTokenHash: null },
+        config: { bodyLimit: 1 << 20, adminTokenHash: hashToken(MONITOR_TOKEN) },
         routes: [logRoutes],
       }),
     );
@@ -657,24 +662,24 @@ describe('the log endpoints', () => {
   });
 
   it('pages leaves with an inclusive end, clamped to the log, and refuses a bad range', async () => {
-    const res = await request(app).get('/v1/log/entries?start=2&end=5');
+    const res = await entries(app, '/v1/log/entries?start=2&end=5');
     expect(res.status).toBe(200);
     expect(res.body.entries.map((e: { index: number }) => e.index)).toEqual([2, 3, 4, 5]);
     expect(res.body).toMatchObject({ start: 2, end: 5, size: 10 });
-    const all = await request(app).get('/v1/log/entries?start=0&end=10');
+    const all = await entries(app, '/v1/log/entries?start=0&end=10');
     expect(all.body.entries.map((e: { index: number }) => e.index)).toEqual([...Array(10).keys()]);
     expect(all.body.end).toBe(9);
-    const last = await request(app).get('/v1/log/entries?start=9&end=9');
+    const last = await entries(app, '/v1/log/entries?start=9&end=9');
     expect(last.body.entries.map((e: { index: number }) => e.index)).toEqual([9]);
-    const none = await request(app).get('/v1/log/entries?start=10');
+    const none = await entries(app, '/v1/log/entries?start=10');
     expect(none.status).toBe(200);
     expect(none.body.entries).toEqual([]);
     for (const e of res.body.entries)
       expect(verifyReceipt(e.receipt, logKeys.publicKey)).toBe(true);
-    expect((await request(app).get('/v1/log/entries?start=11')).status).toBe(400);
-    expect((await request(app).get('/v1/log/entries?start=5&end=2')).status).toBe(400);
-    expect((await request(app).get('/v1/log/entries?start=-1')).status).toBe(400);
-    expect((await request(app).get('/v1/log/entries')).status).toBe(400);
+    expect((await entries(app, '/v1/log/entries?start=11')).status).toBe(400);
+    expect((await entries(app, '/v1/log/entries?start=5&end=2')).status).toBe(400);
+    expect((await entries(app, '/v1/log/entries?start=-1')).status).toBe(400);
+    expect((await entries(app, '/v1/log/entries')).status).toBe(400);
   });
 
   it('serves inclusion proofs that verify, and refuses an index beyond the tree', async () => {

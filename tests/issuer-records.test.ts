@@ -180,7 +180,9 @@ describe('client-signed records, chains and bundles', () => {
       const r = (await post(dist.token, sent).expect(201)).body as Appended;
       expect(r.seq).toBe(2);
 
-      const chain = (await get(path('chains', c.subject), other.token).expect(200)).body;
+      // DESIGN §6a: a party outside the chain gets 404; the receiving party reads it.
+      await get(path('chains', c.subject), other.token).expect(404);
+      const chain = (await get(path('chains', c.subject), dist.token).expect(200)).body;
       expect(chain).toMatchObject({ subject: c.subject, status: 'active', custodian: DIST });
       expect(chain.records.map((x: { id: string }) => x.id)).toEqual([c.id, s.id, r.id]);
       expect(chain.records[1]).toMatchObject({
@@ -199,7 +201,7 @@ describe('client-signed records, chains and bundles', () => {
       const c = await append(mfr, commission(mfr));
       const s = await append(mfr, ship(mfr, c, DIST, 'SH-2'));
       await append(dist, receive(dist, s, MFR, 'SH-2'));
-      const res = await get(path('bundles', c.subject), other.token).expect(200);
+      const res = await get(path('bundles', c.subject), dist.token).expect(200);
       const bundle = res.body;
       expect(bundleSchema.safeParse(bundle).success).toBe(true);
       expect(Object.keys(bundle.chains)).toEqual([c.subject]);
@@ -236,7 +238,7 @@ describe('client-signed records, chains and bundles', () => {
       });
       expect(res.status).toBe(201);
       expect(res.body.id).toBe(sha256Hex(encodeRecord(record)));
-      const bundle = (await get(path('bundles', record.subject), other.token).expect(200)).body;
+      const bundle = (await get(path('bundles', record.subject), mfr.token).expect(200)).body;
       const result = verifyBundle(
         bundle,
         trust(),
@@ -565,9 +567,9 @@ describe('client-signed records, chains and bundles', () => {
     it('accepts a percent-encoded serial and answers 404 for an unknown subject and 400 for a bad GTIN', async () => {
       const c = await append(mfr, commission(mfr, 'A/1'));
       expect(c.subject).toBe(`01/${GTIN}/21/A%2F1`);
-      const res = await get(`/v1/chains/01/${GTIN}/21/A%2F1`, dist.token).expect(200);
+      const res = await get(`/v1/chains/01/${GTIN}/21/A%2F1`, mfr.token).expect(200);
       expect(res.body.subject).toBe(c.subject);
-      await get(`/v1/bundles/01/${GTIN}/21/A%2F1`, dist.token).expect(200);
+      await get(`/v1/bundles/01/${GTIN}/21/A%2F1`, mfr.token).expect(200);
       const missing = await get(`/v1/chains/01/${GTIN}/21/NOPE`, dist.token).expect(404);
       expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
       await get(`/v1/bundles/00/${withCheckDigit('00614141000000999')}`, dist.token).expect(404);

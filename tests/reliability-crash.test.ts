@@ -217,7 +217,7 @@ function crashSuite(scenario: () => Scenario): void {
     after = await startServiceProcess(env);
     c = new Client(after.url);
     const restartMs = performance.now() - t1;
-    entries = await allEntries(c);
+    entries = await allEntries(c, ADMIN);
     latest = checkedCheckpoint((await c.get('/v1/log/checkpoint')).text, log);
     process.stdout.write(
       `reliability-crash (${label}): ${ackedAtKill} writes acknowledged in ${Math.round(ms)} ms ` +

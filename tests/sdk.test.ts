@@ -457,8 +457,12 @@ describe('against a real issuer', () => {
     const info = await m.getLogInfo();
     expect(info.vkey).toBe(issuer.deps.logKeys.vkey);
     expect(await m.getCheckpoint()).toMatch(/^test\.provenant\/log\n\d+\n/);
-    const entries = await m.getLogEntries({ start: 0 });
-    expect(entries.entries.length).toBe(entries.size);
+    const leaves = await m.getLogLeaves({ start: 0 });
+    expect(leaves.leaves.length).toBe(leaves.size);
+    const byHash = await m.getInclusionProof({ leafHash: leaves.leaves[0]!, size: leaves.size });
+    expect(byHash.index).toBe(0);
+    const notices = await m.getLogNotices();
+    expect(notices.notices.map((n) => n.type)).toContain('party');
     const proof = await m.getConsistencyProof({ from: 1 });
     expect(proof.from).toBe(1);
     const openapi = await m.getOpenApi();

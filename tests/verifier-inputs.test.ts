@@ -6,7 +6,7 @@
 // key's registration out, because the verifier knows the registry.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { fromBase64, fromUtf8, unitSubject, type Bundle } from '@provenant/core';
+import { checkBundleFrame, fromBase64, fromUtf8, unitSubject, type Bundle } from '@provenant/core';
 import {
   Api,
   codes,
@@ -96,18 +96,24 @@ describe('verification inputs and hostile bundles', () => {
   });
 
   describe('hostile bundles, through POST /v1/bundles/verify', () => {
-    it('judges a bundle that names no canonical subject a reject with LOG_PROOF_INVALID, and stores it', async () => {
+    it('refuses a bundle that names no canonical subject with 400: no verdict, nothing stored (DESIGN §7)', async () => {
       const { subject: _s, ...noSubject } = structuredClone(bundle);
       void _s;
+      const count = async () =>
+        Number(
+          (await world.issuer.db.query('SELECT count(*)::int AS n FROM verifications')).rows[0]!.n,
+        );
+      const before = await count();
       for (const b of [{}, noSubject, { ...structuredClone(bundle), subject: 5 }]) {
-        const body = await verifyBundle(b);
-        expect(codes(body)).toEqual(['LOG_PROOF_INVALID']);
-        expect(body.verdict).toBe('reject');
-        await api.get(`/v1/verifications/${body.id}`, pharm.token).expect(200);
+        const res = await api.verifyBundle(pharm, b);
+        expect(res.status).toBe(400);
+        expect(res.body.type).toBe('urn:provenant:problem:invalid-bundle');
+        expect(res.body.verdict).toBeUndefined();
       }
+      expect(await count()).toBe(before);
     });
 
-    it('answers every malformed bundle with a reject and reason codes, never an error', async () => {
+    it('answers a malformed bundle with 400 when its frame does not parse, else a reject with reason codes; never an error', async () => {
       const s = unit('U001');
       const mutations: ((b: Bundle & Record<string, unknown>) => void)[] = [
         (b) => ((b as Record<string, unknown>).v = 2),
@@ -133,6 +139,11 @@ describe('verification inputs and hostile bundles', () => {
         const b = structuredClone(bundle) as Bundle & Record<string, unknown>;
         mutate(b);
         const res = await api.verifyBundle(pharm, b);
+        // What the server parses (JSON.parse gives objects of this realm; structuredClone does not).
+        if (!checkBundleFrame(JSON.parse(JSON.stringify(b)) as unknown).ok) {
+          expect({ i, status: res.status }).toEqual({ i, status: 400 });
+          continue;
+        }
         expect({ i, status: res.status }).toEqual({ i, status: 201 });
         expect({ i, verdict: res.body.verdict }).toEqual({ i, verdict: 'reject' });
         expect(codes(res.body).length).toBeGreaterThan(0);

@@ -249,11 +249,18 @@ export interface LogEntry {
   receipt: Receipt;
 }
 
-/** Every leaf in [0, size), paging through GET /v1/log/entries (at most 1000 a page). */
-export async function allEntries(c: Client): Promise<LogEntry[]> {
+/**
+ * Every leaf in [0, size), paging through GET /v1/log/entries (at most 1000 a
+ * page); `token` is an admin or `monitor` token (DESIGN §6a).
+ */
+export async function allEntries(c: Client, token: string): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
   for (;;) {
-    const page = (await c.expect(200, c.get(`/v1/log/entries?start=${out.length}`), 'entries')) as {
+    const page = (await c.expect(
+      200,
+      c.get(`/v1/log/entries?start=${out.length}`, token),
+      'entries',
+    )) as {
       end: number;
       size: number;
       entries: LogEntry[];

@@ -119,6 +119,10 @@ export function verificationShapes<M extends ShapeMode>(mode: M) {
       .max(12)
       .optional()
       .meta({ description: 'short number of the case opened, for labels: Q-YY-NNNNNN' }),
+    limited: z.literal(true).optional().meta({
+      description:
+        'the caller is outside the subject’s chain (DESIGN §6a): custody, custodian, failing units and reason messages are withheld',
+    }),
   });
   return { reason, timelineEntry, product, units, checkpoint, receipt, verification };
 }

@@ -27,6 +27,8 @@ import {
   inclusionProofSchema,
   issuedTokenSchema,
   logEntriesSchema,
+  logLeavesSchema,
+  logNoticesSchema,
   logInfoSchema,
   meSchema,
   openApiSchema,
@@ -54,6 +56,8 @@ import {
   type InclusionProof,
   type IssuedToken,
   type LogEntries,
+  type LogLeaves,
+  type LogNotices,
   type LogInfo,
   type OpenApiDocument,
   type CaseOutcome,
@@ -106,7 +110,7 @@ export interface WriteOptions {
 export type SubjectPath = string;
 
 export type PartyRole = 'manufacturer' | 'repackager' | 'distributor' | '3pl' | 'dispenser';
-export type Scope = 'sign' | 'verify' | 'keys' | 'admin';
+export type Scope = 'sign' | 'verify' | 'keys' | 'monitor' | 'admin';
 export type Purpose = 'receiving' | 'saleable_return' | 'dispense';
 /** A subject as the custodial endpoints take it: any DESIGN §3 form, or `{gtin, serial}`. */
 export type SubjectInput = string | { gtin: string; serial: string };
@@ -737,13 +741,29 @@ export class ProvenantClient {
     return this.call({ method: 'GET', path: '/v1/log/checkpoint', schema: 'text' });
   }
 
-  /** GET /v1/log/entries?start=&end=: leaves start..end, both inclusive (RFC 6962 get-entries), in order (a page of at most 1,000). */
+  /**
+   * GET /v1/log/entries?start=&end=: entries with their envelopes start..end, both
+   * inclusive (RFC 6962 get-entries), in order (a page of at most 1,000).
+   * Admin or a `monitor` token only (DESIGN §6a); anyone may read getLogLeaves.
+   */
   async getLogEntries(query: { start: number; end?: number }): Promise<LogEntries> {
     return this.call({ method: 'GET', path: '/v1/log/entries', query, schema: logEntriesSchema });
   }
 
-  /** GET /v1/log/proofs/inclusion?index=&size=. */
-  async getInclusionProof(query: { index: number; size?: number }): Promise<InclusionProof> {
+  /** GET /v1/log/leaves?start=&end=: hex leaf hashes start..end, both inclusive (at most 1,000); anyone. */
+  async getLogLeaves(query: { start: number; end?: number }): Promise<LogLeaves> {
+    return this.call({ method: 'GET', path: '/v1/log/leaves', query, schema: logLeavesSchema });
+  }
+
+  /** GET /v1/log/notices?after=: the public registry notices in log order; page on with `next`. */
+  async getLogNotices(query: { after?: string; limit?: number } = {}): Promise<LogNotices> {
+    return this.call({ method: 'GET', path: '/v1/log/notices', query, schema: logNoticesSchema });
+  }
+
+  /** GET /v1/log/proofs/inclusion?index=&size= (or ?leafHash=<hex> instead of index). */
+  async getInclusionProof(
+    query: { index: number; size?: number } | { leafHash: string; size?: number },
+  ): Promise<InclusionProof> {
     return this.call({
       method: 'GET',
       path: '/v1/log/proofs/inclusion',

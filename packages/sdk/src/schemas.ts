@@ -218,6 +218,29 @@ export const logEntriesSchema = z.looseObject({
 });
 export type LogEntries = z.infer<typeof logEntriesSchema>;
 
+export const logLeavesSchema = z.looseObject({
+  start: int,
+  end: int,
+  size: int,
+  leaves: z.array(z.string()),
+});
+export type LogLeaves = z.infer<typeof logLeavesSchema>;
+
+export const logNoticesSchema = z.looseObject({
+  notices: z.array(
+    z.looseObject({
+      index: int,
+      leafHash: z.string(),
+      id: z.string(),
+      type: z.string(),
+      envelope: z.unknown(),
+      receipt: receiptSchema,
+    }),
+  ),
+  next: z.string().optional(),
+});
+export type LogNotices = z.infer<typeof logNoticesSchema>;
+
 export const inclusionProofSchema = z.looseObject({
   index: int,
   size: int,

@@ -2,6 +2,10 @@
 import type { Queryable } from './driver.js';
 import { iso, json, num } from './sql.js';
 
+/** How long a key is kept (DESIGN §8): after this it is expired, then pruned. */
+export const IDEMPOTENCY_TTL_HOURS = 24;
+const FRESH = `created_at > now() - interval '${IDEMPOTENCY_TTL_HOURS} hours'`;
+
 export interface IdempotencyEntry {
   /** The caller's party GLN ('' for an admin token). */
   gln: string;
@@ -32,7 +36,7 @@ function toEntry(r: Record<string, unknown>): IdempotencyEntry {
   };
 }
 
-/** The stored outcome for (gln, key), or null. */
+/** The stored outcome for (gln, key), or null (also when it is older than 24 hours). */
 export async function getIdempotencyEntry(
   q: Queryable,
   gln: string,
@@ -40,14 +44,15 @@ export async function getIdempotencyEntry(
 ): Promise<IdempotencyEntry | null> {
   const { rows } = await q.query(
     `SELECT gln, key, request_hash, status, response, created_at FROM idempotency_keys
-     WHERE gln = $1::text AND key = $2::text`,
+     WHERE gln = $1::text AND key = $2::text AND ${FRESH}`,
     [gln, key],
   );
   return rows[0] ? toEntry(rows[0]) : null;
 }
 
 /**
- * Stores an outcome unless (gln, key) already has one. Returns the entry that
+ * Stores an outcome unless (gln, key) already has one younger than 24 hours
+ * (an expired one is replaced). Returns the entry that
  * is stored afterwards (the existing one if a concurrent request won), so the
  * caller compares its requestHash.
  */
@@ -58,12 +63,20 @@ export async function saveIdempotencyEntry(
   const { rows } = await q.query(
     `INSERT INTO idempotency_keys (gln, key, request_hash, status, response)
      VALUES ($1::text, $2::text, $3::text, $4::integer, $5::jsonb)
-     ON CONFLICT (gln, key) DO NOTHING
+     ON CONFLICT (gln, key) DO UPDATE SET request_hash = excluded.request_hash,
+       status = excluded.status, response = excluded.response, created_at = now()
+       WHERE NOT (idempotency_keys.${FRESH})
      RETURNING gln, key, request_hash, status, response, created_at`,
     [e.gln, e.key, e.requestHash, e.status, json(e.response)],
   );
   if (rows[0]) return toEntry(rows[0]);
   return (await getIdempotencyEntry(q, e.gln, e.key))!;
+}
+
+/** Deletes expired entries (older than 24 hours, by the database clock); returns how many. */
+export async function pruneExpiredIdempotencyEntries(q: Queryable): Promise<number> {
+  const { rowCount } = await q.query(`DELETE FROM idempotency_keys WHERE NOT (${FRESH})`);
+  return rowCount;
 }
 
 /** Deletes entries created before `before`; returns how many. */

@@ -47,3 +47,4 @@ export {
 } from './testing.js';
 export { BackupError, backupDatabase, restoreDatabase } from './backup.js';
 export { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
+export * from './rate-limits.js';

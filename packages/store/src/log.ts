@@ -427,6 +427,30 @@ export async function getLeaves(q: Queryable, start: number, end: number): Promi
   return rows.map(toLeaf);
 }
 
+/** Leaf hashes with start <= idx < end, in order (no envelopes: what anyone may read, DESIGN §6a). */
+export async function getLeafHashes(
+  q: Queryable,
+  start: number,
+  end: number,
+): Promise<Uint8Array[]> {
+  assertSafeIndex(start, 'start');
+  assertSafeIndex(end, 'end');
+  const { rows } = await q.query(
+    `SELECT leaf_hash FROM log_leaves WHERE idx >= $1::bigint AND idx < $2::bigint ORDER BY idx`,
+    [start, end],
+  );
+  return rows.map((r) => bytes(r.leaf_hash));
+}
+
+/** The lowest index of a leaf with this hash, or null when none has it. */
+export async function findLeafIndex(q: Queryable, leafHash: Uint8Array): Promise<number | null> {
+  const { rows } = await q.query(
+    `SELECT min(idx) AS idx FROM log_leaves WHERE leaf_hash = $1::bytea`,
+    [leafHash],
+  );
+  return rows[0]?.idx === null || rows[0]?.idx === undefined ? null : num(rows[0].idx);
+}
+
 /** The leaf of a record or notice, or null if it is not in the log. */
 export async function getLeafByEntryId(q: Queryable, entryId: string): Promise<StoredLeaf | null> {
   const { rows } = await q.query(

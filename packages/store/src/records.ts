@@ -254,3 +254,25 @@ export async function upsertChainHeads(
   );
   return rowCount;
 }
+
+/**
+ * True when `gln` appears in `subject`'s chain, or in the chain of a logistic
+ * unit the subject was ever packed in, as a record's actor or its `to`
+ * (DESIGN §6a: who may read a chain). One indexed query.
+ */
+export async function isChainParty(q: Queryable, subject: string, gln: string): Promise<boolean> {
+  const { rows } = await q.query(
+    `WITH scope AS (
+       SELECT $1::text AS subject
+       UNION
+       SELECT data ->> 'parent' FROM records
+        WHERE subject = $1::text AND type IN ('pack', 'unpack') AND data ? 'parent'
+     )
+     SELECT EXISTS (
+       SELECT 1 FROM records r JOIN scope s ON r.subject = s.subject
+        WHERE r.actor = $2::text OR r.data ->> 'to' = $2::text
+     ) AS ok`,
+    [subject, gln],
+  );
+  return rows[0]?.ok === true;
+}

@@ -197,6 +197,7 @@ describe('the issuer HTTP framework', () => {
     it('answers malformed JSON with 400 malformed-json and no stack or body echo', async () => {
       const res = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .set('Content-Type', 'application/json')
         .send('{"name": "x", secret-token-abc');
       const body = expectProblem(res, 400, 'malformed-json');
@@ -265,6 +266,7 @@ describe('the issuer HTTP framework', () => {
     it('answers an unknown field with 400 invalid-request naming the field path', async () => {
       const res = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .send({
           name: 'x',
           items: [{ gtin: '09506000134352' }, { gtin: '09506000134352', colour: 'red' }],
@@ -282,6 +284,7 @@ describe('the issuer HTTP framework', () => {
     it('answers a wrong type with the path and the zod rule', async () => {
       const res = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .send({ name: 7, items: [{ gtin: 'abc' }] });
       const body = expectProblem(res, 400, 'invalid-request');
       const errors = body.errors as { path: string; rule: string }[];
@@ -293,13 +296,17 @@ describe('the issuer HTTP framework', () => {
 
     it('answers an oversize body with 413 payload-too-large', async () => {
       const items = Array.from({ length: 5000 }, () => ({ gtin: '09506000134352' }));
-      const res = await request(t.app).post('/v1/things').send({ name: 'big', items });
+      const res = await request(t.app)
+        .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
+        .send({ name: 'big', items });
       expectProblem(res, 413, 'payload-too-large');
     });
 
     it('answers a non-JSON body on a write with 415 unsupported-media-type', async () => {
       const res = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .set('Content-Type', 'text/plain')
         .send('name=x');
       expectProblem(res, 415, 'unsupported-media-type');
@@ -400,7 +407,10 @@ describe('the issuer HTTP framework', () => {
     });
 
     it('logs no request body', async () => {
-      await request(t.app).post('/v1/things').send({ name: 'body-marker-xyz', items: [] });
+      await request(t.app)
+        .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
+        .send({ name: 'body-marker-xyz', items: [] });
       await logLines(t.lines);
       expect(t.lines.join('\n')).not.toContain('body-marker-xyz');
     });

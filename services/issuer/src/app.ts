@@ -6,6 +6,7 @@ import express, { Router } from 'express';
 import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { authBeforeBody, pathGuard } from './http/access.js';
 import { authenticate, withAdminToken } from './http/auth.js';
 import type { TokenLookup } from './http/auth.js';
 import { createLogger, requestLogger } from './http/logging.js';
@@ -23,6 +24,7 @@ import {
   unavailable,
   RETRY_AFTER_SECONDS,
 } from './http/problem.js';
+import { rateLimits, refusedTokenLimit } from './http/rate-limit.js';
 import { jsonBody } from './http/validate.js';
 
 /** The least the framework needs of a database: a query for readiness. */
@@ -102,6 +104,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
 
   app.use(securityHeaders);
   app.use(requestLogger(logger));
+  app.use(pathGuard());
 
   // Liveness and readiness (DESIGN §8a): readiness includes the database.
   app.get('/healthz', (_req, res) => {
@@ -126,11 +129,17 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
 
   app.use(openApiRouter(openapi, API_INFO));
 
+  // Health probes and the API description are not limited; everything after is
+  // (when configured: loadConfig always sets the limits, with generous defaults).
+  if (deps.config.rateLimit)
+    for (const limit of rateLimits(deps.db, deps.config.rateLimit)) app.use(limit);
   app.use(
     authenticate(withAdminToken(deps.config.adminTokenHash, deps.tokens ?? null), {
       optional: true,
     }),
   );
+  if (deps.config.rateLimit) app.use(refusedTokenLimit(deps.db, deps.config.rateLimit));
+  app.use(authBeforeBody());
   app.use(jsonBody({ limit: deps.config.bodyLimit }));
 
   const router = Router();

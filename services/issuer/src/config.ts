@@ -33,7 +33,23 @@ export interface Config {
    * time (DESIGN §5); absent: 72 hours (DEFAULT_MAX_BACKDATE_MS).
    */
   maxBackdateMs?: number;
+  /** Rate limits (DESIGN §8 abuse); absent: the defaults of http/rate-limit.ts. */
+  rateLimit?: RateLimitConfig;
 }
+
+/** Requests allowed per window, per token and per address (anonymous); 0 turns a limit off. */
+export interface RateLimitConfig {
+  perToken: number;
+  perAddress: number;
+  windowMs: number;
+}
+
+/** Generous defaults: the test suite and the benches never reach them. */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
+  perToken: 6000,
+  perAddress: 600,
+  windowMs: 60_000,
+};
 
 /** A configuration error; `variable` names the environment variable at fault. */
 export class ConfigError extends Error {
@@ -55,6 +71,13 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 
 // Each variable has its own schema and message, so an error names the
 // variable and never repeats its (possibly secret) value.
+function count() {
+  return z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number);
+}
+
 const schemas = {
   PORT: z
     .string()
@@ -87,6 +110,13 @@ const schemas = {
         .min(60_000)
         .max(3650 * 24 * 3600_000),
     ),
+  PROVENANT_RATE_LIMIT_TOKEN: count(),
+  PROVENANT_RATE_LIMIT_ADDRESS: count(),
+  PROVENANT_RATE_LIMIT_WINDOW_SECONDS: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(86_400)),
 };
 
 const MESSAGES: Record<keyof typeof schemas, string> = {
@@ -98,6 +128,9 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_BODY_LIMIT: 'must be a byte count from 1024 to 1073741824',
   PROVENANT_MAX_BACKDATE:
     'must be a duration from 1 minute to 3650 days: seconds, or a number with s, m, h or d (e.g. 72h, 3d)',
+  PROVENANT_RATE_LIMIT_TOKEN: 'must be a request count per window (0: no limit)',
+  PROVENANT_RATE_LIMIT_ADDRESS: 'must be a request count per window (0: no limit)',
+  PROVENANT_RATE_LIMIT_WINDOW_SECONDS: 'must be a number of seconds from 1 to 86400',
 };
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
@@ -184,6 +217,13 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     logLevel: read(env, 'LOG_LEVEL') ?? (inTest ? 'silent' : 'info'),
     bodyLimit: read(env, 'PROVENANT_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
     maxBackdateMs: read(env, 'PROVENANT_MAX_BACKDATE') ?? DEFAULT_MAX_BACKDATE_MS,
+    rateLimit: {
+      perToken: read(env, 'PROVENANT_RATE_LIMIT_TOKEN') ?? DEFAULT_RATE_LIMIT.perToken,
+      perAddress: read(env, 'PROVENANT_RATE_LIMIT_ADDRESS') ?? DEFAULT_RATE_LIMIT.perAddress,
+      windowMs:
+        (read(env, 'PROVENANT_RATE_LIMIT_WINDOW_SECONDS') ?? DEFAULT_RATE_LIMIT.windowMs / 1000) *
+        1000,
+    },
   };
 }
 

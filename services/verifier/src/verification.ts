@@ -9,6 +9,7 @@ import {
   fromDsseBase64,
   fromUtf8,
   REASON_CODES,
+  REASONS,
   subjectParts,
   verdictOf,
   verifyBundleAsync,
@@ -24,7 +25,7 @@ import {
   type Verdict,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { getCheckpoint, getKeys } from '@provenant/store';
+import { getCheckpoint, getKeys, isChainParty } from '@provenant/store';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
@@ -108,6 +109,36 @@ export interface VerificationView {
   case?: { id: string; status: 'open' };
   /** its short number for labels (Q-YY-NNNNNN), with `case` */
   caseNumber?: string;
+  /**
+   * true when the caller is outside the subject's chain (DESIGN §6a): the
+   * answer keeps the verdict, reason codes and product identity only.
+   */
+  limited?: true;
+}
+
+/**
+ * DESIGN §6a: what a party outside the chain is told. Dropped: the custody
+ * timeline (`custody: []`), the custodian (`null`), the failing units' list
+ * (counts stay) and every reason's message, which may name a counterparty
+ * (replaced by the code's fixed description). The receipt signs only codes,
+ * so it verifies unchanged.
+ */
+export function outsiderView<V extends Omit<VerificationView, 'id' | 'receipt' | 'case'>>(
+  view: V,
+): V & { limited: true } {
+  const reason = (r: Reason): Reason => ({
+    code: r.code,
+    message: REASONS[r.code].description,
+    ...(r.subject !== undefined ? { subject: r.subject } : {}),
+  });
+  return {
+    ...view,
+    reasons: view.reasons.map(reason),
+    custodian: null,
+    custody: [],
+    ...(view.units ? { units: { ...view.units, failing: [] } } : {}),
+    limited: true,
+  };
 }
 
 const CODE_ORDER = new Map(REASON_CODES.map((c, i) => [c, i] as const));
@@ -393,6 +424,11 @@ export async function runVerification(
       verifiedAt,
     };
   }
+
+  // DESIGN §6a: outside the chain (as actor or `to`, or in a container's chain),
+  // the verdict and the product only.
+  const insider = view.subject !== '' && (await isChainParty(db, view.subject, req.party));
+  if (!insider) view = outsiderView(view);
 
   const id = randomUUID();
   const receipt = signVerificationReceipt(

@@ -227,6 +227,9 @@ export function problemHandler(): ErrorRequestHandler {
     }
     const problem = toProblem(err);
     if (problem.status >= 500) (res as Response & { err?: unknown }).err ??= err;
+    // A refused request whose body was never read (auth before body, DESIGN §8):
+    // close the connection rather than drain an upload nobody will look at.
+    if (!req.complete && !req.readableEnded) res.setHeader('Connection', 'close');
     sendProblem(res, problem, instanceOf(req.originalUrl));
   };
 }

@@ -4,6 +4,7 @@
 import {
   getIdempotencyEntry,
   getTokenGrant,
+  pruneExpiredIdempotencyEntries,
   saveIdempotencyEntry,
   touchToken,
 } from '@provenant/store';
@@ -50,6 +51,15 @@ async function noteUse(
   }
 }
 
+/** Expired keys are pruned on every this many idempotent writes (per process), and on the first. */
+export const IDEMPOTENCY_PRUNE_EVERY = 256;
+let writes = 0;
+
+/** DESIGN §8: keys are kept 24 hours, then pruned (prune-on-write, every IDEMPOTENCY_PRUNE_EVERY writes). */
+export async function pruneIdempotencySometimes(q: Queryable): Promise<void> {
+  if (writes++ % IDEMPOTENCY_PRUNE_EVERY === 0) await pruneExpiredIdempotencyEntries(q);
+}
+
 /**
  * Idempotency store over idempotency_keys. Pass the write's transaction so
  * the key commits with the write (DESIGN §8). When a concurrent request with
@@ -63,8 +73,9 @@ export function idempotencyStoreFor(q: Queryable): IdempotencyStore {
       return e ? { requestHash: e.requestHash, status: e.status, response: e.response } : null;
     },
     async put(gln, key, requestHash, status, response) {
-      const stored = await saveIdempotencyEntry(q, { gln, key, requestHash, status, response });
-      if (stored.requestHash !== requestHash) {
+      await pruneIdempotencySometimes(q);
+      const saved = await saveIdempotencyEntry(q, { gln, key, requestHash, status, response });
+      if (saved.requestHash !== requestHash) {
         throw unprocessable('This Idempotency-Key was already used with a different request.', {
           slug: 'idempotency-key-reused',
         });

@@ -8,6 +8,7 @@ import {
   addSignatureLines,
   bytesEqual,
   consistencyProof,
+  fromHex,
   inclusionProof,
   parseCheckpoint,
   parseSignedNote,
@@ -20,17 +21,21 @@ import {
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import {
+  findLeafIndex,
   getCheckpoint,
+  getLeafHashes,
   getLeaves,
   getLogSize,
   getWitness,
+  listNotices,
   insertCosignature,
   latestCheckpoint,
   listCosignatures,
   type Database,
 } from '@provenant/store';
 import type { AppDeps, RouteDeps, RouteModule } from '../app.js';
-import { problemResponse } from '../http/openapi.js';
+import { principalOf } from '../http/auth.js';
+import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
 import { badRequest, forbidden, notFound, unprocessable } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import type { LogKeys } from './keys.js';
@@ -57,7 +62,30 @@ const index = z
   .refine(Number.isSafeInteger, 'too large');
 
 const EntriesQuery = z.strictObject({ start: index, end: index.optional() });
-const InclusionQuery = z.strictObject({ index, size: index.optional() });
+const LEAF_HASH = /^[0-9a-f]{64}$/;
+const InclusionQuery = z
+  .strictObject({
+    index: index.optional(),
+    leafHash: z
+      .string()
+      .regex(LEAF_HASH, 'expected 64 lowercase hex digits')
+      .optional()
+      .meta({ description: 'hex SHA-256 leaf hash: prove the first leaf with this hash' }),
+    size: index.optional(),
+  })
+  .superRefine((q, ctx) => {
+    if ((q.index === undefined) === (q.leafHash === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'give exactly one of index or leafHash',
+        params: { rule: 'index-or-leafHash' },
+      });
+  });
+const NoticesQuery = z.strictObject({
+  after: index.optional().meta({ description: 'the `next` of the previous page' }),
+  limit: index.optional(),
+});
 const ConsistencyQuery = z.strictObject({ from: index, to: index.optional() });
 const CosignatureBody = z.strictObject({
   /** C2SP verifier key of the witness: `<name>+<hex id>+<base64(0x04 || key)>`. */
@@ -103,6 +131,27 @@ const EntriesResponse = z.object({
     }),
   ),
 });
+const LeavesResponse = z.object({
+  start: z.number().int(),
+  end: z.number().int(),
+  size: z.number().int(),
+  leaves: z.array(z.string().meta({ description: 'hex SHA-256 leaf hash' })),
+});
+const NoticesResponse = z.object({
+  notices: z.array(
+    z.object({
+      index: z.number().int(),
+      leafHash: z.string(),
+      id: z.string(),
+      type: z.string(),
+      envelope: z.unknown(),
+      receipt: ReceiptSchema,
+    }),
+  ),
+  next: z.string().optional().meta({ description: 'pass as `after` for the next page' }),
+});
+/** Most notices one GET /v1/log/notices answers. */
+export const MAX_NOTICES_PAGE = 1000;
 const ProofResponse = (a: string, b: string) =>
   z.object({ [a]: z.number().int(), [b]: z.number().int(), proof: z.array(z.string()) });
 
@@ -130,17 +179,40 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
   o.registerPath({
     method: 'get',
     path: '/v1/log/entries',
-    summary: `Leaves start..end (both inclusive, as RFC 6962 get-entries; clamped to the log) in order, at most ${MAX_ENTRIES_PAGE}`,
+    summary: `Entries start..end with their envelopes (both inclusive, as RFC 6962 get-entries; clamped to the log) in order, at most ${MAX_ENTRIES_PAGE}. Admin or the "monitor" scope only (DESIGN §6a).`,
+    security: [{ [BEARER_AUTH]: [] }],
     request: { query: EntriesQuery },
     responses: {
-      200: json('Leaves', o.register('LogEntries', EntriesResponse)),
+      200: json('Entries', o.register('LogEntries', EntriesResponse)),
+      400: problemResponse('Bad range'),
+      401: problemResponse('No token'),
+      403: problemResponse('Neither admin nor "monitor"'),
+    },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/v1/log/leaves',
+    summary: `Leaf hashes start..end (both inclusive, clamped to the log) in order, at most ${MAX_ENTRIES_PAGE}; anyone (no payloads)`,
+    request: { query: EntriesQuery },
+    responses: {
+      200: json('Leaf hashes', o.register('LogLeaves', LeavesResponse)),
       400: problemResponse('Bad range'),
     },
   });
   o.registerPath({
     method: 'get',
+    path: '/v1/log/notices',
+    summary: `The public registry notices (parties, keys, suspensions, revocations, recalls) with envelopes and receipts, in log order, at most ${MAX_NOTICES_PAGE} a page; anyone`,
+    request: { query: NoticesQuery },
+    responses: {
+      200: json('Notices', o.register('LogNotices', NoticesResponse)),
+      400: problemResponse('Bad cursor or limit'),
+    },
+  });
+  o.registerPath({
+    method: 'get',
     path: '/v1/log/proofs/inclusion',
-    summary: 'RFC 9162 inclusion proof',
+    summary: 'RFC 9162 inclusion proof, by leaf index or by hex leaf hash',
     request: { query: InclusionQuery },
     responses: {
       200: json('Proof', ProofResponse('index', 'size')),
@@ -192,6 +264,29 @@ async function latestSize(db: Database): Promise<number> {
   return (await latestCheckpoint(db))?.size ?? (await getLogSize(db));
 }
 
+/**
+ * The page start..end-1 a `?start=&end=` query asks for: `end` inclusive as in
+ * RFC 6962 §4.6 / RFC 9162 get-entries, clamped to the log and the page size
+ * (`end=<size>` and `end=<size-1>` both read to the end).
+ */
+async function pageOf(
+  query: unknown,
+  db: Database,
+): Promise<{ start: number; end: number; size: number }> {
+  const q = parse(EntriesQuery, query, 'query');
+  const size = await getLogSize(db);
+  if (q.start > size)
+    throw badRequest(`query.start: beyond the log size ${size}.`, {
+      errors: [{ path: 'query.start', rule: 'range', message: `must be at most ${size}` }],
+    });
+  if (q.end !== undefined && q.end < q.start)
+    throw badRequest('query.end: must not be less than start.', {
+      errors: [{ path: 'query.end', rule: 'range', message: 'must be >= start' }],
+    });
+  const end = Math.min(q.end === undefined ? size : q.end + 1, size, q.start + MAX_ENTRIES_PAGE);
+  return { start: q.start, end, size };
+}
+
 /** Registers the log endpoints (DESIGN §8a). */
 export const logRoutes: RouteModule<LogRouteDeps> = (router: Router, deps) => {
   const { db, logKeys } = deps;
@@ -216,22 +311,16 @@ export const logRoutes: RouteModule<LogRouteDeps> = (router: Router, deps) => {
   });
 
   router.get('/v1/log/entries', async (req, res) => {
-    const q = parse(EntriesQuery, req.query, 'query');
-    const size = await getLogSize(db);
-    if (q.start > size)
-      throw badRequest(`query.start: beyond the log size ${size}.`, {
-        errors: [{ path: 'query.start', rule: 'range', message: `must be at most ${size}` }],
+    // DESIGN §6a: payloads name trading partners; only the admin and monitors read them.
+    const p = principalOf(req);
+    if (!p.isAdmin && !p.scopes.includes('monitor'))
+      throw forbidden('Log entries need a token with the "monitor" or "admin" scope.', {
+        slug: 'insufficient-scope',
       });
-    if (q.end !== undefined && q.end < q.start)
-      throw badRequest('query.end: must not be less than start.', {
-        errors: [{ path: 'query.end', rule: 'range', message: 'must be >= start' }],
-      });
-    // `end` is inclusive, as in RFC 6962 §4.6 / RFC 9162 get-entries, and clamped
-    // to the log and the page size: `end=<size>` and `end=<size-1>` both read to the end.
-    const end = Math.min(q.end === undefined ? size : q.end + 1, size, q.start + MAX_ENTRIES_PAGE);
-    const leaves = await getLeaves(db, q.start, end);
+    const { start, end, size } = await pageOf(req.query, db);
+    const leaves = await getLeaves(db, start, end);
     res.json({
-      start: q.start,
+      start,
       end: end - 1,
       size,
       entries: leaves.map((l) => {
@@ -254,20 +343,59 @@ export const logRoutes: RouteModule<LogRouteDeps> = (router: Router, deps) => {
     });
   });
 
+  router.get('/v1/log/leaves', async (req, res) => {
+    const { start, end, size } = await pageOf(req.query, db);
+    const hashes = await getLeafHashes(db, start, end);
+    res.json({ start, end: end - 1, size, leaves: hashes.map(toHex) });
+  });
+
+  router.get('/v1/log/notices', async (req, res) => {
+    const q = parse(NoticesQuery, req.query, 'query');
+    const limit = Math.max(1, Math.min(q.limit ?? MAX_NOTICES_PAGE, MAX_NOTICES_PAGE));
+    const notices = await listNotices(db, {
+      ...(q.after !== undefined ? { afterLeafIdx: q.after } : {}),
+      limit,
+    });
+    const last = notices[notices.length - 1];
+    res.json({
+      notices: notices.map((n) => {
+        const receipt = receiptOf(logKeys.origin, n.receipt);
+        return {
+          index: n.leafIdx,
+          leafHash: receipt.leafHash,
+          id: n.id,
+          type: n.type,
+          envelope: n.envelope,
+          receipt,
+        };
+      }),
+      ...(notices.length === limit && last ? { next: String(last.leafIdx) } : {}),
+    });
+  });
+
   router.get('/v1/log/proofs/inclusion', async (req, res) => {
     const q = parse(InclusionQuery, req.query, 'query');
     const logSize = await getLogSize(db);
     const size = q.size ?? (await latestSize(db));
+    if (q.leafHash !== undefined) {
+      const found = await findLeafIndex(db, fromHex(q.leafHash)!);
+      if (found === null || found >= size)
+        throw notFound(`No leaf with hash ${q.leafHash} in the tree of size ${size}.`, {
+          slug: 'leaf-not-found',
+        });
+      q.index = found;
+    }
+    const leafIndex = q.index!;
     if (size > logSize)
       throw badRequest(`query.size: beyond the log size ${logSize}.`, {
         errors: [{ path: 'query.size', rule: 'range', message: `must be at most ${logSize}` }],
       });
-    if (q.index >= size)
+    if (leafIndex >= size)
       throw badRequest(`query.index: must be less than the tree size ${size}.`, {
         errors: [{ path: 'query.index', rule: 'range', message: `must be < ${size}` }],
       });
-    const proof = await inclusionProof(q.index, size, storedNodeReader(db));
-    res.json({ index: q.index, size, proof: proof.map(toHex) });
+    const proof = await inclusionProof(leafIndex, size, storedNodeReader(db));
+    res.json({ index: leafIndex, size, proof: proof.map(toHex) });
   });
 
   router.get('/v1/log/proofs/consistency', async (req, res) => {

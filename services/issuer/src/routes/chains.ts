@@ -37,6 +37,7 @@ import {
   getChain,
   getHead,
   getNodes,
+  isChainParty,
   latestCheckpoint,
   listCosignatures,
   toReceipt,
@@ -44,7 +45,7 @@ import {
   type Queryable,
 } from '@provenant/store';
 import type { RouteDeps, RouteModule } from '../app.js';
-import { principalOf } from '../http/auth.js';
+import { principalOf, type Principal } from '../http/auth.js';
 import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
 import { badRequest, notFound } from '../http/problem.js';
 import { nodeHashFast } from '../log/fast.js';
@@ -152,8 +153,7 @@ async function chainView(q: Queryable, origin: string, subject: string): Promise
   // Head first: a head commits with its records, so every record up to head.seq is readable after it.
   const head = await getHead(q, subject);
   const records = head ? await getChain(q, subject) : [];
-  if (records.length === 0 || !head)
-    throw notFound(`No chain for ${subject}.`, { slug: 'chain-not-found' });
+  if (records.length === 0 || !head) throw chainNotFound(subject);
   const state = head.state as ChainState;
   const parent =
     state.containedIn !== null
@@ -546,43 +546,59 @@ function register(deps: RouteDeps<IssuerDeps>): void {
   }
 }
 
+/**
+ * DESIGN §6a: a chain is read by the parties in it (or in its container's
+ * chain) as actor or `to`, the admin and monitors; anyone else gets exactly
+ * the 404 of an unknown subject.
+ */
+async function mayRead(q: Queryable, subject: string, p: Principal): Promise<boolean> {
+  if (p.isAdmin || p.scopes.includes('monitor')) return true;
+  return p.gln !== null && (await isChainParty(q, subject, p.gln));
+}
+
+const chainNotFound = (subject: string) =>
+  notFound(`No chain for ${subject}.`, { slug: 'chain-not-found' });
+const bundleNotFound = (subject: string) =>
+  notFound(`No chain for ${subject} in the latest checkpoint.`, { slug: 'chain-not-found' });
+
 /** Registers GET /v1/chains/{subject} and GET /v1/bundles/{subject}. */
 export const chainRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
   const { db, logKeys } = deps;
   register(deps);
 
-  const chain = async (subject: string) => chainView(db, logKeys.origin, subject);
+  const chain = async (p: Principal, subject: string) => {
+    if (!(await mayRead(db, subject, p))) throw chainNotFound(subject);
+    return chainView(db, logKeys.origin, subject);
+  };
   router.get('/v1/chains/01/:gtin/21/:serial', async (req, res) => {
-    principalOf(req);
-    res.json(await chain(unitFromParams(req.params)));
+    const p = principalOf(req);
+    res.json(await chain(p, unitFromParams(req.params)));
   });
   router.get('/v1/chains/00/:sscc', async (req, res) => {
-    principalOf(req);
-    res.json(await chain(containerFromParams(req.params)));
+    const p = principalOf(req);
+    res.json(await chain(p, containerFromParams(req.params)));
   });
   router.get('/v1/chains/:subject', async (req, res) => {
-    principalOf(req);
-    res.json(await chain(subjectFromParam(req.params)));
+    const p = principalOf(req);
+    res.json(await chain(p, subjectFromParam(req.params)));
   });
 
-  const bundle = async (subject: string) => {
+  const bundle = async (p: Principal, subject: string) => {
+    if (!(await mayRead(db, subject, p))) throw bundleNotFound(subject);
     const b = await buildBundle(db, logKeys.origin, subject);
-    if (!b)
-      throw notFound(`No chain for ${subject} in the latest checkpoint.`, {
-        slug: 'chain-not-found',
-      });
+    if (!b) throw bundleNotFound(subject);
     return b;
   };
   router.get('/v1/bundles/01/:gtin/21/:serial', async (req, res) => {
-    principalOf(req);
-    res.json(await bundle(unitFromParams(req.params)));
+    const p = principalOf(req);
+    res.json(await bundle(p, unitFromParams(req.params)));
   });
   router.get('/v1/bundles/00/:sscc', async (req, res) => {
-    principalOf(req);
-    res.json(await bundle(containerFromParams(req.params)));
+    const p = principalOf(req);
+    res.json(await bundle(p, containerFromParams(req.params)));
   });
   router.get('/v1/bundles/:subject', async (req, res) => {
-    principalOf(req);
-    res.json(await bundle(subjectFromParam(req.params)));
+    const p = principalOf(req);
+    res.json(await bundle(p, subjectFromParam(req.params)));
   });
 };

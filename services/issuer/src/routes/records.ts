@@ -17,7 +17,13 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { NOTICE_PAYLOAD_TYPE } from '@provenant/core';
-import { getLeavesByEntryIds, revokeKey, type Database, type Queryable } from '@provenant/store';
+import {
+  getLeavesByEntryIds,
+  IDEMPOTENCY_TTL_HOURS,
+  revokeKey,
+  type Database,
+  type Queryable,
+} from '@provenant/store';
 import type { RouteModule } from '../app.js';
 import {
   prepareNotice,
@@ -36,7 +42,7 @@ import {
   type StoredResponse,
 } from '../http/idempotency.js';
 import { conflict, forbidden, unprocessable } from '../http/problem.js';
-import { idempotencyStoreFor } from '../http/store-adapters.js';
+import { idempotencyStoreFor, pruneIdempotencySometimes } from '../http/store-adapters.js';
 import { parse } from '../http/validate.js';
 import type { IssuerDeps } from '../issuer.js';
 import {
@@ -63,7 +69,11 @@ async function reserveKey(tx: Queryable, ctx: IdempotencyContext): Promise<void>
   const { rows } = await tx.query(
     `INSERT INTO idempotency_keys (gln, key, request_hash, status, response)
      VALUES ($1::text, $2::text, $3::text, 0, NULL)
-     ON CONFLICT (gln, key) DO NOTHING RETURNING 1 AS reserved`,
+     ON CONFLICT (gln, key) DO UPDATE SET request_hash = excluded.request_hash, status = 0,
+       response = NULL, created_at = now()
+       -- DESIGN §8: a key older than 24 hours is expired; the new request takes it over.
+       WHERE idempotency_keys.created_at <= now() - interval '${IDEMPOTENCY_TTL_HOURS} hours'
+     RETURNING 1 AS reserved`,
     [ctx.scope, ctx.key, ctx.requestHash],
   );
   if (rows.length > 0) return;
@@ -136,6 +146,7 @@ export async function idempotentWrite(
 ): Promise<void> {
   const ctx = idempotencyContext(req);
   if (ctx) {
+    await pruneIdempotencySometimes(deps.db);
     const stored = await checkIdempotency(idempotencyStoreFor(deps.db), ctx);
     if (stored) {
       replay(res, stored);

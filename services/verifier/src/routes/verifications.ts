@@ -2,10 +2,11 @@
 // and GET /v1/verifier (DESIGN §7, §8a).
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
+import { checkBundleFrame, toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
 // eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
+  badRequest,
   idempotency,
   idempotencyContext,
   IdempotencyHeaders,
@@ -137,7 +138,7 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
         content: { 'application/json': { schema: verification } },
       },
       400: problemResponse(
-        'Not a bundle object (a malformed bundle is a reject: LOG_PROOF_INVALID)',
+        'Not a bundle (its frame does not parse): no verdict, no case. Evidence that parses and fails is a verdict.',
       ),
       ...common,
       413: problemResponse('Too large'),
@@ -220,6 +221,15 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
   router.post('/v1/bundles/verify', verify, idem, async (req, res) => {
     const { gln } = callerParty(req);
     const b = parse(BundleVerifyBody, req.body, 'body');
+    // DESIGN §7: a bundle that does not even parse is 400: no verdict, no case.
+    const frame = checkBundleFrame(b.bundle);
+    if (!frame.ok) {
+      const path = frame.path === '' ? 'body.bundle' : `body.bundle.${frame.path}`;
+      throw badRequest(`${path}: ${frame.message}.`, {
+        slug: 'invalid-bundle',
+        errors: [{ path, rule: 'bundle', message: frame.message }],
+      });
+    }
     const s = b.scan !== undefined ? scanOf(b.scan, 'body.scan', centuryAt(deps.now())) : null;
     const scan = {
       ...(s?.lot !== undefined ? { lot: s.lot } : {}),

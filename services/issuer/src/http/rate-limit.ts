@@ -1,0 +1,173 @@
+// Rate limits (DESIGN §8 abuse): per token, and per address for requests
+// without a token, with express-rate-limit and a Store over our own database
+// (table rate_limits, migration 000006), so every replica on the database
+// shares the counts. Over the limit: 429 problem+json with `Retry-After` and
+// the draft-8 `RateLimit` / `RateLimit-Policy` headers.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
+import { toHex } from '@provenant/core';
+import {
+  decrementRateLimit,
+  getRateLimit,
+  incrementRateLimit,
+  pruneRateLimits,
+  resetRateLimit,
+  type Queryable,
+  type RateLimitCount,
+} from '@provenant/store';
+import type { RateLimitConfig } from '../config.js';
+import { DEFAULT_RATE_LIMIT } from '../config.js';
+import { hashToken, parseBearer } from './auth.js';
+import { tooManyRequests } from './problem.js';
+
+/** What the store needs of a database: one query (createApp's `db`). */
+export interface RateLimitDb {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** Deletes ended windows once every this many increments (per process). */
+const PRUNE_EVERY = 1000;
+
+const info = (c: RateLimitCount) => ({ totalHits: c.hits, resetTime: new Date(c.resetAt) });
+
+/**
+ * express-rate-limit's Store over the rate_limits table (@provenant/store).
+ * Windows are timed by the database clock, so replicas agree on them.
+ */
+export class DatabaseRateLimitStore implements Store {
+  private windowMs = DEFAULT_RATE_LIMIT.windowMs;
+  private calls = 0;
+  private readonly q: Queryable;
+  readonly localKeys = false;
+
+  constructor(
+    db: RateLimitDb,
+    readonly prefix: string,
+  ) {
+    this.q = db as Queryable;
+  }
+
+  init(options: Options): void {
+    this.windowMs = options.windowMs;
+  }
+
+  async get(key: string) {
+    const c = await getRateLimit(this.q, this.prefix + key);
+    return c ? info(c) : undefined;
+  }
+
+  async increment(key: string) {
+    if (++this.calls % PRUNE_EVERY === 0) await pruneRateLimits(this.q);
+    return info(await incrementRateLimit(this.q, this.prefix + key, this.windowMs));
+  }
+
+  async decrement(key: string): Promise<void> {
+    await decrementRateLimit(this.q, this.prefix + key);
+  }
+
+  async resetKey(key: string): Promise<void> {
+    await resetRateLimit(this.q, this.prefix + key);
+  }
+}
+
+/** The token of a request with a well-formed bearer header, else null. */
+function bearerOf(req: { headers: { authorization?: string | undefined } }): string | null {
+  const t = parseBearer(req.headers.authorization);
+  return typeof t === 'string' ? t : null;
+}
+
+function limiter(
+  db: RateLimitDb,
+  prefix: string,
+  limit: number,
+  windowMs: number,
+  key: (req: Parameters<RequestHandler>[0]) => string,
+  skip: (req: Parameters<RequestHandler>[0]) => boolean,
+): RequestHandler {
+  return rateLimit({
+    windowMs,
+    limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: prefix === 't:' ? 'per-token' : 'per-address',
+    store: new DatabaseRateLimitStore(db, prefix),
+    keyGenerator: key,
+    skip,
+    // A store failure (database down) is the request's own 503, not a free pass.
+    passOnStoreError: false,
+    handler: (_req, res, next, options) => {
+      const retry = res.getHeader('Retry-After');
+      next(
+        tooManyRequests(
+          `Too many requests: at most ${options.limit as number} per ${Math.round(windowMs / 1000)} s ${
+            prefix === 't:' ? 'for this token' : 'from this address without a token'
+          }.`,
+          { slug: 'rate-limited', ...(retry ? { headers: { 'Retry-After': String(retry) } } : {}) },
+        ),
+      );
+    },
+  });
+}
+
+/**
+ * Error middleware right after `authenticate`: a request whose token was
+ * refused (401) counts against its address too, so a flood of made-up tokens
+ * (each its own per-token bucket) is still limited per address.
+ */
+export function refusedTokenLimit(
+  db: RateLimitDb,
+  config: RateLimitConfig | undefined,
+): ErrorRequestHandler {
+  const c = config ?? DEFAULT_RATE_LIMIT;
+  const store = new DatabaseRateLimitStore(db, 'a:');
+  store.init({ windowMs: c.windowMs } as Options);
+  return (err: unknown, req, res, next) => {
+    const status = (err as { status?: unknown } | null)?.status;
+    if (c.perAddress <= 0 || status !== 401) return next(err);
+    const key = ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? '');
+    store.increment(key).then((hits) => {
+      if (hits.totalHits <= c.perAddress) return next(err);
+      const retry = Math.max(1, Math.ceil(((hits.resetTime?.getTime() ?? 0) - Date.now()) / 1000));
+      res.setHeader('Retry-After', String(retry));
+      next(
+        tooManyRequests('Too many refused tokens from this address.', {
+          slug: 'rate-limited',
+          headers: { 'Retry-After': String(retry) },
+        }),
+      );
+    }, next);
+  };
+}
+
+/**
+ * The two limiters, in front of authentication: requests with a well-formed
+ * bearer token count per token (by its SHA-256, never the token itself),
+ * the others per client address. A limit of 0 is off.
+ */
+export function rateLimits(db: RateLimitDb, config: RateLimitConfig | undefined): RequestHandler[] {
+  const c = config ?? DEFAULT_RATE_LIMIT;
+  const out: RequestHandler[] = [];
+  if (c.perToken > 0)
+    out.push(
+      limiter(
+        db,
+        't:',
+        c.perToken,
+        c.windowMs,
+        (req) => toHex(hashToken(bearerOf(req)!)),
+        (req) => bearerOf(req) === null,
+      ),
+    );
+  if (c.perAddress > 0)
+    out.push(
+      limiter(
+        db,
+        'a:',
+        c.perAddress,
+        c.windowMs,
+        (req) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? ''),
+        (req) => bearerOf(req) !== null,
+      ),
+    );
+  return out;
+}
