@@ -10,6 +10,8 @@ import { fromBase64, toBase64 } from '@provenant/core';
 import { hashToken, newToken } from './http/auth.js';
 import type { LogLevel } from './http/logging.js';
 import { DEFAULT_BODY_LIMIT } from './http/validate.js';
+import { parseAllowHosts } from './webhooks/ssrf.js';
+import type { WebhookSettings } from './webhooks/worker.js';
 
 /** The issuer's settings, validated. */
 export interface Config {
@@ -28,6 +30,10 @@ export interface Config {
   logLevel: LogLevel;
   /** JSON body limit in bytes. */
   bodyLimit: number;
+  /** Webhook delivery settings (DESIGN §12); absent fields take DEFAULT_WEBHOOK_SETTINGS. */
+  webhooks?: Partial<WebhookSettings>;
+  /** A separate port serving only GET /metrics (METRICS_PORT), or null. */
+  metricsPort?: number | null;
 }
 
 /** A configuration error; `variable` names the environment variable at fault. */
@@ -61,6 +67,25 @@ const schemas = {
   // C2SP signed-note origin and key name: no spaces, no '+', printable ASCII.
   PROVENANT_LOG_ORIGIN: z.string().regex(/^[\x21-\x2a\x2c-\x7e]{1,255}$/),
   LOG_LEVEL: z.enum(LEVELS),
+  METRICS_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(65535)),
+  PROVENANT_WEBHOOK_ALLOW_HOSTS: z.string().regex(/^[A-Za-z0-9.:\-\[\], ]{1,2000}$/),
+  // Delivery timings (ms): shortened by tests, rarely by operators.
+  PROVENANT_WEBHOOK_INTERVAL_MS: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
+  PROVENANT_WEBHOOK_BACKOFF_MS: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
+  PROVENANT_WEBHOOK_TIMEOUT_MS: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
   PROVENANT_BODY_LIMIT: z
     .string()
     .regex(/^\d{1,10}$/)
@@ -80,6 +105,11 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_LOG_ORIGIN: 'must be 1 to 255 printable ASCII characters without spaces or "+"',
   LOG_LEVEL: `must be one of ${LEVELS.join(', ')}`,
   PROVENANT_BODY_LIMIT: 'must be a byte count from 1024 to 1073741824',
+  METRICS_PORT: 'must be an integer port number from 1 to 65535',
+  PROVENANT_WEBHOOK_ALLOW_HOSTS: 'must be a comma-separated list of host names or addresses',
+  PROVENANT_WEBHOOK_INTERVAL_MS: 'must be a number of milliseconds',
+  PROVENANT_WEBHOOK_BACKOFF_MS: 'must be a number of milliseconds',
+  PROVENANT_WEBHOOK_TIMEOUT_MS: 'must be a number of milliseconds',
 };
 
 type Env = Record<string, string | undefined>;
@@ -156,7 +186,23 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     logOrigin: read(env, 'PROVENANT_LOG_ORIGIN') ?? DEFAULT_LOG_ORIGIN,
     logLevel: read(env, 'LOG_LEVEL') ?? (inTest ? 'silent' : 'info'),
     bodyLimit: read(env, 'PROVENANT_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
+    webhooks: webhookEnv(env),
+    metricsPort: read(env, 'METRICS_PORT') ?? null,
   };
+}
+
+/** The PROVENANT_WEBHOOK_* variables that are set. */
+function webhookEnv(env: Env): Partial<WebhookSettings> {
+  const out: Partial<WebhookSettings> = {
+    allowHosts: parseAllowHosts(read(env, 'PROVENANT_WEBHOOK_ALLOW_HOSTS')),
+  };
+  const interval = read(env, 'PROVENANT_WEBHOOK_INTERVAL_MS');
+  if (interval !== undefined) out.intervalMs = Math.max(10, interval);
+  const backoff = read(env, 'PROVENANT_WEBHOOK_BACKOFF_MS');
+  if (backoff !== undefined) out.backoffMs = Math.max(1, backoff);
+  const timeout = read(env, 'PROVENANT_WEBHOOK_TIMEOUT_MS');
+  if (timeout !== undefined) out.timeoutMs = Math.max(100, timeout);
+  return out;
 }
 
 /** Reads `<dataDir>/master.key`, or creates it (0600) when absent. */

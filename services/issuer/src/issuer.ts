@@ -13,6 +13,7 @@ import { deriveLogKeys } from './log/keys.js';
 import type { LogKeys } from './log/keys.js';
 import { Sequencer } from './log/sequencer.js';
 import { ISSUER_ROUTES } from './routes/index.js';
+import { eventsOfBatch } from './webhooks/events.js';
 
 /** What every issuer route module receives (besides openapi and logger). */
 export interface IssuerDeps extends AppDeps<Database> {
@@ -42,7 +43,13 @@ export async function createIssuer(opts: {
 }): Promise<Issuer> {
   const { db, config } = opts;
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
-  const sequencer = new Sequencer({ db, keys: logKeys, ...(opts.now ? { now: opts.now } : {}) });
+  const sequencer = new Sequencer({
+    db,
+    keys: logKeys,
+    // DESIGN §12: the outbox rows of receipts, recalls, revocations and suspensions.
+    events: eventsOfBatch,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   await sequencer.init();
   const authority = await ensureAuthorityKey(db, config.masterKey);
   const signer = new CustodialSigner({ masterKey: config.masterKey });

@@ -27,6 +27,8 @@ import { createLogger, safeError } from './http/logging.js';
 import { createIssuer } from './issuer.js';
 import type { Issuer } from './issuer.js';
 import { DEMO_TOKENS_FILE, seedDemo, writeDemoTokens } from './seed.js';
+import { webhookSettingsOf } from './webhooks/routes.js';
+import { WebhookWorker } from './webhooks/worker.js';
 import type { DemoSeed } from './seed.js';
 
 /** What a mounted app (the verifier, issue 4) gets to build itself in this process. */
@@ -98,6 +100,8 @@ export interface RunningService {
   adminToken: string | null;
   /** The demo seed when this start seeded, else null. */
   seed: DemoSeed | null;
+  /** The webhook delivery worker (DESIGN §12), polling off the request path. */
+  webhooks: WebhookWorker;
   /** Stops accepting, drains in-flight requests and the sequencer, closes the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -166,7 +170,14 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
   let issuer: Issuer | undefined;
   const mounts: Mount[] = [];
   let server: Server | undefined;
+  const webhooks = new WebhookWorker({
+    db,
+    masterKey: config.masterKey,
+    settings: webhookSettingsOf(config),
+    logger: logger.child({ service: 'webhooks' }),
+  });
   const cleanup = async (): Promise<void> => {
+    await webhooks.stop();
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     for (const m of mounts) await m.close?.();
     await issuer?.close();
@@ -229,6 +240,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
       banner({ config, url, adminLine, adminToken, seed, tokensFile, partyCount: parties.length }),
     );
 
+    webhooks.start();
     let stopping: Promise<void> | undefined;
     const srv = server;
     return {
@@ -241,8 +253,10 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
       url,
       adminToken,
       seed,
+      webhooks,
       stop() {
         stopping ??= (async () => {
+          await webhooks.stop();
           const closed = new Promise<void>((r) => srv.close(() => r()));
           // Keep-alive sockets with no request in flight would hold close() open.
           srv.closeIdleConnections();

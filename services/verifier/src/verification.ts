@@ -24,7 +24,13 @@ import {
   type Verdict,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { getCheckpoint, getKeys } from '@provenant/store';
+import {
+  getCheckpoint,
+  getKeys,
+  insertWebhookEvents,
+  type NewWebhookEvent,
+} from '@provenant/store';
+import { webhookEvent } from '@provenant/issuer';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
@@ -337,21 +343,63 @@ export async function runVerification(
     receipt,
     createdAt: verifiedAt,
   };
-  // The audit row and its case commit together; alone, one statement is its own
-  // transaction (two round trips fewer on the common accept path).
-  if (caseId === null) await insertVerification(db, audit);
+  // The audit row, its case and their webhook events commit together (DESIGN §12
+  // outbox); an accept writes no event, so it stays one autocommitted statement
+  // (two round trips fewer on the common path).
+  if (view.verdict === 'accept') await insertVerification(db, audit);
   else
     await db.transaction(async (tx) => {
       await insertVerification(tx, audit);
-      await insertCase(tx, {
-        id: caseId,
-        verificationId: id,
-        party: req.party,
-        subject: view.subject,
-        verdict: view.verdict as 'quarantine' | 'reject',
-        reasons: view.reasons,
-        createdAt: verifiedAt,
-      });
+      const events = verdictEvents(audit, caseId);
+      if (caseId)
+        await insertCase(tx, {
+          id: caseId,
+          verificationId: id,
+          party: req.party,
+          subject: view.subject,
+          verdict: view.verdict as 'quarantine' | 'reject',
+          reasons: view.reasons,
+          createdAt: verifiedAt,
+        });
+      await insertWebhookEvents(tx, events);
     });
   return full;
+}
+
+/** verification.quarantined / .rejected, and case.opened when a case opens (DESIGN §12). */
+function verdictEvents(v: NewVerification, caseId: string | null): NewWebhookEvent[] {
+  const reasons = (v.reasons as Reason[]).map((r) => r.code);
+  const at = new Date(v.createdAt);
+  const base = {
+    verificationId: v.id,
+    party: v.party,
+    subject: v.subject,
+    purpose: v.purpose,
+    reasons,
+    caseId,
+    verifiedAt: v.createdAt,
+  };
+  const out = [
+    v.verdict === 'reject'
+      ? webhookEvent('verification.rejected', [v.party], { ...base, verdict: 'reject' }, at)
+      : webhookEvent('verification.quarantined', [v.party], { ...base, verdict: 'quarantine' }, at),
+  ];
+  if (caseId)
+    out.push(
+      webhookEvent(
+        'case.opened',
+        [v.party],
+        {
+          caseId,
+          verificationId: v.id,
+          party: v.party,
+          subject: v.subject,
+          verdict: v.verdict as 'quarantine' | 'reject',
+          reasons,
+          openedAt: v.createdAt,
+        },
+        at,
+      ),
+    );
+  return out;
 }

@@ -24,6 +24,7 @@ import {
   appendLeafBatch,
   appendLeafTexts,
   getLeaves,
+  insertWebhookEvents,
   insertCheckpoint,
   insertEntryBatch,
   latestCheckpoint,
@@ -36,6 +37,7 @@ import {
   type NewLeafText,
   type NewNotice,
   type NewRecord,
+  type NewWebhookEvent,
   type Queryable,
   type SequencingKey,
   type StoredLeaf,
@@ -133,6 +135,14 @@ export interface SequencerOptions {
   lingerMs?: number;
   /** Clock for receipt times (epoch ms); injectable for tests. */
   now?: () => number;
+  /**
+   * The outbox events of a batch's new entries (DESIGN §12), written in the
+   * batch's transaction so an event commits with its fact. Must be pure and cheap:
+   * it runs under the log lock.
+   */
+  events?: (records: NewRecord[], notices: NewNotice[], integratedAt: string) => NewWebhookEvent[];
+  /** Called after each committed batch with its entry count and transaction time (metrics). */
+  onBatch?: (entries: number, ms: number) => void;
 }
 
 /** Counters for tests, benchmarks and metrics. */
@@ -243,6 +253,8 @@ export class Sequencer {
   private readonly maxBatchEntries: number;
   private readonly lingerMs: number;
   private readonly now: () => number;
+  private readonly events: SequencerOptions['events'];
+  private readonly onBatch: SequencerOptions['onBatch'];
   private queue: Submission[] = [];
   private scheduled = false;
   private running = false;
@@ -266,6 +278,8 @@ export class Sequencer {
     );
     this.lingerMs = opts.lingerMs ?? 0;
     this.now = opts.now ?? Date.now;
+    this.events = opts.events;
+    this.onBatch = opts.onBatch;
   }
 
   /**
@@ -372,6 +386,7 @@ export class Sequencer {
   private async runBatch(batch: Submission[]): Promise<void> {
     this.stats.batches++;
     let result: Awaited<ReturnType<Sequencer['sequence']>>;
+    const started = performance.now();
     try {
       result = await this.db.transaction((tx) => this.sequence(tx, batch));
     } catch (err) {
@@ -382,6 +397,7 @@ export class Sequencer {
       return;
     }
     this.stats.entries += result.accepted.size;
+    this.onBatch?.(result.accepted.size, performance.now() - started);
     this.frontier = result.frontier;
     this.stats.submissions += batch.length;
     batch.forEach((s, i) => {
@@ -653,6 +669,9 @@ export class Sequencer {
         checkpoint: { size: frontier.size, rootHash, note },
       };
       const moved = send(small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last));
+      // The outbox rows of this batch's facts commit with them (DESIGN §12).
+      const events = this.events?.(records, notices, integratedAt) ?? [];
+      if (events.length > 0) send(insertWebhookEvents(tx, events));
       // The first failure is the meaningful one (later statements only see an aborted transaction).
       for (const p of pending) await p;
       if (!(await moved)) throw new LogStorageError('the log size moved while the log was locked');

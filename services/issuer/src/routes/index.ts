@@ -6,6 +6,7 @@ import { chainRoutes } from './chains.js';
 import { custodialRoutes } from './custodial.js';
 import { recordRoutes } from './records.js';
 import { registryRoutes } from './registry.js';
+import { webhookRoutes } from '../webhooks/routes.js';
 
 export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   logRoutes as RouteModule<IssuerDeps>,
@@ -13,4 +14,5 @@ export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   recordRoutes,
   chainRoutes,
   custodialRoutes,
+  webhookRoutes,
 ];
