@@ -10,7 +10,6 @@ import {
   createApp,
   enqueueLogAlarm,
   isPublicAddress,
-  ISSUER_ROUTES,
   seal,
   WebhookUrlError,
   WebhookWorker,
