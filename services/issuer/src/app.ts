@@ -19,6 +19,9 @@ import {
   RETRY_AFTER_SECONDS,
 } from './http/problem.js';
 import { jsonBody } from './http/validate.js';
+import { forbidden } from './http/problem.js';
+import { principalOf } from './http/auth.js';
+import { httpMetrics, METRICS_CONTENT_TYPE, type Metrics } from './metrics.js';
 
 /** The least the framework needs of a database: a query for readiness. */
 export interface PingableDb {
@@ -38,6 +41,8 @@ export interface AppDeps<Db extends PingableDb = PingableDb> {
   tokens?: TokenLookup;
   /** Readiness probe timeout in ms (default 2000). */
   readyTimeoutMs?: number;
+  /** Prometheus metrics (DESIGN §12); without it no request is counted and /metrics is 404. */
+  metrics?: Metrics;
 }
 
 /** What a route module receives: the app deps plus the shared OpenAPI registry and logger. */
@@ -99,6 +104,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
   app.set('query parser', 'simple');
 
   app.use(securityHeaders);
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(requestLogger(logger));
 
   // Liveness and readiness (DESIGN §8a): readiness includes the database.
@@ -129,6 +135,16 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
       optional: true,
     }),
   );
+  const metrics = deps.metrics;
+  if (metrics)
+    // DESIGN §8a: admin or a `monitor` token (or METRICS_PORT, served by main.ts).
+    app.get('/metrics', async (req, res) => {
+      const p = principalOf(req);
+      if (!p.isAdmin && !p.scopes.includes('monitor'))
+        throw forbidden('Metrics need an admin or monitor token.', { slug: 'insufficient-scope' });
+      const text = await metrics.registry.metrics();
+      res.type(METRICS_CONTENT_TYPE).send(text);
+    });
   app.use(jsonBody({ limit: deps.config.bodyLimit }));
 
   const router = Router();

@@ -50,3 +50,5 @@ export {
 export { backoffDelay, DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './webhooks/worker.js';
 export type { WebhookSettings, WebhookWorkerStats } from './webhooks/worker.js';
 export { webhookSettingsOf } from './webhooks/routes.js';
+export { createMetrics, httpMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+export type { Metrics } from './metrics.js';

@@ -14,6 +14,7 @@ import type { LogKeys } from './log/keys.js';
 import { Sequencer } from './log/sequencer.js';
 import { ISSUER_ROUTES } from './routes/index.js';
 import { eventsOfBatch } from './webhooks/events.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 /** What every issuer route module receives (besides openapi and logger). */
 export interface IssuerDeps extends AppDeps<Database> {
@@ -40,14 +41,18 @@ export async function createIssuer(opts: {
   config: Config;
   logger?: Logger;
   now?: () => number;
+  /** Shared with the verifier mounted in the same process (default: a new registry). */
+  metrics?: Metrics;
 }): Promise<Issuer> {
   const { db, config } = opts;
+  const metrics = opts.metrics ?? createMetrics(db);
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
   const sequencer = new Sequencer({
     db,
     keys: logKeys,
     // DESIGN §12: the outbox rows of receipts, recalls, revocations and suspensions.
     events: eventsOfBatch,
+    onBatch: (entries, ms) => metrics.observeBatch(entries, ms),
     ...(opts.now ? { now: opts.now } : {}),
   });
   await sequencer.init();
@@ -61,6 +66,7 @@ export async function createIssuer(opts: {
     authorityPublicKey: authority.publicKey,
     sequencer,
     signer,
+    metrics,
     ...(opts.logger ? { logger: opts.logger } : {}),
   };
   const app = createApp({ ...deps, routes: ISSUER_ROUTES });

@@ -29,6 +29,7 @@ import type { Issuer } from './issuer.js';
 import { DEMO_TOKENS_FILE, seedDemo, writeDemoTokens } from './seed.js';
 import { webhookSettingsOf } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
+import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { DemoSeed } from './seed.js';
 
 /** What a mounted app (the verifier, issue 4) gets to build itself in this process. */
@@ -102,6 +103,8 @@ export interface RunningService {
   seed: DemoSeed | null;
   /** The webhook delivery worker (DESIGN §12), polling off the request path. */
   webhooks: WebhookWorker;
+  /** The METRICS_PORT server's port, or null. */
+  metricsPort: number | null;
   /** Stops accepting, drains in-flight requests and the sequencer, closes the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -170,14 +173,11 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
   let issuer: Issuer | undefined;
   const mounts: Mount[] = [];
   let server: Server | undefined;
-  const webhooks = new WebhookWorker({
-    db,
-    masterKey: config.masterKey,
-    settings: webhookSettingsOf(config),
-    logger: logger.child({ service: 'webhooks' }),
-  });
+  let metricsServer: Server | undefined;
+  let webhooks: WebhookWorker | undefined;
   const cleanup = async (): Promise<void> => {
-    await webhooks.stop();
+    await webhooks?.stop();
+    if (metricsServer?.listening) await new Promise<void>((r) => metricsServer!.close(() => r()));
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     for (const m of mounts) await m.close?.();
     await issuer?.close();
@@ -187,6 +187,14 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
     issuer = await createIssuer({ db, config, logger });
+    const metrics = issuer.deps.metrics!;
+    webhooks = new WebhookWorker({
+      db,
+      masterKey: config.masterKey,
+      settings: webhookSettingsOf(config),
+      logger: logger.child({ service: 'webhooks' }),
+      metrics,
+    });
 
     let adminLine: string | null = null;
     const adminToken = await bootstrapAdminToken(config, {
@@ -211,6 +219,27 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
 
     server = createServer(app);
     const port = await listen(server, config.port);
+    if (config.metricsPort) {
+      // DESIGN §12: a port of its own for Prometheus, without a token (bind it where only the scraper reaches).
+      metricsServer = createServer((req, res) => {
+        if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+          res.statusCode = 404;
+          res.end();
+          return;
+        }
+        metrics.registry.metrics().then(
+          (text) => {
+            res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
+            res.end(text);
+          },
+          () => {
+            res.statusCode = 503;
+            res.end();
+          },
+        );
+      });
+      await listen(metricsServer, config.metricsPort);
+    }
     const url = `http://localhost:${port}`;
 
     const parties = await listParties(db);
@@ -243,6 +272,8 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     webhooks.start();
     let stopping: Promise<void> | undefined;
     const srv = server;
+    const worker = webhooks;
+    const metricsSrv = metricsServer;
     return {
       config,
       db,
@@ -253,10 +284,12 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
       url,
       adminToken,
       seed,
-      webhooks,
+      webhooks: worker,
+      metricsPort: metricsSrv ? (metricsSrv.address() as AddressInfo).port : null,
       stop() {
         stopping ??= (async () => {
-          await webhooks.stop();
+          await worker.stop();
+          if (metricsSrv) await new Promise<void>((r) => metricsSrv.close(() => r()));
           const closed = new Promise<void>((r) => srv.close(() => r()));
           // Keep-alive sockets with no request in flight would hold close() open.
           srv.closeIdleConnections();

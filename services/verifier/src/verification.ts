@@ -327,6 +327,10 @@ export async function runVerification(
     nodeBackend,
   );
   const full: VerificationView = { id, ...view, receipt };
+  deps.metrics?.observeVerdict(
+    view.verdict,
+    view.reasons.map((r) => r.code),
+  );
   const opensCase = req.purpose === 'receiving' && view.verdict !== 'accept';
   const caseId = opensCase ? randomUUID() : null;
   if (caseId) full.case = { id: caseId, status: 'open' };

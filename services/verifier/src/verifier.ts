@@ -9,7 +9,13 @@
 import type { Express, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
-import { createApp, type Config, type OpenAPIRegistry, type RouteModule } from '@provenant/issuer';
+import {
+  createApp,
+  type Config,
+  type Metrics,
+  type OpenAPIRegistry,
+  type RouteModule,
+} from '@provenant/issuer';
 import { createVerifierDeps, type CreateVerifierDepsOptions, type VerifierDeps } from './deps.js';
 import { caseRoutes, registerCasePaths } from './routes/cases.js';
 import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
@@ -47,9 +53,12 @@ export interface Verifier {
  * too (e.g. the issuer's, `issuerApp.locals.openapi`), before its first request.
  */
 export function createVerifier(
-  opts: CreateVerifierDepsOptions & { openapi?: OpenAPIRegistry },
+  opts: CreateVerifierDepsOptions & { openapi?: OpenAPIRegistry; metrics?: Metrics },
 ): Verifier {
-  const deps = createVerifierDeps(opts);
+  const deps: VerifierDeps = {
+    ...createVerifierDeps(opts),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  };
   const app = createApp({ ...deps, routes: VERIFIER_ROUTES });
   if (opts.openapi) registerVerifierPaths(opts.openapi);
   return { app, deps, close: () => deps.pool.close() };
@@ -66,7 +75,7 @@ export function registerVerifierPaths(o: OpenAPIRegistry): void {
 export interface VerifierMountContext {
   db: Database;
   config: Config;
-  issuer: { app: Express };
+  issuer: { app: Express; deps?: { metrics?: Metrics } };
   logger: Logger;
 }
 
@@ -86,6 +95,8 @@ export function verifierMount(ctx: VerifierMountContext): {
     config: ctx.config,
     logger: ctx.logger,
     openapi: ctx.issuer.app.locals.openapi as OpenAPIRegistry,
+    // One registry for the process: /metrics (served by the issuer app) counts both.
+    ...(ctx.issuer.deps?.metrics ? { metrics: ctx.issuer.deps.metrics } : {}),
   });
   return {
     name: 'verifier',

@@ -7,7 +7,7 @@ import { bytesEqual, sha256, toBase64Url, utf8 } from '@provenant/core';
 import { forbidden, unauthorized } from './problem.js';
 
 /** Token scopes (DESIGN §8). */
-export const SCOPES = ['sign', 'verify', 'admin'] as const;
+export const SCOPES = ['sign', 'verify', 'monitor', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Prefix of generated tokens, so a leaked one is recognisable in a scanner. */

@@ -21,6 +21,7 @@ import {
 import { unseal } from '../seal.js';
 import { sendWebhook, signedHeaders } from './send.js';
 import type { Resolver } from './ssrf.js';
+import type { Metrics } from '../metrics.js';
 
 /** Delivery settings (environment in loadConfig; shortened in tests). */
 export interface WebhookSettings {
@@ -93,6 +94,8 @@ export interface WebhookWorkerOptions {
   settings: WebhookSettings;
   logger?: Logger;
   resolve?: Resolver;
+  /** Counts attempts by result (provenant_webhook_attempts_total). */
+  metrics?: Pick<Metrics, 'webhookAttempts'>;
 }
 
 /** Subscriptions of an event (DESIGN §6a): the operator's get all, a party's those about it. */
@@ -210,6 +213,7 @@ export class WebhookWorker {
     });
     const now = Date.now();
     this.stats.attempts++;
+    this.opts.metrics?.webhookAttempts.inc({ result: outcome.ok ? 'ok' : 'failed' });
     let status: 'delivered' | 'pending' | 'failed' = 'delivered';
     let next: string | null = null;
     if (outcome.ok) this.stats.delivered++;
