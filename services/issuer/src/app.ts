@@ -22,6 +22,7 @@ import { jsonBody } from './http/validate.js';
 import { forbidden } from './http/problem.js';
 import { principalOf } from './http/auth.js';
 import { httpMetrics, METRICS_CONTENT_TYPE, type Metrics } from './metrics.js';
+import { tracing } from './tracing.js';
 
 /** The least the framework needs of a database: a query for readiness. */
 export interface PingableDb {
@@ -103,6 +104,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  app.use(tracing());
   app.use(securityHeaders);
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(requestLogger(logger));

@@ -52,3 +52,12 @@ export type { WebhookSettings, WebhookWorkerStats } from './webhooks/worker.js';
 export { webhookSettingsOf } from './webhooks/routes.js';
 export { createMetrics, httpMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 export type { Metrics } from './metrics.js';
+export {
+  formatTraceparent,
+  inSpan,
+  parseTraceparent,
+  startTracing,
+  traceDatabase,
+  tracing,
+} from './tracing.js';
+export type { Tracing } from './tracing.js';

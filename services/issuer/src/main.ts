@@ -30,6 +30,7 @@ import { DEMO_TOKENS_FILE, seedDemo, writeDemoTokens } from './seed.js';
 import { webhookSettingsOf } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
+import { startTracing, traceDatabase } from './tracing.js';
 import type { DemoSeed } from './seed.js';
 
 /** What a mounted app (the verifier, issue 4) gets to build itself in this process. */
@@ -166,10 +167,13 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
   const config = loadConfig(env, { warn });
   const logger = opts.logger ?? createLogger(config.logLevel);
 
-  const db = await openDatabase({
+  // DESIGN §12: OpenTelemetry spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (SQL spans wrap the database).
+  const tracingSdk = await startTracing(env);
+  const rawDb = await openDatabase({
     DATABASE_URL: config.databaseUrl ?? undefined,
     PROVENANT_DATA_DIR: config.dataDir,
   });
+  const db = tracingSdk ? traceDatabase(rawDb) : rawDb;
   let issuer: Issuer | undefined;
   const mounts: Mount[] = [];
   let server: Server | undefined;
@@ -182,6 +186,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     for (const m of mounts) await m.close?.();
     await issuer?.close();
     await db.close();
+    await tracingSdk?.shutdown();
   };
   try {
     const applied = await migrate(db);
@@ -300,6 +305,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
           for (const m of mounts) await m.close?.();
           await issuer!.close();
           await db.close();
+          await tracingSdk?.shutdown();
         })();
         return stopping;
       },

@@ -30,7 +30,7 @@ import {
   insertWebhookEvents,
   type NewWebhookEvent,
 } from '@provenant/store';
-import { webhookEvent } from '@provenant/issuer';
+import { inSpan, webhookEvent } from '@provenant/issuer';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
@@ -312,19 +312,22 @@ export async function runVerification(
   }
 
   const id = randomUUID();
-  const receipt = signVerificationReceipt(
-    {
-      id,
-      subject: view.subject,
-      party: req.party,
-      purpose: req.purpose,
-      verdict: view.verdict,
-      reasons: view.reasons.map((r) => r.code),
-      checkpoint: view.checkpoint,
-      verifiedAt,
-    },
-    deps.verifierKey,
-    nodeBackend,
+  // DESIGN §12: the signing span of a verification.
+  const receipt = await inSpan('sign verification receipt', { 'provenant.key': 'verifier' }, () =>
+    signVerificationReceipt(
+      {
+        id,
+        subject: view.subject,
+        party: req.party,
+        purpose: req.purpose,
+        verdict: view.verdict,
+        reasons: view.reasons.map((r) => r.code),
+        checkpoint: view.checkpoint,
+        verifiedAt,
+      },
+      deps.verifierKey,
+      nodeBackend,
+    ),
   );
   const full: VerificationView = { id, ...view, receipt };
   deps.metrics?.observeVerdict(

@@ -79,6 +79,11 @@ export function requestLogger(logger: Logger): RequestHandler {
       const r = req as Request;
       const props: Record<string, unknown> = {};
       if (r.principal) props.gln = r.principal.gln ?? 'operator';
+      // W3C trace context of the request (DESIGN §12), so a log line finds its trace.
+      if (r.trace) {
+        props.trace_id = r.trace.traceId;
+        props.span_id = r.trace.spanId;
+      }
       const route = typeof r.route === 'object' ? routeOf(r) : undefined;
       if (route) props.route = route;
       return props;

@@ -54,6 +54,7 @@ import {
 } from './fast.js';
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
+import { inSpan } from '../tracing.js';
 
 /** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing). */
 export const MAX_BATCH_SUBJECTS = 10_000;
@@ -388,7 +389,9 @@ export class Sequencer {
     let result: Awaited<ReturnType<Sequencer['sequence']>>;
     const started = performance.now();
     try {
-      result = await this.db.transaction((tx) => this.sequence(tx, batch));
+      result = await inSpan('log batch', { 'provenant.submissions': batch.length }, () =>
+        this.db.transaction((tx) => this.sequence(tx, batch)),
+      );
     } catch (err) {
       // Nothing was committed: forget the edge (it may be ahead) and fail every submission.
       this.frontier = null;
