@@ -4,6 +4,7 @@
 // `deps.routes`. Nothing here holds a global pool: the database is passed in.
 import express, { Router } from 'express';
 import type { Express, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { authenticate, withAdminToken } from './http/auth.js';
@@ -44,6 +45,10 @@ export interface AppDeps<Db extends PingableDb = PingableDb> {
   readyTimeoutMs?: number;
   /** Prometheus metrics (DESIGN §12); without it no request is counted and /metrics is 404. */
   metrics?: Metrics;
+  /** The `service` of this app's log lines (default issuer; DESIGN §12). */
+  service?: string;
+  /** Requests logged at debug (the start's own seeding, DESIGN §12). */
+  quietRequest?: (req: IncomingMessage) => boolean;
 }
 
 /** What a route module receives: the app deps plus the shared OpenAPI registry and logger. */
@@ -98,7 +103,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
   // loadConfig always sets logLevel (silent under Jest); a hand-built config in a test stays quiet.
-  const logger = deps.logger ?? createLogger(deps.config.logLevel ?? 'silent');
+  const root = deps.logger ?? createLogger(deps.config.logLevel ?? 'silent');
+  const service = deps.service ?? 'issuer';
+  const logger = root.child({ service });
   const openapi = createOpenApiRegistry();
   const app = express();
   app.disable('x-powered-by');
@@ -107,7 +114,12 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
   app.use(tracing());
   app.use(securityHeaders);
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
-  app.use(requestLogger(logger));
+  app.use(
+    requestLogger(root, {
+      service,
+      ...(deps.quietRequest ? { quiet: deps.quietRequest } : {}),
+    }),
+  );
 
   // Liveness and readiness (DESIGN §8a): readiness includes the database.
   app.get('/healthz', (_req, res) => {

@@ -2,6 +2,7 @@
 // derived from the master key, the sequencer (the one writer of records and
 // the log), the custodial signer, and every route module on one Express app.
 import type { Express } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
 import { createApp } from './app.js';
@@ -43,6 +44,8 @@ export async function createIssuer(opts: {
   now?: () => number;
   /** Shared with the verifier mounted in the same process (default: a new registry). */
   metrics?: Metrics;
+  /** Requests logged at debug (main.ts: its own demo seeding). */
+  quietRequest?: (req: IncomingMessage) => boolean;
 }): Promise<Issuer> {
   const { db, config } = opts;
   const metrics = opts.metrics ?? createMetrics(db);
@@ -68,6 +71,7 @@ export async function createIssuer(opts: {
     signer,
     metrics,
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.quietRequest ? { quietRequest: opts.quietRequest } : {}),
   };
   const app = createApp({ ...deps, routes: ISSUER_ROUTES });
   return { app, deps, close: () => sequencer.close() };

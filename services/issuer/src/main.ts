@@ -23,6 +23,8 @@ import {
 import { bootstrapAdminToken, loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { newToken } from './http/auth.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { createLogger, safeError } from './http/logging.js';
 import { createIssuer } from './issuer.js';
 import type { Issuer } from './issuer.js';
@@ -143,14 +145,37 @@ function listen(server: Server, port: number): Promise<number> {
  * Seeds the demo through the HTTP API with a one-time admin token that is
  * revoked afterwards (the operator's admin token may exist only as a hash).
  */
-async function seedThroughApi(db: Database, url: string): Promise<DemoSeed> {
+async function seedThroughApi(
+  db: Database,
+  url: string,
+  seeding: { marker: string | null },
+): Promise<DemoSeed> {
   const { token, hash } = newToken();
   await insertToken(db, { tokenHash: hash, gln: null, scopes: ['admin'] });
+  seeding.marker = randomBytes(32).toString('hex');
   try {
-    return await seedDemo(url, token);
+    return await seedDemo(url, token, { [SEED_HEADER]: seeding.marker });
   } finally {
+    seeding.marker = null;
     await revokeToken(db, hash);
   }
+}
+
+/** Header carrying this start's random seeding marker. */
+const SEED_HEADER = 'x-provenant-seeding';
+
+/**
+ * Whether a request is the start's own seeding (DESIGN §12: logged at debug,
+ * so the first start shows the banner, not a dozen request lines): it
+ * carries the random marker of this seeding, known only to this process.
+ */
+function seedingRequest(seeding: { marker: string | null }): (req: IncomingMessage) => boolean {
+  return (req) => {
+    const m = seeding.marker;
+    const given = req.headers[SEED_HEADER];
+    if (m === null || typeof given !== 'string' || given.length !== m.length) return false;
+    return timingSafeEqual(Buffer.from(given), Buffer.from(m));
+  };
 }
 
 /**
@@ -165,7 +190,10 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     opts.print ?? ((t: string) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'));
   const warn = opts.warn ?? ((t: string) => process.stderr.write(`WARNING: ${t}\n`));
   const config = loadConfig(env, { warn });
+  // The root logger has no `service`: each part adds its own (issuer, verifier, dock).
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const log = logger.child({ service: 'issuer' });
+  const seeding: { marker: string | null } = { marker: null };
 
   // DESIGN §12: OpenTelemetry spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (SQL spans wrap the database).
   const tracingSdk = await startTracing(env);
@@ -190,14 +218,14 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
   };
   try {
     const applied = await migrate(db);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-    issuer = await createIssuer({ db, config, logger });
+    if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
+    issuer = await createIssuer({ db, config, logger, quietRequest: seedingRequest(seeding) });
     const metrics = issuer.deps.metrics!;
     webhooks = new WebhookWorker({
       db,
       masterKey: config.masterKey,
       settings: webhookSettingsOf(config),
-      logger: logger.child({ service: 'webhooks' }),
+      logger: logger.child({ service: 'issuer', part: 'webhooks' }),
       metrics,
     });
 
@@ -251,7 +279,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     let seed: DemoSeed | null = null;
     if (parties.length === 0 && demoEnabled(env, config)) {
       try {
-        seed = await seedThroughApi(db, `http://127.0.0.1:${port}`);
+        seed = await seedThroughApi(db, `http://127.0.0.1:${port}`, seeding);
       } catch (err) {
         // The service is still useful without the demo; say why the demo is missing.
         warn(
@@ -314,7 +342,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     try {
       await cleanup();
     } catch (closeErr) {
-      logger.error({ err: safeError(closeErr) }, 'cleanup after a failed start failed');
+      log.error({ err: safeError(closeErr) }, 'cleanup after a failed start failed');
     }
     throw err;
   }

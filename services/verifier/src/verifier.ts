@@ -59,7 +59,7 @@ export function createVerifier(
     ...createVerifierDeps(opts),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
-  const app = createApp({ ...deps, routes: VERIFIER_ROUTES });
+  const app = createApp({ ...deps, service: 'verifier', routes: VERIFIER_ROUTES });
   if (opts.openapi) registerVerifierPaths(opts.openapi);
   return { app, deps, close: () => deps.pool.close() };
 }
