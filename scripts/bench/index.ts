@@ -4,12 +4,14 @@ import { runCoreBench } from './core.js';
 import { runStoreBench } from './store.js';
 import { runVerifierHttpBench } from './verifier-http.js';
 import { runVerifyBench } from './verify.js';
+import { runWebhooksBench } from './webhooks.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   core: runCoreBench,
   issuer: runStoreBench,
   verify: runVerifyBench,
   verifier: runVerifierHttpBench,
+  webhooks: runWebhooksBench,
 };
 
 const wanted = process.argv.slice(2);
