@@ -125,6 +125,7 @@ describe('the outbox', () => {
         while (events(receiver.received).length < N && Date.now() < deadline)
           await Promise.all(workers.map((w) => w.tick()));
       } finally {
+        for (const w of workers) await w.stop();
         for (const p of pools) await p.close();
       }
       const ids = receiver.received.map((r) => String(r.headers['webhook-id']));

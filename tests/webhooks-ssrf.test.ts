@@ -159,6 +159,7 @@ describe('the SSRF guard in the service', () => {
   async function runOnce(worker: WebhookWorker): Promise<void> {
     await enqueueLogAlarm(issuer.db, { kind: 'test', message: 'ssrf' });
     await worker.tick();
+    await worker.stop(); // closes its kept-alive connections
   }
 
   it('refuses again at delivery time when the host no longer passes, without connecting', async () => {

@@ -370,6 +370,7 @@ describe('webhooks', () => {
       status = list.body.deliveries[0]?.status ?? 'pending';
       await new Promise((r) => setTimeout(r, 5));
     }
+    await short.stop();
     expect(status).toBe('failed');
     const list = await api.get(`/v1/webhooks/${sub.id}/deliveries`, issuer.adminToken).expect(200);
     expect(list.body.deliveries[0]).toMatchObject({ lastStatus: 500, nextAttemptAt: null });

@@ -277,27 +277,39 @@ export interface WebhookAttemptResult {
   nextAttemptAt: string | null;
 }
 
-/** Records an attempt and its delivery's new state in one statement (the attempt row once). */
-export async function recordWebhookAttempt(q: Queryable, r: WebhookAttemptResult): Promise<void> {
+/**
+ * Records attempts and their deliveries' new states in one statement (each
+ * attempt row once). A delivery claimed again since (its lease ended) keeps
+ * the newer claim's state: only the attempt row of the stale one is written.
+ */
+export async function recordWebhookAttempts(
+  q: Queryable,
+  results: readonly WebhookAttemptResult[],
+): Promise<void> {
+  if (results.length === 0) return;
   await q.query(
-    `WITH a AS (
+    `WITH r AS (
+       SELECT * FROM unnest($1::bigint[], $2::integer[], $3::timestamptz[], $4::integer[], $5::text[],
+                            $6::integer[], $7::text[], $8::timestamptz[])
+         AS r(n, attempt, at, code, err, ms, status, next)),
+     a AS (
        INSERT INTO webhook_attempts (delivery_n, attempt, attempted_at, status_code, error, duration_ms)
-       VALUES ($1::bigint, $2::integer, $3::timestamptz, $4::integer, $5::text, $6::integer)
+       SELECT n, attempt, at, code, err, ms FROM r
        ON CONFLICT DO NOTHING)
-     UPDATE webhook_deliveries SET status = $7::text, last_status = $4::integer, last_error = $5::text,
-       last_attempt_at = $3::timestamptz,
-       next_attempt_at = COALESCE($8::timestamptz, next_attempt_at),
-       delivered_at = CASE WHEN $7::text = 'delivered' THEN now() ELSE delivered_at END
-     WHERE n = $1::bigint AND attempts = $2::integer AND status = 'pending'`,
+     UPDATE webhook_deliveries d SET status = r.status, last_status = r.code, last_error = r.err,
+       last_attempt_at = r.at,
+       next_attempt_at = COALESCE(r.next, d.next_attempt_at),
+       delivered_at = CASE WHEN r.status = 'delivered' THEN now() ELSE d.delivered_at END
+     FROM r WHERE d.n = r.n AND d.attempts = r.attempt AND d.status = 'pending'`,
     [
-      r.n,
-      r.attempt,
-      r.attemptedAt,
-      r.statusCode,
-      r.error,
-      Math.round(r.durationMs),
-      r.status,
-      r.nextAttemptAt,
+      results.map((r) => r.n),
+      results.map((r) => r.attempt),
+      results.map((r) => r.attemptedAt),
+      results.map((r) => r.statusCode),
+      results.map((r) => r.error),
+      results.map((r) => Math.round(r.durationMs)),
+      results.map((r) => r.status),
+      results.map((r) => r.nextAttemptAt),
     ],
   );
 }

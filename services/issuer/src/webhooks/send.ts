@@ -4,8 +4,8 @@
 // address the SSRF guard checked (DESIGN §12), follows no redirect, and gives
 // up after a timeout; the response body is read only to drain the socket.
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { checkWebhookUrl, WebhookUrlError, type Resolver } from './ssrf.js';
@@ -43,6 +43,8 @@ export interface SendOptions {
   allowHosts: readonly string[];
   timeoutMs: number;
   resolve?: Resolver;
+  /** Keep-alive agents (http, https); default: a new connection per attempt. */
+  agents?: { http: HttpAgent; https: HttpsAgent };
 }
 
 /**
@@ -69,7 +71,10 @@ export async function sendWebhook(
     if ((options as { all?: boolean }).all) cb(null, [{ address, family }] as never, family);
     else cb(null, address, family);
   };
-  const send = checked.url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const tls = checked.url.protocol === 'https:';
+  const send = tls ? httpsRequest : httpRequest;
+  // A kept-alive connection was opened to an address this guard checked for the same host.
+  const agent = opts.agents ? (tls ? opts.agents.https : opts.agents.http) : false;
   const body = Buffer.from(payload, 'utf8');
   return new Promise<AttemptOutcome>((resolve) => {
     let settled = false;
@@ -85,7 +90,7 @@ export async function sendWebhook(
         method: 'POST',
         headers: { ...headers, 'content-length': String(body.length) },
         lookup: pinned,
-        agent: false,
+        agent,
       },
       (res) => {
         const status = res.statusCode ?? 0;
