@@ -8,8 +8,7 @@
 // each mode keeps its best figures, so the shared machine's drift does not
 // land on one side. BENCH_WEBHOOK_ROUNDS sets the rounds (default 2).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unitSubject } from '@provenant/core';
@@ -38,6 +37,17 @@ const EVENT_TYPES = [
   'party.suspended',
   'log.alarm',
 ];
+
+/** A webhook endpoint answering 204 and counting; GET /count says how many it got. */
+const RECEIVER = `
+let n = 0;
+const s = require('node:http').createServer((req, res) => {
+  if (req.method === 'GET') { res.end(String(n)); return; }
+  req.resume();
+  req.on('end', () => { n++; res.statusCode = 204; res.end(); });
+});
+s.listen(0, '127.0.0.1', () => console.log(s.address().port));
+`;
 
 interface RunResult {
   appendsPerSecond: number;
@@ -128,17 +138,17 @@ export async function runWebhooksBench(): Promise<void> {
   console.log(
     `\n# webhooks (PostgreSQL ${new URL(BASE_URL).host}, ${CLIENTS} clients, ${ROUNDS} alternating rounds, best of each)`,
   );
-  let delivered = 0;
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      delivered++;
-      res.statusCode = 204;
-      res.end();
-    });
+  // The receiver runs in a process of its own, as a real endpoint would: in this
+  // load generator's event loop it would delay the latencies measured here.
+  const receiver = spawn(process.execPath, ['-e', RECEIVER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const port = await new Promise<number>((resolve, reject) => {
+    receiver.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    receiver.once('exit', (code) => reject(new Error(`webhook receiver exited with ${code}`)));
+  });
+  const receiverUrl = `http://127.0.0.1:${port}/hook`;
+  let delivered = 0;
   const best = { off: null as RunResult | null, on: null as RunResult | null };
   const keep = (a: RunResult | null, b: RunResult): RunResult =>
     a === null
@@ -155,7 +165,8 @@ export async function runWebhooksBench(): Promise<void> {
       best.on = keep(best.on, await oneRun(true, receiverUrl));
     }
   } finally {
-    await new Promise<void>((r) => receiver.close(() => r()));
+    delivered = Number(await (await fetch(`http://127.0.0.1:${port}/count`)).text());
+    receiver.kill();
   }
   const { off, on } = best as { off: RunResult; on: RunResult };
   const line = (label: string, a: string, b: string, ratio: string) =>
