@@ -274,6 +274,72 @@ CREATE INDEX verifications_party_idx ON public.verifications USING btree (party,
 CREATE INDEX verifications_subject_idx ON public.verifications USING btree (subject, created_at);
 CREATE TRIGGER verifications_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.verifications FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
 
+CREATE TABLE webhook_attempts (
+  delivery_n bigint NOT NULL,
+  attempt integer NOT NULL,
+  attempted_at timestamp with time zone NOT NULL,
+  status_code integer,
+  error text,
+  duration_ms integer NOT NULL
+);
+
+ALTER TABLE webhook_attempts ADD CONSTRAINT webhook_attempts_delivery_n_fkey FOREIGN KEY (delivery_n) REFERENCES webhook_deliveries(n);
+ALTER TABLE webhook_attempts ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (delivery_n, attempt);
+
+CREATE TABLE webhook_deliveries (
+  n bigint NOT NULL,
+  subscription_id text NOT NULL,
+  event_id text NOT NULL,
+  status text NOT NULL DEFAULT 'pending'::text,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamp with time zone NOT NULL DEFAULT now(),
+  retry_until timestamp with time zone NOT NULL,
+  last_status integer,
+  last_error text,
+  last_attempt_at timestamp with time zone,
+  delivered_at timestamp with time zone,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])));
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES webhook_events(id);
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES webhook_subscriptions(id);
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (n);
+ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_subscription_id_event_id_key UNIQUE (subscription_id, event_id);
+CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX webhook_deliveries_subscription_idx ON public.webhook_deliveries USING btree (subscription_id, n);
+
+CREATE TABLE webhook_events (
+  id text NOT NULL,
+  n bigint NOT NULL,
+  type text NOT NULL,
+  parties text[] NOT NULL DEFAULT '{}'::text[],
+  payload text NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  fanned_out boolean NOT NULL DEFAULT false
+);
+
+ALTER TABLE webhook_events ADD CONSTRAINT webhook_events_pkey PRIMARY KEY (id);
+ALTER TABLE webhook_events ADD CONSTRAINT webhook_events_n_key UNIQUE (n);
+CREATE INDEX webhook_events_pending_idx ON public.webhook_events USING btree (n) WHERE (NOT fanned_out);
+
+CREATE TABLE webhook_subscriptions (
+  id text NOT NULL,
+  n bigint NOT NULL,
+  party text,
+  url text NOT NULL,
+  events text[] NOT NULL,
+  secret_sealed bytea NOT NULL,
+  previous_secret_sealed bytea,
+  previous_until timestamp with time zone,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  deleted_at timestamp with time zone
+);
+
+ALTER TABLE webhook_subscriptions ADD CONSTRAINT webhook_subscriptions_pkey PRIMARY KEY (id);
+ALTER TABLE webhook_subscriptions ADD CONSTRAINT webhook_subscriptions_n_key UNIQUE (n);
+CREATE INDEX webhook_subscriptions_party_idx ON public.webhook_subscriptions USING btree (party, n) WHERE (deleted_at IS NULL);
+
 CREATE TABLE witnesses (
   name text NOT NULL,
   public_key bytea NOT NULL,

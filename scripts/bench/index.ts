@@ -6,6 +6,7 @@ import { runFloodBench } from './flood.js';
 import { runStoreBench } from './store.js';
 import { runVerifierHttpBench } from './verifier-http.js';
 import { runVerifyBench } from './verify.js';
+import { runWebhooksBench } from './webhooks.js';
 
 const sections: Record<string, () => void | Promise<void>> = {
   core: runCoreBench,
@@ -14,6 +15,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   verifier: runVerifierHttpBench,
   durability: runDurabilityBench,
   flood: runFloodBench,
+  webhooks: runWebhooksBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -40,7 +40,7 @@ import {
 import { rawNodeRates } from './core.js';
 import { fmt, report } from './measure.js';
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Concurrent clients of the handoff test, and connections of the raw one-row test (the same, for a fair ratio). */
 const CLIENTS = 16;
 const BULK_UNITS = 10_000;
@@ -131,14 +131,14 @@ async function rawBatchedRate(db: Database): Promise<number> {
   return rows / ((performance.now() - start) / 1000);
 }
 
-interface Party {
+export interface Party {
   gln: string;
   seed: Uint8Array;
   kid: string;
   token: string;
 }
 
-async function setUpParties(db: Database, masterKey: Uint8Array): Promise<Party[]> {
+export async function setUpParties(db: Database, masterKey: Uint8Array): Promise<Party[]> {
   const out: Party[] = [];
   for (const [gln, roles, prefixes] of [
     [MFR, ['manufacturer'], ['0614141']],
@@ -193,7 +193,7 @@ function commission(p: Party, serial: string) {
   } as Omit<CustodyRecord, 'kid' | 'actor'>);
 }
 
-async function post(
+export async function post(
   base: string,
   path: string,
   token: string,
@@ -208,13 +208,17 @@ async function post(
   return { status: res.status, body: text.length > 0 ? JSON.parse(text) : null };
 }
 
-function expectStatus(r: { status: number; body: unknown }, want: number[], what: string): void {
+export function expectStatus(
+  r: { status: number; body: unknown },
+  want: number[],
+  what: string,
+): void {
   if (!want.includes(r.status))
     throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
 }
 
 /** (4) Ship/receive pairs, client-signed, `CLIENTS` concurrent clients each with its own units. */
-async function handoffRate(
+export async function handoffRate(
   base: string,
   mfr: Party,
   dist: Party,

@@ -38,6 +38,7 @@ export * from './notices.js';
 export * from './log.js';
 export * from './idempotency.js';
 export * from './prechecks.js';
+export * from './webhooks.js';
 
 export {
   createTestDatabase,

@@ -4,6 +4,7 @@
 // `deps.routes`. Nothing here holds a global pool: the database is passed in.
 import express, { Router } from 'express';
 import type { Express, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { authBeforeBody, pathGuard } from './http/access.js';
@@ -26,6 +27,10 @@ import {
 } from './http/problem.js';
 import { rateLimits, refusedTokenLimit } from './http/rate-limit.js';
 import { jsonBody } from './http/validate.js';
+import { forbidden } from './http/problem.js';
+import { principalOf } from './http/auth.js';
+import { httpMetrics, METRICS_CONTENT_TYPE, type Metrics } from './metrics.js';
+import { tracing } from './tracing.js';
 
 /** The least the framework needs of a database: a query for readiness. */
 export interface PingableDb {
@@ -45,6 +50,12 @@ export interface AppDeps<Db extends PingableDb = PingableDb> {
   tokens?: TokenLookup;
   /** Readiness probe timeout in ms (default 2000). */
   readyTimeoutMs?: number;
+  /** Prometheus metrics (DESIGN §12); without it no request is counted and /metrics is 404. */
+  metrics?: Metrics;
+  /** The `service` of this app's log lines (default issuer; DESIGN §12). */
+  service?: string;
+  /** Requests logged at debug (the start's own seeding, DESIGN §12). */
+  quietRequest?: (req: IncomingMessage) => boolean;
 }
 
 /** What a route module receives: the app deps plus the shared OpenAPI registry and logger. */
@@ -95,15 +106,24 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
   // loadConfig always sets logLevel (silent under Jest); a hand-built config in a test stays quiet.
-  const logger = deps.logger ?? createLogger(deps.config.logLevel ?? 'silent');
+  const root = deps.logger ?? createLogger(deps.config.logLevel ?? 'silent');
+  const service = deps.service ?? 'issuer';
+  const logger = root.child({ service });
   const openapi = createOpenApiRegistry();
   registerFrameworkPaths(openapi);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  app.use(tracing());
   app.use(securityHeaders);
-  app.use(requestLogger(logger));
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
+  app.use(
+    requestLogger(root, {
+      service,
+      ...(deps.quietRequest ? { quiet: deps.quietRequest } : {}),
+    }),
+  );
   app.use(pathGuard());
 
   // Liveness and readiness (DESIGN §8a): readiness includes the database.
@@ -140,6 +160,16 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
   );
   if (deps.config.rateLimit) app.use(refusedTokenLimit(deps.db, deps.config.rateLimit));
   app.use(authBeforeBody());
+  const metrics = deps.metrics;
+  if (metrics)
+    // DESIGN §8a: admin or a `monitor` token (or METRICS_PORT, served by main.ts).
+    app.get('/metrics', async (req, res) => {
+      const p = principalOf(req);
+      if (!p.isAdmin && !p.scopes.includes('monitor'))
+        throw forbidden('Metrics need an admin or monitor token.', { slug: 'insufficient-scope' });
+      const text = await metrics.registry.metrics();
+      res.type(METRICS_CONTENT_TYPE).send(text);
+    });
   app.use(jsonBody({ limit: deps.config.bodyLimit }));
 
   const router = Router();

@@ -10,6 +10,8 @@ import { DEFAULT_MAX_BACKDATE_MS, fromBase64, toBase64 } from '@provenant/core';
 import { hashToken, newToken } from './http/auth.js';
 import type { LogLevel } from './http/logging.js';
 import { DEFAULT_BODY_LIMIT } from './http/validate.js';
+import { parseAllowHosts } from './webhooks/ssrf.js';
+import type { WebhookSettings } from './webhooks/worker.js';
 
 /** The issuer's settings, validated. */
 export interface Config {
@@ -35,6 +37,10 @@ export interface Config {
   maxBackdateMs?: number;
   /** Rate limits (DESIGN §8 abuse); absent: the defaults of http/rate-limit.ts. */
   rateLimit?: RateLimitConfig;
+  /** Webhook delivery settings (DESIGN §12); absent fields take DEFAULT_WEBHOOK_SETTINGS. */
+  webhooks?: Partial<WebhookSettings>;
+  /** A separate port serving only GET /metrics (METRICS_PORT), or null. */
+  metricsPort?: number | null;
 }
 
 /** Requests allowed per window, per token and per address (anonymous); 0 turns a limit off. */
@@ -89,6 +95,25 @@ const schemas = {
   // C2SP signed-note origin and key name: no spaces, no '+', printable ASCII.
   PROVENANT_LOG_ORIGIN: z.string().regex(/^[\x21-\x2a\x2c-\x7e]{1,255}$/),
   LOG_LEVEL: z.enum(LEVELS),
+  METRICS_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(65535)),
+  PROVENANT_WEBHOOK_ALLOW_HOSTS: z.string().regex(/^[A-Za-z0-9.:\-\[\], ]{1,2000}$/),
+  // Delivery timings (ms): shortened by tests, rarely by operators.
+  PROVENANT_WEBHOOK_INTERVAL_MS: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
+  PROVENANT_WEBHOOK_BACKOFF_MS: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
+  PROVENANT_WEBHOOK_TIMEOUT_MS: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .transform(Number),
   PROVENANT_BODY_LIMIT: z
     .string()
     .regex(/^\d{1,10}$/)
@@ -131,6 +156,11 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_RATE_LIMIT_TOKEN: 'must be a request count per window (0: no limit)',
   PROVENANT_RATE_LIMIT_ADDRESS: 'must be a request count per window (0: no limit)',
   PROVENANT_RATE_LIMIT_WINDOW_SECONDS: 'must be a number of seconds from 1 to 86400',
+  METRICS_PORT: 'must be an integer port number from 1 to 65535',
+  PROVENANT_WEBHOOK_ALLOW_HOSTS: 'must be a comma-separated list of host names or addresses',
+  PROVENANT_WEBHOOK_INTERVAL_MS: 'must be a number of milliseconds',
+  PROVENANT_WEBHOOK_BACKOFF_MS: 'must be a number of milliseconds',
+  PROVENANT_WEBHOOK_TIMEOUT_MS: 'must be a number of milliseconds',
 };
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
@@ -224,7 +254,23 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
         (read(env, 'PROVENANT_RATE_LIMIT_WINDOW_SECONDS') ?? DEFAULT_RATE_LIMIT.windowMs / 1000) *
         1000,
     },
+    webhooks: webhookEnv(env),
+    metricsPort: read(env, 'METRICS_PORT') ?? null,
   };
+}
+
+/** The PROVENANT_WEBHOOK_* variables that are set. */
+function webhookEnv(env: Env): Partial<WebhookSettings> {
+  const out: Partial<WebhookSettings> = {
+    allowHosts: parseAllowHosts(read(env, 'PROVENANT_WEBHOOK_ALLOW_HOSTS')),
+  };
+  const interval = read(env, 'PROVENANT_WEBHOOK_INTERVAL_MS');
+  if (interval !== undefined) out.intervalMs = Math.max(10, interval);
+  const backoff = read(env, 'PROVENANT_WEBHOOK_BACKOFF_MS');
+  if (backoff !== undefined) out.backoffMs = Math.max(1, backoff);
+  const timeout = read(env, 'PROVENANT_WEBHOOK_TIMEOUT_MS');
+  if (timeout !== undefined) out.timeoutMs = Math.max(100, timeout);
+  return out;
 }
 
 /** Reads `<dataDir>/master.key`, or creates it (0600) when absent. */

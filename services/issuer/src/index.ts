@@ -39,3 +39,32 @@ export type { Issuer, IssuerDeps } from './issuer.js';
 export { ISSUER_ROUTES } from './routes/index.js';
 // The offline bundle builder, reused by the verifier (issue 4) for server-side verification.
 export { buildBundle } from './routes/chains.js';
+export {
+  enqueueLogAlarm,
+  EVENT_DATA,
+  eventsOfBatch,
+  webhookEvent,
+  WEBHOOK_EVENT_TYPES,
+} from './webhooks/events.js';
+export type { EventData, WebhookEventType } from './webhooks/events.js';
+export { newWebhookSecret, sendWebhook, signedHeaders } from './webhooks/send.js';
+export {
+  checkWebhookUrl,
+  isPublicAddress,
+  parseAllowHosts,
+  WebhookUrlError,
+} from './webhooks/ssrf.js';
+export { backoffDelay, DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './webhooks/worker.js';
+export type { WebhookSettings, WebhookWorkerStats } from './webhooks/worker.js';
+export { webhookSettingsOf } from './webhooks/routes.js';
+export { createMetrics, httpMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+export type { Metrics } from './metrics.js';
+export {
+  formatTraceparent,
+  inSpan,
+  parseTraceparent,
+  startTracing,
+  traceDatabase,
+  tracing,
+} from './tracing.js';
+export type { Tracing } from './tracing.js';

@@ -2,6 +2,7 @@
 // derived from the master key, the sequencer (the one writer of records and
 // the log), the custodial signer, and every route module on one Express app.
 import type { Express } from 'express';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
 import { createApp } from './app.js';
@@ -13,6 +14,8 @@ import { deriveLogKeys } from './log/keys.js';
 import type { LogKeys } from './log/keys.js';
 import { Sequencer } from './log/sequencer.js';
 import { ISSUER_ROUTES } from './routes/index.js';
+import { eventsOfBatch } from './webhooks/events.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 /** What every issuer route module receives (besides openapi and logger). */
 export interface IssuerDeps extends AppDeps<Database> {
@@ -44,8 +47,13 @@ export async function createIssuer(opts: {
   config: Config;
   logger?: Logger;
   now?: () => number;
+  /** Shared with the verifier mounted in the same process (default: a new registry). */
+  metrics?: Metrics;
+  /** Requests logged at debug (main.ts: its own demo seeding). */
+  quietRequest?: (req: IncomingMessage) => boolean;
 }): Promise<Issuer> {
   const { db, config } = opts;
+  const metrics = opts.metrics ?? createMetrics(db);
   const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
   const now = opts.now ?? Date.now;
   const sequencer = new Sequencer({
@@ -53,6 +61,9 @@ export async function createIssuer(opts: {
     keys: logKeys,
     now,
     ...(config.maxBackdateMs !== undefined ? { maxBackdateMs: config.maxBackdateMs } : {}),
+    // DESIGN §12: the outbox rows of receipts, recalls, revocations and suspensions.
+    events: eventsOfBatch,
+    onBatch: (entries, ms) => metrics.observeBatch(entries, ms),
   });
   await sequencer.init();
   const authority = await ensureAuthorityKey(db, config.masterKey);
@@ -66,7 +77,9 @@ export async function createIssuer(opts: {
     sequencer,
     signer,
     now,
+    metrics,
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.quietRequest ? { quietRequest: opts.quietRequest } : {}),
   };
   const app = createApp({ ...deps, routes: ISSUER_ROUTES });
   return { app, deps, close: () => sequencer.close() };

@@ -23,10 +23,16 @@ import {
 import { bootstrapAdminToken, loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { newToken } from './http/auth.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { createLogger, safeError } from './http/logging.js';
 import { createIssuer } from './issuer.js';
 import type { Issuer } from './issuer.js';
 import { DEMO_TOKENS_FILE, seedDemo, writeDemoTokens } from './seed.js';
+import { webhookSettingsOf } from './webhooks/routes.js';
+import { WebhookWorker } from './webhooks/worker.js';
+import { METRICS_CONTENT_TYPE } from './metrics.js';
+import { startTracing, traceDatabase } from './tracing.js';
 import type { DemoSeed } from './seed.js';
 
 /** What a mounted app (the verifier, issue 4) gets to build itself in this process. */
@@ -98,6 +104,10 @@ export interface RunningService {
   adminToken: string | null;
   /** The demo seed when this start seeded, else null. */
   seed: DemoSeed | null;
+  /** The webhook delivery worker (DESIGN §12), polling off the request path. */
+  webhooks: WebhookWorker;
+  /** The METRICS_PORT server's port, or null. */
+  metricsPort: number | null;
   /** Stops accepting, drains in-flight requests and the sequencer, closes the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -135,14 +145,37 @@ function listen(server: Server, port: number): Promise<number> {
  * Seeds the demo through the HTTP API with a one-time admin token that is
  * revoked afterwards (the operator's admin token may exist only as a hash).
  */
-async function seedThroughApi(db: Database, url: string): Promise<DemoSeed> {
+async function seedThroughApi(
+  db: Database,
+  url: string,
+  seeding: { marker: string | null },
+): Promise<DemoSeed> {
   const { token, hash } = newToken();
   await insertToken(db, { tokenHash: hash, gln: null, scopes: ['admin'] });
+  seeding.marker = randomBytes(32).toString('hex');
   try {
-    return await seedDemo(url, token);
+    return await seedDemo(url, token, { [SEED_HEADER]: seeding.marker });
   } finally {
+    seeding.marker = null;
     await revokeToken(db, hash);
   }
+}
+
+/** Header carrying this start's random seeding marker. */
+const SEED_HEADER = 'x-provenant-seeding';
+
+/**
+ * Whether a request is the start's own seeding (DESIGN §12: logged at debug,
+ * so the first start shows the banner, not a dozen request lines): it
+ * carries the random marker of this seeding, known only to this process.
+ */
+function seedingRequest(seeding: { marker: string | null }): (req: IncomingMessage) => boolean {
+  return (req) => {
+    const m = seeding.marker;
+    const given = req.headers[SEED_HEADER];
+    if (m === null || typeof given !== 'string' || given.length !== m.length) return false;
+    return timingSafeEqual(Buffer.from(given), Buffer.from(m));
+  };
 }
 
 /**
@@ -157,25 +190,44 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     opts.print ?? ((t: string) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'));
   const warn = opts.warn ?? ((t: string) => process.stderr.write(`WARNING: ${t}\n`));
   const config = loadConfig(env, { warn });
+  // The root logger has no `service`: each part adds its own (issuer, verifier, dock).
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const log = logger.child({ service: 'issuer' });
+  const seeding: { marker: string | null } = { marker: null };
 
-  const db = await openDatabase({
+  // DESIGN §12: OpenTelemetry spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (SQL spans wrap the database).
+  const tracingSdk = await startTracing(env);
+  const rawDb = await openDatabase({
     DATABASE_URL: config.databaseUrl ?? undefined,
     PROVENANT_DATA_DIR: config.dataDir,
   });
+  const db = tracingSdk ? traceDatabase(rawDb) : rawDb;
   let issuer: Issuer | undefined;
   const mounts: Mount[] = [];
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
+  let webhooks: WebhookWorker | undefined;
   const cleanup = async (): Promise<void> => {
+    await webhooks?.stop();
+    if (metricsServer?.listening) await new Promise<void>((r) => metricsServer!.close(() => r()));
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     for (const m of mounts) await m.close?.();
     await issuer?.close();
     await db.close();
+    await tracingSdk?.shutdown();
   };
   try {
     const applied = await migrate(db);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-    issuer = await createIssuer({ db, config, logger });
+    if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
+    issuer = await createIssuer({ db, config, logger, quietRequest: seedingRequest(seeding) });
+    const metrics = issuer.deps.metrics!;
+    webhooks = new WebhookWorker({
+      db,
+      masterKey: config.masterKey,
+      settings: webhookSettingsOf(config),
+      logger: logger.child({ service: 'issuer', part: 'webhooks' }),
+      metrics,
+    });
 
     let adminLine: string | null = null;
     const adminToken = await bootstrapAdminToken(config, {
@@ -200,13 +252,34 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
 
     server = createServer(app);
     const port = await listen(server, config.port);
+    if (config.metricsPort) {
+      // DESIGN §12: a port of its own for Prometheus, without a token (bind it where only the scraper reaches).
+      metricsServer = createServer((req, res) => {
+        if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+          res.statusCode = 404;
+          res.end();
+          return;
+        }
+        metrics.registry.metrics().then(
+          (text) => {
+            res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
+            res.end(text);
+          },
+          () => {
+            res.statusCode = 503;
+            res.end();
+          },
+        );
+      });
+      await listen(metricsServer, config.metricsPort);
+    }
     const url = `http://localhost:${port}`;
 
     const parties = await listParties(db);
     let seed: DemoSeed | null = null;
     if (parties.length === 0 && demoEnabled(env, config)) {
       try {
-        seed = await seedThroughApi(db, `http://127.0.0.1:${port}`);
+        seed = await seedThroughApi(db, `http://127.0.0.1:${port}`, seeding);
       } catch (err) {
         // The service is still useful without the demo; say why the demo is missing.
         warn(
@@ -229,8 +302,11 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
       banner({ config, url, adminLine, adminToken, seed, tokensFile, partyCount: parties.length }),
     );
 
+    webhooks.start();
     let stopping: Promise<void> | undefined;
     const srv = server;
+    const worker = webhooks;
+    const metricsSrv = metricsServer;
     return {
       config,
       db,
@@ -241,8 +317,12 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
       url,
       adminToken,
       seed,
+      webhooks: worker,
+      metricsPort: metricsSrv ? (metricsSrv.address() as AddressInfo).port : null,
       stop() {
         stopping ??= (async () => {
+          await worker.stop();
+          if (metricsSrv) await new Promise<void>((r) => metricsSrv.close(() => r()));
           const closed = new Promise<void>((r) => srv.close(() => r()));
           // Keep-alive sockets with no request in flight would hold close() open.
           srv.closeIdleConnections();
@@ -253,6 +333,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
           for (const m of mounts) await m.close?.();
           await issuer!.close();
           await db.close();
+          await tracingSdk?.shutdown();
         })();
         return stopping;
       },
@@ -261,7 +342,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     try {
       await cleanup();
     } catch (closeErr) {
-      logger.error({ err: safeError(closeErr) }, 'cleanup after a failed start failed');
+      log.error({ err: safeError(closeErr) }, 'cleanup after a failed start failed');
     }
     throw err;
   }

@@ -104,9 +104,14 @@ export interface ApiClient {
  * A client sending `Authorization: Bearer <token>` (if any) to `baseUrl`.
  * Non-2xx answers throw DemoApiError; the token never appears in an error.
  */
-export function apiClient(baseUrl: string, token?: string): ApiClient {
+export function apiClient(
+  baseUrl: string,
+  token?: string,
+  extraHeaders: Record<string, string> = {},
+): ApiClient {
   const base = baseUrl.replace(/\/+$/, '');
   const headers = (json: boolean): Record<string, string> => ({
+    ...extraHeaders,
     ...(token ? { authorization: `Bearer ${token}` } : {}),
     ...(json ? { 'content-type': 'application/json' } : {}),
     accept: 'application/json, application/problem+json, text/plain',
@@ -186,8 +191,13 @@ export function demoUnit(serial: string): string {
  * pallet shipped to the distributor, the fifth left with the manufacturer.
  * @throws DemoApiError when a call fails (e.g. a demo party already exists).
  */
-export async function seedDemo(baseUrl: string, adminToken: string): Promise<DemoSeed> {
-  const admin = apiClient(baseUrl, adminToken);
+export async function seedDemo(
+  baseUrl: string,
+  adminToken: string,
+  /** Sent with every request (main.ts marks its own seeding so it is logged at debug). */
+  extraHeaders: Record<string, string> = {},
+): Promise<DemoSeed> {
+  const admin = apiClient(baseUrl, adminToken, extraHeaders);
   const parties: SeededParty[] = [];
   for (const spec of DEMO_PARTIES) {
     const { handle: _handle, ...body } = spec;
@@ -201,7 +211,7 @@ export async function seedDemo(baseUrl: string, adminToken: string): Promise<Dem
     parties.push({ ...spec, kid: key.kid, token: grant.token });
   }
   const [acme, northwind] = parties as [SeededParty, SeededParty, SeededParty];
-  const mfr = apiClient(baseUrl, acme.token);
+  const mfr = apiClient(baseUrl, acme.token, extraHeaders);
 
   const serials = ['DEMO0001', 'DEMO0002', 'DEMO0003', 'DEMO0004', 'DEMO0005'];
   await mfr.post('/v1/commissions', {

@@ -25,7 +25,15 @@ import {
   type Verdict,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { getCheckpoint, getKeys, isChainParty } from '@provenant/store';
+import {
+  getCheckpoint,
+  getKeys,
+  insertWebhookEvents,
+  isChainParty,
+  type NewWebhookEvent,
+} from '@provenant/store';
+// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
+import { inSpan, webhookEvent } from '@provenant/issuer';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
@@ -431,22 +439,29 @@ export async function runVerification(
   if (!insider) view = outsiderView(view);
 
   const id = randomUUID();
-  const receipt = signVerificationReceipt(
-    {
-      id,
-      subject: view.subject,
-      party: req.party,
-      purpose: req.purpose,
-      verdict: view.verdict,
-      reasons: view.reasons.map((r) => r.code),
-      checkpoint: view.checkpoint,
-      verifiedAt,
-      nonce: req.nonce ?? null,
-    },
-    deps.verifierKey,
-    nodeBackend,
+  // DESIGN §12: the signing span of a verification.
+  const receipt = await inSpan('sign verification receipt', { 'provenant.key': 'verifier' }, () =>
+    signVerificationReceipt(
+      {
+        id,
+        subject: view.subject,
+        party: req.party,
+        purpose: req.purpose,
+        verdict: view.verdict,
+        reasons: view.reasons.map((r) => r.code),
+        checkpoint: view.checkpoint,
+        verifiedAt,
+        nonce: req.nonce ?? null,
+      },
+      deps.verifierKey,
+      nodeBackend,
+    ),
   );
   const full: VerificationView = { id, ...view, receipt };
+  deps.metrics?.observeVerdict(
+    view.verdict,
+    view.reasons.map((r) => r.code),
+  );
   const opensCase = req.purpose === 'receiving' && view.verdict !== 'accept';
   const caseId = opensCase ? randomUUID() : null;
   if (caseId) full.case = { id: caseId, status: 'open' };
@@ -463,26 +478,31 @@ export async function runVerification(
     receipt,
     createdAt: verifiedAt,
   };
-  // The audit row and its case commit together; alone, one statement is its own
-  // transaction (two round trips fewer on the common accept path).
+  // The audit row, its case and their webhook events commit together (DESIGN §12
+  // outbox); an accept writes no event, so it stays one autocommitted statement
+  // (two round trips fewer on the common path).
   const stored =
-    caseId === null
+    view.verdict === 'accept'
       ? await insertVerification(db, audit, req.idempotency)
       : await db.transaction(async (tx) => {
-          // The number is part of the answer and of its audit row, so it is drawn first.
-          const caseNumber = await nextCaseNumber(tx, verifiedAt);
-          full.caseNumber = caseNumber;
+          if (caseId) {
+            // The number is part of the answer and of its audit row, so it is drawn first.
+            const caseNumber = await nextCaseNumber(tx, verifiedAt);
+            full.caseNumber = caseNumber;
+          }
           if (!(await insertVerification(tx, audit, req.idempotency))) return false;
-          await insertCase(tx, {
-            id: caseId,
-            verificationId: id,
-            party: req.party,
-            subject: view.subject,
-            verdict: view.verdict as 'quarantine' | 'reject',
-            reasons: view.reasons,
-            createdAt: verifiedAt,
-            caseNumber,
-          });
+          if (caseId)
+            await insertCase(tx, {
+              id: caseId,
+              verificationId: id,
+              party: req.party,
+              subject: view.subject,
+              verdict: view.verdict as 'quarantine' | 'reject',
+              reasons: view.reasons,
+              createdAt: verifiedAt,
+              caseNumber: full.caseNumber!,
+            });
+          await insertWebhookEvents(tx, verdictEvents(audit, caseId));
           return true;
         });
   return stored ? full : twinsAnswer(deps, req);
@@ -505,4 +525,42 @@ async function twinsAnswer(
       slug: 'idempotency-key-reused',
     });
   return twin.result as VerificationView;
+}
+
+/** verification.quarantined / .rejected, and case.opened when a case opens (DESIGN §12). */
+function verdictEvents(v: NewVerification, caseId: string | null): NewWebhookEvent[] {
+  const reasons = (v.reasons as Reason[]).map((r) => r.code);
+  const at = new Date(v.createdAt);
+  const base = {
+    verificationId: v.id,
+    party: v.party,
+    subject: v.subject,
+    purpose: v.purpose,
+    reasons,
+    caseId,
+    verifiedAt: v.createdAt,
+  };
+  const out = [
+    v.verdict === 'reject'
+      ? webhookEvent('verification.rejected', [v.party], { ...base, verdict: 'reject' }, at)
+      : webhookEvent('verification.quarantined', [v.party], { ...base, verdict: 'quarantine' }, at),
+  ];
+  if (caseId)
+    out.push(
+      webhookEvent(
+        'case.opened',
+        [v.party],
+        {
+          caseId,
+          verificationId: v.id,
+          party: v.party,
+          subject: v.subject,
+          verdict: v.verdict as 'quarantine' | 'reject',
+          reasons,
+          openedAt: v.createdAt,
+        },
+        at,
+      ),
+    );
+  return out;
 }

@@ -10,7 +10,13 @@ import type { Express, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
 // eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
-import { createApp, type Config, type OpenAPIRegistry, type RouteModule } from '@provenant/issuer';
+import {
+  createApp,
+  type Config,
+  type Metrics,
+  type OpenAPIRegistry,
+  type RouteModule,
+} from '@provenant/issuer';
 import { createVerifierDeps, type CreateVerifierDepsOptions, type VerifierDeps } from './deps.js';
 import { caseRoutes, registerCasePaths } from './routes/cases.js';
 import { meRoutes, registerMePaths } from './routes/me.js';
@@ -51,10 +57,13 @@ export interface Verifier {
  * too (e.g. the issuer's, `issuerApp.locals.openapi`), before its first request.
  */
 export function createVerifier(
-  opts: CreateVerifierDepsOptions & { openapi?: OpenAPIRegistry },
+  opts: CreateVerifierDepsOptions & { openapi?: OpenAPIRegistry; metrics?: Metrics },
 ): Verifier {
-  const deps = createVerifierDeps(opts);
-  const app = createApp({ ...deps, routes: VERIFIER_ROUTES });
+  const deps: VerifierDeps = {
+    ...createVerifierDeps(opts),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  };
+  const app = createApp({ ...deps, service: 'verifier', routes: VERIFIER_ROUTES });
   if (opts.openapi) registerVerifierPaths(opts.openapi);
   return { app, deps, close: () => deps.pool.close() };
 }
@@ -72,7 +81,7 @@ export function registerVerifierPaths(o: OpenAPIRegistry): void {
 export interface VerifierMountContext {
   db: Database;
   config: Config;
-  issuer: { app: Express };
+  issuer: { app: Express; deps?: { metrics?: Metrics } };
   logger: Logger;
 }
 
@@ -92,6 +101,8 @@ export function verifierMount(ctx: VerifierMountContext): {
     config: ctx.config,
     logger: ctx.logger,
     openapi: ctx.issuer.app.locals.openapi as OpenAPIRegistry,
+    // One registry for the process: /metrics (served by the issuer app) counts both.
+    ...(ctx.issuer.deps?.metrics ? { metrics: ctx.issuer.deps.metrics } : {}),
   });
   return {
     name: 'verifier',

@@ -1,12 +1,15 @@
-// Request logging (DESIGN §8): one pino line per request with request id,
-// party, route, status and duration; never a body, a token, a cookie, a
-// stack trace or SQL.
+// Request logging (DESIGN §8, §12): one pino line per request with request id,
+// party, route, status, duration and trace ids; never a body, a token, a
+// cookie, a stack trace or SQL. JSON lines, pretty-printed (pino-pretty) when
+// stdout is a terminal; `service` names the part that logged (issuer,
+// verifier, dock); 4xx at info, 5xx at error, the start's own seeding at debug.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import { pino } from 'pino';
 import type { DestinationStream, Level, Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import pretty from 'pino-pretty';
 
 /** Log levels accepted in LOG_LEVEL. */
 export type LogLevel = Level | 'silent';
@@ -27,13 +30,38 @@ export const REDACT_PATHS = [
   'headers.cookie',
 ];
 
-/** Creates the service logger; `stream` lets tests capture lines. */
-export function createLogger(level: LogLevel = 'info', stream?: DestinationStream): Logger {
+/** Options of createLogger. */
+export interface LoggerOptions {
+  /** Human-readable lines (pino-pretty) instead of JSON; default: stdout is a terminal and no stream is given. */
+  pretty?: boolean;
+}
+
+/**
+ * Creates the root logger; `stream` lets tests capture lines. It carries no
+ * `service`: each part adds its own with `logger.child({service})` (createApp
+ * does), since pino would repeat a key given twice.
+ */
+export function createLogger(
+  level: LogLevel = 'info',
+  stream?: DestinationStream,
+  opts: LoggerOptions = {},
+): Logger {
   const options = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { service: 'issuer' },
+    base: {},
   };
+  const human = opts.pretty ?? (stream === undefined && process.stdout.isTTY === true);
+  if (human)
+    return pino(
+      options,
+      pretty({
+        colorize: stream === undefined,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'req,res',
+        ...(stream ? { destination: stream } : {}),
+      }),
+    );
   return stream ? pino(options, stream) : pino(options);
 }
 
@@ -64,37 +92,59 @@ export function routeOf(req: Request): string | undefined {
  * gln, route, status and responseTime. 5xx lines carry `err` from
  * `res.err` (set by problemHandler), reduced by `safeError`.
  */
-export function requestLogger(logger: Logger): RequestHandler {
-  const middleware = pinoHttp<IncomingMessage, ServerResponse>({
-    logger,
-    quietReqLogger: true,
-    genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-      res.setHeader(REQUEST_ID_HEADER, id);
-      return id;
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    customProps: (req) => {
-      const r = req as Request;
-      const props: Record<string, unknown> = {};
-      if (r.principal) props.gln = r.principal.gln ?? 'operator';
-      const route = typeof r.route === 'object' ? routeOf(r) : undefined;
-      if (route) props.route = route;
-      return props;
-    },
-    serializers: {
-      // Only what the line needs: no headers (tokens, cookies), no body.
-      req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: req.originalUrl ?? req.url,
-      }),
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-      err: (err: unknown) => safeError(err),
-    },
-    // Raw objects reach the serializers above, so nothing else is copied out of them.
-    wrapSerializers: false,
-  });
-  return middleware as unknown as RequestHandler;
+export function requestLogger(logger: Logger, opts: RequestLoggerOptions = {}): RequestHandler {
+  const service = opts.service ?? 'issuer';
+  const quiet = opts.quiet ?? (() => false);
+  const forService = (name: string): RequestHandler => {
+    const middleware = pinoHttp<IncomingMessage, ServerResponse>({
+      logger: logger.child({ service: name }),
+      quietReqLogger: true,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader(REQUEST_ID_HEADER, id);
+        return id;
+      },
+      // 5xx at error, 4xx and the rest at info; the start's own demo seeding at debug.
+      customLogLevel: (req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : quiet(req) ? 'debug' : 'info',
+      customProps: (req) => {
+        const r = req as Request;
+        const props: Record<string, unknown> = {};
+        if (r.principal) props.gln = r.principal.gln ?? 'operator';
+        // W3C trace context of the request (DESIGN §12), so a log line finds its trace.
+        if (r.trace) {
+          props.trace_id = r.trace.traceId;
+          props.span_id = r.trace.spanId;
+        }
+        const route = typeof r.route === 'object' ? routeOf(r) : undefined;
+        if (route) props.route = route;
+        return props;
+      },
+      serializers: {
+        // Only what the line needs: no headers (tokens, cookies), no body.
+        req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.originalUrl ?? req.url,
+        }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+        err: (err: unknown) => safeError(err),
+      },
+      // Raw objects reach the serializers above, so nothing else is copied out of them.
+      wrapSerializers: false,
+    });
+    return middleware as unknown as RequestHandler;
+  };
+  const main = forService(service);
+  const dock = forService('dock');
+  return (req, res, next) => (req.path.startsWith('/dock') ? dock : main)(req, res, next);
+}
+
+/** Options of requestLogger. */
+export interface RequestLoggerOptions {
+  /** The part these requests belong to (default issuer); paths under /dock log as `dock`. */
+  service?: string;
+  /** Requests to log at debug instead of info (the start's own seeding requests). */
+  quiet?: (req: IncomingMessage) => boolean;
 }

@@ -26,6 +26,7 @@ import {
   appendLeafBatch,
   appendLeafTexts,
   getLeaves,
+  insertWebhookEvents,
   insertCheckpoint,
   insertEntryBatch,
   latestCheckpoint,
@@ -38,6 +39,7 @@ import {
   type NewLeafText,
   type NewNotice,
   type NewRecord,
+  type NewWebhookEvent,
   type Queryable,
   type SequencingKey,
   type StoredLeaf,
@@ -54,6 +56,7 @@ import {
 } from './fast.js';
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
+import { inSpan } from '../tracing.js';
 
 /** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing). */
 export const MAX_BATCH_SUBJECTS = 10_000;
@@ -137,6 +140,14 @@ export interface SequencerOptions {
   now?: () => number;
   /** How far a record's time may lie before its receipt time (DESIGN §5); default 72 h. */
   maxBackdateMs?: number;
+  /**
+   * The outbox events of a batch's new entries (DESIGN §12), written in the
+   * batch's transaction so an event commits with its fact. Must be pure and cheap:
+   * it runs under the log lock.
+   */
+  events?: (records: NewRecord[], notices: NewNotice[], integratedAt: string) => NewWebhookEvent[];
+  /** Called after each committed batch with its entry count and transaction time (metrics). */
+  onBatch?: (entries: number, ms: number) => void;
 }
 
 /** Counters for tests, benchmarks and metrics. */
@@ -272,6 +283,8 @@ export class Sequencer {
   private readonly lingerMs: number;
   private readonly now: () => number;
   private readonly maxBackdateMs: number;
+  private readonly events: SequencerOptions['events'];
+  private readonly onBatch: SequencerOptions['onBatch'];
   private queue: Submission[] = [];
   private scheduled = false;
   private running = false;
@@ -296,6 +309,8 @@ export class Sequencer {
     this.lingerMs = opts.lingerMs ?? 0;
     this.now = opts.now ?? Date.now;
     this.maxBackdateMs = opts.maxBackdateMs ?? DEFAULT_MAX_BACKDATE_MS;
+    this.events = opts.events;
+    this.onBatch = opts.onBatch;
   }
 
   /**
@@ -402,8 +417,11 @@ export class Sequencer {
   private async runBatch(batch: Submission[]): Promise<void> {
     this.stats.batches++;
     let result: Awaited<ReturnType<Sequencer['sequence']>>;
+    const started = performance.now();
     try {
-      result = await this.db.transaction((tx) => this.sequence(tx, batch));
+      result = await inSpan('log batch', { 'provenant.submissions': batch.length }, () =>
+        this.db.transaction((tx) => this.sequence(tx, batch)),
+      );
     } catch (err) {
       // Nothing was committed: forget the edge (it may be ahead) and fail every submission.
       this.frontier = null;
@@ -412,6 +430,7 @@ export class Sequencer {
       return;
     }
     this.stats.entries += result.accepted.size;
+    this.onBatch?.(result.accepted.size, performance.now() - started);
     this.frontier = result.frontier;
     this.stats.submissions += batch.length;
     batch.forEach((s, i) => {
@@ -700,6 +719,9 @@ export class Sequencer {
         checkpoint: { size: frontier.size, rootHash, note },
       };
       const moved = send(small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last));
+      // The outbox rows of this batch's facts commit with them (DESIGN §12).
+      const events = this.events?.(records, notices, integratedAt) ?? [];
+      if (events.length > 0) send(insertWebhookEvents(tx, events));
       // The first failure is the meaningful one (later statements only see an aborted transaction).
       for (const p of pending) await p;
       if (!(await moved)) throw new LogStorageError('the log size moved while the log was locked');

@@ -8,6 +8,7 @@ import { epcisRoutes } from './epcis.js';
 import { recordRoutes } from './records.js';
 import { witnessRoutes } from './witnesses.js';
 import { registryRoutes } from './registry.js';
+import { webhookRoutes } from '../webhooks/routes.js';
 
 export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   logRoutes as RouteModule<IssuerDeps>,
@@ -17,4 +18,5 @@ export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   custodialRoutes,
   witnessRoutes,
   epcisRoutes,
+  webhookRoutes,
 ];

@@ -5,7 +5,7 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8, type Reason } from '@provenant/core';
-import { getChain, getParty } from '@provenant/store';
+import { getChain, getParty, insertWebhookEvents } from '@provenant/store';
 // eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
@@ -20,6 +20,7 @@ import {
   problemResponse,
   type OpenAPIRegistry,
   type RouteModule,
+  webhookEvent,
 } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
 import { form3911, Form3911Schema } from '../form3911.js';
@@ -200,11 +201,32 @@ export const caseRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
     const { id } = parse(IdParams, req.params, 'params');
     const b = parse(ResolveBody, req.body, 'body');
     const c = await visibleCase(deps, req, id);
-    const resolved = await resolveCase(db, c.id, {
-      outcome: b.outcome,
-      note: b.note ?? null,
-      by: principalOf(req).gln,
-      at: new Date(deps.now()).toISOString(),
+    const at = new Date(deps.now());
+    // The resolution and its case.resolved event commit together (DESIGN §12 outbox).
+    const resolved = await db.transaction(async (tx) => {
+      const r = await resolveCase(tx, c.id, {
+        outcome: b.outcome,
+        note: b.note ?? null,
+        by: principalOf(req).gln,
+        at: at.toISOString(),
+      });
+      if (r)
+        await insertWebhookEvents(tx, [
+          webhookEvent(
+            'case.resolved',
+            [r.party],
+            {
+              caseId: r.id,
+              party: r.party,
+              subject: r.subject,
+              outcome: r.outcome ?? b.outcome,
+              resolvedBy: r.resolvedBy,
+              resolvedAt: r.resolvedAt ?? at.toISOString(),
+            },
+            at,
+          ),
+        ]);
+      return r;
     });
     if (!resolved)
       throw conflict(`Case ${id} is already resolved.`, {
