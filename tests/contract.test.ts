@@ -427,8 +427,13 @@ describe('every operation, answered as described', () => {
 
     await anon('/v1/log/checkpoint').expect(200);
     const size = Number((await anon('/v1/log/checkpoint')).text.split('\n')[1]);
-    await anon('/v1/log/entries?start=0&end=1').expect(200);
-    await anon('/v1/log/entries?start=-1').expect(400);
+    await anon('/v1/log/entries?start=0&end=1').expect(401); // DESIGN §6a: admin or monitor
+    const admin = world.issuer.adminToken;
+    await api.get('/v1/log/entries?start=0&end=1', admin).expect(200);
+    await api.get('/v1/log/entries?start=-1', admin).expect(400);
+    await anon('/v1/log/leaves?start=0&end=1').expect(200);
+    await anon('/v1/log/notices').expect(200);
+    await anon(`/v1/log/proofs/inclusion?leafHash=${'00'.repeat(32)}&size=${size}`).expect(404);
     await anon(`/v1/log/proofs/inclusion?index=0&size=${size}`).expect(200);
     await anon(`/v1/log/proofs/inclusion?index=${size}&size=${size}`).expect(400);
     await anon(`/v1/log/proofs/consistency?from=1&to=${size}`).expect(200);

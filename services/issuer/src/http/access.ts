@@ -65,7 +65,8 @@ const route = (method: string, path: string, access: BodyAccess): BodyRoute => (
 const sign: BodyAccess = { kind: 'scope', scope: 'sign' };
 const verify: BodyAccess = { kind: 'scope', scope: 'verify' };
 const admin: BodyAccess = { kind: 'admin' };
-const signOrAdmin: BodyAccess = { kind: 'scope', scope: 'sign', orAdmin: true };
+// DESIGN §5: key registration and revocation, token revocation: `keys` (or admin).
+const keysOrAdmin: BodyAccess = { kind: 'scope', scope: 'keys', orAdmin: true };
 
 /**
  * The routes that take a body, and who may send one. A body on a path not
@@ -78,8 +79,9 @@ export const BODY_ROUTES: readonly BodyRoute[] = [
   route('POST', '/v1/parties/:seg/tokens', admin),
   route('POST', '/v1/parties/:seg/suspend', admin),
   route('POST', '/v1/parties/:seg/reinstate', admin),
-  route('POST', '/v1/parties/:seg/keys', signOrAdmin),
-  route('POST', '/v1/keys/:seg/revoke', signOrAdmin),
+  route('POST', '/v1/parties/:seg/keys', keysOrAdmin),
+  route('POST', '/v1/keys/:seg/revoke', keysOrAdmin),
+  route('POST', '/v1/tokens/:seg/revoke', keysOrAdmin),
   route('POST', '/v1/witnesses', admin),
   route('POST', '/v1/verifier/audit', admin),
   ...[
@@ -93,6 +95,8 @@ export const BODY_ROUTES: readonly BodyRoute[] = [
     'reactivations',
     'recalls',
   ].map((p) => route('POST', `/v1/${p}`, sign)),
+  route('POST', '/epcis/events', sign),
+  route('POST', '/epcis/capture', sign),
   route('POST', '/v1/verifications', verify),
   route('POST', '/v1/bundles/verify', verify),
   route('POST', '/v1/cases/:seg/resolve', { kind: 'token' }),

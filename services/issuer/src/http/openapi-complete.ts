@@ -58,11 +58,12 @@ const STANDARD_RESPONSES: {
   },
   {
     status: '401',
-    description: 'No bearer token, or an unknown or revoked one',
+    description:
+      'No bearer token where one is needed, or an unknown or revoked one (a token sent to an anonymous route must be valid too)',
     headers: {
       'WWW-Authenticate': { description: 'Bearer challenge', schema: { type: 'string' } },
     },
-    applies: (op) => op.secured,
+    applies: () => true,
   },
   {
     status: '403',

@@ -172,6 +172,7 @@ export function jsonBodyProblem(err: JcsError): Error {
     case 'DUPLICATE_KEY': {
       const message = `duplicate key ${JSON.stringify(err.key ?? '')}`;
       return badRequest(`${path}: ${message}.`, {
+        slug: 'duplicate-key',
         errors: [{ path, rule: 'duplicate-key', message }],
       });
     }

@@ -217,6 +217,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     responses: {
       200: json('Proof', ProofResponse('index', 'size')),
       400: problemResponse('Bad index or size'),
+      404: problemResponse('No leaf with this hash in the log'),
     },
   });
   o.registerPath({
