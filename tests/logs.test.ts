@@ -21,6 +21,7 @@ import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { createTestDatabase, dropTestDatabase } from './support/service-process.js';
 import { withCheckDigit } from './support/verifier.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: parsed JSON of any shape
 function capture(): { stream: Writable; text: () => string; json: () => any[] } {
   const chunks: string[] = [];
   const stream = new Writable({

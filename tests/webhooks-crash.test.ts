@@ -53,6 +53,7 @@ describe('webhook delivery across kill -9', () => {
     return startServiceProcess(env);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: parsed JSON of any shape
   async function call(path: string, body: unknown): Promise<{ status: number; body: any }> {
     const res = await fetch(`${svc!.url}${path}`, {
       method: 'POST',

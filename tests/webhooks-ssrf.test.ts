@@ -7,7 +7,7 @@ import request from 'supertest';
 import { utf8 } from '@provenant/core';
 import {
   checkWebhookUrl,
-  createApp,
+  type createApp,
   enqueueLogAlarm,
   isPublicAddress,
   seal,

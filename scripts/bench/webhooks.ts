@@ -148,7 +148,7 @@ export async function runWebhooksBench(): Promise<void> {
     receiver.once('exit', (code) => reject(new Error(`webhook receiver exited with ${code}`)));
   });
   const receiverUrl = `http://127.0.0.1:${port}/hook`;
-  let delivered = 0;
+  let delivered: number;
   const best = { off: null as RunResult | null, on: null as RunResult | null };
   const keep = (a: RunResult | null, b: RunResult): RunResult =>
     a === null

@@ -91,6 +91,7 @@ export async function startReceiver(failFirst = 0): Promise<Receiver> {
 export function verifyReceived(
   secret: string,
   r: Received,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: parsed JSON of any shape
 ): { type: string; timestamp: string; data: any } {
   const headers = {
     'webhook-id': String(r.headers['webhook-id']),
@@ -100,6 +101,7 @@ export function verifyReceived(
   return new Webhook(secret).verify(r.body, headers) as {
     type: string;
     timestamp: string;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: parsed JSON of any shape
     data: any;
   };
 }
@@ -108,6 +110,7 @@ export function verifyReceived(
 export function events(
   received: Received[],
   all = false,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: parsed JSON of any shape
 ): { id: string; type: string; data: any }[] {
   return received
     .filter((r) => all || (r.status >= 200 && r.status < 300))

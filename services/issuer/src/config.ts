@@ -100,7 +100,7 @@ const schemas = {
     .regex(/^\d{1,5}$/)
     .transform(Number)
     .pipe(z.number().min(1).max(65535)),
-  PROVENANT_WEBHOOK_ALLOW_HOSTS: z.string().regex(/^[A-Za-z0-9.:\-\[\], ]{1,2000}$/),
+  PROVENANT_WEBHOOK_ALLOW_HOSTS: z.string().regex(/^[A-Za-z0-9.:\-[\], ]{1,2000}$/),
   // Delivery timings (ms): shortened by tests, rarely by operators.
   PROVENANT_WEBHOOK_INTERVAL_MS: z
     .string()

@@ -40,6 +40,7 @@ export function formatTraceparent(sc: SpanContext): string {
 }
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types the request through this global namespace
   namespace Express {
     interface Request {
       /** Set by `tracing`: this request's trace and span ids (also in its log line). */

@@ -721,7 +721,7 @@ export class Sequencer {
       const moved = send(small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last));
       // The outbox rows of this batch's facts commit with them (DESIGN §12).
       const events = this.events?.(records, notices, integratedAt) ?? [];
-      if (events.length > 0) send(insertWebhookEvents(tx, events));
+      if (events.length > 0) void send(insertWebhookEvents(tx, events));
       // The first failure is the meaningful one (later statements only see an aborted transaction).
       for (const p of pending) await p;
       if (!(await moved)) throw new LogStorageError('the log size moved while the log was locked');

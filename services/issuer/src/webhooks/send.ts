@@ -4,8 +4,8 @@
 // address the SSRF guard checked (DESIGN §12), follows no redirect, and gives
 // up after a timeout; the response body is read only to drain the socket.
 import { randomBytes } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { type Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { checkWebhookUrl, WebhookUrlError, type Resolver } from './ssrf.js';
