@@ -147,8 +147,9 @@ describe('the API description', () => {
     expect(statuses('GET /v1/chains/01/{gtin}/21/{serial}')).toEqual(
       expect.arrayContaining(['200', '400', '401', '403', '404', '429', '503']),
     );
-    expect(statuses('GET /readyz')).toEqual(['200', '503']);
-    expect(statuses('GET /healthz')).toEqual(['200']);
+    // 401: a token sent must be valid, anywhere.
+    expect(statuses('GET /readyz')).toEqual(['200', '401', '503']);
+    expect(statuses('GET /healthz')).toEqual(['200', '401']);
     expect(op('GET /v1/cases/{id}/form3911').responses['200'].content).toEqual({
       'application/json': { schema: { $ref: '#/components/schemas/Form3911' } },
     });
@@ -381,6 +382,18 @@ describe('every operation, answered as described', () => {
       .expect(403);
     await request(world.app).get('/v1/witnesses').expect(200);
     await api.get('/v1/me', dist.token).expect(200);
+    // Webhooks (DESIGN §12): a plain-http URL is refused (SSRF guard); unknown ids are 404.
+    await api
+      .post('/v1/webhooks', dist.token, { url: 'http://example.com/hook', events: ['case.opened'] })
+      .expect(400);
+    await api.get('/v1/webhooks', dist.token).expect(200);
+    await request(world.app)
+      .delete('/v1/webhooks/wh_nope')
+      .set('Authorization', `Bearer ${dist.token}`)
+      .expect(404);
+    await api.post('/v1/webhooks/wh_nope/rotate', dist.token, {}).expect(404);
+    await api.get('/v1/webhooks/wh_nope/deliveries', dist.token).expect(404);
+    await api.post('/v1/webhooks/wh_nope/deliveries/1/redeliver', dist.token, {}).expect(404);
     await request(world.app).get('/v1/me').expect(401);
     await api.post(`/v1/parties/${newParty.gln}/suspend`, admin, { reason: 'audit' }).expect(200);
     await api.post(`/v1/parties/${newParty.gln}/reinstate`, admin, {}).expect(200);

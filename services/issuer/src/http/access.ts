@@ -81,7 +81,8 @@ export const BODY_ROUTES: readonly BodyRoute[] = [
   route('POST', '/v1/parties/:seg/reinstate', admin),
   route('POST', '/v1/parties/:seg/keys', keysOrAdmin),
   route('POST', '/v1/keys/:seg/revoke', keysOrAdmin),
-  route('POST', '/v1/tokens/:seg/revoke', keysOrAdmin),
+  // Another party's token answers 404 (no existence oracle), decided by the handler.
+  route('POST', '/v1/tokens/:seg/revoke', { kind: 'token' }),
   route('POST', '/v1/witnesses', admin),
   route('POST', '/v1/verifier/audit', admin),
   ...[
