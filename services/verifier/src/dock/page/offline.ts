@@ -2,12 +2,13 @@
 // shipper's bundle file, against this service's trust (kept while online) or
 // a trust file, compared with the code scanned (SUBJECT_MISMATCH) and aged by
 // the trust's maxCheckpointAgeSeconds (CHECKPOINT_STALE), DESIGN §7.
-import { VerifyError, verifyBundle, type Trust } from '@provenant/core';
+import { VerifyError, verifyBundle } from '@provenant/core';
 import { Gs1Error } from '@provenant/gs1';
 import { byId } from './dom.js';
 import { timeText } from './format.js';
 import { isNewest, nextScan, parseHere } from './scan.js';
-import { DEFAULT_MAX_AGE_S, state } from './state.js';
+import { state } from './state.js';
+import { DEFAULT_MAX_AGE_S, trustOf } from './trust.js';
 import { show, showNoVerdict, showNotRead, showPending } from './verdict.js';
 
 async function readJson(input: HTMLInputElement, what: string): Promise<unknown> {
@@ -19,22 +20,6 @@ async function readJson(input: HTMLInputElement, what: string): Promise<unknown>
   } catch {
     throw new Error(`The ${what} is not JSON.`);
   }
-}
-
-export function trustOf(raw: unknown): Trust {
-  // The trust file comes from outside: take only the known fields, of the right types.
-  const t = raw as Record<string, unknown> | null;
-  if (!t || typeof t.logKey !== 'string' || typeof t.authorityKey !== 'string')
-    throw new Error(
-      'The trust file needs "logKey" and "authorityKey" (download it from the service while online).',
-    );
-  const trust: Trust = { logKey: t.logKey, authorityKey: t.authorityKey };
-  if (Array.isArray(t.witnesses) && t.witnesses.every((w) => typeof w === 'string'))
-    trust.witnesses = t.witnesses;
-  if (typeof t.minWitnesses === 'number') trust.minWitnesses = t.minWitnesses;
-  trust.maxCheckpointAgeSeconds =
-    typeof t.maxCheckpointAgeSeconds === 'number' ? t.maxCheckpointAgeSeconds : DEFAULT_MAX_AGE_S;
-  return trust;
 }
 
 const TRUST_KEY = 'provenant.dock.trust';

@@ -77,8 +77,6 @@ export interface Session {
 export type Mode = 'verify' | 'receive' | 'offline';
 
 const SESSION_KEY = 'provenant.dock.session';
-/** Offline default when the trust file sets none: the verifier's own default (one day). */
-export const DEFAULT_MAX_AGE_S = 86_400;
 
 /** What every module reads and changes. */
 export const state: { mode: Mode; session: Session | null } = {
