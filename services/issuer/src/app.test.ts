@@ -212,6 +212,7 @@ describe('the issuer HTTP framework', () => {
       ])('refuses %s with 400 naming %s, never rounding it', async (text, path) => {
         const res = await request(t.app)
           .post('/v1/things')
+          .set('Authorization', `Bearer ${t.sign}`)
           .set('Content-Type', 'application/json')
           .send(text);
         const body = expectProblem(res, 400, 'invalid-request');
@@ -224,6 +225,7 @@ describe('the issuer HTTP framework', () => {
       it('takes 9007199254740991 (the largest safe integer) to the route', async () => {
         const res = await request(t.app)
           .post('/v1/things')
+          .set('Authorization', `Bearer ${t.sign}`)
           .set('Content-Type', 'application/json')
           .send('{"name": "x", "n": 9007199254740991}');
         // The route's strict schema then names the unknown field: the number got through.
@@ -236,9 +238,10 @@ describe('the issuer HTTP framework', () => {
     it('refuses a duplicate key with 400 naming it, before the route reads the body', async () => {
       const res = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .set('Content-Type', 'application/json')
         .send('{"name": "x", "name": "y"}');
-      const body = expectProblem(res, 400, 'invalid-request');
+      const body = expectProblem(res, 400, 'duplicate-key');
       expect(body.errors).toEqual([
         { path: 'body.name', rule: 'duplicate-key', message: 'duplicate key "name"' },
       ]);
@@ -247,17 +250,20 @@ describe('the issuer HTTP framework', () => {
     it('refuses a body that is not UTF-8 JSON', async () => {
       const latin1 = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .set('Content-Type', 'application/json; charset=iso-8859-1')
         .send('{"name": "x"}');
       expectProblem(latin1, 415, 'unsupported-media-type');
       const bad = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .set('Content-Type', 'application/json')
         .serialize((b: unknown) => b as string)
         .send(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]) as unknown as string);
       expectProblem(bad, 400, 'malformed-json');
       const scalar = await request(t.app)
         .post('/v1/things')
+        .set('Authorization', `Bearer ${t.sign}`)
         .set('Content-Type', 'application/json')
         .send('"just a string"');
       expectProblem(scalar, 400, 'malformed-json');
