@@ -11,6 +11,7 @@ const receipt = {
   reasons: [],
   checkpoint: null,
   verifiedAt: '2026-11-28T12:00:00.000Z',
+  nonce: null,
   kid: 'k',
   signature: 's',
 };

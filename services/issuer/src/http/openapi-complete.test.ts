@@ -53,11 +53,11 @@ describe('completeDocument', () => {
     components: { schemas: { X: { type: 'string', pattern: '^x$/u' } } },
   });
 
-  it('marks an operation registered without security as anonymous, with only its own statuses', () => {
+  it('marks an operation registered without security as anonymous, with its own statuses and 401 (a token sent must be valid)', () => {
     const op = (completeDocument(doc()) as any).paths['/healthz'].get; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(op.security).toEqual([]);
     expect(op.operationId).toBe('getHealthz');
-    expect(Object.keys(op.responses)).toEqual(['200']);
+    expect(Object.keys(op.responses)).toEqual(['200', '401']);
   });
 
   it('adds the framework statuses of a secured, idempotent write with a path parameter', () => {
