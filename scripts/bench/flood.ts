@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import {
   createTestDatabase,
   dropTestDatabase,
-  startServiceProcess,
+  startServiceOnPostgres,
   type ServiceProcess,
 } from '../../tests/support/service-process.js';
 
@@ -85,13 +85,11 @@ export async function runFloodBench(): Promise<void> {
   let service: ServiceProcess | undefined;
   try {
     dbUrl = await createTestDatabase(BASE_URL, 'provenant_bench_flood');
-    service = await startServiceProcess({
-      DATABASE_URL: dbUrl,
-      PROVENANT_MASTER_KEY: randomBytes(32).toString('base64'),
-      PROVENANT_DATA_DIR: dataDir,
-      PROVENANT_DEMO: 'off',
-      PROVENANT_ADMIN_TOKEN: admin,
-      LOG_LEVEL: 'silent',
+    service = await startServiceOnPostgres({
+      dbUrl,
+      dataDir,
+      adminToken: admin,
+      masterKey: randomBytes(32),
     });
     const base = service.url;
     const mfr = await party(base, admin, MFR, ['manufacturer'], ['0614141']);

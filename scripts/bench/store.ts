@@ -34,7 +34,7 @@ import { hashToken, keyAad, seal } from '@provenant/issuer';
 import {
   createTestDatabase,
   dropTestDatabase,
-  startServiceProcess,
+  startServiceOnPostgres,
   type ServiceProcess,
 } from '../../tests/support/service-process.js';
 import { rawNodeRates } from './core.js';
@@ -336,17 +336,12 @@ export async function runStoreBench(): Promise<void> {
       const [mfr, dist] = await setUpParties(db, masterKey);
       // The real service in its own process (as `pnpm start` runs it), so the
       // load generator here does not share the server's event loop.
-      service = await startServiceProcess({
-        DATABASE_URL: url,
-        PROVENANT_MASTER_KEY: Buffer.from(masterKey).toString('base64'),
-        PROVENANT_DATA_DIR: dataDir,
-        PROVENANT_DEMO: 'off',
-        PROVENANT_ADMIN_TOKEN: `bench-admin-${process.pid}`,
-        PROVENANT_LOG_ORIGIN: 'bench.provenant/log',
-        LOG_LEVEL: 'silent',
-        ...(process.env.BENCH_SERVICE_NODE_OPTIONS
-          ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
-          : {}),
+      service = await startServiceOnPostgres({
+        dbUrl: url,
+        dataDir,
+        adminToken: `bench-admin-${process.pid}`,
+        masterKey,
+        env: { PROVENANT_LOG_ORIGIN: 'bench.provenant/log' },
       });
       const base = service.url;
 

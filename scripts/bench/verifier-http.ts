@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import {
   createTestDatabase,
   dropTestDatabase,
-  startServiceProcess,
+  startServiceOnPostgres,
   type ServiceProcess,
 } from '../../tests/support/service-process.js';
 import { rawNodeRates } from './core.js';
@@ -117,16 +117,11 @@ export async function runVerifierHttpBench(): Promise<void> {
   let service: ServiceProcess | undefined;
   try {
     dbUrl = await createTestDatabase(BASE_URL, 'provenant_bench_v');
-    service = await startServiceProcess({
-      DATABASE_URL: dbUrl,
-      PROVENANT_MASTER_KEY: randomBytes(32).toString('base64'),
-      PROVENANT_DATA_DIR: dataDir,
-      PROVENANT_DEMO: 'off',
-      PROVENANT_ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: 'silent',
-      ...(process.env.BENCH_SERVICE_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
-        : {}),
+    service = await startServiceOnPostgres({
+      dbUrl,
+      dataDir,
+      adminToken,
+      masterKey: randomBytes(32),
     });
     const api = new Api(service.url);
     const mfr = await party(api, adminToken, MFR, ['manufacturer'], ['0614141']);

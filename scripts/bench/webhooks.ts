@@ -12,11 +12,12 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unitSubject } from '@provenant/core';
+import { WEBHOOK_EVENT_TYPES } from '@provenant/issuer';
 import { migrate, openPg, type Database } from '@provenant/store';
 import {
   createTestDatabase,
   dropTestDatabase,
-  startServiceProcess,
+  startServiceOnPostgres,
   type ServiceProcess,
 } from '../../tests/support/service-process.js';
 import { fmt } from './measure.js';
@@ -26,17 +27,6 @@ const CLIENTS = 16;
 const GTIN = '00614141000418';
 const VERIFICATIONS_PER_CLIENT = Number(process.env.BENCH_WEBHOOK_VERIFICATIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 2);
-const EVENT_TYPES = [
-  'verification.quarantined',
-  'verification.rejected',
-  'case.opened',
-  'case.resolved',
-  'shipment.received',
-  'recall.issued',
-  'key.revoked',
-  'party.suspended',
-  'log.alarm',
-];
 
 /** A webhook endpoint answering 204 and counting; GET /count says how many it got. */
 const RECEIVER = `
@@ -93,7 +83,7 @@ async function verificationLatencies(base: string, dist: Party): Promise<RunResu
 async function subscribeAll(base: string, tokens: string[], url: string): Promise<void> {
   for (const token of tokens)
     expectStatus(
-      await post(base, '/v1/webhooks', token, { url, events: EVENT_TYPES }),
+      await post(base, '/v1/webhooks', token, { url, events: WEBHOOK_EVENT_TYPES }),
       [201],
       'subscribe',
     );
@@ -111,15 +101,15 @@ async function oneRun(subscribed: boolean, receiverUrl: string): Promise<RunResu
     await migrate(db);
     const masterKey = new Uint8Array(32).fill(42);
     const [mfr, dist] = await setUpParties(db, masterKey);
-    service = await startServiceProcess({
-      DATABASE_URL: url,
-      PROVENANT_MASTER_KEY: Buffer.from(masterKey).toString('base64'),
-      PROVENANT_DATA_DIR: dataDir,
-      PROVENANT_DEMO: 'off',
-      PROVENANT_ADMIN_TOKEN: admin,
-      PROVENANT_LOG_ORIGIN: 'bench.provenant/log',
-      PROVENANT_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
-      LOG_LEVEL: 'silent',
+    service = await startServiceOnPostgres({
+      dbUrl: url,
+      dataDir,
+      adminToken: admin,
+      masterKey,
+      env: {
+        PROVENANT_LOG_ORIGIN: 'bench.provenant/log',
+        PROVENANT_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+      },
     });
     const base = service.url;
     if (subscribed) await subscribeAll(base, [admin, mfr!.token, dist!.token], receiverUrl);

@@ -79,6 +79,34 @@ export async function dropTestDatabase(serverUrl: string, dbUrl: string): Promis
   }
 }
 
+/** What a service on PostgreSQL needs, as the benches start it: no demo, silent. */
+export interface PostgresServiceOptions {
+  dbUrl: string;
+  dataDir: string;
+  adminToken: string;
+  masterKey: Uint8Array;
+  /** more environment (log origin, webhook hosts, ...) */
+  env?: Record<string, string>;
+}
+
+/**
+ * The real service (scripts/start.ts) on a PostgreSQL database, with
+ * BENCH_SERVICE_NODE_OPTIONS passed on as NODE_OPTIONS when set (profiling).
+ */
+export function startServiceOnPostgres(o: PostgresServiceOptions): Promise<ServiceProcess> {
+  const nodeOptions = process.env.BENCH_SERVICE_NODE_OPTIONS;
+  return startServiceProcess({
+    DATABASE_URL: o.dbUrl,
+    PROVENANT_MASTER_KEY: Buffer.from(o.masterKey).toString('base64'),
+    PROVENANT_DATA_DIR: o.dataDir,
+    PROVENANT_DEMO: 'off',
+    PROVENANT_ADMIN_TOKEN: o.adminToken,
+    LOG_LEVEL: 'silent',
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...o.env,
+  });
+}
+
 /** Starts scripts/start.ts with `env` and waits for the end of its banner. */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const child = runScript('start.ts', { PORT: '0', LOG_LEVEL: 'warn', ...env });
