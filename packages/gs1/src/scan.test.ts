@@ -346,8 +346,17 @@ describe('formatSubject and parseSubject', () => {
         const subject = formatSubject({ gtin: '09506000134352', serial: s });
         expect(subject).toMatch(/^01\/09506000134352\/21\/[A-Za-z0-9\-._~%]+$/);
         expect(parseSubject(subject)).toEqual({ gtin: '09506000134352', serial: s });
-        expect(parseScan(`https://id.gs1.org/${subject}`).subject).toBe(subject);
+        // A serial "." or ".." is a dot segment in a Digital Link path, which
+        // the parser refuses rather than normalise (DESIGN §3 "exact").
+        if (s === '.' || s === '..') {
+          expect(codeOf(() => parseScan(`https://id.gs1.org/${subject}`)).code).toBe(
+            'BAD_DIGITAL_LINK',
+          );
+        } else {
+          expect(parseScan(`https://id.gs1.org/${subject}`).subject).toBe(subject);
+        }
       }),
+      { examples: [['.'], ['..'], ['.a']] },
     );
   });
 });
