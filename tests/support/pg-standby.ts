@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openPg } from '@provenant/store';
+import { openPg, type Database } from '@provenant/store';
 
 const run = promisify(execFile);
 
@@ -52,7 +52,9 @@ async function sql<R = Record<string, unknown>>(
 
 /** argv run as the `postgres` OS user when this process is root (PostgreSQL refuses root). */
 function asPostgres(cmd: string, args: string[]): [string, string[]] {
-  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  return process.getuid?.() === 0
+    ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]]
+    : [cmd, args];
 }
 
 async function pgBinary(name: string, args: string[], timeout = 120_000): Promise<string> {
@@ -62,7 +64,7 @@ async function pgBinary(name: string, args: string[], timeout = 120_000): Promis
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${name} failed: ${e.stderr || e.message}`);
+    throw new Error(`${name} failed: ${e.stderr || e.message}`, { cause: err });
   }
 }
 
@@ -185,11 +187,23 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
         '',
       ].join('\n'),
     );
-    await writeFile(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\n');
+    await writeFile(
+      join(data, 'pg_hba.conf'),
+      'local all all trust\nhost all all 127.0.0.1/32 trust\n',
+    );
     await writeFile(join(data, 'pg_ident.conf'), '');
     if (process.getuid?.() === 0) await run('chown', ['-R', 'postgres:postgres', data]);
     started = true;
-    await pgBinary('pg_ctl', ['-D', data, '-l', join(dir, 'standby.log'), '-w', '-t', '90', 'start']);
+    await pgBinary('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'standby.log'),
+      '-w',
+      '-t',
+      '90',
+      'start',
+    ]);
     const [row] = await sql<{ r: boolean }>(`${local}/postgres`, 'SELECT pg_is_in_recovery() AS r');
     if (!row?.r) throw new Error('the copy is not in recovery: not a standby');
   } catch (err) {
@@ -234,5 +248,27 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
       }
     },
     stop,
+  };
+}
+
+const READ_ONLY = /^\s*(SELECT|WITH)\b/i;
+const WRITES =
+  /\b(INSERT|UPDATE|DELETE|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE|nextval|pg_advisory\w*)\b/i;
+
+/**
+ * A Database whose plain reads (one SELECT, outside a transaction) go to the
+ * standby and everything else (writes, transactions, scripts) to the primary:
+ * how a verifier on a read replica reads the log while its own rows
+ * (verifications, cases, rate-limit counts) are written where writes go.
+ * close() closes the standby handle only.
+ */
+export function readsFromStandby(primary: Database, standby: Database): Database {
+  return {
+    kind: 'pg',
+    query: (text, params) =>
+      (READ_ONLY.test(text) && !WRITES.test(text) ? standby : primary).query(text, params),
+    exec: (text) => primary.exec(text),
+    transaction: (fn, opts) => primary.transaction(fn, opts),
+    close: () => standby.close(),
   };
 }
