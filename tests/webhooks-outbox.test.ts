@@ -14,7 +14,7 @@ import {
   type IssuerDeps,
   type RouteModule,
 } from '@provenant/issuer';
-import { openPg, type Database } from '@provenant/store';
+import { openPg, partiesOfGtin, type Database, type Queryable } from '@provenant/store';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { Api, withCheckDigit, type Party } from './support/verifier.js';
@@ -97,6 +97,51 @@ describe('the outbox', () => {
     await api.verify(dist, { subject: unitSubject(GTIN, 'O1'), purpose: 'receiving' }).expect(201);
     const after = (await issuer.db.query(`SELECT count(*)::int AS n FROM webhook_events`)).rows[0];
     expect(after).toEqual(before);
+  });
+
+  it('finds the parties of a recalled GTIN by an index range on the subjects, not a scan of the log', async () => {
+    // Another GTIN of the same maker, shipped to a third party: not in GTIN's chains.
+    const gtin2 = withCheckDigit('1061414100038');
+    const clinic = await api.party(withCheckDigit('061414100022'), 'Clinic', ['dispenser']);
+    await api.commission(mfr, gtin2, ['R1']);
+    await api.handoff(mfr, clinic, [unitSubject(gtin2, 'R1')], 'ASN-R1');
+    const reference = async (gtin: string) =>
+      (
+        await issuer.db.query<{ p: string }>(
+          `SELECT DISTINCT p FROM (
+             SELECT actor AS p FROM records WHERE subject LIKE $1::text
+             UNION SELECT data ->> 'to' FROM records WHERE subject LIKE $1::text AND type = 'ship'
+           ) x WHERE p IS NOT NULL`,
+          [`01/${gtin}/21/%`],
+        )
+      ).rows
+        .map((r) => r.p)
+        .sort();
+    expect((await partiesOfGtin(issuer.db, GTIN)).sort()).toEqual([mfr.gln, dist.gln].sort());
+    expect((await partiesOfGtin(issuer.db, GTIN)).sort()).toEqual(await reference(GTIN));
+    expect((await partiesOfGtin(issuer.db, gtin2)).sort()).toEqual(await reference(gtin2));
+    expect(await partiesOfGtin(issuer.db, withCheckDigit('1061414199999'))).toEqual([]);
+
+    // The plan, with sequential scans priced out so a tiny table does not decide it:
+    // an index condition on the C-collated subject index, no scan of records.
+    const plans = await issuer.db.transaction(async (tx) => {
+      await tx.exec('SET LOCAL enable_seqscan = off');
+      const seen: string[] = [];
+      const explaining: Queryable = {
+        async query(sql: string, params?: unknown[]) {
+          const plan = await tx.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+          seen.push(JSON.stringify(plan.rows));
+          return tx.query(sql, params);
+        },
+        exec: (sql: string) => tx.exec(sql),
+      } as Queryable;
+      await partiesOfGtin(explaining, GTIN);
+      return seen;
+    });
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toMatch(/Index Name\W+records_subject_c_idx/);
+    expect(plans[0]).toMatch(/Index Cond\W+[^"]*subject/);
+    expect(plans[0]).not.toMatch(/Seq Scan\W+[^}]*Relation Name\W+records"/);
   });
 
   const pgUrl = process.env.PROVENANT_TEST_DATABASE_URL;

@@ -192,14 +192,24 @@ export async function fanOutWebhookEvents(
   return events.length;
 }
 
-/** Parties that appear in a chain of any unit of `gtin` (as actor, or as the `to` of a shipment). */
+/**
+ * Parties that appear in a chain of any unit of `gtin` (as actor, or as the `to` of a shipment).
+ * Its units are the subjects `01/<gtin>/21/...`: a byte-wise range on
+ * records_subject_c_idx (migration 000012), not a scan of the whole log.
+ */
 export async function partiesOfGtin(q: Queryable, gtin: string): Promise<string[]> {
+  const from = `01/${gtin}/21/`;
   const { rows } = await q.query(
-    `SELECT DISTINCT p FROM (
-       SELECT actor AS p FROM records WHERE subject LIKE $1::text
-       UNION SELECT data ->> 'to' FROM records WHERE subject LIKE $1::text AND type = 'ship'
+    `WITH units AS (
+       SELECT actor, type, data FROM records
+       WHERE subject COLLATE "C" >= $1::text AND subject COLLATE "C" < $2::text
+     )
+     SELECT DISTINCT p FROM (
+       SELECT actor AS p FROM units
+       UNION SELECT data ->> 'to' FROM units WHERE type = 'ship'
      ) x WHERE p IS NOT NULL`,
-    [`01/${gtin}/21/%`],
+    // '0' is the byte after '/': the range holds exactly the subjects starting with `from`.
+    [from, `${from.slice(0, -1)}0`],
   );
   return rows.map((r) => r.p as string);
 }
