@@ -8,7 +8,9 @@ import { unitSubject } from '@provenant/core';
 import {
   backoffDelay,
   createApp,
+  enqueueLogAlarm,
   ISSUER_ROUTES,
+  loadConfig,
   WebhookWorker,
   webhookSettingsOf,
   type IssuerDeps,
@@ -142,6 +144,127 @@ describe('the outbox', () => {
     expect(plans[0]).toMatch(/Index Name\W+records_subject_c_idx/);
     expect(plans[0]).toMatch(/Index Cond\W+[^"]*subject/);
     expect(plans[0]).not.toMatch(/Seq Scan\W+[^}]*Relation Name\W+records"/);
+  });
+
+  it('prunes finished deliveries, their events and expired Idempotency-Keys in the worker loop, keeping pending and recent ones', async () => {
+    const receiver = await startReceiver();
+    const sub = await api
+      .post('/v1/webhooks', issuer.adminToken, { url: receiver.url, events: ['log.alarm'] })
+      .expect(201);
+    for (const m of ['a0', 'a1', 'a2', 'a3'])
+      await enqueueLogAlarm(issuer.db, { kind: 'test', message: `prune ${m}` });
+    const settings = webhookSettingsOf(issuer.config);
+    const sender = new WebhookWorker({
+      db: issuer.db,
+      masterKey: issuer.config.masterKey,
+      settings,
+    });
+    const deadline = Date.now() + 30_000;
+    while (events(receiver.received).length < 4 && Date.now() < deadline) await sender.tick();
+    await sender.stop();
+    await receiver.close();
+    expect(events(receiver.received)).toHaveLength(4);
+
+    const eventOf = async (m: string) =>
+      (
+        await issuer.db.query<{ id: string }>(
+          `SELECT id FROM webhook_events WHERE type = 'log.alarm' AND payload LIKE $1::text`,
+          [`%"prune ${m}"%`],
+        )
+      ).rows[0]?.id;
+    const ids = Object.fromEntries(
+      await Promise.all(['a0', 'a1', 'a2', 'a3'].map(async (m) => [m, await eventOf(m)])),
+    ) as Record<string, string>;
+    const age = (m: string, set = '') =>
+      issuer.db.query(
+        `UPDATE webhook_deliveries SET created_at = now() - interval '40 days'${set}
+         WHERE event_id = $1::text`,
+        [ids[m]],
+      );
+    // 40 days old: a0 delivered, a1 given up, a2 still retrying (kept at any age); a3 recent.
+    await age('a0');
+    await age('a1', `, status = 'failed'`);
+    await age('a2', `, status = 'pending', next_attempt_at = now() + interval '1 day'`);
+    await issuer.db.query(
+      `UPDATE webhook_events SET created_at = now() - interval '40 days' WHERE id = ANY($1::text[])`,
+      [[ids.a0, ids.a1, ids.a2]],
+    );
+    // An old event that matched no subscription, and two Idempotency-Keys, one past its 24 hours.
+    await issuer.db.query(
+      `INSERT INTO webhook_events (id, type, payload, fanned_out, created_at)
+       VALUES ('evt_prune_orphan', 'log.alarm', '{}', true, now() - interval '40 days')`,
+    );
+    for (const [key, serial] of [
+      ['prune-old', 'PR1'],
+      ['prune-new', 'PR2'],
+    ] as const)
+      await api
+        .post('/v1/commissions', mfr.token, {
+          items: [{ gtin: GTIN, serial, lot: 'L', expiry: '2030-01-31' }],
+        })
+        .set('Idempotency-Key', key)
+        .expect(201);
+    await issuer.db.query(
+      `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'prune-old'`,
+    );
+    const attemptsBefore = await issuer.db.query<{ n: number }>(
+      `SELECT delivery_n AS n FROM webhook_attempts a JOIN webhook_deliveries d ON d.n = a.delivery_n
+       WHERE d.event_id = ANY($1::text[])`,
+      [[ids.a0, ids.a1]],
+    );
+    expect(attemptsBefore.rows.length).toBeGreaterThanOrEqual(2);
+
+    // A worker's first tick prunes (default retention: 30 days).
+    const worker = new WebhookWorker({
+      db: issuer.db,
+      masterKey: issuer.config.masterKey,
+      settings,
+    });
+    await worker.tick();
+    const left = async () =>
+      (
+        await issuer.db.query<{ event_id: string }>(
+          `SELECT event_id FROM webhook_deliveries WHERE subscription_id = $1::text ORDER BY n`,
+          [sub.body.id],
+        )
+      ).rows.map((r) => r.event_id);
+    expect(await left()).toEqual([ids.a2, ids.a3]);
+    const { rows: attemptsAfter } = await issuer.db.query(
+      `SELECT 1 FROM webhook_attempts WHERE delivery_n = ANY($1::bigint[])`,
+      [attemptsBefore.rows.map((r) => r.n)],
+    );
+    expect(attemptsAfter).toEqual([]);
+    const { rows: kept } = await issuer.db.query<{ id: string }>(
+      `SELECT id FROM webhook_events WHERE id = ANY($1::text[]) ORDER BY n`,
+      [[ids.a0, ids.a1, ids.a2, ids.a3, 'evt_prune_orphan']],
+    );
+    expect(kept.map((r) => r.id)).toEqual([ids.a2, ids.a3]);
+    const { rows: keys } = await issuer.db.query<{ key: string }>(
+      `SELECT key FROM idempotency_keys WHERE key LIKE 'prune-%' ORDER BY key`,
+    );
+    expect(keys.map((r) => r.key)).toEqual(['prune-new']);
+
+    // The loop prunes at most hourly; prune() itself goes again at once.
+    await age('a3');
+    await worker.tick();
+    expect(await left()).toEqual([ids.a2, ids.a3]);
+    expect(await worker.prune()).toMatchObject({ deliveries: 1 });
+    expect(await left()).toEqual([ids.a2]);
+    await worker.stop();
+    await request(api.app)
+      .delete(`/v1/webhooks/${sub.body.id}`)
+      .set('Authorization', `Bearer ${issuer.adminToken}`)
+      .expect(204);
+  });
+
+  it('reads the webhook retention from PROVENANT_WEBHOOK_RETENTION_DAYS (default 30 days)', () => {
+    const base = { PROVENANT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
+    expect(webhookSettingsOf(loadConfig(base)).retentionMs).toBe(30 * 86_400_000);
+    const week = loadConfig({ ...base, PROVENANT_WEBHOOK_RETENTION_DAYS: '7' });
+    expect(webhookSettingsOf(week).retentionMs).toBe(7 * 86_400_000);
+    expect(() => loadConfig({ ...base, PROVENANT_WEBHOOK_RETENTION_DAYS: '0' })).toThrow(
+      /PROVENANT_WEBHOOK_RETENTION_DAYS/,
+    );
   });
 
   const pgUrl = process.env.PROVENANT_TEST_DATABASE_URL;

@@ -183,10 +183,10 @@ describe.each(storageDrivers())('migrate on %s', (driver) => {
       let waiting = 0;
       for (let i = 0; i < 200 && waiting === 0; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        const { rows } = await holder.query(
+        const { rows } = await holder.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
         );
-        waiting = rows[0].n;
+        waiting = rows[0]!.n;
       }
       expect(waiting).toBe(1);
       const { rows } = await holder.query(`SELECT to_regclass('migrations') IS NULL AS absent`);
