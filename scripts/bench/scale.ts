@@ -146,7 +146,7 @@ async function plans(db: Database, subject: string, size: number): Promise<void>
        FROM unnest($1::text[]) AS u(subject)
        JOIN records r ON r.subject = u.subject
        JOIN log_leaves l ON l.idx = r.leaf_idx
-       WHERE r.leaf_idx < $2::bigint
+       WHERE l.idx < $2::bigint
        ORDER BY r.subject, r.seq`,
       [[subject], size],
     ],
