@@ -254,19 +254,24 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
 const READ_ONLY = /^\s*(SELECT|WITH)\b/i;
 const WRITES =
   /\b(INSERT|UPDATE|DELETE|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE|nextval|pg_advisory\w*)\b/i;
+/** The verifier's own tables: read where they are written, never from the lagging copy. */
+const OWN_TABLES =
+  /\b(verifier_\w+|verifications|cases|case_numbers|rate_limits|idempotency_keys|webhook_\w+)\b/i;
 
 /**
- * A Database whose plain reads (one SELECT, outside a transaction) go to the
- * standby and everything else (writes, transactions, scripts) to the primary:
- * how a verifier on a read replica reads the log while its own rows
- * (verifications, cases, rate-limit counts) are written where writes go.
- * close() closes the standby handle only.
+ * A Database whose plain reads of the log and registry (one SELECT, outside a
+ * transaction) go to the standby, and everything else (writes, transactions,
+ * scripts, and reads of the verifier's own tables) to the primary: a verifier
+ * on a read replica follows the log from the replica while its own rows
+ * (verifications, cases, rate-limit counts, its monitor state) live where
+ * writes go. close() closes the standby handle only.
  */
 export function readsFromStandby(primary: Database, standby: Database): Database {
+  const onStandby = (text: string) =>
+    READ_ONLY.test(text) && !WRITES.test(text) && !OWN_TABLES.test(text);
   return {
     kind: 'pg',
-    query: (text, params) =>
-      (READ_ONLY.test(text) && !WRITES.test(text) ? standby : primary).query(text, params),
+    query: (text, params) => (onStandby(text) ? standby : primary).query(text, params),
     exec: (text) => primary.exec(text),
     transaction: (fn, opts) => primary.transaction(fn, opts),
     close: () => standby.close(),
