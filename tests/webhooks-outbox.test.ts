@@ -7,13 +7,12 @@ import request from 'supertest';
 import { unitSubject } from '@provenant/core';
 import {
   backoffDelay,
-  createApp,
   ISSUER_ROUTES,
   WebhookWorker,
   webhookSettingsOf,
   type IssuerDeps,
-  type RouteModule,
 } from '@provenant/issuer';
+import { createApp, type RouteModule } from '@provenant/server-kit';
 import { openPg, type Database } from '@provenant/store';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
@@ -52,10 +51,15 @@ describe('the outbox', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer({ webhooks: { allowHosts: ['127.0.0.1'] } });
-    verifier = createVerifierDeps({ db: issuer.db, config: issuer.config });
+    verifier = createVerifierDeps({ db: issuer.db, ...issuer.verifier });
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
     api = new Api(
-      createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes }),
+      createApp<IssuerDeps & VerifierDeps>({
+        ...issuer.deps,
+        ...verifier,
+        config: issuer.config,
+        routes,
+      }),
       issuer.adminToken,
     );
     mfr = await api.party(withCheckDigit('061414100020'), 'Acme', ['manufacturer'], ['0614141']);
@@ -111,7 +115,7 @@ describe('the outbox', () => {
           events: ['log.alarm'],
         })
         .expect(201);
-      const { enqueueLogAlarm } = await import('@provenant/issuer');
+      const { enqueueLogAlarm } = await import('@provenant/server-kit');
       const N = 40;
       for (let i = 0; i < N; i++)
         await enqueueLogAlarm(issuer.db, { kind: 'test', message: `alarm ${i}` });
