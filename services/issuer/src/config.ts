@@ -43,16 +43,23 @@ export interface Config {
   metricsPort?: number | null;
 }
 
-/** Requests allowed per window, per token and per address (anonymous); 0 turns a limit off. */
+/**
+ * Requests allowed per window, per token and per address (anonymous); 0 turns
+ * a limit off. Per token the budget is in cost units: a request is 1, a
+ * verification its units (a pallet of 10,000 is 10,000, DESIGN §8).
+ */
 export interface RateLimitConfig {
   perToken: number;
   perAddress: number;
   windowMs: number;
 }
 
-/** Generous defaults: the test suite and the benches never reach them. */
+/**
+ * Generous defaults: the test suite and the benches never reach them, except a
+ * flood (6 full pallets a minute per token, 1,000 single requests a second).
+ */
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
-  perToken: 6000,
+  perToken: 60_000,
   perAddress: 600,
   windowMs: 60_000,
 };
@@ -158,7 +165,8 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_BODY_LIMIT: 'must be a byte count from 1024 to 1073741824',
   PROVENANT_MAX_BACKDATE:
     'must be a duration from 1 minute to 3650 days: seconds, or a number with s, m, h or d (e.g. 72h, 3d)',
-  PROVENANT_RATE_LIMIT_TOKEN: 'must be a request count per window (0: no limit)',
+  PROVENANT_RATE_LIMIT_TOKEN:
+    'must be a count of cost units (requests; a verification counts its units) per window (0: no limit)',
   PROVENANT_RATE_LIMIT_ADDRESS: 'must be a request count per window (0: no limit)',
   PROVENANT_RATE_LIMIT_WINDOW_SECONDS: 'must be a number of seconds from 1 to 86400',
   METRICS_PORT: 'must be an integer port number from 1 to 65535',

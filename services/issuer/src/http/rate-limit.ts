@@ -2,8 +2,9 @@
 // without a token, with express-rate-limit and a Store over our own database
 // (table rate_limits, migration 000006), so every replica on the database
 // shares the counts. Over the limit: 429 problem+json with `Retry-After` and
-// the draft-8 `RateLimit` / `RateLimit-Policy` headers.
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+// the draft-8 `RateLimit` / `RateLimit-Policy` headers. A verification costs
+// its units (a pallet of 10,000 counts 10,000) against the per-token budget.
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
 import { toHex } from '@provenant/core';
 import {
@@ -61,6 +62,11 @@ export class DatabaseRateLimitStore implements Store {
     return info(await incrementRateLimit(this.q, this.prefix + key, this.windowMs));
   }
 
+  /** Adds `units` hits to `key`'s window (a verification's cost beyond its one request). */
+  async charge(key: string, units: number) {
+    return info(await incrementRateLimit(this.q, this.prefix + key, this.windowMs, units));
+  }
+
   async decrement(key: string): Promise<void> {
     await decrementRateLimit(this.q, this.prefix + key);
   }
@@ -110,6 +116,40 @@ function limiter(
 }
 
 /**
+ * Verification cost (DESIGN §8): a response that set `res.locals.costUnits`
+ * (the verifier does: a pallet of 10,000 counts 10,000) charges the units
+ * beyond the one its request was counted for to the token's window before it
+ * is sent, so the token's next requests meet the limit (429) and this
+ * response's `RateLimit` header already shows the budget left.
+ */
+function costCharger(
+  store: DatabaseRateLimitStore,
+  limit: number,
+  key: (req: Parameters<RequestHandler>[0]) => string,
+): RequestHandler {
+  return (req, res, next) => {
+    if (bearerOf(req) === null) return next();
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.end = ((...args: unknown[]) => {
+      const units = res.locals.costUnits as unknown;
+      if (typeof units !== 'number' || !(units > 1)) return end(...args);
+      store.charge(key(req), Math.min(Math.floor(units) - 1, 1e9)).then(
+        (c) => {
+          const reset = Math.max(0, Math.ceil((c.resetTime.getTime() - Date.now()) / 1000));
+          const left = Math.max(0, limit - c.totalHits);
+          if (!res.headersSent) res.setHeader('RateLimit', `"per-token"; r=${left}; t=${reset}`);
+          end(...args);
+        },
+        // The verdict is stored and answered whatever happens to the bookkeeping.
+        () => end(...args),
+      );
+      return res;
+    }) as Response['end'];
+    next();
+  };
+}
+
+/**
  * Error middleware right after `authenticate`: a request whose token was
  * refused (401) counts against its address too, so a flood of made-up tokens
  * (each its own per-token bucket) is still limited per address.
@@ -147,17 +187,13 @@ export function refusedTokenLimit(
 export function rateLimits(db: RateLimitDb, config: RateLimitConfig | undefined): RequestHandler[] {
   const c = config ?? DEFAULT_RATE_LIMIT;
   const out: RequestHandler[] = [];
-  if (c.perToken > 0)
-    out.push(
-      limiter(
-        db,
-        't:',
-        c.perToken,
-        c.windowMs,
-        (req) => toHex(hashToken(bearerOf(req)!)),
-        (req) => bearerOf(req) === null,
-      ),
-    );
+  const tokenKey = (req: Parameters<RequestHandler>[0]) => toHex(hashToken(bearerOf(req)!));
+  if (c.perToken > 0) {
+    out.push(limiter(db, 't:', c.perToken, c.windowMs, tokenKey, (req) => bearerOf(req) === null));
+    const costs = new DatabaseRateLimitStore(db, 't:');
+    costs.init({ windowMs: c.windowMs } as Options);
+    out.push(costCharger(costs, c.perToken, tokenKey));
+  }
   if (c.perAddress > 0)
     out.push(
       limiter(
