@@ -16,10 +16,29 @@ import {
   type Queryable,
   type RateLimitCount,
 } from '@provenant/store';
-import type { RateLimitConfig } from '../config.js';
-import { DEFAULT_RATE_LIMIT } from '../config.js';
 import { hashToken, parseBearer } from './auth.js';
 import { tooManyRequests } from './problem.js';
+
+/**
+ * Requests allowed per window, per token and per address (anonymous); 0 turns
+ * a limit off. Per token the budget is in cost units: a request is 1, a
+ * verification its units (a pallet of 10,000 is 10,000, DESIGN §8).
+ */
+export interface RateLimitConfig {
+  perToken: number;
+  perAddress: number;
+  windowMs: number;
+}
+
+/**
+ * Generous defaults: the test suite and the benches never reach them, except a
+ * flood (6 full pallets a minute per token, 1,000 single requests a second).
+ */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
+  perToken: 60_000,
+  perAddress: 600,
+  windowMs: 60_000,
+};
 
 /** What the store needs of a database: one query (createApp's `db`). */
 export interface RateLimitDb {
