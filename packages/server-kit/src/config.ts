@@ -93,7 +93,8 @@ export const SERVER_MESSAGES: Record<keyof typeof SERVER_SCHEMAS, string> = {
   PROVENANT_BODY_LIMIT: 'must be a byte count from 1024 to 1073741824',
   PROVENANT_MAX_BACKDATE:
     'must be a duration from 1 minute to 3650 days: seconds, or a number with s, m, h or d (e.g. 72h, 3d)',
-  PROVENANT_RATE_LIMIT_TOKEN: 'must be a request count per window (0: no limit)',
+  PROVENANT_RATE_LIMIT_TOKEN:
+    'must be a count of cost units (requests; a verification counts its units) per window (0: no limit)',
   PROVENANT_RATE_LIMIT_ADDRESS: 'must be a request count per window (0: no limit)',
   PROVENANT_RATE_LIMIT_WINDOW_SECONDS: 'must be a number of seconds from 1 to 86400',
 };

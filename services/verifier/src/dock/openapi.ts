@@ -13,6 +13,10 @@ const DockTrust = z
     witnesses: z.array(z.string()).optional(),
     minWitnesses: z.number().int().optional(),
     maxCheckpointAgeSeconds: z.number().int(),
+    verifierKey: z
+      .string()
+      .optional()
+      .meta({ description: 'base64 Ed25519 key that signs verification receipts' }),
   })
   .loose();
 
