@@ -15,7 +15,7 @@ import {
   unitSubject,
 } from '@provenant/core';
 import { verificationSchema as sdkVerificationSchema } from '@provenant/sdk';
-import { createApp, DOCS_CSP } from '@provenant/issuer';
+import { createApp, DOCS_CSP } from '@provenant/server-kit';
 import { createTestDatabase } from '@provenant/store';
 import { serviceDocument } from '../scripts/openapi-document.js';
 import {

@@ -23,7 +23,8 @@ import {
   insertToken,
   queryEpcisEvents,
 } from '@provenant/store';
-import { keyAad, newToken, seal } from '@provenant/issuer';
+import { keyAad, seal } from '@provenant/issuer';
+import { newToken } from '@provenant/server-kit';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { withCheckDigit } from './support/verifier.js';
 

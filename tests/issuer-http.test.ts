@@ -15,8 +15,8 @@ import {
   replay,
   requireScope,
   tokenLookupFor,
-} from '@provenant/issuer';
-import type { RouteModule } from '@provenant/issuer';
+} from '@provenant/server-kit';
+import type { RouteModule } from '@provenant/server-kit';
 
 const GLN = '0614141000005';
 

@@ -2,7 +2,7 @@
 // custodial endpoints): validate (prepare.ts) or sign (custodial.ts), then
 // sequence (log/sequencer.ts). Responses carry `{id, subject, seq, receipt}`.
 import type { Database } from '@provenant/store';
-import type { Principal } from '../http/auth.js';
+import type { Principal } from '@provenant/server-kit';
 import type { Receipt } from '../log/receipts.js';
 import type { Accepted, PendingEntry, Sequencer, SubmitOptions } from '../log/sequencer.js';
 import { prepareNotice, prepareRecords, type PrepareOptions } from './prepare.js';

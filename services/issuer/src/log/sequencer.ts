@@ -45,7 +45,7 @@ import {
   type SequencingKey,
   type StoredLeaf,
 } from '@provenant/store';
-import { tooLarge } from '../http/problem.js';
+import { tooLarge } from '@provenant/server-kit';
 import { v1EventOf, v1EventRows, type PendingEpcisEvent } from '../append/epcis-events.js';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
@@ -58,7 +58,7 @@ import {
 } from './fast.js';
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
-import { inSpan } from '../tracing.js';
+import { inSpan } from '@provenant/server-kit';
 
 /** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing). */
 export const MAX_BATCH_SUBJECTS = 10_000;

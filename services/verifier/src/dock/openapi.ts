@@ -2,8 +2,7 @@
 // service answers is in /openapi.json). Anonymous: the page asks for a token
 // itself and sends it only to the API.
 import { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
-import type { OpenAPIRegistry } from '@provenant/issuer';
+import type { OpenAPIRegistry } from '@provenant/server-kit';
 
 const DockTrust = z
   .object({

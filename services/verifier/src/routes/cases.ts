@@ -6,7 +6,6 @@ import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8, type Reason } from '@provenant/core';
 import { getChain, getParty, insertWebhookEvents } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   badRequest,
@@ -21,7 +20,7 @@ import {
   type OpenAPIRegistry,
   type RouteModule,
   webhookEvent,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { form3911, Form3911Schema } from '../form3911.js';
 import { getCase, getVerification, listCases, resolveCase, type StoredCase } from '../store.js';

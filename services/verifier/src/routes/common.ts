@@ -12,8 +12,7 @@ import {
   type ParseScanOptions,
   type ScanResult,
 } from '@provenant/gs1';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
-import { badRequest, forbidden, principalOf, type Principal } from '@provenant/issuer';
+import { badRequest, forbidden, principalOf, type Principal } from '@provenant/server-kit';
 
 export const PURPOSES = ['receiving', 'saleable_return', 'dispense'] as const;
 export const purposeSchema = z.enum(PURPOSES);
@@ -99,7 +98,7 @@ export function scanOf(
 // The verification shapes are shared with the SDK and the dock page (core api-shapes.ts).
 export const ReasonView = strictVerificationShapes.reason;
 export const ReceiptView = strictVerificationShapes.receipt;
-// A copy made here, after @provenant/issuer extended zod for OpenAPI, so it can be registered.
+// A copy made here, after @provenant/server-kit extended zod for OpenAPI, so it can be registered.
 export const VerificationResponse = strictVerificationShapes.verification.meta({
   description: 'A verification: verdict, reasons, custody timeline and signed receipt (DESIGN §7)',
 });
