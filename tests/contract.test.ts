@@ -485,6 +485,18 @@ describe('every operation, answered as described', () => {
       .expect(403);
     await api.get('/epcis/eventTypes', dist.token).expect(200);
     await api.post('/epcis/events', dist.token, { type: 'TransformationEvent' }).expect(400);
+    const captured = await api
+      .post('/epcis/capture', dist.token, {
+        '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'],
+        type: 'EPCISDocument',
+        schemaVersion: '2.0',
+        creationDate: new Date().toISOString(),
+        epcisBody: { eventList: [{ type: 'TransformationEvent' }] },
+      })
+      .expect(202);
+    await api.get(String(captured.headers['location']), dist.token).expect(200);
+    await api.get('/epcis/capture/nope', dist.token).expect(404);
+    await api.post('/epcis/capture', dist.token, { type: 'EPCISDocument' }).expect(400);
 
     // Not shipped to the pharmacy: a case opens at its receiving dock.
     const bad = await api
