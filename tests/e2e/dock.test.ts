@@ -16,6 +16,7 @@ import { chromium, type BrowserContext, type Page, type Route } from 'playwright
 import { unitSubject } from '@provenant/core';
 import { createApp, ISSUER_ROUTES, type IssuerDeps, type RouteModule } from '@provenant/issuer';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
+import { watchContract } from '../support/contract.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { Api, withCheckDigit, type Party } from '../support/verifier.js';
 import { repoPath } from '../support/paths.js';
@@ -237,7 +238,10 @@ suite(TITLE, () => {
     verifier = createVerifierDeps({ db: issuer.db, config: issuer.config, workers: 0 });
     // VERIFIER_ROUTES includes the dock page, as `pnpm start` mounts it.
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
-    const app = createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes });
+    // Every answer, to the browser too, is checked against /openapi.json (tests/support/contract.ts).
+    const app = watchContract(
+      createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes }),
+    );
     server = createServer(app);
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
