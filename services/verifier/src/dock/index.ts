@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Response, Router } from 'express';
+import type { ApiResponse } from '@provenant/core';
 // eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import type { RouteModule } from '@provenant/issuer';
 import type { VerifierDeps } from '../deps.js';
@@ -116,12 +117,13 @@ export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   // Public keys only (the same the engine is configured with): what offline verification pins.
   router.get('/dock/trust.json', (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
-    res.json({
+    const trust: ApiResponse<'dockTrust'> = {
       logKey: deps.trust.logKey,
       authorityKey: deps.trust.authorityKey,
       ...(deps.trust.witnesses ? { witnesses: deps.trust.witnesses } : {}),
       ...(deps.trust.minWitnesses !== undefined ? { minWitnesses: deps.trust.minWitnesses } : {}),
       maxCheckpointAgeSeconds: deps.policy.maxBundleAgeSeconds,
-    });
+    };
+    res.json(trust);
   });
 };

@@ -2,20 +2,9 @@
 // service answers is in /openapi.json). Anonymous: the page asks for a token
 // itself and sends it only to the API.
 import { z } from 'zod';
+import { strictApi } from '@provenant/core';
 // eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
 import { problemResponse, type OpenAPIRegistry } from '@provenant/issuer';
-
-const DockTrust = z
-  .object({
-    logKey: z.string().meta({ description: 'C2SP verifier key of the log' }),
-    authorityKey: z
-      .string()
-      .meta({ description: 'base64url Ed25519 key of the registry authority' }),
-    witnesses: z.array(z.string()).optional(),
-    minWitnesses: z.number().int().optional(),
-    maxCheckpointAgeSeconds: z.number().int(),
-  })
-  .loose();
 
 const text = (description: string, type: string) => ({
   description,
@@ -72,7 +61,9 @@ export function registerDockPaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'Trust',
-        content: { 'application/json': { schema: o.register('DockTrust', DockTrust) } },
+        content: {
+          'application/json': { schema: o.register('DockTrust', strictApi.dockTrust.clone()) },
+        },
       },
       ...notModified,
     },
