@@ -4,7 +4,8 @@
 // expire after 24 hours and are pruned.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { createApp, ISSUER_ROUTES, loadConfig } from '@provenant/issuer';
+import { ISSUER_ROUTES, loadConfig } from '@provenant/issuer';
+import { createApp } from '@provenant/server-kit';
 import { pruneExpiredIdempotencyEntries } from '@provenant/store';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { Api, withCheckDigit, type Party } from './support/verifier.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { generateKeyPair, strictApi, toBase64Url, tolerantApi, unitSubject } from '@provenant/core';
 import * as sdk from '@provenant/sdk';
-import { createApp, DOCS_CSP } from '@provenant/issuer';
+import { createApp, DOCS_CSP } from '@provenant/server-kit';
 import { createTestDatabase } from '@provenant/store';
 import { serviceDocument } from '../scripts/openapi-document.js';
 import {

@@ -19,8 +19,8 @@ import {
   replay,
   requireScope,
   tokenLookupFor,
-} from '@provenant/issuer';
-import type { RouteModule } from '@provenant/issuer';
+} from '@provenant/server-kit';
+import type { RouteModule } from '@provenant/server-kit';
 import { watchContract } from './support/contract.js';
 
 const GLN = '0614141000005';

@@ -44,8 +44,7 @@ import {
   type Queryable,
   type TestDatabase,
 } from '@provenant/store';
-import { createApp } from '../services/issuer/src/app.js';
-import { hashToken, type Principal } from '../services/issuer/src/http/auth.js';
+import { createApp, hashToken, type Principal } from '@provenant/server-kit';
 import {
   appendNotice,
   appendRecords,

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import bwipjs from 'bwip-js';
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { unitSubject } from '@provenant/core';
-import { createApp, ISSUER_ROUTES, type IssuerDeps, type RouteModule } from '@provenant/issuer';
+import { ISSUER_ROUTES, type IssuerDeps } from '@provenant/issuer';
+import { createApp, type RouteModule } from '@provenant/server-kit';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { watchContract } from '../support/contract.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
@@ -235,12 +236,17 @@ suite(TITLE, () => {
       throw new Error(`${CHROMIUM} is not installed: CI must run the dock browser tests`);
     mkdirSync(SHOTS, { recursive: true });
     issuer = await startTestIssuer();
-    verifier = createVerifierDeps({ db: issuer.db, config: issuer.config, workers: 0 });
+    verifier = createVerifierDeps({ db: issuer.db, ...issuer.verifier, workers: 0 });
     // VERIFIER_ROUTES includes the dock page, as `pnpm start` mounts it.
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
     // Every answer, to the browser too, is checked against /openapi.json (tests/support/contract.ts).
     const app = watchContract(
-      createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes }),
+      createApp<IssuerDeps & VerifierDeps>({
+        ...issuer.deps,
+        ...verifier,
+        config: issuer.config,
+        routes,
+      }),
     );
     server = createServer(app);
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

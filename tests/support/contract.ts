@@ -16,7 +16,7 @@
 // the SDK, a helper).
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { openApiDocument, type createApp, type OpenAPIRegistry } from '@provenant/issuer';
+import { openApiDocument, type createApp, type OpenAPIRegistry } from '@provenant/server-kit';
 
 type App = ReturnType<typeof createApp>;
 type Json = Record<string, unknown>;

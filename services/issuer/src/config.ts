@@ -7,9 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_BACKDATE_MS, fromBase64, toBase64 } from '@provenant/core';
-import { hashToken, newToken } from './http/auth.js';
-import type { LogLevel } from './http/logging.js';
-import { DEFAULT_BODY_LIMIT } from './http/validate.js';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_RATE_LIMIT,
+  hashToken,
+  newToken,
+  type LogLevel,
+  type RateLimitConfig,
+} from '@provenant/server-kit';
 import { parseAllowHosts } from './webhooks/ssrf.js';
 import type { WebhookSettings } from './webhooks/worker.js';
 
@@ -23,6 +28,11 @@ export interface Config {
   /** AES-256-GCM key sealing custodial private keys (DESIGN §8). */
   masterKey: Uint8Array;
   masterKeySource: 'env' | 'file' | 'generated';
+  /**
+   * PROVENANT_VERIFIER_KEY: the 32-byte seed of the embedded verifier's receipt
+   * key; absent: derived from the master key (handoff.ts).
+   */
+  verifierKey?: Uint8Array;
   /** SHA-256 of PROVENANT_ADMIN_TOKEN, or null when unset (see bootstrapAdminToken). */
   adminTokenHash: Uint8Array | null;
   /** Checkpoint origin line (C2SP tlog-checkpoint). */
@@ -42,20 +52,6 @@ export interface Config {
   /** A separate port serving only GET /metrics (METRICS_PORT), or null. */
   metricsPort?: number | null;
 }
-
-/** Requests allowed per window, per token and per address (anonymous); 0 turns a limit off. */
-export interface RateLimitConfig {
-  perToken: number;
-  perAddress: number;
-  windowMs: number;
-}
-
-/** Generous defaults: the test suite and the benches never reach them. */
-export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
-  perToken: 6000,
-  perAddress: 600,
-  windowMs: 60_000,
-};
 
 /** A configuration error; `variable` names the environment variable at fault. */
 export class ConfigError extends Error {
@@ -114,6 +110,11 @@ const schemas = {
     .string()
     .regex(/^\d{1,9}$/)
     .transform(Number),
+  PROVENANT_WEBHOOK_RETENTION_DAYS: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(3650)),
   PROVENANT_BODY_LIMIT: z
     .string()
     .regex(/^\d{1,10}$/)
@@ -161,6 +162,7 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_WEBHOOK_INTERVAL_MS: 'must be a number of milliseconds',
   PROVENANT_WEBHOOK_BACKOFF_MS: 'must be a number of milliseconds',
   PROVENANT_WEBHOOK_TIMEOUT_MS: 'must be a number of milliseconds',
+  PROVENANT_WEBHOOK_RETENTION_DAYS: 'must be a number of days from 1 to 3650',
 };
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
@@ -186,7 +188,7 @@ function read<K extends keyof typeof schemas>(
 }
 
 /** Parses a base64 32-byte key; the message never includes the value. */
-function parseMasterKey(text: string, variable: string): Uint8Array {
+function parseKey(text: string, variable: string): Uint8Array {
   const key = fromBase64(text.trim());
   if (!key || key.length !== 32)
     throw new ConfigError(variable, 'must be standard base64 of exactly 32 bytes');
@@ -217,7 +219,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const envKey = env.PROVENANT_MASTER_KEY;
   if (envKey !== undefined) {
     // Set but empty is a mistake, not a request for a generated key.
-    masterKey = parseMasterKey(envKey, 'PROVENANT_MASTER_KEY');
+    masterKey = parseKey(envKey, 'PROVENANT_MASTER_KEY');
     masterKeySource = 'env';
   } else if (databaseUrl !== null) {
     throw new ConfigError(
@@ -227,6 +229,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   } else {
     ({ key: masterKey, source: masterKeySource } = embeddedMasterKey(dataDir, warn));
   }
+
+  const verifierKey =
+    env.PROVENANT_VERIFIER_KEY === undefined
+      ? undefined
+      : parseKey(env.PROVENANT_VERIFIER_KEY, 'PROVENANT_VERIFIER_KEY');
 
   const adminToken = env.PROVENANT_ADMIN_TOKEN;
   if (adminToken !== undefined && !/^[A-Za-z0-9\-._~+/]{16,512}=*$/.test(adminToken)) {
@@ -242,6 +249,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     dataDir,
     masterKey,
     masterKeySource,
+    ...(verifierKey ? { verifierKey } : {}),
     adminTokenHash: adminToken === undefined ? null : hashToken(adminToken),
     logOrigin: read(env, 'PROVENANT_LOG_ORIGIN') ?? DEFAULT_LOG_ORIGIN,
     logLevel: read(env, 'LOG_LEVEL') ?? (inTest ? 'silent' : 'info'),
@@ -270,6 +278,8 @@ function webhookEnv(env: Env): Partial<WebhookSettings> {
   if (backoff !== undefined) out.backoffMs = Math.max(1, backoff);
   const timeout = read(env, 'PROVENANT_WEBHOOK_TIMEOUT_MS');
   if (timeout !== undefined) out.timeoutMs = Math.max(100, timeout);
+  const retention = read(env, 'PROVENANT_WEBHOOK_RETENTION_DAYS');
+  if (retention !== undefined) out.retentionMs = retention * 86_400_000;
   return out;
 }
 
@@ -291,13 +301,13 @@ function embeddedMasterKey(
       `PROVENANT_MASTER_KEY is not set: generated a master key in ${file} (mode 0600). ` +
         'Back it up: custodial keys cannot be unsealed without it.',
     );
-    return { key: parseMasterKey(readFileSync(file, 'utf8'), file), source: 'generated' };
+    return { key: parseKey(readFileSync(file, 'utf8'), file), source: 'generated' };
   } catch (err) {
     if ((err as { code?: string }).code !== 'EEXIST') throw err;
   }
   if ((statSync(file).mode & 0o077) !== 0)
     warn(`${file} is readable by other users; chmod 600 it.`);
-  return { key: parseMasterKey(readFileSync(file, 'utf8'), file), source: 'file' };
+  return { key: parseKey(readFileSync(file, 'utf8'), file), source: 'file' };
 }
 
 /** Storage hooks for bootstrapAdminToken (the tokens table, owned by the store). */

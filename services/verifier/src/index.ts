@@ -9,10 +9,11 @@ export {
   VERIFIER_ROUTES,
 } from './verifier.js';
 export type { Verifier, VerifierMountContext } from './verifier.js';
-export { createVerifierDeps, DEFAULT_POLICY } from './deps.js';
+export { createVerifierDeps, DEFAULT_POLICY, verifierKeyOf, VerifierConfigError } from './deps.js';
 export type {
   BundleSource,
   CreateVerifierDepsOptions,
+  VerifierConfig,
   VerifierDeps,
   VerifierPolicy,
 } from './deps.js';

@@ -3,7 +3,7 @@
 // sequence (log/sequencer.ts). Responses carry `{id, subject, seq, receipt}`.
 import type { ApiResponse } from '@provenant/core';
 import type { Database } from '@provenant/store';
-import type { Principal } from '../http/auth.js';
+import type { Principal } from '@provenant/server-kit';
 import type { Accepted, PendingEntry, Sequencer, SubmitOptions } from '../log/sequencer.js';
 import { prepareNotice, prepareRecords, type PrepareOptions } from './prepare.js';
 

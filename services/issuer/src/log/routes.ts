@@ -34,11 +34,11 @@ import {
   listCosignatures,
   type Database,
 } from '@provenant/store';
-import type { AppDeps, RouteDeps, RouteModule } from '../app.js';
-import { principalOf } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, forbidden, notFound, unprocessable } from '../http/problem.js';
-import { parse } from '../http/validate.js';
+import type { AppDeps, RouteDeps, RouteModule } from '@provenant/server-kit';
+import { principalOf } from '@provenant/server-kit';
+import { BEARER_AUTH, problemResponse } from '@provenant/server-kit';
+import { badRequest, forbidden, notFound, unprocessable } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
 import type { LogKeys } from './keys.js';
 import { receiptOf } from './receipts.js';
 import { storedNodeReader } from './tree.js';

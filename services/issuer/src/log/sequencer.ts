@@ -44,7 +44,7 @@ import {
   type SequencingKey,
   type StoredLeaf,
 } from '@provenant/store';
-import { tooLarge } from '../http/problem.js';
+import { tooLarge } from '@provenant/server-kit';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
 import {
@@ -56,7 +56,7 @@ import {
 } from './fast.js';
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
-import { inSpan } from '../tracing.js';
+import { inSpan } from '@provenant/server-kit';
 
 /** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing). */
 export const MAX_BATCH_SUBJECTS = 10_000;

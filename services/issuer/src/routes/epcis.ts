@@ -14,14 +14,14 @@ import {
   recordsFromEpcisEvent,
   type RecordDraft,
 } from '@provenant/core';
-import type { RouteDeps, RouteModule } from '../app.js';
+import type { RouteDeps, RouteModule } from '@provenant/server-kit';
 import { recordResult } from '../append/index.js';
 import { getParty } from '@provenant/store';
-import { principalOf, requireScope } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, forbidden, unprocessable, type FieldError } from '../http/problem.js';
-import { MAX_FIELD_ERRORS } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+import { principalOf, requireScope } from '@provenant/server-kit';
+import { BEARER_AUTH, problemResponse } from '@provenant/server-kit';
+import { badRequest, forbidden, unprocessable, type FieldError } from '@provenant/server-kit';
+import { MAX_FIELD_ERRORS } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import { CustodyPlan } from './custodial/plan.js';
 import { AppendResult } from './custodial/schemas.js';
 import { signedWrite } from './custodial/submit.js';

@@ -24,7 +24,7 @@ import {
   type Database,
   type Queryable,
 } from '@provenant/store';
-import type { RouteModule } from '../app.js';
+import type { RouteModule } from '@provenant/server-kit';
 import {
   prepareNotice,
   prepareRecords,
@@ -32,19 +32,19 @@ import {
   type NoticeAppendResult,
   type RecordAppendResult,
 } from '../append/index.js';
-import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
-import { principalOf, requireScope, type Principal } from '../http/auth.js';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '@provenant/server-kit';
+import { principalOf, requireScope, type Principal } from '@provenant/server-kit';
 import {
   checkIdempotency,
   idempotencyContext,
   replay,
   type IdempotencyContext,
   type StoredResponse,
-} from '../http/idempotency.js';
-import { conflict, forbidden, unprocessable } from '../http/problem.js';
-import { idempotencyStoreFor, pruneIdempotencySometimes } from '../http/store-adapters.js';
-import { parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+} from '@provenant/server-kit';
+import { conflict, forbidden, unprocessable } from '@provenant/server-kit';
+import { idempotencyStoreFor, pruneIdempotencySometimes } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import {
   MAX_SUBMISSION_ENTRIES,
   type Accepted,

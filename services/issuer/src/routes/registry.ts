@@ -66,14 +66,14 @@ import {
   type Queryable,
   type Token,
 } from '@provenant/store';
-import type { RouteDeps, RouteModule } from '../app.js';
+import type { RouteDeps, RouteModule } from '@provenant/server-kit';
 import { signAuthorityNotice, type AuthorityNoticeBody } from '../append/custodial.js';
 import { assertCompromisedAtInRange } from '../append/key-rules.js';
-import { newToken, principalOf, SCOPES, type Principal } from '../http/auth.js';
-import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
-import { badRequest, conflict, forbidden, notFound, unprocessable } from '../http/problem.js';
-import { parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+import { newToken, principalOf, SCOPES, type Principal } from '@provenant/server-kit';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '@provenant/server-kit';
+import { badRequest, conflict, forbidden, notFound, unprocessable } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import { keyAad, seal } from '../seal.js';
 import { idempotentWrite } from './records.js';
 

@@ -14,12 +14,12 @@ import {
   type ApiResponse,
 } from '@provenant/core';
 import { insertWitness, listWitnesses, UniqueViolationError, type Witness } from '@provenant/store';
-import type { RouteModule } from '../app.js';
-import { principalOf } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, conflict, forbidden } from '../http/problem.js';
-import { parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+import type { RouteModule } from '@provenant/server-kit';
+import { principalOf } from '@provenant/server-kit';
+import { BEARER_AUTH, problemResponse } from '@provenant/server-kit';
+import { badRequest, conflict, forbidden } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import { decodePublicKeyText, publicKeyProblem } from './registry.js';
 
 const WitnessBody = z.strictObject({

@@ -12,8 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Response, Router } from 'express';
 import type { ApiResponse } from '@provenant/core';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
-import type { RouteModule } from '@provenant/issuer';
+import type { RouteModule } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { dockAssets } from './assets.js';
 import { DOCK_HTML } from './html.js';

@@ -3,8 +3,7 @@
 // itself and sends it only to the API.
 import { z } from 'zod';
 import { strictApi } from '@provenant/core';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
-import { problemResponse, type OpenAPIRegistry } from '@provenant/issuer';
+import { problemResponse, type OpenAPIRegistry } from '@provenant/server-kit';
 
 const text = (description: string, type: string) => ({
   description,

@@ -16,7 +16,6 @@ import {
   type Reason,
 } from '@provenant/core';
 import { getChain, getParty, insertWebhookEvents } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   badRequest,
@@ -31,7 +30,7 @@ import {
   type OpenAPIRegistry,
   type RouteModule,
   webhookEvent,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { form3911, Form3911Schema } from '../form3911.js';
 import { getCase, getVerification, listCases, resolveCase, type StoredCase } from '../store.js';

@@ -12,8 +12,7 @@ import {
   type ParseScanOptions,
   type ScanResult,
 } from '@provenant/gs1';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
-import { badRequest, forbidden, principalOf, type Principal } from '@provenant/issuer';
+import { badRequest, forbidden, principalOf, type Principal } from '@provenant/server-kit';
 
 export const purposeSchema = z.enum(VERIFICATION_PURPOSES);
 
@@ -98,7 +97,7 @@ export function scanOf(
 // The verification shapes are shared with the SDK and the dock page (core api/verification.ts).
 export const ReasonView = strictApi.reason;
 export const ReceiptView = strictApi.receipt;
-// A copy made here, after @provenant/issuer extended zod for OpenAPI, so it can be registered.
+// A copy made here, after @provenant/server-kit extended zod for OpenAPI, so it can be registered.
 export const VerificationResponse = strictApi.verification.meta({
   description: 'A verification: verdict, reasons, custody timeline and signed receipt (DESIGN §7)',
 });

@@ -4,14 +4,13 @@
 import type { Router } from 'express';
 import { strictApi, type ApiResponse } from '@provenant/core';
 import { getParty } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
 import {
   BEARER_AUTH,
   principalOf,
   problemResponse,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 
 /** Registers GET /v1/me in an OpenAPI registry (its answer: core api/verifier.ts `me`). */

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { glnSchema, strictApi } from '@provenant/core';
 import { Gs1Error, centuryAt, formatSubject, gs1DateToIso, validateAiValue } from '@provenant/gs1';
 import { findPartiesByGtin } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   forbidden,
@@ -20,7 +19,7 @@ import {
   requireScope,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { runVerification } from '../verification.js';
 import { vrsData, type VrsResponse } from '../vrs.js';

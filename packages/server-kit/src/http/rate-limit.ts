@@ -15,10 +15,22 @@ import {
   type Queryable,
   type RateLimitCount,
 } from '@provenant/store';
-import type { RateLimitConfig } from '../config.js';
-import { DEFAULT_RATE_LIMIT } from '../config.js';
 import { hashToken, parseBearer } from './auth.js';
 import { tooManyRequests } from './problem.js';
+
+/** Requests allowed per window, per token and per address (anonymous); 0 turns a limit off. */
+export interface RateLimitConfig {
+  perToken: number;
+  perAddress: number;
+  windowMs: number;
+}
+
+/** Generous defaults: the test suite and the benches never reach them. */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
+  perToken: 6000,
+  perAddress: 600,
+  windowMs: 60_000,
+};
 
 /** What the store needs of a database: one query (createApp's `db`). */
 export interface RateLimitDb {
