@@ -17,6 +17,7 @@ import { unitSubject } from '@provenant/core';
 import { ISSUER_ROUTES, type IssuerDeps } from '@provenant/issuer';
 import { createApp, type RouteModule } from '@provenant/server-kit';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
+import { watchContract } from '../support/contract.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { Api, withCheckDigit, type Party } from '../support/verifier.js';
 import { repoPath } from '../support/paths.js';
@@ -238,12 +239,15 @@ suite(TITLE, () => {
     verifier = createVerifierDeps({ db: issuer.db, ...issuer.verifier, workers: 0 });
     // VERIFIER_ROUTES includes the dock page, as `pnpm start` mounts it.
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
-    const app = createApp<IssuerDeps & VerifierDeps>({
-      ...issuer.deps,
-      ...verifier,
-      config: issuer.config,
-      routes,
-    });
+    // Every answer, to the browser too, is checked against /openapi.json (tests/support/contract.ts).
+    const app = watchContract(
+      createApp<IssuerDeps & VerifierDeps>({
+        ...issuer.deps,
+        ...verifier,
+        config: issuer.config,
+        routes,
+      }),
+    );
     server = createServer(app);
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

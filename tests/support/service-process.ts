@@ -1,10 +1,13 @@
 // The real service process (scripts/start.ts through tsx, as `pnpm start`
 // runs it) for tests that must kill it: spawned with a clean environment plus
-// the given variables, ready once its banner names the URL.
+// the given variables, ready once its banner names the URL. Under Jest every
+// response fetched from it is checked against the /openapi.json it serves
+// (tests/support/contract.ts `watchOrigin`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { openPg } from '@provenant/store';
+import { watchOrigin } from './contract.js';
 import { REPO_ROOT } from './paths.js';
 
 /** A fresh PGlite initdb takes seconds, more on a loaded machine. */
@@ -150,10 +153,13 @@ async function startScript(
       reject(new Error(`exited with ${code ?? signal} before the banner; stderr: ${err}`));
     });
   });
+  // 127.0.0.1, not localhost: no IPv6-first lookup on every request.
+  const url = `http://127.0.0.1:${port}`;
+  await watchOrigin(url);
+  await watchOrigin(`http://localhost:${port}`);
   return {
     child,
-    // 127.0.0.1, not localhost: no IPv6-first lookup on every request.
-    url: `http://127.0.0.1:${port}`,
+    url,
     printedUrl: `http://localhost:${port}`,
     stdout: () => out,
     stderr: () => err,

@@ -16,4 +16,4 @@ export * from './trust-file.js';
 export * from './verification-receipt.js';
 export * from './key-registration.js';
 export * from './epcis/index.js';
-export * from './api-shapes.js';
+export * from './api/index.js';

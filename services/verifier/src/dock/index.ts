@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Response, Router } from 'express';
-import { toBase64 } from '@provenant/core';
+import { toBase64, type ApiResponse } from '@provenant/core';
 import type { RouteModule } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { dockAssets } from './assets.js';
@@ -117,7 +117,7 @@ export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   // Public keys only (the same the engine is configured with): what offline verification pins.
   router.get('/dock/trust.json', (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
-    res.json({
+    const trust: ApiResponse<'dockTrust'> = {
       logKey: deps.trust.logKey,
       authorityKey: deps.trust.authorityKey,
       ...(deps.trust.witnesses ? { witnesses: deps.trust.witnesses } : {}),
@@ -125,6 +125,7 @@ export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
       maxCheckpointAgeSeconds: deps.policy.maxBundleAgeSeconds,
       // What `provenant trust export` writes too: the key the page checks receipts with.
       verifierKey: toBase64(deps.verifierKey.publicKey),
-    });
+    };
+    res.json(trust);
   });
 };
