@@ -40,6 +40,7 @@ export * from './log.js';
 export * from './idempotency.js';
 export * from './prechecks.js';
 export * from './webhooks.js';
+export * from './epcis.js';
 export { buildBundle, inclusionProofs, receiptOf } from './bundles.js';
 
 export {
