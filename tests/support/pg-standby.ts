@@ -150,22 +150,32 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await pgBinary('pg_basebackup', [
-      '-h',
-      primary.hostname,
-      '-p',
-      primary.port || '5432',
-      '-U',
-      decodeURIComponent(primary.username) || 'postgres',
-      '-D',
-      data,
-      '-R', // standby.signal and primary_conninfo
-      '-X',
-      'stream',
-      '-c',
-      'fast', // do not wait for a spread checkpoint
-      '--no-sync',
-    ]);
+    // A busy shared server may cut the replication stream (another client's
+    // administrator command): a base backup is retried, from scratch, twice.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pgBinary('pg_basebackup', [
+          '-h',
+          primary.hostname,
+          '-p',
+          primary.port || '5432',
+          '-U',
+          decodeURIComponent(primary.username) || 'postgres',
+          '-D',
+          data,
+          '-R', // standby.signal and primary_conninfo
+          '-X',
+          'stream',
+          '-c',
+          'fast', // do not wait for a spread checkpoint
+          '--no-sync',
+        ]);
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await rm(data, { recursive: true, force: true });
+      }
+    }
     // Debian keeps postgresql.conf and pg_hba.conf in /etc: the copy has neither.
     // A hot standby needs these limits at least as high as the primary's.
     const limits = await sql<{ name: string; setting: string }>(
