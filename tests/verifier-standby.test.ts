@@ -52,7 +52,8 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
     standbyDb = await openPg(standby.urlOf(rows[0]!.db), { max: 4 });
     verifier = createVerifier({
       db: readsFromStandby(issuer.db, standbyDb),
-      config: issuer.config,
+      // Public keys and its own key only (DESIGN §7b), as the issuer hands them over.
+      ...issuer.verifier,
       workers: 0,
     });
     await standby.catchUp();
