@@ -51,8 +51,9 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
     standby = await startStandby(pgUrl);
     standbyDb = await openPg(standby.urlOf(rows[0]!.db), { max: 4 });
     verifier = createVerifier({
-      ...issuer.verifier,
       db: readsFromStandby(issuer.db, standbyDb),
+      // Public keys and its own key only (DESIGN §7b), as the issuer hands them over.
+      ...issuer.verifier,
       workers: 0,
     });
     await standby.catchUp();
