@@ -256,17 +256,18 @@ export async function upsertChainHeads(
 }
 
 /**
- * True when `gln` appears in `subject`'s chain, or in the chain of a logistic
- * unit the subject was ever packed in, as a record's actor or its `to`
+ * True when `gln` appears in `subject`'s chain, or in the chain of a container
+ * the subject was ever packed in (at any level), as a record's actor or its `to`
  * (DESIGN §6a: who may read a chain). One indexed query.
  */
 export async function isChainParty(q: Queryable, subject: string, gln: string): Promise<boolean> {
   const { rows } = await q.query(
-    `WITH scope AS (
-       SELECT $1::text AS subject
+    `WITH RECURSIVE scope(subject) AS (
+       SELECT $1::text
        UNION
-       SELECT data ->> 'parent' FROM records
-        WHERE subject = $1::text AND type IN ('pack', 'unpack') AND data ? 'parent'
+       -- Every container it was ever in, every level up (DESIGN §5: containers nest).
+       SELECT r.data ->> 'parent' FROM records r JOIN scope s ON r.subject = s.subject
+        WHERE r.type IN ('pack', 'unpack') AND r.data ? 'parent'
      )
      SELECT EXISTS (
        SELECT 1 FROM records r JOIN scope s ON r.subject = s.subject
