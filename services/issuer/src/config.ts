@@ -114,6 +114,11 @@ const schemas = {
     .string()
     .regex(/^\d{1,9}$/)
     .transform(Number),
+  PROVENANT_WEBHOOK_RETENTION_DAYS: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(3650)),
   PROVENANT_BODY_LIMIT: z
     .string()
     .regex(/^\d{1,10}$/)
@@ -161,6 +166,7 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_WEBHOOK_INTERVAL_MS: 'must be a number of milliseconds',
   PROVENANT_WEBHOOK_BACKOFF_MS: 'must be a number of milliseconds',
   PROVENANT_WEBHOOK_TIMEOUT_MS: 'must be a number of milliseconds',
+  PROVENANT_WEBHOOK_RETENTION_DAYS: 'must be a number of days from 1 to 3650',
 };
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
@@ -270,6 +276,8 @@ function webhookEnv(env: Env): Partial<WebhookSettings> {
   if (backoff !== undefined) out.backoffMs = Math.max(1, backoff);
   const timeout = read(env, 'PROVENANT_WEBHOOK_TIMEOUT_MS');
   if (timeout !== undefined) out.timeoutMs = Math.max(100, timeout);
+  const retention = read(env, 'PROVENANT_WEBHOOK_RETENTION_DAYS');
+  if (retention !== undefined) out.retentionMs = retention * 86_400_000;
   return out;
 }
 
