@@ -229,6 +229,35 @@ export async function getHeads(
 }
 
 /**
+ * The children of those `subjects` that hold some (an SSCC, or a serialized case
+ * once packed: DESIGN §5, containers nest), read from their cached heads; a
+ * subject that holds nothing is left out. Only the children's subjects leave
+ * the database, not whole states: a 10,000-unit pallet's units cost one small scan.
+ */
+export async function getHeadChildren(
+  q: Queryable,
+  subjects: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (subjects.length === 0) return out;
+  const { rows } = await q.query(
+    `SELECT h.subject, jsonb_path_query_array(h.state, '$.children[*].subject') AS children
+     FROM unnest($1::text[]) AS u(subject) JOIN chain_heads h ON h.subject = u.subject
+     WHERE h.state -> 'children' <> '[]'::jsonb`,
+    [[...subjects]],
+  );
+  for (const r of rows) {
+    const list = typeof r.children === 'string' ? (JSON.parse(r.children) as unknown) : r.children;
+    if (Array.isArray(list))
+      out.set(
+        r.subject as string,
+        list.filter((c): c is string => typeof c === 'string'),
+      );
+  }
+  return out;
+}
+
+/**
  * Inserts or updates cached heads in one statement. A head never moves
  * backwards: a row whose stored seq is higher is left alone. Subjects must be
  * distinct within one call.

@@ -14,7 +14,7 @@ import {
   unitSubject,
 } from '@provenant/core';
 import { Gs1Error } from '@provenant/gs1';
-import { findPartiesByGtin, getParty } from '@provenant/store';
+import { findPartiesByGtin, getHeadChildren, getParty } from '@provenant/store';
 import type { RouteDeps, RouteModule } from '../app.js';
 import { recordResult } from '../append/index.js';
 import type { UnsignedNotice } from '../append/custodial.js';
@@ -298,17 +298,19 @@ async function receipts(deps: Deps, req: Request, res: Response): Promise<void> 
       throw conflict(`Shipment ${body.shipment} from ${body.from} was received already.`, {
         slug: 'shipment-received',
       });
-    // Containers nest (DESIGN §5): read the states inside, level by level, to reconcile every level.
-    let level = shipped.flatMap((x) => x.state.children.map((c) => c.subject));
+    // Containers nest (DESIGN §5): what the containers inside hold, level by level.
+    const inner = new Map<string, string[]>();
     const loaded = new Set(shipped.map((x) => x.subject));
+    let level = shipped.flatMap((x) => x.state.children.map((c) => c.subject));
     while (level.length > 0) {
       level = level.filter((c) => !loaded.has(c));
       for (const c of level) loaded.add(c);
-      await plan.include(deps.db, level);
-      level = level.flatMap((c) => plan.state(c)?.children.map((k) => k.subject) ?? []);
+      const found = await getHeadChildren(deps.db, level);
+      for (const [s, kids] of found) inner.set(s, kids);
+      level = [...found.values()].flat();
     }
     const { units, counts, receive } = reconcile(shipped, scanned, body.condition, (c) =>
-      plan.state(c),
+      inner.get(c),
     );
     if (receive.length === 0)
       throw unprocessable(

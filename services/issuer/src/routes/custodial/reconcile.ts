@@ -44,9 +44,10 @@ export interface Reconciliation {
 /**
  * Classifies a receipt. `shipped` are the shipment's top-level subjects still
  * in transit (in shipment order); `scanned` the canonical subjects the dock
- * scanned (duplicates ignored); `stateOf` gives the states of the subjects
- * inside them, so a pallet of cases is reconciled at every level (DESIGN §5:
- * containers nest); without it only the top level's children are known.
+ * scanned (duplicates ignored); `childrenOf` gives what each container inside
+ * them holds (undefined: nothing), so a pallet of cases is reconciled at every
+ * level (DESIGN §5: containers nest); without it only the top level's children
+ * are known.
  *
  * Decisions where DESIGN §7 is silent:
  * - A container is received when it was scanned or any unit inside it was
@@ -67,7 +68,7 @@ export function reconcile(
   shipped: readonly ShippedSubject[],
   scanned: readonly string[],
   condition: 'ok' | 'damaged',
-  stateOf: (subject: string) => ChainState | undefined = () => undefined,
+  childrenOf: (subject: string) => readonly string[] | undefined = () => undefined,
 ): Reconciliation {
   const seen = new Set(scanned);
   const expected = new Set<string>();
@@ -84,7 +85,11 @@ export function reconcile(
       else shipmentLevel.push({ subject, status: 'missing' });
       continue;
     }
-    const inside = tree(subject, state, stateOf);
+    const inside = tree(
+      subject,
+      state.children.map((c) => c.subject),
+      childrenOf,
+    );
     for (const n of inside) expected.add(n.subject);
     const sealedScan = seen.has(subject);
     const anyChild = inside.some((n) => seen.has(n.subject));
@@ -140,21 +145,21 @@ export function reconcile(
  */
 function tree(
   root: string,
-  state: ChainState,
-  stateOf: (subject: string) => ChainState | undefined,
+  children: readonly string[],
+  childrenOf: (subject: string) => readonly string[] | undefined,
 ): { subject: string; parent: string }[] {
   const out: { subject: string; parent: string }[] = [];
   const seen = new Set([root]);
-  const visit = (parent: string, children: ChainState['children']) => {
-    for (const c of children) {
-      if (seen.has(c.subject)) continue;
-      seen.add(c.subject);
-      out.push({ subject: c.subject, parent });
-      const cs = stateOf(c.subject);
-      if (cs && cs.children.length > 0) visit(c.subject, cs.children);
+  const visit = (parent: string, list: readonly string[]) => {
+    for (const c of list) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      out.push({ subject: c, parent });
+      const inner = childrenOf(c);
+      if (inner && inner.length > 0) visit(c, inner);
     }
   };
-  visit(root, state.children);
+  visit(root, children);
   return out;
 }
 
