@@ -1279,6 +1279,17 @@ describe('verifyBundle on nested containers (DESIGN §5: containers nest)', () =
     ]);
   });
 
+  it('quarantines a presented pallet bundle that leaves out a case, naming the case', () => {
+    const { b, distributor, c2, pallet } = palletWorld();
+    const bundle = b.bundle(pallet, { omit: (e) => e.record?.subject === c2 });
+    const r = verifyBundle(bundle, b.trust(), ctx(b, distributor));
+    expect(r.verdict).toBe('quarantine');
+    expect(codes(r)).toEqual(['UNKNOWN_PRODUCT']);
+    expect(r.units?.failing.map((f) => [f.subject, f.reasons.map((x) => x.code)])).toEqual([
+      [c2, ['UNKNOWN_PRODUCT']],
+    ]);
+  });
+
   it('rejects a forged cycle A -> B -> A and still terminates', () => {
     const b = new ChainBuilder();
     const { manufacturer, distributor } = b.cast();
