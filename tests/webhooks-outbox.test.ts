@@ -7,15 +7,13 @@ import request from 'supertest';
 import { unitSubject } from '@provenant/core';
 import {
   backoffDelay,
-  createApp,
-  enqueueLogAlarm,
   ISSUER_ROUTES,
   loadConfig,
   WebhookWorker,
   webhookSettingsOf,
   type IssuerDeps,
-  type RouteModule,
 } from '@provenant/issuer';
+import { createApp, enqueueLogAlarm, type RouteModule } from '@provenant/server-kit';
 import { openPg, partiesOfGtin, type Database, type Queryable } from '@provenant/store';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
@@ -54,10 +52,15 @@ describe('the outbox', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer({ webhooks: { allowHosts: ['127.0.0.1'] } });
-    verifier = createVerifierDeps({ db: issuer.db, config: issuer.config });
+    verifier = createVerifierDeps({ db: issuer.db, ...issuer.verifier });
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
     api = new Api(
-      createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes }),
+      createApp<IssuerDeps & VerifierDeps>({
+        ...issuer.deps,
+        ...verifier,
+        config: issuer.config,
+        routes,
+      }),
       issuer.adminToken,
     );
     mfr = await api.party(withCheckDigit('061414100020'), 'Acme', ['manufacturer'], ['0614141']);
@@ -279,7 +282,6 @@ describe('the outbox', () => {
           events: ['log.alarm'],
         })
         .expect(201);
-      const { enqueueLogAlarm } = await import('@provenant/issuer');
       const N = 40;
       for (let i = 0; i < N; i++)
         await enqueueLogAlarm(issuer.db, { kind: 'test', message: `alarm ${i}` });

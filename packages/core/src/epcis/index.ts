@@ -45,3 +45,14 @@ export type {
   EpcisMappingResult,
   RecordDraft,
 } from './mapping.js';
+export {
+  cbvTerm,
+  epcisEventIndex,
+  epcisGlnOf,
+  epcisLocationKey,
+  epcisSubjectKey,
+} from './index-fields.js';
+export type { EpcisEventIndex } from './index-fields.js';
+export { epcisActorProblem, epcisOwnershipProblem, epcisStatedActors } from './capture-rules.js';
+export type { CapturingParty, EpcisCaptureCode, EpcisCaptureError } from './capture-rules.js';
+export { JsonTextError, jsonArrayElementTexts } from './json-text.js';

@@ -27,7 +27,7 @@ import {
 import { unseal } from '../seal.js';
 import { sendWebhook, signedHeaders } from './send.js';
 import type { Resolver } from './ssrf.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '@provenant/server-kit';
 
 /** Delivery settings (environment in loadConfig; shortened in tests). */
 export interface WebhookSettings {
