@@ -51,8 +51,8 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
     standby = await startStandby(pgUrl);
     standbyDb = await openPg(standby.urlOf(rows[0]!.db), { max: 4 });
     verifier = createVerifier({
+      ...issuer.verifier,
       db: readsFromStandby(issuer.db, standbyDb),
-      config: issuer.config,
       workers: 0,
     });
     await standby.catchUp();
