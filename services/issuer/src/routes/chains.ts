@@ -18,7 +18,12 @@
 //   active          otherwise
 import type { Router } from 'express';
 import { z } from 'zod';
-import { effectiveCustody, type ChainState, type CustodyContext } from '@provenant/core';
+import {
+  effectiveCustody,
+  strictApi,
+  type ChainState,
+  type CustodyContext,
+} from '@provenant/core';
 import { formatSubject, Gs1Error } from '@provenant/gs1';
 import { buildBundle, getChain, getHead, isChainParty, type Queryable } from '@provenant/store';
 import type { RouteDeps, RouteModule } from '@provenant/server-kit';
@@ -160,49 +165,11 @@ async function chainView(q: Queryable, origin: string, subject: string): Promise
 // ---------------------------------------------------------------------------
 // OpenAPI and routes.
 
-const ReceiptView = z.object({
-  origin: z.string(),
-  index: z.number().int(),
-  leafHash: z.string(),
-  integratedAt: z.string(),
-  signature: z.string(),
-});
-const ChainResponse = z.object({
-  subject: z.string(),
-  status: z.enum(['active', 'in_transit', 'contained', 'decommissioned', 'quarantined']),
-  custodian: z.string().meta({
-    description: 'effective custodian: a contained unit is held by its container’s custodian',
-  }),
-  records: z.array(
-    z.object({
-      id: z.string(),
-      seq: z.number().int(),
-      type: z.string(),
-      actor: z.string(),
-      time: z.string(),
-      data: z.unknown(),
-      envelope: z.unknown(),
-      receipt: ReceiptView,
-    }),
-  ),
-});
-const BundleEntryView = z.object({
-  envelope: z.unknown(),
-  receipt: ReceiptView,
-  proof: z.array(z.string()),
-});
-const BundleResponse = z.object({
-  v: z.literal(1),
-  subject: z.string(),
-  checkpoint: z.string().meta({ description: 'C2SP signed note (with witness cosignatures)' }),
-  chains: z.record(z.string(), z.array(BundleEntryView)),
-  notices: z.array(BundleEntryView),
-});
-
 function register(deps: RouteDeps<IssuerDeps>): void {
   const o = deps.openapi;
-  const chain = o.register('Chain', ChainResponse);
-  const bundle = o.register('Bundle', BundleResponse);
+  // Response shapes: one source, @provenant/core api/chains.ts (issue 9).
+  const chain = o.register('Chain', strictApi.chain.clone());
+  const bundle = o.register('Bundle', strictApi.bundle.clone());
   const security = [{ [BEARER_AUTH]: [] }];
   const forms = [
     { suffix: '01/{gtin}/21/{serial}', params: z.object({ gtin: z.string(), serial: z.string() }) },

@@ -382,7 +382,7 @@ async function recalls(deps: Deps, req: Request, res: Response): Promise<void> {
 /** OpenAPI entries of the custodial endpoints. */
 function document(deps: Deps): void {
   const o = deps.openapi;
-  o.register('CustodialAppendResult', AppendResult);
+  o.register('CustodialAppendResult', AppendResult.clone());
   const ops: [string, string, z.ZodType, string, z.ZodType][] = [
     [
       '/v1/commissions',
@@ -446,7 +446,7 @@ function document(deps: Deps): void {
     const name = `${path.slice(4, 5).toUpperCase()}${path.slice(5)}Request`;
     let res = registered.get(responseName);
     if (!res) {
-      res = o.register(responseName, response);
+      res = o.register(responseName, response.clone());
       registered.set(responseName, res);
     }
     o.registerPath({

@@ -8,8 +8,10 @@ import {
   isValidNoteName,
   noteKeyId,
   SIG_TYPE_COSIGNATURE_V1,
+  strictApi,
   toBase64Url,
   toHex,
+  type ApiResponse,
 } from '@provenant/core';
 import { insertWitness, listWitnesses, UniqueViolationError, type Witness } from '@provenant/store';
 import type { RouteModule } from '@provenant/server-kit';
@@ -33,14 +35,10 @@ const WitnessBody = z.strictObject({
     .meta({ description: 'base64url or standard base64 of the raw 32-byte Ed25519 key' }),
 });
 
-const WitnessView = z.object({
-  name: z.string(),
-  publicKey: z.string().meta({ description: 'base64url of the raw 32-byte Ed25519 key' }),
-  keyId: z.string().meta({ description: 'C2SP tlog-cosignature key id, hex (4 bytes)' }),
-  createdAt: z.string(),
-});
+// Response shape: one source, @provenant/core api/witnesses.ts (issue 9).
+type WitnessView = ApiResponse<'witness'>;
 
-function witnessView(w: Witness): z.infer<typeof WitnessView> {
+function witnessView(w: Witness): WitnessView {
   return {
     name: w.name,
     publicKey: toBase64Url(w.publicKey),
@@ -53,7 +51,7 @@ function witnessView(w: Witness): z.infer<typeof WitnessView> {
 export const witnessRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
   const { db } = deps;
   const o = deps.openapi;
-  const view = o.register('Witness', WitnessView);
+  const view = o.register('Witness', strictApi.witness.clone());
   o.registerPath({
     method: 'post',
     path: '/v1/witnesses',
