@@ -45,3 +45,34 @@ export type {
   EpcisMappingResult,
   RecordDraft,
 } from './mapping.js';
+export {
+  DEFAULT_PER_PAGE,
+  EPCIS_EVENT_TYPE_NAMES,
+  EPCIS_QUERY_PARAMETERS,
+  MAX_PER_PAGE,
+  cbvForms,
+  cbvTerm,
+  encodePageToken,
+  epcMatcherOf,
+  locationKey,
+  parseEpcisQuery,
+  queryFingerprint,
+} from './query.js';
+export type {
+  EpcMatcher,
+  EpcisEventQuery,
+  EpcisQueryParseResult,
+  QueryParameterIssue,
+  TimeRange,
+} from './query.js';
+export {
+  EPCIS_CONTEXT_URL,
+  EPC_FORMATS,
+  answeredEvent,
+  epcisQueryDocument,
+  keepsCapturedBytes,
+  mergeContexts,
+  parseEpcFormat,
+  translateEventEpcs,
+} from './query-document.js';
+export type { EpcFormat, QueryDocumentInput } from './query-document.js';

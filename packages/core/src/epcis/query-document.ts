@@ -1,0 +1,176 @@
+// Answers of the EPCIS 2.0 query interface (DESIGN §11): the
+// EPCISQueryDocument of GET /epcis/events and the GS1-EPC-Format
+// translation of the identifiers in it.
+//
+// Which formats keep an event's bytes: No_Preference and Never_Translates
+// return every field as captured (values and key order); only `eventID` (when
+// the event had none) and `recordTime` (set by the repository, EPCIS 2.0
+// §7.4.1) are added, and the event hash leaves both out (CBV 2.0 §8.9), so a
+// consumer recomputing the hash gets the eventID. Always_GS1_Digital_Link and
+// Always_EPC_URN rewrite identifiers: the bytes change. URN ↔ canonical
+// Digital Link is the canonicalisation the hash itself applies, so the hash
+// of a translated event is still its eventID for SGTIN, SSCC, SGLN and PGLN
+// identifiers, except where a serial needs percent-escapes.
+import { digitalLinkToEpc, epcToDigitalLink, Gs1Error } from '@provenant/gs1';
+import type { CompanyPrefixLengthOf } from '@provenant/gs1';
+import { PROVENANT_EPCIS_NS } from './mapping.js';
+
+/** The values of the GS1-EPC-Format header (EPCIS 2.0 REST binding). */
+export const EPC_FORMATS = [
+  'No_Preference',
+  'Always_GS1_Digital_Link',
+  'Always_EPC_URN',
+  'Never_Translates',
+] as const;
+export type EpcFormat = (typeof EPC_FORMATS)[number];
+
+/** The header's value, No_Preference when absent, undefined when it is no EPC format. */
+export function parseEpcFormat(header: string | undefined): EpcFormat | undefined {
+  if (header === undefined || header === '') return 'No_Preference';
+  return (EPC_FORMATS as readonly string[]).includes(header) ? (header as EpcFormat) : undefined;
+}
+
+/** True when events are answered with their captured bytes (no identifier is rewritten). */
+export function keepsCapturedBytes(format: EpcFormat): boolean {
+  return format === 'No_Preference' || format === 'Never_Translates';
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function translateId(
+  id: unknown,
+  format: EpcFormat,
+  prefixLengthOf: CompanyPrefixLengthOf,
+): unknown {
+  if (typeof id !== 'string') return id;
+  try {
+    if (format === 'Always_GS1_Digital_Link' && id.startsWith('urn:epc:')) {
+      return epcToDigitalLink(id);
+    }
+    if (format === 'Always_EPC_URN' && /^https?:\/\//.test(id)) {
+      return digitalLinkToEpc(id, prefixLengthOf);
+    }
+  } catch (e) {
+    // No form in the other notation (or no known company prefix): kept as written.
+    if (e instanceof Gs1Error) return id;
+    throw e;
+  }
+  return id;
+}
+
+const EPC_LISTS = ['epcList', 'childEPCs', 'inputEPCList', 'outputEPCList'];
+const QUANTITY_LISTS = [
+  'quantityList',
+  'childQuantityList',
+  'inputQuantityList',
+  'outputQuantityList',
+];
+
+/**
+ * The event with its GS1 identifiers (EPC lists, parentID, quantity classes,
+ * readPoint, bizLocation, sources and destinations) in the notation `format`
+ * asks for. The same object when the format keeps captured bytes. An
+ * identifier with no form in the other notation is kept as written.
+ */
+export function translateEventEpcs(
+  event: Json,
+  format: EpcFormat,
+  prefixLengthOf: CompanyPrefixLengthOf = () => undefined,
+): Json {
+  if (keepsCapturedBytes(format)) return event;
+  const t = (v: unknown) => translateId(v, format, prefixLengthOf);
+  const out: Json = { ...event };
+  for (const key of EPC_LISTS) {
+    if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map(t);
+  }
+  if (out['parentID'] !== undefined) out['parentID'] = t(out['parentID']);
+  for (const key of QUANTITY_LISTS) {
+    if (!Array.isArray(out[key])) continue;
+    out[key] = (out[key] as unknown[]).map((q) =>
+      isObject(q) && q['epcClass'] !== undefined ? { ...q, epcClass: t(q['epcClass']) } : q,
+    );
+  }
+  for (const key of ['readPoint', 'bizLocation']) {
+    const loc = out[key];
+    if (isObject(loc) && loc['id'] !== undefined) out[key] = { ...loc, id: t(loc['id']) };
+  }
+  for (const [list, field] of [
+    ['sourceList', 'source'],
+    ['destinationList', 'destination'],
+  ] as const) {
+    if (!Array.isArray(out[list])) continue;
+    out[list] = (out[list] as unknown[]).map((e) =>
+      isObject(e) && e[field] !== undefined ? { ...e, [field]: t(e[field]) } : e,
+    );
+  }
+  return out;
+}
+
+/**
+ * The event as the query interface answers it: as stored, with `eventID` when
+ * it had none and the repository's `recordTime` (both outside the hash).
+ */
+export function answeredEvent(stored: Json, eventID: string, recordTime: string): Json {
+  const out: Json = { ...stored, recordTime };
+  if (out['eventID'] === undefined) out['eventID'] = eventID;
+  return out;
+}
+
+/** The EPCIS 2.0 JSON-LD context every answer starts with. */
+export const EPCIS_CONTEXT_URL = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
+
+/**
+ * One `@context` for a document whose events came from several captured
+ * documents: the EPCIS context, then every other context URL once, then one
+ * object of all prefixes (the first mapping of a prefix wins).
+ */
+export function mergeContexts(contexts: readonly unknown[]): unknown[] {
+  const urls: string[] = [EPCIS_CONTEXT_URL];
+  const prefixes: Json = { cbvmda: 'urn:epcglobal:cbv:mda:', provenant: PROVENANT_EPCIS_NS };
+  const visit = (c: unknown): void => {
+    if (typeof c === 'string') {
+      if (!urls.includes(c)) urls.push(c);
+    } else if (Array.isArray(c)) c.forEach(visit);
+    else if (isObject(c)) {
+      for (const [k, v] of Object.entries(c)) if (!(k in prefixes)) prefixes[k] = v;
+    }
+  };
+  contexts.forEach(visit);
+  return [...urls, prefixes];
+}
+
+export interface QueryDocumentInput {
+  /** The events, as answered (see {@link answeredEvent}, {@link translateEventEpcs}). */
+  readonly events: readonly Json[];
+  /** eventID → the ids of the custody records the event produced. */
+  readonly records: Readonly<Record<string, readonly string[]>>;
+  /** ISO time the document is made (passed in: core reads no clock). */
+  readonly creationDate: string;
+  /** The @context of the documents the events were captured in, if any. */
+  readonly contexts?: readonly unknown[];
+}
+
+/**
+ * The EPCISQueryDocument of a SimpleEventQuery (EPCIS 2.0 §8.2.7, JSON-LD
+ * binding), with the document-level `provenant:records` map from each
+ * eventID to its record ids (each record's proof is then one call away).
+ */
+export function epcisQueryDocument(input: QueryDocumentInput): Json {
+  return {
+    '@context': mergeContexts(input.contexts ?? []),
+    type: 'EPCISQueryDocument',
+    schemaVersion: '2.0',
+    creationDate: input.creationDate,
+    'provenant:records': input.records,
+    epcisBody: {
+      queryResults: {
+        queryName: 'SimpleEventQuery',
+        resultsBody: { eventList: input.events },
+      },
+    },
+  };
+}
