@@ -39,6 +39,7 @@ export * from './log.js';
 export * from './idempotency.js';
 export * from './prechecks.js';
 export * from './webhooks.js';
+export * from './epcis.js';
 
 export {
   createTestDatabase,
