@@ -69,6 +69,8 @@ export {
   EPCIS_CONTEXT_URL,
   EPC_FORMATS,
   answeredEvent,
+  answeredEventText,
+  epcisQueryDocumentText,
   epcisQueryDocument,
   keepsCapturedBytes,
   mergeContexts,

@@ -120,6 +120,25 @@ export function answeredEvent(stored: Json, eventID: string, recordTime: string)
   return out;
 }
 
+/**
+ * {@link answeredEvent} on the stored JSON text, keeping its bytes: the
+ * missing `eventID` and `recordTime` are written after the opening brace and
+ * nothing else is touched (a recordTime the event was captured with stays).
+ * @throws TypeError when the text is no JSON object.
+ */
+export function answeredEventText(stored: string, eventID: string, recordTime: string): string {
+  const parsed: unknown = JSON.parse(stored);
+  const text = stored.trim();
+  if (!isObject(parsed) || !text.startsWith('{'))
+    throw new TypeError('a stored event is a JSON object');
+  const added: string[] = [];
+  if (parsed['eventID'] === undefined) added.push(`"eventID":${JSON.stringify(eventID)}`);
+  if (parsed['recordTime'] === undefined) added.push(`"recordTime":${JSON.stringify(recordTime)}`);
+  if (added.length === 0) return text;
+  const rest = text.slice(1);
+  return `{${added.join(',')}${/^\s*}$/.test(rest) ? '' : ','}${rest}`;
+}
+
 /** The EPCIS 2.0 JSON-LD context every answer starts with. */
 export const EPCIS_CONTEXT_URL = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
 
@@ -152,6 +171,22 @@ export interface QueryDocumentInput {
   readonly creationDate: string;
   /** The @context of the documents the events were captured in, if any. */
   readonly contexts?: readonly unknown[];
+}
+
+const EVENTS_SLOT = '"provenant:eventList-slot"';
+
+/**
+ * {@link epcisQueryDocument} as JSON text, the events spliced in as the
+ * texts given (see {@link answeredEventText}) so that their bytes are kept.
+ */
+export function epcisQueryDocumentText(
+  input: Omit<QueryDocumentInput, 'events'> & { readonly eventTexts: readonly string[] },
+): string {
+  const doc = JSON.stringify(
+    epcisQueryDocument({ ...input, events: [JSON.parse(EVENTS_SLOT) as unknown as Json] }),
+  );
+  const i = doc.lastIndexOf(EVENTS_SLOT);
+  return `${doc.slice(0, i)}${input.eventTexts.join(',')}${doc.slice(i + EVENTS_SLOT.length)}`;
 }
 
 /**
