@@ -121,7 +121,8 @@ CREATE TABLE epcis_events (
   parent_id text,
   subjects text[] NOT NULL DEFAULT '{}'::text[],
   record_ids text[] NOT NULL DEFAULT '{}'::text[],
-  event text NOT NULL
+  event text NOT NULL,
+  hash_context jsonb
 );
 
 ALTER TABLE epcis_events ADD CONSTRAINT epcis_events_source_check CHECK ((source = ANY (ARRAY['capture'::text, 'v1'::text])));

@@ -16,6 +16,10 @@
 --   epcs: DESIGN §3 subjects of epcList and childEPCs (MATCH_epc);
 --   parent_id: the §3 subject of parentID (MATCH_parentID);
 --   subjects: epcs and parent_id together (MATCH_anyEPC, §6a visibility).
+-- hash_context: for an event captured inside a document without an eventID of
+--   its own, what the hash was computed with besides the event itself
+--   ({"@context", "ignoreFields", "vocabulary"} of the document, core
+--   EpcisHashContext); null when the event alone gives its hash.
 -- n orders the rows (capture order) for paging.
 CREATE TABLE epcis_events (
   n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -35,6 +39,7 @@ CREATE TABLE epcis_events (
   subjects text[] NOT NULL DEFAULT '{}',
   record_ids text[] NOT NULL DEFAULT '{}',
   event text NOT NULL,
+  hash_context jsonb,
   CONSTRAINT epcis_events_party_event_id_key UNIQUE (party, event_id)
 );
 CREATE INDEX epcis_events_event_id_idx ON epcis_events (event_id);

@@ -54,8 +54,12 @@ describe.each(storageDrivers())('EPCIS storage on %s', (driver) => {
   afterAll(() => db.drop());
 
   it('stores an event exactly as captured and reads it back', async () => {
-    await insertEpcisEvents(db, [event('urn:uuid:1')]);
+    const hashContext = {
+      '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'],
+    };
+    await insertEpcisEvents(db, [event('urn:uuid:1', { hashContext })]);
     const got = await getEpcisEvent(db, GLN, 'urn:uuid:1');
+    expect(got?.hashContext).toEqual(hashContext);
     expect(got?.event).toBe('{ "type":"ObjectEvent",  "eventID":"urn:uuid:1" }');
     expect(got?.epcs).toEqual([UNIT]);
     expect(got?.recordIds).toEqual(['a'.repeat(64)]);
@@ -68,6 +72,17 @@ describe.each(storageDrivers())('EPCIS storage on %s', (driver) => {
     );
     await insertEpcisEvents(db, [event('urn:uuid:1', { party: OTHER, source: 'v1' })]);
     expect((await getEpcisEventsById(db, 'urn:uuid:1')).map((e) => e.party)).toEqual([GLN, OTHER]);
+    // merge: the same event again gains the new record ids.
+    await insertEpcisEvents(
+      db,
+      [event('urn:uuid:1', { party: OTHER, source: 'v1', recordIds: ['b'.repeat(64)] })],
+      { merge: true },
+    );
+    expect((await getEpcisEvent(db, OTHER, 'urn:uuid:1'))?.recordIds).toEqual([
+      'a'.repeat(64),
+      'b'.repeat(64),
+    ]);
+    expect((await getEpcisEvent(db, OTHER, 'urn:uuid:1'))?.hashContext).toBeNull();
     expect(await existingEpcisEventIds(db, GLN, ['urn:uuid:1', 'urn:uuid:2'])).toEqual(
       new Set(['urn:uuid:1']),
     );

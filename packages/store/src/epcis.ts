@@ -32,15 +32,18 @@ export interface NewEpcisEvent {
   recordIds: readonly string[];
   /** The event's JSON text, exactly as captured. */
   event: string;
+  /** The document context the eventID hash was computed with (core EpcisHashContext), if any. */
+  hashContext?: unknown;
 }
 
 export interface StoredEpcisEvent extends NewEpcisEvent {
   n: number;
   captureId: string | null;
+  hashContext: unknown;
 }
 
 const EVENT_COLUMNS = `n, event_id, party, source, capture_id, event_type, action, biz_step,
-  disposition, biz_location, event_time, record_time, epcs, parent_id, subjects, record_ids, event`;
+  disposition, biz_location, event_time, record_time, epcs, parent_id, subjects, record_ids, event, hash_context`;
 
 function toEvent(r: Record<string, unknown>): StoredEpcisEvent {
   return {
@@ -61,18 +64,22 @@ function toEvent(r: Record<string, unknown>): StoredEpcisEvent {
     subjects: r.subjects as string[],
     recordIds: r.record_ids as string[],
     event: r.event as string,
+    hashContext: r.hash_context ?? null,
   };
 }
 
 /**
  * Stores events in one statement (call it in the transaction that appends
  * their records). Array columns travel as JSON text (unnest of text[][] would
- * flatten them).
- * @throws UniqueViolationError when a party already has one of the eventIDs.
+ * flatten them). `merge`: an event a party already has (the same eventID)
+ * gains the new record ids instead (two /v1 records may build the same
+ * event); `events` must then name each (party, eventId) once.
+ * @throws UniqueViolationError without `merge` when a party already has one of the eventIDs.
  */
 export async function insertEpcisEvents(
   q: Queryable,
   events: readonly NewEpcisEvent[],
+  opts: { merge?: boolean } = {},
 ): Promise<void> {
   if (events.length === 0) return;
   const col = <T>(f: (e: NewEpcisEvent) => T): T[] => events.map(f);
@@ -80,17 +87,25 @@ export async function insertEpcisEvents(
     events.map((e) => JSON.stringify(f(e)));
   await q.query(
     `INSERT INTO epcis_events (event_id, party, source, capture_id, event_type, action, biz_step,
-       disposition, biz_location, event_time, record_time, epcs, parent_id, subjects, record_ids, event)
+       disposition, biz_location, event_time, record_time, epcs, parent_id, subjects, record_ids, event,
+       hash_context)
      SELECT u.event_id, u.party, u.source, u.capture_id, u.event_type, u.action, u.biz_step,
        u.disposition, u.biz_location, u.event_time, u.record_time,
        ARRAY(SELECT jsonb_array_elements_text(u.epcs::jsonb)), u.parent_id,
        ARRAY(SELECT jsonb_array_elements_text(u.subjects::jsonb)),
-       ARRAY(SELECT jsonb_array_elements_text(u.record_ids::jsonb)), u.event
+       ARRAY(SELECT jsonb_array_elements_text(u.record_ids::jsonb)), u.event, u.hash_context::jsonb
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
        $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[],
-       $13::text[], $14::text[], $15::text[], $16::text[])
+       $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
        AS u(event_id, party, source, capture_id, event_type, action, biz_step, disposition,
-         biz_location, event_time, record_time, epcs, parent_id, subjects, record_ids, event)`,
+         biz_location, event_time, record_time, epcs, parent_id, subjects, record_ids, event,
+         hash_context)
+     ${
+       opts.merge
+         ? `ON CONFLICT (party, event_id)
+            DO UPDATE SET record_ids = epcis_events.record_ids || EXCLUDED.record_ids`
+         : ''
+     }`,
     [
       col((e) => e.eventId),
       col((e) => e.party),
@@ -108,6 +123,9 @@ export async function insertEpcisEvents(
       arr((e) => e.subjects),
       arr((e) => e.recordIds),
       col((e) => e.event),
+      col((e) =>
+        e.hashContext === undefined || e.hashContext === null ? null : json(e.hashContext),
+      ),
     ],
   );
 }
