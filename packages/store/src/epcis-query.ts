@@ -49,9 +49,12 @@ export interface EpcisEventRow {
   readonly recordIds: string[];
   /** The event's JSON text as stored. */
   readonly event: string;
+  /** The `@context` of the document it was captured in, when stored. */
+  readonly context: unknown;
 }
 
-const COLUMNS = 'e.n, e.event_id, e.party, e.record_time, e.record_ids, e.event';
+const COLUMNS = `e.n, e.event_id, e.party, e.record_time, e.record_ids, e.event,
+  e.hash_context -> '@context' AS context`;
 
 function toRow(r: Record<string, unknown>): EpcisEventRow {
   return {
@@ -61,6 +64,7 @@ function toRow(r: Record<string, unknown>): EpcisEventRow {
     recordTime: iso(r.record_time),
     recordIds: r.record_ids as string[],
     event: r.event as string,
+    context: r.context ?? null,
   };
 }
 

@@ -167,6 +167,7 @@ async function documentText(
     eventTexts,
     records,
     creationDate: new Date(deps.now()).toISOString(),
+    contexts: rows.flatMap((r) => (r.context === null ? [] : [r.context])),
   });
 }
 
