@@ -50,11 +50,8 @@ export {
   EPCIS_EVENT_TYPE_NAMES,
   EPCIS_QUERY_PARAMETERS,
   MAX_PER_PAGE,
-  cbvForms,
-  cbvTerm,
   encodePageToken,
   epcMatcherOf,
-  locationKey,
   parseEpcisQuery,
   queryFingerprint,
 } from './query.js';
@@ -78,3 +75,14 @@ export {
   translateEventEpcs,
 } from './query-document.js';
 export type { EpcFormat, QueryDocumentInput } from './query-document.js';
+export {
+  cbvTerm,
+  epcisEventIndex,
+  epcisGlnOf,
+  epcisLocationKey,
+  epcisSubjectKey,
+} from './index-fields.js';
+export type { EpcisEventIndex } from './index-fields.js';
+export { epcisActorProblem, epcisOwnershipProblem, epcisStatedActors } from './capture-rules.js';
+export type { CapturingParty, EpcisCaptureCode, EpcisCaptureError } from './capture-rules.js';
+export { JsonTextError, jsonArrayElementTexts } from './json-text.js';

@@ -51,14 +51,11 @@ describe('parseEpcisQuery', () => {
     expect(q.anyEPC).toEqual([{ gtin: GTIN }, { gtin: GTIN }]);
   });
 
-  it('reads a business location in either notation as its canonical Digital Link', () => {
+  it('reads a business location in either notation as its GS1 path', () => {
     const q = ok({
       EQ_bizLocation: 'urn:epc:id:sgln:0614141.00000.0|https://x.example/414/0614141000005',
     });
-    expect(q.bizLocations).toEqual([
-      'https://id.gs1.org/414/0614141000005',
-      'https://id.gs1.org/414/0614141000005',
-    ]);
+    expect(q.bizLocations).toEqual(['414/0614141000005', '414/0614141000005']);
   });
 
   it('names every bad parameter at once', () => {

@@ -8,7 +8,8 @@
 import { Gs1Error, epcToDigitalLink, parseDigitalLink, parseScan } from '@provenant/gs1';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../bytes.js';
 import { sha256Hex } from '../hash.js';
-import { canonicalTime, canonicalValue } from './canonical-values.js';
+import { canonicalTime } from './canonical-values.js';
+import { cbvTerm, epcisLocationKey } from './index-fields.js';
 import { epcisDateTimeSchema, vocabularySchema } from './schema.js';
 
 /** The query parameters GET /epcis/events implements. */
@@ -65,7 +66,7 @@ export interface EpcisEventQuery {
   /** Bare CBV terms (`shipping`) for standard values, other URIs as given. */
   readonly bizSteps?: readonly string[];
   readonly dispositions?: readonly string[];
-  /** Canonical GS1 Digital Links (`https://id.gs1.org/414/…`) or the URI as given. */
+  /** GS1 paths (`414/<gln>`, `414/<gln>/254/<ext>`) for GLN locations, else the URI as given. */
   readonly bizLocations?: readonly string[];
   readonly epc?: readonly EpcMatcher[];
   readonly parentID?: readonly EpcMatcher[];
@@ -132,53 +133,20 @@ function time(params: RawParams, name: string): string | undefined {
   return canonicalTime(text);
 }
 
-const CBV_FORMS = {
-  BizStep: [
-    'https://ref.gs1.org/cbv/BizStep-',
-    'https://gs1.org/voc/BizStep-',
-    'urn:epcglobal:cbv:bizstep:',
-  ],
-  Disp: ['https://ref.gs1.org/cbv/Disp-', 'https://gs1.org/voc/Disp-', 'urn:epcglobal:cbv:disp:'],
-} as const;
-
-/** A CBV 2.0 value as its bare term when it is written in a standard form; other URIs unchanged. */
-export function cbvTerm(value: string, vocab: 'BizStep' | 'Disp'): string {
-  for (const prefix of CBV_FORMS[vocab]) {
-    if (value.startsWith(prefix)) return value.slice(prefix.length);
-  }
-  return value;
-}
-
-/** Every way an event may write a CBV value (bare term, web URI, GS1 voc URI, URN). */
-export function cbvForms(value: string, vocab: 'BizStep' | 'Disp'): string[] {
-  const term = cbvTerm(value, vocab);
-  if (term.includes(':')) return [term];
-  return [term, ...CBV_FORMS[vocab].map((p) => p + term)];
-}
-
-function vocabulary(
-  params: RawParams,
-  name: string,
-  vocab: 'BizStep' | 'Disp',
-): string[] | undefined {
+function vocabulary(params: RawParams, name: string): string[] | undefined {
   const list = values(params, name);
   return list?.map((v) => {
     if (!vocabularySchema.safeParse(v).success) {
       fail(name, 'vocabulary', `${name} values are CBV terms (e.g. shipping) or URIs`);
     }
-    return cbvTerm(v, vocab);
+    return cbvTerm(v) ?? v;
   });
-}
-
-/** A location URI in the form the hash compares (canonical GS1 Digital Link), else as given. */
-export function locationKey(uri: string): string {
-  return canonicalValue(uri);
 }
 
 function locations(params: RawParams, name: string): string[] | undefined {
   return values(params, name)?.map((v) => {
     if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(v)) fail(name, 'uri', `${name} values are URIs`);
-    return locationKey(v);
+    return epcisLocationKey(v);
   });
 }
 
@@ -321,8 +289,8 @@ export function parseEpcisQuery(params: RawParams): EpcisQueryParseResult {
       lt: each(() => time(params, 'LT_recordTime')),
     },
     actions: each(() => oneOf(params, 'EQ_action', ['ADD', 'OBSERVE', 'DELETE'] as const)),
-    bizSteps: each(() => vocabulary(params, 'EQ_bizStep', 'BizStep')),
-    dispositions: each(() => vocabulary(params, 'EQ_disposition', 'Disp')),
+    bizSteps: each(() => vocabulary(params, 'EQ_bizStep')),
+    dispositions: each(() => vocabulary(params, 'EQ_disposition')),
     bizLocations: each(() => locations(params, 'EQ_bizLocation')),
     epc: each(() => matchers(params, 'MATCH_epc')),
     parentID: each(() => matchers(params, 'MATCH_parentID')),

@@ -29,6 +29,7 @@ import {
   insertWebhookEvents,
   insertCheckpoint,
   insertEntryBatch,
+  insertEpcisEvents,
   latestCheckpoint,
   lockLogSize,
   readSequencingContext,
@@ -45,6 +46,7 @@ import {
   type StoredLeaf,
 } from '@provenant/store';
 import { tooLarge } from '../http/problem.js';
+import { v1EventOf, v1EventRows, type PendingEpcisEvent } from '../append/epcis-events.js';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
 import {
@@ -118,8 +120,9 @@ export interface SubmitOptions {
    * `party` notice registers). Throwing refuses this submission alone (it
    * runs in a savepoint) and the error is what `submit` rejects with. It
    * must use only `tx` and be safe to run again (the transaction may retry).
+   * `integratedAt` is the receipt time this batch gives its entries.
    */
-  apply?: (tx: Queryable) => Promise<void>;
+  apply?: (tx: Queryable, integratedAt: string) => Promise<void>;
   /**
    * Runs inside the sequencing transaction after this submission's entries
    * were written, with their results (e.g. store the response under the
@@ -127,6 +130,14 @@ export interface SubmitOptions {
    * so it must not fail for reasons of its own: reserve in `apply`, fill in here.
    */
   after?: (tx: Queryable, accepted: Accepted[]) => Promise<void>;
+  /**
+   * The submission stores the EPCIS events of its records itself (EPCIS
+   * capture, in `apply`). Otherwise each new record that the DESIGN §11 table
+   * maps gets the event built from it (source 'v1'), in the batch transaction.
+   */
+  ownEvents?: boolean;
+  /** A higher cap of entries for this submission (an EPCIS document captured all-or-nothing). */
+  maxEntries?: number;
 }
 
 export interface SequencerOptions {
@@ -169,6 +180,8 @@ interface Prepared {
 
 interface Submission {
   entries: Prepared[];
+  /** The /v1 events of its records, by record id (none with `ownEvents`). */
+  epcis: Map<string, PendingEpcisEvent> | null;
   apply: SubmitOptions['apply'];
   after: SubmitOptions['after'];
   resolve: (accepted: Accepted[]) => void;
@@ -339,12 +352,21 @@ export class Sequencer {
       return Promise.reject(new SequencerError('SEQUENCER_CLOSED', 'the sequencer is closed'));
     if (entries.length === 0)
       return Promise.reject(new SequencerError('EMPTY_SUBMISSION', 'nothing to append'));
-    if (entries.length > MAX_SUBMISSION_ENTRIES)
-      return Promise.reject(
-        tooLarge(`A submission carries at most ${MAX_SUBMISSION_ENTRIES} entries.`),
-      );
+    const cap = Math.max(MAX_SUBMISSION_ENTRIES, opts.maxEntries ?? 0);
+    if (entries.length > cap)
+      return Promise.reject(tooLarge(`A submission carries at most ${cap} entries.`));
     let prepared: Prepared[];
+    let epcis: Map<string, PendingEpcisEvent> | null = null;
     try {
+      // DESIGN §11: the /v1 records' events and their hash IDs, built before the lock.
+      if (!opts.ownEvents) {
+        epcis = new Map();
+        for (const e of entries) {
+          if (e.kind !== 'record') continue;
+          const ev = v1EventOf(e.id, e.record);
+          if (ev) epcis.set(e.id, ev);
+        }
+      }
       // DESIGN §6: leaf hash = SHA-256(0x00 || JCS(envelope)); computed before the lock.
       prepared = entries.map((entry) => {
         const jcs = envelopeJcs(entry.envelope);
@@ -356,6 +378,7 @@ export class Sequencer {
     return new Promise<Accepted[]>((resolve, reject) => {
       this.queue.push({
         entries: prepared,
+        epcis,
         apply: opts.apply,
         after: opts.after,
         resolve,
@@ -589,7 +612,7 @@ export class Sequencer {
           plan.push({ kind: 'new', p });
         }
       }
-      if (error === null && s.apply) error = await this.runHook(tx, s.apply);
+      if (error === null && s.apply) error = await this.runHook(tx, s.apply, integratedAt);
       if (error !== null) {
         outcomes.push({ ok: false, error });
         continue;
@@ -608,11 +631,16 @@ export class Sequencer {
     const fresh: Prepared[] = [];
     const records: NewRecord[] = [];
     const notices: NewNotice[] = [];
-    for (const o of outcomes) {
+    const events: PendingEpcisEvent[] = [];
+    for (let b = 0; b < outcomes.length; b++) {
+      const o = outcomes[b]!;
       if (!o.ok) continue;
+      const epcis = batch[b]!.epcis;
       for (const item of o.plan) {
         if (item.kind !== 'new') continue;
         const { entry } = item.p;
+        const ev = epcis?.get(entry.id);
+        if (ev) events.push(ev);
         const index = frontier.size;
         frontier.append(item.p.leafHash, created);
         fresh.push(item.p);
@@ -720,8 +748,11 @@ export class Sequencer {
       };
       const moved = send(small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last));
       // The outbox rows of this batch's facts commit with them (DESIGN §12).
-      const events = this.events?.(records, notices, integratedAt) ?? [];
-      if (events.length > 0) void send(insertWebhookEvents(tx, events));
+      const outbox = this.events?.(records, notices, integratedAt) ?? [];
+      if (outbox.length > 0) void send(insertWebhookEvents(tx, outbox));
+      // The /v1 records' EPCIS events commit with them (DESIGN §11).
+      if (events.length > 0)
+        void send(insertEpcisEvents(tx, v1EventRows(events, integratedAt), { merge: true }));
       // The first failure is the meaningful one (later statements only see an aborted transaction).
       for (const p of pending) await p;
       if (!(await moved)) throw new LogStorageError('the log size moved while the log was locked');
@@ -740,10 +771,11 @@ export class Sequencer {
   private async runHook(
     tx: Queryable,
     apply: NonNullable<SubmitOptions['apply']>,
+    integratedAt: string,
   ): Promise<unknown> {
     await tx.query('SAVEPOINT provenant_submission');
     try {
-      await apply(tx);
+      await apply(tx, integratedAt);
     } catch (err) {
       // If the database itself is gone this throws too, failing the whole batch.
       await tx.query('ROLLBACK TO SAVEPOINT provenant_submission');

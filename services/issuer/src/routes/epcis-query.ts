@@ -101,12 +101,6 @@ function epcSet(matchers: readonly EpcMatcher[] | undefined): EpcSet | undefined
   };
 }
 
-// The store keeps bizLocation as the GS1 path (`414/<gln>`) when it is a GLN.
-function storedLocation(key: string): string {
-  const m = /^https:\/\/id\.gs1\.org\/(414\/.*)$/.exec(key);
-  return m ? m[1]! : key;
-}
-
 function filterOf(q: EpcisEventQuery): EpcisEventFilter {
   const after = q.after;
   if (after !== undefined && !/^\d{1,15}$/.test(after)) {
@@ -124,7 +118,7 @@ function filterOf(q: EpcisEventQuery): EpcisEventFilter {
     actions: q.actions,
     bizSteps: q.bizSteps,
     dispositions: q.dispositions,
-    bizLocations: q.bizLocations?.map(storedLocation),
+    bizLocations: q.bizLocations,
     epc: epcSet(q.epc),
     parentID: epcSet(q.parentID),
     anyEPC: epcSet(q.anyEPC),
