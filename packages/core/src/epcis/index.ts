@@ -70,7 +70,6 @@ export {
   epcisQueryDocumentText,
   epcisQueryDocument,
   keepsCapturedBytes,
-  mergeContexts,
   parseEpcFormat,
   translateEventEpcs,
 } from './query-document.js';

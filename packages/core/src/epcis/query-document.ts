@@ -13,7 +13,6 @@
 // identifiers, except where a serial needs percent-escapes.
 import { digitalLinkToEpc, epcToDigitalLink, Gs1Error } from '@provenant/gs1';
 import type { CompanyPrefixLengthOf } from '@provenant/gs1';
-import { PROVENANT_EPCIS_NS } from './mapping.js';
 
 /** The values of the GS1-EPC-Format header (EPCIS 2.0 REST binding). */
 export const EPC_FORMATS = [
@@ -112,26 +111,46 @@ export function translateEventEpcs(
 
 /**
  * The event as the query interface answers it: as stored, with `eventID` when
- * it had none and the repository's `recordTime` (both outside the hash).
+ * it had none, the repository's `recordTime`, and, when it has no @context of
+ * its own, the @context of the document it was captured in (all three
+ * outside the hash; the @context gives its prefixes, CBV 2.0 §8.9).
  */
-export function answeredEvent(stored: Json, eventID: string, recordTime: string): Json {
-  const out: Json = { ...stored, recordTime };
+export function answeredEvent(
+  stored: Json,
+  eventID: string,
+  recordTime: string,
+  context?: unknown,
+): Json {
+  const out: Json = { ...stored };
   if (out['eventID'] === undefined) out['eventID'] = eventID;
+  if (out['recordTime'] === undefined) out['recordTime'] = recordTime;
+  if (out['@context'] === undefined && context !== undefined && context !== null) {
+    out['@context'] = context;
+  }
   return out;
 }
 
 /**
- * {@link answeredEvent} on the stored JSON text, keeping its bytes: the
- * missing `eventID` and `recordTime` are written after the opening brace and
- * nothing else is touched (a recordTime the event was captured with stays).
+ * {@link answeredEvent} on the stored JSON text, keeping its bytes: what is
+ * missing is written after the opening brace and nothing else is touched (a
+ * recordTime the event was captured with stays).
  * @throws TypeError when the text is no JSON object.
  */
-export function answeredEventText(stored: string, eventID: string, recordTime: string): string {
+export function answeredEventText(
+  stored: string,
+  eventID: string,
+  recordTime: string,
+  context?: unknown,
+): string {
   const parsed: unknown = JSON.parse(stored);
   const text = stored.trim();
-  if (!isObject(parsed) || !text.startsWith('{'))
+  if (!isObject(parsed) || !text.startsWith('{')) {
     throw new TypeError('a stored event is a JSON object');
+  }
   const added: string[] = [];
+  if (parsed['@context'] === undefined && context !== undefined && context !== null) {
+    added.push(`"@context":${JSON.stringify(context)}`);
+  }
   if (parsed['eventID'] === undefined) added.push(`"eventID":${JSON.stringify(eventID)}`);
   if (parsed['recordTime'] === undefined) added.push(`"recordTime":${JSON.stringify(recordTime)}`);
   if (added.length === 0) return text;
@@ -142,26 +161,6 @@ export function answeredEventText(stored: string, eventID: string, recordTime: s
 /** The EPCIS 2.0 JSON-LD context every answer starts with. */
 export const EPCIS_CONTEXT_URL = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
 
-/**
- * One `@context` for a document whose events came from several captured
- * documents: the EPCIS context, then every other context URL once, then one
- * object of all prefixes (the first mapping of a prefix wins).
- */
-export function mergeContexts(contexts: readonly unknown[]): unknown[] {
-  const urls: string[] = [EPCIS_CONTEXT_URL];
-  const prefixes: Json = { cbvmda: 'urn:epcglobal:cbv:mda:', provenant: PROVENANT_EPCIS_NS };
-  const visit = (c: unknown): void => {
-    if (typeof c === 'string') {
-      if (!urls.includes(c)) urls.push(c);
-    } else if (Array.isArray(c)) c.forEach(visit);
-    else if (isObject(c)) {
-      for (const [k, v] of Object.entries(c)) if (!(k in prefixes)) prefixes[k] = v;
-    }
-  };
-  contexts.forEach(visit);
-  return [...urls, prefixes];
-}
-
 export interface QueryDocumentInput {
   /** The events, as answered (see {@link answeredEvent}, {@link translateEventEpcs}). */
   readonly events: readonly Json[];
@@ -169,8 +168,6 @@ export interface QueryDocumentInput {
   readonly records: Readonly<Record<string, readonly string[]>>;
   /** ISO time the document is made (passed in: core reads no clock). */
   readonly creationDate: string;
-  /** The @context of the documents the events were captured in, if any. */
-  readonly contexts?: readonly unknown[];
 }
 
 const EVENTS_SLOT = '"provenant:eventList-slot"';
@@ -196,7 +193,9 @@ export function epcisQueryDocumentText(
  */
 export function epcisQueryDocument(input: QueryDocumentInput): Json {
   return {
-    '@context': mergeContexts(input.contexts ?? []),
+    // Only the standard context: each event carries the prefixes its hash was
+    // computed with (its own @context), which a document-wide map could contradict.
+    '@context': [EPCIS_CONTEXT_URL],
     type: 'EPCISQueryDocument',
     schemaVersion: '2.0',
     creationDate: input.creationDate,

@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { epcisEventHash } from './hash.js';
+import { epcisDocumentEvents, epcisEventHash } from './hash.js';
 import { encodePageToken, parseEpcisQuery, type EpcisEventQuery } from './query.js';
 import {
   answeredEvent,
+  answeredEventText,
   epcisQueryDocument,
+  epcisQueryDocumentText,
   parseEpcFormat,
   translateEventEpcs,
 } from './query-document.js';
@@ -164,12 +166,6 @@ describe('epcisQueryDocument', () => {
       events: [event],
       records: { [id]: ['ab'.repeat(32)] },
       creationDate: '2026-12-01T10:00:02.000Z',
-      contexts: [
-        [
-          'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld',
-          { ex: 'https://ex.example/' },
-        ],
-      ],
     });
     expect(doc).toMatchObject({
       type: 'EPCISQueryDocument',
@@ -181,12 +177,38 @@ describe('epcisQueryDocument', () => {
     });
     expect(doc['@context']).toEqual([
       'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld',
-      {
-        cbvmda: 'urn:epcglobal:cbv:mda:',
-        provenant: 'urn:provenant:epcis:',
-        ex: 'https://ex.example/',
-      },
     ]);
+  });
+
+  it('gives each event the prefixes its hash used, so events of mixed origin all recompute', () => {
+    // One event hashed inside a document that maps ex:, one hashed alone (ex:n literal).
+    const ctx = [{ ex: 'https://ex.example/' }];
+    const inDoc = { ...captured(), 'ex:n': '1' };
+    const alone = { ...captured(), epcList: ['urn:epc:id:sgtin:0614141.100001.A2'], 'ex:n': '1' };
+    const idInDoc = epcisEventHash(inDoc, { '@context': ctx });
+    const idAlone = epcisEventHash(alone);
+    expect(idInDoc).not.toBe(epcisEventHash(inDoc));
+    const text = epcisQueryDocumentText({
+      eventTexts: [
+        answeredEventText(JSON.stringify(inDoc), idInDoc, '2026-12-01T10:00:01.000Z', ctx),
+        answeredEventText(JSON.stringify(alone), idAlone, '2026-12-01T10:00:01.000Z'),
+      ],
+      records: {},
+      creationDate: '2026-12-01T10:00:02.000Z',
+    });
+    const { events, context } = epcisDocumentEvents(JSON.parse(text));
+    expect(events.map((e) => epcisEventHash(e, context))).toEqual([idInDoc, idAlone]);
+    expect(events.map((e) => (e as { eventID: string }).eventID)).toEqual([idInDoc, idAlone]);
+  });
+
+  it('keeps the stored bytes of an event and adds only what is missing', () => {
+    const stored = '{ "type":"ObjectEvent",  "quantity": 26.0 }';
+    expect(answeredEventText(stored, 'urn:uuid:1', 'T')).toBe(
+      '{"eventID":"urn:uuid:1","recordTime":"T", "type":"ObjectEvent",  "quantity": 26.0 }',
+    );
+    expect(answeredEventText('{"eventID":"x","recordTime":"R"}', 'y', 'T')).toBe(
+      '{"eventID":"x","recordTime":"R"}',
+    );
   });
 
   function captured() {

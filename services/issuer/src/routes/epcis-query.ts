@@ -145,7 +145,7 @@ async function documentText(
   for (const r of rows) (records[r.eventId] ??= []).push(...r.recordIds);
   let eventTexts: string[];
   if (keepsCapturedBytes(format)) {
-    eventTexts = rows.map((r) => answeredEventText(r.event, r.eventId, r.recordTime));
+    eventTexts = rows.map((r) => answeredEventText(r.event, r.eventId, r.recordTime, r.context));
   } else {
     const lengthOf = await prefixLengths(deps.db);
     eventTexts = rows.map((r) => {
@@ -153,6 +153,7 @@ async function documentText(
         JSON.parse(r.event) as Record<string, unknown>,
         r.eventId,
         r.recordTime,
+        r.context,
       );
       return JSON.stringify(translateEventEpcs(event, format, lengthOf));
     });
@@ -161,7 +162,6 @@ async function documentText(
     eventTexts,
     records,
     creationDate: new Date(deps.now()).toISOString(),
-    contexts: rows.flatMap((r) => (r.context === null ? [] : [r.context])),
   });
 }
 
