@@ -285,6 +285,7 @@ ALTER TABLE records ADD CONSTRAINT records_pkey PRIMARY KEY (id);
 ALTER TABLE records ADD CONSTRAINT records_leaf_idx_key UNIQUE (leaf_idx);
 ALTER TABLE records ADD CONSTRAINT records_subject_seq_key UNIQUE (subject, seq);
 CREATE INDEX records_shipment_idx ON public.records USING btree (((data ->> 'shipment'::text)));
+CREATE INDEX records_subject_c_idx ON public.records USING btree (subject COLLATE "C");
 CREATE TRIGGER records_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.records FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
 
 CREATE TABLE tokens (
@@ -361,6 +362,8 @@ ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_subscription_id
 ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (n);
 ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_subscription_id_event_id_key UNIQUE (subscription_id, event_id);
 CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX webhook_deliveries_event_idx ON public.webhook_deliveries USING btree (event_id);
+CREATE INDEX webhook_deliveries_finished_idx ON public.webhook_deliveries USING btree (created_at) WHERE (status <> 'pending'::text);
 CREATE INDEX webhook_deliveries_subscription_idx ON public.webhook_deliveries USING btree (subscription_id, n);
 
 CREATE TABLE webhook_events (
@@ -375,6 +378,7 @@ CREATE TABLE webhook_events (
 
 ALTER TABLE webhook_events ADD CONSTRAINT webhook_events_pkey PRIMARY KEY (id);
 ALTER TABLE webhook_events ADD CONSTRAINT webhook_events_n_key UNIQUE (n);
+CREATE INDEX webhook_events_fanned_out_idx ON public.webhook_events USING btree (created_at) WHERE fanned_out;
 CREATE INDEX webhook_events_pending_idx ON public.webhook_events USING btree (n) WHERE (NOT fanned_out);
 
 CREATE TABLE webhook_subscriptions (

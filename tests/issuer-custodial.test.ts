@@ -24,7 +24,8 @@ import {
   insertToken,
   findRecalls,
 } from '@provenant/store';
-import { keyAad, newToken, seal } from '@provenant/issuer';
+import { keyAad, seal } from '@provenant/issuer';
+import { newToken } from '@provenant/server-kit';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 
 /** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */

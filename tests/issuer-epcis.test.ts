@@ -7,7 +7,8 @@ import request from 'supertest';
 import { epcisEventHash, generateKeyPair, keyId, unitSubject } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import { getChain, getLogSize, insertKey, insertParty, insertToken } from '@provenant/store';
-import { keyAad, newToken, seal } from '@provenant/issuer';
+import { keyAad, seal } from '@provenant/issuer';
+import { newToken } from '@provenant/server-kit';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 
 function withCheckDigit(body: string): string {

@@ -262,10 +262,11 @@ function subjectPath(subject: SubjectPath): string {
  * The canonical subject (DESIGN §3) of a scan or subject input, as the verifier
  * derives it: the receipt of a checked verification must name exactly this.
  */
-function canonicalSubjectOf(input: unknown): string {
+function canonicalSubjectOf(input: unknown, profile?: 'keyboard-wedge-gs'): string {
   if (typeof input === 'string' && subjectParts(input) !== null) return input;
   try {
-    return parseScan(input as Parameters<typeof parseScan>[0]).subject;
+    // The scanner profile the server is told (a printable GS stand-in) reads the scan here too.
+    return parseScan(input as Parameters<typeof parseScan>[0], profile ? { profile } : {}).subject;
   } catch (err) {
     if (err instanceof Gs1Error) throw misuse(`bad scan: ${err.message} (${err.code})`);
     throw misuse('scan or subject must be a DESIGN §3 form');
@@ -837,7 +838,7 @@ export class ProvenantClient {
     policy: ReceiptPolicy,
     write?: WriteOptions,
   ): Promise<CheckedVerification> {
-    const subject = canonicalSubjectOf(body.scan ?? body.subject);
+    const subject = canonicalSubjectOf(body.scan ?? body.subject, body.scannerProfile);
     if (body.nonce !== undefined && !VERIFICATION_NONCE_RE.test(body.nonce))
       throw misuse('nonce must be 1-64 URL-safe characters [A-Za-z0-9_-]');
     const nonce = body.nonce ?? freshNonce();

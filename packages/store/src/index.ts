@@ -10,6 +10,7 @@ export type {
 export {
   AppendOnlyViolationError,
   DatabaseUnavailableError,
+  LogStorageError,
   MigrationError,
   QueryError,
   SerializationFailureError,
@@ -41,6 +42,7 @@ export * from './prechecks.js';
 export * from './webhooks.js';
 export * from './epcis.js';
 export * from './epcis-query.js';
+export { buildBundle, inclusionProofs, receiptOf } from './bundles.js';
 
 export {
   createTestDatabase,

@@ -32,13 +32,11 @@ import {
   isChainParty,
   type NewWebhookEvent,
 } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
-import { inSpan, webhookEvent } from '@provenant/issuer';
+import { inSpan, webhookEvent } from '@provenant/server-kit';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
-import { unprocessable } from '@provenant/issuer';
+import { unprocessable } from '@provenant/server-kit';
 import {
   insertCase,
   insertVerification,
@@ -415,6 +413,9 @@ export async function runVerification(
         sha256: deps.sha256,
         signatureCheck: deps.pool.check,
         receiptSignatures: deps.policy.receiptSignatures,
+        ...(deps.policy.maxBackdateMs !== undefined
+          ? { maxBackdateMs: deps.policy.maxBackdateMs }
+          : {}),
       },
     );
     view = {

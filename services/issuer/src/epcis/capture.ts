@@ -30,8 +30,8 @@ import {
   type Queryable,
 } from '@provenant/store';
 import type { UnsignedRecord } from '../append/custodial.js';
-import { HttpProblem, PROBLEM_TYPE_PREFIX } from '../http/problem.js';
-import type { IssuerDeps } from '../issuer.js';
+import { HttpProblem, PROBLEM_TYPE_PREFIX } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import { AppendRefusedError } from '../log/errors.js';
 import type { Accepted, PendingRecord, SubmitOptions } from '../log/sequencer.js';
 import { CustodyPlan } from '../routes/custodial/plan.js';

@@ -22,6 +22,7 @@ import {
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import {
+  analyzeAppendTables,
   appendBatch,
   appendLeafBatch,
   appendLeafTexts,
@@ -45,7 +46,7 @@ import {
   type SequencingKey,
   type StoredLeaf,
 } from '@provenant/store';
-import { tooLarge } from '../http/problem.js';
+import { tooLarge } from '@provenant/server-kit';
 import { v1EventOf, v1EventRows, type PendingEpcisEvent } from '../append/epcis-events.js';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
@@ -58,7 +59,7 @@ import {
 } from './fast.js';
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
-import { inSpan } from '../tracing.js';
+import { inSpan } from '@provenant/server-kit';
 
 /** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing). */
 export const MAX_BATCH_SUBJECTS = 10_000;
@@ -71,6 +72,10 @@ export const MAX_SUBMISSION_ENTRIES = MAX_BATCH_SUBJECTS + 1;
 const SINGLE_STATEMENT_ENTRIES = 256;
 /** Leaves per insert statement of a large batch, signed between yields to the event loop. */
 const LEAF_CHUNK = 1_024;
+
+/** Appended entries after which the append tables' statistics are refreshed (and at least ANALYZE_FRACTION of the log). */
+export const ANALYZE_MIN_ENTRIES = 5_000;
+export const ANALYZE_FRACTION = 0.1;
 
 /** Default cap of entries sequenced in one transaction. */
 export const DEFAULT_MAX_BATCH_ENTRIES = 20_000;
@@ -306,6 +311,10 @@ export class Sequencer {
   /** The committed right edge of the tree, or null to reload it at the next batch. */
   private frontier: Frontier | null = null;
   private lastTime = 0;
+  /** Entries appended since the last statistics refresh, the log size then, and the running refresh. */
+  private sinceAnalyze = 0;
+  private analyzedSize = 0;
+  private analyzing: Promise<void> | null = null;
   /** The log key imported once (node:crypto), and the receipt body serialiser for our origin. */
   private readonly logSigner: FastSigner;
   private readonly receiptMessage: ReturnType<typeof receiptMessageBuilder>;
@@ -398,6 +407,31 @@ export class Sequencer {
   async close(): Promise<void> {
     this.closed = true;
     await this.idle();
+    await this.analyzing;
+  }
+
+  /**
+   * Refreshes the planner statistics of the append tables in the background
+   * once the entries appended since the last refresh reach
+   * max(ANALYZE_MIN_ENTRIES, ANALYZE_FRACTION × the log size then), as
+   * autovacuum would (autovacuum may be off or late: a bulk load then leaves
+   * the planner guessing, and a chain query scanned the whole log). A failed
+   * refresh is harmless: the next threshold tries again.
+   */
+  private freshenStatistics(entries: number, size: number): void {
+    this.sinceAnalyze += entries;
+    if (
+      this.analyzing ||
+      this.sinceAnalyze < Math.max(ANALYZE_MIN_ENTRIES, ANALYZE_FRACTION * this.analyzedSize)
+    )
+      return;
+    this.sinceAnalyze = 0;
+    this.analyzedSize = size;
+    this.analyzing = analyzeAppendTables(this.db)
+      .catch(() => {})
+      .finally(() => {
+        this.analyzing = null;
+      });
   }
 
   private schedule(): void {
@@ -455,6 +489,7 @@ export class Sequencer {
     this.stats.entries += result.accepted.size;
     this.onBatch?.(result.accepted.size, performance.now() - started);
     this.frontier = result.frontier;
+    this.freshenStatistics(result.accepted.size, result.frontier.size);
     this.stats.submissions += batch.length;
     batch.forEach((s, i) => {
       const o = result.outcomes[i]!;

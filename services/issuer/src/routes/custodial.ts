@@ -10,11 +10,11 @@ import type { z } from 'zod';
 import { COMMISSIONING_ROLES, unitSubject } from '@provenant/core';
 import { Gs1Error } from '@provenant/gs1';
 import { findPartiesByGtin, getParty } from '@provenant/store';
-import type { RouteDeps, RouteModule } from '../app.js';
+import type { RouteDeps, RouteModule } from '@provenant/server-kit';
 import { recordResult } from '../append/index.js';
 import type { UnsignedNotice } from '../append/custodial.js';
-import { principalOf, requireScope } from '../http/auth.js';
-import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
+import { principalOf, requireScope } from '@provenant/server-kit';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '@provenant/server-kit';
 import {
   badRequest,
   conflict,
@@ -22,9 +22,9 @@ import {
   notFound,
   unprocessable,
   type FieldError,
-} from '../http/problem.js';
-import { MAX_FIELD_ERRORS, parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+} from '@provenant/server-kit';
+import { MAX_FIELD_ERRORS, parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import type { Accepted, PendingRecord } from '../log/sequencer.js';
 import { CustodyPlan } from './custodial/plan.js';
 import { findShipmentLines, reconcile, type ShippedSubject } from './custodial/reconcile.js';
@@ -382,7 +382,7 @@ async function recalls(deps: Deps, req: Request, res: Response): Promise<void> {
 /** OpenAPI entries of the custodial endpoints. */
 function document(deps: Deps): void {
   const o = deps.openapi;
-  o.register('CustodialAppendResult', AppendResult);
+  o.register('CustodialAppendResult', AppendResult.clone());
   const ops: [string, string, z.ZodType, string, z.ZodType][] = [
     [
       '/v1/commissions',
@@ -446,7 +446,7 @@ function document(deps: Deps): void {
     const name = `${path.slice(4, 5).toUpperCase()}${path.slice(5)}Request`;
     let res = registered.get(responseName);
     if (!res) {
-      res = o.register(responseName, response);
+      res = o.register(responseName, response.clone());
       registered.set(responseName, res);
     }
     o.registerPath({

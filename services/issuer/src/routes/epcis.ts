@@ -20,14 +20,25 @@ import {
   type CaptureErrorBehaviour,
   type CaptureJob,
 } from '@provenant/store';
-import type { RouteDeps, RouteModule } from '../app.js';
+import {
+  BEARER_AUTH,
+  IdempotencyHeaders,
+  MAX_FIELD_ERRORS,
+  badRequest,
+  forbidden,
+  notFound,
+  principalOf,
+  problemResponse,
+  rawBodyText,
+  requireScope,
+  toProblem,
+  type FieldError,
+  type RouteDeps,
+  type RouteModule,
+} from '@provenant/server-kit';
 import { recordResult } from '../append/index.js';
 import { captureEvents, jobError, planCapture, problemOf } from '../epcis/capture.js';
-import { principalOf, requireScope } from '../http/auth.js';
-import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
-import { badRequest, forbidden, notFound, toProblem, type FieldError } from '../http/problem.js';
-import { MAX_FIELD_ERRORS, rawBodyText } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+import type { IssuerDeps } from '../deps.js';
 import { AppendResult } from './custodial/schemas.js';
 import { signedWrite } from './custodial/submit.js';
 

@@ -1,7 +1,7 @@
 // Every issuer route module, in registration order. createIssuer mounts them all.
-import type { RouteModule } from '../app.js';
+import type { RouteModule } from '@provenant/server-kit';
 import { logRoutes } from '../log/routes.js';
-import type { IssuerDeps } from '../issuer.js';
+import type { IssuerDeps } from '../deps.js';
 import { chainRoutes } from './chains.js';
 import { custodialRoutes } from './custodial.js';
 import { epcisRoutes } from './epcis.js';

@@ -2,8 +2,7 @@
 // and GET /v1/verifier (DESIGN §7, §8a).
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { checkBundleFrame, toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
+import { checkBundleFrame, strictApi, toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
 import {
   BEARER_AUTH,
   badRequest,
@@ -18,7 +17,7 @@ import {
   requireScope,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
 import { runVerification, verificationCostUnits } from '../verification.js';
@@ -69,13 +68,6 @@ const BundleVerifyBody = z.strictObject({
 });
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
-
-const VerifierKeyResponse = z.object({
-  publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
-  kid: z.string(),
-  algorithm: z.literal('Ed25519'),
-  receipt: z.string(),
-});
 
 const RECEIPT_HOWTO =
   'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, nonce, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key. Check that subject, party, purpose and nonce are those of your request and verifiedAt is within 5 minutes of your clock.';
@@ -151,7 +143,7 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'The verifier key',
-        content: { 'application/json': { schema: VerifierKeyResponse } },
+        content: { 'application/json': { schema: strictApi.verifierInfo } },
       },
     },
   });

@@ -14,7 +14,7 @@ import {
 } from '@provenant/core';
 import { getHeads, getParties, type Queryable } from '@provenant/store';
 import type { UnsignedRecord } from '../../append/custodial.js';
-import { HttpProblem, type ProblemReason } from '../../http/problem.js';
+import { HttpProblem, type ProblemReason } from '@provenant/server-kit';
 import type { PendingRecord } from '../../log/sequencer.js';
 
 /** At most this many reasons are listed in one refusal. */

@@ -3,7 +3,7 @@
 // the records (records.ts idempotentWrite: the key is reserved under the log
 // lock and filled with the answer, so both commit together or not at all).
 import type { Request, Response } from 'express';
-import type { IssuerDeps } from '../../issuer.js';
+import type { IssuerDeps } from '../../deps.js';
 import type { Accepted, PendingEntry, SubmitOptions } from '../../log/sequencer.js';
 import { idempotentWrite } from '../records.js';
 
