@@ -455,7 +455,14 @@ describe('EPCIS capture', () => {
     const res = await request(issuer.app)
       .post('/v1/commissions')
       .set('Authorization', `Bearer ${tokens[MFR]}`)
-      .send({ items: [{ gtin: GTIN, serial: 'V1', lot: 'L9', expiry: '2028-03-31' }] })
+      .send({
+        items: ['V1', 'V2'].map((serial) => ({
+          gtin: GTIN,
+          serial,
+          lot: 'L9',
+          expiry: '2028-03-31',
+        })),
+      })
       .expect(201);
     const [row] = await queryEpcisEvents(issuer.db, { epcs: [unit('V1')], limit: 10 });
     expect(row).toMatchObject({
@@ -467,6 +474,20 @@ describe('EPCIS capture', () => {
       recordIds: [res.body.records[0].id],
     });
     expect(epcisEventHash(JSON.parse(row!.event))).toBe(row!.eventId);
+    // A pack of N units: one AggregationEvent naming all N+1 records.
+    const box = sscc('77');
+    const packed = await request(issuer.app)
+      .post('/v1/packs')
+      .set('Authorization', `Bearer ${tokens[MFR]}`)
+      .send({ parent: box, children: [unit('V1'), unit('V2')] })
+      .expect(201);
+    const [agg] = await queryEpcisEvents(issuer.db, { parentIds: [`00/${box}`], limit: 10 });
+    expect(agg).toMatchObject({ source: 'v1', eventType: 'AggregationEvent', bizStep: 'packing' });
+    expect(agg!.epcs).toEqual([unit('V1'), unit('V2')]);
+    expect([...agg!.recordIds].sort()).toEqual(
+      packed.body.records.map((r: Json) => r.id as string).sort(),
+    );
+    expect(epcisEventHash(JSON.parse(agg!.event))).toBe(agg!.eventId);
   });
 
   it('captures a 10,000-EPC document: commissioning, aggregation into 100 cases, shipping', async () => {

@@ -36,6 +36,37 @@ export function v1EventOf(id: string, record: CustodyRecord): PendingEpcisEvent 
 }
 
 /**
+ * The events of a submission's records, by record id. A unit's pack or
+ * unpack has no event of its own: its id joins the record ids of its
+ * container's AggregationEvent when that is in the same submission (the
+ * custodial routes send all N+1 records together), so the event names every
+ * record it stands for.
+ */
+export function v1EventsOf(
+  records: readonly { id: string; record: CustodyRecord }[],
+): Map<string, PendingEpcisEvent> {
+  const out = new Map<string, PendingEpcisEvent>();
+  const containers = new Map<string, PendingEpcisEvent>();
+  const units: { id: string; parent: string; type: string }[] = [];
+  for (const { id, record } of records) {
+    const ev = v1EventOf(id, record);
+    if (ev) {
+      out.set(id, ev);
+      if (record.type === 'pack' || record.type === 'unpack')
+        containers.set(`${record.type} ${record.subject}`, ev);
+    } else if (record.type === 'pack' || record.type === 'unpack') {
+      const parent = (record.data as { parent?: unknown }).parent;
+      if (typeof parent === 'string') units.push({ id, parent, type: record.type });
+    }
+  }
+  for (const u of units) {
+    const ev = containers.get(`${u.type} ${u.parent}`);
+    if (ev) ev.recordIds = [...ev.recordIds, u.id];
+  }
+  return out;
+}
+
+/**
  * Rows ready to insert with `merge`: one per (party, eventID), record ids of
  * identical events joined (two records of one subject may build the same event).
  */

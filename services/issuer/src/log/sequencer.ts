@@ -47,7 +47,7 @@ import {
   type StoredLeaf,
 } from '@provenant/store';
 import { tooLarge } from '@provenant/server-kit';
-import { v1EventOf, v1EventRows, type PendingEpcisEvent } from '../append/epcis-events.js';
+import { v1EventRows, v1EventsOf, type PendingEpcisEvent } from '../append/epcis-events.js';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
 import {
@@ -368,14 +368,8 @@ export class Sequencer {
     let epcis: Map<string, PendingEpcisEvent> | null = null;
     try {
       // DESIGN §11: the /v1 records' events and their hash IDs, built before the lock.
-      if (!opts.ownEvents) {
-        epcis = new Map();
-        for (const e of entries) {
-          if (e.kind !== 'record') continue;
-          const ev = v1EventOf(e.id, e.record);
-          if (ev) epcis.set(e.id, ev);
-        }
-      }
+      if (!opts.ownEvents)
+        epcis = v1EventsOf(entries.filter((e): e is PendingRecord => e.kind === 'record'));
       // DESIGN §6: leaf hash = SHA-256(0x00 || JCS(envelope)); computed before the lock.
       prepared = entries.map((entry) => {
         const jcs = envelopeJcs(entry.envelope);
