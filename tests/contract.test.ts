@@ -495,6 +495,14 @@ describe('every operation, answered as described', () => {
         .get(`/v1/${kind}/${unit('C001')}`)
         .expect(401);
     }
+    // The same custody as EPCIS 2.0 events (DESIGN §11), paged, one by its eventID.
+    const page = await api.get('/epcis/events?perPage=1', dist.token).expect(200);
+    expect(page.headers['link']).toMatch(/rel="next"/);
+    const eventID = page.body.epcisBody.queryResults.resultsBody.eventList[0].eventID as string;
+    await api.get(`/epcis/events/${encodeURIComponent(eventID)}`, dist.token).expect(200);
+    await api.get(`/epcis/events/${encodeURIComponent('urn:uuid:nope')}`, dist.token).expect(404);
+    await api.get('/epcis/events?EQ_readPoint=x', dist.token).expect(400);
+    await request(world.app).get('/epcis/events').expect(401);
 
     await anon('/v1/log/checkpoint').expect(200);
     const size = Number((await anon('/v1/log/checkpoint')).text.split('\n')[1]);

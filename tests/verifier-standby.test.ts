@@ -50,13 +50,14 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
     const { rows } = await issuer.db.query<{ db: string }>('SELECT current_database() AS db');
     standby = await startStandby(pgUrl);
     standbyDb = await openPg(standby.urlOf(rows[0]!.db), { max: 4 });
+    // Only the public trust and the verifier's own key, as the issuer hands them over.
     verifier = createVerifier({
       db: readsFromStandby(issuer.db, standbyDb),
-      config: issuer.config,
+      ...issuer.verifier,
       workers: 0,
     });
     await standby.catchUp();
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await verifier?.close();
@@ -128,5 +129,5 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
     } finally {
       await standby.resumeReplay().catch(() => {});
     }
-  }, 60_000);
+  }, 300_000);
 });

@@ -230,7 +230,7 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
     async resumeReplay() {
       await onStandby('SELECT pg_wal_replay_resume()');
     },
-    async catchUp(timeoutMs = 30_000) {
+    async catchUp(timeoutMs = 120_000) {
       const [{ lsn }] = await sql<{ lsn: string }>(
         primaryUrl,
         'SELECT pg_current_wal_lsn()::text AS lsn',
