@@ -20,6 +20,7 @@ import { PartyGate } from './gate.js';
 import type { VerifierKey } from './receipt.js';
 import { DEFAULT_REMEMBERED, VerifiedSignatures } from './workers/memo.js';
 import { SignaturePool } from './workers/pool.js';
+import { LogMonitor } from './monitor/monitor.js';
 
 /** Assembles the offline bundle of a subject from the log; null when it has no chain. */
 export type BundleSource = (
@@ -72,7 +73,14 @@ export interface VerifierDeps extends AppDeps<Database> {
   sha256: (bytes: Uint8Array) => Uint8Array;
   /** one verification at a time per party on this instance (flood isolation) */
   gate: PartyGate;
+  /** the log monitor (DESIGN §7b): verified state the answers read */
+  monitor: LogMonitor;
+  /** how long a verification waits for the monitor to reach the log size seen at arrival, ms */
+  monitorWaitMs: number;
 }
+
+/** Default bound on a verification's wait for the monitor (DESIGN §7b), ms. */
+export const DEFAULT_MONITOR_WAIT_MS = 2000;
 
 export interface CreateVerifierDepsOptions {
   db: Database;
@@ -88,6 +96,10 @@ export interface CreateVerifierDepsOptions {
   bundleSource?: BundleSource;
   /** Verifications a party may have waiting behind its running one (default DEFAULT_MAX_QUEUED). */
   maxQueuedPerParty?: number;
+  /** Entries the monitor verifies per transaction (default DEFAULT_MONITOR_BATCH). */
+  monitorBatch?: number;
+  /** See VerifierDeps.monitorWaitMs. */
+  monitorWaitMs?: number;
 }
 
 /**
@@ -103,19 +115,33 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
   const verified = new VerifiedSignatures(opts.rememberSignatures ?? DEFAULT_REMEMBERED);
   const authority = deriveServiceKey(config.masterKey, 'authority');
   const verifier = deriveServiceKey(config.masterKey, 'verifier');
+  const trust: Trust = { logKey: logKeys.vkey, authorityKey: toBase64Url(authority.publicKey) };
+  const pool = new SignaturePool({
+    ...(opts.workers === undefined ? {} : { size: opts.workers }),
+    verified,
+  });
+  const backend = verified.backend(nodeBackend);
   return {
     db,
     config,
     tokens: tokenLookupFor(db),
     ...(opts.logger ? { logger: opts.logger } : {}),
     origin: logKeys.origin,
-    trust: { logKey: logKeys.vkey, authorityKey: toBase64Url(authority.publicKey) },
+    trust,
     verifierKey: { seed: verifier.seed, publicKey: verifier.publicKey, kid: verifier.kid },
-    pool: new SignaturePool({
-      ...(opts.workers === undefined ? {} : { size: opts.workers }),
-      verified,
+    pool,
+    backend,
+    monitor: new LogMonitor({
+      db,
+      origin: logKeys.origin,
+      trust,
+      signatureCheck: pool.check,
+      backend,
+      sha256: nodeSha256,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.monitorBatch ? { batchSize: opts.monitorBatch } : {}),
     }),
-    backend: verified.backend(nodeBackend),
+    monitorWaitMs: opts.monitorWaitMs ?? DEFAULT_MONITOR_WAIT_MS,
     now: opts.now ?? Date.now,
     policy: { ...DEFAULT_POLICY, ...opts.policy },
     bundleSource: opts.bundleSource ?? buildBundle,

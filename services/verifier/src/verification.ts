@@ -28,6 +28,9 @@ import { nodeBackend } from '@provenant/core/node';
 import {
   getCheckpoint,
   getKeys,
+  getLogSize,
+  getSubjectAlarms,
+  getVerifiedChildren,
   insertWebhookEvents,
   isChainParty,
   type NewWebhookEvent,
@@ -316,6 +319,36 @@ function presentedSubject(presented: unknown): string | null {
 }
 
 /**
+ * Alarms of the log monitor on `subject`, the containers it is in and, for a
+ * logistic unit, the units packed in it; and unacknowledged alarms on the log
+ * itself (a checkpoint that does not verify): each as a finding with its code.
+ */
+async function alarmFindings(
+  deps: VerifierDeps,
+  subject: string,
+  logBundle: Bundle | null,
+): Promise<Reason[]> {
+  const containers = logBundle ? enclosingContainers(logBundle, subject) : [];
+  const units = (await getVerifiedChildren(deps.db, [subject])).get(subject) ?? [];
+  const alarms = await getSubjectAlarms(deps.db, [
+    subject,
+    ...containers,
+    ...units.map((u) => u.subject),
+  ]);
+  const out: Reason[] = [];
+  for (const a of alarms) {
+    if (a.subject === null && a.ackedAt !== null) continue;
+    if (!(REASON_CODES as readonly string[]).includes(a.code)) continue;
+    out.push({
+      code: a.code as Reason['code'],
+      message: `log monitor alarm ${a.id}: ${a.message}`,
+      subject: a.subject ?? subject,
+    });
+  }
+  return out;
+}
+
+/**
  * Verifies `req.subject` (or a presented bundle) as `req.party`, stores the
  * verification and opens a case when a receiving verdict is not accept.
  */
@@ -332,6 +365,10 @@ export async function runVerification(
   // judged (a reject, LOG_PROOF_INVALID at `subject`), never refused (STYLE rule 3).
   const subject =
     req.presented !== undefined ? (presentedSubject(req.presented) ?? '') : req.subject;
+  // DESIGN §7b: the log's own evidence is answered once the monitor has verified the
+  // log as large as it was when the request arrived (bounded wait).
+  if (req.presented === undefined)
+    await deps.monitor.waitFor(await getLogSize(db), deps.monitorWaitMs);
   const logBundle = subject === '' ? null : await deps.bundleSource(db, deps.origin, subject);
 
   let keyOwners: Record<string, string> | undefined;
@@ -366,6 +403,11 @@ export async function runVerification(
       subject,
     });
   }
+
+  // DESIGN §7b: what the monitor found wrong with the subject's entries (or its
+  // containers', or its units') makes it reject with the reason found.
+  if (req.presented === undefined && subject !== '')
+    findings.push(...(await alarmFindings(deps, subject, logBundle)));
 
   const evidence = req.presented ?? logBundle;
   let view: Omit<VerificationView, 'id' | 'receipt' | 'case'>;
