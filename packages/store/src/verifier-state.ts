@@ -45,7 +45,8 @@ export interface MonitoredLeaf {
   nodeHash: Uint8Array | null;
   kind: string;
   entryId: string;
-  envelope: unknown;
+  /** the stored envelope text (the sequencer writes exactly JCS(envelope): the leaf hash covers these bytes) */
+  envelopeText: string;
   integratedAt: string;
   receiptSignature: Uint8Array;
   /** the records or notices row stored for this leaf (null when none) */
@@ -60,6 +61,7 @@ export interface MonitoredLeaf {
     time: string;
     data: unknown;
     payload: Uint8Array;
+    /** notices keep their envelope too (records do not since 000002) */
     envelope: unknown;
   } | null;
 }
@@ -77,7 +79,7 @@ export async function getMonitoredLeaves(
             coalesce(r.type, n.type) AS row_type, coalesce(r.actor, n.actor) AS row_actor,
             coalesce(r.kid, n.kid) AS row_kid, coalesce(r.time, n.time) AS row_time,
             coalesce(r.data, n.data) AS row_data, coalesce(r.payload, n.payload) AS row_payload,
-            coalesce(r.envelope, n.envelope) AS row_envelope
+            n.envelope AS row_envelope
      FROM log_leaves l
      LEFT JOIN merkle_nodes m ON m.level = 0 AND m.idx = l.idx
      LEFT JOIN records r ON r.leaf_idx = l.idx
@@ -91,7 +93,7 @@ export async function getMonitoredLeaves(
     nodeHash: r.node_hash === null ? null : bytes(r.node_hash),
     kind: r.entry_kind as string,
     entryId: r.entry_id as string,
-    envelope: r.envelope,
+    envelopeText: r.envelope as string,
     integratedAt: iso(r.integrated_at),
     receiptSignature: bytes(r.receipt_signature),
     row:
@@ -108,7 +110,7 @@ export async function getMonitoredLeaves(
             time: iso(r.row_time),
             data: r.row_data,
             payload: bytes(r.row_payload),
-            envelope: r.row_envelope,
+            envelope: r.row_envelope ?? null,
           },
   }));
 }

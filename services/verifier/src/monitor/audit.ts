@@ -117,7 +117,7 @@ async function compareStates(
     if (page.length === 0) break;
     for (const row of page) {
       seen.add(row.subject);
-      if (row.headIndex < 0) continue; // an alarm only
+      if (row.headIndex < 0 || state.alarmed.has(row.subject)) continue; // an alarm: a finding already
       const st = state.states.get(row.subject);
       if (!st) out.push({ subject: row.subject, problem: 'stored, but no verified record gives it' });
       else if (st.seq !== row.seq || state.headIndex.get(row.subject) !== row.headIndex)

@@ -30,6 +30,7 @@ import {
   referencedSubjects,
   RECORD_PAYLOAD_TYPE,
   toHex,
+  utf8,
   verifyCheckpoint,
   type ChainChild,
   type ChainState,
@@ -66,9 +67,10 @@ export interface Finding {
 /** A parsed entry waiting for its signature results. */
 interface Pending {
   leaf: MonitoredLeaf;
+  /** what the structural checks found, raised in log order by `finish` */
+  problems: Finding[];
   record: CustodyRecord | null;
   id: string;
-  notice: Notice | null;
   sigItem: number | null;
   receiptItem: number | null;
   keyProblem: ReasonCode | null;
@@ -93,7 +95,13 @@ export function fromStored(
 function parseEntry(
   leaf: MonitoredLeaf,
 ): { env: { payloadType: string; payload: Uint8Array; keyid: string; sig: Uint8Array } } | string {
-  const e = leaf.envelope as {
+  let json: unknown;
+  try {
+    json = JSON.parse(leaf.envelopeText);
+  } catch {
+    return 'envelope is not JSON';
+  }
+  const e = json as {
     payloadType?: unknown;
     payload?: unknown;
     signatures?: { keyid?: unknown; sig?: unknown }[];
@@ -121,7 +129,7 @@ function rowDiffers(
   if (row === null) return `no ${leaf.kind} row is stored for log entry ${leaf.index}`;
   if (row.id !== id || leaf.entryId !== id) return 'its id is not the SHA-256 of the logged payload';
   if (!bytesEqual(row.payload, payload)) return 'its payload differs from the logged one';
-  if (canonicalize(row.envelope) !== canonicalize(leaf.envelope))
+  if (row.envelope !== null && canonicalize(row.envelope) !== leaf.envelopeText)
     return 'its envelope differs from the logged one';
   const r = parsed as { subject?: string; seq?: number; prev?: string | null };
   if (leaf.kind === 'record' && (row.subject !== r.subject || row.seq !== r.seq || row.prev !== (r.prev ?? null)))
@@ -212,8 +220,7 @@ export class MonitorState implements CustodyContext {
     let cps = 0;
     for (const leaf of leaves) {
       if (leaf.index !== this.next) throw new Error(`monitor pass expected entry ${this.next}, got ${leaf.index}`);
-      const p = this.structural(leaf, findings, items);
-      if (p) pending.push(p);
+      pending.push(this.structural(leaf, items));
       // The tree is the stored one: a changed envelope is this entry's alarm, a changed
       // tree the checkpoint's (its signed root cannot be recomputed).
       this.frontier.push(leaf.nodeHash ?? leaf.leafHash);
@@ -228,15 +235,15 @@ export class MonitorState implements CustodyContext {
   }
 
   /** Step 1, the receipt and the signature items; notices are applied at once (few, and later keys depend on them). */
-  private structural(leaf: MonitoredLeaf, findings: Finding[], items: SignatureItem[]): Pending | null {
+  private structural(leaf: MonitoredLeaf, items: SignatureItem[]): Pending {
     const where = `log entry ${leaf.index}`;
     const subjects = leaf.row?.subject ? [leaf.row.subject] : [];
+    const p: Pending = { leaf, problems: [], record: null, id: '', sigItem: null, receiptItem: null, keyProblem: null };
     const alarm = (code: ReasonCode, message: string, extra: string[] = []) => {
       const all = [...new Set([...subjects, ...extra])];
-      for (const s of all) this.alarmed.add(s);
-      findings.push({ index: leaf.index, subjects: all, code, message: `${where}: ${message}` });
+      p.problems.push({ index: leaf.index, subjects: all, code, message: `${where}: ${message}` });
     };
-    const computed = this.leafHashOf(leaf.envelope);
+    const computed = this.leafHashOf(leaf.envelopeText);
     if (computed === null || !bytesEqual(computed, leaf.leafHash))
       alarm('LOG_PROOF_INVALID', 'the stored envelope does not hash to its leaf hash');
     else if (leaf.nodeHash === null || !bytesEqual(leaf.nodeHash, leaf.leafHash))
@@ -244,7 +251,7 @@ export class MonitorState implements CustodyContext {
     const parsed = parseEntry(leaf);
     if (typeof parsed === 'string') {
       alarm('SIGNATURE_INVALID', parsed);
-      return null;
+      return p;
     }
     const { env } = parsed;
     const rec = leaf.kind === 'record' ? parseRecordPayload(env.payload) : null;
@@ -252,7 +259,7 @@ export class MonitorState implements CustodyContext {
     const ok = rec?.ok ? rec : not?.ok ? not : null;
     if (ok === null) {
       alarm('SIGNATURE_INVALID', 'its payload does not parse');
-      return null;
+      return p;
     }
     const record = rec?.ok ? rec.record : null;
     const notice = not?.ok ? not.notice : null;
@@ -261,7 +268,7 @@ export class MonitorState implements CustodyContext {
     if (diff) alarm('LOG_PROOF_INVALID', `the stored ${leaf.kind}: ${diff}`, payloadSubject);
     if ((record ?? notice)!.kid !== env.keyid) {
       alarm('SIGNATURE_INVALID', 'the payload kid is not the envelope keyid', payloadSubject);
-      return null;
+      return p;
     }
     const receipt: SignatureItem = {
       signature: leaf.receiptSignature,
@@ -277,16 +284,16 @@ export class MonitorState implements CustodyContext {
       // Notices change the registry later entries are judged by: checked now.
       if (!verifySignature(receipt.signature, receipt.message, receipt.publicKey, this.backend)) {
         alarm('LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
-        return null;
+        return p;
       }
       const signer = this.registry.noticeSigner(notice, env.keyid, leaf.index, this.trust.authority);
-      if (signer === null) return null; // not a notice the registry counts (the engine ignores it too)
+      if (signer === null) return p; // not a notice the registry counts (the engine ignores it too)
       if (!verifySignature(env.sig, pae(env.payloadType, env.payload), signer, this.backend)) {
         alarm('SIGNATURE_INVALID', `${notice.type} notice signature does not verify`);
-        return null;
+        return p;
       }
       this.registry.apply(notice, leaf.index);
-      return null;
+      return p;
     }
     const r = record!;
     const k = this.registry.keys.get(env.keyid);
@@ -302,12 +309,17 @@ export class MonitorState implements CustodyContext {
     }
     const receiptItem = items.length;
     items.push(receipt);
-    return { leaf, record: r, id: ok.id, notice: null, sigItem, receiptItem, keyProblem };
+    return { ...p, record: r, id: ok.id, sigItem, receiptItem, keyProblem };
   }
 
   /** Steps 3-4 for a record, once its signatures are known. */
   private finish(p: Pending, results: boolean[], findings: Finding[]): void {
-    const r = p.record!;
+    for (const f of p.problems) {
+      for (const s of f.subjects) this.alarmed.add(s);
+      findings.push(f);
+    }
+    if (p.record === null) return;
+    const r = p.record;
     const leaf = p.leaf;
     const where = `log entry ${leaf.index} (${r.subject} seq ${r.seq})`;
     const alarm = (code: ReasonCode, message: string) => {
@@ -345,13 +357,9 @@ export class MonitorState implements CustodyContext {
     this.checkpoint = cp;
   }
 
-  private leafHashOf(envelope: unknown): Uint8Array | null {
-    let body: Uint8Array;
-    try {
-      body = canonicalBytes(envelope);
-    } catch {
-      return null;
-    }
+  /** RFC 6962 leaf hash of the stored envelope text (DESIGN §6: JCS(envelope), as the sequencer wrote it). */
+  private leafHashOf(text: string): Uint8Array | null {
+    const body = utf8(text);
     const buf = new Uint8Array(body.length + 1);
     buf[0] = LEAF_PREFIX; // RFC 6962 §2.1: leaf = H(0x00 || entry)
     buf.set(body, 1);

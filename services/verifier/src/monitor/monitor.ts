@@ -77,11 +77,11 @@ export async function raiseAlarms(
     for (const subject of f.subjects.length > 0 ? f.subjects : [null])
       rows.push({ logIndex: f.index, subject, code: f.code, message: f.message, foundBy });
   const ids = await insertVerifierAlarms(tx, rows);
-  const marks: { subject: string; alarm: number }[] = [];
+  const marks = new Map<string, number>();
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (ids[i]! < 0) continue; // raised before (by the monitor, an audit or a replica)
-    if (r.subject !== null) marks.push({ subject: r.subject, alarm: ids[i]! });
+    if (r.subject !== null && !marks.has(r.subject)) marks.set(r.subject, ids[i]!);
     // DESIGN §12: log.alarm goes to operator subscriptions, in the alarm's transaction.
     await enqueueLogAlarm(tx, {
       kind: r.code,
@@ -89,7 +89,7 @@ export async function raiseAlarms(
       details: { alarmId: ids[i]!, logIndex: r.logIndex, subject: r.subject, foundBy },
     });
   }
-  return marks;
+  return [...marks].map(([subject, alarm]) => ({ subject, alarm }));
 }
 
 export class LogMonitor {
