@@ -5,7 +5,10 @@
 // entry was verified, the latter found by the audit), and the answers stay as
 // they were.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { main } from '@provenant/cli';
 import { canonicalBytes, fromDsseBase64, toBase64, unitSubject } from '@provenant/core';
 import { getLogSize, getVerifierCursor, getVerifiedSubjects } from '@provenant/store';
 import { createVerifier, createVerifierDeps } from '@provenant/verifier';
@@ -46,6 +49,27 @@ describe('the verifier as a monitor of the log', () => {
       seq,
     ]);
     return Number(rows[0]!.leaf_idx);
+  };
+
+  /** `provenant audit` against the test app over HTTP, as an operator runs it. */
+  const cliAudit = async (): Promise<{ code: number; stdout: string }> => {
+    const server: Server = world.app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let stdout = '';
+    try {
+      const code = await main(['node', 'provenant', 'audit', '--server', url, '--token', admin()], {
+        stdout: (t) => void (stdout += t),
+        stderr: (t) => void (stdout += t),
+        stderrIsTty: false,
+        env: {},
+        now: () => new Date(),
+      });
+      return { code, stdout };
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   };
 
   beforeAll(async () => {
@@ -124,6 +148,9 @@ describe('the verifier as a monitor of the log', () => {
     expect(res.body.differences).toEqual([]);
     expect(res.body.size).toBe(await getLogSize(world.issuer.db));
     const perLakh = (100_000 / Math.max(1, res.body.entriesPerSecond)).toFixed(1);
+    const run = await cliAudit();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('no differences');
     console.log(
       `audit: ${res.body.size} entries in ${res.body.elapsedMs} ms (${res.body.entriesPerSecond}/s, ~${perLakh} s per 100,000 entries)`,
     );
@@ -218,6 +245,10 @@ describe('the verifier as a monitor of the log', () => {
     });
     const res = await api.verify(mfr, { subject: unit('A6'), purpose: 'saleable_return' }).expect(201);
     expect(res.body.verdict).toBe('reject');
+    // `provenant audit` says so too, with exit 2 (an alarm).
+    const run = await cliAudit();
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(`ALARM LOG_PROOF_INVALID at ${idx}`);
   });
 
   it('finds with the audit a verified state an insider changed in the verifier tables', async () => {
