@@ -11,7 +11,7 @@ import request from 'supertest';
 import { main } from '@provenant/cli';
 import { canonicalBytes, fromDsseBase64, toBase64, unitSubject } from '@provenant/core';
 import { getLogSize, getVerifierCursor, getVerifiedSubjects } from '@provenant/store';
-import { createVerifier, createVerifierDeps } from '@provenant/verifier';
+import { answerFromState, createVerifier, createVerifierDeps } from '@provenant/verifier';
 import {
   Api,
   codes,
@@ -140,6 +140,58 @@ describe('the verifier as a monitor of the log', () => {
     } finally {
       await restarted.pool.close();
     }
+  });
+
+  it('answers from verified state exactly as the full engine does, for every party and purpose', async () => {
+    const engine = world.appWith({ workers: 0, policy: { answerFrom: 'engine' } });
+    const parties = [mfr, dist, pharm];
+    const purposes = ['receiving', 'dispense', 'saleable_return'];
+    const inputs: Record<string, unknown>[] = [
+      ...['A1', 'A4', 'A6', 'B1'].map((s) => ({ subject: unit(s) })),
+      { scan: `https://id.gs1.org/01/${GTIN}/10/LX/21/A2` }, // LOT_MISMATCH
+      { scan: `https://id.gs1.org/01/${GTIN}/10/L1/21/A3?17=290131` }, // EXPIRY_MISMATCH
+      { subject: unit('NOPE') }, // UNKNOWN_PRODUCT (the engine's path)
+      { subject: `00/${SSCC}` }, // a logistic unit (the engine's path)
+    ];
+    const shape = (b: Record<string, unknown>) => ({
+      verdict: b.verdict,
+      reasons: b.reasons,
+      subject: b.subject,
+      product: b.product,
+      status: b.status,
+      custodian: b.custodian,
+      custody: b.custody,
+      units: b.units,
+      checkpoint: b.checkpoint,
+      limited: b.limited,
+    });
+    let compared = 0;
+    try {
+      for (const p of parties)
+        for (const purpose of purposes)
+          for (const input of inputs) {
+            // The engine first: its stored verification is this party's own, which never counts.
+            const full = await api.verify(p, { ...input, purpose }, engine.app).expect(201);
+            const fast = await api.verify(p, { ...input, purpose }).expect(201);
+            expect([input, p.gln, purpose, shape(fast.body)]).toEqual([input, p.gln, purpose, shape(full.body)]);
+            compared++;
+          }
+    } finally {
+      await engine.deps.pool.close();
+    }
+    // And DUPLICATE_SCAN: another party of the chain verified A4 since its last handoff.
+    const full = await api.verify(mfr, { subject: unit('A4'), purpose: 'saleable_return' }, world.app).expect(201);
+    expect(codes(full.body)).toContain('DUPLICATE_SCAN');
+    expect(compared).toBe(parties.length * purposes.length * inputs.length);
+    // The units above were answered from verified state, not by the engine's fallback.
+    const origin = world.verifier.origin;
+    for (const s of ['A1', 'A4', 'A6', 'B1']) {
+      const a = await answerFromState(world.issuer.db, origin, { party: dist.gln, purpose: 'receiving', subject: unit(s) }, Date.now());
+      expect([s, a !== null]).toEqual([s, true]);
+    }
+    expect(
+      await answerFromState(world.issuer.db, origin, { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` }, Date.now()),
+    ).toBeNull();
   });
 
   it('audits the whole log from index 0 and finds nothing in an honest log', async () => {

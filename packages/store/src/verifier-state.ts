@@ -467,3 +467,98 @@ export async function markSubjectsAlarmed(
     [alarmed.map((a) => a.subject), alarmed.map((a) => a.alarm)],
   );
 }
+
+/** One record of a chain as a verification's timeline needs it (no payload, no children). */
+export interface TimelineRow {
+  subject: string;
+  seq: number;
+  type: string;
+  actor: string;
+  kid: string;
+  time: string;
+  receiptTime: string;
+  index: number;
+  id: string;
+  to: string | null;
+  from: string | null;
+  shipment: string | null;
+  parent: string | null;
+}
+
+/**
+ * The records of these subjects logged before `below` (the verified size),
+ * in log order, with their receipt times: one indexed read (records by
+ * subject, log_leaves by index). Reads only the data fields a timeline shows,
+ * never a pack's children.
+ */
+export async function getTimelineRows(
+  q: Queryable,
+  subjects: readonly string[],
+  below: number,
+): Promise<TimelineRow[]> {
+  if (subjects.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT r.subject, r.seq, r.type, r.actor, r.kid, r.time, l.integrated_at, r.leaf_idx, r.id,
+            r.data ->> 'to' AS "to", r.data ->> 'from' AS "from",
+            r.data ->> 'shipment' AS shipment, r.data ->> 'parent' AS parent
+     FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
+     WHERE r.subject = ANY($1::text[]) AND r.leaf_idx < $2::bigint
+     ORDER BY r.leaf_idx`,
+    [subjects, below],
+  );
+  return rows.map((r) => ({
+    subject: r.subject as string,
+    seq: num(r.seq),
+    type: r.type as string,
+    actor: r.actor as string,
+    kid: r.kid as string,
+    time: iso(r.time),
+    receiptTime: iso(r.integrated_at),
+    index: num(r.leaf_idx),
+    id: r.id as string,
+    to: (r.to as string | null) ?? null,
+    from: (r.from as string | null) ?? null,
+    shipment: (r.shipment as string | null) ?? null,
+    parent: (r.parent as string | null) ?? null,
+  }));
+}
+
+/** Whether `child` is among the units packed in `container` (verifier_children). */
+export async function isVerifiedChild(
+  q: Queryable,
+  container: string,
+  child: string,
+): Promise<boolean> {
+  const { rows } = await q.query(
+    `SELECT 1 FROM verifier_children WHERE container = $1::text AND child = $2::text`,
+    [container, child],
+  );
+  return rows.length > 0;
+}
+
+/** Whether a recall notice for this GTIN was logged before `below`. */
+export async function hasRecallNotice(q: Queryable, gtin: string, below: number): Promise<boolean> {
+  const { rows } = await q.query(
+    `SELECT 1 FROM notices WHERE type = 'recall' AND data ->> 'gtin' = $1::text AND leaf_idx < $2::bigint LIMIT 1`,
+    [gtin, below],
+  );
+  return rows.length > 0;
+}
+
+/** Parties by GLN from the verified registry. */
+export async function getVerifiedParties(
+  q: Queryable,
+  glns: readonly string[],
+): Promise<VerifiedParty[]> {
+  if (glns.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT gln, roles, prefixes, status FROM verifier_parties WHERE gln = ANY($1::text[])`,
+    [glns],
+  );
+  return rows.map((r) => ({
+    gln: r.gln as string,
+    roles: r.roles as string[],
+    prefixes: r.prefixes as string[],
+    status: r.status as VerifiedParty['status'],
+  }));
+}

@@ -45,11 +45,18 @@ export interface VerifierPolicy {
    * others only repeat integratedAt. For a pallet it halves the signatures.
    */
   receiptSignatures: 'all' | 'needed';
+  /**
+   * DESIGN §7b: 'state' (default) answers a unit from the monitor's verified
+   * state when it can (monitor/answer.ts), else the full engine; 'engine'
+   * always rebuilds the bundle and runs the engine.
+   */
+  answerFrom: 'state' | 'engine';
 }
 
 export const DEFAULT_POLICY: VerifierPolicy = {
   maxBundleAgeSeconds: 86_400,
   receiptSignatures: 'needed',
+  answerFrom: 'state',
 };
 
 /** Everything a verifier route module receives (besides openapi and logger). */

@@ -44,3 +44,8 @@ export {
   DOCK_HTML,
 } from './dock/index.js';
 export type { DockAssets } from './dock/index.js';
+export { LogMonitor } from './monitor/monitor.js';
+export { auditLog } from './monitor/audit.js';
+export type { AuditReport } from './monitor/audit.js';
+export { answerFromState } from './monitor/answer.js';
+export type { StateAnswer } from './monitor/answer.js';

@@ -39,6 +39,7 @@ import {
 import { inSpan, webhookEvent } from '@provenant/issuer';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
+import { answerFromState, type StateAnswer } from './monitor/answer.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
 // eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
 import { unprocessable } from '@provenant/issuer';
@@ -367,8 +368,79 @@ export async function runVerification(
     req.presented !== undefined ? (presentedSubject(req.presented) ?? '') : req.subject;
   // DESIGN §7b: the log's own evidence is answered once the monitor has verified the
   // log as large as it was when the request arrived (bounded wait).
-  if (req.presented === undefined)
-    await deps.monitor.waitFor(await getLogSize(db), deps.monitorWaitMs);
+  const caughtUp =
+    req.presented === undefined &&
+    (await deps.monitor.waitFor(await getLogSize(db), deps.monitorWaitMs));
+  const fast =
+    caughtUp && deps.policy.answerFrom === 'state'
+      ? await answerFromState(db, deps.origin, req, nowMs)
+      : null;
+  let view: Omit<VerificationView, 'id' | 'receipt' | 'case'>;
+  if (fast) view = await stateView(deps, req, fast, verifiedAt);
+  else view = await engineView(deps, req, subject, verifiedAt, findings);
+  return finishVerification(deps, req, view, verifiedAt);
+}
+
+/** The answer from the monitor's verified state, with the service's DUPLICATE_SCAN finding. */
+async function stateView(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+  a: StateAnswer,
+  verifiedAt: string,
+): Promise<Omit<VerificationView, 'id' | 'receipt' | 'case'>> {
+  const reasons = [...a.reasons];
+  const others =
+    a.chainParties.length === 0
+      ? []
+      : await otherVerifiers(
+          deps.db,
+          [a.subject, ...a.enclosing],
+          req.party,
+          a.lastHandoff,
+          a.chainParties,
+        );
+  if (others.length > 0) reasons.push(duplicateScan(a.subject, others, a.lastHandoff));
+  const sorted = sortedReasons(reasons);
+  return {
+    party: req.party,
+    purpose: req.purpose,
+    verdict: verdictOf(sorted.map((r) => r.code)),
+    reasons: sorted,
+    subject: a.subject,
+    product: a.product,
+    status: a.status,
+    custodian: a.custodian,
+    custody: a.custody,
+    checkpoint: a.checkpoint,
+    verifiedAt,
+  };
+}
+
+/** DESIGN §7 DUPLICATE_SCAN, as a reason. */
+function duplicateScan(
+  subject: string,
+  others: { party: string; at: string }[],
+  since: string | null,
+): Reason {
+  const o = others[0]!;
+  return {
+    code: 'DUPLICATE_SCAN',
+    message: `${subject} was verified by ${o.party} at ${o.at}${
+      others.length > 1 ? ` (and ${others.length - 1} other parties)` : ''
+    }, since its last handoff${since ? ` at ${since}` : ''}`,
+    subject,
+  };
+}
+
+/** The answer of the full engine over the log's bundle (or a presented one). */
+async function engineView(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+  subject: string,
+  verifiedAt: string,
+  findings: Reason[],
+): Promise<Omit<VerificationView, 'id' | 'receipt' | 'case'>> {
+  const { db } = deps;
   const logBundle = subject === '' ? null : await deps.bundleSource(db, deps.origin, subject);
 
   let keyOwners: Record<string, string> | undefined;
@@ -393,16 +465,7 @@ export async function runVerification(
     subject === '' || eligible.length === 0
       ? []
       : await otherVerifiers(db, scanned, req.party, since, eligible);
-  if (others.length > 0) {
-    const o = others[0]!;
-    findings.push({
-      code: 'DUPLICATE_SCAN',
-      message: `${subject} was verified by ${o.party} at ${o.at}${
-        others.length > 1 ? ` (and ${others.length - 1} other parties)` : ''
-      }, since its last handoff${since ? ` at ${since}` : ''}`,
-      subject,
-    });
-  }
+  if (others.length > 0) findings.push(duplicateScan(subject, others, since));
 
   // DESIGN §7b: what the monitor found wrong with the subject's entries (or its
   // containers', or its units') makes it reject with the reason found.
@@ -474,6 +537,18 @@ export async function runVerification(
       verifiedAt,
     };
   }
+  return view;
+}
+
+/** Signs, stores and returns a verification (and opens its case). */
+async function finishVerification(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+  answer: Omit<VerificationView, 'id' | 'receipt' | 'case'>,
+  verifiedAt: string,
+): Promise<VerificationView> {
+  const { db } = deps;
+  let view = answer;
 
   // DESIGN §6a: outside the chain (as actor or `to`, or in a container's chain),
   // the verdict and the product only.

@@ -24,6 +24,7 @@ import {
   getVerifiedSubjects,
   getVerifierCursor,
   insertVerifierAlarms,
+  markSubjectsAlarmed,
   writeMonitorBatch,
   type Database,
   type NewVerifierAlarm,
@@ -170,7 +171,9 @@ export class LogMonitor {
    */
   async step(): Promise<number> {
     const { db } = this.opts;
-    const state = this.state ?? (await this.load());
+    let state = this.state ?? (await this.load());
+    // Another verifier on this database may have moved the cursor: start from its state.
+    if ((await getVerifierCursor(db)).nextIndex !== state.next) state = await this.load();
     const logSize = await getLogSize(db);
     const start = state.next;
     this.verifiedSize = start;
@@ -194,8 +197,8 @@ export class LogMonitor {
         : [],
     );
     const wrote = await db.transaction(async (tx) => {
-      const alarmed = await raiseAlarms(tx, findings, 'monitor');
-      return writeMonitorBatch(tx, {
+      // The cursor moves first: a monitor that lost the race writes nothing, alarms included.
+      const moved = await writeMonitorBatch(tx, {
         expectedNext: start,
         next: end,
         frontier: state.frontier.hashes,
@@ -204,8 +207,10 @@ export class LogMonitor {
         children,
         keys: dirty.keys,
         parties: dirty.parties,
-        alarmed,
+        alarmed: [],
       });
+      if (moved) await markSubjectsAlarmed(tx, await raiseAlarms(tx, findings, 'monitor'));
+      return moved;
     });
     if (!wrote) {
       this.state = null; // another verifier moved the cursor: start again from its state
