@@ -75,7 +75,12 @@ describe('the verifier as a monitor of the log', () => {
   beforeAll(async () => {
     world = await startTestWorld({ workers: 0 });
     api = new Api(world.app, world.issuer.adminToken);
-    mfr = await api.party(withCheckDigit('061414100000'), 'Acme Pharma', ['manufacturer'], ['0614141']);
+    mfr = await api.party(
+      withCheckDigit('061414100000'),
+      'Acme Pharma',
+      ['manufacturer'],
+      ['0614141'],
+    );
     dist = await api.party(withCheckDigit('061414100001'), 'Northwind', ['distributor']);
     pharm = await api.party(withCheckDigit('061414100002'), 'St. Mary', ['dispenser']);
     const serials = ['A1', 'A2', 'A3', 'A4', 'A5', 'A6'];
@@ -98,7 +103,11 @@ describe('the verifier as a monitor of the log', () => {
     expect(u).toMatchObject({ subject: unit('A1'), seq: 1, alarm: null });
     expect(u!.state).toMatchObject({ containedIn: `00/${SSCC}`, custodian: mfr.gln, active: true });
     const [pallet] = await getVerifiedSubjects(world.issuer.db, [`00/${SSCC}`]);
-    expect(pallet!.state).toMatchObject({ kind: 'container', custodian: dist.gln, inTransit: null });
+    expect(pallet!.state).toMatchObject({
+      kind: 'container',
+      custodian: dist.gln,
+      inTransit: null,
+    });
     // Verified state stays small (issue 15: at most ~200 B per subject is the goal).
     const { rows } = await q(
       `SELECT avg(pg_column_size(v.*))::int AS b FROM verifier_subjects v WHERE subject LIKE '01/%'`,
@@ -109,7 +118,12 @@ describe('the verifier as a monitor of the log', () => {
   it('answers GET /v1/verifier with verified size, log size, lag and no alarms', async () => {
     const res = await request(world.app).get('/v1/verifier').expect(200);
     const size = await getLogSize(world.issuer.db);
-    expect(res.body).toMatchObject({ verifiedSize: size, logSize: size, lagSeconds: 0, alarms: [] });
+    expect(res.body).toMatchObject({
+      verifiedSize: size,
+      logSize: size,
+      lagSeconds: 0,
+      alarms: [],
+    });
     expect(typeof res.body.publicKey).toBe('string');
     expect(res.body.checkpoint.size).toBe(size);
   });
@@ -131,7 +145,12 @@ describe('the verifier as a monitor of the log', () => {
     const from = (await getVerifierCursor(world.issuer.db)).nextIndex;
     const size = await getLogSize(world.issuer.db);
     // A new verifier process on the same database: no memory, the cursor is in its tables.
-    const restarted = createVerifierDeps({ db: world.issuer.db, config: world.issuer.config, workers: 0, monitorBatch: 2 });
+    const restarted = createVerifierDeps({
+      db: world.issuer.db,
+      config: world.issuer.config,
+      workers: 0,
+      monitorBatch: 2,
+    });
     try {
       expect(await restarted.monitor.catchUp()).toBe(size - from);
       const [pallet] = await getVerifiedSubjects(world.issuer.db, [`00/${SSCC}`]);
@@ -173,24 +192,41 @@ describe('the verifier as a monitor of the log', () => {
             // The engine first: its stored verification is this party's own, which never counts.
             const full = await api.verify(p, { ...input, purpose }, engine.app).expect(201);
             const fast = await api.verify(p, { ...input, purpose }).expect(201);
-            expect([input, p.gln, purpose, shape(fast.body)]).toEqual([input, p.gln, purpose, shape(full.body)]);
+            expect([input, p.gln, purpose, shape(fast.body)]).toEqual([
+              input,
+              p.gln,
+              purpose,
+              shape(full.body),
+            ]);
             compared++;
           }
     } finally {
       await engine.deps.pool.close();
     }
     // And DUPLICATE_SCAN: another party of the chain verified A4 since its last handoff.
-    const full = await api.verify(mfr, { subject: unit('A4'), purpose: 'saleable_return' }, world.app).expect(201);
+    const full = await api
+      .verify(mfr, { subject: unit('A4'), purpose: 'saleable_return' }, world.app)
+      .expect(201);
     expect(codes(full.body)).toContain('DUPLICATE_SCAN');
     expect(compared).toBe(parties.length * purposes.length * inputs.length);
     // The units above were answered from verified state, not by the engine's fallback.
     const origin = world.verifier.origin;
     for (const s of ['A1', 'A4', 'A6', 'B1']) {
-      const a = await answerFromState(world.issuer.db, origin, { party: dist.gln, purpose: 'receiving', subject: unit(s) }, Date.now());
+      const a = await answerFromState(
+        world.issuer.db,
+        origin,
+        { party: dist.gln, purpose: 'receiving', subject: unit(s) },
+        Date.now(),
+      );
       expect([s, a !== null]).toEqual([s, true]);
     }
     expect(
-      await answerFromState(world.issuer.db, origin, { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` }, Date.now()),
+      await answerFromState(
+        world.issuer.db,
+        origin,
+        { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` },
+        Date.now(),
+      ),
     ).toBeNull();
   });
 
@@ -212,28 +248,40 @@ describe('the verifier as a monitor of the log', () => {
     await api.ship(mfr, [unit('A5')], dist, 'ASN-5');
     const idx = await leafOf(unit('A5'), 1);
     // The insider sends the shipment elsewhere in the stored row, then more is appended.
-    await tamper('records', `UPDATE records SET data = jsonb_set(data, '{to}', to_jsonb($1::text)) WHERE leaf_idx = $2`, [
-      pharm.gln,
-      idx,
-    ]);
+    await tamper(
+      'records',
+      `UPDATE records SET data = jsonb_set(data, '{to}', to_jsonb($1::text)) WHERE leaf_idx = $2`,
+      [pharm.gln, idx],
+    );
     await api.commission(mfr, GTIN, ['C1']);
     // (mfr: the shipper, in the chain whatever the changed row says, so it reads the reasons in full)
-    const res = await api.verify(mfr, { subject: unit('A5'), purpose: 'saleable_return' }).expect(201);
+    const res = await api
+      .verify(mfr, { subject: unit('A5'), purpose: 'saleable_return' })
+      .expect(201);
     expect(res.body.verdict).toBe('reject');
     expect(codes(res.body)).toContain('LOG_PROOF_INVALID');
     expect(JSON.stringify(res.body.reasons)).toContain('log monitor alarm');
     // Other subjects are unaffected, and the monitor went past the bad entry (it never stops).
-    const ok = await api.verify(mfr, { subject: unit('C1'), purpose: 'saleable_return' }).expect(201);
+    const ok = await api
+      .verify(mfr, { subject: unit('C1'), purpose: 'saleable_return' })
+      .expect(201);
     expect(ok.body.verdict).toBe('accept');
 
     const status = await api.get('/v1/verifier', admin()).expect(200);
     const alarm = status.body.alarms.find((a: { logIndex: number }) => a.logIndex === idx);
-    expect(alarm).toMatchObject({ code: 'LOG_PROOF_INVALID', subject: unit('A5'), foundBy: 'monitor', ackedAt: null });
+    expect(alarm).toMatchObject({
+      code: 'LOG_PROOF_INVALID',
+      subject: unit('A5'),
+      foundBy: 'monitor',
+      ackedAt: null,
+    });
     // Anonymous callers see that there is an alarm, not which subject.
     const anon = await request(world.app).get('/v1/verifier').expect(200);
     expect(anon.body.alarms[0]).not.toHaveProperty('subject');
     const { rows } = await q(`SELECT payload FROM webhook_events WHERE type = 'log.alarm'`);
-    expect(rows.map((r) => JSON.parse(r.payload as string).data.details.alarmId)).toContain(alarm.id);
+    expect(rows.map((r) => JSON.parse(r.payload as string).data.details.alarmId)).toContain(
+      alarm.id,
+    );
   });
 
   it('makes a standalone verifier unready until every alarm is acknowledged', async () => {
@@ -290,12 +338,18 @@ describe('the verifier as a monitor of the log', () => {
     expect(found[0].subjects).toContain(unit('A6'));
     expect(audit.body.alarmsRaised).toBeGreaterThan(0);
     // The earlier tampering (already alarmed) is found again, and not raised twice.
-    expect(audit.body.findings.some((f: { subjects: string[] }) => f.subjects.includes(unit('A5')))).toBe(true);
+    expect(
+      audit.body.findings.some((f: { subjects: string[] }) => f.subjects.includes(unit('A5'))),
+    ).toBe(true);
     const after = await api.get('/v1/verifier', admin()).expect(200);
-    expect(after.body.alarms.filter((a: { logIndex: number }) => a.logIndex === idx)[0]).toMatchObject({
+    expect(
+      after.body.alarms.filter((a: { logIndex: number }) => a.logIndex === idx)[0],
+    ).toMatchObject({
       foundBy: 'audit',
     });
-    const res = await api.verify(mfr, { subject: unit('A6'), purpose: 'saleable_return' }).expect(201);
+    const res = await api
+      .verify(mfr, { subject: unit('A6'), purpose: 'saleable_return' })
+      .expect(201);
     expect(res.body.verdict).toBe('reject');
     // `provenant audit` says so too, with exit 2 (an alarm).
     const run = await cliAudit();
@@ -304,10 +358,10 @@ describe('the verifier as a monitor of the log', () => {
   });
 
   it('finds with the audit a verified state an insider changed in the verifier tables', async () => {
-    await q(`UPDATE verifier_subjects SET state = jsonb_set(state, '{custodian}', to_jsonb($1::text)) WHERE subject = $2`, [
-      pharm.gln,
-      unit('B1'),
-    ]);
+    await q(
+      `UPDATE verifier_subjects SET state = jsonb_set(state, '{custodian}', to_jsonb($1::text)) WHERE subject = $2`,
+      [pharm.gln, unit('B1')],
+    );
     const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
     expect(audit.body.differences).toEqual([
       { subject: unit('B1'), problem: 'stored state differs from the replayed one' },

@@ -870,7 +870,12 @@ export class ProvenantClient {
 
   /** POST /v1/verifier/audit (admin): re-verify the whole log from index 0 (DESIGN §7b). */
   async audit(): Promise<AuditReport> {
-    return this.call({ method: 'POST', path: '/v1/verifier/audit', body: {}, schema: auditReportSchema });
+    return this.call({
+      method: 'POST',
+      path: '/v1/verifier/audit',
+      body: {},
+      schema: auditReportSchema,
+    });
   }
 
   /** GET /v1/vrs/01/{gtin}/21/{serial}: DSCSA saleable-return verification (DESIGN §7). */

@@ -28,7 +28,8 @@ export function registerAuditCommand(program: Command, io: Io, state: ExitState)
       for (const d of report.differences)
         ctx.out.line(`ALARM verified state of ${d.subject}: ${d.problem}`);
       const bad = report.findings.length + report.differences.length;
-      if (bad === 0) ctx.out.line('no differences: every entry verifies and matches the verified state');
+      if (bad === 0)
+        ctx.out.line('no differences: every entry verifies and matches the verified state');
       return bad === 0 ? EXIT.OK : EXIT.ALARM;
     }),
   );

@@ -91,7 +91,8 @@ function timelineOf(own: TimelineRow[], containers: Map<string, TimelineRow[]>):
     if (r.type !== 'pack' || r.parent === null) continue;
     const exit = own.slice(i + 1).find((x) => x.type === 'unpack');
     const to = exit ? exit.index : Infinity;
-    for (const c of containers.get(r.parent) ?? []) if (c.index > r.index && c.index < to) out.push(c);
+    for (const c of containers.get(r.parent) ?? [])
+      if (c.index > r.index && c.index < to) out.push(c);
   }
   return out.sort((a, b) => a.index - b.index);
 }
@@ -103,7 +104,12 @@ function timelineOf(own: TimelineRow[], containers: Map<string, TimelineRow[]>):
 export async function answerFromState(
   db: Queryable,
   origin: string,
-  req: { party: string; purpose: Purpose; subject: string; scan?: { lot?: string; expiry?: string } },
+  req: {
+    party: string;
+    purpose: Purpose;
+    subject: string;
+    scan?: { lot?: string; expiry?: string };
+  },
   now: number,
 ): Promise<StateAnswer | null> {
   const { subject } = req;
@@ -115,7 +121,9 @@ export async function answerFromState(
   if (!row || row.alarm !== null || row.headIndex < 0) return null;
   const own = await getTimelineRows(db, [subject], cp.size);
   if (own.length === 0 || own[own.length - 1]!.index !== row.headIndex) return null; // state newer than the checkpoint
-  const parents = [...new Set(own.filter((r) => r.type === 'pack' && r.parent).map((r) => r.parent!))];
+  const parents = [
+    ...new Set(own.filter((r) => r.type === 'pack' && r.parent).map((r) => r.parent!)),
+  ];
   const contRows = await getTimelineRows(db, parents, cp.size);
   if (contRows.some((r) => r.type === 'pack' && r.parent !== null)) return null; // nested: the engine
   const byContainer = new Map<string, TimelineRow[]>();
@@ -128,7 +136,9 @@ export async function answerFromState(
   const actors = [...new Set(all.map((r) => r.actor))];
   const parties = await getVerifiedParties(db, actors);
   if (parties.some((p) => p.status !== 'active')) return null;
-  if (all.some((r) => Date.parse(r.time) > now + SKEW_MS || Date.parse(r.receiptTime) > now + SKEW_MS))
+  if (
+    all.some((r) => Date.parse(r.time) > now + SKEW_MS || Date.parse(r.receiptTime) > now + SKEW_MS)
+  )
     return null;
   const state = fromStored(subject, row.state, []);
   const p = state.product;
@@ -151,8 +161,13 @@ export async function answerFromState(
   const reasons: Reason[] = [];
   const add = (code: Reason['code'], message: string) => reasons.push({ code, message, subject });
   if (p) {
-    if (!state.active) add('DECOMMISSIONED', `${subject} was decommissioned (${state.decommission?.reason ?? 'unknown'})`);
-    if (p.expiry < new Date(now).toISOString().slice(0, 10)) add('EXPIRED', `${subject} expired on ${p.expiry}`);
+    if (!state.active)
+      add(
+        'DECOMMISSIONED',
+        `${subject} was decommissioned (${state.decommission?.reason ?? 'unknown'})`,
+      );
+    if (p.expiry < new Date(now).toISOString().slice(0, 10))
+      add('EXPIRED', `${subject} expired on ${p.expiry}`);
     if (req.scan?.lot !== undefined && req.scan.lot !== p.lot)
       add('LOT_MISMATCH', `scanned lot ${req.scan.lot}, commissioned lot ${p.lot}`);
     // AI 17 carries YYMMDD only: the label matches when the last six digits do (core sameLabelExpiry).
@@ -183,13 +198,28 @@ export async function answerFromState(
     reasons,
     subject,
     product: p
-      ? { gtin: p.gtin, serial: p.serial, lot: p.lot, expiry: p.expiry, ...(p.details ? { details: p.details } : {}) }
+      ? {
+          gtin: p.gtin,
+          serial: p.serial,
+          lot: p.lot,
+          expiry: p.expiry,
+          ...(p.details ? { details: p.details } : {}),
+        }
       : null,
-    status: !state.active ? 'inactive' : eff.quarantined ? 'quarantined' : eff.inTransit ? 'in_transit' : 'active',
+    status: !state.active
+      ? 'inactive'
+      : eff.quarantined
+        ? 'quarantined'
+        : eff.inTransit
+          ? 'in_transit'
+          : 'active',
     custodian: eff.custodian,
     custody: timeline.map(toTimeline),
     checkpoint: { origin, size: cp.size, rootHash: toHex(cp.rootHash) },
-    lastHandoff: handoffs.length > 0 ? handoffs.reduce((m, r) => (r.receiptTime > m ? r.receiptTime : m), '') : null,
+    lastHandoff:
+      handoffs.length > 0
+        ? handoffs.reduce((m, r) => (r.receiptTime > m ? r.receiptTime : m), '')
+        : null,
     enclosing: state.containedIn !== null ? [state.containedIn] : [],
     chainParties: [...chainParties],
   };

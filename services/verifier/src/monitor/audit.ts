@@ -65,7 +65,10 @@ export async function auditLog(
     findings.push(...(await state.pass(contiguous(leaves, start), cps, opts.signatureCheck)));
     state.takeChanged();
   }
-  if (toHex(state.frontier.root()) !== toHex(new Frontier(opts.sha256, cursor.nextIndex, cursor.frontier).root()))
+  if (
+    toHex(state.frontier.root()) !==
+    toHex(new Frontier(opts.sha256, cursor.nextIndex, cursor.frontier).root())
+  )
     findings.push({
       index: null,
       subjects: [],
@@ -112,22 +115,27 @@ async function compareStates(
 ): Promise<{ subject: string; problem: string }[]> {
   const out: { subject: string; problem: string }[] = [];
   const seen = new Set<string>();
-  for (let after = ''; ; ) {
+  for (let after = ''; ;) {
     const page = await getVerifiedSubjectsPage(db, after, 5000);
     if (page.length === 0) break;
     for (const row of page) {
       seen.add(row.subject);
       if (row.headIndex < 0 || state.alarmed.has(row.subject)) continue; // an alarm: a finding already
       const st = state.states.get(row.subject);
-      if (!st) out.push({ subject: row.subject, problem: 'stored, but no verified record gives it' });
+      if (!st)
+        out.push({ subject: row.subject, problem: 'stored, but no verified record gives it' });
       else if (st.seq !== row.seq || state.headIndex.get(row.subject) !== row.headIndex)
-        out.push({ subject: row.subject, problem: `stored at seq ${row.seq}, the log gives seq ${st.seq}` });
+        out.push({
+          subject: row.subject,
+          problem: `stored at seq ${row.seq}, the log gives seq ${st.seq}`,
+        });
       else if (canonicalize(toStored(st)) !== canonicalize(row.state))
         out.push({ subject: row.subject, problem: 'stored state differs from the replayed one' });
     }
     after = page[page.length - 1]!.subject;
   }
   for (const s of state.states.keys())
-    if (!seen.has(s) && !state.alarmed.has(s)) out.push({ subject: s, problem: 'missing from the verified state' });
+    if (!seen.has(s) && !state.alarmed.has(s))
+      out.push({ subject: s, problem: 'missing from the verified state' });
   return out;
 }

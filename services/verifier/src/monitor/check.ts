@@ -45,8 +45,8 @@ import {
   verify as verifySignature,
 } from '@provenant/core';
 import type { MonitoredLeaf } from '@provenant/store';
-import { Frontier, type Sha256 } from './frontier.js';
-import { Registry } from './registry.js';
+import type { Frontier, Sha256 } from './frontier.js';
+import type { Registry } from './registry.js';
 
 /** Public trust material only (DESIGN §7b). */
 export interface MonitorTrust {
@@ -127,16 +127,21 @@ function rowDiffers(
 ): string | null {
   const row = leaf.row;
   if (row === null) return `no ${leaf.kind} row is stored for log entry ${leaf.index}`;
-  if (row.id !== id || leaf.entryId !== id) return 'its id is not the SHA-256 of the logged payload';
+  if (row.id !== id || leaf.entryId !== id)
+    return 'its id is not the SHA-256 of the logged payload';
   if (!bytesEqual(row.payload, payload)) return 'its payload differs from the logged one';
   if (row.envelope !== null && canonicalize(row.envelope) !== leaf.envelopeText)
     return 'its envelope differs from the logged one';
   const r = parsed as { subject?: string; seq?: number; prev?: string | null };
-  if (leaf.kind === 'record' && (row.subject !== r.subject || row.seq !== r.seq || row.prev !== (r.prev ?? null)))
+  if (
+    leaf.kind === 'record' &&
+    (row.subject !== r.subject || row.seq !== r.seq || row.prev !== (r.prev ?? null))
+  )
     return 'its subject, seq or prev differ from the logged record';
   if (row.type !== parsed.type || row.actor !== parsed.actor || row.kid !== parsed.kid)
     return 'its type, actor or kid differ from the logged payload';
-  if (Date.parse(row.time) !== Date.parse(parsed.time)) return 'its time differs from the logged payload';
+  if (Date.parse(row.time) !== Date.parse(parsed.time))
+    return 'its time differs from the logged payload';
   if (canonicalize(row.data ?? {}) !== canonicalize(parsed.data ?? {}))
     return 'its data differ from the logged payload';
   return null;
@@ -194,10 +199,22 @@ export class MonitorState implements CustodyContext {
   }
 
   /** Changed subjects since the last call, with their stored form. */
-  takeChanged(): { subject: string; seq: number; headIndex: number; state: unknown; children: readonly ChainChild[] }[] {
+  takeChanged(): {
+    subject: string;
+    seq: number;
+    headIndex: number;
+    state: unknown;
+    children: readonly ChainChild[];
+  }[] {
     const out = [...this.changed].map((s) => {
       const st = this.states.get(s)!;
-      return { subject: s, seq: st.seq, headIndex: this.headIndex.get(s)!, state: toStored(st), children: st.children };
+      return {
+        subject: s,
+        seq: st.seq,
+        headIndex: this.headIndex.get(s)!,
+        state: toStored(st),
+        children: st.children,
+      };
     });
     this.changed.clear();
     return out;
@@ -219,7 +236,8 @@ export class MonitorState implements CustodyContext {
     const pending: Pending[] = [];
     let cps = 0;
     for (const leaf of leaves) {
-      if (leaf.index !== this.next) throw new Error(`monitor pass expected entry ${this.next}, got ${leaf.index}`);
+      if (leaf.index !== this.next)
+        throw new Error(`monitor pass expected entry ${this.next}, got ${leaf.index}`);
       pending.push(this.structural(leaf, items));
       // The tree is the stored one: a changed envelope is this entry's alarm, a changed
       // tree the checkpoint's (its signed root cannot be recomputed).
@@ -238,7 +256,15 @@ export class MonitorState implements CustodyContext {
   private structural(leaf: MonitoredLeaf, items: SignatureItem[]): Pending {
     const where = `log entry ${leaf.index}`;
     const subjects = leaf.row?.subject ? [leaf.row.subject] : [];
-    const p: Pending = { leaf, problems: [], record: null, id: '', sigItem: null, receiptItem: null, keyProblem: null };
+    const p: Pending = {
+      leaf,
+      problems: [],
+      record: null,
+      id: '',
+      sigItem: null,
+      receiptItem: null,
+      keyProblem: null,
+    };
     const alarm = (code: ReasonCode, message: string, extra: string[] = []) => {
       const all = [...new Set([...subjects, ...extra])];
       p.problems.push({ index: leaf.index, subjects: all, code, message: `${where}: ${message}` });
@@ -286,7 +312,12 @@ export class MonitorState implements CustodyContext {
         alarm('LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
         return p;
       }
-      const signer = this.registry.noticeSigner(notice, env.keyid, leaf.index, this.trust.authority);
+      const signer = this.registry.noticeSigner(
+        notice,
+        env.keyid,
+        leaf.index,
+        this.trust.authority,
+      );
       if (signer === null) return p; // not a notice the registry counts (the engine ignores it too)
       if (!verifySignature(env.sig, pae(env.payloadType, env.payload), signer, this.backend)) {
         alarm('SIGNATURE_INVALID', `${notice.type} notice signature does not verify`);
@@ -305,7 +336,11 @@ export class MonitorState implements CustodyContext {
     let sigItem: number | null = null;
     if (k) {
       sigItem = items.length;
-      items.push({ signature: env.sig, message: pae(env.payloadType, env.payload), publicKey: k.publicKey });
+      items.push({
+        signature: env.sig,
+        message: pae(env.payloadType, env.payload),
+        publicKey: k.publicKey,
+      });
     }
     const receiptItem = items.length;
     items.push(receipt);
@@ -324,12 +359,19 @@ export class MonitorState implements CustodyContext {
     const where = `log entry ${leaf.index} (${r.subject} seq ${r.seq})`;
     const alarm = (code: ReasonCode, message: string) => {
       this.alarmed.add(r.subject);
-      findings.push({ index: leaf.index, subjects: [r.subject], code, message: `${where}: ${message}` });
+      findings.push({
+        index: leaf.index,
+        subjects: [r.subject],
+        code,
+        message: `${where}: ${message}`,
+      });
     };
     if (p.receiptItem !== null && !results[p.receiptItem])
       alarm('LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
-    if (p.keyProblem) alarm(p.keyProblem, `key ${p.leaf.row?.kid ?? r.kid} may not sign it when it was logged`);
-    else if (p.sigItem !== null && !results[p.sigItem]) alarm('SIGNATURE_INVALID', 'its signature does not verify');
+    if (p.keyProblem)
+      alarm(p.keyProblem, `key ${p.leaf.row?.kid ?? r.kid} may not sign it when it was logged`);
+    else if (p.sigItem !== null && !results[p.sigItem])
+      alarm('SIGNATURE_INVALID', 'its signature does not verify');
     if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
     const prev = this.states.get(r.subject);
     const timing = claimedTimeProblem(r.time, leaf.integratedAt, prev?.lastTime);
@@ -342,16 +384,28 @@ export class MonitorState implements CustodyContext {
   }
 
   /** Step 5: the checkpoint's signature, and its root against the verified leaves. */
-  private checkCheckpoint(cp: { size: number; rootHash: Uint8Array; note: string }, findings: Finding[]): void {
-    const v = verifyCheckpoint(cp.note, this.trust.logKey, { origin: this.trust.origin, backend: this.backend });
+  private checkCheckpoint(
+    cp: { size: number; rootHash: Uint8Array; note: string },
+    findings: Finding[],
+  ): void {
+    const v = verifyCheckpoint(cp.note, this.trust.logKey, {
+      origin: this.trust.origin,
+      backend: this.backend,
+    });
     const root = this.frontier.root();
     let problem: string | null = null;
     if (!v.ok) problem = `its signature does not verify (${v.code})`;
     else if (v.checkpoint.size !== cp.size || !bytesEqual(v.checkpoint.rootHash, root))
       problem = 'its signed root is not the root of the logged entries';
-    else if (!bytesEqual(cp.rootHash, root)) problem = 'its stored root differs from the signed one';
+    else if (!bytesEqual(cp.rootHash, root))
+      problem = 'its stored root differs from the signed one';
     if (problem) {
-      findings.push({ index: null, subjects: [], code: 'LOG_PROOF_INVALID', message: `checkpoint ${cp.size}: ${problem}` });
+      findings.push({
+        index: null,
+        subjects: [],
+        code: 'LOG_PROOF_INVALID',
+        message: `checkpoint ${cp.size}: ${problem}`,
+      });
       return;
     }
     this.checkpoint = cp;

@@ -30,7 +30,8 @@ export class Frontier {
   /** Folds in the next leaf hash: merges equal-size subtrees as a binary counter carries. */
   push(leafHash: Uint8Array): void {
     let h = leafHash;
-    for (let s = this.size; s % 2 === 1; s = Math.floor(s / 2)) h = node(this.sha256, this.hashes.pop()!, h);
+    for (let s = this.size; s % 2 === 1; s = Math.floor(s / 2))
+      h = node(this.sha256, this.hashes.pop()!, h);
     this.hashes.push(h);
     this.size += 1;
   }

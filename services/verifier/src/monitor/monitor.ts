@@ -59,7 +59,8 @@ export interface LogMonitorOptions {
 /** The monitor's trust from the verifier's Trust (public keys only). */
 export function monitorTrust(origin: string, trust: Trust): MonitorTrust {
   const authority = fromBase64Url(trust.authorityKey);
-  if (!authority || authority.length !== 32) throw new Error('trust: authorityKey is not a 32-byte key');
+  if (!authority || authority.length !== 32)
+    throw new Error('trust: authorityKey is not a 32-byte key');
   return {
     origin,
     logKey: parseVerifierKey(trust.logKey),
@@ -242,7 +243,8 @@ export class LogMonitor {
     if (this.stopped) {
       // Not running in the background (tests, a one-shot): verify in the caller's time.
       const deadline = Date.now() + timeoutMs;
-      while (this.verifiedSize < size && Date.now() < deadline) if ((await this.stepSerial()) === 0) break;
+      while (this.verifiedSize < size && Date.now() < deadline)
+        if ((await this.stepSerial()) === 0) break;
       return this.verifiedSize >= size;
     }
     this.nudge();
@@ -299,10 +301,16 @@ export class LogMonitor {
     const parents = rows
       .map((r) => (r.state as { containedIn?: string | null }).containedIn)
       .filter((p): p is string => typeof p === 'string' && !state.states.has(p));
-    const more = await getVerifiedSubjects(this.opts.db, [...new Set(parents)].filter((p) => !missing.includes(p)));
+    const more = await getVerifiedSubjects(
+      this.opts.db,
+      [...new Set(parents)].filter((p) => !missing.includes(p)),
+    );
     const all = [...rows, ...more];
     const containers = all.filter((r) => (r.state as { kind?: string }).kind === 'container');
-    const children = await getVerifiedChildren(this.opts.db, containers.map((c) => c.subject));
+    const children = await getVerifiedChildren(
+      this.opts.db,
+      containers.map((c) => c.subject),
+    );
     for (const r of all) {
       if (r.alarm !== null) state.alarmed.add(r.subject);
       if (r.headIndex < 0) continue; // an alarm on a subject with no verified record

@@ -38,7 +38,11 @@ const AlarmView = z
     foundBy: z.enum(['monitor', 'audit']),
     raisedAt: z.string(),
     ackedAt: z.string().nullable(),
-    subject: z.string().nullable().optional().meta({ description: 'admin and monitor tokens only' }),
+    subject: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'admin and monitor tokens only' }),
     message: z.string().optional().meta({ description: 'admin and monitor tokens only' }),
   })
   .meta({ id: 'VerifierAlarm' });
@@ -48,9 +52,14 @@ const VerifierStatus = z.object({
   kid: z.string(),
   algorithm: z.literal('Ed25519'),
   receipt: z.string(),
-  verifiedSize: z.number().int().meta({ description: 'log entries [0, verifiedSize) verified by the monitor' }),
+  verifiedSize: z
+    .number()
+    .int()
+    .meta({ description: 'log entries [0, verifiedSize) verified by the monitor' }),
   logSize: z.number().int(),
-  lagSeconds: z.number().meta({ description: 'age of the oldest entry not yet verified (0 when caught up)' }),
+  lagSeconds: z
+    .number()
+    .meta({ description: 'age of the oldest entry not yet verified (0 when caught up)' }),
   checkpoint: z
     .object({ size: z.number().int(), rootHash: z.string() })
     .nullable()
@@ -94,11 +103,15 @@ export function registerMonitorPaths(o: OpenAPIRegistry): void {
   o.registerPath({
     method: 'post',
     path: '/v1/verifier/alarms/{id}/ack',
-    summary: 'Acknowledge a monitor alarm (admin); a standalone verifier is ready again once every alarm is acknowledged',
+    summary:
+      'Acknowledge a monitor alarm (admin); a standalone verifier is ready again once every alarm is acknowledged',
     security,
     request: { params: AlarmParams },
     responses: {
-      200: { description: 'The acknowledged alarm', content: { 'application/json': { schema: AlarmView } } },
+      200: {
+        description: 'The acknowledged alarm',
+        content: { 'application/json': { schema: AlarmView } },
+      },
       400: problemResponse('Not an alarm id'),
       401: problemResponse('No token'),
       403: problemResponse('Not an admin token'),
@@ -112,7 +125,10 @@ export function registerMonitorPaths(o: OpenAPIRegistry): void {
       'Re-verify every log entry from index 0 against the stored verified state (admin); what fails raises alarms',
     security,
     responses: {
-      200: { description: 'The audit report', content: { 'application/json': { schema: AuditReportView } } },
+      200: {
+        description: 'The audit report',
+        content: { 'application/json': { schema: AuditReportView } },
+      },
       401: problemResponse('No token'),
       403: problemResponse('Not an admin token'),
     },
@@ -120,9 +136,16 @@ export function registerMonitorPaths(o: OpenAPIRegistry): void {
 }
 
 /** Seconds since the oldest entry the monitor has not verified was logged (0 when caught up). */
-async function lagSeconds(q: Queryable, verifiedSize: number, logSize: number, nowMs: number): Promise<number> {
+async function lagSeconds(
+  q: Queryable,
+  verifiedSize: number,
+  logSize: number,
+  nowMs: number,
+): Promise<number> {
   if (verifiedSize >= logSize) return 0;
-  const { rows } = await q.query(`SELECT integrated_at FROM log_leaves WHERE idx = $1::bigint`, [verifiedSize]);
+  const { rows } = await q.query(`SELECT integrated_at FROM log_leaves WHERE idx = $1::bigint`, [
+    verifiedSize,
+  ]);
   const at = rows[0] ? new Date(rows[0].integrated_at as string).getTime() : nowMs;
   return Math.max(0, Math.round((nowMs - at) / 100) / 10);
 }
@@ -146,9 +169,12 @@ function alarmView(a: VerifierAlarm, full: boolean): z.infer<typeof AlarmView> {
 export async function assertNoOpenAlarm(q: Queryable): Promise<void> {
   const open = await countOpenVerifierAlarms(q);
   if (open > 0)
-    throw unavailable(`The log monitor has ${open} unacknowledged alarm(s): see GET /v1/verifier.`, {
-      slug: 'verifier-alarm',
-    });
+    throw unavailable(
+      `The log monitor has ${open} unacknowledged alarm(s): see GET /v1/verifier.`,
+      {
+        slug: 'verifier-alarm',
+      },
+    );
 }
 
 /** Registers the monitor's endpoints. */
