@@ -1,7 +1,8 @@
 // ESLint flat config (ESLint 10, typescript-eslint 8): type-aware TypeScript
 // rules, and the import boundaries of STYLE.md: core and gs1 stay pure (no
-// node: or bare Node builtins outside packages/core/src/node and tests), and
-// no service imports another (DESIGN §7b, STYLE.md 8).
+// node: or bare Node builtins outside packages/core/src/node and tests), no
+// package imports a service (STYLE.md 2), and no service imports another
+// (DESIGN §7b, STYLE.md 8).
 import js from '@eslint/js';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
@@ -11,6 +12,23 @@ const NODE_BUILTINS = [
   ...new Set(builtinModules.flatMap((m) => [m, `${m}/*`, `node:${m}`, `node:${m}/*`])),
 ];
 
+// Packages sit below the services (STYLE.md 2): none imports a service.
+const PACKAGE_RULE = {
+  patterns: [
+    {
+      group: [
+        '@provenant/issuer',
+        '@provenant/issuer/*',
+        '@provenant/verifier',
+        '@provenant/verifier/*',
+        '**/services/**',
+      ],
+      message:
+        'Packages sit below the services (STYLE.md 2): a package never imports services/issuer or services/verifier.',
+    },
+  ],
+};
+
 const PURE_PACKAGE_RULE = {
   patterns: [
     {
@@ -18,6 +36,7 @@ const PURE_PACKAGE_RULE = {
       message:
         'core and gs1 are pure and browser-safe (STYLE.md 1): Node APIs live in packages/core/src/node or at the edges.',
     },
+    ...PACKAGE_RULE.patterns,
   ],
 };
 
@@ -47,6 +66,11 @@ export const IMPORT_BOUNDARIES = [
     files: ['packages/core/src/**/*.ts', 'packages/gs1/src/**/*.ts'],
     ignores: ['packages/core/src/node/**', '**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', PURE_PACKAGE_RULE] },
+  },
+  {
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['packages/core/src/**', 'packages/gs1/src/**'],
+    rules: { 'no-restricted-imports': ['error', PACKAGE_RULE] },
   },
   {
     files: ['services/issuer/**/*.ts'],

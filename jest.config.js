@@ -20,7 +20,7 @@ export default {
   moduleNameMapper: {
     '^@provenant/core/node$': '<rootDir>/packages/core/src/node/index.ts',
     '^@provenant/core/testing$': '<rootDir>/packages/core/src/testing/chain-builder.ts',
-    '^@provenant/(core|gs1|store|sdk|cli)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@provenant/(core|gs1|store|sdk|cli|server-kit)$': '<rootDir>/packages/$1/src/index.ts',
     '^@provenant/(issuer|verifier)$': '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -7,13 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, openPglite, type Database } from '../packages/store/src/index.js';
+import { createIssuer, loadConfig } from '../services/issuer/src/index.js';
 import {
-  createIssuer,
   createLogger,
-  loadConfig,
   openApiDocument,
   type OpenAPIRegistry,
-} from '../services/issuer/src/index.js';
+} from '../packages/server-kit/src/index.js';
 import { verifierMount } from '../services/verifier/src/index.js';
 
 /** The service's /openapi.json. `db`: a migrated database to build on (default: a fresh in-memory PGlite). */
@@ -30,7 +29,12 @@ export async function serviceDocument(db?: Database): Promise<Record<string, unk
     });
     const logger = createLogger('silent');
     const issuer = await createIssuer({ db: database, config, logger });
-    const mount = verifierMount({ db: database, config, issuer, logger });
+    const mount = verifierMount({
+      db: database,
+      logger,
+      openapi: issuer.app.locals.openapi as OpenAPIRegistry,
+      verifier: issuer.verifier,
+    });
     try {
       return openApiDocument(issuer.app.locals.openapi as OpenAPIRegistry);
     } finally {

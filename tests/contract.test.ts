@@ -7,15 +7,9 @@
 // PROVENANT_TEST_DATABASE_URL is set).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import {
-  generateKeyPair,
-  strictVerificationShapes,
-  toBase64Url,
-  tolerantVerificationShapes,
-  unitSubject,
-} from '@provenant/core';
-import { verificationSchema as sdkVerificationSchema } from '@provenant/sdk';
-import { createApp, DOCS_CSP } from '@provenant/issuer';
+import { generateKeyPair, strictApi, toBase64Url, tolerantApi, unitSubject } from '@provenant/core';
+import * as sdk from '@provenant/sdk';
+import { createApp, DOCS_CSP } from '@provenant/server-kit';
 import { createTestDatabase } from '@provenant/store';
 import { serviceDocument } from '../scripts/openapi-document.js';
 import {
@@ -155,13 +149,76 @@ describe('the API description', () => {
     });
   });
 
-  it('documents the verification shape the SDK and the dock read (one source: core api-shapes)', () => {
-    expect(sdkVerificationSchema).toBe(tolerantVerificationShapes.verification);
-    const served = doc.components.schemas.Verification;
-    expect(Object.keys(served.properties)).toEqual(
-      Object.keys(strictVerificationShapes.verification.shape),
-    );
-    expect(served.properties.verdict.enum).toEqual(['accept', 'quarantine', 'reject']);
+  it('documents the shapes the SDK and the dock read, from one source (core api/)', () => {
+    // The SDK parses answers with the tolerant form of the shapes the server registers.
+    const sdkSchemas: [keyof typeof tolerantApi, unknown][] = [
+      ['verification', sdk.verificationSchema],
+      ['reason', sdk.reasonSchema],
+      ['party', sdk.partySchema],
+      ['registeredKey', sdk.registeredKeySchema],
+      ['issuedToken', sdk.issuedTokenSchema],
+      ['revokedKey', sdk.revokedKeySchema],
+      ['appendResult', sdk.appendResultSchema],
+      ['recordsResponse', sdk.recordsResponseSchema],
+      ['packResponse', sdk.packResponseSchema],
+      ['shipmentResponse', sdk.shipmentResponseSchema],
+      ['receiptResponse', sdk.receiptResponseSchema],
+      ['recallResponse', sdk.recallResponseSchema],
+      ['chain', sdk.chainSchema],
+      ['bundle', sdk.bundleOutlineSchema],
+      ['logInfo', sdk.logInfoSchema],
+      ['logEntries', sdk.logEntriesSchema],
+      ['logLeaves', sdk.logLeavesSchema],
+      ['logNotices', sdk.logNoticesSchema],
+      ['inclusionProof', sdk.inclusionProofSchema],
+      ['consistencyProof', sdk.consistencyProofSchema],
+      ['cosignatureResult', sdk.cosignatureResultSchema],
+      ['witnessList', sdk.witnessListSchema],
+      ['verifierInfo', sdk.verifierInfoSchema],
+      ['vrsResponse', sdk.vrsResponseSchema],
+      ['me', sdk.meSchema],
+      ['caseView', sdk.caseSchema],
+      ['casesPage', sdk.casesPageSchema],
+    ];
+    for (const [key, schema] of sdkSchemas) expect([key, schema]).toEqual([key, tolerantApi[key]]);
+    // Each registered component is the strict form: the same fields, closed.
+    const components: Record<string, keyof typeof strictApi> = {
+      Verification: 'verification',
+      RegistryParty: 'party',
+      TokenInfo: 'tokenInfo',
+      LogInfo: 'logInfo',
+      LogEntries: 'logEntries',
+      LogLeaves: 'logLeaves',
+      LogNotices: 'logNotices',
+      StoredCosignature: 'cosignatureResult',
+      DsseEnvelope: 'envelope',
+      RecordAppendResult: 'appendResult',
+      NoticeAppendResult: 'noticeAppendResult',
+      CustodialRecords: 'recordsResponse',
+      CustodialPack: 'packResponse',
+      CustodialShipment: 'shipmentResponse',
+      CustodialReceipt: 'receiptResponse',
+      CustodialRecall: 'recallResponse',
+      Chain: 'chain',
+      Bundle: 'bundle',
+      Witness: 'witness',
+      Case: 'caseView',
+      Me: 'me',
+      DockTrust: 'dockTrust',
+    };
+    for (const [name, key] of Object.entries(components)) {
+      const served = doc.components.schemas[name];
+      expect([name, Object.keys(served.properties)]).toEqual([
+        name,
+        Object.keys((strictApi[key] as unknown as { shape: object }).shape),
+      ]);
+      expect([name, served.additionalProperties]).toEqual([name, false]);
+    }
+    expect(doc.components.schemas.Verification.properties.verdict.enum).toEqual([
+      'accept',
+      'quarantine',
+      'reject',
+    ]);
   });
 
   it('documents every route the service answers outside /v1 too', () => {
@@ -326,6 +383,7 @@ describe('every operation, answered as described', () => {
     await anon('/dock/app.js').expect(200);
     await anon('/dock/app.css').expect(200);
     await anon('/dock/sw.js').expect(200);
+    await anon('/dock/zxing_reader.wasm').expect(200);
     await anon('/dock/trust.json').expect(200);
     await anon('/v1/log').expect(200);
     await anon('/v1/verifier').expect(200);
@@ -437,6 +495,14 @@ describe('every operation, answered as described', () => {
         .get(`/v1/${kind}/${unit('C001')}`)
         .expect(401);
     }
+    // The same custody as EPCIS 2.0 events (DESIGN §11), paged, one by its eventID.
+    const page = await api.get('/epcis/events?perPage=1', dist.token).expect(200);
+    expect(page.headers['link']).toMatch(/rel="next"/);
+    const eventID = page.body.epcisBody.queryResults.resultsBody.eventList[0].eventID as string;
+    await api.get(`/epcis/events/${encodeURIComponent(eventID)}`, dist.token).expect(200);
+    await api.get(`/epcis/events/${encodeURIComponent('urn:uuid:nope')}`, dist.token).expect(404);
+    await api.get('/epcis/events?EQ_readPoint=x', dist.token).expect(400);
+    await request(world.app).get('/epcis/events').expect(401);
 
     await anon('/v1/log/checkpoint').expect(200);
     const size = Number((await anon('/v1/log/checkpoint')).text.split('\n')[1]);
@@ -485,6 +551,18 @@ describe('every operation, answered as described', () => {
       .expect(403);
     await api.get('/epcis/eventTypes', dist.token).expect(200);
     await api.post('/epcis/events', dist.token, { type: 'TransformationEvent' }).expect(400);
+    const captured = await api
+      .post('/epcis/capture', dist.token, {
+        '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'],
+        type: 'EPCISDocument',
+        schemaVersion: '2.0',
+        creationDate: new Date().toISOString(),
+        epcisBody: { eventList: [{ type: 'TransformationEvent' }] },
+      })
+      .expect(202);
+    await api.get(String(captured.headers['location']), dist.token).expect(200);
+    await api.get('/epcis/capture/nope', dist.token).expect(404);
+    await api.post('/epcis/capture', dist.token, { type: 'EPCISDocument' }).expect(400);
 
     // Not shipped to the pharmacy: a case opens at its receiving dock.
     const bad = await api

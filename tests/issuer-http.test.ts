@@ -1,13 +1,17 @@
 // The issuer framework's store adapters against a real, migrated database
 // (PGlite, or PostgreSQL when PROVENANT_TEST_DATABASE_URL is set): token
-// lookup by hash and Idempotency-Key replay through createApp. No mocks.
+// lookup by hash and Idempotency-Key replay through createApp. No mocks. The
+// test route is in the app's API description and every answer is checked
+// against it (tests/support/contract.ts).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import request from 'supertest';
 import { createTestDatabase, insertParty, insertToken, setPartyStatus } from '@provenant/store';
 import type { TestDatabase } from '@provenant/store';
 import {
+  BEARER_AUTH,
   checkIdempotency,
   createApp,
+  IdempotencyHeaders,
   idempotencyContext,
   idempotencyStoreFor,
   newToken,
@@ -15,8 +19,9 @@ import {
   replay,
   requireScope,
   tokenLookupFor,
-} from '@provenant/issuer';
-import type { RouteModule } from '@provenant/issuer';
+} from '@provenant/server-kit';
+import type { RouteModule } from '@provenant/server-kit';
+import { watchContract } from './support/contract.js';
 
 const GLN = '0614141000005';
 
@@ -36,6 +41,31 @@ describe('the issuer framework on a real database', () => {
     });
     await insertToken(db, { tokenHash: token.hash, gln: GLN, scopes: ['sign', 'verify'] });
     const routes: RouteModule = (router, deps) => {
+      deps.openapi.registerPath({
+        method: 'post',
+        path: '/v1/writes',
+        summary: 'An idempotent write',
+        security: [{ [BEARER_AUTH]: [] }],
+        request: {
+          headers: IdempotencyHeaders,
+          body: { content: { 'application/json': { schema: { type: 'object' } } } },
+        },
+        responses: {
+          201: {
+            description: 'Written',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { id: { type: 'integer' }, at: { type: 'string' } },
+                  required: ['id', 'at'],
+                  additionalProperties: false,
+                },
+              },
+            },
+          },
+        },
+      });
       router.post('/v1/writes', requireScope('sign'), async (req, res) => {
         const ctx = idempotencyContext(req);
         const stored = ctx
@@ -50,12 +80,14 @@ describe('the issuer framework on a real database', () => {
         res.status(201).json(answer);
       });
     };
-    app = createApp({
-      db,
-      config: { bodyLimit: 1 << 20, adminTokenHash: null },
-      tokens: tokenLookupFor(db),
-      routes: [routes],
-    });
+    app = watchContract(
+      createApp({
+        db,
+        config: { bodyLimit: 1 << 20, adminTokenHash: null },
+        tokens: tokenLookupFor(db),
+        routes: [routes],
+      }),
+    );
   });
   afterAll(async () => {
     await db?.drop();

@@ -1,7 +1,11 @@
 // The import boundaries `pnpm lint` enforces (eslint.config.js): core and gs1
 // stay pure (no node: or bare Node builtins outside packages/core/src/node and
-// tests), and no service imports another. Linted as text at the paths the rules
-// are scoped to, with the same rule blocks the repository's config uses.
+// tests), no package imports a service, and no service imports another. Linted
+// as text at the paths the rules are scoped to, with the same rule blocks the
+// repository's config uses; and the real service sources pass them with no
+// exception (DESIGN §7b: the verifier imports nothing from services/issuer).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
@@ -17,6 +21,13 @@ const eslint = new ESLint({
     ...(IMPORT_BOUNDARIES as ESLint.Options['overrideConfig'][]),
   ] as ESLint.Options['overrideConfig'],
 });
+
+/** Every .ts file under a repository directory, as repository-relative paths. */
+function sources(dir: string): string[] {
+  return readdirSync(repoPath(dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.split(/[\\/]/).includes('node_modules'))
+    .map((f) => relative(REPO_ROOT, join(repoPath(dir), f)));
+}
 
 async function restricted(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: repoPath(file) });
@@ -42,7 +53,7 @@ describe('the import boundaries of pnpm lint', () => {
   });
 
   it.each([
-    ['services/issuer/src/app.ts', "import { createVerifierDeps } from '@provenant/verifier';"],
+    ['services/issuer/src/issuer.ts', "import { createVerifierDeps } from '@provenant/verifier';"],
     ['services/issuer/src/routes/chains.ts', "import { x } from '../../../verifier/src/deps.js';"],
     ['services/verifier/src/receipt.ts', "import { createApp } from '@provenant/issuer';"],
     [
@@ -55,17 +66,62 @@ describe('the import boundaries of pnpm lint', () => {
     expect(messages[0]).toMatch(/No service imports another/);
   });
 
+  it.each([
+    ['packages/server-kit/src/app.ts', "import { Sequencer } from '@provenant/issuer';"],
+    ['packages/store/src/bundles.ts', "import { VERIFIER_ROUTES } from '@provenant/verifier';"],
+    ['packages/cli/src/index.ts', "import { x } from '../../../services/issuer/src/index.js';"],
+    ['packages/core/src/verify.ts', "import type { Config } from '@provenant/issuer';"],
+  ])('refuse a package importing a service: %s', async (file, code) => {
+    const messages = await restricted(file, code);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/never imports services/);
+  });
+
   it('let a service import the packages', async () => {
     const code =
       "import { parseScan } from '@provenant/gs1';\nimport { sha256 } from '@provenant/core';";
     expect(await restricted('services/verifier/src/receipt.ts', code)).toEqual([]);
-    expect(await restricted('services/issuer/src/app.ts', code)).toEqual([]);
+    expect(await restricted('services/issuer/src/issuer.ts', code)).toEqual([]);
+    const kit = "import { createApp } from '@provenant/server-kit';";
+    expect(await restricted('services/verifier/src/verifier.ts', kit)).toEqual([]);
+    expect(await restricted('services/issuer/src/issuer.ts', kit)).toEqual([]);
+  });
+
+  it('hold for every source of the services and packages, with no exception comment', async () => {
+    const files = [...sources('services/verifier/src'), ...sources('services/issuer/src')];
+    files.push(...sources('packages/server-kit/src'), ...sources('packages/store/src'));
+    expect(files).toEqual(expect.arrayContaining(['services/verifier/src/deps.ts']));
+    const offending: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(repoPath(file), 'utf8');
+      if (/eslint-disable[^\n]*no-restricted-imports/.test(text))
+        offending.push(`${file}: disable comment`);
+      for (const m of await restricted(file, text)) offending.push(`${file}: ${m}`);
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('keep @provenant/issuer out of the verifier package (the dock page bundles the SDK client)', () => {
+    const pkg = JSON.parse(readFileSync(repoPath('services/verifier/package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(
+      Object.keys(pkg.dependencies)
+        .filter((d) => d.startsWith('@provenant/'))
+        .sort(),
+    ).toEqual([
+      '@provenant/core',
+      '@provenant/gs1',
+      '@provenant/sdk',
+      '@provenant/server-kit',
+      '@provenant/store',
+    ]);
   });
 
   it('run with the type-aware no-floating-promises rule as an error in the repository config', async () => {
     const real = new ESLint({ cwd: REPO_ROOT });
     for (const file of [
-      'services/issuer/src/app.ts',
+      'services/issuer/src/issuer.ts',
       'packages/core/src/merkle.ts',
       'tests/cli.test.ts',
     ]) {

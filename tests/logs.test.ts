@@ -8,13 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
-import {
-  createApp,
-  createLogger,
-  ISSUER_ROUTES,
-  type IssuerDeps,
-  type RouteModule,
-} from '@provenant/issuer';
+import { ISSUER_ROUTES, type IssuerDeps } from '@provenant/issuer';
+import { createApp, createLogger, type RouteModule } from '@provenant/server-kit';
 import { createVerifier } from '@provenant/verifier';
 import { startService } from '../services/issuer/src/main.js';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
@@ -58,7 +53,7 @@ describe('request logs', () => {
       });
     };
     app = createApp<IssuerDeps>({ ...issuer.deps, logger, routes: [...ISSUER_ROUTES, boom] });
-    const v = createVerifier({ db: issuer.db, config: issuer.config, logger });
+    const v = createVerifier({ db: issuer.db, ...issuer.verifier, logger });
     verifierApp = v.app;
     closeVerifier = v.close;
   }, 60_000);

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
-import { createApp, ISSUER_ROUTES, type IssuerDeps, type RouteModule } from '@provenant/issuer';
+import { ISSUER_ROUTES, type IssuerDeps } from '@provenant/issuer';
+import { createApp, type RouteModule } from '@provenant/server-kit';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { createServer } from 'node:net';
 import { startService } from '../services/issuer/src/main.js';
@@ -39,10 +40,15 @@ describe('GET /metrics', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    verifier = createVerifierDeps({ db: issuer.db, config: issuer.config });
+    verifier = createVerifierDeps({ db: issuer.db, ...issuer.verifier });
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
     api = new Api(
-      createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes }),
+      createApp<IssuerDeps & VerifierDeps>({
+        ...issuer.deps,
+        ...verifier,
+        config: issuer.config,
+        routes,
+      }),
       issuer.adminToken,
     );
     mfr = await api.party(withCheckDigit('061414100030'), 'Acme', ['manufacturer'], ['0614141']);

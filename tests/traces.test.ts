@@ -13,14 +13,8 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-node';
-import {
-  createApp,
-  createLogger,
-  ISSUER_ROUTES,
-  traceDatabase,
-  type IssuerDeps,
-  type RouteModule,
-} from '@provenant/issuer';
+import { ISSUER_ROUTES, type IssuerDeps } from '@provenant/issuer';
+import { createApp, createLogger, traceDatabase, type RouteModule } from '@provenant/server-kit';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { Api, withCheckDigit, type Party } from './support/verifier.js';
@@ -38,7 +32,7 @@ describe('traces', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    verifier = createVerifierDeps({ db: traceDatabase(issuer.db), config: issuer.config });
+    verifier = createVerifierDeps({ db: traceDatabase(issuer.db), ...issuer.verifier });
     const logger = createLogger(
       'info',
       new Writable({
@@ -50,7 +44,13 @@ describe('traces', () => {
     );
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
     api = new Api(
-      createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, logger, routes }),
+      createApp<IssuerDeps & VerifierDeps>({
+        ...issuer.deps,
+        ...verifier,
+        config: issuer.config,
+        logger,
+        routes,
+      }),
       issuer.adminToken,
     );
     const mfr = await api.party(

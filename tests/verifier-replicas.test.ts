@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
-import { buildBundle } from '@provenant/issuer';
+import { buildBundle } from '@provenant/store';
 import {
   Api,
   startTestWorld,

@@ -7,8 +7,6 @@ import request from 'supertest';
 import { utf8 } from '@provenant/core';
 import {
   checkWebhookUrl,
-  type createApp,
-  enqueueLogAlarm,
   isPublicAddress,
   seal,
   WebhookUrlError,
@@ -16,6 +14,7 @@ import {
   webhookSettingsOf,
   type WebhookSettings,
 } from '@provenant/issuer';
+import { type createApp, enqueueLogAlarm } from '@provenant/server-kit';
 import { insertWebhookSubscription, listWebhookDeliveries } from '@provenant/store';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { startReceiver, verifyReceived, type Receiver } from './support/webhook-receiver.js';

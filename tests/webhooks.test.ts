@@ -7,15 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
 import {
-  createApp,
-  enqueueLogAlarm,
   ISSUER_ROUTES,
   WebhookWorker,
   webhookSettingsOf,
   type IssuerDeps,
-  type RouteModule,
   type WebhookSettings,
 } from '@provenant/issuer';
+import { createApp, enqueueLogAlarm, type RouteModule } from '@provenant/server-kit';
 import { listWebhookAttempts } from '@provenant/store';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
@@ -76,9 +74,14 @@ describe('webhooks', () => {
     issuer = await startTestIssuer({
       webhooks: { allowHosts: ['127.0.0.1'], backoffMs: 1, maxBackoffMs: 4, timeoutMs: 2_000 },
     });
-    verifier = createVerifierDeps({ db: issuer.db, config: issuer.config });
+    verifier = createVerifierDeps({ db: issuer.db, ...issuer.verifier });
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
-    app = createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes });
+    app = createApp<IssuerDeps & VerifierDeps>({
+      ...issuer.deps,
+      ...verifier,
+      config: issuer.config,
+      routes,
+    });
     api = new Api(app, issuer.adminToken);
     settings = webhookSettingsOf(issuer.config);
     worker = new WebhookWorker({ db: issuer.db, masterKey: issuer.config.masterKey, settings });

@@ -30,7 +30,8 @@ import {
   openPg,
   type Database,
 } from '@provenant/store';
-import { hashToken, keyAad, seal } from '@provenant/issuer';
+import { keyAad, seal } from '@provenant/issuer';
+import { hashToken } from '@provenant/server-kit';
 import {
   createTestDatabase,
   dropTestDatabase,

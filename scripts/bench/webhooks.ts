@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unitSubject } from '@provenant/core';
-import { WEBHOOK_EVENT_TYPES } from '@provenant/issuer';
+import { WEBHOOK_EVENT_TYPES } from '@provenant/server-kit';
 import { migrate, openPg, type Database } from '@provenant/store';
 import {
   createTestDatabase,

@@ -14,8 +14,10 @@ import { join } from 'node:path';
 import bwipjs from 'bwip-js';
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { unitSubject } from '@provenant/core';
-import { createApp, ISSUER_ROUTES, type IssuerDeps, type RouteModule } from '@provenant/issuer';
+import { ISSUER_ROUTES, type IssuerDeps } from '@provenant/issuer';
+import { createApp, type RouteModule } from '@provenant/server-kit';
 import { createVerifierDeps, VERIFIER_ROUTES, type VerifierDeps } from '@provenant/verifier';
+import { watchContract } from '../support/contract.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer.js';
 import { Api, withCheckDigit, type Party } from '../support/verifier.js';
 import { repoPath } from '../support/paths.js';
@@ -234,10 +236,18 @@ suite(TITLE, () => {
       throw new Error(`${CHROMIUM} is not installed: CI must run the dock browser tests`);
     mkdirSync(SHOTS, { recursive: true });
     issuer = await startTestIssuer();
-    verifier = createVerifierDeps({ db: issuer.db, config: issuer.config, workers: 0 });
+    verifier = createVerifierDeps({ db: issuer.db, ...issuer.verifier, workers: 0 });
     // VERIFIER_ROUTES includes the dock page, as `pnpm start` mounts it.
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
-    const app = createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...verifier, routes });
+    // Every answer, to the browser too, is checked against /openapi.json (tests/support/contract.ts).
+    const app = watchContract(
+      createApp<IssuerDeps & VerifierDeps>({
+        ...issuer.deps,
+        ...verifier,
+        config: issuer.config,
+        routes,
+      }),
+    );
     server = createServer(app);
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -885,6 +895,42 @@ suite(TITLE, () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 60_000);
 
+  it('shows no verdict, never ACCEPT, when an answer’s receipt does not answer this scan (a replayed accept)', async () => {
+    await page.keyboard.press('Alt+1');
+    // Between the page and the service: the first answer passes (and is kept), later ones are that answer again.
+    let genuine: string | null = null;
+    const replay = async (route: Route) => {
+      if (genuine === null) {
+        const res = await route.fetch();
+        genuine = await res.text();
+        await route.fulfill({ response: res, body: genuine });
+      } else await route.fulfill({ status: 201, contentType: 'application/json', body: genuine });
+    };
+    await page.route('**/v1/verifications', replay);
+    try {
+      // The genuine answer checks (the wedge's <GS> stand-in read the same as the server reads it).
+      await wedge(`01${GTIN}17300630${GS}10LOT42${GS}21U001`);
+      await page.waitForSelector('#result.v-accept');
+      // The counterfeit, answered with U001's signed accept; then U001 again, answered with the old receipt.
+      for (const [scan, code] of [
+        [`01${GTIN_C}21X001`, 'SUBJECT_MISMATCH'],
+        [`01${GTIN}21U001`, 'NONCE_MISMATCH'],
+      ] as const) {
+        await wedge(scan);
+        await page.waitForSelector('#result.v-none');
+        expect(await text('#verdict')).toBe('NO VERDICT');
+        expect(await page.locator('.v-accept').count()).toBe(0);
+        expect(await text('#scan-error')).toMatch(/^The answer cannot be trusted: /);
+        expect(await text('#scan-error')).toContain(`[${code}]`);
+        expect(await text('#result .action')).toContain('Do not accept the goods');
+      }
+      await accessible();
+      await shot('12b-receipt-not-bound');
+    } finally {
+      await page.unroute('**/v1/verifications', replay);
+    }
+  }, 60_000);
+
   it('verifies a shipper’s bundle offline in the browser with the server stopped, and says so', async () => {
     server.closeAllConnections();
     await new Promise((ok) => server.close(ok));
@@ -974,7 +1020,7 @@ suite(TITLE, () => {
     expect(await text('#who')).toContain('St. Mary Hospital Pharmacy');
     // This tab's history survives the reload, and an entry still shows its verdict in full.
     const before = await page.locator('#history li').count();
-    expect(before).toBe(21);
+    expect(before).toBe(22);
     await page.locator('#history li').last().locator('button').click();
     expect(await text('#verdict')).toBe('ACCEPT');
     expect(await page.locator('.timeline li').count()).toBe(4);

@@ -8,9 +8,15 @@
 // to supertest, fetch, the SDK or the CLI alike, is checked against the
 // document that same app serves at /openapi.json. Violations are collected
 // and tests/support/contract-setup.ts fails the test they happened in.
+//
+// A spawned service (tests/support/service-process.ts) is outside this
+// process: `watchOrigin(url)` fetches the document it serves, and the global
+// fetch that contract-setup.ts wraps (`checkFetchedResponses`) checks every
+// response from that origin against it, whoever made the request (a test,
+// the SDK, a helper).
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { openApiDocument, type createApp, type OpenAPIRegistry } from '@provenant/issuer';
+import { openApiDocument, type createApp, type OpenAPIRegistry } from '@provenant/server-kit';
 
 type App = ReturnType<typeof createApp>;
 type Json = Record<string, unknown>;
@@ -276,4 +282,102 @@ export function watchContract<A extends App>(app: A): A {
     return handle.call(this, req, res, next);
   };
   return app;
+}
+
+// ---------------------------------------------------------------------------
+// Responses of spawned services, seen through the global fetch.
+
+const byOrigin = new Map<string, Contract>();
+const pending = new Set<Promise<void>>();
+let originalFetch: typeof fetch | null = null;
+
+/** The origin of a URL, or null when it is not an absolute http(s) URL. */
+function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return /^https?:$/.test(u.protocol) ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks, from now on, every fetched response from the service at `url`
+ * against the document it serves at /openapi.json (fetched now, while it
+ * runs). A no-op unless `checkFetchedResponses` wrapped fetch (under Jest):
+ * benchmarks that start the same processes measure an unwrapped fetch.
+ */
+export async function watchOrigin(url: string): Promise<void> {
+  const origin = originOf(url);
+  if (!originalFetch || !origin || byOrigin.has(origin)) return;
+  const res = await originalFetch(`${origin}/openapi.json`);
+  if (!res.ok) throw new Error(`contract: ${origin}/openapi.json answered ${res.status}`);
+  const doc = (await res.json()) as Json;
+  const text = JSON.stringify(doc);
+  let c = contracts.get(text);
+  if (!c) {
+    c = new Contract(doc);
+    contracts.set(text, c);
+  }
+  byOrigin.set(origin, c);
+}
+
+function requestUrl(input: Parameters<typeof fetch>[0]): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}
+
+function requestMethod(input: Parameters<typeof fetch>[0], init?: RequestInit): string {
+  return (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+}
+
+/** Checks one fetched exchange against the contract of its origin. */
+async function checkFetched(contract: Contract, method: string, url: URL, res: Response) {
+  const body = method === 'HEAD' ? '' : await res.text();
+  const target = `${url.pathname}${url.search}`;
+  const x: Exchange = {
+    method,
+    url: target,
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? undefined,
+    body,
+  };
+  const template = contract.template(url.pathname);
+  if (template) answered.add(`${method} ${template} ${x.status}`);
+  const problem = contract.check(x);
+  const allowed = template === undefined && undeclaredAllowed.some((p) => p.test(url.pathname));
+  if (problem && !allowed) violations.push(`${url.origin}: ${problem}`);
+}
+
+/**
+ * Wraps the global fetch (once) so that every response from a watched
+ * origin is checked; the caller gets the response untouched (a clone is read).
+ */
+export function checkFetchedResponses(): void {
+  if (originalFetch) return;
+  const real = globalThis.fetch;
+  originalFetch = real;
+  globalThis.fetch = async function contractFetch(input, init) {
+    const res = await real(input, init);
+    const url = requestUrl(input);
+    const origin = originOf(url);
+    const contract = origin ? byOrigin.get(origin) : undefined;
+    if (contract) {
+      const method = requestMethod(input, init);
+      const check = checkFetched(contract, method, new URL(url), res.clone()).catch(
+        (err: unknown) => {
+          violations.push(
+            `${method} ${url} → ${res.status}: contract check failed: ${String(err)}`,
+          );
+        },
+      );
+      pending.add(check);
+      void check.finally(() => pending.delete(check));
+    }
+    return res;
+  } as typeof fetch;
+}
+
+/** Waits for the checks of responses fetched so far (their bodies are read in the background). */
+export async function settleFetchedChecks(): Promise<void> {
+  while (pending.size > 0) await Promise.all([...pending]);
 }

@@ -2,7 +2,8 @@
 // PostgreSQL when PROVENANT_TEST_DATABASE_URL is set), the full route set,
 // and an admin token. No mocks.
 import { createTestDatabase, type TestDatabase } from '@provenant/store';
-import { createIssuer, hashToken, type Config, type Issuer } from '@provenant/issuer';
+import { createIssuer, type Config, type Issuer } from '@provenant/issuer';
+import { hashToken } from '@provenant/server-kit';
 import { watchContract } from './contract.js';
 
 export const TEST_ADMIN_TOKEN = 'pvn_test-admin-token-0000000000000000000000000';

@@ -16,13 +16,8 @@ import {
   type Envelope,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import {
-  createApp,
-  ISSUER_ROUTES,
-  type Config,
-  type IssuerDeps,
-  type RouteModule,
-} from '@provenant/issuer';
+import { ISSUER_ROUTES, type Config, type IssuerDeps } from '@provenant/issuer';
+import { createApp, type RouteModule } from '@provenant/server-kit';
 import {
   createVerifierDeps,
   VERIFIER_ROUTES,
@@ -46,7 +41,12 @@ export function withCheckDigit(body: string): string {
   return body + String((10 - (sum % 10)) % 10);
 }
 
-export type VerifierOptions = Omit<CreateVerifierDepsOptions, 'db' | 'config'>;
+/** Verifier options of a test; the trust and key default to the issuer's handoff. */
+export type VerifierOptions = Omit<
+  CreateVerifierDepsOptions,
+  'db' | 'config' | 'trust' | 'verifierSeed'
+> &
+  Partial<Pick<CreateVerifierDepsOptions, 'trust' | 'verifierSeed'>>;
 
 export interface TestWorld {
   issuer: TestIssuer;
@@ -65,9 +65,14 @@ export async function startTestWorld(
   const issuer = await startTestIssuer(issuerConfig);
   const extra: VerifierDeps[] = [];
   const build = (o: VerifierOptions) => {
-    const deps = createVerifierDeps({ db: issuer.db, config: issuer.config, ...o });
+    const deps = createVerifierDeps({ db: issuer.db, ...issuer.verifier, ...o });
     const routes: RouteModule<IssuerDeps & VerifierDeps>[] = [...ISSUER_ROUTES, ...VERIFIER_ROUTES];
-    const app = createApp<IssuerDeps & VerifierDeps>({ ...issuer.deps, ...deps, routes });
+    const app = createApp<IssuerDeps & VerifierDeps>({
+      ...issuer.deps,
+      ...deps,
+      config: issuer.config,
+      routes,
+    });
     // Every response is checked against the API description (tests/support/contract.ts).
     return { app: watchContract(app), deps };
   };

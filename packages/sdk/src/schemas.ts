@@ -1,284 +1,120 @@
-// Response schemas of the API (DESIGN §8a), mirroring the issuer's route
-// schemas (services/issuer/src/routes/*.ts, log/routes.ts) so every answer is
-// checked before a caller sees it: a server (or a proxy in between) is not
-// trusted to send what the contract says. Objects are loose: a field a newer
-// server adds passes through instead of breaking old clients. Request bodies
-// are plain types; the server validates them and answers 400 naming the field.
+// Response schemas of the API (DESIGN §8a): the tolerant form of the shapes
+// the services document in /openapi.json, from their one source
+// (@provenant/core api/, issue 9), so every answer is checked before a caller
+// sees it: a server (or a proxy in between) is not trusted to send what the
+// contract says. Objects are loose: a field a newer server adds passes
+// through instead of breaking old clients; open enums (statuses, reason
+// codes) read as strings. Request bodies are plain types; the server
+// validates them and answers 400 naming the field.
 import { z } from 'zod';
-import { tolerantVerificationShapes } from '@provenant/core';
+import {
+  CASE_OUTCOMES,
+  tolerantApi,
+  UNIT_RECEIPT_STATUSES,
+  type ApiView,
+  type Bundle as CoreBundle,
+  type BundleEntry as CoreBundleEntry,
+} from '@provenant/core';
 
-const int = z.number().int();
+export { CASE_OUTCOMES, UNIT_RECEIPT_STATUSES };
+export type CaseOutcome = (typeof CASE_OUTCOMES)[number];
 
 /** A log receipt (DESIGN §6). */
-export const receiptSchema = z.looseObject({
-  origin: z.string(),
-  index: int.min(0),
-  leafHash: z.string(),
-  integratedAt: z.string(),
-  signature: z.string(),
-});
-export type LogReceipt = z.infer<typeof receiptSchema>;
+export const receiptSchema = tolerantApi.logReceipt;
+export type LogReceipt = ApiView<'logReceipt'>;
 
 /** A DSSE envelope as the API carries it (DESIGN §4). */
-export const envelopeViewSchema = z.looseObject({
-  payloadType: z.string(),
-  payload: z.string(),
-  signatures: z.array(z.looseObject({ keyid: z.string(), sig: z.string() })),
-});
+export const envelopeViewSchema = tolerantApi.envelope;
 
 /** One appended record: `{id, subject, seq, receipt}` (POST /v1/records and the custodial writes). */
-export const appendResultSchema = z.looseObject({
-  id: z.string(),
-  subject: z.string(),
-  seq: int,
-  receipt: receiptSchema,
-});
-export type AppendResult = z.infer<typeof appendResultSchema>;
+export const appendResultSchema = tolerantApi.appendResult;
+export type AppendResult = ApiView<'appendResult'>;
 
-export const recordsResponseSchema = z.looseObject({ records: z.array(appendResultSchema) });
-export type RecordsResponse = z.infer<typeof recordsResponseSchema>;
+export const recordsResponseSchema = tolerantApi.recordsResponse;
+export type RecordsResponse = ApiView<'recordsResponse'>;
 
-export const packResponseSchema = z.looseObject({
-  parent: z.string(),
-  records: z.array(appendResultSchema),
-});
-export type PackResponse = z.infer<typeof packResponseSchema>;
+export const packResponseSchema = tolerantApi.packResponse;
+export type PackResponse = ApiView<'packResponse'>;
 
-export const shipmentResponseSchema = z.looseObject({
-  shipment: z.string(),
-  to: z.string(),
-  records: z.array(appendResultSchema),
-});
-export type ShipmentResponse = z.infer<typeof shipmentResponseSchema>;
-
-export const UNIT_RECEIPT_STATUSES = ['scanned', 'inferred', 'missing', 'unexpected'] as const;
+export const shipmentResponseSchema = tolerantApi.shipmentResponse;
+export type ShipmentResponse = ApiView<'shipmentResponse'>;
 
 /** POST /v1/receipts: reconciliation per unit (DESIGN §7 "Receiving reconciles"). */
-export const receiptResponseSchema = z.looseObject({
-  shipment: z.string(),
-  from: z.string(),
-  condition: z.string(),
-  units: z.array(
-    z.looseObject({
-      subject: z.string(),
-      status: z.enum(UNIT_RECEIPT_STATUSES),
-      parent: z.string().optional(),
-    }),
-  ),
-  counts: z.looseObject({
-    expected: int,
-    scanned: int,
-    inferred: int,
-    missing: int,
-    unexpected: int,
-    received: int,
-  }),
-  records: z.array(appendResultSchema),
-});
-export type ReceiptResponse = z.infer<typeof receiptResponseSchema>;
+export const receiptResponseSchema = tolerantApi.receiptResponse;
+export type ReceiptResponse = ApiView<'receiptResponse'>;
 
-export const recallResponseSchema = z.looseObject({ id: z.string(), receipt: receiptSchema });
-export type RecallResponse = z.infer<typeof recallResponseSchema>;
+export const recallResponseSchema = tolerantApi.recallResponse;
+export type RecallResponse = ApiView<'recallResponse'>;
 
 // Registry.
 
-export const keyViewSchema = z.looseObject({
-  kid: z.string(),
-  publicKey: z.string(),
-  status: z.string(),
-  custodial: z.boolean(),
-  createdAt: z.string(),
-  compromisedAt: z.string().optional(),
-  revokedAt: z.string().optional(),
-});
-export type KeyView = z.infer<typeof keyViewSchema>;
+export const keyViewSchema = tolerantApi.keyView;
+export type KeyView = ApiView<'keyView'>;
 
-export const partySchema = z.looseObject({
-  gln: z.string(),
-  name: z.string(),
-  roles: z.array(z.string()),
-  prefixes: z.array(z.string()),
-  status: z.string(),
-  keys: z.array(keyViewSchema),
-});
-export type Party = z.infer<typeof partySchema>;
+export const partySchema = tolerantApi.party;
+export type Party = ApiView<'party'>;
 
-export const registeredKeySchema = z.looseObject({ kid: z.string(), publicKey: z.string() });
-export type RegisteredKey = z.infer<typeof registeredKeySchema>;
+export const registeredKeySchema = tolerantApi.registeredKey;
+export type RegisteredKey = ApiView<'registeredKey'>;
 
-export const issuedTokenSchema = z.looseObject({
-  id: z.string().optional(),
-  token: z.string(),
-  scopes: z.array(z.string()),
-});
-export type IssuedToken = z.infer<typeof issuedTokenSchema>;
+export const issuedTokenSchema = tolerantApi.issuedToken;
+export type IssuedToken = ApiView<'issuedToken'>;
 
-export const revokedKeySchema = z.looseObject({
-  kid: z.string(),
-  status: z.literal('revoked'),
-  compromisedAt: z.string(),
-});
-export type RevokedKey = z.infer<typeof revokedKeySchema>;
+export const revokedKeySchema = tolerantApi.revokedKey;
+export type RevokedKey = ApiView<'revokedKey'>;
 
 // Chains and bundles.
 
-export const chainSchema = z.looseObject({
-  subject: z.string(),
-  status: z.string(),
-  custodian: z.string(),
-  records: z.array(
-    z.looseObject({
-      id: z.string(),
-      seq: int,
-      type: z.string(),
-      actor: z.string(),
-      time: z.string(),
-      data: z.unknown(),
-      envelope: z.unknown(),
-      receipt: receiptSchema,
-    }),
-  ),
-});
-export type Chain = z.infer<typeof chainSchema>;
-
-const bundleEntryShape = z.looseObject({
-  envelope: z.unknown(),
-  receipt: z.unknown(),
-  proof: z.array(z.unknown()),
-});
+export const chainSchema = tolerantApi.chain;
+export type Chain = ApiView<'chain'>;
 
 /**
- * The outline of an offline bundle (core bundle.ts). Only the outline is
- * checked: the verification engine judges the evidence itself, and the
- * client hands back the bundle exactly as received.
+ * An offline bundle (core bundle.ts). Only its outline is checked: the
+ * verification engine judges the evidence itself, and the client hands back
+ * the bundle exactly as received.
  */
-export const bundleOutlineSchema = z.looseObject({
-  v: z.literal(1),
-  subject: z.string(),
-  checkpoint: z.string(),
-  chains: z.record(z.string(), z.array(bundleEntryShape)),
-  notices: z.array(bundleEntryShape),
-});
-
-/** An offline bundle (DESIGN §7), structurally core's `Bundle`. */
-export interface Bundle {
-  v: 1;
-  subject: string;
-  checkpoint: string;
-  chains: Record<string, BundleEntry[]>;
-  notices: BundleEntry[];
-}
-export interface BundleEntry {
-  envelope: { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] };
-  receipt: LogReceipt;
-  proof: string[];
-}
+export const bundleOutlineSchema = tolerantApi.bundle;
+/** An offline bundle (DESIGN §7): core's `Bundle`. */
+export type Bundle = CoreBundle;
+export type BundleEntry = CoreBundleEntry;
 
 // The log.
 
-export const logInfoSchema = z.looseObject({
-  origin: z.string(),
-  keyName: z.string(),
-  publicKey: z.string(),
-  vkey: z.string(),
-  /** Not served yet by every issuer: the registry authority's base64url public key. */
-  authorityKey: z.string().optional(),
-});
-export type LogInfo = z.infer<typeof logInfoSchema>;
+export const logInfoSchema = tolerantApi.logInfo;
+export type LogInfo = ApiView<'logInfo'>;
 
 /** GET /v1/witnesses (DESIGN §6): the witnesses the admin registered. */
-export const witnessListSchema = z.looseObject({
-  witnesses: z.array(
-    z.looseObject({
-      name: z.string(),
-      /** the raw 32-byte Ed25519 public key, base64 or base64url */
-      publicKey: z.string(),
-      keyId: z.string().optional(),
-      createdAt: z.string().optional(),
-    }),
-  ),
-});
-export type WitnessList = z.infer<typeof witnessListSchema>;
+export const witnessListSchema = tolerantApi.witnessList;
+export type WitnessList = ApiView<'witnessList'>;
 
-export const logEntriesSchema = z.looseObject({
-  start: int,
-  end: int,
-  size: int,
-  entries: z.array(
-    z.looseObject({
-      index: int,
-      leafHash: z.string(),
-      kind: z.string(),
-      id: z.string(),
-      envelope: z.unknown(),
-      integratedAt: z.string(),
-      receipt: receiptSchema,
-    }),
-  ),
-});
-export type LogEntries = z.infer<typeof logEntriesSchema>;
+export const logEntriesSchema = tolerantApi.logEntries;
+export type LogEntries = ApiView<'logEntries'>;
 
-export const logLeavesSchema = z.looseObject({
-  start: int,
-  end: int,
-  size: int,
-  leaves: z.array(z.string()),
-});
-export type LogLeaves = z.infer<typeof logLeavesSchema>;
+export const logLeavesSchema = tolerantApi.logLeaves;
+export type LogLeaves = ApiView<'logLeaves'>;
 
-export const logNoticesSchema = z.looseObject({
-  notices: z.array(
-    z.looseObject({
-      index: int,
-      leafHash: z.string(),
-      id: z.string(),
-      type: z.string(),
-      envelope: z.unknown(),
-      receipt: receiptSchema,
-    }),
-  ),
-  next: z.string().optional(),
-});
-export type LogNotices = z.infer<typeof logNoticesSchema>;
+export const logNoticesSchema = tolerantApi.logNotices;
+export type LogNotices = ApiView<'logNotices'>;
 
-export const inclusionProofSchema = z.looseObject({
-  index: int,
-  size: int,
-  proof: z.array(z.string()),
-});
-export type InclusionProof = z.infer<typeof inclusionProofSchema>;
+export const inclusionProofSchema = tolerantApi.inclusionProof;
+export type InclusionProof = ApiView<'inclusionProof'>;
 
-export const consistencyProofSchema = z.looseObject({
-  from: int,
-  to: int,
-  proof: z.array(z.string()),
-});
-export type ConsistencyProof = z.infer<typeof consistencyProofSchema>;
+export const consistencyProofSchema = tolerantApi.consistencyProof;
+export type ConsistencyProof = ApiView<'consistencyProof'>;
 
-export const cosignatureResultSchema = z.looseObject({
-  size: int,
-  witness: z.string(),
-  keyId: z.string(),
-  timestamp: int,
-  stored: z.boolean(),
-});
-export type CosignatureResult = z.infer<typeof cosignatureResultSchema>;
+export const cosignatureResultSchema = tolerantApi.cosignatureResult;
+export type CosignatureResult = ApiView<'cosignatureResult'>;
 
-// Verification (DESIGN §7): the shapes the verifier documents, from one source
-// (@provenant/core api-shapes.ts) in their tolerant form: unknown fields kept,
-// new reason codes and statuses accepted as strings.
+// Verification (DESIGN §7): unknown fields kept, new reason codes and
+// statuses accepted as strings (the three verdicts stay closed).
 
-export const reasonSchema = tolerantVerificationShapes.reason;
-export const timelineEntrySchema = tolerantVerificationShapes.timelineEntry;
-export const verificationSchema = tolerantVerificationShapes.verification;
-export type Verification = z.infer<typeof verificationSchema>;
+export const reasonSchema = tolerantApi.reason;
+export const timelineEntrySchema = tolerantApi.timelineEntry;
+export const verificationSchema = tolerantApi.verification;
+export type Verification = ApiView<'verification'>;
 
-export const verifierInfoSchema = z.looseObject({
-  /** standard base64 of the raw 32-byte Ed25519 key */
-  publicKey: z.string(),
-  kid: z.string().optional(),
-});
-export type VerifierInfo = z.infer<typeof verifierInfoSchema>;
+export const verifierInfoSchema = tolerantApi.verifierInfo;
+export type VerifierInfo = ApiView<'verifierInfo'>;
 
 /** POST /v1/verifier/audit (admin): the log re-verified from index 0 (DESIGN §7b). */
 export const auditReportSchema = z.looseObject({
@@ -299,53 +135,20 @@ export const auditReportSchema = z.looseObject({
 export type AuditReport = z.infer<typeof auditReportSchema>;
 
 /** GS1 Lightweight Verification Messaging answer (DESIGN §7 VRS). */
-export const vrsResponseSchema = z.looseObject({
-  verificationTimestamp: z.string(),
-  responderGLN: z.string(),
-  corrUUID: z.string(),
-  data: z.looseObject({
-    verified: z.boolean(),
-    verificationFailureReason: z.string().optional(),
-    additionalInfo: z.string().optional(),
-  }),
-});
-export type VrsResponse = z.infer<typeof vrsResponseSchema>;
-
-export const CASE_OUTCOMES = ['released', 'returned', 'destroyed', 'reported', 'other'] as const;
-export type CaseOutcome = (typeof CASE_OUTCOMES)[number];
+export const vrsResponseSchema = tolerantApi.vrsResponse;
+export type VrsResponse = ApiView<'vrsResponse'>;
 
 /** GET /v1/me: who the token speaks for (party null for the admin token). */
-export const meSchema = z.looseObject({
-  party: z
-    .looseObject({ gln: z.string(), name: z.string(), roles: z.array(z.string()) })
-    .nullable(),
-  scopes: z.array(z.string()),
-});
-export type Me = z.infer<typeof meSchema>;
+export const meSchema = tolerantApi.me;
+export type Me = ApiView<'me'>;
 
-/** A quarantine case (services/verifier routes/cases.ts CaseView). */
-export const caseSchema = z.looseObject({
-  id: z.string(),
-  /** short number for labels (Q-YY-NNNNNN); absent from servers before it existed */
-  caseNumber: z.string().optional(),
-  verificationId: z.string(),
-  party: z.string(),
-  subject: z.string(),
-  verdict: z.enum(['quarantine', 'reject']),
-  reasons: z.array(z.looseObject({ code: z.string(), message: z.string().optional() })),
-  status: z.enum(['open', 'resolved']),
-  outcome: z.enum(CASE_OUTCOMES).nullable(),
-  note: z.string().nullable(),
-  resolvedBy: z.string().nullable(),
-  createdAt: z.string(),
-  resolvedAt: z.string().nullable(),
-});
-export const casesPageSchema = z.looseObject({
-  cases: z.array(caseSchema),
-  next: z.string().nullable().optional(),
-});
-export type CasesPage = z.infer<typeof casesPageSchema>;
-export type Case = z.infer<typeof caseSchema>;
+/** A quarantine case. */
+export const caseSchema = tolerantApi.caseView;
+export const casesPageSchema = tolerantApi.casesPage;
+export type CasesPage = ApiView<'casesPage'>;
+export type Case = ApiView<'caseView'>;
+
+// The framework's own answers.
 
 /** GET /openapi.json: an OpenAPI 3.1 document (only its outline is checked). */
 export const openApiSchema = z.looseObject({

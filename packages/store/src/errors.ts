@@ -138,3 +138,10 @@ export function mapDatabaseError(err: unknown): StoreError {
   if (code === '40001' || code === '40P01') return new SerializationFailureError(code);
   return new QueryError(code, constraint, table);
 }
+
+/** The log's stored tree is inconsistent (a subtree hash missing, the size moved under a lock). */
+export class LogStorageError extends StoreError {
+  constructor(message: string) {
+    super('LOG_STORAGE_INCONSISTENT', message);
+  }
+}

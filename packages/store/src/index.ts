@@ -10,6 +10,7 @@ export type {
 export {
   AppendOnlyViolationError,
   DatabaseUnavailableError,
+  LogStorageError,
   MigrationError,
   QueryError,
   SerializationFailureError,
@@ -39,6 +40,9 @@ export * from './log.js';
 export * from './idempotency.js';
 export * from './prechecks.js';
 export * from './webhooks.js';
+export * from './epcis.js';
+export * from './epcis-query.js';
+export { buildBundle, inclusionProofs, receiptOf } from './bundles.js';
 
 export {
   createTestDatabase,

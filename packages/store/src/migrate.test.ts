@@ -13,6 +13,7 @@ import {
   storageDrivers,
   type Database,
 } from './index.js';
+import { MIGRATIONS_LOCK_KEY } from './migrate.js';
 
 const TEST_URL = process.env.PROVENANT_TEST_DATABASE_URL;
 
@@ -37,6 +38,7 @@ let emptyPglite: Promise<Blob> | undefined;
 
 /** An empty database of the given driver, plus a factory for more handles on it. */
 async function emptyDatabase(driver: 'pg' | 'pglite'): Promise<{
+  url?: string;
   open(): Promise<Database>;
   dispose(): Promise<void>;
 }> {
@@ -58,6 +60,7 @@ async function emptyDatabase(driver: 'pg' | 'pglite'): Promise<{
   url.pathname = `/${name}`;
   const handles: Database[] = [];
   return {
+    url: url.toString(),
     async open() {
       const db = await openPg(url.toString(), { max: 2 });
       handles.push(db);
@@ -161,6 +164,37 @@ describe.each(storageDrivers())('migrate on %s', (driver) => {
       await expect(migrate(db, renamed)).rejects.toBeInstanceOf(MigrationError);
     } finally {
       await rm(renamed, { recursive: true, force: true });
+      await env.dispose();
+    }
+  }, 60_000);
+});
+
+(TEST_URL ? describe : describe.skip)('first-time migrators on pg', () => {
+  it('take turns on an advisory lock to create the migrations table (no catalogue race, 42710)', async () => {
+    const env = await emptyDatabase('pg');
+    const holder = new pg.Client({ connectionString: env.url! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATIONS_LOCK_KEY]);
+      const db = await env.open();
+      const running = migrate(db, dir);
+      // The migrator waits for the lock instead of racing the holder on CREATE TABLE.
+      let waiting = 0;
+      for (let i = 0; i < 200 && waiting === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const { rows } = await holder.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        );
+        waiting = rows[0]!.n;
+      }
+      expect(waiting).toBe(1);
+      const { rows } = await holder.query(`SELECT to_regclass('migrations') IS NULL AS absent`);
+      expect(rows[0]).toEqual({ absent: true });
+      await holder.query('COMMIT');
+      expect(await running).toEqual([1, 2]);
+    } finally {
+      await holder.end();
       await env.dispose();
     }
   }, 60_000);

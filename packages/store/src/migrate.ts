@@ -58,14 +58,29 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 )`;
 
+/**
+ * Key of the transaction-level advisory lock that first-time migrators take
+ * around creating `migrations` (advisory locks are per database).
+ */
+export const MIGRATIONS_LOCK_KEY = 7361627;
+
+/**
+ * Creates `migrations` under an advisory lock, so concurrent first-time
+ * migrators take turns: without it, CREATE TABLE IF NOT EXISTS races on the
+ * catalogue and fails 23505 (pg_type index), 42P07 (relation) or 42710
+ * (`type "migrations" already exists`, seen once in 900 racing creates).
+ */
 async function ensureMigrationsTable(db: Database): Promise<void> {
   try {
-    await db.exec(CREATE_TABLE);
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATIONS_LOCK_KEY]);
+      await tx.exec(CREATE_TABLE);
+    });
   } catch (err) {
-    // Two first-time migrators race on the catalogue (pg_type unique index / 42P07): the table exists now.
+    // A migrator that does not take the lock (an older release) may still race us: the table exists now.
     const racing =
       err instanceof UniqueViolationError ||
-      (err instanceof QueryError && err.sqlState === '42P07');
+      (err instanceof QueryError && (err.sqlState === '42P07' || err.sqlState === '42710'));
     if (!racing) throw err;
   }
 }

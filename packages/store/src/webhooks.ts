@@ -192,14 +192,24 @@ export async function fanOutWebhookEvents(
   return events.length;
 }
 
-/** Parties that appear in a chain of any unit of `gtin` (as actor, or as the `to` of a shipment). */
+/**
+ * Parties that appear in a chain of any unit of `gtin` (as actor, or as the `to` of a shipment).
+ * Its units are the subjects `01/<gtin>/21/...`: a byte-wise range on
+ * records_subject_c_idx (migration 000012), not a scan of the whole log.
+ */
 export async function partiesOfGtin(q: Queryable, gtin: string): Promise<string[]> {
+  const from = `01/${gtin}/21/`;
   const { rows } = await q.query(
-    `SELECT DISTINCT p FROM (
-       SELECT actor AS p FROM records WHERE subject LIKE $1::text
-       UNION SELECT data ->> 'to' FROM records WHERE subject LIKE $1::text AND type = 'ship'
+    `WITH units AS (
+       SELECT actor, type, data FROM records
+       WHERE subject COLLATE "C" >= $1::text AND subject COLLATE "C" < $2::text
+     )
+     SELECT DISTINCT p FROM (
+       SELECT actor AS p FROM units
+       UNION SELECT data ->> 'to' FROM units WHERE type = 'ship'
      ) x WHERE p IS NOT NULL`,
-    [`01/${gtin}/21/%`],
+    // '0' is the byte after '/': the range holds exactly the subjects starting with `from`.
+    [from, `${from.slice(0, -1)}0`],
   );
   return rows.map((r) => r.p as string);
 }
@@ -413,4 +423,63 @@ export async function listWebhookAttempts(
     statusCode: r.status_code === null ? null : num(r.status_code),
     error: (r.error as string | null) ?? null,
   }));
+}
+
+/** Rows a prune deleted, by table. */
+export interface PrunedWebhookRows {
+  deliveries: number;
+  events: number;
+  subscriptions: number;
+}
+
+/**
+ * Retention (DESIGN §12): deletes finished deliveries (delivered or failed)
+ * created before `before`, with their attempts; then fanned-out events
+ * created before it with no delivery left; then subscriptions deleted before
+ * it with no delivery left. Pending deliveries, and their events, are kept at
+ * any age. Each statement deletes at most `batch` rows and commits on its own;
+ * rows another replica holds are skipped (FOR UPDATE SKIP LOCKED).
+ */
+export async function pruneWebhookRows(
+  q: Queryable,
+  before: Date,
+  batch = 1000,
+): Promise<PrunedWebhookRows> {
+  const at = before.toISOString();
+  const drain = async (sql: string): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await q.query(sql, [at, batch]);
+      total += rowCount;
+      if (rowCount < batch) return total;
+    }
+  };
+  // The attempts go in the same statement: the foreign key is checked at its end.
+  const deliveries = await drain(
+    `WITH doomed AS (
+       SELECT n FROM webhook_deliveries
+       WHERE status <> 'pending' AND created_at < $1::timestamptz
+       ORDER BY created_at LIMIT $2::integer FOR UPDATE SKIP LOCKED
+     ), attempts AS (
+       DELETE FROM webhook_attempts a USING doomed WHERE a.delivery_n = doomed.n
+     )
+     DELETE FROM webhook_deliveries d USING doomed WHERE d.n = doomed.n`,
+  );
+  const events = await drain(
+    `DELETE FROM webhook_events WHERE n IN (
+       SELECT e.n FROM webhook_events e
+       WHERE e.fanned_out AND e.created_at < $1::timestamptz
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+       ORDER BY e.created_at LIMIT $2::integer FOR UPDATE SKIP LOCKED
+     )`,
+  );
+  const subscriptions = await drain(
+    `DELETE FROM webhook_subscriptions WHERE n IN (
+       SELECT s.n FROM webhook_subscriptions s
+       WHERE s.deleted_at < $1::timestamptz
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.subscription_id = s.id)
+       ORDER BY s.n LIMIT $2::integer FOR UPDATE SKIP LOCKED
+     )`,
+  );
+  return { deliveries, events, subscriptions };
 }

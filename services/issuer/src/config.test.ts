@@ -10,7 +10,7 @@ import {
   DEFAULT_LOG_ORIGIN,
   MASTER_KEY_FILE,
 } from './config.js';
-import { hashToken } from './http/auth.js';
+import { hashToken } from '@provenant/server-kit';
 
 const KEY = toBase64(new Uint8Array(32).fill(7));
 let dir: string;

@@ -5,35 +5,28 @@ import type { Express } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
-import { createApp } from './app.js';
-import type { AppDeps } from './app.js';
+import {
+  createApp,
+  createMetrics,
+  eventsOfBatch,
+  tokenLookupFor,
+  type Metrics,
+} from '@provenant/server-kit';
 import type { Config } from './config.js';
 import { CustodialSigner, ensureAuthorityKey } from './append/custodial.js';
-import { tokenLookupFor } from './http/store-adapters.js';
 import { deriveLogKeys } from './log/keys.js';
-import type { LogKeys } from './log/keys.js';
 import { Sequencer } from './log/sequencer.js';
+import type { IssuerDeps } from './deps.js';
+import { verifierHandoff, type VerifierHandoff } from './handoff.js';
 import { ISSUER_ROUTES } from './routes/index.js';
-import { eventsOfBatch } from './webhooks/events.js';
-import { createMetrics, type Metrics } from './metrics.js';
 
-/** What every issuer route module receives (besides openapi and logger). */
-export interface IssuerDeps extends AppDeps<Database> {
-  config: Config;
-  logKeys: LogKeys;
-  authorityPublicKey: Uint8Array;
-  sequencer: Sequencer;
-  signer: CustodialSigner;
-  /**
-   * Milliseconds since the epoch: the clock of the sequencer and of the GS1
-   * §7.12 century of label dates (the verifier reads scans with the same one).
-   */
-  now: () => number;
-}
+export type { IssuerDeps };
 
 export interface Issuer {
   app: Express;
   deps: IssuerDeps;
+  /** What an embedded verifier gets (public trust and its own key, never the master key). */
+  verifier: VerifierHandoff;
   /** Drains the sequencer; the caller closes the database. */
   close(): Promise<void>;
 }
@@ -82,5 +75,10 @@ export async function createIssuer(opts: {
     ...(opts.quietRequest ? { quietRequest: opts.quietRequest } : {}),
   };
   const app = createApp({ ...deps, routes: ISSUER_ROUTES });
-  return { app, deps, close: () => sequencer.close() };
+  return {
+    app,
+    deps,
+    verifier: verifierHandoff(config, { logKeys, authorityPublicKey: authority.publicKey }),
+    close: () => sequencer.close(),
+  };
 }

@@ -22,25 +22,39 @@ import {
 } from '@provenant/store';
 import { bootstrapAdminToken, loadConfig } from './config.js';
 import type { Config } from './config.js';
-import { newToken } from './http/auth.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { createLogger, safeError } from './http/logging.js';
 import { createIssuer } from './issuer.js';
 import type { Issuer } from './issuer.js';
+import type { VerifierHandoff } from './handoff.js';
 import { DEMO_TOKENS_FILE, seedDemo, writeDemoTokens } from './seed.js';
 import { webhookSettingsOf } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
-import { METRICS_CONTENT_TYPE } from './metrics.js';
-import { startTracing, traceDatabase } from './tracing.js';
+import {
+  createLogger,
+  METRICS_CONTENT_TYPE,
+  newToken,
+  safeError,
+  startTracing,
+  traceDatabase,
+  type Metrics,
+  type OpenAPIRegistry,
+} from '@provenant/server-kit';
 import type { DemoSeed } from './seed.js';
 
-/** What a mounted app (the verifier, issue 4) gets to build itself in this process. */
+/**
+ * What a mounted app (the verifier) gets to build itself in this process:
+ * the database, the issuer app's OpenAPI registry and metrics, and the
+ * verifier handoff (public trust and its own key; DESIGN §7b: never the master key).
+ */
 export interface MountContext {
   db: Database;
-  config: Config;
-  issuer: Issuer;
   logger: Logger;
+  /** The issuer app's registry: a mount registers its paths so /openapi.json documents both. */
+  openapi: OpenAPIRegistry;
+  /** One registry for the process: /metrics (served by the issuer app) counts every app. */
+  metrics?: Metrics;
+  verifier: VerifierHandoff;
 }
 
 /**
@@ -240,7 +254,14 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
       },
     });
 
-    for (const make of opts.mounts ?? []) mounts.push(await make({ db, config, issuer, logger }));
+    const ctx: MountContext = {
+      db,
+      logger,
+      openapi: issuer.app.locals.openapi as OpenAPIRegistry,
+      metrics,
+      verifier: issuer.verifier,
+    };
+    for (const make of opts.mounts ?? []) mounts.push(await make(ctx));
     const app = express();
     app.disable('x-powered-by');
     const issuerApp = issuer.app;

@@ -1,21 +1,21 @@
-// What the verifier's route modules need (DESIGN §7): the database (read the
-// log and chains, write only verifications and cases), the trust policy (the
-// issuer's log key and registry authority key, derived from the master key as
-// the issuer derives them), the verifier key that signs verification receipts,
-// the signature worker pool and an injectable clock.
+// What the verifier's route modules need (DESIGN §7, §7b): the database (read
+// the log and chains, write only verifications and cases), the public trust
+// (the trust file `provenant trust export` writes: log origin and key,
+// registry authority key, witnesses), the verifier's own key that signs
+// verification receipts, the signature worker pool and an injectable clock.
+// No master key and no key derivation: the verifier holds public keys only.
 import type { Logger } from 'pino';
-import { toBase64Url, type Bundle, type Ed25519Backend, type Trust } from '@provenant/core';
-import { nodeBackend, nodeSha256 } from '@provenant/core/node';
-import type { Database, Queryable } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
-  buildBundle,
-  deriveLogKeys,
-  deriveServiceKey,
-  tokenLookupFor,
-  type AppDeps,
-  type Config,
-} from '@provenant/issuer';
+  keyId,
+  parseVerifierKey,
+  publicKeyFromSeed,
+  type Bundle,
+  type Ed25519Backend,
+  type Trust,
+} from '@provenant/core';
+import { nodeBackend, nodeSha256 } from '@provenant/core/node';
+import { buildBundle, type Database, type Queryable } from '@provenant/store';
+import { tokenLookupFor, type AppConfig, type AppDeps } from '@provenant/server-kit';
 import { PartyGate } from './gate.js';
 import type { VerifierKey } from './receipt.js';
 import { DEFAULT_REMEMBERED, VerifiedSignatures } from './workers/memo.js';
@@ -51,6 +51,11 @@ export interface VerifierPolicy {
    * always rebuilds the bundle and runs the engine.
    */
   answerFrom: 'state' | 'engine';
+  /**
+   * How far a record's time may lie before its receipt time (the issuer's
+   * PROVENANT_MAX_BACKDATE, DESIGN §5); absent: the engine's 72 hours.
+   */
+  maxBackdateMs?: number;
 }
 
 export const DEFAULT_POLICY: VerifierPolicy = {
@@ -59,12 +64,18 @@ export const DEFAULT_POLICY: VerifierPolicy = {
   answerFrom: 'state',
 };
 
+/** The settings the verifier reads: the framework's, plus the issuer's backdating bound. */
+export interface VerifierConfig extends AppConfig {
+  /** PROVENANT_MAX_BACKDATE in ms, as the issuer enforces it; absent: the engine's 72 hours. */
+  maxBackdateMs?: number;
+}
+
 /** Everything a verifier route module receives (besides openapi and logger). */
 export interface VerifierDeps extends AppDeps<Database> {
-  config: Config;
+  config: VerifierConfig;
   /** the log's origin line (PROVENANT_LOG_ORIGIN) */
   origin: string;
-  /** the issuer's log key and authority key */
+  /** the issuer's log key, authority key and witnesses (public keys only) */
   trust: Trust;
   /** signs verification receipts; served by GET /v1/verifier (public half only) */
   verifierKey: VerifierKey;
@@ -91,7 +102,16 @@ export const DEFAULT_MONITOR_WAIT_MS = 2000;
 
 export interface CreateVerifierDepsOptions {
   db: Database;
-  config: Config;
+  config: VerifierConfig;
+  /**
+   * The public trust (PROVENANT_TRUST_FILE): the log's C2SP verifier key, the
+   * registry authority key, witnesses and their quorum.
+   */
+  trust: Trust;
+  /** The log's origin line; default: the name of `trust.logKey` (they are equal, DESIGN §6). */
+  origin?: string;
+  /** The 32-byte Ed25519 seed of the verifier's receipt key (PROVENANT_VERIFIER_KEY). */
+  verifierSeed: Uint8Array;
   logger?: Logger;
   now?: () => number;
   /** Signature worker threads (default: one per core; 0 checks inline). */
@@ -99,7 +119,7 @@ export interface CreateVerifierDepsOptions {
   /** Verified signatures to remember (default DEFAULT_REMEMBERED; 0: none). */
   rememberSignatures?: number;
   policy?: Partial<VerifierPolicy>;
-  /** Defaults to the issuer's buildBundle (GET /v1/bundles/{subject}). */
+  /** Defaults to the store's buildBundle (what GET /v1/bundles/{subject} serves). */
   bundleSource?: BundleSource;
   /** Verifications a party may have waiting behind its running one (default DEFAULT_MAX_QUEUED). */
   maxQueuedPerParty?: number;
@@ -109,20 +129,54 @@ export interface CreateVerifierDepsOptions {
   monitorWaitMs?: number;
 }
 
+/** Misuse of the verifier's configuration (a seed of the wrong length, an unusable trust). */
+export class VerifierConfigError extends Error {
+  override readonly name = 'VerifierConfigError';
+  readonly code = 'VERIFIER_CONFIG_INVALID' as const;
+}
+
 /**
- * Builds the verifier's dependencies. Keys are derived from `config.masterKey`
- * exactly as the issuer derives them (HKDF, DESIGN §6), so a verifier in the
- * same process or another process on the same master key trusts the same log.
- * Call `deps.pool.close()` on shutdown.
- * @throws KeyDerivationError for a master key that is not 32 bytes.
+ * The verifier's receipt key pair from its 32-byte seed.
+ * @throws VerifierConfigError when the seed is not 32 bytes.
+ */
+export function verifierKeyOf(seed: Uint8Array): VerifierKey {
+  if (!(seed instanceof Uint8Array) || seed.length !== 32)
+    throw new VerifierConfigError('the verifier key seed must be 32 bytes');
+  const publicKey = publicKeyFromSeed(seed, nodeBackend);
+  return { seed, publicKey, kid: keyId(publicKey) };
+}
+
+/** Only the fields the engine trusts, copied (a trust file may carry more). */
+function engineTrust(t: Trust): Trust {
+  return {
+    logKey: t.logKey,
+    authorityKey: t.authorityKey,
+    ...(t.witnesses !== undefined ? { witnesses: t.witnesses } : {}),
+    ...(t.minWitnesses !== undefined ? { minWitnesses: t.minWitnesses } : {}),
+    ...(t.witnessQuorum !== undefined ? { witnessQuorum: t.witnessQuorum } : {}),
+  };
+}
+
+/**
+ * Builds the verifier's dependencies from public keys and its own receipt key
+ * (DESIGN §7b: it never sees the master key). Call `deps.pool.close()` on shutdown.
+ * @throws VerifierConfigError for a seed that is not 32 bytes or a log key that does not parse.
  */
 export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDeps {
   const { db, config } = opts;
-  const logKeys = deriveLogKeys(config.masterKey, config.logOrigin);
+  let origin = opts.origin;
+  try {
+    origin ??= parseVerifierKey(opts.trust.logKey).name;
+  } catch (err) {
+    throw new VerifierConfigError(`the trust's logKey is not a C2SP verifier key: ${String(err)}`);
+  }
   const verified = new VerifiedSignatures(opts.rememberSignatures ?? DEFAULT_REMEMBERED);
-  const authority = deriveServiceKey(config.masterKey, 'authority');
-  const verifier = deriveServiceKey(config.masterKey, 'verifier');
-  const trust: Trust = { logKey: logKeys.vkey, authorityKey: toBase64Url(authority.publicKey) };
+  const policy: VerifierPolicy = {
+    ...DEFAULT_POLICY,
+    ...(config.maxBackdateMs !== undefined ? { maxBackdateMs: config.maxBackdateMs } : {}),
+    ...opts.policy,
+  };
+  const trust = engineTrust(opts.trust);
   const pool = new SignaturePool({
     ...(opts.workers === undefined ? {} : { size: opts.workers }),
     verified,
@@ -133,24 +187,25 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
     config,
     tokens: tokenLookupFor(db),
     ...(opts.logger ? { logger: opts.logger } : {}),
-    origin: logKeys.origin,
+    origin,
     trust,
-    verifierKey: { seed: verifier.seed, publicKey: verifier.publicKey, kid: verifier.kid },
+    verifierKey: verifierKeyOf(opts.verifierSeed),
     pool,
     backend,
     monitor: new LogMonitor({
       db,
-      origin: logKeys.origin,
+      origin,
       trust,
       signatureCheck: pool.check,
       backend,
       sha256: nodeSha256,
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.monitorBatch ? { batchSize: opts.monitorBatch } : {}),
+      ...(policy.maxBackdateMs !== undefined ? { maxBackdateMs: policy.maxBackdateMs } : {}),
     }),
     monitorWaitMs: opts.monitorWaitMs ?? DEFAULT_MONITOR_WAIT_MS,
     now: opts.now ?? Date.now,
-    policy: { ...DEFAULT_POLICY, ...opts.policy },
+    policy,
     bundleSource: opts.bundleSource ?? buildBundle,
     sha256: nodeSha256,
     gate: new PartyGate(opts.maxQueuedPerParty),

@@ -3,8 +3,7 @@
 // connections has at most one verification (one pallet's work) in flight and
 // cannot crowd another party's out. A party's queue is bounded; past it the
 // request is 429 with Retry-After before any work is done.
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
-import { tooManyRequests } from '@provenant/issuer';
+import { tooManyRequests } from '@provenant/server-kit';
 
 /** Verifications a party may have waiting behind its running one (per instance). */
 export const DEFAULT_MAX_QUEUED = 16;

@@ -9,10 +9,11 @@ export {
   VERIFIER_ROUTES,
 } from './verifier.js';
 export type { Verifier, VerifierMountContext } from './verifier.js';
-export { createVerifierDeps, DEFAULT_POLICY } from './deps.js';
+export { createVerifierDeps, DEFAULT_POLICY, verifierKeyOf, VerifierConfigError } from './deps.js';
 export type {
   BundleSource,
   CreateVerifierDepsOptions,
+  VerifierConfig,
   VerifierDeps,
   VerifierPolicy,
 } from './deps.js';
@@ -44,6 +45,10 @@ export {
   DOCK_HTML,
 } from './dock/index.js';
 export type { DockAssets } from './dock/index.js';
+export { loadVerifierConfig, readTrustFile, REQUIRED_VERIFIER_ENV } from './config.js';
+export type { StandaloneVerifierConfig } from './config.js';
+export { EXIT_CONFIG, main, startVerifier } from './main.js';
+export type { RunningVerifier, StartVerifierOptions } from './main.js';
 export { LogMonitor } from './monitor/monitor.js';
 export { auditLog } from './monitor/audit.js';
 export type { AuditReport } from './monitor/audit.js';

@@ -2,22 +2,28 @@
 // one process can mount both"). Three ways to run it:
 //  - in the issuer's app: createApp({...issuerDeps, ...verifierDeps,
 //    routes: [...ISSUER_ROUTES, ...VERIFIER_ROUTES]}) — one OpenAPI document;
-//  - as a Mount of services/issuer/src/main.ts (`verifierMount`): its own
-//    Express app on the same server and database, its paths registered in
-//    the issuer's OpenAPI registry so /openapi.json documents both;
-//  - alone: createVerifier({db, config}).
+//  - as a Mount of the issuer's main (`verifierMount`): its own Express app
+//    on the same server and database, its paths registered in the issuer's
+//    OpenAPI registry so /openapi.json documents both; it gets only the
+//    issuer's handoff (public trust and its own key, DESIGN §7b);
+//  - alone: createVerifier({db, config, trust, verifierSeed}) (main.ts,
+//    `pnpm start:verifier`).
 import type { Express, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
+import type { Trust } from '@provenant/core';
 import {
   createApp,
-  type Config,
   type Metrics,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
-import { createVerifierDeps, type CreateVerifierDepsOptions, type VerifierDeps } from './deps.js';
+} from '@provenant/server-kit';
+import {
+  createVerifierDeps,
+  type CreateVerifierDepsOptions,
+  type VerifierConfig,
+  type VerifierDeps,
+} from './deps.js';
 import { caseRoutes, registerCasePaths } from './routes/cases.js';
 import { meRoutes, registerMePaths } from './routes/me.js';
 import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
@@ -103,16 +109,19 @@ export function registerVerifierPaths(o: OpenAPIRegistry): void {
   registerDockPaths(o);
 }
 
-/** The part of main.ts's MountContext the verifier uses. */
+/** The part of the issuer main's MountContext the verifier uses. */
 export interface VerifierMountContext {
   db: Database;
-  config: Config;
-  issuer: { app: Express; deps?: { metrics?: Metrics } };
   logger: Logger;
+  /** The issuer app's registry, so its /openapi.json documents the verifier's paths too. */
+  openapi: OpenAPIRegistry;
+  metrics?: Metrics;
+  /** Public trust, the verifier's own key seed and settings: nothing that signs as the log. */
+  verifier: { config: VerifierConfig; trust: Trust; origin?: string; verifierSeed: Uint8Array };
 }
 
 /**
- * A main.ts `MountFactory`: the verifier on the same HTTP server and database
+ * A `MountFactory` of the issuer's main: the verifier on the same HTTP server and database
  * as the issuer, answering VERIFIER_PREFIXES, documented in the issuer's
  * /openapi.json. Usage (scripts/start.ts): `main({ mounts: [verifierMount] })`.
  */
@@ -124,12 +133,15 @@ export function verifierMount(ctx: VerifierMountContext): {
 } {
   const v = createVerifier({
     db: ctx.db,
-    config: ctx.config,
+    config: ctx.verifier.config,
+    trust: ctx.verifier.trust,
+    ...(ctx.verifier.origin !== undefined ? { origin: ctx.verifier.origin } : {}),
+    verifierSeed: ctx.verifier.verifierSeed,
     logger: ctx.logger,
-    openapi: ctx.issuer.app.locals.openapi as OpenAPIRegistry,
+    openapi: ctx.openapi,
     follow: true,
     // One registry for the process: /metrics (served by the issuer app) counts both.
-    ...(ctx.issuer.deps?.metrics ? { metrics: ctx.issuer.deps.metrics } : {}),
+    ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
   });
   return {
     name: 'verifier',

@@ -13,22 +13,18 @@
 //    standard's No_match_GTIN_Serial_Lot_Expiry; else the one that failed.
 //  - additionalInfo: evidence of forgery first (a reject's value: Illegitimate
 //    or Suspect), then Recalled, then Expired, then Suspect.
-import { REASONS, type Reason, type Verdict, type VrsReason } from '@provenant/core';
+import {
+  REASONS,
+  type ApiResponse,
+  type Reason,
+  type Verdict,
+  type VrsReason,
+} from '@provenant/core';
 
+/** A GS1 LVM verification response (the shape is @provenant/core api/verifier.ts). */
+export type VrsResponse = ApiResponse<'vrsResponse'>;
 /** The data member of an LVM response. */
-export interface VrsData {
-  verified: boolean;
-  verificationFailureReason?: string;
-  additionalInfo?: string;
-}
-
-/** A GS1 LVM verification response. */
-export interface VrsResponse {
-  verificationTimestamp: string;
-  responderGLN: string;
-  corrUUID: string;
-  data: VrsData;
-}
+export type VrsData = VrsResponse['data'];
 
 /** The LVM `data` member for a verdict and its reasons (verified only on accept). */
 export function vrsData(verdict: Verdict, reasons: readonly Reason[]): VrsData {

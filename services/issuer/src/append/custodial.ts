@@ -22,8 +22,8 @@ import {
   UniqueViolationError,
   type Queryable,
 } from '@provenant/store';
-import { unprocessable } from '../http/problem.js';
-import { parse } from '../http/validate.js';
+import { unprocessable } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
 import { sha256HexFast, signEnvelopeFast, signerFor, type FastSigner } from '../log/fast.js';
 import { deriveServiceKey, type ServiceKey } from '../log/keys.js';
 import type { PendingNotice, PendingRecord } from '../log/sequencer.js';

@@ -1,9 +1,9 @@
 // The append pipeline as routes use it (DESIGN §8a POST /v1/records and the
 // custodial endpoints): validate (prepare.ts) or sign (custodial.ts), then
 // sequence (log/sequencer.ts). Responses carry `{id, subject, seq, receipt}`.
+import type { ApiResponse } from '@provenant/core';
 import type { Database } from '@provenant/store';
-import type { Principal } from '../http/auth.js';
-import type { Receipt } from '../log/receipts.js';
+import type { Principal } from '@provenant/server-kit';
 import type { Accepted, PendingEntry, Sequencer, SubmitOptions } from '../log/sequencer.js';
 import { prepareNotice, prepareRecords, type PrepareOptions } from './prepare.js';
 
@@ -16,19 +16,11 @@ export interface AppendDeps {
   sequencer: Sequencer;
 }
 
-/** DESIGN §8a append response for one record. */
-export interface RecordAppendResult {
-  id: string;
-  subject: string;
-  seq: number;
-  receipt: Receipt;
-}
+/** DESIGN §8a append response for one record (the shape is @provenant/core api/records.ts). */
+export type RecordAppendResult = ApiResponse<'appendResult'>;
 
 /** Append response for one notice. */
-export interface NoticeAppendResult {
-  id: string;
-  receipt: Receipt;
-}
+export type NoticeAppendResult = ApiResponse<'noticeAppendResult'>;
 
 /** Maps a sequenced record to its response body. */
 export function recordResult(a: Accepted): RecordAppendResult {

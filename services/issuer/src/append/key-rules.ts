@@ -1,7 +1,7 @@
 // Key revocation bounds shared by every route that revokes (DESIGN §5):
 // POST /v1/keys/{kid}/revoke and client-signed key-revoke notices on POST /v1/records.
 import { keyRegisteredAt, type Queryable } from '@provenant/store';
-import { unprocessable } from '../http/problem.js';
+import { unprocessable } from '@provenant/server-kit';
 
 /** Allowed clock skew for a compromisedAt slightly ahead of ours (ms). */
 export const COMPROMISED_AT_SKEW_MS = 5 * 60 * 1000;

@@ -23,10 +23,10 @@ import {
   type PartyKey,
   type Queryable,
 } from '@provenant/store';
-import type { Principal } from '../http/auth.js';
-import { badRequest, forbidden } from '../http/problem.js';
-import type { FieldError } from '../http/problem.js';
-import { parse } from '../http/validate.js';
+import type { Principal } from '@provenant/server-kit';
+import { badRequest, forbidden } from '@provenant/server-kit';
+import type { FieldError } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
 import { refused } from '../log/errors.js';
 import { assertCompromisedAtInRange } from './key-rules.js';
 import type { PendingNotice, PendingRecord } from '../log/sequencer.js';

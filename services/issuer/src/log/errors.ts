@@ -3,7 +3,7 @@
 // code for a rule the entry breaks. Built here so the sequencer's verdict
 // reaches the client unchanged.
 import type { ReasonCode } from '@provenant/core';
-import { HttpProblem } from '../http/problem.js';
+import { HttpProblem } from '@provenant/server-kit';
 
 /** Reason codes an append can be refused with (DESIGN §7 codes, plus PARTY_SUSPENDED and TIME_ANOMALY, §5). */
 export type AppendRefusalCode = Extract<

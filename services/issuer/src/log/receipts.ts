@@ -3,7 +3,7 @@
 // is Ed25519 by the log key over the JCS bytes of exactly
 // {origin, index, leafHash, integratedAt}. The receipt time is the time that
 // counts for key validity (a key revoked with compromisedAt = T).
-import { canonicalBytes, fromBase64, sign, toBase64, toHex, verify } from '@provenant/core';
+import { canonicalBytes, fromBase64, sign, verify } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 
 /** The signed part of a receipt: leafHash lowercase hex, integratedAt RFC 3339 (ms, UTC). */
@@ -35,19 +35,8 @@ export function signReceiptBody(body: ReceiptBody, seed: Uint8Array): Uint8Array
   return sign(receiptMessage(body), seed, nodeBackend);
 }
 
-/** Builds the receipt of a stored leaf from its columns. */
-export function receiptOf(
-  origin: string,
-  leaf: { index: number; leafHash: Uint8Array; integratedAt: string; signature: Uint8Array },
-): Receipt {
-  return {
-    origin,
-    index: leaf.index,
-    leafHash: toHex(leaf.leafHash),
-    integratedAt: leaf.integratedAt,
-    signature: toBase64(leaf.signature),
-  };
-}
+// The receipt of a stored leaf from its columns (shared with the bundle reader).
+export { receiptOf } from '@provenant/store';
 
 /**
  * True when `receipt` is signed by `publicKey` over exactly its four fields.

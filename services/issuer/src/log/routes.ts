@@ -17,6 +17,7 @@ import {
   toBase64Url,
   toHex,
   verifyCosignature,
+  strictApi,
   type NoteVerifierKey,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
@@ -33,11 +34,11 @@ import {
   listCosignatures,
   type Database,
 } from '@provenant/store';
-import type { AppDeps, RouteDeps, RouteModule } from '../app.js';
-import { principalOf } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, forbidden, notFound, unprocessable } from '../http/problem.js';
-import { parse } from '../http/validate.js';
+import type { AppDeps, RouteDeps, RouteModule } from '@provenant/server-kit';
+import { principalOf } from '@provenant/server-kit';
+import { BEARER_AUTH, problemResponse } from '@provenant/server-kit';
+import { badRequest, forbidden, notFound, unprocessable } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
 import type { LogKeys } from './keys.js';
 import { receiptOf } from './receipts.js';
 import { storedNodeReader } from './tree.js';
@@ -98,62 +99,11 @@ const CosignatureBody = z.strictObject({
   checkpoint: z.string().min(1).max(65536).optional(),
 });
 
-const LogInfo = z.object({
-  origin: z.string(),
-  keyName: z.string(),
-  publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
-  vkey: z.string().meta({ description: 'C2SP signed-note verifier key' }),
-  authorityKey: z.string().optional().meta({
-    description:
-      'base64url raw Ed25519 key of the registry authority (signs party and key notices)',
-  }),
-});
-const ReceiptSchema = z.object({
-  origin: z.string(),
-  index: z.number().int(),
-  leafHash: z.string(),
-  integratedAt: z.string(),
-  signature: z.string(),
-});
-const EntriesResponse = z.object({
-  start: z.number().int(),
-  end: z.number().int(),
-  size: z.number().int(),
-  entries: z.array(
-    z.object({
-      index: z.number().int(),
-      leafHash: z.string(),
-      kind: z.enum(['record', 'notice']),
-      id: z.string(),
-      envelope: z.unknown(),
-      integratedAt: z.string(),
-      receipt: ReceiptSchema,
-    }),
-  ),
-});
-const LeavesResponse = z.object({
-  start: z.number().int(),
-  end: z.number().int(),
-  size: z.number().int(),
-  leaves: z.array(z.string().meta({ description: 'hex SHA-256 leaf hash' })),
-});
-const NoticesResponse = z.object({
-  notices: z.array(
-    z.object({
-      index: z.number().int(),
-      leafHash: z.string(),
-      id: z.string(),
-      type: z.string(),
-      envelope: z.unknown(),
-      receipt: ReceiptSchema,
-    }),
-  ),
-  next: z.string().optional().meta({ description: 'pass as `after` for the next page' }),
-});
+// Response shapes: one source, @provenant/core api/log.ts (issue 9).
+const { logInfo, logEntries, logLeaves, logNotices } = strictApi;
+
 /** Most notices one GET /v1/log/notices answers. */
 export const MAX_NOTICES_PAGE = 1000;
-const ProofResponse = (a: string, b: string) =>
-  z.object({ [a]: z.number().int(), [b]: z.number().int(), proof: z.array(z.string()) });
 
 function register(deps: RouteDeps<LogRouteDeps>): void {
   const o = deps.openapi;
@@ -165,7 +115,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     method: 'get',
     path: '/v1/log',
     summary: 'The log key',
-    responses: { 200: json('Log identity', o.register('LogInfo', LogInfo)) },
+    responses: { 200: json('Log identity', o.register('LogInfo', logInfo.clone())) },
   });
   o.registerPath({
     method: 'get',
@@ -183,7 +133,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     security: [{ [BEARER_AUTH]: [] }],
     request: { query: EntriesQuery },
     responses: {
-      200: json('Entries', o.register('LogEntries', EntriesResponse)),
+      200: json('Entries', o.register('LogEntries', logEntries.clone())),
       400: problemResponse('Bad range'),
       401: problemResponse('No token'),
       403: problemResponse('Neither admin nor "monitor"'),
@@ -195,7 +145,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     summary: `Leaf hashes start..end (both inclusive, clamped to the log) in order, at most ${MAX_ENTRIES_PAGE}; anyone (no payloads)`,
     request: { query: EntriesQuery },
     responses: {
-      200: json('Leaf hashes', o.register('LogLeaves', LeavesResponse)),
+      200: json('Leaf hashes', o.register('LogLeaves', logLeaves.clone())),
       400: problemResponse('Bad range'),
     },
   });
@@ -205,7 +155,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     summary: `The public registry notices (parties, keys, suspensions, revocations, recalls) with envelopes and receipts, in log order, at most ${MAX_NOTICES_PAGE} a page; anyone`,
     request: { query: NoticesQuery },
     responses: {
-      200: json('Notices', o.register('LogNotices', NoticesResponse)),
+      200: json('Notices', o.register('LogNotices', logNotices.clone())),
       400: problemResponse('Bad cursor or limit'),
     },
   });
@@ -215,7 +165,7 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     summary: 'RFC 9162 inclusion proof, by leaf index or by hex leaf hash',
     request: { query: InclusionQuery },
     responses: {
-      200: json('Proof', ProofResponse('index', 'size')),
+      200: json('Proof', strictApi.inclusionProof),
       400: problemResponse('Bad index or size'),
       404: problemResponse('No leaf with this hash in the log'),
     },
@@ -226,20 +176,11 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
     summary: 'RFC 9162 consistency proof (from >= 1)',
     request: { query: ConsistencyQuery },
     responses: {
-      200: json('Proof', ProofResponse('from', 'to')),
+      200: json('Proof', strictApi.consistencyProof),
       400: problemResponse('Bad sizes'),
     },
   });
-  const stored = o.register(
-    'StoredCosignature',
-    z.object({
-      size: z.number().int(),
-      witness: z.string(),
-      keyId: z.string(),
-      timestamp: z.number().int(),
-      stored: z.boolean(),
-    }),
-  );
+  const stored = o.register('StoredCosignature', strictApi.cosignatureResult.clone());
   o.registerPath({
     method: 'post',
     path: '/v1/log/cosignatures',

@@ -2,15 +2,13 @@
 // the sequencer's in-memory right edge (frontier) and a NodeReader over the
 // merkle_nodes table that fetches every node of a proof in one query.
 import { emptyRoot, rootNodes, type NodeReader } from '@provenant/core';
-import { getNodes, type MerkleNode, type Queryable } from '@provenant/store';
+import { getNodes, LogStorageError, type MerkleNode, type Queryable } from '@provenant/store';
 // node:crypto SHA-256: the same bytes as core's nodeHash, without pure-JS hashing per node.
 import { nodeHashFast as nodeHash } from './fast.js';
 
-/** A stored tree node is missing or malformed: the log's storage is inconsistent. */
-export class LogStorageError extends Error {
-  override readonly name = 'LogStorageError';
-  readonly code = 'LOG_STORAGE_INCONSISTENT' as const;
-}
+// A stored tree node is missing or malformed: the log's storage is inconsistent
+// (the class lives in the store, which the bundle reader shares with the verifier).
+export { LogStorageError };
 
 /**
  * The right edge of the tree: the complete subtrees covering [0, size),

@@ -1,10 +1,11 @@
 // Every issuer route module, in registration order. createIssuer mounts them all.
-import type { RouteModule } from '../app.js';
+import type { RouteModule } from '@provenant/server-kit';
 import { logRoutes } from '../log/routes.js';
-import type { IssuerDeps } from '../issuer.js';
+import type { IssuerDeps } from '../deps.js';
 import { chainRoutes } from './chains.js';
 import { custodialRoutes } from './custodial.js';
 import { epcisRoutes } from './epcis.js';
+import { epcisQueryRoutes } from './epcis-query.js';
 import { recordRoutes } from './records.js';
 import { witnessRoutes } from './witnesses.js';
 import { registryRoutes } from './registry.js';
@@ -18,5 +19,6 @@ export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   custodialRoutes,
   witnessRoutes,
   epcisRoutes,
+  epcisQueryRoutes,
   webhookRoutes,
 ];

@@ -16,7 +16,7 @@
 // after a lost response returns exactly what was committed.
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { NOTICE_PAYLOAD_TYPE } from '@provenant/core';
+import { NOTICE_PAYLOAD_TYPE, strictApi } from '@provenant/core';
 import {
   getLeavesByEntryIds,
   IDEMPOTENCY_TTL_HOURS,
@@ -24,7 +24,7 @@ import {
   type Database,
   type Queryable,
 } from '@provenant/store';
-import type { RouteModule } from '../app.js';
+import type { RouteModule } from '@provenant/server-kit';
 import {
   prepareNotice,
   prepareRecords,
@@ -32,19 +32,19 @@ import {
   type NoticeAppendResult,
   type RecordAppendResult,
 } from '../append/index.js';
-import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
-import { principalOf, requireScope, type Principal } from '../http/auth.js';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '@provenant/server-kit';
+import { principalOf, requireScope, type Principal } from '@provenant/server-kit';
 import {
   checkIdempotency,
   idempotencyContext,
   replay,
   type IdempotencyContext,
   type StoredResponse,
-} from '../http/idempotency.js';
-import { conflict, forbidden, unprocessable } from '../http/problem.js';
-import { idempotencyStoreFor, pruneIdempotencySometimes } from '../http/store-adapters.js';
-import { parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+} from '@provenant/server-kit';
+import { conflict, forbidden, unprocessable } from '@provenant/server-kit';
+import { idempotencyStoreFor, pruneIdempotencySometimes } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import {
   MAX_SUBMISSION_ENTRIES,
   type Accepted,
@@ -128,6 +128,8 @@ export interface PlannedWrite {
   answer: (accepted: Accepted[]) => WriteAnswer;
   /** Runs under the log lock before the entries are written (e.g. insert the row a notice announces). */
   apply?: SubmitOptions['apply'];
+  /** The write stores its EPCIS events itself (see SubmitOptions.ownEvents). */
+  ownEvents?: boolean;
 }
 
 /**
@@ -159,11 +161,11 @@ export async function idempotentWrite(
     return;
   }
   const { apply, answer } = write;
-  const opts: SubmitOptions = {};
+  const opts: SubmitOptions = write.ownEvents ? { ownEvents: true } : {};
   if (ctx || apply)
-    opts.apply = async (tx) => {
+    opts.apply = async (tx, integratedAt) => {
       if (ctx) await reserveKey(tx, ctx);
-      if (apply) await apply(tx);
+      if (apply) await apply(tx, integratedAt);
     };
   if (ctx)
     opts.after = async (tx, accepted) => {
@@ -191,33 +193,13 @@ const BatchBody = z.strictObject({
   envelopes: z.array(z.unknown()).min(1).max(MAX_SUBMISSION_ENTRIES),
 });
 
-const ReceiptSchema = z.object({
-  origin: z.string(),
-  index: z.number().int(),
-  leafHash: z.string(),
-  integratedAt: z.string(),
-  signature: z.string(),
-});
-const EnvelopeSchema = z.object({
-  payloadType: z.string(),
-  payload: z.string().meta({ description: 'standard base64 of the JCS record bytes' }),
-  signatures: z.array(z.object({ keyid: z.string(), sig: z.string() })),
-});
-const AppendResult = z.object({
-  id: z.string(),
-  subject: z.string(),
-  seq: z.number().int(),
-  receipt: ReceiptSchema,
-});
-
-/** A notice (recall, key-revoke) has no chain: `{id, receipt}`. */
-const NoticeAppendResult = z.object({ id: z.string(), receipt: ReceiptSchema });
-
 function register(deps: Parameters<RouteModule<IssuerDeps>>[1]): void {
   const o = deps.openapi;
-  const envelope = o.register('DsseEnvelope', EnvelopeSchema);
-  const result = o.register('RecordAppendResult', AppendResult);
-  const item = z.union([result, o.register('NoticeAppendResult', NoticeAppendResult)]);
+  // Response shapes: one source, @provenant/core api/ (issue 9).
+  const envelope = o.register('DsseEnvelope', strictApi.envelope.clone());
+  const result = o.register('RecordAppendResult', strictApi.appendResult.clone());
+  const notice = o.register('NoticeAppendResult', strictApi.noticeAppendResult.clone());
+  const item = z.union([result, notice]);
   const answer = z.union([item, z.object({ records: z.array(item) })]);
   o.registerPath({
     method: 'post',

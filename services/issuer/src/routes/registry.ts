@@ -28,6 +28,8 @@ import type { Request, Router } from 'express';
 import { z } from 'zod';
 import {
   checkPointEncodings,
+  strictApi,
+  type ApiResponse,
   companyPrefixSchema,
   concatBytes,
   fromBase64,
@@ -64,14 +66,14 @@ import {
   type Queryable,
   type Token,
 } from '@provenant/store';
-import type { RouteDeps, RouteModule } from '../app.js';
+import type { RouteDeps, RouteModule } from '@provenant/server-kit';
 import { signAuthorityNotice, type AuthorityNoticeBody } from '../append/custodial.js';
 import { assertCompromisedAtInRange } from '../append/key-rules.js';
-import { newToken, principalOf, SCOPES, type Principal } from '../http/auth.js';
-import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '../http/openapi.js';
-import { badRequest, conflict, forbidden, notFound, unprocessable } from '../http/problem.js';
-import { parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+import { newToken, principalOf, SCOPES, type Principal } from '@provenant/server-kit';
+import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '@provenant/server-kit';
+import { badRequest, conflict, forbidden, notFound, unprocessable } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import { keyAad, seal } from '../seal.js';
 import { idempotentWrite } from './records.js';
 
@@ -221,29 +223,15 @@ const RevokeBody = z.strictObject({
   reason: textSchema(500),
 });
 
-// Response shapes (documented in OpenAPI).
-const KeyView = z.object({
-  kid: z.string(),
-  publicKey: z.string(),
-  status: z.enum(['active', 'revoked']),
-  custodial: z.boolean(),
-  createdAt: z.string(),
-  compromisedAt: z.string().optional(),
-  revokedAt: z.string().optional(),
-});
-const PartyView = z.object({
-  gln: z.string(),
-  name: z.string(),
-  roles: z.array(z.string()),
-  prefixes: z.array(z.string()),
-  status: z.enum(['active', 'suspended']),
-  keys: z.array(KeyView),
-});
+// Response shapes: one source, @provenant/core api/registry.ts (issue 9).
+type KeyView = ApiResponse<'keyView'>;
+type PartyView = ApiResponse<'party'>;
+type TokenView = ApiResponse<'tokenInfo'>;
 
 // ---------------------------------------------------------------------------
 // Views: what the API shows of a party and its keys (never a private key).
 
-function keyView(k: PartyKey): z.infer<typeof KeyView> {
+function keyView(k: PartyKey): KeyView {
   return {
     kid: k.kid,
     publicKey: toBase64Url(k.publicKey),
@@ -255,16 +243,8 @@ function keyView(k: PartyKey): z.infer<typeof KeyView> {
   };
 }
 
-const TokenView = z.object({
-  id: z.string(),
-  scopes: z.array(z.string()),
-  createdAt: z.string(),
-  lastUsedAt: z.string().nullable(),
-  revokedAt: z.string().optional(),
-});
-
 /** What a token list shows: never the secret nor its hash. */
-function tokenView(t: Token): z.infer<typeof TokenView> {
+function tokenView(t: Token): TokenView {
   return {
     id: t.id,
     scopes: t.scopes,
@@ -274,7 +254,7 @@ function tokenView(t: Token): z.infer<typeof TokenView> {
   };
 }
 
-function partyView(p: Party, keys: readonly PartyKey[]): z.infer<typeof PartyView> {
+function partyView(p: Party, keys: readonly PartyKey[]): PartyView {
   return {
     gln: p.gln,
     name: p.name,
@@ -285,7 +265,7 @@ function partyView(p: Party, keys: readonly PartyKey[]): z.infer<typeof PartyVie
   };
 }
 
-async function loadPartyView(q: Queryable, gln: string): Promise<z.infer<typeof PartyView>> {
+async function loadPartyView(q: Queryable, gln: string): Promise<PartyView> {
   const party = await getParty(q, gln);
   if (!party) throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
   return partyView(party, await listKeysByParty(q, gln));
@@ -413,7 +393,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     ...(idempotent ? { headers: IdempotencyHeaders } : {}),
     body: { content: { 'application/json': { schema } } },
   });
-  const party = o.register('RegistryParty', PartyView);
+  const party = o.register('RegistryParty', strictApi.party.clone());
   const common = {
     400: problemResponse('Invalid request (names the field and rule)'),
     401: problemResponse('No or unknown token'),
@@ -447,7 +427,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     security,
     request: { params: GlnParams, ...body(KeyBody) },
     responses: {
-      201: json('Registered', z.object({ kid: z.string(), publicKey: z.string() })),
+      201: json('Registered', strictApi.registeredKey),
       ...common,
       404: problemResponse('Unknown party'),
       409: problemResponse('kid already registered'),
@@ -462,15 +442,12 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     security,
     request: { params: GlnParams, ...body(TokenBody, false) },
     responses: {
-      201: json(
-        'Issued',
-        z.object({ id: z.string(), token: z.string(), scopes: z.array(z.string()) }),
-      ),
+      201: json('Issued', strictApi.issuedToken),
       ...common,
       404: problemResponse('Unknown party'),
     },
   });
-  const tokenView = o.register('TokenInfo', TokenView);
+  const tokenView = o.register('TokenInfo', strictApi.tokenInfo.clone());
   o.registerPath({
     method: 'get',
     path: '/v1/parties/{gln}/tokens',
@@ -519,10 +496,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     security,
     request: { params: KidParams, ...body(RevokeBody) },
     responses: {
-      200: json(
-        'Revoked',
-        z.object({ kid: z.string(), status: z.literal('revoked'), compromisedAt: z.string() }),
-      ),
+      200: json('Revoked', strictApi.revokedKey),
       ...common,
       404: problemResponse('Unknown key'),
       409: problemResponse('Already revoked'),
@@ -681,7 +655,7 @@ export const registryRoutes: RouteModule<IssuerDeps> = (router: Router, deps) =>
         const party = await getParty(db, gln);
         if (!party) throw notFound(`No party with GLN ${gln}.`, { slug: 'party-not-found' });
         if (party.status === status) return { status: 200, body: await loadPartyView(db, gln) };
-        let view: z.infer<typeof PartyView> | null = null;
+        let view: PartyView | null = null;
         return {
           entries: [
             authorityNotice({

@@ -8,16 +8,18 @@ import {
   isValidNoteName,
   noteKeyId,
   SIG_TYPE_COSIGNATURE_V1,
+  strictApi,
   toBase64Url,
   toHex,
+  type ApiResponse,
 } from '@provenant/core';
 import { insertWitness, listWitnesses, UniqueViolationError, type Witness } from '@provenant/store';
-import type { RouteModule } from '../app.js';
-import { principalOf } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, conflict, forbidden } from '../http/problem.js';
-import { parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+import type { RouteModule } from '@provenant/server-kit';
+import { principalOf } from '@provenant/server-kit';
+import { BEARER_AUTH, problemResponse } from '@provenant/server-kit';
+import { badRequest, conflict, forbidden } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import { decodePublicKeyText, publicKeyProblem } from './registry.js';
 
 const WitnessBody = z.strictObject({
@@ -33,14 +35,10 @@ const WitnessBody = z.strictObject({
     .meta({ description: 'base64url or standard base64 of the raw 32-byte Ed25519 key' }),
 });
 
-const WitnessView = z.object({
-  name: z.string(),
-  publicKey: z.string().meta({ description: 'base64url of the raw 32-byte Ed25519 key' }),
-  keyId: z.string().meta({ description: 'C2SP tlog-cosignature key id, hex (4 bytes)' }),
-  createdAt: z.string(),
-});
+// Response shape: one source, @provenant/core api/witnesses.ts (issue 9).
+type WitnessView = ApiResponse<'witness'>;
 
-function witnessView(w: Witness): z.infer<typeof WitnessView> {
+function witnessView(w: Witness): WitnessView {
   return {
     name: w.name,
     publicKey: toBase64Url(w.publicKey),
@@ -53,7 +51,7 @@ function witnessView(w: Witness): z.infer<typeof WitnessView> {
 export const witnessRoutes: RouteModule<IssuerDeps> = (router: Router, deps) => {
   const { db } = deps;
   const o = deps.openapi;
-  const view = o.register('Witness', WitnessView);
+  const view = o.register('Witness', strictApi.witness.clone());
   o.registerPath({
     method: 'post',
     path: '/v1/witnesses',

@@ -22,14 +22,14 @@ import {
   type WebhookDeliveryView,
   type WebhookSubscription,
 } from '@provenant/store';
-import type { RouteModule } from '../app.js';
-import { principalOf } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse, type OpenAPIRegistry } from '../http/openapi.js';
-import { badRequest, forbidden, notFound } from '../http/problem.js';
-import { parse } from '../http/validate.js';
-import type { IssuerDeps } from '../issuer.js';
+import type { RouteModule } from '@provenant/server-kit';
+import { principalOf } from '@provenant/server-kit';
+import { BEARER_AUTH, problemResponse, type OpenAPIRegistry } from '@provenant/server-kit';
+import { badRequest, forbidden, notFound } from '@provenant/server-kit';
+import { parse } from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 import { seal } from '../seal.js';
-import { EVENT_DATA, WEBHOOK_EVENT_TYPES } from './events.js';
+import { EVENT_DATA, WEBHOOK_EVENT_TYPES } from '@provenant/server-kit';
 import { newWebhookSecret } from './send.js';
 import { checkWebhookUrl, WebhookUrlError } from './ssrf.js';
 import {

@@ -13,18 +13,21 @@ import {
   listWebhookSubscriptions,
   ownerOfKid,
   partiesOfGtin,
+  pruneExpiredIdempotencyEntries,
+  pruneWebhookRows,
   recordWebhookAttempts,
   type WebhookAttemptResult,
   type ClaimedDelivery,
   type Database,
   type PendingWebhookEvent,
+  type PrunedWebhookRows,
   type Queryable,
   type WebhookSubscription,
 } from '@provenant/store';
 import { unseal } from '../seal.js';
 import { sendWebhook, signedHeaders } from './send.js';
 import type { Resolver } from './ssrf.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '@provenant/server-kit';
 
 /** Delivery settings (environment in loadConfig; shortened in tests). */
 export interface WebhookSettings {
@@ -42,6 +45,8 @@ export interface WebhookSettings {
   timeoutMs: number;
   /** Deliveries in flight per worker tick (default 32); a full tick is followed at once by another. */
   concurrency: number;
+  /** Finished deliveries and their events are deleted this long after they were created, ms (default 30 days). */
+  retentionMs: number;
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
@@ -52,7 +57,11 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   retryWindowMs: 3 * 24 * 3600_000,
   timeoutMs: 10_000,
   concurrency: 32,
+  retentionMs: 30 * 24 * 3600_000,
 };
+
+/** How often a worker prunes (on its first tick, then at most this often), ms. */
+export const PRUNE_EVERY_MS = 3600_000;
 
 /** How long after the previous rotation the old secret still signs (Standard Webhooks overlap). */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;
@@ -123,6 +132,7 @@ async function audience(q: Queryable, e: PendingWebhookEvent): Promise<string[]>
 export class WebhookWorker {
   readonly stats: WebhookWorkerStats = { attempts: 0, delivered: 0, attemptFailures: 0, failed: 0 };
   private timer: NodeJS.Timeout | null = null;
+  private prunedAt = -Infinity;
   private running: Promise<void> | null = null;
   private stopped = false;
   // Kept-alive connections to endpoints (closed idle after 5 s, and on stop).
@@ -174,8 +184,15 @@ export class WebhookWorker {
     this.agents.https.destroy();
   }
 
-  /** One round: fan out, then deliver what is due. Returns the attempts made. */
+  /** One round: prune (hourly), fan out, then deliver what is due. Returns the attempts made. */
   async tick(): Promise<number> {
+    if (Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      // Housekeeping never stops delivery: a failed prune is tried again in an hour.
+      await this.prune().catch((err: unknown) => {
+        this.opts.logger?.warn({ err: { type: (err as Error).name } }, 'webhook prune failed');
+      });
+    }
     await this.fanOut();
     const { settings } = this.opts;
     // The lease outlives the attempt's timeout, so a live attempt is never taken twice.
@@ -187,6 +204,19 @@ export class WebhookWorker {
     const results = await Promise.all(claimed.map((d) => this.attempt(d)));
     await recordWebhookAttempts(this.opts.db, results);
     return claimed.length;
+  }
+
+  /**
+   * Deletes webhook rows past the retention (finished deliveries with their
+   * attempts, then their events, DESIGN §12) and Idempotency-Keys past their
+   * 24 hours (DESIGN §8), so both are pruned on time even when no write comes.
+   */
+  async prune(): Promise<PrunedWebhookRows & { idempotencyKeys: number }> {
+    const { db, settings } = this.opts;
+    const rows = await pruneWebhookRows(db, new Date(Date.now() - settings.retentionMs));
+    const idempotencyKeys = await pruneExpiredIdempotencyEntries(db);
+    this.opts.logger?.debug({ ...rows, idempotencyKeys }, 'webhook and idempotency rows pruned');
+    return { ...rows, idempotencyKeys };
   }
 
   /** Fans out every waiting outbox event, 200 per transaction. */

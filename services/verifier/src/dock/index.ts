@@ -5,14 +5,15 @@
 // Routes: /dock (HTML), /dock/app.js and /dock/app.css (bundled on first
 // request and cached), /dock/sw.js (a service worker keeping that shell for
 // reloads while offline), /dock/trust.json (the public trust the engine needs:
-// log verifier key and registry authority key, for offline use),
+// log verifier key and registry authority key, for offline use, and the
+// verifier key online receipts are checked with),
 // /dock/zxing_reader.wasm (the camera's barcode decoder, from zxing-wasm in
 // node_modules: served here so the page never asks a CDN).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Response, Router } from 'express';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
-import type { RouteModule } from '@provenant/issuer';
+import { toBase64, type ApiResponse } from '@provenant/core';
+import type { RouteModule } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { dockAssets } from './assets.js';
 import { DOCK_HTML } from './html.js';
@@ -116,12 +117,15 @@ export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   // Public keys only (the same the engine is configured with): what offline verification pins.
   router.get('/dock/trust.json', (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');
-    res.json({
+    const trust: ApiResponse<'dockTrust'> = {
       logKey: deps.trust.logKey,
       authorityKey: deps.trust.authorityKey,
       ...(deps.trust.witnesses ? { witnesses: deps.trust.witnesses } : {}),
       ...(deps.trust.minWitnesses !== undefined ? { minWitnesses: deps.trust.minWitnesses } : {}),
       maxCheckpointAgeSeconds: deps.policy.maxBundleAgeSeconds,
-    });
+      // What `provenant trust export` writes too: the key the page checks receipts with.
+      verifierKey: toBase64(deps.verifierKey.publicKey),
+    };
+    res.json(trust);
   });
 };

@@ -2,24 +2,18 @@
 // service answers is in /openapi.json). Anonymous: the page asks for a token
 // itself and sends it only to the API.
 import { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
-import type { OpenAPIRegistry } from '@provenant/issuer';
-
-const DockTrust = z
-  .object({
-    logKey: z.string().meta({ description: 'C2SP verifier key of the log' }),
-    authorityKey: z
-      .string()
-      .meta({ description: 'base64url Ed25519 key of the registry authority' }),
-    witnesses: z.array(z.string()).optional(),
-    minWitnesses: z.number().int().optional(),
-    maxCheckpointAgeSeconds: z.number().int(),
-  })
-  .loose();
+import { strictApi } from '@provenant/core';
+import { problemResponse, type OpenAPIRegistry } from '@provenant/server-kit';
 
 const text = (description: string, type: string) => ({
   description,
   content: { [type]: { schema: z.string() } },
+});
+
+// Express answers a conditional GET whose ETag still matches with 304 and no body.
+const notModified = { 304: { description: 'Not modified since the copy the browser holds' } };
+const unavailable = (what: string) => ({
+  503: problemResponse(`${what} could not be served (the cause is in the server log)`),
 });
 
 /** Registers GET /dock and its assets. */
@@ -28,7 +22,7 @@ export function registerDockPaths(o: OpenAPIRegistry): void {
     method: 'get',
     path: '/dock',
     summary: 'The receiving-dock page (a party token is entered in the page)',
-    responses: { 200: text('HTML page', 'text/html') },
+    responses: { 200: text('HTML page', 'text/html'), ...notModified },
   });
   for (const [file, type, what] of [
     ['app.js', 'text/javascript', 'The page’s script (bundled on first request)'],
@@ -38,16 +32,26 @@ export function registerDockPaths(o: OpenAPIRegistry): void {
       method: 'get',
       path: `/dock/${file}`,
       summary: what,
-      responses: {
-        200: text(what, type),
-        503: { description: 'The page could not be built (the cause is in the server log)' },
-      },
+      responses: { 200: text(what, type), ...notModified, ...unavailable('The page') },
     });
+  o.registerPath({
+    method: 'get',
+    path: '/dock/zxing_reader.wasm',
+    summary: 'The camera’s barcode decoder (zxing-wasm), served by this service (no CDN)',
+    responses: {
+      200: {
+        description: 'WebAssembly',
+        content: { 'application/wasm': { schema: z.string().meta({ format: 'binary' }) } },
+      },
+      ...notModified,
+      ...unavailable('The decoder'),
+    },
+  });
   o.registerPath({
     method: 'get',
     path: '/dock/sw.js',
     summary: 'Service worker keeping the page shell for reloads while offline',
-    responses: { 200: text('JavaScript', 'text/javascript') },
+    responses: { 200: text('JavaScript', 'text/javascript'), ...notModified },
   });
   o.registerPath({
     method: 'get',
@@ -56,8 +60,11 @@ export function registerDockPaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'Trust',
-        content: { 'application/json': { schema: o.register('DockTrust', DockTrust) } },
+        content: {
+          'application/json': { schema: o.register('DockTrust', strictApi.dockTrust.clone()) },
+        },
       },
+      ...notModified,
     },
   });
 }

@@ -49,6 +49,7 @@ export async function auditLog(
     new Frontier(opts.sha256),
     opts.sha256,
     opts.backend,
+    opts.maxBackdateMs,
   );
   const findings: Finding[] = [];
   for (let start = 0; start < cursor.nextIndex; start += AUDIT_BATCH) {

@@ -169,6 +169,8 @@ export class MonitorState implements CustodyContext {
     readonly frontier: Frontier,
     private readonly sha256: Sha256,
     private readonly backend: Ed25519Backend,
+    /** PROVENANT_MAX_BACKDATE in ms; undefined: core's default (72 h) */
+    private readonly maxBackdateMs?: number,
   ) {}
 
   get next(): number {
@@ -374,7 +376,7 @@ export class MonitorState implements CustodyContext {
       alarm('SIGNATURE_INVALID', 'its signature does not verify');
     if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
     const prev = this.states.get(r.subject);
-    const timing = claimedTimeProblem(r.time, leaf.integratedAt, prev?.lastTime);
+    const timing = claimedTimeProblem(r.time, leaf.integratedAt, prev?.lastTime, this.maxBackdateMs);
     if (timing) return alarm('TIME_ANOMALY', timing.message);
     const applied = applyRecord(prev, r, p.id, this, leaf.integratedAt);
     if (!applied.ok) return alarm(applied.code, applied.message);

@@ -30,8 +30,7 @@ import {
   type NewVerifierAlarm,
   type Queryable,
 } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the webhook outbox helper moves out of services/issuer with the kit
-import { enqueueLogAlarm } from '@provenant/issuer';
+import { enqueueLogAlarm } from '@provenant/server-kit';
 import { fromStored, MonitorState, type Finding, type MonitorTrust } from './check.js';
 import { Frontier, type Sha256 } from './frontier.js';
 import { Registry } from './registry.js';
@@ -54,6 +53,8 @@ export interface LogMonitorOptions {
   logger?: Logger;
   batchSize?: number;
   pollMs?: number;
+  /** PROVENANT_MAX_BACKDATE in ms (DESIGN §5 time rules); default 72 h */
+  maxBackdateMs?: number;
 }
 
 /** The monitor's trust from the verifier's Trust (public keys only). */
@@ -243,10 +244,19 @@ export class LogMonitor {
     if (this.stopped) {
       // Not running in the background (tests, a one-shot): verify in the caller's time.
       const deadline = Date.now() + timeoutMs;
-      while (this.verifiedSize < size && Date.now() < deadline)
-        if ((await this.stepSerial()) === 0) break;
+      try {
+        while (this.verifiedSize < size && Date.now() < deadline)
+          if ((await this.stepSerial()) === 0) break;
+      } catch (err) {
+        // The caller falls back to the full engine; the monitor reloads next time.
+        this.state = null;
+        this.lastError = err;
+        this.opts.logger?.error({ err }, 'log monitor batch failed');
+      }
       return this.verifiedSize >= size;
     }
+    // A monitor that cannot write its state (a read-only replica, say) does not make requests wait.
+    if (this.lastError !== null) return false;
     this.nudge();
     return new Promise<boolean>((resolve) => {
       const w = { size, resolve: () => resolve(this.verifiedSize >= size) };
@@ -287,6 +297,7 @@ export class LogMonitor {
       new Frontier(this.opts.sha256, cursor.nextIndex, cursor.frontier),
       this.opts.sha256,
       this.opts.backend,
+      this.opts.maxBackdateMs,
     );
     state.checkpoint = cursor.checkpoint;
     this.state = state;

@@ -12,7 +12,6 @@ import {
   type Queryable,
   type VerifierAlarm,
 } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
 import {
   BEARER_AUTH,
   notFound,
@@ -23,7 +22,7 @@ import {
   unavailable,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { auditLog } from './audit.js';
 
@@ -219,6 +218,9 @@ export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) =
       signatureCheck: deps.pool.check,
       backend: deps.backend,
       sha256: deps.sha256,
+      ...(deps.policy.maxBackdateMs !== undefined
+        ? { maxBackdateMs: deps.policy.maxBackdateMs }
+        : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
     });
     res.json(report);

@@ -4,9 +4,18 @@
 // Another party's case answers 404, like one that does not exist.
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { fromBase64Url, fromUtf8, toBase64Url, utf8, type Reason } from '@provenant/core';
+import {
+  CASE_OUTCOMES,
+  CASE_STATUSES,
+  fromBase64Url,
+  fromUtf8,
+  strictApi,
+  toBase64Url,
+  utf8,
+  type ApiResponse,
+  type Reason,
+} from '@provenant/core';
 import { getChain, getParty, insertWebhookEvents } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   badRequest,
@@ -21,36 +30,23 @@ import {
   type OpenAPIRegistry,
   type RouteModule,
   webhookEvent,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { form3911, Form3911Schema } from '../form3911.js';
 import { getCase, getVerification, listCases, resolveCase, type StoredCase } from '../store.js';
 import type { VerificationView } from '../verification.js';
 
-/** Case outcomes (decision): what the dock did with the goods. */
-export const CASE_OUTCOMES = ['released', 'returned', 'destroyed', 'reported', 'other'] as const;
+/** Case outcomes (decision): what the dock did with the goods (one source: @provenant/core api/verifier.ts). */
+export { CASE_OUTCOMES };
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
 
-const CaseView = z.object({
-  id: z.string(),
-  caseNumber: z.string().max(12).meta({ description: 'short number for labels: Q-YY-NNNNNN' }),
-  verificationId: z.string(),
-  party: z.string(),
-  subject: z.string(),
-  verdict: z.enum(['quarantine', 'reject']),
-  reasons: z.array(z.object({ code: z.string(), message: z.string() }).loose()),
-  status: z.enum(['open', 'resolved']),
-  outcome: z.enum(CASE_OUTCOMES).nullable(),
-  note: z.string().nullable(),
-  resolvedBy: z.string().nullable(),
-  createdAt: z.string(),
-  resolvedAt: z.string().nullable(),
-});
+// Response shape: one source, @provenant/core api/verifier.ts (issue 9).
+type CaseView = ApiResponse<'caseView'>;
 
 const ListQuery = z.strictObject({
-  status: z.enum(['open', 'resolved']).optional(),
+  status: z.enum(CASE_STATUSES).optional(),
   after: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional(),
 });
@@ -60,7 +56,7 @@ const ResolveBody = z.strictObject({
   note: z.string().max(2000).optional(),
 });
 
-function view(c: StoredCase): z.infer<typeof CaseView> {
+function view(c: StoredCase): CaseView {
   return {
     id: c.id,
     caseNumber: c.caseNumber,
@@ -68,9 +64,9 @@ function view(c: StoredCase): z.infer<typeof CaseView> {
     party: c.party,
     subject: c.subject,
     verdict: c.verdict,
-    reasons: c.reasons as z.infer<typeof CaseView>['reasons'],
+    reasons: c.reasons as CaseView['reasons'],
     status: c.status,
-    outcome: c.outcome as z.infer<typeof CaseView>['outcome'],
+    outcome: c.outcome as CaseView['outcome'],
     note: c.note,
     resolvedBy: c.resolvedBy,
     createdAt: c.createdAt,
@@ -102,7 +98,7 @@ async function visibleCase(deps: VerifierDeps, req: Request, id: string): Promis
 /** Registers this module's paths and schemas in an OpenAPI registry. */
 export function registerCasePaths(o: OpenAPIRegistry): void {
   const security = [{ [BEARER_AUTH]: [] }];
-  const caseSchema = o.register('Case', CaseView);
+  const caseSchema = o.register('Case', strictApi.caseView.clone());
   o.registerPath({
     method: 'get',
     path: '/v1/cases',
@@ -114,7 +110,7 @@ export function registerCasePaths(o: OpenAPIRegistry): void {
         description: 'A page of cases; `next` is the cursor of the following page, or null',
         content: {
           'application/json': {
-            schema: z.object({ cases: z.array(caseSchema), next: z.string().nullable() }),
+            schema: z.strictObject({ cases: z.array(caseSchema), next: z.string().nullable() }),
           },
         },
       },

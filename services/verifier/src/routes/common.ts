@@ -3,7 +3,7 @@
 // and the response schemas registered in OpenAPI.
 import type { Request } from 'express';
 import { z } from 'zod';
-import { strictVerificationShapes } from '@provenant/core';
+import { strictApi, VERIFICATION_PURPOSES } from '@provenant/core';
 import {
   Gs1Error,
   formatSubject,
@@ -12,11 +12,9 @@ import {
   type ParseScanOptions,
   type ScanResult,
 } from '@provenant/gs1';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
-import { badRequest, forbidden, principalOf, type Principal } from '@provenant/issuer';
+import { badRequest, forbidden, principalOf, type Principal } from '@provenant/server-kit';
 
-export const PURPOSES = ['receiving', 'saleable_return', 'dispense'] as const;
-export const purposeSchema = z.enum(PURPOSES);
+export const purposeSchema = z.enum(VERIFICATION_PURPOSES);
 
 /** Longest scan accepted (no GS1 carrier holds more). */
 export const MAX_SCAN_CHARS = 8192;
@@ -96,10 +94,10 @@ export function scanOf(
 // ---------------------------------------------------------------------------
 // OpenAPI schemas (the same shapes the routes answer).
 
-// The verification shapes are shared with the SDK and the dock page (core api-shapes.ts).
-export const ReasonView = strictVerificationShapes.reason;
-export const ReceiptView = strictVerificationShapes.receipt;
-// A copy made here, after @provenant/issuer extended zod for OpenAPI, so it can be registered.
-export const VerificationResponse = strictVerificationShapes.verification.meta({
+// The verification shapes are shared with the SDK and the dock page (core api/verification.ts).
+export const ReasonView = strictApi.reason;
+export const ReceiptView = strictApi.receipt;
+// A copy made here, after @provenant/server-kit extended zod for OpenAPI, so it can be registered.
+export const VerificationResponse = strictApi.verification.meta({
   description: 'A verification: verdict, reasons, custody timeline and signed receipt (DESIGN §7)',
 });

@@ -2,27 +2,18 @@
 // token alone (no GLN to type). Any valid token: `{party: {gln, name, roles},
 // scopes}`, party null for the admin token; 401 otherwise.
 import type { Router } from 'express';
-import { z } from 'zod';
+import { strictApi, type ApiResponse } from '@provenant/core';
 import { getParty } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework the verifier shares moves out of services/issuer
 import {
   BEARER_AUTH,
   principalOf,
   problemResponse,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 
-const MeView = z.object({
-  party: z
-    .object({ gln: z.string(), name: z.string(), roles: z.array(z.string()) })
-    .nullable()
-    .describe('the party the token belongs to; null for the admin token'),
-  scopes: z.array(z.string()),
-});
-
-/** Registers GET /v1/me in an OpenAPI registry. */
+/** Registers GET /v1/me in an OpenAPI registry (its answer: core api/verifier.ts `me`). */
 export function registerMePaths(o: OpenAPIRegistry): void {
   o.registerPath({
     method: 'get',
@@ -32,7 +23,7 @@ export function registerMePaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'Who this token speaks for',
-        content: { 'application/json': { schema: o.register('Me', MeView) } },
+        content: { 'application/json': { schema: o.register('Me', strictApi.me.clone()) } },
       },
       401: problemResponse('No token, or an unknown or revoked one'),
     },
@@ -44,7 +35,7 @@ export const meRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   router.get('/v1/me', async (req, res) => {
     const p = principalOf(req);
     const party = p.gln === null ? null : await getParty(deps.db, p.gln);
-    const body: z.infer<typeof MeView> = {
+    const body: ApiResponse<'me'> = {
       party: party ? { gln: party.gln, name: party.name, roles: [...party.roles] } : null,
       scopes: [...p.scopes],
     };

@@ -3,7 +3,6 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { checkBundleFrame, VERIFICATION_NONCE_RE } from '@provenant/core';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   badRequest,
@@ -18,7 +17,7 @@ import {
   requireScope,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
 import { runVerification, verificationCostUnits } from '../verification.js';

@@ -7,10 +7,9 @@
 // GET /v1/vrs/checkConnectivity answers the LVM connectivity check.
 import type { Router } from 'express';
 import { z } from 'zod';
-import { glnSchema } from '@provenant/core';
+import { glnSchema, strictApi } from '@provenant/core';
 import { Gs1Error, centuryAt, formatSubject, gs1DateToIso, validateAiValue } from '@provenant/gs1';
 import { findPartiesByGtin } from '@provenant/store';
-// eslint-disable-next-line no-restricted-imports -- issue 15: the HTTP framework and key derivation the verifier shares move out of services/issuer
 import {
   BEARER_AUTH,
   forbidden,
@@ -20,7 +19,7 @@ import {
   requireScope,
   type OpenAPIRegistry,
   type RouteModule,
-} from '@provenant/issuer';
+} from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { runVerification } from '../verification.js';
 import { vrsData, type VrsResponse } from '../vrs.js';
@@ -64,27 +63,8 @@ const ConnectivityQuery = z.object({
   linkType,
 });
 
-const ConnectivityResponse = z.object({
-  responderGLN: z.string().meta({ description: 'GLN of the party that answers for the GTIN' }),
-});
-
-const VrsResponseSchema = z.object({
-  verificationTimestamp: z.string(),
-  responderGLN: z.string(),
-  corrUUID: z.string(),
-  data: z.object({
-    verified: z.boolean(),
-    verificationFailureReason: z
-      .enum([
-        'No_match_GTIN_Serial',
-        'No_match_GTIN_Serial_Lot',
-        'No_match_GTIN_Serial_Expiry',
-        'No_match_GTIN_Serial_Lot_Expiry',
-      ])
-      .optional(),
-    additionalInfo: z.enum(['Expired', 'Recalled', 'Suspect', 'Illegitimate']).optional(),
-  }),
-});
+// Response shapes: one source, @provenant/core api/verifier.ts (issue 9).
+const { vrsConnectivity: ConnectivityResponse, vrsResponse: VrsResponseSchema } = strictApi;
 
 /** Registers this module's paths and schemas in an OpenAPI registry. */
 export function registerVrsPaths(o: OpenAPIRegistry): void {

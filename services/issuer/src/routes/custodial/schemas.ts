@@ -10,7 +10,9 @@ import {
   isCalendarDate,
   isCset82Value,
   isValidGtin14,
+  RECEIPT_CONDITIONS,
   productSchema,
+  strictApi,
   textSchema,
 } from '@provenant/core';
 import { Gs1Error, centuryAt, gs1DateToIso, validateAiValue } from '@provenant/gs1';
@@ -100,12 +102,19 @@ const subjects = (max: number) => z.array(scanInputSchema).min(1).max(max);
 
 export const PackBody = z.strictObject({
   parent: scanInputSchema.meta({
-    description: 'the logistic unit: SSCC (18 digits), subject 00/<sscc> or any scan form',
+    description:
+      'the container: a new logistic unit (SSCC, 18 digits, subject 00/<sscc> or any scan form) or a commissioned serialized case (GTIN + serial)',
   }),
-  children: subjects(MAX_PACK_CHILDREN),
+  children: subjects(MAX_PACK_CHILDREN).meta({
+    description: 'units, or sealed containers not inside another (DESIGN §5: containers nest)',
+  }),
 });
 
-export const UnpackBody = z.strictObject({ parent: scanInputSchema });
+export const UnpackBody = z.strictObject({
+  parent: scanInputSchema.meta({
+    description: 'the container to open: an SSCC or a packed serialized case',
+  }),
+});
 
 export const ShipmentBody = z.strictObject({
   subjects: subjects(MAX_BATCH),
@@ -121,7 +130,7 @@ export const ReceiptBody = z.strictObject({
   shipment: shipmentId,
   from: glnSchema,
   scanned: subjects(MAX_BATCH),
-  condition: z.enum(['ok', 'damaged']),
+  condition: z.enum(RECEIPT_CONDITIONS),
 });
 
 export const DecommissionBody = z.strictObject({
@@ -137,53 +146,13 @@ export const RecallBody = z.strictObject({
   reason: textSchema(500),
 });
 
-// Responses.
+// Responses: one source, @provenant/core api/records.ts (issue 9).
 
-const Receipt = z.object({
-  origin: z.string(),
-  index: z.number().int(),
-  leafHash: z.string(),
-  integratedAt: z.string(),
-  signature: z.string(),
-});
-
-export const AppendResult = z.object({
-  id: z.string(),
-  subject: z.string(),
-  seq: z.number().int(),
-  receipt: Receipt,
-});
-
-export const RecordsResponse = z.object({ records: z.array(AppendResult) });
-
-export const PackResponse = z.object({ parent: z.string(), records: z.array(AppendResult) });
-
-export const ShipmentResponse = z.object({
-  shipment: z.string(),
-  to: z.string(),
-  records: z.array(AppendResult),
-});
-
-export const ReceiptResponse = z.object({
-  shipment: z.string(),
-  from: z.string(),
-  condition: z.enum(['ok', 'damaged']),
-  units: z.array(
-    z.object({
-      subject: z.string(),
-      status: z.enum(['scanned', 'inferred', 'missing', 'unexpected']),
-      parent: z.string().optional(),
-    }),
-  ),
-  counts: z.object({
-    expected: z.number().int(),
-    scanned: z.number().int(),
-    inferred: z.number().int(),
-    missing: z.number().int(),
-    unexpected: z.number().int(),
-    received: z.number().int(),
-  }),
-  records: z.array(AppendResult),
-});
-
-export const RecallResponse = z.object({ id: z.string(), receipt: Receipt });
+export const {
+  appendResult: AppendResult,
+  recordsResponse: RecordsResponse,
+  packResponse: PackResponse,
+  shipmentResponse: ShipmentResponse,
+  receiptResponse: ReceiptResponse,
+  recallResponse: RecallResponse,
+} = strictApi;

@@ -6,8 +6,8 @@
 // the GS1 rule it broke, and nothing is written.
 import { z } from 'zod';
 import { Gs1Error, parseScan, parseSubject, formatSubject, validateAiValue } from '@provenant/gs1';
-import { badRequest, type FieldError } from '../../http/problem.js';
-import { MAX_FIELD_ERRORS } from '../../http/validate.js';
+import { badRequest, type FieldError } from '@provenant/server-kit';
+import { MAX_FIELD_ERRORS } from '@provenant/server-kit';
 
 /** Longest scan accepted (no GS1 carrier holds more; parseScan refuses longer too). */
 export const MAX_SCAN_CHARS = 8192;

@@ -95,12 +95,12 @@ type Reconciliation = Pick<ReceiptResponse, 'shipment' | 'from' | 'units'> & {
   counts: Partial<Record<string, unknown>>;
 };
 
-const STATUS_WORDS = {
+const STATUS_WORDS: Record<string, string> = {
   scanned: 'scanned',
   inferred: 'inside a scanned sealed pallet/case',
   missing: 'MISSING: expected, not scanned',
   unexpected: 'UNEXPECTED: scanned, not in this shipment',
-} as const;
+};
 
 function renderReconciliation(r: Reconciliation, recorded: boolean): void {
   // The counts that are numbers (the schema keeps unknown members of a newer server).
@@ -159,7 +159,8 @@ function renderReconciliation(r: Reconciliation, recorded: boolean): void {
           h(
             'li',
             { class: `u-${u.status}` },
-            h('span', { class: 'st' }, STATUS_WORDS[u.status]),
+            // A status a newer service adds reads as itself.
+            h('span', { class: 'st' }, STATUS_WORDS[u.status] ?? u.status),
             ' \u2014 ',
             subjectText(u.subject),
             u.parent ? ` (in ${subjectText(u.parent)})` : '',

@@ -1,6 +1,6 @@
 // Shared state of the dock page: the session, the SDK client that every call
 // goes through, party names, the mode, and how failures read to a clerk.
-import type { Reason, TimelineEntry, UnitsSummary, Verdict } from '@provenant/core';
+import type { ApiView, Reason, TimelineEntry, UnitsSummary } from '@provenant/core';
 import {
   ProvenantClient,
   ProvenantError,
@@ -9,48 +9,29 @@ import {
 } from '@provenant/sdk';
 import { byId } from './dom.js';
 
-export interface Product {
-  gtin: string;
-  serial: string;
-  lot: string;
-  expiry: string;
-  /** the commission's product fields (attacker-controlled strings) */
-  details?: Record<string, unknown>;
-  name?: string;
-}
+/** What the service answers (the tolerant shape of core api/verification.ts). */
+type Answer = ApiView<'verification'>;
+
+/** The product of a verdict (the commission's fields; details are attacker-controlled strings). */
+export type Product = NonNullable<Answer['product']> & { name?: string };
 
 /**
- * A verdict as the page shows it: the SDK's verification schema (POST
- * /v1/verifications) with the fields the page reads made definite, or the
- * offline engine's result, shaped alike.
+ * A verdict as the page shows it: the service's answer in its tolerant shape
+ * (core api/verification.ts, the one source the server documents), which the
+ * offline engine's result also reads as, with the fields the page reads made
+ * definite and the reasons and custody as the engine types them.
  */
 export type View = Omit<
-  Verification,
-  | 'verdict'
-  | 'reasons'
-  | 'subject'
-  | 'status'
-  | 'custodian'
-  | 'custody'
-  | 'receipt'
-  | 'case'
-  | 'units'
-  | 'product'
+  Answer,
+  'reasons' | 'subject' | 'status' | 'custodian' | 'custody' | 'units' | 'product'
 > & {
-  id?: string;
-  verdict: Verdict;
   reasons: Reason[];
   subject: string;
-  product?: Product | null;
   status: string;
   custodian: string | null;
   custody: TimelineEntry[];
   units?: UnitsSummary;
-  checkpoint?: { origin: string; size: number; rootHash: string } | null;
-  verifiedAt?: string;
-  receipt?: { kid: string; signature: string; verifiedAt: string };
-  case?: { id: string; status: string };
-  caseNumber?: string;
+  product?: Product | null;
 };
 
 /** The SDK's answer as a {@link View}; an answer without the fields the page needs is an error. */
@@ -99,6 +80,23 @@ export function saveSession(s: Session | null): void {
   state.session = s;
   if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
   else sessionStorage.removeItem(SESSION_KEY);
+}
+
+export const TRUST_KEY = 'provenant.dock.trust';
+
+/** The trust fetched from this service while it was reachable (this tab only). */
+export function loadTrust(): { trust: unknown; at: string } | null {
+  try {
+    const raw = sessionStorage.getItem(TRUST_KEY);
+    return raw ? (JSON.parse(raw) as { trust: unknown; at: string }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The kept trust itself, or null. */
+export function keptTrust(): unknown {
+  return loadTrust()?.trust ?? null;
 }
 
 /** An Idempotency-Key (DESIGN §8) from getRandomValues: randomUUID needs a secure context. */

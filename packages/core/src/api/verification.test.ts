@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { strictVerificationShapes, tolerantVerificationShapes } from './api-shapes.js';
+import { strictVerificationShapes, tolerantVerificationShapes } from './index.js';
 
 const receipt = {
   v: 1,

@@ -1,17 +1,22 @@
 // The issuer's HTTP framework (DESIGN §8) driven through createApp with a
 // fake `db` (only `query`, for readiness) and a test route module. Route
-// integration tests run against the real store instead.
+// integration tests run against the real store instead. The test routes are
+// in the app's API description like real ones, and every answer is checked
+// against it (tests/support/contract.ts, issue 9).
 import { describe, it, expect, beforeEach } from '@jest/globals';
 import request from 'supertest';
 import { z } from 'zod';
 import { toHex } from '@provenant/core';
+import { allowingUndeclaredPath, watchContract } from '../../../tests/support/contract.js';
 import {
   assertActsAs,
+  BEARER_AUTH,
   checkIdempotency,
   createApp,
   createLogger,
   idempotency,
   idempotencyContext,
+  IdempotencyHeaders,
   newToken,
   parse,
   problemResponse,
@@ -63,18 +68,60 @@ function setup(options: { dbDown?: boolean } = {}) {
     items: z.array(z.strictObject({ gtin: z.string().regex(/^\d{14}$/) })).max(10_000),
   });
 
+  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+  const security = [{ [BEARER_AUTH]: [] }];
   const routes: RouteModule = (router, deps) => {
-    deps.openapi.registerPath({
+    const o = deps.openapi;
+    o.registerPath({
       method: 'post',
       path: '/v1/things',
       summary: 'Create things',
-      request: {
-        body: {
-          content: { 'application/json': { schema: deps.openapi.register('ThingRequest', Thing) } },
-        },
+      request: { body: json(o.register('ThingRequest', Thing)) },
+      responses: {
+        201: { description: 'Created', ...json(z.object({ name: z.string(), count: z.number() })) },
+        400: problemResponse('Invalid request'),
       },
-      responses: { 201: { description: 'Created' }, 400: problemResponse('Invalid request') },
     });
+    o.registerPath({
+      method: 'get',
+      path: '/v1/parties/{gln}/private',
+      summary: 'A party-only read',
+      security,
+      request: { params: z.object({ gln: z.string() }) },
+      responses: { 200: { description: 'Its GLN', ...json(z.object({ gln: z.string() })) } },
+    });
+    o.registerPath({
+      method: 'post',
+      path: '/v1/parties/{gln}/tokens',
+      summary: 'An admin write',
+      security,
+      request: { params: z.object({ gln: z.string() }), body: json(z.object({})) },
+      responses: { 201: { description: 'Done', ...json(z.object({ ok: z.literal(true) })) } },
+    });
+    o.registerPath({
+      method: 'get',
+      path: '/v1/boom',
+      summary: 'Fails unexpectedly',
+      responses: { 500: problemResponse('Unexpected failure') },
+    });
+    o.registerPath({
+      method: 'get',
+      path: '/v1/db-down',
+      summary: 'Finds the database down',
+      responses: {},
+    });
+    for (const path of ['/v1/writes', '/v1/writes-mw'])
+      o.registerPath({
+        method: 'post',
+        path,
+        summary: 'An idempotent write',
+        security,
+        request: { headers: IdempotencyHeaders, body: json(z.object({}).loose()) },
+        responses: {
+          201: { description: 'Written', ...json(z.object({ id: z.number().int() })) },
+          422: problemResponse('Refused (reason codes)'),
+        },
+      });
     router.post('/v1/things', (req, res) => {
       const body = parse(Thing, req.body, 'body');
       res.status(201).json({ name: body.name, count: body.items.length });
@@ -124,13 +171,15 @@ function setup(options: { dbDown?: boolean } = {}) {
       return { rows: [{ '?column?': 1, sql }] };
     },
   };
-  const app = createApp({
-    db,
-    logger,
-    config: { bodyLimit: 64 * 1024, adminTokenHash: admin.hash },
-    tokens: async (hash) => tokens.get(toHex(hash)) ?? null,
-    routes: [routes],
-  });
+  const app = watchContract(
+    createApp({
+      db,
+      logger,
+      config: { bodyLimit: 64 * 1024, adminTokenHash: admin.hash },
+      tokens: async (hash) => tokens.get(toHex(hash)) ?? null,
+      routes: [routes],
+    }),
+  );
   return {
     app,
     lines,
@@ -319,7 +368,9 @@ describe('the issuer HTTP framework', () => {
     });
 
     it('answers an unknown route with a 404 problem', async () => {
-      const res = await request(t.app).get('/v1/nothing-here');
+      const res = await allowingUndeclaredPath(/^\/v1\/nothing-here$/, () =>
+        request(t.app).get('/v1/nothing-here'),
+      );
       const body = expectProblem(res, 404, 'not-found');
       expect(body.instance).toBe('/v1/nothing-here');
     });

@@ -1,4 +1,4 @@
-// The issuer's Express app (DESIGN §2, §8): createApp(deps) wires the
+// The services' Express app (DESIGN §2, §8): createApp(deps) wires the
 // framework (request ids and logging, security headers, auth, JSON at the
 // edge, OpenAPI, problem+json errors); route modules plug in through
 // `deps.routes`. Nothing here holds a global pool: the database is passed in.
@@ -6,18 +6,17 @@ import express, { Router } from 'express';
 import type { Express, RequestHandler } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
 import { authBeforeBody, pathGuard } from './http/access.js';
 import { authenticate, withAdminToken } from './http/auth.js';
 import type { TokenLookup } from './http/auth.js';
-import { createLogger, requestLogger } from './http/logging.js';
+import { createLogger, requestLogger, type LogLevel } from './http/logging.js';
 import {
   API_INFO,
   createOpenApiRegistry,
   openApiRouter,
   registerFrameworkPaths,
 } from './http/openapi.js';
-import type { OpenAPIRegistry, OpenApiInfo } from './http/openapi.js';
+import type { OpenAPIRegistry } from './http/openapi.js';
 import {
   notFoundHandler,
   problemHandler,
@@ -25,7 +24,7 @@ import {
   unavailable,
   RETRY_AFTER_SECONDS,
 } from './http/problem.js';
-import { rateLimits, refusedTokenLimit } from './http/rate-limit.js';
+import { rateLimits, refusedTokenLimit, type RateLimitConfig } from './http/rate-limit.js';
 import { jsonBody } from './http/validate.js';
 import { forbidden } from './http/problem.js';
 import { principalOf } from './http/auth.js';
@@ -37,8 +36,17 @@ export interface PingableDb {
   query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
-/** Settings the framework reads; a full Config satisfies it. */
-export type AppConfig = Pick<Config, 'bodyLimit' | 'adminTokenHash'> & Partial<Config>;
+/** Settings the framework reads; the issuer's and the verifier's configs satisfy it. */
+export interface AppConfig {
+  /** JSON body limit in bytes. */
+  bodyLimit: number;
+  /** SHA-256 of PROVENANT_ADMIN_TOKEN, or null when unset. */
+  adminTokenHash: Uint8Array | null;
+  /** Default silent (a hand-built config in a test stays quiet). */
+  logLevel?: LogLevel;
+  /** Rate limits (DESIGN §8 abuse); absent: none. */
+  rateLimit?: RateLimitConfig;
+}
 
 /** Everything createApp needs; route modules receive it back, extended. */
 export interface AppDeps<Db extends PingableDb = PingableDb> {
@@ -73,14 +81,11 @@ export type CreateAppDeps<D extends AppDeps> = D & {
 };
 
 /**
- * A route module (services/issuer/src/routes/*.ts): registers its handlers on
+ * A route module (a service's routes/*.ts): registers its handlers on
  * `router` (full paths, e.g. `/v1/parties`) and its schemas/paths in
  * `deps.openapi`. Handlers may be async; Express 5 forwards rejections.
  */
 export type RouteModule<D extends AppDeps = AppDeps> = (router: Router, deps: RouteDeps<D>) => void;
-
-/** Metadata of the OpenAPI document (the whole service's: API_INFO). */
-export const ISSUER_API_INFO: OpenApiInfo = API_INFO;
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -102,7 +107,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Builds the issuer app. Order: security headers, request id + log line,
+ * Builds a service's app. Order: security headers, request id + log line,
  * health/readiness, OpenAPI, auth (optional globally; routes demand it with
  * requireScope), JSON body parsing, route modules, 404, problem handler.
  */

@@ -1,37 +1,19 @@
-// One source for the shapes the API answers (issue 9): the verifier's
-// response schema (/openapi.json), the SDK's response parsing and the dock
-// page's view type all come from here. Each shape is built twice from the
-// same description: strict for the server (closed enums, every field it
-// always sends required: what OpenAPI documents and the contract test
-// checks) and tolerant for clients (unknown fields kept, reason codes,
-// purposes and statuses as strings (verdicts stay closed),
-// fields an older or offline producer may omit optional), so a client keeps
-// working when the server adds a field or a reason code.
+// The verification shapes (DESIGN §7): what POST /v1/verifications, GET
+// /v1/verifications/{id} and POST /v1/bundles/verify answer, read by the SDK
+// and by the dock page (which shows the offline engine's result through the
+// same tolerant type). Strict and tolerant forms as shape.ts describes; the
+// three verdicts stay closed for clients too (they act on them).
 import { z } from 'zod';
-import { REASON_CODES } from './reasons.js';
-
-/** 'strict': what the server answers; 'tolerant': what a client accepts. */
-export type ShapeMode = 'strict' | 'tolerant';
-
-/** An enum value: the closed set on the server, any string for a client. */
-type Choice<M extends ShapeMode, V extends string> = M extends 'strict' ? V : string;
-/** A field the server always sends: required there, optional for a client. */
-type Sent<M extends ShapeMode, T extends z.ZodType> = M extends 'strict' ? T : z.ZodOptional<T>;
+import { REASON_CODES } from '../reasons.js';
+import { shapeKit, type ShapeMode } from './shape.js';
 
 const VERDICTS = ['accept', 'quarantine', 'reject'] as const;
-const PURPOSES = ['receiving', 'saleable_return', 'dispense'] as const;
+export const VERIFICATION_PURPOSES = ['receiving', 'saleable_return', 'dispense'] as const;
 const STATUSES = ['active', 'inactive', 'in_transit', 'quarantined', 'unknown'] as const;
 
 /** The verification response shapes (POST /v1/verifications, GET /v1/verifications/{id}, POST /v1/bundles/verify). */
 export function verificationShapes<M extends ShapeMode>(mode: M) {
-  const strict = mode === 'strict';
-  // z.object strips unknown keys and documents a closed object; z.looseObject keeps them.
-  const obj = <S extends z.ZodRawShape>(shape: S) =>
-    (strict ? z.object(shape) : z.looseObject(shape)) as z.ZodObject<S>;
-  // Required on the server, optional for a client (older servers, the offline engine).
-  const sent = <T extends z.ZodType>(t: T) => (strict ? t : t.optional()) as Sent<M, T>;
-  const oneOf = <V extends readonly [string, ...string[]]>(values: V) =>
-    (strict ? z.enum(values) : z.string()) as unknown as z.ZodType<Choice<M, V[number]>>;
+  const { strict, obj, sent, oneOf } = shapeKit(mode);
   const int = z.number().int();
   // The three verdicts are the protocol (DESIGN §7): closed for clients too,
   // which act on them (a client cannot do anything right with a fourth).
@@ -49,7 +31,7 @@ export function verificationShapes<M extends ShapeMode>(mode: M) {
     id: z.string(),
     subject: z.string(),
     party: z.string(),
-    purpose: oneOf(PURPOSES),
+    purpose: oneOf(VERIFICATION_PURPOSES),
     verdict,
     reasons: z.array(z.string()),
     checkpoint,
@@ -101,7 +83,7 @@ export function verificationShapes<M extends ShapeMode>(mode: M) {
   const verification = obj({
     id: sent(z.string()),
     party: sent(z.string()),
-    purpose: sent(oneOf(PURPOSES)),
+    purpose: sent(oneOf(VERIFICATION_PURPOSES)),
     verdict,
     reasons: z.array(reason),
     subject: sent(z.string()),
@@ -126,13 +108,3 @@ export function verificationShapes<M extends ShapeMode>(mode: M) {
   });
   return { reason, timelineEntry, product, units, checkpoint, receipt, verification };
 }
-
-/** What the verifier answers and documents. */
-export const strictVerificationShapes = verificationShapes('strict');
-/** What clients (SDK, dock page) accept. */
-export const tolerantVerificationShapes = verificationShapes('tolerant');
-
-/** A verification as the server sends it. */
-export type VerificationResponse = z.infer<typeof strictVerificationShapes.verification>;
-/** A verification as a client reads it: unknown fields kept, most fields optional. */
-export type TolerantVerification = z.infer<typeof tolerantVerificationShapes.verification>;

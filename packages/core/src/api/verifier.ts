@@ -1,0 +1,92 @@
+// The verifier's other answers (DESIGN §7, §7b, §8a): its receipt key, who a
+// token speaks for, quarantine cases, the GS1 Lightweight Verification
+// Messaging answers (VRS) and the trust the dock page pins for offline use.
+// The verification itself is verification.ts. Strict and tolerant forms as
+// shape.ts describes.
+import { z } from 'zod';
+import { shapeKit, type ShapeMode } from './shape.js';
+
+/** How a quarantine case ends (DESIGN §7). */
+export const CASE_OUTCOMES = ['released', 'returned', 'destroyed', 'reported', 'other'] as const;
+/** A case is open until resolved. */
+export const CASE_STATUSES = ['open', 'resolved'] as const;
+/** LVM `verificationFailureReason` values (GS1 Lightweight Verification Messaging). */
+export const VRS_FAILURE_REASONS = [
+  'No_match_GTIN_Serial',
+  'No_match_GTIN_Serial_Lot',
+  'No_match_GTIN_Serial_Expiry',
+  'No_match_GTIN_Serial_Lot_Expiry',
+] as const;
+/** LVM `additionalInfo` values. */
+export const VRS_ADDITIONAL_INFO = ['Expired', 'Recalled', 'Suspect', 'Illegitimate'] as const;
+
+/** The verifier's shapes (verification.ts aside) in one mode. */
+export function verifierShapes<M extends ShapeMode>(mode: M) {
+  const { obj, sent, oneOf } = shapeKit(mode);
+  const verifierInfo = obj({
+    publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
+    kid: sent(z.string()),
+    algorithm: sent(z.literal('Ed25519')),
+    receipt: sent(z.string().meta({ description: 'how to check a verification receipt' })),
+  });
+  const me = obj({
+    party: obj({ gln: z.string(), name: z.string(), roles: z.array(z.string()) })
+      .nullable()
+      .meta({ description: 'the party the token belongs to; null for the admin token' }),
+    scopes: z.array(z.string()),
+  });
+  const caseView = obj({
+    id: z.string(),
+    caseNumber: sent(
+      z.string().max(12).meta({ description: 'short number for labels: Q-YY-NNNNNN' }),
+    ),
+    verificationId: z.string(),
+    party: z.string(),
+    subject: z.string(),
+    verdict: z.enum(['quarantine', 'reject']),
+    // The reasons as stored with the verification (their details kept).
+    reasons: z.array(z.looseObject({ code: z.string(), message: sent(z.string()) })),
+    status: z.enum(CASE_STATUSES),
+    outcome: z.enum(CASE_OUTCOMES).nullable(),
+    note: z.string().nullable(),
+    resolvedBy: z.string().nullable(),
+    createdAt: z.string(),
+    resolvedAt: z.string().nullable(),
+  });
+  const casesPage = obj({
+    cases: z.array(caseView),
+    next: sent(z.string().nullable()),
+  });
+  const vrsResponse = obj({
+    verificationTimestamp: z.string(),
+    responderGLN: z.string(),
+    corrUUID: z.string(),
+    data: obj({
+      verified: z.boolean(),
+      verificationFailureReason: oneOf(VRS_FAILURE_REASONS).optional(),
+      additionalInfo: oneOf(VRS_ADDITIONAL_INFO).optional(),
+    }),
+  });
+  const vrsConnectivity = obj({
+    responderGLN: z.string().meta({ description: 'GLN of the party that answers for the GTIN' }),
+  });
+  /** GET /dock/trust.json: the public keys offline verification pins (core Trust). */
+  const dockTrust = obj({
+    logKey: z.string().meta({ description: 'C2SP verifier key of the log' }),
+    authorityKey: z
+      .string()
+      .meta({ description: 'base64url Ed25519 key of the registry authority' }),
+    witnesses: z
+      .array(z.union([z.string(), obj({ name: z.string(), publicKey: z.string() })]))
+      .optional()
+      .meta({ description: 'trusted witnesses: C2SP verifier keys or {name, publicKey}' }),
+    minWitnesses: z.number().int().optional(),
+    witnessQuorum: z.number().int().optional(),
+    maxCheckpointAgeSeconds: z.number().int(),
+    verifierKey: z
+      .string()
+      .optional()
+      .meta({ description: 'base64 Ed25519 key that signs verification receipts' }),
+  });
+  return { verifierInfo, me, caseView, casesPage, vrsResponse, vrsConnectivity, dockTrust };
+}
