@@ -33,11 +33,17 @@ import {
   type EpcisViewer,
   type Queryable,
 } from '@provenant/store';
-import type { RouteDeps, RouteModule } from '../app.js';
-import { principalOf } from '../http/auth.js';
-import { BEARER_AUTH, problemResponse } from '../http/openapi.js';
-import { badRequest, forbidden, notFound } from '../http/problem.js';
-import type { IssuerDeps } from '../issuer.js';
+import {
+  BEARER_AUTH,
+  badRequest,
+  forbidden,
+  notFound,
+  principalOf,
+  problemResponse,
+  type RouteDeps,
+  type RouteModule,
+} from '@provenant/server-kit';
+import type { IssuerDeps } from '../deps.js';
 
 type Deps = RouteDeps<IssuerDeps>;
 
