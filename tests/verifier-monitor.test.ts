@@ -147,7 +147,7 @@ describe('the verifier as a monitor of the log', () => {
     // A new verifier process on the same database: no memory, the cursor is in its tables.
     const restarted = createVerifierDeps({
       db: world.issuer.db,
-      config: world.issuer.config,
+      ...world.issuer.verifier,
       workers: 0,
       monitorBatch: 2,
     });
@@ -287,7 +287,7 @@ describe('the verifier as a monitor of the log', () => {
   it('makes a standalone verifier unready until every alarm is acknowledged', async () => {
     const standalone = createVerifier({
       db: world.issuer.db,
-      config: world.issuer.config,
+      ...world.issuer.verifier,
       workers: 0,
       standalone: true,
     });

@@ -376,7 +376,12 @@ export class MonitorState implements CustodyContext {
       alarm('SIGNATURE_INVALID', 'its signature does not verify');
     if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
     const prev = this.states.get(r.subject);
-    const timing = claimedTimeProblem(r.time, leaf.integratedAt, prev?.lastTime, this.maxBackdateMs);
+    const timing = claimedTimeProblem(
+      r.time,
+      leaf.integratedAt,
+      prev?.lastTime,
+      this.maxBackdateMs,
+    );
     if (timing) return alarm('TIME_ANOMALY', timing.message);
     const applied = applyRecord(prev, r, p.id, this, leaf.integratedAt);
     if (!applied.ok) return alarm(applied.code, applied.message);
