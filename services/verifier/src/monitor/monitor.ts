@@ -163,6 +163,9 @@ export class LogMonitor {
       this.state = null; // reload: memory may be ahead of the database
       this.opts.logger?.error({ err }, 'log monitor batch failed');
       delay = Math.max(this.pollMs, 1000);
+      // Nobody waits on a monitor that failed: they answer with the full engine.
+      for (const w of this.waiters) w.resolve();
+      this.waiters = [];
     }
     if (!this.stopped) this.schedule(delay);
   }
