@@ -5,6 +5,7 @@ import { runCoreBench } from './core.js';
 import { runDurabilityBench } from './durability.js';
 import { runFloodBench } from './flood.js';
 import { runMonitorBench } from './monitor.js';
+import { runMonitorStateBench } from './monitor-state.js';
 import { runScaleBench } from './scale.js';
 import { runStoreBench } from './store.js';
 import { runVerifierHttpBench } from './verifier-http.js';
@@ -17,6 +18,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   verify: runVerifyBench,
   verifier: runVerifierHttpBench,
   monitor: runMonitorBench,
+  'monitor-state': runMonitorStateBench,
   durability: runDurabilityBench,
   flood: runFloodBench,
   webhooks: runWebhooksBench,
