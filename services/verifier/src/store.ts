@@ -1,7 +1,8 @@
 // The verifier's tables (db/migrations/000003_verifier.sql): verifications, an
-// append-only audit of every verdict, their Idempotency-Keys (000013, kept 24
-// hours, pruned by packages/store idempotency.ts), and quarantine cases. The only tables
-// the verifier writes (STYLE rule 8). Parameterised SQL with explicit casts.
+// append-only audit of every verdict, their Idempotency-Keys (000013: kept 24
+// hours, pruned by packages/store idempotency.ts), and quarantine cases. The
+// only tables the verifier writes (STYLE rule 8). Parameterised SQL with
+// explicit casts.
 import { IDEMPOTENCY_TTL_HOURS, type Queryable } from '@provenant/store';
 
 export interface NewVerification {
