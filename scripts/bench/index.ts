@@ -3,6 +3,8 @@
 // `scale` (a log grown to 10^6 leaves, minutes) runs only when named.
 import { runCoreBench } from './core.js';
 import { runDurabilityBench } from './durability.js';
+import { runEpcisQueryBench } from './epcis-query.js';
+import { runEpcisBench } from './epcis.js';
 import { runFloodBench } from './flood.js';
 import { runMonitorBench } from './monitor.js';
 import { runMonitorStateBench } from './monitor-state.js';
@@ -22,6 +24,8 @@ const sections: Record<string, () => void | Promise<void>> = {
   durability: runDurabilityBench,
   flood: runFloodBench,
   webhooks: runWebhooksBench,
+  epcis: runEpcisBench,
+  'epcis-query': runEpcisQueryBench,
 };
 const OPT_IN: Record<string, () => Promise<void>> = { scale: runScaleBench };
 
