@@ -7,7 +7,9 @@
 // indexed read) and can be nudged; requests wait on it with a bound.
 import type { Logger } from 'pino';
 import {
+  canonicalBytes,
   fromBase64Url,
+  sha256Hex,
   keyId,
   parseVerifierKey,
   type ChainChild,
@@ -58,6 +60,11 @@ export interface LogMonitorOptions {
 }
 
 /** The monitor's trust from the verifier's Trust (public keys only). */
+/** Fingerprint of the trust verified state is bound to (the log key and the authority key). */
+export function trustFingerprint(trust: Trust): string {
+  return sha256Hex(canonicalBytes({ logKey: trust.logKey, authorityKey: trust.authorityKey }));
+}
+
 export function monitorTrust(origin: string, trust: Trust): MonitorTrust {
   const authority = fromBase64Url(trust.authorityKey);
   if (!authority || authority.length !== 32)
@@ -98,6 +105,10 @@ export async function raiseAlarms(
 export class LogMonitor {
   private state: MonitorState | null = null;
   private readonly trust: MonitorTrust;
+  /** fingerprint of our trust (verifier_cursor.trust) */
+  readonly fingerprint: string;
+  /** the stored state was verified under another trust: this monitor does not run */
+  foreign = false;
   private readonly batchSize: number;
   private readonly pollMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -114,6 +125,7 @@ export class LogMonitor {
 
   constructor(private readonly opts: LogMonitorOptions) {
     this.trust = monitorTrust(opts.origin, opts.trust);
+    this.fingerprint = trustFingerprint(opts.trust);
     this.batchSize = opts.batchSize ?? DEFAULT_MONITOR_BATCH;
     this.pollMs = opts.pollMs ?? DEFAULT_MONITOR_POLL_MS;
   }
@@ -178,7 +190,15 @@ export class LogMonitor {
     const { db } = this.opts;
     let state = this.state ?? (await this.load());
     // Another verifier on this database may have moved the cursor: start from its state.
-    if ((await getVerifierCursor(db)).nextIndex !== state.next) state = await this.load();
+    const cursor = await getVerifierCursor(db);
+    if (cursor.trust !== null && cursor.trust !== this.fingerprint) {
+      // State verified under another trust (another log key): never read, never moved.
+      this.foreign = true;
+      this.verifiedSize = 0;
+      this.release();
+      return 0;
+    }
+    if (cursor.nextIndex !== state.next) state = await this.load();
     const logSize = await getLogSize(db);
     const start = state.next;
     this.verifiedSize = start;
@@ -205,6 +225,7 @@ export class LogMonitor {
       // The cursor moves first: a monitor that lost the race writes nothing, alarms included.
       const moved = await writeMonitorBatch(tx, {
         expectedNext: start,
+        trust: this.fingerprint,
         next: end,
         frontier: state.frontier.hashes,
         checkpoint: state.checkpoint,
@@ -243,6 +264,7 @@ export class LogMonitor {
    * they are; false on timeout (the caller then names what it used).
    */
   async waitFor(size: number, timeoutMs: number): Promise<boolean> {
+    if (this.foreign) return false;
     if (this.verifiedSize >= size) return true;
     if (this.stopped) {
       // Not running in the background (tests, a one-shot): verify in the caller's time.
@@ -256,7 +278,7 @@ export class LogMonitor {
         this.lastError = err;
         this.opts.logger?.error({ err }, 'log monitor batch failed');
       }
-      return this.verifiedSize >= size;
+      return !this.foreign && this.verifiedSize >= size;
     }
     // A monitor that cannot write its state (a read-only replica, say) does not make requests wait.
     if (this.lastError !== null) return false;
