@@ -188,6 +188,24 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
       expect(held.body.verdict).not.toBe('accept');
     }, 120_000);
 
+    it('refuses a database the issuer has not migrated, saying so (exit 1)', async () => {
+      const empty = await createTestDatabase(pgUrl!, 'provenant_verifier_empty');
+      try {
+        const file = join(dir, 'empty-trust.json');
+        writeFileSync(file, JSON.stringify(trust));
+        const r = await refusal({
+          DATABASE_URL: empty,
+          PORT: '0',
+          PROVENANT_TRUST_FILE: file,
+          PROVENANT_VERIFIER_KEY: Buffer.from(seed).toString('base64'),
+        });
+        expect(r.code).toBe(1);
+        expect(r.err).toContain('the database has no Provenant log');
+      } finally {
+        await dropTestDatabase(pgUrl!, empty);
+      }
+    }, 60_000);
+
     it('trusts the log only through the trust file: another log key makes the same unit fail', async () => {
       const other = encodeVerifierKey(
         trust.origin!,

@@ -885,6 +885,17 @@ describe('containers inside containers (DESIGN §5)', () => {
     w.refuse('CUSTODY_VIOLATION', kase, 'ship', DIST, { to: PHARM, shipment: 'S' });
   });
 
+  it('refuses decommissioning a serialized case that holds units, which would seal them in for good', () => {
+    const w = new World();
+    const units = ['DC1'].map((s) => w.commission(s));
+    const kase = serializedCase(w, 'DC-CASE', units);
+    w.refuse('CUSTODY_VIOLATION', kase, 'decommission', MFR, { reason: 'destroyed' });
+    w.unpack(kase, units, MFR);
+    // Opened, it takes no more records at all.
+    w.refuse('CUSTODY_VIOLATION', kase, 'decommission', MFR, { reason: 'destroyed' });
+    w.do(units[0]!, 'decommission', MFR, { reason: 'destroyed' });
+  });
+
   it('refuses a cycle A -> B -> A, sealed or not', () => {
     const w = new World();
     const a = w.commission('CYC-A', MFR, CASE_GTIN);

@@ -487,6 +487,9 @@ function applyNext(
 
     case 'decommission': {
       if (actor !== state.custodian) return violation(`${actor} is not the custodian`);
+      // A decommissioned case takes no unpack: its units would be sealed in it for good.
+      if (isContainerState(state))
+        return violation(`${state.subject} holds children: it is unpacked first`);
       return ok({
         ...state,
         ...next,

@@ -101,6 +101,14 @@ export async function startVerifier(opts: StartVerifierOptions = {}): Promise<Ru
     await tracingSdk?.shutdown();
   };
   try {
+    // The issuer migrates; a verifier on an empty database would answer 500s, so say why now.
+    const { rows } = await db.query<{ t: string | null }>(
+      "SELECT to_regclass('log_leaves')::text AS t",
+    );
+    if (rows[0]?.t == null)
+      throw new Error(
+        'the database has no Provenant log (table log_leaves): start the issuer on it first, which migrates it',
+      );
     const metrics = createMetrics(db);
     verifier = createVerifier({
       db,
