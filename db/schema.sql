@@ -361,7 +361,6 @@ CREATE TABLE verifier_cursor (
   checkpoint_size bigint,
   checkpoint_root bytea,
   checkpoint_note text,
-  trust text,
   updated_at timestamp with time zone NOT NULL DEFAULT now()
 );
 

@@ -217,7 +217,7 @@ describe('the verifier as a monitor of the log', () => {
         origin,
         { party: dist.gln, purpose: 'receiving', subject: unit(s) },
         Date.now(),
-        world.verifier.monitor.fingerprint,
+        (note) => world.verifier.monitor.trustsNote(note),
       );
       expect([s, a !== null]).toEqual([s, true]);
     }
@@ -227,7 +227,7 @@ describe('the verifier as a monitor of the log', () => {
         origin,
         { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` },
         Date.now(),
-        world.verifier.monitor.fingerprint,
+        (note) => world.verifier.monitor.trustsNote(note),
       ),
     ).toBeNull();
   });

@@ -16,9 +16,6 @@ CREATE TABLE verifier_cursor (
   checkpoint_size bigint,
   checkpoint_root bytea,
   checkpoint_note text,
-  -- SHA-256 of the trust (log key, authority key) this state was verified under:
-  -- a verifier with another trust neither reads nor moves it.
-  trust text,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO verifier_cursor (id) VALUES (true);

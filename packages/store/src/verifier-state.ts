@@ -12,15 +12,13 @@ export interface VerifierCursor {
   frontier: Uint8Array[];
   /** newest checkpoint whose signature and recomputed root matched */
   checkpoint: { size: number; rootHash: Uint8Array; note: string } | null;
-  /** fingerprint of the trust the state was verified under (null: none yet) */
-  trust: string | null;
   updatedAt: string;
 }
 
 /** The cursor row (created by the migration). */
 export async function getVerifierCursor(q: Queryable): Promise<VerifierCursor> {
   const { rows } = await q.query(
-    `SELECT next_index, frontier, checkpoint_size, checkpoint_root, checkpoint_note, trust, updated_at
+    `SELECT next_index, frontier, checkpoint_size, checkpoint_root, checkpoint_note, updated_at
      FROM verifier_cursor WHERE id`,
   );
   const r = rows[0]!;
@@ -35,7 +33,6 @@ export async function getVerifierCursor(q: Queryable): Promise<VerifierCursor> {
             rootHash: bytes(r.checkpoint_root),
             note: r.checkpoint_note as string,
           },
-    trust: (r.trust as string | null) ?? null,
     updatedAt: iso(r.updated_at),
   };
 }
@@ -367,8 +364,6 @@ export async function ackVerifierAlarm(
 export interface MonitorBatchWrite {
   /** the cursor the batch started from: the write fails when another monitor moved it */
   expectedNext: number;
-  /** fingerprint of the monitor's trust: the write fails when the state is another trust's */
-  trust: string;
   next: number;
   frontier: Uint8Array[];
   checkpoint: { size: number; rootHash: Uint8Array; note: string } | null;
@@ -392,9 +387,8 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
        checkpoint_size = coalesce($4::bigint, checkpoint_size),
        checkpoint_root = coalesce(decode($5::text, 'hex'), checkpoint_root),
        checkpoint_note = coalesce($6::text, checkpoint_note),
-       trust = $7::text,
        updated_at = now()
-     WHERE id AND next_index = $1::bigint AND (trust IS NULL OR trust = $7::text)`,
+     WHERE id AND next_index = $1::bigint`,
     [
       b.expectedNext,
       b.next,
@@ -402,7 +396,6 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
       b.checkpoint?.size ?? null,
       b.checkpoint ? hexes([b.checkpoint.rootHash])[0] : null,
       b.checkpoint?.note ?? null,
-      b.trust,
     ],
   );
   if (moved.rowCount !== 1) return false;

@@ -7,9 +7,8 @@
 // indexed read) and can be nudged; requests wait on it with a bound.
 import type { Logger } from 'pino';
 import {
-  canonicalBytes,
   fromBase64Url,
-  sha256Hex,
+  verifyCheckpoint,
   keyId,
   parseVerifierKey,
   type ChainChild,
@@ -60,11 +59,6 @@ export interface LogMonitorOptions {
 }
 
 /** The monitor's trust from the verifier's Trust (public keys only). */
-/** Fingerprint of the trust verified state is bound to (the log key and the authority key). */
-export function trustFingerprint(trust: Trust): string {
-  return sha256Hex(canonicalBytes({ logKey: trust.logKey, authorityKey: trust.authorityKey }));
-}
-
 export function monitorTrust(origin: string, trust: Trust): MonitorTrust {
   const authority = fromBase64Url(trust.authorityKey);
   if (!authority || authority.length !== 32)
@@ -105,10 +99,10 @@ export async function raiseAlarms(
 export class LogMonitor {
   private state: MonitorState | null = null;
   private readonly trust: MonitorTrust;
-  /** fingerprint of our trust (verifier_cursor.trust) */
-  readonly fingerprint: string;
-  /** the stored state was verified under another trust: this monitor does not run */
+  /** the stored state was verified under another log key: this monitor does not run */
   foreign = false;
+  /** signed notes already checked under our log key */
+  private readonly notes = new Map<string, boolean>();
   private readonly batchSize: number;
   private readonly pollMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -125,7 +119,6 @@ export class LogMonitor {
 
   constructor(private readonly opts: LogMonitorOptions) {
     this.trust = monitorTrust(opts.origin, opts.trust);
-    this.fingerprint = trustFingerprint(opts.trust);
     this.batchSize = opts.batchSize ?? DEFAULT_MONITOR_BATCH;
     this.pollMs = opts.pollMs ?? DEFAULT_MONITOR_POLL_MS;
   }
@@ -191,8 +184,9 @@ export class LogMonitor {
     let state = this.state ?? (await this.load());
     // Another verifier on this database may have moved the cursor: start from its state.
     const cursor = await getVerifierCursor(db);
-    if (cursor.trust !== null && cursor.trust !== this.fingerprint) {
-      // State verified under another trust (another log key): never read, never moved.
+    if (cursor.checkpoint && !this.trustsNote(cursor.checkpoint.note)) {
+      // State verified under another log key (its checkpoint does not verify under ours):
+      // never read, never moved.
       this.foreign = true;
       this.verifiedSize = 0;
       this.release();
@@ -225,7 +219,6 @@ export class LogMonitor {
       // The cursor moves first: a monitor that lost the race writes nothing, alarms included.
       const moved = await writeMonitorBatch(tx, {
         expectedNext: start,
-        trust: this.fingerprint,
         next: end,
         frontier: state.frontier.hashes,
         checkpoint: state.checkpoint,
@@ -250,6 +243,23 @@ export class LogMonitor {
     if (end >= logSize) this.caughtUpAt = Date.now();
     this.release();
     return end - start;
+  }
+
+  /**
+   * True when `note` (the checkpoint verified state is bound to) verifies under
+   * this verifier's log key: the state was verified under the same trust.
+   */
+  trustsNote(note: string): boolean {
+    let ok = this.notes.get(note);
+    if (ok === undefined) {
+      ok = verifyCheckpoint(note, this.trust.logKey, {
+        origin: this.trust.origin,
+        backend: this.opts.backend,
+      }).ok;
+      if (this.notes.size > 1000) this.notes.clear();
+      this.notes.set(note, ok);
+    }
+    return ok;
   }
 
   /** Runs batches until the monitor has reached the log's size (tests, the audit, startup). */
