@@ -304,6 +304,18 @@ ALTER TABLE tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (token_hash);
 ALTER TABLE tokens ADD CONSTRAINT tokens_id_key UNIQUE (id);
 CREATE INDEX tokens_gln_idx ON public.tokens USING btree (gln);
 
+CREATE TABLE verification_idempotency (
+  party text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  verification_id text NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE verification_idempotency ADD CONSTRAINT verification_idempotency_verification_id_fkey FOREIGN KEY (verification_id) REFERENCES verifications(id);
+ALTER TABLE verification_idempotency ADD CONSTRAINT verification_idempotency_pkey PRIMARY KEY (party, key);
+CREATE INDEX verification_idempotency_created_at_idx ON public.verification_idempotency USING btree (created_at);
+
 CREATE TABLE verifications (
   id text NOT NULL,
   party text NOT NULL,
@@ -324,7 +336,6 @@ ALTER TABLE verifications ADD CONSTRAINT verifications_request_hash_check CHECK 
 ALTER TABLE verifications ADD CONSTRAINT verifications_source_check CHECK ((source = ANY (ARRAY['scan'::text, 'subject'::text, 'bundle'::text, 'vrs'::text])));
 ALTER TABLE verifications ADD CONSTRAINT verifications_verdict_check CHECK ((verdict = ANY (ARRAY['accept'::text, 'quarantine'::text, 'reject'::text])));
 ALTER TABLE verifications ADD CONSTRAINT verifications_pkey PRIMARY KEY (id);
-ALTER TABLE verifications ADD CONSTRAINT verifications_idempotency_key UNIQUE (party, idempotency_key);
 CREATE INDEX verifications_party_idx ON public.verifications USING btree (party, created_at);
 CREATE INDEX verifications_subject_idx ON public.verifications USING btree (subject, created_at);
 CREATE TRIGGER verifications_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.verifications FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
