@@ -5,6 +5,7 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import {
+  apiRequests,
   CASE_OUTCOMES,
   CASE_STATUSES,
   fromBase64Url,
@@ -51,10 +52,8 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional(),
 });
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
-const ResolveBody = z.strictObject({
-  outcome: z.enum(CASE_OUTCOMES),
-  note: z.string().max(2000).optional(),
-});
+// Request shape: one source, @provenant/core api/requests.ts (issue 9).
+const ResolveBody = apiRequests.resolveCase;
 
 function view(c: StoredCase): CaseView {
   return {

@@ -2,7 +2,7 @@
 // and GET /v1/verifier (DESIGN §7, §8a).
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { checkBundleFrame, strictApi, toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
+import { checkBundleFrame, nonceSchema, strictApi, toBase64 } from '@provenant/core';
 import {
   BEARER_AUTH,
   badRequest,
@@ -23,15 +23,6 @@ import { getVerification } from '../store.js';
 import { runVerification, verificationCostUnits } from '../verification.js';
 import { centuryAt, SCANNER_PROFILES } from '@provenant/gs1';
 import { callerParty, purposeSchema, scanOf, scanSchema, VerificationResponse } from './common.js';
-
-// DESIGN §7 "receipts bind the question": the nonce is signed back in the receipt.
-const nonceSchema = z
-  .string()
-  .regex(VERIFICATION_NONCE_RE, 'nonce must be 1-64 URL-safe characters [A-Za-z0-9_-]')
-  .meta({
-    description:
-      'a fresh random value of the caller, signed back in the receipt so that a receipt for another question cannot be replayed',
-  });
 
 const VerificationBody = z
   .strictObject({
