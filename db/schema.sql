@@ -83,6 +83,60 @@ CREATE TABLE cosignatures (
 ALTER TABLE cosignatures ADD CONSTRAINT cosignatures_checkpoint_size_fkey FOREIGN KEY (checkpoint_size) REFERENCES checkpoints(size);
 ALTER TABLE cosignatures ADD CONSTRAINT cosignatures_pkey PRIMARY KEY (checkpoint_size, witness_name, key_id);
 
+CREATE TABLE epcis_capture_jobs (
+  capture_id text NOT NULL,
+  n bigint NOT NULL,
+  party text NOT NULL,
+  capture_error_behaviour text NOT NULL,
+  event_count integer NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  finished_at timestamp with time zone,
+  running boolean NOT NULL DEFAULT true,
+  success boolean,
+  errors jsonb NOT NULL DEFAULT '[]'::jsonb
+);
+
+ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_capture_error_behaviour_check CHECK ((capture_error_behaviour = ANY (ARRAY['rollback'::text, 'proceed'::text])));
+ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_event_count_check CHECK ((event_count >= 0));
+ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_finished_check CHECK ((running = (finished_at IS NULL)));
+ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_party_fkey FOREIGN KEY (party) REFERENCES parties(gln);
+ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_pkey PRIMARY KEY (capture_id);
+ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_n_key UNIQUE (n);
+CREATE INDEX epcis_capture_jobs_party_idx ON public.epcis_capture_jobs USING btree (party, n);
+
+CREATE TABLE epcis_events (
+  n bigint NOT NULL,
+  event_id text NOT NULL,
+  party text NOT NULL,
+  source text NOT NULL,
+  capture_id text,
+  event_type text NOT NULL,
+  action text,
+  biz_step text,
+  disposition text,
+  biz_location text,
+  event_time timestamp with time zone NOT NULL,
+  record_time timestamp with time zone NOT NULL,
+  epcs text[] NOT NULL DEFAULT '{}'::text[],
+  parent_id text,
+  subjects text[] NOT NULL DEFAULT '{}'::text[],
+  record_ids text[] NOT NULL DEFAULT '{}'::text[],
+  event text NOT NULL,
+  hash_context jsonb
+);
+
+ALTER TABLE epcis_events ADD CONSTRAINT epcis_events_source_check CHECK ((source = ANY (ARRAY['capture'::text, 'v1'::text])));
+ALTER TABLE epcis_events ADD CONSTRAINT epcis_events_party_fkey FOREIGN KEY (party) REFERENCES parties(gln);
+ALTER TABLE epcis_events ADD CONSTRAINT epcis_events_pkey PRIMARY KEY (n);
+ALTER TABLE epcis_events ADD CONSTRAINT epcis_events_party_event_id_key UNIQUE (party, event_id);
+CREATE INDEX epcis_events_epcs_idx ON public.epcis_events USING gin (epcs);
+CREATE INDEX epcis_events_event_id_idx ON public.epcis_events USING btree (event_id);
+CREATE INDEX epcis_events_event_time_idx ON public.epcis_events USING btree (event_time);
+CREATE INDEX epcis_events_parent_id_idx ON public.epcis_events USING btree (parent_id) WHERE (parent_id IS NOT NULL);
+CREATE INDEX epcis_events_record_ids_idx ON public.epcis_events USING gin (record_ids);
+CREATE INDEX epcis_events_record_time_idx ON public.epcis_events USING btree (record_time);
+CREATE INDEX epcis_events_subjects_idx ON public.epcis_events USING gin (subjects);
+
 CREATE TABLE idempotency_keys (
   gln text NOT NULL,
   key text NOT NULL,

@@ -8,7 +8,14 @@ import { ISSUER_ROUTES, loadConfig } from '@provenant/issuer';
 import { createApp } from '@provenant/server-kit';
 import { pruneExpiredIdempotencyEntries } from '@provenant/store';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
-import { Api, withCheckDigit, type Party } from './support/verifier.js';
+import { unitSubject } from '@provenant/core';
+import {
+  Api,
+  startTestWorld,
+  withCheckDigit,
+  type Party,
+  type TestWorld,
+} from './support/verifier.js';
 
 const GTIN = withCheckDigit('1061414100005');
 
@@ -107,7 +114,7 @@ describe('rate limits (DESIGN §8)', () => {
   it('reads the limits from the environment, with generous defaults', () => {
     const base = { PROVENANT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
     expect(loadConfig(base).rateLimit).toEqual({
-      perToken: 6000,
+      perToken: 60_000,
       perAddress: 600,
       windowMs: 60_000,
     });
@@ -122,6 +129,79 @@ describe('rate limits (DESIGN §8)', () => {
     expect(() => loadConfig({ ...base, PROVENANT_RATE_LIMIT_TOKEN: '-1' })).toThrow(
       /PROVENANT_RATE_LIMIT_TOKEN/,
     );
+  });
+});
+
+describe('verification cost against the per-token budget (DESIGN §8)', () => {
+  // A pallet of 150 units costs 150 of a token's 300 per window.
+  const UNITS = 150;
+  const SSCC = withCheckDigit('10614141000000038');
+  let world: TestWorld;
+  let api: Api;
+  let flooder: Party;
+  let honest: Party;
+
+  beforeAll(async () => {
+    world = await startTestWorld(
+      {},
+      { rateLimit: { perToken: 2 * UNITS, perAddress: 0, windowMs: 60_000 } },
+    );
+    api = new Api(world.app, world.issuer.adminToken);
+    const mfr = await api.party('0614141000012', 'Maker', ['manufacturer'], ['061414']);
+    flooder = await api.party('0614141000029', 'Flooder', ['distributor']);
+    honest = await api.party('0614141000036', 'Honest', ['distributor']);
+    const serials = Array.from({ length: UNITS }, (_, i) => `F${i}`);
+    await api.commission(mfr, GTIN, serials);
+    await api.pack(
+      mfr,
+      SSCC,
+      serials.map((s) => unitSubject(GTIN, s)),
+    );
+    await api.ship(mfr, [`00/${SSCC}`], flooder, 'ASN-FLOOD');
+    await world.issuer.db.query('DELETE FROM rate_limits');
+  }, 120_000);
+  afterAll(async () => world?.stop());
+
+  const pallet = (p: Party) =>
+    api.post('/v1/verifications', p.token, { subject: `00/${SSCC}`, purpose: 'receiving' });
+
+  it("one party's pallet verifications spend its own budget (429 with Retry-After and RateLimit), not another party's", async () => {
+    const first = await pallet(flooder).expect(201);
+    expect(first.body.units.total).toBe(UNITS);
+    // Charged before the answer went out: its header shows what is left.
+    expect(first.headers['ratelimit']).toMatch(new RegExp(`^"per-token"; r=${UNITS}; t=\\d+$`));
+    const second = await pallet(flooder).expect(201);
+    expect(second.headers['ratelimit']).toMatch(/^"per-token"; r=0; t=\d+$/);
+
+    // The budget is spent: a pallet and even a one-unit request are refused.
+    for (const res of [
+      await pallet(flooder),
+      await api.get(`/v1/parties/${flooder.gln}`, flooder.token),
+    ]) {
+      expect(res.status).toBe(429);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ type: 'urn:provenant:problem:rate-limited', status: 429 });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(res.headers['ratelimit']).toMatch(/^"per-token"; r=0; t=\d+$/);
+      expect(res.headers['ratelimit-policy']).toMatch(/^"per-token"; q=300; w=60/);
+    }
+    const { rows } = await world.issuer.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM verifications WHERE party = $1::text`,
+      [flooder.gln],
+    );
+    expect(rows[0]!.n).toBe(2);
+
+    // Another party's budget is whole: it verifies the same pallet and a unit.
+    const other = await pallet(honest).expect(201);
+    expect(other.headers['ratelimit']).toMatch(new RegExp(`^"per-token"; r=${UNITS}; t=\\d+$`));
+    const unit = await api
+      .post('/v1/verifications', honest.token, {
+        subject: unitSubject(GTIN, 'F0'),
+        purpose: 'receiving',
+      })
+      .expect(201);
+    expect(unit.headers['ratelimit']).toMatch(new RegExp(`^"per-token"; r=${UNITS - 1}; t=\\d+$`));
   });
 });
 

@@ -20,6 +20,7 @@ import {
   type Notice,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
+import { getLogSize } from '@provenant/store';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { Api, withCheckDigit, type Party } from './support/verifier.js';
 
@@ -257,6 +258,90 @@ describe('issuer-side attacks (issue 10)', () => {
         iso(Date.now()),
       );
       const signed = await api.post('/v1/records', mfr.token, env);
+      expect(signed.status).toBe(422);
+      expect(reasonCodes(signed.body)).toEqual(['CUSTODY_VIOLATION']);
+    });
+  });
+
+  describe('nested containers (DESIGN §5: containers nest, a cycle is refused)', () => {
+    const now = () => iso(Date.now());
+    const post = (env: unknown) => api.post('/v1/records', mfr.token, env);
+
+    it('refuses a client-signed cycle A -> B -> A, writing nothing', async () => {
+      await api.commission(mfr, GTIN, ['CYA', 'CYB']);
+      const [a, b] = [unit('CYA'), unit('CYB')];
+      expect((await post(await next(mfr, a, 'pack', { parent: b }, now()))).status).toBe(201);
+      const size = await getLogSize(issuer.db);
+      const res = await post(await next(mfr, b, 'pack', { parent: a }, now()));
+      expect(res.status).toBe(422);
+      expect(reasonCodes(res.body)).toEqual(['CUSTODY_VIOLATION']);
+      // Nor may A, now inside B (provisionally), take B as its child.
+      const back = await post(
+        await next(
+          mfr,
+          a,
+          'pack',
+          { children: [{ subject: b, head: (await api.head(b, mfr.token)).id }] },
+          now(),
+        ),
+      );
+      expect(back.status).toBe(422);
+      expect(await getLogSize(issuer.db)).toBe(size);
+    });
+
+    it('refuses a client-signed pallet listing a case that is inside another pallet', async () => {
+      await api.commission(mfr, GTIN, ['NP001']);
+      const kase = withCheckDigit('10614141000000501');
+      await api.pack(mfr, kase, [unit('NP001')]);
+      await api.pack(mfr, withCheckDigit('10614141000000500'), [`00/${kase}`]);
+      const head = await api.head(`00/${kase}`, mfr.token);
+      const env = await api.signRecord(mfr, {
+        subject: `00/${withCheckDigit('10614141000000502')}`,
+        seq: 0,
+        prev: null,
+        type: 'pack',
+        data: { children: [{ subject: `00/${kase}`, head: head.id }] },
+        time: now(),
+      });
+      const res = await post(env);
+      expect(res.status).toBe(422);
+      expect(reasonCodes(res.body)).toEqual(['CUSTODY_VIOLATION']);
+    });
+
+    it('refuses a client-signed ship of a case out of its pallet without unpacking', async () => {
+      await api.commission(mfr, GTIN, ['NP002']);
+      const kase = `00/${withCheckDigit('10614141000000511')}`;
+      await api.pack(mfr, kase, [unit('NP002')]);
+      await api.pack(mfr, withCheckDigit('10614141000000510'), [kase]);
+      const res = await post(
+        await next(mfr, kase, 'ship', { to: dist.gln, shipment: 'ASN-NP2' }, now()),
+      );
+      expect(res.status).toBe(422);
+      expect(reasonCodes(res.body)).toEqual(['CUSTODY_VIOLATION']);
+    });
+
+    it('refuses packing a container the caller does not hold, custodial or client-signed', async () => {
+      await api.commission(mfr, GTIN, ['NP003']);
+      const kase = `00/${withCheckDigit('10614141000000521')}`;
+      await api.pack(mfr, kase, [unit('NP003')]);
+      const res = await api.post('/v1/packs', dist.token, {
+        parent: withCheckDigit('10860001000000520'),
+        children: [kase],
+      });
+      expect(res.status).toBe(422);
+      expect(reasonCodes(res.body)).toEqual(['CUSTODY_VIOLATION']);
+      // The pharmacy's own client key cannot move it into a case either.
+      await api.commission(mfr, GTIN, ['NP-CASE']);
+      const h = await api.head(kase, mfr.token);
+      const env = await api.signRecord(pharm, {
+        subject: kase,
+        seq: h.seq + 1,
+        prev: h.id,
+        type: 'pack',
+        data: { parent: unit('NP-CASE') },
+        time: now(),
+      });
+      const signed = await api.post('/v1/records', pharm.token, env);
       expect(signed.status).toBe(422);
       expect(reasonCodes(signed.body)).toEqual(['CUSTODY_VIOLATION']);
     });

@@ -378,6 +378,16 @@ describe('the verifier attack suite', () => {
       const real = new ProvenantClient({ baseUrl: url, token: dist.token, retries: 0 });
       const ok = await real.verifyChecked({ subject: unit('G2'), purpose: 'receiving' }, policy);
       expect(ok).toMatchObject({ ok: true, verification: { verdict: 'accept' } });
+      // A keyboard wedge's printable GS stand-in reads under its profile here as on the server (the dock).
+      const wedged = await real.verifyChecked(
+        {
+          scan: `01${GTIN}10L1<GS>21G2`,
+          purpose: 'receiving',
+          scannerProfile: 'keyboard-wedge-gs',
+        },
+        policy,
+      );
+      expect(wedged).toMatchObject({ ok: true, verification: { verdict: 'accept' } });
       const stale = await real.verifyChecked(
         { subject: unit('G2'), purpose: 'receiving' },
         { ...policy, now: () => Date.now() - 6 * 60_000 },

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   canonicalBytes,
   canonicalize,
+  DEFAULT_MAX_BACKDATE_MS,
   fromBase64,
   fromUtf8,
   leafHash,
@@ -111,9 +112,13 @@ describe('the attack suite', () => {
 
   beforeAll(async () => {
     // The issuer accepts records dated up to 30 days before their receipt
-    // (PROVENANT_MAX_BACKDATE=30d, e.g. while loading history); the verifier
-    // keeps the engine's 72 h policy, so it flags what this issuer let in.
-    world = await startTestWorld({}, { maxBackdateMs: 30 * DAY_MS });
+    // (PROVENANT_MAX_BACKDATE=30d, e.g. while loading history); this verifier
+    // is configured with the engine's 72 h (a standalone verifier reads its own
+    // PROVENANT_MAX_BACKDATE), so it flags what this issuer let in.
+    world = await startTestWorld(
+      { policy: { maxBackdateMs: DEFAULT_MAX_BACKDATE_MS } },
+      { maxBackdateMs: 30 * DAY_MS },
+    );
     api = new Api(world.app, world.issuer.adminToken);
     origin = world.issuer.config.logOrigin;
     mfr = await api.party(
@@ -358,6 +363,16 @@ describe('the attack suite', () => {
     it('TIME_ANOMALY: records dated days before they were logged, beyond the verifier policy', async () => {
       const body = await verify(pharm, { subject: unit('T001'), purpose: 'receiving' });
       expect(codes(body)).toEqual(['TIME_ANOMALY']);
+    });
+
+    it("no TIME_ANOMALY from a verifier on the issuer's PROVENANT_MAX_BACKDATE (the embedded default)", async () => {
+      const embedded = world.appWith({});
+      expect(embedded.deps.policy.maxBackdateMs).toBe(30 * DAY_MS);
+      const res = await api
+        .verify(pharm, { subject: unit('T001'), purpose: 'receiving' }, embedded.app)
+        .expect(201);
+      expect(codes(res.body)).toEqual([]);
+      expect(res.body.verdict).toBe('accept');
     });
   });
 

@@ -495,6 +495,14 @@ describe('every operation, answered as described', () => {
         .get(`/v1/${kind}/${unit('C001')}`)
         .expect(401);
     }
+    // The same custody as EPCIS 2.0 events (DESIGN §11), paged, one by its eventID.
+    const page = await api.get('/epcis/events?perPage=1', dist.token).expect(200);
+    expect(page.headers['link']).toMatch(/rel="next"/);
+    const eventID = page.body.epcisBody.queryResults.resultsBody.eventList[0].eventID as string;
+    await api.get(`/epcis/events/${encodeURIComponent(eventID)}`, dist.token).expect(200);
+    await api.get(`/epcis/events/${encodeURIComponent('urn:uuid:nope')}`, dist.token).expect(404);
+    await api.get('/epcis/events?EQ_readPoint=x', dist.token).expect(400);
+    await request(world.app).get('/epcis/events').expect(401);
 
     await anon('/v1/log/checkpoint').expect(200);
     const size = Number((await anon('/v1/log/checkpoint')).text.split('\n')[1]);
@@ -543,6 +551,18 @@ describe('every operation, answered as described', () => {
       .expect(403);
     await api.get('/epcis/eventTypes', dist.token).expect(200);
     await api.post('/epcis/events', dist.token, { type: 'TransformationEvent' }).expect(400);
+    const captured = await api
+      .post('/epcis/capture', dist.token, {
+        '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'],
+        type: 'EPCISDocument',
+        schemaVersion: '2.0',
+        creationDate: new Date().toISOString(),
+        epcisBody: { eventList: [{ type: 'TransformationEvent' }] },
+      })
+      .expect(202);
+    await api.get(String(captured.headers['location']), dist.token).expect(200);
+    await api.get('/epcis/capture/nope', dist.token).expect(404);
+    await api.post('/epcis/capture', dist.token, { type: 'EPCISDocument' }).expect(400);
 
     // Not shipped to the pharmacy: a case opens at its receiving dock.
     const bad = await api

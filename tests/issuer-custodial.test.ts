@@ -458,6 +458,187 @@ describe('the custodial endpoints', () => {
     });
   });
 
+  describe('containers inside containers (DESIGN §5)', () => {
+    const CASE_A = `00/${withCheckDigit('10614141000000101')}`;
+    const PALLET_N = `00/${withCheckDigit('10614141000000100')}`;
+    const OTHER_PALLET = `00/${withCheckDigit('10614141000000102')}`;
+    const kase = unit('NCASE1', GTIN_B);
+    const inA = serials('NA', 2).map((s) => unit(s));
+    const inCase = serials('NB', 2).map((s) => unit(s));
+    const get = (path: string, who: string) =>
+      request(issuer.app)
+        .get(path)
+        .set('Authorization', `Bearer ${tokens[who] ?? who}`);
+
+    it('packs units into an SSCC case and into a serialized GTIN case after its commission', async () => {
+      await post('/v1/commissions', MFR, {
+        items: [
+          ...items(serials('NA', 2)),
+          ...items(serials('NB', 2)),
+          ...items(['NCASE1'], GTIN_B),
+        ],
+      }).expect(201);
+      const a = await post('/v1/packs', MFR, { parent: CASE_A, children: inA }).expect(201);
+      expect(a.body.records).toHaveLength(3);
+      const g = await post('/v1/packs', MFR, {
+        parent: { gtin: GTIN_B, serial: 'NCASE1' },
+        children: inCase,
+      }).expect(201);
+      expect(g.body.parent).toBe(kase);
+      expect(g.body.records).toHaveLength(3);
+      // The case's pack of its children follows its commission (seq 1), N + 1 records.
+      expect(g.body.records[2]).toMatchObject({ subject: kase, seq: 1 });
+      expect((await last(kase))!.data).toEqual({
+        children: (g.body.records as Result[])
+          .slice(0, 2)
+          .map((r) => ({ subject: r.subject, head: r.id })),
+      });
+    });
+
+    it('refuses a container packed into itself (400) and a case never commissioned (422), writing nothing', async () => {
+      const size = await logSize();
+      const self = await post('/v1/packs', MFR, { parent: CASE_A, children: [CASE_A] }).expect(400);
+      expect(self.body.errors[0]).toMatchObject({
+        path: 'body.children[0]',
+        rule: 'not-the-parent',
+      });
+      const u = unit('NLOOSE');
+      await post('/v1/commissions', MFR, { items: items(['NLOOSE']) }).expect(201);
+      const after = await logSize();
+      const res = await post('/v1/packs', MFR, {
+        parent: unit('NEVER', GTIN_B),
+        children: [u],
+      }).expect(422);
+      expect(res.body.reasons.map((r: { code: string }) => r.code)).toEqual(['CUSTODY_VIOLATION']);
+      expect(await logSize()).toBe(after);
+      expect(after).toBe(size + 1);
+    });
+
+    it('refuses packing a container the caller does not hold', async () => {
+      const size = await logSize();
+      const res = await post('/v1/packs', OTHER, {
+        parent: OTHER_PALLET,
+        children: [CASE_A],
+      }).expect(422);
+      expect(res.body.reasons[0]).toMatchObject({ code: 'CUSTODY_VIOLATION', subject: CASE_A });
+      expect(await logSize()).toBe(size);
+    });
+
+    it('packs both cases onto a pallet: the cases pack first, then the pallet (N + 1 records)', async () => {
+      const res = await post('/v1/packs', MFR, {
+        parent: PALLET_N,
+        children: [CASE_A, kase],
+      }).expect(201);
+      const records = res.body.records as Result[];
+      expect(records.map((r) => [r.subject, r.seq])).toEqual([
+        [CASE_A, 1],
+        [kase, 2],
+        [PALLET_N, 0],
+      ]);
+      expect((await last(CASE_A))!.data).toEqual({ parent: PALLET_N });
+    });
+
+    it('refuses packing a case that is inside the pallet, and shipping it out without unpacking', async () => {
+      const size = await logSize();
+      const pack = await post('/v1/packs', MFR, { parent: OTHER_PALLET, children: [kase] }).expect(
+        422,
+      );
+      expect(pack.body.reasons[0]).toMatchObject({ code: 'CUSTODY_VIOLATION', subject: kase });
+      for (const s of [CASE_A, inCase[0]!]) {
+        const ship = await post('/v1/shipments', MFR, {
+          subjects: [s],
+          to: DIST,
+          shipment: 'N-X',
+        }).expect(422);
+        expect(ship.body.reasons[0]).toMatchObject({ code: 'CUSTODY_VIOLATION', subject: s });
+      }
+      expect(await logSize()).toBe(size);
+    });
+
+    it('receives the pallet by its label: cases and units are inferred at every level, custody moves two levels down', async () => {
+      await post('/v1/shipments', MFR, { subjects: [PALLET_N], to: DIST, shipment: 'N-1' }).expect(
+        201,
+      );
+      const res = await post('/v1/receipts', DIST, {
+        shipment: 'N-1',
+        from: MFR,
+        scanned: [PALLET_N],
+        condition: 'ok',
+      }).expect(201);
+      expect(res.body.units).toEqual([
+        { subject: PALLET_N, status: 'scanned' },
+        { subject: CASE_A, status: 'inferred', parent: PALLET_N },
+        ...inA.map((s) => ({ subject: s, status: 'inferred', parent: CASE_A })),
+        { subject: kase, status: 'inferred', parent: PALLET_N },
+        ...inCase.map((s) => ({ subject: s, status: 'inferred', parent: kase })),
+      ]);
+      expect(res.body.counts).toMatchObject({ expected: 7, scanned: 1, inferred: 6, received: 1 });
+      expect(res.body.records).toHaveLength(1);
+      // The distributor reads a unit two levels down (it is in the pallet's chain) and holds it.
+      const chain = await get(`/v1/chains/${encodeURIComponent(inCase[1]!)}`, DIST).expect(200);
+      expect(chain.body).toMatchObject({ custodian: DIST, status: 'contained' });
+      const bundle = await get(`/v1/bundles/${encodeURIComponent(PALLET_N)}`, DIST).expect(200);
+      expect(Object.keys(bundle.body.chains).sort()).toEqual(
+        [PALLET_N, CASE_A, kase, ...inA, ...inCase].sort(),
+      );
+      const unitBundle = await get(`/v1/bundles/${encodeURIComponent(inA[0]!)}`, DIST).expect(200);
+      expect(Object.keys(unitBundle.body.chains).sort()).toEqual([PALLET_N, CASE_A, inA[0]].sort());
+    });
+
+    it('reconciles a pallet from one unit scanned deep inside: its case inferred, the other case missing', async () => {
+      const units = serials('NR', 2).map((s) => unit(s));
+      await post('/v1/commissions', MFR, { items: items(serials('NR', 2)) }).expect(201);
+      const c1 = `00/${withCheckDigit('10614141000000111')}`;
+      const c2 = `00/${withCheckDigit('10614141000000112')}`;
+      const p = `00/${withCheckDigit('10614141000000110')}`;
+      await post('/v1/packs', MFR, { parent: c1, children: [units[0]] }).expect(201);
+      await post('/v1/packs', MFR, { parent: c2, children: [units[1]] }).expect(201);
+      await post('/v1/packs', MFR, { parent: p, children: [c1, c2] }).expect(201);
+      await post('/v1/shipments', MFR, { subjects: [p], to: DIST, shipment: 'N-2' }).expect(201);
+      const res = await post('/v1/receipts', DIST, {
+        shipment: 'N-2',
+        from: MFR,
+        scanned: [units[0]],
+        condition: 'ok',
+      }).expect(201);
+      expect(res.body.units).toEqual([
+        { subject: p, status: 'inferred' },
+        { subject: c1, status: 'inferred', parent: p },
+        { subject: units[0], status: 'scanned', parent: c1 },
+        { subject: c2, status: 'missing', parent: p },
+        { subject: units[1], status: 'missing', parent: c2 },
+      ]);
+      expect((await last(p))!.data).toEqual({
+        from: MFR,
+        shipment: 'N-2',
+        condition: 'ok',
+        discrepancies: [
+          { subject: c2, status: 'missing' },
+          { subject: units[1], status: 'missing' },
+        ],
+      });
+    });
+
+    it('unpacks one level at a time: the pallet, then the serialized case by its GTIN and serial', async () => {
+      const p = await post('/v1/unpacks', DIST, { parent: PALLET_N }).expect(201);
+      expect((p.body.records as Result[]).map((r) => r.subject)).toEqual([PALLET_N, CASE_A, kase]);
+      expect(await getHead(issuer.db, kase)).toMatchObject({
+        state: { containedIn: null, custodian: DIST },
+      });
+      const c = await post('/v1/unpacks', DIST, { parent: `(01)${GTIN_B}(21)NCASE1` }).expect(201);
+      expect((c.body.records as Result[]).map((r) => r.subject)).toEqual([kase, ...inCase]);
+      await post('/v1/shipments', DIST, {
+        subjects: [inCase[0]],
+        to: PHARM,
+        shipment: 'N-3',
+      }).expect(201);
+      // The SSCC case is still sealed: it travels whole.
+      await post('/v1/shipments', DIST, { subjects: [CASE_A], to: PHARM, shipment: 'N-3' }).expect(
+        201,
+      );
+    });
+  });
+
   describe('races and the API description', () => {
     it('lets one of two concurrent writes to the same chain win; the other is refused and nothing forks', async () => {
       const s = unit('RACE1');
@@ -576,17 +757,14 @@ describe('the custodial endpoints', () => {
       ]);
     });
 
-    it('refuses an SSCC where a unit is expected and a unit where an SSCC is expected', async () => {
+    it('refuses an SSCC where a unit is expected, and unpacking a unit that holds nothing', async () => {
       const a = await post('/v1/decommissions', MFR, {
         subjects: [KNOWN_SSCC],
         reason: 'destroyed',
       }).expect(400);
       expect(a.body.errors[0]).toMatchObject({ path: 'body.subjects[0]', rule: 'unit-subject' });
-      const b = await post('/v1/unpacks', MFR, { parent: unit('P001') }).expect(400);
-      expect(b.body.errors[0]).toMatchObject({
-        path: 'body.parent',
-        rule: 'logistic-unit-subject',
-      });
+      // A serialized GTIN may be a case (DESIGN §5), so a unit parent is a lookup, not a 400.
+      await post('/v1/unpacks', MFR, { parent: unit('P001') }).expect(404);
     });
 
     it('names an unknown field', async () => {

@@ -152,6 +152,20 @@ describe('the /epcis routes', () => {
     expect(chain[1]).toMatchObject({ type: 'ship', seq: 1, actor: MFR });
   });
 
+  it('captures the receiving event of that shipment as a receive record by the receiver', async () => {
+    const receive = objectEvent('S1', {
+      action: 'OBSERVE',
+      bizStep: 'receiving',
+      disposition: 'in_progress',
+      bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-1' }],
+      sourceList: [{ type: 'owning_party', source: `https://id.gs1.org/417/${MFR}` }],
+      destinationList: [{ type: 'owning_party', destination: `https://id.gs1.org/417/${DIST}` }],
+    });
+    await post('/epcis/events', DIST, receive).expect(201);
+    const chain = await getChain(issuer.db, unitSubject(GTIN, 'S1'));
+    expect(chain[2]).toMatchObject({ type: 'receive', seq: 2, actor: DIST });
+  });
+
   it('captures a dispensing event as a decommission record', async () => {
     await post('/epcis/events', MFR, commissioning(['D1']).event).expect(201);
     const event = objectEvent('D1', {
@@ -179,17 +193,6 @@ describe('the /epcis routes', () => {
       const res = await post('/epcis/events', MFR, ship).expect(422);
       expect(res.body.errors[0]).toMatchObject({ path: 'body.destinationList' });
       expect(await getLogSize(issuer.db)).toBe(before);
-    });
-
-    it('says a receiving event is not captured here yet', async () => {
-      const receive = objectEvent('S1', {
-        action: 'OBSERVE',
-        bizStep: 'receiving',
-        bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-1' }],
-        sourceList: [{ type: 'owning_party', source: `https://id.gs1.org/417/${MFR}` }],
-      });
-      const res = await post('/epcis/events', DIST, receive).expect(400);
-      expect(res.body.errors[0]).toMatchObject({ path: 'body.bizStep', rule: 'NOT_YET_CAPTURED' });
     });
 
     it('names the bizStep of an event the table does not map', async () => {

@@ -60,6 +60,7 @@ import { deriveLogKeys } from '../services/issuer/src/log/keys.js';
 import { verifyReceipt } from '../services/issuer/src/log/receipts.js';
 import { logRoutes } from '../services/issuer/src/log/routes.js';
 import {
+  ANALYZE_MIN_ENTRIES,
   Sequencer,
   type Accepted,
   type PendingRecord,
@@ -439,6 +440,31 @@ describe('the log sequencer on a real database', () => {
       expect({ index: l.idx, ok: v.ok }).toEqual({ index: l.idx, ok: true });
     }
   });
+
+  // Issue 15: with autovacuum off or late, a bulk load left the planner without
+  // row counts and the bundle's chain query scanned the whole log.
+  it('refreshes the planner statistics of the append tables after a bulk append', async () => {
+    const rows = async () =>
+      (
+        await db.query<{ relname: string; n: number }>(
+          `SELECT relname, reltuples::float8 AS n FROM pg_class
+           WHERE relname = ANY($1::text[]) ORDER BY relname`,
+          [['log_leaves', 'records']],
+        )
+      ).rows;
+    await seq.submit(Array.from({ length: ANALYZE_MIN_ENTRIES }, () => signMfr(commission())));
+    let seen = await rows();
+    for (let i = 0; i < 200 && seen.some((r) => r.n < ANALYZE_MIN_ENTRIES); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await rows();
+    }
+    // ANALYZE counted the rows (a table never analyzed says -1 or 0).
+    for (const r of seen)
+      expect({ table: r.relname, counted: r.n >= ANALYZE_MIN_ENTRIES }).toEqual({
+        table: r.relname,
+        counted: true,
+      });
+  }, 60_000);
 });
 
 describe('the append pipeline', () => {

@@ -370,6 +370,71 @@ describe('the verification API', () => {
     });
   });
 
+  describe('a pallet of cases (DESIGN §5: containers nest)', () => {
+    const CASE = `00/${withCheckDigit('10614141000000011')}`;
+    const PALLET = `00/${withCheckDigit('10614141000000010')}`;
+    const gcase = unit('DCASE');
+    const deep = [unit('D001'), unit('D002'), unit('D003'), unit('DR1', GTIN_R)];
+
+    beforeAll(async () => {
+      await api.commission(mfr, GTIN, ['D001', 'D002', 'D003', 'DCASE']);
+      await api.commission(mfr, GTIN_R, ['DR1'], 'LR');
+      await api.pack(mfr, CASE, deep.slice(0, 2));
+      await api.pack(mfr, gcase, deep.slice(2));
+      await api.pack(mfr, PALLET, [CASE, gcase]);
+      await api.ship(mfr, [PALLET], dist, 'ASN-D');
+    });
+
+    it('lists the cases and their units, and shows a recalled unit two levels down', async () => {
+      const res = await api.verify(dist, { scan: PALLET, purpose: 'receiving' }).expect(201);
+      expect(res.body.verdict).toBe('quarantine');
+      expect(codes(res.body)).toEqual(['RECALLED']);
+      expect(res.body.reasons[0].message).toMatch(/^1 of 6 units/);
+      expect(res.body.units).toMatchObject({
+        total: 6,
+        counts: { accept: 5, quarantine: 1, reject: 0 },
+      });
+      expect(res.body.units.failing.map((f: { subject: string }) => f.subject)).toEqual([deep[3]]);
+    });
+
+    it('judges a unit two levels down by the pallet shipment, timeline included', async () => {
+      const res = await api.verify(dist, { subject: deep[0]!, purpose: 'receiving' }).expect(201);
+      expect(res.body).toMatchObject({ verdict: 'accept', status: 'in_transit' });
+      const steps = (res.body.custody as { subject: string; type: string }[]).map(
+        (e) =>
+          `${e.subject === PALLET ? 'pallet' : e.subject === CASE ? 'case' : 'unit'}:${e.type}`,
+      );
+      expect(steps).toEqual([
+        'unit:commission',
+        'unit:pack',
+        'case:pack',
+        'case:pack',
+        'pallet:pack',
+        'pallet:ship',
+      ]);
+      const other = await api
+        .verify(pharm, { subject: deep[1]!, purpose: 'receiving' })
+        .expect(201);
+      // (DUPLICATE_SCAN too: the distributor verified the pallet it is in, see below.)
+      expect(codes(other.body)).toContain('NOT_SHIPPED_TO_YOU');
+    });
+
+    it('counts the pallet verification as a scan of a unit two levels down (DUPLICATE_SCAN)', async () => {
+      // The distributor verified the pallet above, since its last handoff; the manufacturer
+      // (in the chain) now verifies a unit inside the serialized case inside it.
+      const res = await api.verify(mfr, { subject: deep[2]!, purpose: 'receiving' }).expect(201);
+      expect(codes(res.body)).toContain('DUPLICATE_SCAN');
+    });
+
+    it('moves custody of the cases and units to the distributor on the pallet receive', async () => {
+      await api.receive(dist, mfr, 'ASN-D', [PALLET]);
+      for (const s of [gcase, deep[0]!]) {
+        const res = await api.verify(dist, { subject: s, purpose: 'dispense' }).expect(201);
+        expect([s, res.body.custodian, res.body.status]).toEqual([s, dist.gln, 'active']);
+      }
+    });
+  });
+
   describe('bad requests', () => {
     it('names the GS1 rule and AI of a bad scan, and writes nothing', async () => {
       const wrong = `${GTIN.slice(0, 13)}${(Number(GTIN[13]) + 1) % 10}`;

@@ -1,78 +1,38 @@
-// Verification through the API (issue 4): the real service process
-// (scripts/start.ts, as `pnpm start` runs it) on a fresh PostgreSQL database,
-// a supply chain built through the public endpoints, then
-//  - POST /v1/verifications for a unit with 6 handoffs, 16 concurrent
-//    connections: requests/s, p50, p99, and the ratio to
-//    2 × raw verify ÷ signatures per chain (the goal is ≥ 60%);
-//  - POST /v1/verifications for a 10,000-unit pallet, end to end (seconds).
-// The server runs in its own process so the load generator does not share its
-// event loop. Loopback only; every loop is bounded; figures are printed, never
-// asserted. A database provenant_bench_v_<n> is created and dropped.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// `pnpm bench verifier` (issues 4 and 15): verification through the API.
+// The real service process (scripts/start.ts, as `pnpm start` runs it, at
+// LOG_LEVEL info as in production) on a fresh PostgreSQL database, a supply
+// chain built through the public endpoints, then
+//  - the raw floor: a bare node:http route doing one indexed SELECT and one
+//    Ed25519 sign per request (bench/floor-server.ts, its own process), and
+//    POST /v1/verifications for distinct 6-handoff units, both driven by the
+//    same load generator at 16 connections in alternating rounds (so a change
+//    of machine load hits both): req/s and the ratio (goal ≥ 50%);
+//  - a 10,000-unit pallet: the service's own time for the request, from its
+//    request log line (goal < 300 ms), after the monitor (when there is one)
+//    has caught up with the pallet's records.
+// Figures are printed, never asserted. The database is created and dropped.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import {
-  createTestDatabase,
-  dropTestDatabase,
-  startServiceOnPostgres,
-  type ServiceProcess,
-} from '../../tests/support/service-process.js';
-import { rawNodeRates } from './core.js';
 import { fmt, report } from './measure.js';
+import { closedLoop, HttpClient, loadAverage, percentile } from './load.js';
+import { monitorCaughtUp } from './monitor-status.js';
+import { GTIN, party, serverTimeOf, startFloor, startWorld, type World } from './world.js';
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const UNIT_SECONDS = Number(process.env.BENCH_UNIT_SECONDS ?? 5);
+/** Seconds of each side in total, split into ROUNDS alternating rounds. */
+const UNIT_SECONDS = Number(process.env.BENCH_UNIT_SECONDS ?? 6);
+const ROUNDS = 3;
 /** BENCH_PALLET_UNITS=0 skips the pallet. */
 const PALLET_UNITS = Number(process.env.BENCH_PALLET_UNITS ?? 10_000);
 /** Handoffs of the benchmark unit: each a custodial ship and a custodial receive. */
 const HANDOFFS = 6;
 /** Distinct units, one verification each (BENCH_UNITS). */
-const UNITS = Number(process.env.BENCH_UNITS ?? 4000);
+const UNITS = Number(process.env.BENCH_UNITS ?? 8000);
 
-const GTIN = '00614141000418';
 const MFR = '0614141000005';
 const DIST = '0860001000009';
 const PHARMACY = '0860002000008';
 const CLINIC = '0860003000007';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-class Api {
-  constructor(readonly base: string) {}
-  async call(method: string, path: string, token: string, body?: unknown): Promise<Json> {
-    const res = await fetch(`${this.base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 300)
-      throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return text.length > 0 ? JSON.parse(text) : null;
-  }
-}
-
-async function party(
-  api: Api,
-  admin: string,
-  gln: string,
-  roles: string[],
-  prefixes: string[],
-): Promise<string> {
-  await api.call('POST', '/v1/parties', admin, { gln, name: `bench ${gln}`, roles, prefixes });
-  await api.call('POST', `/v1/parties/${gln}/keys`, admin, { custodial: true });
-  const t = await api.call('POST', `/v1/parties/${gln}/tokens`, admin, {
-    scopes: ['sign', 'verify'],
-  });
-  return t.token as string;
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
@@ -84,194 +44,200 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat. */
-function machineBusySeconds(): number {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
-    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
-  } catch {
-    return NaN;
+/** Units commissioned and moved through HANDOFFS handoffs, the last one a shipment to the clinic. */
+async function sixHandoffUnits(
+  w: World,
+): Promise<{ units: string[]; clinic: string; dist: string; mfr: string }> {
+  const mfr = await party(w, MFR, ['manufacturer'], ['0614141']);
+  const dist = await party(w, DIST, ['distributor']);
+  const pharmacy = await party(w, PHARMACY, ['dispenser']);
+  const clinic = await party(w, CLINIC, ['dispenser']);
+  const serials = Array.from({ length: UNITS }, (_, i) => `BENCH6-${i}`);
+  const units = serials.map((s) => `01/${GTIN}/21/${s}`);
+  const c = w.client;
+  for (let i = 0; i < UNITS; i += 10_000)
+    await c.json('POST', '/v1/commissions', {
+      token: mfr.token,
+      body: {
+        items: serials
+          .slice(i, i + 10_000)
+          .map((serial) => ({ gtin: GTIN, serial, lot: 'L1', expiry: '2030-01-31' })),
+      },
+    });
+  const path: [string, string, string][] = [
+    [mfr.token, MFR, DIST],
+    [dist.token, DIST, PHARMACY],
+    [pharmacy.token, PHARMACY, DIST],
+    [dist.token, DIST, PHARMACY],
+    [pharmacy.token, PHARMACY, DIST],
+  ];
+  const tokenOf: Record<string, string> = { [DIST]: dist.token, [PHARMACY]: pharmacy.token };
+  for (const [i, [token, from, to]] of path.entries()) {
+    const shipment = `BENCH-U-${i}`;
+    await c.json('POST', '/v1/shipments', { token, body: { subjects: units, to, shipment } });
+    await c.json('POST', '/v1/receipts', {
+      token: tokenOf[to]!,
+      body: { shipment, from, scanned: units, condition: 'ok' },
+    });
   }
+  await c.json('POST', '/v1/shipments', {
+    token: dist.token,
+    body: { subjects: units, to: CLINIC, shipment: 'BENCH-U-5' },
+  });
+  return { units, clinic: clinic.token, dist: dist.token, mfr: mfr.token };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-export async function runVerifierHttpBench(): Promise<void> {
-  console.log(
-    `\n== verification through the API (issue 4; PostgreSQL ${new URL(BASE_URL).host}) ==`,
-  );
-  const raw = rawNodeRates();
-  report('raw node:crypto Ed25519 verify', raw.verify, 'verify/s');
-
-  let dbUrl: string | undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'provenant-bench-'));
-  const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
-  let service: ServiceProcess | undefined;
+async function floorAndVerifications(w: World, units: string[], clinic: string): Promise<void> {
+  const floor = await startFloor(w.dbUrl);
+  const floorClient = new HttpClient(floor.url, { connections: CONNECTIONS });
+  const client = new HttpClient(w.service.url, { connections: CONNECTIONS });
   try {
-    dbUrl = await createTestDatabase(BASE_URL, 'provenant_bench_v');
-    service = await startServiceOnPostgres({
-      dbUrl,
-      dataDir,
-      adminToken,
-      masterKey: randomBytes(32),
-    });
-    const api = new Api(service.url);
-    const mfr = await party(api, adminToken, MFR, ['manufacturer'], ['0614141']);
-    const dist = await party(api, adminToken, DIST, ['distributor'], []);
-    const pharmacy = await party(api, adminToken, PHARMACY, ['dispenser'], []);
-    const clinic = await party(api, adminToken, CLINIC, ['dispenser'], []);
-
-    // The units: commissioned, then 6 handoffs each, ending with a shipment to
-    // the clinic (which verifies at receiving, before taking custody). Every
-    // request verifies a different unit, so no chain is checked twice; only
-    // the registry notices every bundle carries repeat, as in real use.
-    const serials = Array.from({ length: UNITS }, (_, i) => `BENCH6-${i}`);
-    const units = serials.map((s) => `01/${GTIN}/21/${s}`);
-    await api.call('POST', '/v1/commissions', mfr, {
-      items: serials.map((serial) => ({ gtin: GTIN, serial, lot: 'L1', expiry: '2030-01-31' })),
-    });
-    const path: [string, string, string][] = [
-      [mfr, MFR, DIST],
-      [dist, DIST, PHARMACY],
-      [pharmacy, PHARMACY, DIST],
-      [dist, DIST, PHARMACY],
-      [pharmacy, PHARMACY, DIST],
-    ];
-    const tokenOf: Record<string, string> = { [DIST]: dist, [PHARMACY]: pharmacy };
-    for (const [i, [token, from, to]] of path.entries()) {
-      const shipment = `BENCH-U-${i}`;
-      await api.call('POST', '/v1/shipments', token, { subjects: units, to, shipment });
-      await api.call('POST', '/v1/receipts', tokenOf[to]!, {
-        shipment,
-        from,
-        scanned: units,
-        condition: 'ok',
-      });
-    }
-    await api.call('POST', '/v1/shipments', dist, {
-      subjects: units,
-      to: CLINIC,
-      shipment: 'BENCH-U-5',
-    });
-    // commission + 5 full handoffs + the last ship; each record is checked by its
-    // envelope signature and its log receipt, plus one checkpoint signature.
-    const records = 1 + 2 * (HANDOFFS - 1) + 1;
-    const sigs = 2 * records + 1;
-
     let next = 0;
-    const verifyNext = async (): Promise<void> => {
-      const subject = units[next++ % units.length]!;
-      const r = await api.call('POST', '/v1/verifications', clinic, {
-        subject,
-        purpose: 'receiving',
-      });
+    const verifyOne = async (): Promise<boolean> => {
+      if (next >= units.length) return false;
+      const subject = units[next++]!;
+      const r = await client.json<{ verdict: string; reasons: unknown }>(
+        'POST',
+        '/v1/verifications',
+        {
+          token: clinic,
+          body: { subject, purpose: 'receiving' },
+        },
+      );
       if (r.verdict !== 'accept')
         throw new Error(`${subject}: ${r.verdict} ${JSON.stringify(r.reasons)}`);
+      return true;
     };
-    for (let i = 0; i < 20; i++) await verifyNext(); // warm up (JIT, pools)
+    const floorOne = async (): Promise<boolean> => {
+      const r = await floorClient.send('POST', '/floor', {
+        token: clinic,
+        body: { subject: units[0], purpose: 'receiving' },
+      });
+      if (r.status !== 200) throw new Error(`floor: HTTP ${r.status}`);
+      return true;
+    };
+    for (let i = 0; i < 50; i++) await floorOne(); // warm up both
+    for (let i = 0; i < 30; i++) await verifyOne();
 
-    const latencies: number[] = [];
-    // A profiler preloaded through BENCH_SERVICE_NODE_OPTIONS may start on this signal.
-    if (process.env.BENCH_SERVICE_NODE_OPTIONS) service.child.kill('SIGUSR2');
-    const cpu0 = cpuSeconds(service.child.pid);
-    const self0 = process.cpuUsage();
-    const busy0 = machineBusySeconds();
-    const start = performance.now();
-    const end = start + UNIT_SECONDS * 1000;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        for (let i = 0; i < 100_000 && performance.now() < end && next < units.length; i++) {
-          const t0 = performance.now();
-          await verifyNext();
-          latencies.push(performance.now() - t0);
-        }
-      }),
-    );
-    const rps = latencies.length / ((performance.now() - start) / 1000);
-    const perRequest = (seconds: number) => (seconds * 1000) / latencies.length;
-    const cpuMs = perRequest(cpuSeconds(service.child.pid) - cpu0);
-    const self = process.cpuUsage(self0);
-    const clientMs = perRequest((self.user + self.system) / 1e6);
-    const restMs = perRequest(machineBusySeconds() - busy0) - cpuMs - clientMs;
-    latencies.sort((a, b) => a - b);
-    const limit = (2 * raw.verify) / sigs;
+    const f = { n: 0, s: 0, lat: [] as number[] };
+    const v = { n: 0, s: 0, lat: [] as number[], cpu: 0 };
+    const load = await loadAverage();
+    for (let r = 0; r < ROUNDS; r++) {
+      const a = await closedLoop(CONNECTIONS, UNIT_SECONDS / ROUNDS, floorOne);
+      f.n += a.latencies.length;
+      f.s += a.seconds;
+      f.lat.push(...a.latencies);
+      const cpu0 = cpuSeconds(w.service.child.pid);
+      const b = await closedLoop(CONNECTIONS, UNIT_SECONDS / ROUNDS, verifyOne);
+      v.cpu += cpuSeconds(w.service.child.pid) - cpu0;
+      v.n += b.latencies.length;
+      v.s += b.seconds;
+      v.lat.push(...b.latencies);
+    }
+    f.lat.sort((a, b) => a - b);
+    v.lat.sort((a, b) => a - b);
+    const floorRate = f.n / f.s;
+    const verifyRate = v.n / v.s;
     report(
-      `POST /v1/verifications, units with ${HANDOFFS} handoffs, ${CONNECTIONS} conns`,
-      rps,
+      `raw floor: node:http, 1 indexed SELECT + 1 Ed25519 sign, ${CONNECTIONS} conns`,
+      floorRate,
+      'req/s',
+    );
+    console.log(
+      `  (p50 ${percentile(f.lat, 50).toFixed(1)} ms, p99 ${percentile(f.lat, 99).toFixed(1)} ms, ${fmt(f.n)} requests)`,
+    );
+    report(
+      `POST /v1/verifications, distinct ${HANDOFFS}-handoff units, ${CONNECTIONS} conns`,
+      verifyRate,
       'req/s',
       {
-        to: `2 × raw verify ÷ ${sigs} signatures = ${fmt(limit)}/s`,
-        value: rps / limit,
-        goal: 0.6,
+        to: 'the raw floor',
+        value: verifyRate / floorRate,
+        goal: 0.5,
       },
     );
     console.log(
-      `  (p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, ${fmt(latencies.length)} requests, each for a different unit; CPU per request: service ${cpuMs.toFixed(1)} ms, PostgreSQL and the rest of the machine ${restMs.toFixed(1)} ms, this load generator ${clientMs.toFixed(1)} ms)`,
+      `  (p50 ${percentile(v.lat, 50).toFixed(1)} ms, p99 ${percentile(v.lat, 99).toFixed(1)} ms, ${fmt(v.n)} requests, each for a different unit${next >= units.length ? ' (ran out of units: raise BENCH_UNITS)' : ''}; service CPU ${((v.cpu * 1000) / Math.max(1, v.n)).toFixed(2)} ms per request; ${ROUNDS} alternating rounds; ${load} at the start)`,
     );
-
-    if (PALLET_UNITS === 0) return;
-    // The pallet: 10,000 units commissioned, packed on one SSCC, shipped to the distributor.
-    const items = Array.from({ length: PALLET_UNITS }, (_, i) => ({
-      gtin: GTIN,
-      serial: `P${i}`,
-      lot: 'L1',
-      expiry: '2030-01-31',
-    }));
-    await api.call('POST', '/v1/commissions', mfr, { items });
-    const sscc = '006141410000000029';
-    await api.call('POST', '/v1/packs', mfr, {
-      parent: sscc,
-      children: items.map((u) => `01/${GTIN}/21/${u.serial}`),
-    });
-    await api.call('POST', '/v1/shipments', mfr, {
-      subjects: [`00/${sscc}`],
-      to: DIST,
-      shipment: 'BENCH-PALLET',
-    });
-    const palletBody = { scan: `00${sscc}`, purpose: 'receiving' };
-    if (process.env.BENCH_SERVICE_NODE_OPTIONS) service.child.kill('SIGUSR2');
-    const timings: number[] = [];
-    let counts: unknown;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      const r = await api.call('POST', '/v1/verifications', dist, palletBody);
-      timings.push((performance.now() - t0) / 1000);
-      if (r.verdict !== 'accept')
-        throw new Error(`pallet verdict ${r.verdict}: ${JSON.stringify(r.reasons).slice(0, 300)}`);
-      counts = r.units?.counts;
-    }
-    const palletSigs = 2 * (2 * PALLET_UNITS + 3) + 1;
-    report(
-      `POST /v1/verifications, ${fmt(PALLET_UNITS)}-unit pallet (first call)`,
-      timings[0]!,
-      's',
-      {
-        to: `${fmt(palletSigs)} raw verifies on one core`,
-        value: palletSigs / raw.verify / timings[0]!,
-      },
-    );
-    report(
-      `POST /v1/verifications, ${fmt(PALLET_UNITS)}-unit pallet (best of 3)`,
-      Math.min(...timings),
-      's',
-      {
-        to: `${fmt(palletSigs)} raw verifies on one core`,
-        value: palletSigs / raw.verify / Math.min(...timings),
-      },
-    );
-    console.log(`  (counts ${JSON.stringify(counts)}; goal: under 1 s)`);
   } finally {
-    if (process.env.BENCH_SHOW_STDERR) console.log(service?.stderr());
-    await service?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (dbUrl) await dropTestDatabase(BASE_URL, dbUrl).catch(() => {});
+    floorClient.close();
+    client.close();
+    await floor.stop();
+  }
+}
+
+async function pallet(w: World, mfr: string, dist: string): Promise<void> {
+  const c = w.client;
+  const items = Array.from({ length: PALLET_UNITS }, (_, i) => ({
+    gtin: GTIN,
+    serial: `P${i}`,
+    lot: 'L1',
+    expiry: '2030-01-31',
+  }));
+  await c.json('POST', '/v1/commissions', { token: mfr, body: { items } });
+  const sscc = '006141410000000029';
+  await c.json('POST', '/v1/packs', {
+    token: mfr,
+    body: { parent: sscc, children: items.map((u) => `01/${GTIN}/21/${u.serial}`) },
+  });
+  await c.json('POST', '/v1/shipments', {
+    token: mfr,
+    body: { subjects: [`00/${sscc}`], to: DIST, shipment: 'BENCH-PALLET' },
+  });
+  const caughtUp = await monitorCaughtUp(c);
+  const server: number[] = [];
+  const wall: number[] = [];
+  let counts: unknown;
+  for (let i = 0; i < 3; i++) {
+    const id = `bench-pallet-${i}-${process.pid}`;
+    const t0 = performance.now();
+    const r = await c.json<{ verdict: string; reasons: unknown; units?: { counts?: unknown } }>(
+      'POST',
+      '/v1/verifications',
+      {
+        token: dist,
+        body: { scan: `00${sscc}`, purpose: 'receiving' },
+        headers: { 'x-request-id': id },
+      },
+    );
+    wall.push(performance.now() - t0);
+    if (r.verdict !== 'accept')
+      throw new Error(`pallet verdict ${r.verdict}: ${JSON.stringify(r.reasons).slice(0, 300)}`);
+    counts = r.units?.counts;
+    await new Promise((res) => setTimeout(res, 200)); // the log line follows the response
+    server.push(serverTimeOf(w.service, id));
+  }
+  const line = (label: string, ms: number, wallMs: number) =>
+    console.log(
+      `${label.padEnd(58)} ${fmt(ms).padStart(12)} ms server time   (${fmt(wallMs)} ms end to end; goal < 300 ms: ${ms < 300 ? 'met' : 'NOT met'})`,
+    );
+  line(`POST /v1/verifications, ${fmt(PALLET_UNITS)}-unit pallet, first`, server[0]!, wall[0]!);
+  const best = server.indexOf(Math.min(...server));
+  line(
+    `POST /v1/verifications, ${fmt(PALLET_UNITS)}-unit pallet, best of 3`,
+    server[best]!,
+    wall[best]!,
+  );
+  console.log(
+    `  (counts ${JSON.stringify(counts)}; ${caughtUp ? 'timed after the monitor verified the whole log' : 'no monitor status (GET /v1/verifier has no verifiedSize)'}; ${await loadAverage()})`,
+  );
+}
+
+export async function runVerifierHttpBench(): Promise<void> {
+  console.log('\n== verification through the API (issues 4, 15) ==');
+  const w = await startWorld('provenant_bench_v', {
+    LOG_LEVEL: 'info',
+    // One clinic token does thousands of verifications a minute here: the
+    // limiter is measured by `pnpm bench flood`, not this throughput.
+    PROVENANT_RATE_LIMIT_TOKEN: '0',
+  });
+  try {
+    const { units, clinic, dist, mfr } = await sixHandoffUnits(w);
+    await monitorCaughtUp(w.client);
+    await floorAndVerifications(w, units, clinic);
+    if (PALLET_UNITS > 0) await pallet(w, mfr, dist);
+  } finally {
+    if (process.env.BENCH_SHOW_STDERR) console.log(w.service.stderr());
+    await w.close();
   }
 }

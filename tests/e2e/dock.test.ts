@@ -895,6 +895,42 @@ suite(TITLE, () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 60_000);
 
+  it('shows no verdict, never ACCEPT, when an answer’s receipt does not answer this scan (a replayed accept)', async () => {
+    await page.keyboard.press('Alt+1');
+    // Between the page and the service: the first answer passes (and is kept), later ones are that answer again.
+    let genuine: string | null = null;
+    const replay = async (route: Route) => {
+      if (genuine === null) {
+        const res = await route.fetch();
+        genuine = await res.text();
+        await route.fulfill({ response: res, body: genuine });
+      } else await route.fulfill({ status: 201, contentType: 'application/json', body: genuine });
+    };
+    await page.route('**/v1/verifications', replay);
+    try {
+      // The genuine answer checks (the wedge's <GS> stand-in read the same as the server reads it).
+      await wedge(`01${GTIN}17300630${GS}10LOT42${GS}21U001`);
+      await page.waitForSelector('#result.v-accept');
+      // The counterfeit, answered with U001's signed accept; then U001 again, answered with the old receipt.
+      for (const [scan, code] of [
+        [`01${GTIN_C}21X001`, 'SUBJECT_MISMATCH'],
+        [`01${GTIN}21U001`, 'NONCE_MISMATCH'],
+      ] as const) {
+        await wedge(scan);
+        await page.waitForSelector('#result.v-none');
+        expect(await text('#verdict')).toBe('NO VERDICT');
+        expect(await page.locator('.v-accept').count()).toBe(0);
+        expect(await text('#scan-error')).toMatch(/^The answer cannot be trusted: /);
+        expect(await text('#scan-error')).toContain(`[${code}]`);
+        expect(await text('#result .action')).toContain('Do not accept the goods');
+      }
+      await accessible();
+      await shot('12b-receipt-not-bound');
+    } finally {
+      await page.unroute('**/v1/verifications', replay);
+    }
+  }, 60_000);
+
   it('verifies a shipper’s bundle offline in the browser with the server stopped, and says so', async () => {
     server.closeAllConnections();
     await new Promise((ok) => server.close(ok));
@@ -984,7 +1020,7 @@ suite(TITLE, () => {
     expect(await text('#who')).toContain('St. Mary Hospital Pharmacy');
     // This tab's history survives the reload, and an entry still shows its verdict in full.
     const before = await page.locator('#history li').count();
-    expect(before).toBe(21);
+    expect(before).toBe(22);
     await page.locator('#history li').last().locator('button').click();
     expect(await text('#verdict')).toBe('ACCEPT');
     expect(await page.locator('.timeline li').count()).toBe(4);

@@ -111,8 +111,26 @@ export function startServiceOnPostgres(o: PostgresServiceOptions): Promise<Servi
 }
 
 /** Starts scripts/start.ts with `env` and waits for the end of its banner. */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = runScript('start.ts', { PORT: '0', LOG_LEVEL: 'warn', ...env });
+export function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  return startScript('start.ts', env, /listening on http:\/\/localhost:(\d+)[\s\S]*pnpm demo/);
+}
+
+/**
+ * Starts the standalone verifier (scripts/start-verifier.ts, `pnpm
+ * start:verifier`) with `env` and nothing else the service reads (no
+ * PROVENANT_MASTER_KEY unless `env` has one), once it says where it listens.
+ */
+export function startVerifierProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  return startScript('start-verifier.ts', env, /verifier listening on http:\/\/localhost:(\d+)/);
+}
+
+/** Runs a script of scripts/ with `env` until stdout matches `banner`, whose group 1 is the port. */
+async function startScript(
+  script: string,
+  env: Record<string, string>,
+  banner: RegExp,
+): Promise<ServiceProcess> {
+  const child = runScript(script, { PORT: '0', LOG_LEVEL: 'warn', ...env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -123,7 +141,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
       reject(new Error(`no banner within ${START_TIMEOUT_MS} ms; stderr: ${err}`));
     }, START_TIMEOUT_MS);
     const check = (): void => {
-      const m = /listening on http:\/\/localhost:(\d+)[\s\S]*pnpm demo/.exec(out);
+      const m = banner.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerBulkCommands } from './commands/bulk.js';
+import { registerEpcisCommands } from './commands/epcis.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerParseCommand } from './commands/parse.js';
 import { registerRecordCommands } from './commands/records.js';
@@ -53,6 +54,7 @@ export function buildProgram(io: Io, state: ExitState): Command {
   registerKeyCommands(program, io, state);
   registerRecordCommands(program, io, state);
   registerBulkCommands(program, io, state);
+  registerEpcisCommands(program, io, state);
   registerVerifyCommands(program, io, state);
   registerParseCommand(program, io, state);
   registerWitnessCommand(program, io, state);

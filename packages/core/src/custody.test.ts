@@ -185,6 +185,7 @@ describe('an honest life', () => {
       inTransit: null,
       quarantined: null,
       via: SSCC,
+      containers: [SSCC],
     });
 
     const shipId = w.ship(SSCC, MFR, DIST);
@@ -194,6 +195,7 @@ describe('an honest life', () => {
       inTransit: { from: MFR, to: DIST, shipment: 'SH-1', id: shipId },
       quarantined: null,
       via: SSCC,
+      containers: [SSCC],
     });
     expect(w.state(units[2]!).seq).toBe(1);
 
@@ -202,6 +204,7 @@ describe('an honest life', () => {
       custodian: DIST,
       inTransit: null,
       via: SSCC,
+      containers: [SSCC],
     });
 
     w.unpack(SSCC, units, DIST);
@@ -773,9 +776,225 @@ describe('effectiveCustody', () => {
       inTransit: null,
       quarantined: null,
       via: null,
+      containers: [],
     });
     w.do(SSCC, 'pack', MFR, { children: [{ subject: u, head: w.state(u).head }] });
     expect(effectiveCustody(w.state(u), w.custody).via).toBe(SSCC);
+  });
+});
+
+describe('containers inside containers (DESIGN §5)', () => {
+  const CASE_GTIN = withCheckDigit('0061414199999');
+  const PALLET = containerSubject(withCheckDigit('10614141000000900'));
+  const PALLET2 = containerSubject(withCheckDigit('10614141000000901'));
+  const C1 = containerSubject(withCheckDigit('10614141000000910'));
+  const C2 = containerSubject(withCheckDigit('10614141000000911'));
+
+  /** Two SSCC cases of two units each, packed into one pallet: 4 + 1 + 2 + 1 + 2 + 1 records. */
+  function palletOfCases(w: World): { units: string[]; palletPack: string } {
+    const units = ['N1', 'N2', 'N3', 'N4'].map((s) => w.commission(s));
+    w.pack(C1, units.slice(0, 2));
+    w.pack(C2, units.slice(2));
+    w.pack(PALLET, [C1, C2]);
+    return { units, palletPack: w.state(PALLET).head };
+  }
+
+  /** A commissioned serialized case holding `units`: its pack of children after its commission. */
+  function serializedCase(w: World, serial: string, units: string[], actor = MFR): string {
+    const kase = w.commission(serial, actor, CASE_GTIN);
+    const children = units.map((u) => ({
+      subject: u,
+      head: w.do(u, 'pack', actor, { parent: kase }),
+    }));
+    w.do(kase, 'pack', actor, { children });
+    return kase;
+  }
+
+  it('packs a pallet of SSCC cases and reads custody from the pallet two levels down', () => {
+    const w = new World();
+    const { units } = palletOfCases(w);
+    const u = units[0]!;
+    expect(w.state(C1)).toMatchObject({ containedIn: PALLET, seq: 1, lastType: 'pack' });
+    expect(w.state(PALLET).children.map((c) => c.subject)).toEqual([C1, C2]);
+    expect(w.custody.effective(u)).toEqual({
+      custodian: MFR,
+      inTransit: null,
+      quarantined: null,
+      via: PALLET,
+      containers: [C1, PALLET],
+    });
+    w.ship(PALLET, MFR, DIST);
+    expect(w.custody.effective(u)?.inTransit?.to).toBe(DIST);
+    expect(w.custody.effective(C2)?.inTransit?.to).toBe(DIST);
+    w.receive(PALLET, DIST, MFR);
+    // Receiving the pallet moves custody of its cases and of their units.
+    for (const s of [C1, C2, ...units]) expect(w.custody.effective(s)?.custodian).toBe(DIST);
+    // Their own chains were not touched: one receive, signed once.
+    expect(w.state(u).custodian).toBe(MFR);
+    expect(w.state(C1).custodian).toBe(MFR);
+  });
+
+  it('unpacks level by level: pallet, then a case, then its units, and ships a unit on', () => {
+    const w = new World();
+    const { units } = palletOfCases(w);
+    w.ship(PALLET, MFR, DIST);
+    w.receive(PALLET, DIST, MFR);
+    w.unpack(PALLET, [C1, C2], DIST);
+    expect(w.state(C1)).toMatchObject({ containedIn: null, custodian: DIST });
+    // The units are still sealed in their case: its custody now, not the opened pallet's.
+    expect(w.custody.effective(units[0]!)).toMatchObject({
+      custodian: DIST,
+      via: C1,
+      containers: [C1],
+    });
+    // A free case travels on its own, its units with it.
+    w.ship(C2, DIST, PHARM, 'SH-2');
+    expect(w.custody.effective(units[3]!)?.inTransit?.to).toBe(PHARM);
+    w.receive(C2, PHARM, DIST, 'SH-2');
+    expect(w.custody.effective(units[3]!)?.custodian).toBe(PHARM);
+    w.unpack(C1, units.slice(0, 2), DIST);
+    w.ship(units[0]!, DIST, PHARM, 'SH-3');
+    w.receive(units[0]!, PHARM, DIST, 'SH-3');
+    expect(w.state(units[0]!).custodian).toBe(PHARM);
+  });
+
+  it('holds on the pallet cover every case and unit inside it', () => {
+    const w = new World();
+    const { units } = palletOfCases(w);
+    w.do(PALLET, 'quarantine', MFR, { case: 'Q-1', reason: 'temperature' });
+    expect(w.custody.effective(units[2]!)?.quarantined?.case).toBe('Q-1');
+    w.refuse('CUSTODY_VIOLATION', PALLET, 'ship', MFR, { to: DIST, shipment: 'S' });
+  });
+
+  it('packs a serialized GTIN case after its commission and nests it in a pallet', () => {
+    const w = new World();
+    const units = ['G1', 'G2'].map((s) => w.commission(s));
+    const kase = serializedCase(w, 'CASE-1', units);
+    expect(w.state(kase)).toMatchObject({ kind: 'unit', seq: 1, lastType: 'pack', active: true });
+    expect(w.state(kase).product?.gtin).toBe(CASE_GTIN);
+    expect(w.custody.effective(units[0]!)?.via).toBe(kase);
+    w.pack(PALLET, [kase]);
+    expect(w.custody.effective(units[1]!)?.containers).toEqual([kase, PALLET]);
+    w.ship(PALLET, MFR, DIST);
+    w.receive(PALLET, DIST, MFR);
+    expect(w.custody.effective(units[1]!)?.custodian).toBe(DIST);
+    w.unpack(PALLET, [kase], DIST);
+    w.unpack(kase, units, DIST);
+    expect(w.state(units[0]!)).toMatchObject({ containedIn: null, custodian: DIST });
+    // An opened case takes no more records.
+    w.refuse('CUSTODY_VIOLATION', kase, 'ship', DIST, { to: PHARM, shipment: 'S' });
+  });
+
+  it('refuses decommissioning a serialized case that holds units, which would seal them in for good', () => {
+    const w = new World();
+    const units = ['DC1'].map((s) => w.commission(s));
+    const kase = serializedCase(w, 'DC-CASE', units);
+    w.refuse('CUSTODY_VIOLATION', kase, 'decommission', MFR, { reason: 'destroyed' });
+    w.unpack(kase, units, MFR);
+    // Opened, it takes no more records at all.
+    w.refuse('CUSTODY_VIOLATION', kase, 'decommission', MFR, { reason: 'destroyed' });
+    w.do(units[0]!, 'decommission', MFR, { reason: 'destroyed' });
+  });
+
+  it('refuses a cycle A -> B -> A, sealed or not', () => {
+    const w = new World();
+    const a = w.commission('CYC-A', MFR, CASE_GTIN);
+    const b = w.commission('CYC-B', MFR, CASE_GTIN);
+    w.do(a, 'pack', MFR, { parent: b });
+    // B cannot go into A: A is (provisionally) inside B.
+    w.refuse('CUSTODY_VIOLATION', b, 'pack', MFR, { parent: a });
+    // Sealed: B holds A; A, being contained, takes nothing but its unpack.
+    w.do(b, 'pack', MFR, { children: [{ subject: a, head: w.state(a).head }] });
+    w.refuse('CUSTODY_VIOLATION', a, 'pack', MFR, { parent: b });
+    w.refuse('CUSTODY_VIOLATION', b, 'pack', MFR, { parent: a });
+    // And an SSCC that holds a case cannot be packed into that case.
+    const units = ['CYC-U'].map((s) => w.commission(s));
+    const c = serializedCase(w, 'CYC-C', units);
+    w.pack(C1, [c]);
+    w.refuse('CUSTODY_VIOLATION', C1, 'pack', MFR, { parent: c });
+  });
+
+  it('refuses packing a container the actor does not hold', () => {
+    const w = new World();
+    const units = ['H1'].map((s) => w.commission(s));
+    w.pack(C1, units);
+    w.refuse('CUSTODY_VIOLATION', C1, 'pack', THIEF, { parent: PALLET });
+    // Listing a case the thief packed but does not hold is refused at the pallet too.
+    const head = w.do(C1, 'pack', MFR, { parent: PALLET });
+    w.refuse('CUSTODY_VIOLATION', PALLET, 'pack', THIEF, { children: [{ subject: C1, head }] });
+    // In transit, not even the shipper may pack it.
+    const w2 = new World();
+    w2.pack(
+      C2,
+      ['H2'].map((s) => w2.commission(s)),
+    );
+    w2.ship(C2, MFR, DIST);
+    w2.refuse('CUSTODY_VIOLATION', C2, 'pack', MFR, { parent: PALLET });
+    w2.refuse('CUSTODY_VIOLATION', C2, 'pack', DIST, { parent: PALLET });
+  });
+
+  it('refuses packing into a case the actor does not hold, has not commissioned, or sealed', () => {
+    const w = new World();
+    const u = w.commission('K1');
+    const foreign = w.commission('K-CASE', OTHER_MFR, withCheckDigit('0077777700001'));
+    w.refuse('CUSTODY_VIOLATION', u, 'pack', MFR, { parent: foreign });
+    w.refuse('CUSTODY_VIOLATION', u, 'pack', MFR, {
+      parent: unitSubject(CASE_GTIN, 'never-commissioned'),
+    });
+    const kase = serializedCase(w, 'K-SEALED', [w.commission('K2')]);
+    w.refuse('CUSTODY_VIOLATION', u, 'pack', MFR, { parent: kase });
+    // A case seals once.
+    w.refuse('CUSTODY_VIOLATION', kase, 'pack', MFR, {
+      children: [{ subject: u, head: w.state(u).head }],
+    });
+    // An SSCC seals only at its genesis.
+    w.pack(C1, [w.commission('K3')]);
+    w.refuse('CUSTODY_VIOLATION', C1, 'pack', MFR, {
+      children: [{ subject: u, head: w.state(u).head }],
+    });
+  });
+
+  it('refuses packing a case that is itself contained, and a pallet listing it', () => {
+    const w = new World();
+    palletOfCases(w);
+    w.refuse('CUSTODY_VIOLATION', C1, 'pack', MFR, { parent: PALLET2 });
+    w.refuse('CUSTODY_VIOLATION', PALLET2, 'pack', MFR, {
+      children: [{ subject: C1, head: w.state(C1).head }],
+    });
+    // A case inside a pallet takes no new children either.
+    const kase = w.commission('INNER', MFR, CASE_GTIN);
+    w.do(kase, 'pack', MFR, { parent: PALLET2 });
+    w.refuse('CUSTODY_VIOLATION', w.commission('INNER-U'), 'pack', MFR, { parent: kase });
+  });
+
+  it('refuses shipping, unpacking or decommissioning a case out of a pallet without unpacking it', () => {
+    const w = new World();
+    const { units } = palletOfCases(w);
+    w.refuse('CUSTODY_VIOLATION', C1, 'ship', MFR, { to: DIST, shipment: 'S' });
+    w.refuse('CUSTODY_VIOLATION', units[0]!, 'ship', MFR, { to: DIST, shipment: 'S' });
+    w.refuse('CUSTODY_VIOLATION', C1, 'unpack', MFR, { children: units.slice(0, 2) });
+    w.refuse('CUSTODY_VIOLATION', C1, 'unpack', MFR, {
+      parent: PALLET,
+      parentHead: w.state(PALLET).head,
+    });
+    w.refuse('CUSTODY_VIOLATION', C1, 'quarantine', MFR, { case: 'X', reason: 'r' });
+    w.ship(PALLET, MFR, DIST);
+    w.receive(PALLET, DIST, MFR);
+    // The receiver of the pallet may not ship the case alone either.
+    w.refuse('CUSTODY_VIOLATION', C1, 'ship', DIST, { to: PHARM, shipment: 'S' });
+    const parentHead = w.do(PALLET, 'unpack', DIST, { children: [C1, C2] });
+    // Only the pallet's custodian takes the case out.
+    w.refuse('CUSTODY_VIOLATION', C1, 'unpack', MFR, { parent: PALLET, parentHead });
+    w.do(C1, 'unpack', DIST, { parent: PALLET, parentHead });
+    w.do(C1, 'ship', DIST, { to: PHARM, shipment: 'S' });
+  });
+
+  it('costs N+1 signed records to pack N children, at every level', () => {
+    const w = new World();
+    palletOfCases(w);
+    // Each case: seq 0 pack of children, seq 1 its pack into the pallet.
+    expect(w.state(C1).seq).toBe(1);
+    expect(w.state(PALLET).seq).toBe(0);
   });
 });
 

@@ -19,6 +19,16 @@
 // shipping or receiving the container moves custody of everything in it, and a
 // contained unit's effective custody is read from the container's state.
 //
+// Containers nest (DESIGN §5): a parent is an SSCC (genesis = its pack of
+// children) or a commissioned serialized GTIN case (its pack of children comes
+// after its commission). A sealed container that is not contained is packed
+// into another with the same `pack {parent}` a unit uses, and leaves it with
+// `unpack {parent, parentHead}`. Effective custody, holds and the timeline are
+// those of the outermost container. A parent must not itself be contained (a
+// case inside a pallet takes no new children), and a container seals only
+// while not contained; together these make every containment a tree: a cycle
+// A -> B -> A would need one of them to seal while inside the other.
+//
 // Every rule returns exactly one of CHAIN_BROKEN (seq/prev/head links),
 // GENESIS_INVALID (the first record of a chain) or CUSTODY_VIOLATION.
 import type { ReasonCode } from './reasons.js';
@@ -39,7 +49,7 @@ export interface InTransit {
   readonly id: string;
 }
 
-/** A unit inside a logistic unit, at its pack record. */
+/** A child (a unit, or a container) inside a container, at its pack record. */
 export interface ChainChild {
   readonly subject: string;
   readonly head: string;
@@ -75,9 +85,12 @@ export interface ChainState {
    */
   readonly custodian: string;
   readonly inTransit: InTransit | null;
-  /** SSCC subject while the unit is packed (set by the unit's own pack record). */
+  /** Parent subject (SSCC or serialized GTIN case) while packed (set by the subject's own pack record). */
   readonly containedIn: string | null;
-  /** Container: the units it was packed with (kept after unpack). Unit: empty. Shared, never copied. */
+  /**
+   * Container (an SSCC, or a GTIN case after its pack of children): the children it
+   * was packed with (kept after unpack). Otherwise empty. Shared, never copied.
+   */
   readonly children: readonly ChainChild[];
   /** Container: its unpack record once opened; an opened container takes no further records. */
   readonly unpacked: { readonly id: string } | null;
@@ -289,20 +302,8 @@ function applyContainerPack(
         `SSCC ${subject.slice(3)} is not under a company prefix of ${actor}`,
       );
   }
-  for (const child of children) {
-    const cs = ctx.state(child.subject);
-    if (!cs) return violation(`child ${child.subject} has no chain`);
-    if (cs.head !== child.head) {
-      return fail('CHAIN_BROKEN', `child ${child.subject} head is not the one listed`);
-    }
-    // The listed head must be the child's own pack record into this container.
-    if (cs.lastType !== 'pack' || cs.containedIn !== subject) {
-      return violation(`child ${child.subject} was not packed into ${subject}`);
-    }
-    if (cs.custodian !== actor)
-      return violation(`${actor} is not the custodian of child ${child.subject}`);
-    if (!cs.active || cs.inTransit) return violation(`child ${child.subject} cannot be packed`);
-  }
+  const bad = checkChildren(subject, actor, children, ctx);
+  if (bad) return bad;
   return {
     ok: true,
     state: {
@@ -328,6 +329,58 @@ function applyContainerPack(
   };
 }
 
+/** A container's pack of its children: each listed at its own pack into `subject`, held by `actor`. */
+function checkChildren(
+  subject: string,
+  actor: string,
+  children: readonly ChainChild[],
+  ctx: CustodyContext,
+): ApplyResult | null {
+  for (const child of children) {
+    const cs = ctx.state(child.subject);
+    if (!cs) return violation(`child ${child.subject} has no chain`);
+    if (cs.head !== child.head) {
+      return fail('CHAIN_BROKEN', `child ${child.subject} head is not the one listed`);
+    }
+    // The listed head must be the child's own pack record into this container.
+    if (cs.lastType !== 'pack' || cs.containedIn !== subject) {
+      return violation(`child ${child.subject} was not packed into ${subject}`);
+    }
+    if (cs.custodian !== actor)
+      return violation(`${actor} is not the custodian of child ${child.subject}`);
+    if (!cs.active || cs.inTransit) return violation(`child ${child.subject} cannot be packed`);
+  }
+  return null;
+}
+
+/** True when the state is a container: an SSCC, or a serialized GTIN case after its pack of children. */
+export function isContainerState(state: ChainState): boolean {
+  return state.kind === 'container' || state.children.length > 0;
+}
+
+/**
+ * Why `parent` cannot take `state` as a child now (DESIGN §5 "containers nest"), or
+ * null. An SSCC parent has no chain until it seals; a serialized GTIN case parent
+ * is commissioned, active, held by the packer, not contained and not yet sealed.
+ */
+function parentProblem(
+  state: ChainState,
+  parent: string,
+  actor: string,
+  ctx: CustodyContext,
+): string | null {
+  const ps = ctx.state(parent);
+  if (parent.startsWith('00/')) return ps ? `${parent} is already packed` : null;
+  if (!ps) return `case ${parent} has no chain (a serialized case is commissioned first)`;
+  if (isContainerState(ps) || ps.unpacked) return `${parent} is already packed`;
+  // A parent inside another container takes no children: this is what keeps containment a tree.
+  if (ps.containedIn !== null) return `${parent} is packed in ${ps.containedIn}`;
+  if (!ps.active || ps.inTransit) return `case ${parent} cannot take children`;
+  if (ps.custodian !== actor) return `${actor} is not the custodian of ${parent}`;
+  if (ps.subject === state.subject) return `${state.subject} cannot contain itself`;
+  return null;
+}
+
 function applyNext(
   state: ChainState,
   record: CustodyRecord,
@@ -338,7 +391,7 @@ function applyNext(
   const { actor } = record;
   // Guards that hold whatever the type (DESIGN §5 "allowed when"), most specific first.
   if (state.unpacked) return violation(`${state.subject} was unpacked and takes no more records`);
-  if (state.containedIn !== null && record.type !== 'unpack') {
+  if (state.containedIn !== null && !(record.type === 'unpack' && 'parent' in record.data)) {
     return violation(
       `${state.subject} is packed in ${state.containedIn}: only its unpack may follow`,
     );
@@ -369,12 +422,19 @@ function applyNext(
       return violation('commission is only the first record of a unit');
 
     case 'pack': {
-      if (!('parent' in record.data)) return violation('a logistic unit is packed only at seq 0');
       if (actor !== state.custodian) return violation(`${actor} is not the custodian`);
-      // The container's pack comes after its units' packs; a sealed container takes no more.
-      if (ctx.state(record.data.parent)) {
-        return violation(`${record.data.parent} is already packed`);
+      if (!('parent' in record.data)) {
+        // DESIGN §5: a serialized GTIN case seals once, after its commission.
+        if (state.kind === 'container') return violation('a logistic unit is packed only at seq 0');
+        if (isContainerState(state)) return violation(`${state.subject} is already packed`);
+        const children = record.data.children;
+        const bad = checkChildren(state.subject, actor, children, ctx);
+        if (bad) return bad;
+        return ok({ ...state, ...next, children });
       }
+      // The container's pack comes after its children's packs; a sealed container takes no more.
+      const problem = parentProblem(state, record.data.parent, actor, ctx);
+      if (problem) return violation(problem);
       return ok({ ...state, ...next, containedIn: record.data.parent });
     }
 
@@ -400,7 +460,7 @@ function applyNext(
 
     case 'unpack': {
       if ('children' in record.data) {
-        if (state.kind !== 'container') return violation('a unit is unpacked from its parent');
+        if (!isContainerState(state)) return violation('a unit is unpacked from its parent');
         if (actor !== state.custodian) return violation(`${actor} is not the custodian`);
         const listed = record.data.children;
         const packed = childSubjects(state.children);
@@ -427,6 +487,9 @@ function applyNext(
 
     case 'decommission': {
       if (actor !== state.custodian) return violation(`${actor} is not the custodian`);
+      // A decommissioned case takes no unpack: its units would be sealed in it for good.
+      if (isContainerState(state))
+        return violation(`${state.subject} holds children: it is unpacked first`);
       return ok({
         ...state,
         ...next,
@@ -482,9 +545,10 @@ function ok(state: ChainState): ApplyResult {
 
 /**
  * The other subjects whose states {@link applyRecord} reads for `record` (the
- * issuer loads these into its context before an append): a unit pack or unpack
- * reads its parent, a container pack reads every child. Effective custody of a
- * contained unit also reads its container (`state.containedIn`).
+ * issuer loads these into its context before an append): a pack or unpack into
+ * or out of a parent reads the parent, a container pack reads every child.
+ * Effective custody of a contained subject also reads its containers, every
+ * level up (`state.containedIn`, see {@link effectiveCustody}).
  */
 export function referencedSubjects(record: CustodyRecord): string[] {
   switch (record.type) {
@@ -499,38 +563,42 @@ export function referencedSubjects(record: CustodyRecord): string[] {
   }
 }
 
-/** Who holds a subject now, after following a unit into its container. */
+/** Who holds a subject now, after following it into its containers, every level up. */
 export interface EffectiveCustody {
   custodian: string;
   inTransit: InTransit | null;
-  /** The unit's own hold, else its container's. */
+  /** The subject's own hold, else the nearest enclosing container's. */
   quarantined: { case: string; id: string } | null;
-  /** The container whose custody applies to this unit, or null. */
+  /** The outermost container, whose custody applies to this subject, or null. */
   via: string | null;
+  /** The sealed containers the subject is inside, innermost first (empty when none). */
+  containers: string[];
 }
 
 /**
  * Effective custody of a subject (DESIGN §5: "a unit's custody while contained
- * is its container's"). A unit packed into a container that has not (yet)
- * sealed it with its own pack record keeps its own custody.
+ * is its container's"), followed through every level: a unit in a case in a
+ * pallet is held by the pallet's custodian. A subject packed into a container
+ * that has not (yet) sealed it with its own pack record keeps its own custody.
  */
 export function effectiveCustody(state: ChainState, ctx: CustodyContext): EffectiveCustody {
-  if (state.containedIn !== null) {
-    const ps = ctx.state(state.containedIn);
-    if (ps && childSubjects(ps.children).has(state.subject)) {
-      return {
-        custodian: ps.custodian,
-        inTransit: ps.inTransit,
-        quarantined: state.quarantined ?? ps.quarantined,
-        via: ps.subject,
-      };
-    }
+  let top = state;
+  let quarantined = state.quarantined;
+  const containers: string[] = [];
+  // Containment is a tree (see the header); the visited check only bounds hostile input.
+  while (top.containedIn !== null && !containers.includes(top.containedIn)) {
+    const ps = ctx.state(top.containedIn);
+    if (!ps || !childSubjects(ps.children).has(top.subject)) break;
+    containers.push(ps.subject);
+    quarantined ??= ps.quarantined;
+    top = ps;
   }
   return {
-    custodian: state.custodian,
-    inTransit: state.inTransit,
-    quarantined: state.quarantined,
-    via: null,
+    custodian: top.custodian,
+    inTransit: top.inTransit,
+    quarantined,
+    via: containers.length > 0 ? top.subject : null,
+    containers,
   };
 }
 

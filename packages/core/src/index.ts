@@ -12,6 +12,7 @@ export * from './notices.js';
 export * from './custody.js';
 export * from './bundle.js';
 export * from './verify.js';
+export * from './trust-file.js';
 export * from './verification-receipt.js';
 export * from './key-registration.js';
 export * from './epcis/index.js';

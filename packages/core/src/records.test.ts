@@ -238,55 +238,71 @@ describe('recordSchema', () => {
     expect(issuesOf(commission({ data }))).not.toEqual([]);
   });
 
-  it('matches the pack and unpack form to the kind of subject', () => {
+  it('takes both pack and unpack forms on units and logistic units (containers nest, DESIGN §5)', () => {
+    const unit = `01/${GTIN}/21/ABC123`;
+    const kase = `01/${GTIN}/21/CASE1`;
+    const sscc = `00/${SSCC}`;
+    const base = { seq: 1, prev: HEAD };
+    const ok = [
+      { ...base, subject: unit, type: 'pack', data: { parent: sscc } },
+      { ...base, subject: unit, type: 'pack', data: { parent: kase } },
+      { ...base, subject: sscc, type: 'pack', data: { parent: '00/106141410000000026' } },
+      {
+        seq: 0,
+        prev: null,
+        subject: sscc,
+        type: 'pack',
+        data: { children: [{ subject: unit, head: HEAD }] },
+      },
+      {
+        seq: 0,
+        prev: null,
+        subject: sscc,
+        type: 'pack',
+        data: { children: [{ subject: kase, head: HEAD }] },
+      },
+      { ...base, subject: kase, type: 'pack', data: { children: [{ subject: unit, head: HEAD }] } },
+      { ...base, subject: sscc, type: 'unpack', data: { children: [unit] } },
+      { ...base, subject: kase, type: 'unpack', data: { children: [unit] } },
+      { ...base, subject: unit, type: 'unpack', data: { parent: sscc, parentHead: HEAD } },
+      { ...base, subject: sscc, type: 'unpack', data: { parent: kase, parentHead: HEAD } },
+    ];
+    for (const r of ok)
+      expect([r.subject, r.type, issuesOf(ship(r))]).toEqual([r.subject, r.type, []]);
+  });
+
+  it('refuses a unit chain starting with a pack of children, an SSCC chain that does not, and self-containment', () => {
     const unit = `01/${GTIN}/21/ABC123`;
     const sscc = `00/${SSCC}`;
     const base = { seq: 1, prev: HEAD };
-    expect(
-      issuesOf(ship({ ...base, subject: unit, type: 'pack', data: { parent: sscc } })),
-    ).toEqual([]);
-    expect(
-      issuesOf(
-        ship({
-          seq: 0,
-          prev: null,
-          subject: sscc,
-          type: 'pack',
-          data: { children: [{ subject: unit, head: HEAD }] },
-        }),
-      ),
-    ).toEqual([]);
-    expect(
-      issuesOf(ship({ ...base, subject: sscc, type: 'pack', data: { parent: sscc } })),
-    ).not.toEqual([]);
-    expect(
-      issuesOf(
-        ship({
-          seq: 0,
-          prev: null,
-          subject: unit,
-          type: 'pack',
-          data: { children: [{ subject: unit, head: HEAD }] },
-        }),
-      ),
-    ).not.toEqual([]);
-    expect(
-      issuesOf(ship({ ...base, subject: sscc, type: 'unpack', data: { children: [unit] } })),
-    ).toEqual([]);
-    expect(
-      issuesOf(
-        ship({ ...base, subject: unit, type: 'unpack', data: { parent: sscc, parentHead: HEAD } }),
-      ),
-    ).toEqual([]);
-    expect(
-      issuesOf(ship({ ...base, subject: unit, type: 'unpack', data: { children: [unit] } })),
-    ).not.toEqual([]);
-    expect(
-      issuesOf(ship({ ...base, subject: unit, type: 'unpack', data: { parent: sscc } })),
-    ).not.toEqual([]);
+    const bad = [
+      {
+        seq: 0,
+        prev: null,
+        subject: unit,
+        type: 'pack',
+        data: { children: [{ subject: `01/${GTIN}/21/X`, head: HEAD }] },
+      },
+      { seq: 0, prev: null, subject: sscc, type: 'pack', data: { parent: `01/${GTIN}/21/X` } },
+      { ...base, subject: unit, type: 'pack', data: { parent: unit } },
+      { ...base, subject: sscc, type: 'pack', data: { parent: sscc } },
+      {
+        seq: 0,
+        prev: null,
+        subject: sscc,
+        type: 'pack',
+        data: { children: [{ subject: sscc, head: HEAD }] },
+      },
+      { ...base, subject: unit, type: 'pack', data: { children: [{ subject: unit, head: HEAD }] } },
+      { ...base, subject: sscc, type: 'unpack', data: { children: [sscc] } },
+      { ...base, subject: unit, type: 'unpack', data: { parent: unit, parentHead: HEAD } },
+      { ...base, subject: unit, type: 'unpack', data: { parent: sscc } },
+    ];
+    for (const r of bad)
+      expect([r.subject, r.type, issuesOf(ship(r))]).not.toEqual([r.subject, r.type, []]);
   });
 
-  it('rejects duplicate, empty and container children', () => {
+  it('rejects duplicate and empty children', () => {
     const unit = `01/${GTIN}/21/ABC123`;
     const sscc = `00/${SSCC}`;
     const pack = (children: unknown) =>
@@ -300,7 +316,6 @@ describe('recordSchema', () => {
         ]),
       ),
     ).not.toEqual([]);
-    expect(issuesOf(pack([{ subject: sscc, head: HEAD }]))).not.toEqual([]);
   });
 
   it('keeps commission, decommission and reactivate to units', () => {

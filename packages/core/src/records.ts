@@ -245,12 +245,22 @@ export const commissionDataSchema = z.strictObject({
   product: productSchema.optional(),
 });
 
-/** Unit form: a unit goes into a logistic unit. */
-export const unitPackDataSchema = z.strictObject({ parent: containerSubjectSchema });
-/** Container form: seq 0 of an SSCC, listing each child at its pack record. */
+/**
+ * Parents (DESIGN §5 "containers nest"): an SSCC, or a commissioned serialized
+ * GTIN (a case with its own serial). Which of them may take children is a
+ * custody rule (custody.ts), not a schema one.
+ */
+export const parentSubjectSchema = subjectSchema;
+
+/** Unit form: a subject (a unit, or a container not itself contained) goes into a parent. */
+export const unitPackDataSchema = z.strictObject({ parent: parentSubjectSchema });
+/**
+ * Container form: seq 0 of an SSCC, or a record after the commission of a
+ * serialized GTIN case; lists each child (a unit or a container) at its pack record.
+ */
 export const containerPackDataSchema = z.strictObject({
   children: z
-    .array(z.strictObject({ subject: unitSubjectSchema, head: hex64Schema }))
+    .array(z.strictObject({ subject: subjectSchema, head: hex64Schema }))
     .min(1)
     .max(MAX_CHILDREN)
     .refine((c) => allDistinct(c.map((x) => x.subject)), 'children must be distinct subjects'),
@@ -284,17 +294,17 @@ export const receiveDataSchema = z.strictObject({
     .optional(),
 });
 
-/** Container form: the logistic unit is opened; lists every child it held. */
+/** Container form: the container is opened; lists every child it held. */
 export const containerUnpackDataSchema = z.strictObject({
   children: z
-    .array(unitSubjectSchema)
+    .array(subjectSchema)
     .min(1)
     .max(MAX_CHILDREN)
     .refine(allDistinct, 'children must be distinct subjects'),
 });
-/** Unit form: the unit leaves its opened parent; parentHead is the parent's unpack record id. */
+/** Unit form: the subject leaves its opened parent; parentHead is the parent's unpack record id. */
 export const unitUnpackDataSchema = z.strictObject({
-  parent: containerSubjectSchema,
+  parent: parentSubjectSchema,
   parentHead: hex64Schema,
 });
 export const unpackDataSchema = z.union([unitUnpackDataSchema, containerUnpackDataSchema]);
@@ -347,9 +357,10 @@ const UNIT_ONLY: ReadonlySet<string> = new Set(['commission', 'decommission', 'r
 /**
  * Schema of a record payload (DESIGN §5). Besides each field, it enforces the
  * structural rules that need no other state: `prev` is null exactly at seq 0;
- * pack/unpack use the unit form `{parent}` on a unit subject and the container
- * form `{children}` on an SSCC; commission, decommission and reactivate apply
- * to units only. Custody rules live in the state machine (custody.ts).
+ * an SSCC chain starts with the container form `pack {children}` and a unit
+ * chain never does (a serialized case takes it after its commission); no
+ * subject is its own parent or child; commission, decommission and reactivate
+ * apply to units only. Custody rules live in the state machine (custody.ts).
  */
 export const recordSchema = recordUnion.superRefine((r, ctx) => {
   if ((r.seq === 0) !== (r.prev === null)) {
@@ -367,14 +378,27 @@ export const recordSchema = recordUnion.superRefine((r, ctx) => {
       message: `${r.type} applies to unit subjects only`,
     });
   }
-  if ((r.type === 'pack' || r.type === 'unpack') && unit !== 'parent' in r.data) {
+  if (r.type === 'pack' && r.seq === 0 && unit === 'children' in r.data) {
     ctx.addIssue({
       code: 'custom',
       path: ['data'],
       message: unit
-        ? `a unit ${r.type} takes {parent${r.type === 'unpack' ? ', parentHead' : ''}}`
-        : `a logistic unit ${r.type} takes {children}`,
+        ? 'a serialized case is packed as a container after its commission, not at seq 0'
+        : 'a logistic unit chain starts with a pack of its children {children}',
     });
+  }
+  if (r.type === 'pack' || r.type === 'unpack') {
+    const d = r.data;
+    const self =
+      'parent' in d
+        ? d.parent === r.subject
+        : d.children.some((c) => (typeof c === 'string' ? c : c.subject) === r.subject);
+    if (self)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data'],
+        message: `${r.subject} cannot contain itself`,
+      });
   }
 });
 

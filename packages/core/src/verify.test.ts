@@ -1149,3 +1149,173 @@ describe('when the trust file demands a witness quorum', () => {
     );
   });
 });
+
+describe('verifyBundle on nested containers (DESIGN §5: containers nest)', () => {
+  /** Two SSCC cases and one serialized GTIN case of two units each, on one pallet shipped to the distributor. */
+  function palletWorld() {
+    const b = new ChainBuilder();
+    const cast = b.cast();
+    const { manufacturer, distributor } = cast;
+    const units = b.commissionMany(manufacturer, 6);
+    const c1 = b.pack(manufacturer, makeSscc(P, 201), units.slice(0, 2));
+    const c2 = b.pack(manufacturer, makeSscc(P, 202), units.slice(2, 4));
+    const gcase = b.commission(manufacturer, { gtin: makeGtin(P, 777), serial: 'CASE-1' });
+    b.pack(manufacturer, gcase, units.slice(4));
+    const pallet = b.pack(manufacturer, makeSscc(P, 200), [c1, c2, gcase]);
+    b.ship(manufacturer, pallet, distributor);
+    return { b, ...cast, units, c1, c2, gcase, pallet };
+  }
+
+  it('accepts a pallet of cases and lists every case and unit at every level', () => {
+    const { b, distributor, units, c1, c2, gcase, pallet } = palletWorld();
+    const bundle = b.bundle(pallet);
+    expect(Object.keys(bundle.chains).sort()).toEqual([pallet, c1, c2, gcase, ...units].sort());
+    const r = verifyBundle(bundle, b.trust(), ctx(b, distributor));
+    expect(codes(r)).toEqual([]);
+    expect(r.status).toBe('in_transit');
+    expect(r.units).toEqual({
+      total: 9,
+      counts: { accept: 9, quarantine: 0, reject: 0 },
+      failing: [],
+    });
+  });
+
+  it('judges a unit two levels down by the pallet: shipped to the distributor, not to the pharmacy', () => {
+    const { b, distributor, pharmacy, units, c1, pallet } = palletWorld();
+    const bundle = b.bundle(units[0]!);
+    expect(Object.keys(bundle.chains).sort()).toEqual([units[0], c1, pallet].sort());
+    const r = verifyBundle(bundle, b.trust(), ctx(b, distributor));
+    expect(codes(r)).toEqual([]);
+    expect(r.status).toBe('in_transit');
+    // The timeline follows the unit into its case and the case onto the pallet.
+    expect(
+      r.custody.map(
+        (t) =>
+          `${t.subject === units[0] ? 'unit' : t.subject === c1 ? 'case' : 'pallet'}:${t.type}`,
+      ),
+    ).toEqual([
+      'unit:commission',
+      'unit:pack',
+      'case:pack',
+      'case:pack',
+      'pallet:pack',
+      'pallet:ship',
+    ]);
+    expect(codes(verifyBundle(bundle, b.trust(), ctx(b, pharmacy)))).toEqual([
+      'NOT_SHIPPED_TO_YOU',
+    ]);
+  });
+
+  it('moves custody two levels down when the pallet is received', () => {
+    const { b, distributor, units, gcase, pallet } = palletWorld();
+    b.receive(distributor, pallet);
+    for (const s of [units[5]!, gcase]) {
+      const r = verifyBundle(b.bundle(s), b.trust(), ctx(b, distributor, { purpose: 'dispense' }));
+      expect([s, codes(r), r.custodian, r.status]).toEqual([s, [], distributor.gln, 'active']);
+    }
+  });
+
+  it('accepts a scan of a unit two levels inside the pallet bundle, not of one outside it', () => {
+    const { b, distributor, units, pallet, manufacturer } = palletWorld();
+    const other = b.commission(manufacturer, { serial: 'LOOSE' });
+    const bundle = b.bundle(pallet);
+    expect(
+      codes(verifyBundle(bundle, b.trust(), ctx(b, distributor, { scannedSubject: units[3]! }))),
+    ).toEqual([]);
+    expect(
+      codes(verifyBundle(bundle, b.trust(), ctx(b, distributor, { scannedSubject: other }))),
+    ).toEqual(['SUBJECT_MISMATCH']);
+  });
+
+  it('shows a recalled unit deep inside the pallet in the pallet verification', () => {
+    const b = new ChainBuilder();
+    const { manufacturer, distributor } = b.cast();
+    const units = [
+      b.commission(manufacturer, { serial: 'R1' }),
+      b.commission(manufacturer, { serial: 'R2', lot: 'BAD' }),
+    ];
+    const kase = b.pack(manufacturer, makeSscc(P, 301), units);
+    const pallet = b.pack(manufacturer, makeSscc(P, 300), [kase]);
+    b.ship(manufacturer, pallet, distributor);
+    b.recall(manufacturer, makeGtin(P, 12345), 'BAD');
+    const r = verifyBundle(b.bundle(pallet), b.trust(), ctx(b, distributor));
+    expect(r.verdict).toBe('quarantine');
+    expect(codes(r)).toEqual(['RECALLED']);
+    expect(r.reasons[0]!.message).toMatch(/^1 of 3 units/);
+    expect(r.units?.counts).toEqual({ accept: 2, quarantine: 1, reject: 0 });
+    expect(r.units?.failing.map((f) => [f.subject, f.reasons.map((x) => x.code)])).toEqual([
+      [units[1], ['RECALLED']],
+    ]);
+  });
+
+  it('shows a decommissioned unit of an opened case of an opened pallet', () => {
+    const { b, distributor, units, c2, pallet } = palletWorld();
+    b.receive(distributor, pallet);
+    b.unpack(distributor, pallet);
+    b.unpack(distributor, c2);
+    b.decommission(distributor, units[2]!, 'destroyed');
+    const r = verifyBundle(b.bundle(pallet), b.trust(), ctx(b, distributor));
+    expect(r.status).toBe('inactive');
+    expect(r.units?.failing.map((f) => [f.subject, f.reasons.map((x) => x.code)])).toEqual([
+      [units[2], ['DECOMMISSIONED']],
+    ]);
+  });
+
+  it('rejects a case shipped out of the pallet without unpacking, naming the case', () => {
+    const { b, manufacturer, pharmacy, c1, pallet, distributor } = palletWorld();
+    b.ship(manufacturer, c1, pharmacy);
+    const r = verifyBundle(b.bundle(pallet), b.trust(), ctx(b, distributor));
+    expect(r.verdict).toBe('reject');
+    expect(codes(r)).toEqual(['CUSTODY_VIOLATION']);
+    expect(r.units?.failing.map((f) => [f.subject, f.verdict])).toEqual([[c1, 'reject']]);
+  });
+
+  it('rejects a unit decommissioned while inside a case inside the pallet', () => {
+    const { b, manufacturer, units, pallet, distributor } = palletWorld();
+    b.decommission(manufacturer, units[4]!, 'dispensed');
+    const r = verifyBundle(b.bundle(pallet), b.trust(), ctx(b, distributor));
+    expect(r.units?.failing.map((f) => [f.subject, f.reasons.map((x) => x.code)])).toEqual([
+      [units[4], ['CUSTODY_VIOLATION']],
+    ]);
+  });
+
+  it('quarantines a presented pallet bundle that leaves out a case, naming the case', () => {
+    const { b, distributor, c2, pallet } = palletWorld();
+    const bundle = b.bundle(pallet, { omit: (e) => e.record?.subject === c2 });
+    const r = verifyBundle(bundle, b.trust(), ctx(b, distributor));
+    expect(r.verdict).toBe('quarantine');
+    expect(codes(r)).toEqual(['UNKNOWN_PRODUCT']);
+    expect(r.units?.failing.map((f) => [f.subject, f.reasons.map((x) => x.code)])).toEqual([
+      [c2, ['UNKNOWN_PRODUCT']],
+    ]);
+  });
+
+  it('rejects a forged cycle A -> B -> A and still terminates', () => {
+    const b = new ChainBuilder();
+    const { manufacturer, distributor } = b.cast();
+    const gtin = makeGtin(P, 778);
+    const a = b.commission(manufacturer, { gtin, serial: 'A' });
+    const c = b.commission(manufacturer, { gtin, serial: 'B' });
+    const aPack = b.record(manufacturer, a, 'pack', { parent: c });
+    const cPack = b.record(manufacturer, c, 'pack', { parent: a });
+    b.record(
+      manufacturer,
+      c,
+      'pack',
+      { children: [{ subject: a, head: aPack.id }] },
+      { seq: 2, prev: cPack.id },
+    );
+    b.record(
+      manufacturer,
+      a,
+      'pack',
+      { children: [{ subject: c, head: cPack.id }] },
+      { seq: 2, prev: aPack.id },
+    );
+    for (const s of [a, c]) {
+      const r = verifyBundle(b.bundle(s), b.trust(), ctx(b, distributor));
+      expect(r.verdict).toBe('reject');
+      expect(r.reasons.map((x) => x.code)).toContain('CUSTODY_VIOLATION');
+    }
+  });
+});

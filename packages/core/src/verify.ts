@@ -51,7 +51,8 @@
 //  - CHECKPOINT_STALE: age from context.checkpointTime, else the newest witness
 //    cosignature, else the newest receipt (a lower bound; errs towards stale).
 //  - EXPIRED: the expiry date is before today (UTC) of `now`.
-//  - Containers: the units are the children of the pack; a unit still inside is
+//  - Containers: the units are the children of the pack at every level (a pallet
+//    lists its cases and their units); a unit still inside is
 //    judged for custody and holds once, at the container; aggregated unit codes
 //    appear at the top once per code ("n of N units: ..."), each unit's own in
 //    units.failing.
@@ -1548,24 +1549,40 @@ function* engine(
 
   const actorsOf = (list: readonly Entry[] | undefined): Set<string> =>
     new Set((list ?? []).map((e) => e.record!.actor));
-  const timeline = (s: string): Entry[] => {
+  // A contained subject travels with its container, and that container with its own
+  // (DESIGN §5: containers nest): their records count while it is inside.
+  const timeline = (s: string, outer: ReadonlySet<string> = new Set()): Entry[] => {
     const own = applied.get(s) ?? [];
     const out = [...own];
-    // A contained unit travels with its container: its records count while it is inside.
+    const seen = new Set(outer).add(s);
     for (let i = 0; i < own.length; i++) {
       const r = own[i]!.record!;
-      if (r.type !== 'pack' || !('parent' in r.data)) continue;
+      if (r.type !== 'pack' || !('parent' in r.data) || seen.has(r.data.parent)) continue;
       const from = own[i]!.index;
-      const exit = own.slice(i + 1).find((x) => x.record!.type === 'unpack');
+      const exit = own
+        .slice(i + 1)
+        .find((x) => x.record!.type === 'unpack' && 'parent' in x.record!.data);
       const to = exit ? exit.index : Infinity;
-      for (const c of applied.get(r.data.parent) ?? [])
+      for (const c of timeline(r.data.parent, seen))
         if (c.index > from && c.index < to) out.push(c);
     }
     return out.sort(byIndex);
   };
+  /** The children a subject was packed with: its replayed state's, else its canonical pack's. */
+  const packedChildren = (s: string): readonly ChainChild[] => {
+    const st = ctx.states.get(s);
+    if (st && st.children.length > 0) return st.children;
+    for (const e of bySubject.get(s) ?? []) {
+      const r = e.record;
+      if (r && canonical.has(e) && r.type === 'pack' && 'children' in r.data)
+        return r.data.children;
+    }
+    return NO_CHILDREN;
+  };
 
   const state = ctx.states.get(subject);
-  const container = subjectParts(subject)?.kind === 'container';
+  const container =
+    subjectParts(subject)?.kind === 'container' || packedChildren(subject).length > 0;
   const result: VerificationResult = {
     verdict: 'accept',
     reasons: [],
@@ -1585,15 +1602,12 @@ function* engine(
     for (const r of statusReasons(subject, { custody: true, scan: true, actors: actorsOf(own) }))
       top.addReason(r);
   } else {
-    // Units: the children the container was packed with.
-    const genesis = (bySubject.get(subject) ?? []).find(
-      (e) => canonical.has(e) && e.record!.seq === 0,
-    );
-    const g = genesis?.record;
-    const children: readonly ChainChild[] =
-      state?.children ??
-      (g && g.type === 'pack' && 'children' in g.data ? g.data.children : NO_CHILDREN);
-    const childSet = new Set(children.map((c) => c.subject));
+    // Units: every subject the container was packed with, at every level (DESIGN §5, §7).
+    const members = descendants(subject, packedChildren, (child, parent) => {
+      const cs = ctx.states.get(child);
+      return cs !== undefined && cs.containedIn === parent && !ctx.states.get(parent)?.unpacked;
+    });
+    const childSet = new Set(members.map((m) => m.subject));
     const unitIssues = new Map<string, Reason[]>();
     for (const r of allChainIssues) {
       if (r.subject !== undefined && childSet.has(r.subject)) {
@@ -1607,10 +1621,9 @@ function* engine(
     const counts: Record<Verdict, number> = { accept: 0, quarantine: 0, reject: 0 };
     const failing: UnitFailure[] = [];
     const perCode = new Map<ReasonCode, { n: number; first: Reason }>();
-    for (const c of children) {
-      const cs = ctx.states.get(c.subject);
-      // Still inside this container: its custody and holds are the container's, judged above.
-      const inside = cs !== undefined && cs.containedIn === subject && !state?.unpacked;
+    for (const c of members) {
+      // Still inside this container (every level): its custody and holds are the container's, judged above.
+      const inside = c.inside;
       if (inside) insideNow.add(c.subject);
       const rs = [
         ...(unitIssues.get(c.subject) ?? []),
@@ -1632,8 +1645,8 @@ function* engine(
       }
     }
     for (const [code, { n, first }] of perCode)
-      top.add(code, `${n} of ${children.length} units: ${first.message}`);
-    result.units = { total: children.length, counts, failing };
+      top.add(code, `${n} of ${members.length} units: ${first.message}`);
+    result.units = { total: members.length, counts, failing };
   }
 
   if (state) {
@@ -1693,6 +1706,36 @@ function subjectMismatch(
     `the bundle is for ${subject || 'no valid subject'}, the scanned code is ${scanned}`,
     scanned,
   );
+}
+
+/**
+ * Every subject packed in `root`, at every level, parents before their children
+ * (depth first, in pack order). `inside` holds when the subject and every container
+ * between it and `root` are still inside their parents. Iterative and visited-checked:
+ * the bundle is attacker-controlled and may be deep or cyclic.
+ */
+function descendants(
+  root: string,
+  childrenOf: (s: string) => readonly ChainChild[],
+  stillIn: (child: string, parent: string) => boolean,
+): { subject: string; inside: boolean }[] {
+  const out: { subject: string; inside: boolean }[] = [];
+  const seen = new Set([root]);
+  const stack: { subject: string; parent: string; parentInside: boolean }[] = [];
+  const push = (parent: string, parentInside: boolean) => {
+    const cs = childrenOf(parent);
+    for (let i = cs.length - 1; i >= 0; i--)
+      stack.push({ subject: cs[i]!.subject, parent, parentInside });
+  };
+  push(root, true);
+  for (let t = stack.pop(); t !== undefined; t = stack.pop()) {
+    if (seen.has(t.subject)) continue;
+    seen.add(t.subject);
+    const inside = t.parentInside && stillIn(t.subject, t.parent);
+    out.push({ subject: t.subject, inside });
+    push(t.subject, inside);
+  }
+  return out;
 }
 
 function byIndex(a: { index: number }, b: { index: number }): number {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { epcToDigitalLink, formatEpcUri, parseEpcUri } from './epc.js';
+import {
+  companyPrefixLengthIn,
+  digitalLinkToEpc,
+  epcToDigitalLink,
+  formatEpcUri,
+  parseEpcUri,
+} from './epc.js';
 import { Gs1Error } from './errors.js';
 
 function codeOf(fn: () => unknown): string {
@@ -163,5 +169,59 @@ describe('epcToDigitalLink', () => {
     expect(codeOf(() => epcToDigitalLink('urn:epc:idpat:sscc:4012345.*'))).toBe('BAD_EPC_URI');
     expect(codeOf(() => epcToDigitalLink('urn:epc:id:sgtin'))).toBe('BAD_EPC_URI');
     expect(codeOf(() => epcToDigitalLink('OBSERVE'))).toBe('BAD_EPC_URI');
+  });
+});
+
+describe('companyPrefixLengthIn', () => {
+  it('takes the longest registered prefix that begins the key after its indicator', () => {
+    expect(companyPrefixLengthIn(['061414', '0614141'], '01', '10614141000012')).toBe(7);
+    expect(companyPrefixLengthIn(['0614141'], '00', '106141412345678908')).toBe(7);
+    expect(companyPrefixLengthIn(['0614141'], '414', '0614141123452')).toBe(7);
+  });
+
+  it('knows no length when no prefix matches or the AI has no company prefix zone here', () => {
+    expect(companyPrefixLengthIn(['0999999'], '01', '10614141000012')).toBeUndefined();
+    expect(companyPrefixLengthIn(['0614141'], '8004', '0614141123')).toBeUndefined();
+    expect(companyPrefixLengthIn(['06141'], '01', '10614141000012')).toBeUndefined();
+  });
+});
+
+describe('digitalLinkToEpc', () => {
+  const seven = () => 7;
+  const cases: [string, string][] = [
+    ['https://id.gs1.org/01/80614141123458/21/6789', 'urn:epc:id:sgtin:0614141.812345.6789'],
+    ['https://example.com/01/80614141123458/21/ABC%2F1', 'urn:epc:id:sgtin:0614141.812345.ABC%2F1'],
+    ['https://id.gs1.org/00/106141412345678908', 'urn:epc:id:sscc:0614141.1234567890'],
+    ['https://id.gs1.org/414/0614141123452', 'urn:epc:id:sgln:0614141.12345.0'],
+    ['https://id.gs1.org/414/0614141123452/254/400', 'urn:epc:id:sgln:0614141.12345.400'],
+    ['https://id.gs1.org/417/0614141000005', 'urn:epc:id:pgln:0614141.00000'],
+    ['https://id.gs1.org/01/80614141123458/10/L%261', 'urn:epc:class:lgtin:0614141.812345.L%261'],
+    ['https://id.gs1.org/01/80614141123458', 'urn:epc:idpat:sgtin:0614141.812345.*'],
+  ];
+  for (const [dl, urn] of cases) {
+    it(`converts ${dl}`, () => {
+      expect(digitalLinkToEpc(dl, seven)).toBe(urn);
+    });
+  }
+
+  it('round-trips with epcToDigitalLink for pure identities', () => {
+    for (const [, urn] of cases.slice(0, 6)) {
+      expect(digitalLinkToEpc(epcToDigitalLink(urn), seven)).toBe(urn);
+    }
+  });
+
+  it('refuses a key whose company prefix length is unknown', () => {
+    expect(
+      codeOf(() => digitalLinkToEpc('https://id.gs1.org/01/80614141123458/21/1', () => undefined)),
+    ).toBe('BAD_INPUT');
+  });
+
+  it('refuses keys without an EPC URN form here and text that is no Digital Link', () => {
+    expect(codeOf(() => digitalLinkToEpc('https://id.gs1.org/8004/0614141123', seven))).toBe(
+      'BAD_INPUT',
+    );
+    expect(codeOf(() => digitalLinkToEpc('urn:epc:id:sgtin:0614141.812345.6789', seven))).toBe(
+      'BAD_DIGITAL_LINK',
+    );
   });
 });

@@ -6,6 +6,7 @@ import { checkMessage, isCset82, validateAiValue } from './ai.js';
 import type { AiValue } from './ai.js';
 import { gs1CheckDigit, normalizeGtin } from './check-digit.js';
 import { Gs1Error } from './errors.js';
+import { parseDigitalLink } from './digital-link.js';
 import { decodePercent } from './percent.js';
 
 /** True when the input is an EPC URI (dispatch helper for parseScan). */
@@ -334,4 +335,90 @@ export function epcToDigitalLink(uri: string): string {
     );
   }
   return CANONICAL_DL_HOST + rule.build(parts);
+}
+
+// ---------------------------------------------------------------------------
+// GS1 Digital Link -> EPC URIs (TDS 2.x §6 and §7, the inverse of the above):
+// the URN splits the key into company prefix and reference, and the company
+// prefix length is not written in the key (GS1 General Specifications §1.4.2),
+// so the caller supplies it, typically from the prefixes it has registered.
+
+/** The digits of a GS1 key that start with its company prefix (indicator, extension and check digit off). */
+export function companyPrefixZone(ai: string, key: string): string | undefined {
+  if (ai === '01') return key.slice(1, 13);
+  if (ai === '00') return key.slice(1, 17);
+  if (ai === '414' || ai === '417') return key.slice(0, 12);
+  return undefined;
+}
+
+/**
+ * The length of the longest of `prefixes` (GS1 company prefixes, 6-12 digits)
+ * that begins the company prefix zone of the key, or undefined when none does.
+ */
+export function companyPrefixLengthIn(
+  prefixes: readonly string[],
+  ai: string,
+  key: string,
+): number | undefined {
+  const zone = companyPrefixZone(ai, key);
+  if (zone === undefined) return undefined;
+  let best: number | undefined;
+  for (const p of prefixes) {
+    if (!/^\d{6,12}$/.test(p) || !zone.startsWith(p)) continue;
+    if (best === undefined || p.length > best) best = p.length;
+  }
+  return best;
+}
+
+/** Gives the company prefix length of a GS1 key (`ai` 01, 00, 414 or 417), or undefined if unknown. */
+export type CompanyPrefixLengthOf = (ai: string, key: string) => number | undefined;
+
+function splitKey(zone: string, n: number | undefined, ai: string): [string, string] {
+  if (n === undefined || !Number.isInteger(n) || n < 6 || n > 12 || n > zone.length) {
+    throw new Gs1Error('BAD_INPUT', `no company prefix length known for AI (${ai})`, ai);
+  }
+  return [zone.slice(0, n), zone.slice(n)];
+}
+
+/**
+ * Converts a GS1 Digital Link URI (any host) into its EPC URI: `01`+`21` →
+ * `urn:epc:id:sgtin`, `00` → `sscc`, `414` (+`254`) → `sgln`, `417` → `pgln`,
+ * `01`+`10` → `urn:epc:class:lgtin`, and `01` alone → the class pattern
+ * `urn:epc:idpat:sgtin:…*`. Other data (CPV, query attributes) is dropped.
+ * @throws Gs1Error from parsing the URI; BAD_INPUT when the company prefix
+ * length is unknown or the key has no EPC URN form.
+ */
+export function digitalLinkToEpc(uri: string, prefixLengthOf: CompanyPrefixLengthOf): string {
+  const elements = parseDigitalLink(uri);
+  const get = (ai: string): string | undefined => elements.find((e) => e.ai === ai)?.value;
+  const [sscc, gtin, gln, pgln] = [get('00'), get('01'), get('414'), get('417')];
+  if (sscc !== undefined) {
+    const n = prefixLengthOf('00', sscc);
+    splitKey(companyPrefixZone('00', sscc)!, n, '00');
+    return formatEpcUri({ sscc }, n!);
+  }
+  if (gtin !== undefined) {
+    const [cp, ref] = splitKey(companyPrefixZone('01', gtin)!, prefixLengthOf('01', gtin), '01');
+    const indicatorRef = gtin[0]! + ref;
+    const serial = get('21');
+    const lot = get('10');
+    if (serial !== undefined)
+      return `urn:epc:id:sgtin:${cp}.${indicatorRef}.${encodeEpcComponent(serial)}`;
+    if (lot !== undefined)
+      return `urn:epc:class:lgtin:${cp}.${indicatorRef}.${encodeEpcComponent(lot)}`;
+    return `urn:epc:idpat:sgtin:${cp}.${indicatorRef}.*`;
+  }
+  if (gln !== undefined) {
+    const [cp, ref] = splitKey(companyPrefixZone('414', gln)!, prefixLengthOf('414', gln), '414');
+    const ext = get('254');
+    return `urn:epc:id:sgln:${cp}.${ref}.${ext === undefined ? '0' : encodeEpcComponent(ext)}`;
+  }
+  if (pgln !== undefined) {
+    const [cp, ref] = splitKey(companyPrefixZone('417', pgln)!, prefixLengthOf('417', pgln), '417');
+    return `urn:epc:id:pgln:${cp}.${ref}`;
+  }
+  throw new Gs1Error(
+    'BAD_INPUT',
+    `${uri} has no EPC URN form here (sgtin, sscc, sgln, pgln, lgtin)`,
+  );
 }

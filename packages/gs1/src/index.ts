@@ -38,7 +38,16 @@ export {
   parseDigitalLink,
 } from './digital-link.js';
 export type { FormatDigitalLinkOptions } from './digital-link.js';
-export { CANONICAL_DL_HOST, epcToDigitalLink, formatEpcUri, parseEpcUri } from './epc.js';
+export {
+  CANONICAL_DL_HOST,
+  companyPrefixLengthIn,
+  companyPrefixZone,
+  digitalLinkToEpc,
+  epcToDigitalLink,
+  formatEpcUri,
+  parseEpcUri,
+} from './epc.js';
+export type { CompanyPrefixLengthOf } from './epc.js';
 export { encodeRfc3986 } from './percent.js';
 export { formatSubject, parseScan, parseSubject } from './scan.js';
 export type { ParseScanOptions, ScanResult, SubjectParts } from './scan.js';

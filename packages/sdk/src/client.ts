@@ -15,6 +15,7 @@ import {
 } from '@provenant/core';
 import { Gs1Error, parseScan } from '@provenant/gs1';
 import type { z } from 'zod';
+import { EpcisApi } from './epcis.js';
 import { clientProblem, problemFrom, ProvenantError } from './errors.js';
 import { checkVerificationReceipt, freshNonce, type ReceiptCheckCode } from './receipts.js';
 import {
@@ -179,11 +180,20 @@ const DEFAULTS = {
   timeoutMs: 120_000,
 };
 
-interface CallSpec<T> {
+/** One call of the transport (shared with the EPCIS client, epcis.ts). */
+export interface CallSpec<T> {
   method: 'GET' | 'POST';
   path: string;
   query?: Record<string, string | number | undefined> | undefined;
   body?: unknown;
+  /** Extra request headers of this call (e.g. GS1-EPC-Format). */
+  headers?: Record<string, string> | undefined;
+  /** Content-Type of the body (default application/json). */
+  contentType?: string;
+  /** Sees the response headers of a successful answer (Location, Link). */
+  onHeaders?: (headers: Headers) => void;
+  /** A successful answer may have no body (then undefined). */
+  emptyOk?: boolean;
   /** zod schema of a JSON answer, or 'text' for text/plain. */
   schema: z.ZodType<T> | 'text';
   write?: WriteOptions | undefined;
@@ -221,10 +231,11 @@ function subjectPath(subject: SubjectPath): string {
  * The canonical subject (DESIGN §3) of a scan or subject input, as the verifier
  * derives it: the receipt of a checked verification must name exactly this.
  */
-function canonicalSubjectOf(input: unknown): string {
+function canonicalSubjectOf(input: unknown, profile?: 'keyboard-wedge-gs'): string {
   if (typeof input === 'string' && subjectParts(input) !== null) return input;
   try {
-    return parseScan(input as Parameters<typeof parseScan>[0]).subject;
+    // The scanner profile the server is told (a printable GS stand-in) reads the scan here too.
+    return parseScan(input as Parameters<typeof parseScan>[0], profile ? { profile } : {}).subject;
   } catch (err) {
     if (err instanceof Gs1Error) throw misuse(`bad scan: ${err.message} (${err.code})`);
     throw misuse('scan or subject must be a DESIGN §3 form');
@@ -251,6 +262,8 @@ export class ProvenantClient {
   private readonly headers: Record<string, string>;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** The EPCIS 2.0 interface (DESIGN §11): capture, capture jobs, queries. */
+  readonly epcis: EpcisApi;
 
   constructor(options: ClientOptions) {
     if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//i.test(options.baseUrl))
@@ -271,6 +284,7 @@ export class ProvenantClient {
     this.headers = { ...(options.headers ?? {}) };
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    this.epcis = new EpcisApi((spec) => this.call(spec));
   }
 
   // -------------------------------------------------------------------------
@@ -307,9 +321,10 @@ export class ProvenantClient {
       ...this.headers,
     };
     if (this.token) headers['Authorization'] = `Bearer ${this.token}`;
+    Object.assign(headers, spec.headers);
     let body: string | undefined;
     if (spec.body !== undefined) {
-      headers['Content-Type'] = 'application/json';
+      headers['Content-Type'] = spec.contentType ?? 'application/json';
       body = JSON.stringify(spec.body);
     }
     // DESIGN §8: one key per logical write, the same on every retry of it.
@@ -376,6 +391,8 @@ export class ProvenantClient {
       }
     }
     if (!res.ok) throw new ProvenantError(problemFrom(res.status, res.statusText, parsed), label);
+    spec.onHeaders?.(res.headers);
+    if (spec.emptyOk && text.length === 0) return undefined as T;
     if (spec.schema === 'text') {
       if (isJson) throw this.invalid(res.status, label, `expected text/plain, got ${type}`);
       return text as T;
@@ -778,7 +795,7 @@ export class ProvenantClient {
     policy: ReceiptPolicy,
     write?: WriteOptions,
   ): Promise<CheckedVerification> {
-    const subject = canonicalSubjectOf(body.scan ?? body.subject);
+    const subject = canonicalSubjectOf(body.scan ?? body.subject, body.scannerProfile);
     if (body.nonce !== undefined && !VERIFICATION_NONCE_RE.test(body.nonce))
       throw misuse('nonce must be 1-64 URL-safe characters [A-Za-z0-9_-]');
     const nonce = body.nonce ?? freshNonce();

@@ -22,6 +22,18 @@ export type {
   VrsQuery,
   WriteOptions,
 } from './client.js';
+export { EpcisApi } from './epcis.js';
+export type {
+  CaptureErrorBehaviour,
+  CaptureJob,
+  CaptureJobError,
+  EpcFormat,
+  EpcisEventJson,
+  EpcisEventsParams,
+  EpcisPage,
+  EpcisQueryDocument,
+  EpcisReadOptions,
+} from './epcis.js';
 export { ProvenantError, PROBLEM_TYPE_PREFIX, problemFrom, clientProblem } from './errors.js';
 export type { ClientProblemSlug, Problem, ProblemFieldError, ProblemReason } from './errors.js';
 export * from './schemas.js';

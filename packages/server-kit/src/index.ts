@@ -57,3 +57,13 @@ export {
   TRACER_NAME,
 } from './tracing.js';
 export type { Tracing } from './tracing.js';
+export {
+  ConfigError,
+  envReader,
+  parseDurationMs,
+  parseKey32,
+  readServerSettings,
+  SERVER_MESSAGES,
+  SERVER_SCHEMAS,
+} from './config.js';
+export type { Env, ServerSettings } from './config.js';

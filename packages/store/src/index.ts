@@ -40,6 +40,8 @@ export * from './log.js';
 export * from './idempotency.js';
 export * from './prechecks.js';
 export * from './webhooks.js';
+export * from './epcis.js';
+export * from './epcis-query.js';
 export { buildBundle, inclusionProofs, receiptOf } from './bundles.js';
 
 export {

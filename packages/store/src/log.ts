@@ -519,6 +519,18 @@ export async function putNodes(q: Queryable, nodes: readonly MerkleNode[]): Prom
   return rowCount;
 }
 
+/** The tables every append grows (the planner's row counts of these go stale after bulk appends). */
+export const APPEND_TABLES = ['records', 'log_leaves', 'chain_heads', 'merkle_nodes'] as const;
+
+/**
+ * Refreshes the planner statistics of APPEND_TABLES (ANALYZE). Call after bulk
+ * appends: autovacuum may be off or minutes late, and without statistics
+ * PostgreSQL guesses row counts and may plan a scan of the whole log.
+ */
+export async function analyzeAppendTables(q: Queryable): Promise<void> {
+  await q.exec(`ANALYZE ${APPEND_TABLES.join(', ')}`);
+}
+
 /** The committed log size (number of leaves sequenced). */
 export async function getLogSize(q: Queryable): Promise<number> {
   const { rows } = await q.query(`SELECT size FROM log_state WHERE id`);

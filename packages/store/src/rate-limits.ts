@@ -10,22 +10,23 @@ export interface RateLimitCount {
 }
 
 /**
- * Counts one hit for `key` in its current window (a fresh window of
- * `windowMs` when the last one has ended) and returns the count so far.
+ * Counts `by` hits (default 1) for `key` in its current window (a fresh window
+ * of `windowMs` when the last one has ended) and returns the count so far.
  */
 export async function incrementRateLimit(
   q: Queryable,
   key: string,
   windowMs: number,
+  by = 1,
 ): Promise<RateLimitCount> {
   const { rows } = await q.query(
     `INSERT INTO rate_limits AS r (key, hits, reset_at)
-     VALUES ($1::text, 1, now() + $2::integer * interval '1 millisecond')
+     VALUES ($1::text, $3::integer, now() + $2::integer * interval '1 millisecond')
      ON CONFLICT (key) DO UPDATE SET
-       hits = CASE WHEN r.reset_at <= now() THEN 1 ELSE r.hits + 1 END,
+       hits = CASE WHEN r.reset_at <= now() THEN excluded.hits ELSE r.hits + excluded.hits END,
        reset_at = CASE WHEN r.reset_at <= now() THEN excluded.reset_at ELSE r.reset_at END
      RETURNING hits, reset_at`,
-    [key, windowMs],
+    [key, windowMs, by],
   );
   return { hits: num(rows[0]!.hits), resetAt: iso(rows[0]!.reset_at) };
 }

@@ -229,6 +229,35 @@ export async function getHeads(
 }
 
 /**
+ * The children of those `subjects` that hold some (an SSCC, or a serialized case
+ * once packed: DESIGN §5, containers nest), read from their cached heads; a
+ * subject that holds nothing is left out. Only the children's subjects leave
+ * the database, not whole states: a 10,000-unit pallet's units cost one small scan.
+ */
+export async function getHeadChildren(
+  q: Queryable,
+  subjects: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (subjects.length === 0) return out;
+  const { rows } = await q.query(
+    `SELECT h.subject, jsonb_path_query_array(h.state, '$.children[*].subject') AS children
+     FROM unnest($1::text[]) AS u(subject) JOIN chain_heads h ON h.subject = u.subject
+     WHERE h.state -> 'children' <> '[]'::jsonb`,
+    [[...subjects]],
+  );
+  for (const r of rows) {
+    const list = typeof r.children === 'string' ? (JSON.parse(r.children) as unknown) : r.children;
+    if (Array.isArray(list))
+      out.set(
+        r.subject as string,
+        list.filter((c): c is string => typeof c === 'string'),
+      );
+  }
+  return out;
+}
+
+/**
  * Inserts or updates cached heads in one statement. A head never moves
  * backwards: a row whose stored seq is higher is left alone. Subjects must be
  * distinct within one call.
@@ -256,17 +285,18 @@ export async function upsertChainHeads(
 }
 
 /**
- * True when `gln` appears in `subject`'s chain, or in the chain of a logistic
- * unit the subject was ever packed in, as a record's actor or its `to`
+ * True when `gln` appears in `subject`'s chain, or in the chain of a container
+ * the subject was ever packed in (at any level), as a record's actor or its `to`
  * (DESIGN §6a: who may read a chain). One indexed query.
  */
 export async function isChainParty(q: Queryable, subject: string, gln: string): Promise<boolean> {
   const { rows } = await q.query(
-    `WITH scope AS (
-       SELECT $1::text AS subject
+    `WITH RECURSIVE scope(subject) AS (
+       SELECT $1::text
        UNION
-       SELECT data ->> 'parent' FROM records
-        WHERE subject = $1::text AND type IN ('pack', 'unpack') AND data ? 'parent'
+       -- Every container it was ever in, every level up (DESIGN §5: containers nest).
+       SELECT r.data ->> 'parent' FROM records r JOIN scope s ON r.subject = s.subject
+        WHERE r.type IN ('pack', 'unpack') AND r.data ? 'parent'
      )
      SELECT EXISTS (
        SELECT 1 FROM records r JOIN scope s ON r.subject = s.subject

@@ -6,12 +6,16 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_MAX_BACKDATE_MS, fromBase64, toBase64 } from '@provenant/core';
+import { toBase64 } from '@provenant/core';
 import {
-  DEFAULT_BODY_LIMIT,
-  DEFAULT_RATE_LIMIT,
-  hashToken,
+  ConfigError,
+  envReader,
   newToken,
+  parseKey32,
+  readServerSettings,
+  SERVER_MESSAGES,
+  SERVER_SCHEMAS,
+  type Env,
   type LogLevel,
   type RateLimitConfig,
 } from '@provenant/server-kit';
@@ -53,49 +57,22 @@ export interface Config {
   metricsPort?: number | null;
 }
 
-/** A configuration error; `variable` names the environment variable at fault. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
+// Shared with the verifier (packages/server-kit config.ts); re-exported for callers of this module.
+export { ConfigError, parseDurationMs } from '@provenant/server-kit';
 
 /** Default checkpoint origin. */
 export const DEFAULT_LOG_ORIGIN = 'provenant.local/log';
 /** Name of the generated master key file inside the data dir. */
 export const MASTER_KEY_FILE = 'master.key';
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 // Each variable has its own schema and message, so an error names the
-// variable and never repeats its (possibly secret) value.
-function count() {
-  return z
-    .string()
-    .regex(/^\d{1,9}$/)
-    .transform(Number);
-}
-
+// variable and never repeats its (possibly secret) value. The shared ones
+// (port, database, log level, body limit, backdating, rate limits) are the kit's.
 const schemas = {
-  PORT: z
-    .string()
-    .regex(/^\d{1,5}$/)
-    .transform(Number)
-    .pipe(z.number().max(65535)),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/),
+  ...SERVER_SCHEMAS,
   PROVENANT_DATA_DIR: z.string().min(1),
   // C2SP signed-note origin and key name: no spaces, no '+', printable ASCII.
   PROVENANT_LOG_ORIGIN: z.string().regex(/^[\x21-\x2a\x2c-\x7e]{1,255}$/),
-  LOG_LEVEL: z.enum(LEVELS),
-  METRICS_PORT: z
-    .string()
-    .regex(/^\d{1,5}$/)
-    .transform(Number)
-    .pipe(z.number().min(1).max(65535)),
   PROVENANT_WEBHOOK_ALLOW_HOSTS: z.string().regex(/^[A-Za-z0-9.:\-[\], ]{1,2000}$/),
   // Delivery timings (ms): shortened by tests, rarely by operators.
   PROVENANT_WEBHOOK_INTERVAL_MS: z
@@ -115,49 +92,12 @@ const schemas = {
     .regex(/^\d{1,4}$/)
     .transform(Number)
     .pipe(z.number().min(1).max(3650)),
-  PROVENANT_BODY_LIMIT: z
-    .string()
-    .regex(/^\d{1,10}$/)
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(1024)
-        .max(1024 * 1024 * 1024),
-    ),
-  // A duration: seconds, or a number with s, m, h or d (`72h`, `3d`); 1 minute to 3650 days.
-  PROVENANT_MAX_BACKDATE: z
-    .string()
-    .regex(/^\d{1,10}[smhd]?$/)
-    .transform(parseDurationMs)
-    .pipe(
-      z
-        .number()
-        .min(60_000)
-        .max(3650 * 24 * 3600_000),
-    ),
-  PROVENANT_RATE_LIMIT_TOKEN: count(),
-  PROVENANT_RATE_LIMIT_ADDRESS: count(),
-  PROVENANT_RATE_LIMIT_WINDOW_SECONDS: z
-    .string()
-    .regex(/^\d{1,6}$/)
-    .transform(Number)
-    .pipe(z.number().min(1).max(86_400)),
 };
 
 const MESSAGES: Record<keyof typeof schemas, string> = {
-  PORT: 'must be an integer port number from 0 to 65535',
-  DATABASE_URL: 'must be a postgres:// or postgresql:// URL',
+  ...SERVER_MESSAGES,
   PROVENANT_DATA_DIR: 'must be a directory path',
   PROVENANT_LOG_ORIGIN: 'must be 1 to 255 printable ASCII characters without spaces or "+"',
-  LOG_LEVEL: `must be one of ${LEVELS.join(', ')}`,
-  PROVENANT_BODY_LIMIT: 'must be a byte count from 1024 to 1073741824',
-  PROVENANT_MAX_BACKDATE:
-    'must be a duration from 1 minute to 3650 days: seconds, or a number with s, m, h or d (e.g. 72h, 3d)',
-  PROVENANT_RATE_LIMIT_TOKEN: 'must be a request count per window (0: no limit)',
-  PROVENANT_RATE_LIMIT_ADDRESS: 'must be a request count per window (0: no limit)',
-  PROVENANT_RATE_LIMIT_WINDOW_SECONDS: 'must be a number of seconds from 1 to 86400',
-  METRICS_PORT: 'must be an integer port number from 1 to 65535',
   PROVENANT_WEBHOOK_ALLOW_HOSTS: 'must be a comma-separated list of host names or addresses',
   PROVENANT_WEBHOOK_INTERVAL_MS: 'must be a number of milliseconds',
   PROVENANT_WEBHOOK_BACKOFF_MS: 'must be a number of milliseconds',
@@ -165,35 +105,7 @@ const MESSAGES: Record<keyof typeof schemas, string> = {
   PROVENANT_WEBHOOK_RETENTION_DAYS: 'must be a number of days from 1 to 3650',
 };
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 };
-
-/** `72h`, `3d`, `90m`, `3600s` or `3600` (seconds) in milliseconds; the caller checked the shape. */
-export function parseDurationMs(text: string): number {
-  const unit = /[smhd]$/.test(text) ? text.slice(-1) : 's';
-  const n = Number(unit === 's' && !text.endsWith('s') ? text : text.slice(0, -1));
-  return n * UNIT_MS[unit]!;
-}
-
-type Env = Record<string, string | undefined>;
-
-function read<K extends keyof typeof schemas>(
-  env: Env,
-  name: K,
-): z.output<(typeof schemas)[K]> | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const r = schemas[name].safeParse(raw);
-  if (!r.success) throw new ConfigError(name, MESSAGES[name]);
-  return r.data as z.output<(typeof schemas)[K]>;
-}
-
-/** Parses a base64 32-byte key; the message never includes the value. */
-function parseKey(text: string, variable: string): Uint8Array {
-  const key = fromBase64(text.trim());
-  if (!key || key.length !== 32)
-    throw new ConfigError(variable, 'must be standard base64 of exactly 32 bytes');
-  return key;
-}
+const read = envReader(schemas, MESSAGES);
 
 /** Options of loadConfig. */
 export interface LoadConfigOptions {
@@ -210,16 +122,16 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Config {
   const warn = options.warn ?? ((m: string) => console.warn(m));
-  const databaseUrl = read(env, 'DATABASE_URL') ?? null;
+  const server = readServerSettings(env);
+  const databaseUrl = server.databaseUrl;
   const dataDir = resolve(read(env, 'PROVENANT_DATA_DIR') ?? './data');
-  const inTest = env.JEST_WORKER_ID !== undefined || env.NODE_ENV === 'test';
 
   let masterKey: Uint8Array;
   let masterKeySource: Config['masterKeySource'];
   const envKey = env.PROVENANT_MASTER_KEY;
   if (envKey !== undefined) {
     // Set but empty is a mistake, not a request for a generated key.
-    masterKey = parseKey(envKey, 'PROVENANT_MASTER_KEY');
+    masterKey = parseKey32(envKey, 'PROVENANT_MASTER_KEY');
     masterKeySource = 'env';
   } else if (databaseUrl !== null) {
     throw new ConfigError(
@@ -233,37 +145,23 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const verifierKey =
     env.PROVENANT_VERIFIER_KEY === undefined
       ? undefined
-      : parseKey(env.PROVENANT_VERIFIER_KEY, 'PROVENANT_VERIFIER_KEY');
-
-  const adminToken = env.PROVENANT_ADMIN_TOKEN;
-  if (adminToken !== undefined && !/^[A-Za-z0-9\-._~+/]{16,512}=*$/.test(adminToken)) {
-    throw new ConfigError(
-      'PROVENANT_ADMIN_TOKEN',
-      'must be 16 to 512 characters of [A-Za-z0-9-._~+/] (RFC 6750 token)',
-    );
-  }
+      : parseKey32(env.PROVENANT_VERIFIER_KEY, 'PROVENANT_VERIFIER_KEY');
 
   return {
-    port: read(env, 'PORT') ?? 8080,
+    port: server.port,
     databaseUrl,
     dataDir,
     masterKey,
     masterKeySource,
     ...(verifierKey ? { verifierKey } : {}),
-    adminTokenHash: adminToken === undefined ? null : hashToken(adminToken),
+    adminTokenHash: server.adminTokenHash,
     logOrigin: read(env, 'PROVENANT_LOG_ORIGIN') ?? DEFAULT_LOG_ORIGIN,
-    logLevel: read(env, 'LOG_LEVEL') ?? (inTest ? 'silent' : 'info'),
-    bodyLimit: read(env, 'PROVENANT_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
-    maxBackdateMs: read(env, 'PROVENANT_MAX_BACKDATE') ?? DEFAULT_MAX_BACKDATE_MS,
-    rateLimit: {
-      perToken: read(env, 'PROVENANT_RATE_LIMIT_TOKEN') ?? DEFAULT_RATE_LIMIT.perToken,
-      perAddress: read(env, 'PROVENANT_RATE_LIMIT_ADDRESS') ?? DEFAULT_RATE_LIMIT.perAddress,
-      windowMs:
-        (read(env, 'PROVENANT_RATE_LIMIT_WINDOW_SECONDS') ?? DEFAULT_RATE_LIMIT.windowMs / 1000) *
-        1000,
-    },
+    logLevel: server.logLevel,
+    bodyLimit: server.bodyLimit,
+    maxBackdateMs: server.maxBackdateMs,
+    rateLimit: server.rateLimit,
     webhooks: webhookEnv(env),
-    metricsPort: read(env, 'METRICS_PORT') ?? null,
+    metricsPort: server.metricsPort,
   };
 }
 
@@ -301,13 +199,13 @@ function embeddedMasterKey(
       `PROVENANT_MASTER_KEY is not set: generated a master key in ${file} (mode 0600). ` +
         'Back it up: custodial keys cannot be unsealed without it.',
     );
-    return { key: parseKey(readFileSync(file, 'utf8'), file), source: 'generated' };
+    return { key: parseKey32(readFileSync(file, 'utf8'), file), source: 'generated' };
   } catch (err) {
     if ((err as { code?: string }).code !== 'EEXIST') throw err;
   }
   if ((statSync(file).mode & 0o077) !== 0)
     warn(`${file} is readable by other users; chmod 600 it.`);
-  return { key: parseKey(readFileSync(file, 'utf8'), file), source: 'file' };
+  return { key: parseKey32(readFileSync(file, 'utf8'), file), source: 'file' };
 }
 
 /** Storage hooks for bootstrapAdminToken (the tokens table, owned by the store). */

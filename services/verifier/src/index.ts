@@ -45,3 +45,7 @@ export {
   DOCK_HTML,
 } from './dock/index.js';
 export type { DockAssets } from './dock/index.js';
+export { loadVerifierConfig, readTrustFile, REQUIRED_VERIFIER_ENV } from './config.js';
+export type { StandaloneVerifierConfig } from './config.js';
+export { EXIT_CONFIG, main, startVerifier } from './main.js';
+export type { RunningVerifier, StartVerifierOptions } from './main.js';

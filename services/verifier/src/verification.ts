@@ -196,16 +196,18 @@ function decode(e: BundleEntry): Decoded | null {
 
 /**
  * Receipt time of the subject's last handoff (ship or receive), counting the
- * handoffs of every logistic unit while the subject travelled inside it
- * (a contained unit moves with its container, DESIGN §5). Null: never handed off.
- * Reads the log's own bundle (trusted), between log indexes `from` and `to`.
+ * handoffs of every container while the subject travelled inside it, every
+ * level up (a contained unit moves with its case, the case with its pallet,
+ * DESIGN §5). Null: never handed off. Reads the log's own bundle (trusted),
+ * between log indexes `from` and `to`; `outer` holds the containers already
+ * followed, so no chain is walked twice on one path.
  */
 export function lastHandoff(
   bundle: Bundle,
   subject: string,
   from = -1,
   to = Infinity,
-  depth = 0,
+  outer: ReadonlySet<string> = new Set(),
 ): string | null {
   const chain = bundle.chains[subject] ?? [];
   let last: string | null = null;
@@ -213,40 +215,46 @@ export function lastHandoff(
     if (t !== null && (last === null || t > last)) last = t;
   };
   const records = chain.map(decode).filter((d): d is Decoded => d !== null);
+  const path = new Set(outer).add(subject);
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (r.index <= from || r.index >= to) continue;
     if (r.type === 'ship' || r.type === 'receive') later(r.at);
-    if (r.type === 'pack' && r.parent && depth < 4) {
-      const exit = records.slice(i + 1).find((x) => x.type === 'unpack');
-      later(
-        lastHandoff(bundle, r.parent, r.index, Math.min(exit?.index ?? Infinity, to), depth + 1),
-      );
+    if (r.type === 'pack' && r.parent && !path.has(r.parent)) {
+      // It leaves the parent with its own unpack {parent} (a case's unpack of its children is not that).
+      const exit = records.slice(i + 1).find((x) => x.type === 'unpack' && x.parent);
+      later(lastHandoff(bundle, r.parent, r.index, Math.min(exit?.index ?? Infinity, to), path));
     }
   }
   return last;
 }
 
 /**
- * The logistic units `subject` is inside now, innermost first (a unit packed
- * and not unpacked since, and the containers that container is in): a pallet
- * verification covers every unit inside it (DESIGN §7), so it counts as a
- * verification of each of their serials. Reads the log's own bundle (trusted).
+ * The containers `subject` is inside now, innermost first (packed and not
+ * unpacked since, and the containers that container is in, every level up:
+ * DESIGN §5, containers nest): a pallet verification covers every case and
+ * unit inside it (DESIGN §7), so it counts as a verification of each of their
+ * serials. Reads the log's own bundle (trusted); a repeated container ends the walk.
  */
-export function enclosingContainers(bundle: Bundle, subject: string, depth = 0): string[] {
-  let parent: string | null = null;
-  for (const r of (bundle.chains[subject] ?? []).map(decode)) {
-    if (r?.type === 'pack') parent = r.parent ?? parent;
-    else if (r?.type === 'unpack') parent = null;
+export function enclosingContainers(bundle: Bundle, subject: string): string[] {
+  const out: string[] = [];
+  for (let s: string | null = subject; s !== null;) {
+    let parent: string | null = null;
+    for (const r of (bundle.chains[s] ?? []).map(decode)) {
+      if (r?.type === 'pack' && r.parent) parent = r.parent;
+      else if (r?.type === 'unpack' && r.parent) parent = null;
+    }
+    if (parent === null || parent === subject || out.includes(parent)) break;
+    out.push(parent);
+    s = parent;
   }
-  if (parent === null || depth >= 4) return [];
-  return [parent, ...enclosingContainers(bundle, parent, depth + 1)];
+  return out;
 }
 
 /**
  * The parties whose verification of `subject` can reveal a clone (DESIGN §7
  * DUPLICATE_SCAN): every actor and `to` of its chain and of the chain of every
- * logistic unit it was ever packed in (who held, or was sent, a container it
+ * container it was ever packed in, at every level (who held, or was sent, a container it
  * travelled in). Anyone else's verification is audited, never counted: an
  * outsider scanning a competitor's goods in transit must not quarantine them.
  * Reads the log's own bundle (trusted).
@@ -254,16 +262,17 @@ export function enclosingContainers(bundle: Bundle, subject: string, depth = 0):
 export function chainParties(bundle: Bundle, subject: string): Set<string> {
   const parties = new Set<string>();
   const seen = new Set<string>();
-  const walk = (s: string, depth: number): void => {
-    if (seen.has(s) || depth > 4) return;
+  // Every level up (DESIGN §5: containers nest); iterative, each chain once.
+  const todo = [subject];
+  for (let s = todo.pop(); s !== undefined; s = todo.pop()) {
+    if (seen.has(s)) continue;
     seen.add(s);
     for (const r of (bundle.chains[s] ?? []).map(decode)) {
       if (r?.actor) parties.add(r.actor);
       if (r?.to) parties.add(r.to);
-      if (r?.type === 'pack' && r.parent) walk(r.parent, depth + 1);
+      if (r?.type === 'pack' && r.parent) todo.push(r.parent);
     }
-  };
-  walk(subject, 0);
+  }
   return parties;
 }
 

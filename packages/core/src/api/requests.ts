@@ -111,12 +111,19 @@ const subjects = (max: number) => z.array(scanInputSchema).min(1).max(max);
 
 export const PackBody = z.strictObject({
   parent: scanInputSchema.meta({
-    description: 'the logistic unit: SSCC (18 digits), subject 00/<sscc> or any scan form',
+    description:
+      'the container: a new logistic unit (SSCC, 18 digits, subject 00/<sscc> or any scan form) or a commissioned serialized case (GTIN + serial)',
   }),
-  children: subjects(MAX_PACK_CHILDREN),
+  children: subjects(MAX_PACK_CHILDREN).meta({
+    description: 'units, or sealed containers not inside another (DESIGN §5: containers nest)',
+  }),
 });
 
-export const UnpackBody = z.strictObject({ parent: scanInputSchema });
+export const UnpackBody = z.strictObject({
+  parent: scanInputSchema.meta({
+    description: 'the container to open: an SSCC or a packed serialized case',
+  }),
+});
 
 export const ShipmentBody = z.strictObject({
   subjects: subjects(MAX_BATCH),

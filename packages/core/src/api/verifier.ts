@@ -83,6 +83,10 @@ export function verifierShapes<M extends ShapeMode>(mode: M) {
     minWitnesses: z.number().int().optional(),
     witnessQuorum: z.number().int().optional(),
     maxCheckpointAgeSeconds: z.number().int(),
+    verifierKey: z
+      .string()
+      .optional()
+      .meta({ description: 'base64 Ed25519 key that signs verification receipts' }),
   });
   return { verifierInfo, me, caseView, casesPage, vrsResponse, vrsConnectivity, dockTrust };
 }

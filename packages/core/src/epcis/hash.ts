@@ -393,7 +393,8 @@ export function epcisEventPrehash(event: unknown, context: EpcisHashContext = {}
   if (!isObject(event) || typeof event['type'] !== 'string') {
     throw new TypeError('an EPCIS event is an object with a string "type"');
   }
-  const ns = namespacesOf(context['@context'] ?? event['@context']);
+  // JSON-LD scoping: an event's own @context extends the document's (its prefixes win).
+  const ns = namespacesOf([...asArray(context['@context']), ...asArray(event['@context'])]);
   const vocabulary = [...(context.vocabulary ?? epcisVocabulary([event]))];
   const expanded = replaceBare(event, vocabulary) as Record<string, unknown>;
   const ignored = new Set(context.ignoreFields ?? []);

@@ -45,3 +45,43 @@ export type {
   EpcisMappingResult,
   RecordDraft,
 } from './mapping.js';
+export {
+  DEFAULT_PER_PAGE,
+  EPCIS_EVENT_TYPE_NAMES,
+  EPCIS_QUERY_PARAMETERS,
+  MAX_PER_PAGE,
+  encodePageToken,
+  epcMatcherOf,
+  parseEpcisQuery,
+  queryFingerprint,
+} from './query.js';
+export type {
+  EpcMatcher,
+  EpcisEventQuery,
+  EpcisQueryParseResult,
+  QueryParameterIssue,
+  TimeRange,
+} from './query.js';
+export {
+  EPCIS_CONTEXT_URL,
+  EPC_FORMATS,
+  answeredEvent,
+  answeredEventText,
+  epcisQueryDocumentText,
+  epcisQueryDocument,
+  keepsCapturedBytes,
+  parseEpcFormat,
+  translateEventEpcs,
+} from './query-document.js';
+export type { EpcFormat, QueryDocumentInput } from './query-document.js';
+export {
+  cbvTerm,
+  epcisEventIndex,
+  epcisGlnOf,
+  epcisLocationKey,
+  epcisSubjectKey,
+} from './index-fields.js';
+export type { EpcisEventIndex } from './index-fields.js';
+export { epcisActorProblem, epcisOwnershipProblem, epcisStatedActors } from './capture-rules.js';
+export type { CapturingParty, EpcisCaptureCode, EpcisCaptureError } from './capture-rules.js';
+export { JsonTextError, jsonArrayElementTexts } from './json-text.js';

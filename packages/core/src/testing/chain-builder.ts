@@ -479,9 +479,14 @@ export class ChainBuilder {
     return out;
   }
 
-  /** Packs units into a new logistic unit: each unit's pack {parent}, then the container's genesis pack. */
+  /**
+   * Packs children into a parent: each child's pack {parent}, then the parent's pack of
+   * its children. `sscc` is the 18 SSCC digits of a new logistic unit, or a subject:
+   * `00/<sscc>`, or `01/<gtin>/21/<serial>` of a commissioned serialized case (DESIGN §5:
+   * containers nest, so children may be containers too).
+   */
   pack(by: TestParty, sscc: string, units: readonly string[], opts: RecordOptions = {}): string {
-    const parent = containerSubject(sscc);
+    const parent = sscc.includes('/') ? sscc : containerSubject(sscc);
     const children = units.map((u) => {
       const e = this.record(by, u, 'pack', { parent });
       this.track(u).parent = parent;
@@ -602,20 +607,37 @@ export class ChainBuilder {
     return [...out];
   }
 
-  /** The chains a bundle for `subject` carries (bundle.ts): own, containers, children and their containers. */
+  /** Children listed by a subject's packs of children. */
+  private childrenOf(subject: string): string[] {
+    const out: string[] = [];
+    for (const e of this.entriesOf(subject)) {
+      const d = e.record!.data as Record<string, unknown>;
+      if (e.record!.type === 'pack' && Array.isArray(d['children']))
+        for (const c of d['children'] as { subject: string }[]) out.push(c.subject);
+    }
+    return out;
+  }
+
+  /**
+   * The chains a bundle for `subject` carries (bundle.ts): own, its children at every
+   * level (DESIGN §5: containers nest), and every container any of these was ever in,
+   * every level up.
+   */
   chainSubjects(subject: string): string[] {
-    const out = new Set<string>([subject]);
-    const addUnit = (u: string) => {
-      out.add(u);
-      for (const c of this.containersOf(u)) out.add(c);
-    };
-    if (subject.startsWith('00/')) {
-      for (const e of this.entriesOf(subject)) {
-        const d = e.record!.data as Record<string, unknown>;
-        if (e.record!.type === 'pack' && Array.isArray(d['children']))
-          for (const c of d['children'] as { subject: string }[]) addUnit(c.subject);
-      }
-    } else addUnit(subject);
+    const out = new Set<string>();
+    const down = [subject];
+    for (let s = down.pop(); s !== undefined; s = down.pop()) {
+      if (out.has(s)) continue;
+      out.add(s);
+      down.push(...this.childrenOf(s));
+    }
+    const up = [...out];
+    for (let s = up.pop(); s !== undefined; s = up.pop())
+      for (const c of this.containersOf(s))
+        if (!out.has(c)) {
+          out.add(c);
+          up.push(c);
+        }
     return [...out];
   }
 

@@ -2,8 +2,9 @@
 // without a token, with express-rate-limit and a Store over our own database
 // (table rate_limits, migration 000006), so every replica on the database
 // shares the counts. Over the limit: 429 problem+json with `Retry-After` and
-// the draft-8 `RateLimit` / `RateLimit-Policy` headers.
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+// the draft-8 `RateLimit` / `RateLimit-Policy` headers. A verification costs
+// its units (a pallet of 10,000 counts 10,000) against the per-token budget.
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
 import { toHex } from '@provenant/core';
 import {
@@ -18,16 +19,23 @@ import {
 import { hashToken, parseBearer } from './auth.js';
 import { tooManyRequests } from './problem.js';
 
-/** Requests allowed per window, per token and per address (anonymous); 0 turns a limit off. */
+/**
+ * Requests allowed per window, per token and per address (anonymous); 0 turns
+ * a limit off. Per token the budget is in cost units: a request is 1, a
+ * verification its units (a pallet of 10,000 is 10,000, DESIGN §8).
+ */
 export interface RateLimitConfig {
   perToken: number;
   perAddress: number;
   windowMs: number;
 }
 
-/** Generous defaults: the test suite and the benches never reach them. */
+/**
+ * Generous defaults: the test suite and the benches never reach them, except a
+ * flood (6 full pallets a minute per token, 1,000 single requests a second).
+ */
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = {
-  perToken: 6000,
+  perToken: 60_000,
   perAddress: 600,
   windowMs: 60_000,
 };
@@ -71,6 +79,11 @@ export class DatabaseRateLimitStore implements Store {
   async increment(key: string) {
     if (++this.calls % PRUNE_EVERY === 0) await pruneRateLimits(this.q);
     return info(await incrementRateLimit(this.q, this.prefix + key, this.windowMs));
+  }
+
+  /** Adds `units` hits to `key`'s window (a verification's cost beyond its one request). */
+  async charge(key: string, units: number) {
+    return info(await incrementRateLimit(this.q, this.prefix + key, this.windowMs, units));
   }
 
   async decrement(key: string): Promise<void> {
@@ -122,6 +135,40 @@ function limiter(
 }
 
 /**
+ * Verification cost (DESIGN §8): a response that set `res.locals.costUnits`
+ * (the verifier does: a pallet of 10,000 counts 10,000) charges the units
+ * beyond the one its request was counted for to the token's window before it
+ * is sent, so the token's next requests meet the limit (429) and this
+ * response's `RateLimit` header already shows the budget left.
+ */
+function costCharger(
+  store: DatabaseRateLimitStore,
+  limit: number,
+  key: (req: Parameters<RequestHandler>[0]) => string,
+): RequestHandler {
+  return (req, res, next) => {
+    if (bearerOf(req) === null) return next();
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.end = ((...args: unknown[]) => {
+      const units = res.locals.costUnits as unknown;
+      if (typeof units !== 'number' || !(units > 1)) return end(...args);
+      store.charge(key(req), Math.min(Math.floor(units) - 1, 1e9)).then(
+        (c) => {
+          const reset = Math.max(0, Math.ceil((c.resetTime.getTime() - Date.now()) / 1000));
+          const left = Math.max(0, limit - c.totalHits);
+          if (!res.headersSent) res.setHeader('RateLimit', `"per-token"; r=${left}; t=${reset}`);
+          end(...args);
+        },
+        // The verdict is stored and answered whatever happens to the bookkeeping.
+        () => end(...args),
+      );
+      return res;
+    }) as Response['end'];
+    next();
+  };
+}
+
+/**
  * Error middleware right after `authenticate`: a request whose token was
  * refused (401) counts against its address too, so a flood of made-up tokens
  * (each its own per-token bucket) is still limited per address.
@@ -159,17 +206,13 @@ export function refusedTokenLimit(
 export function rateLimits(db: RateLimitDb, config: RateLimitConfig | undefined): RequestHandler[] {
   const c = config ?? DEFAULT_RATE_LIMIT;
   const out: RequestHandler[] = [];
-  if (c.perToken > 0)
-    out.push(
-      limiter(
-        db,
-        't:',
-        c.perToken,
-        c.windowMs,
-        (req) => toHex(hashToken(bearerOf(req)!)),
-        (req) => bearerOf(req) === null,
-      ),
-    );
+  const tokenKey = (req: Parameters<RequestHandler>[0]) => toHex(hashToken(bearerOf(req)!));
+  if (c.perToken > 0) {
+    out.push(limiter(db, 't:', c.perToken, c.windowMs, tokenKey, (req) => bearerOf(req) === null));
+    const costs = new DatabaseRateLimitStore(db, 't:');
+    costs.init({ windowMs: c.windowMs } as Options);
+    out.push(costCharger(costs, c.perToken, tokenKey));
+  }
   if (c.perAddress > 0)
     out.push(
       limiter(

@@ -186,6 +186,15 @@ export function jsonBodyProblem(err: JcsError): Error {
   }
 }
 
+// The body text as it arrived (after UTF-8 decoding), for routes that keep it
+// byte for byte (EPCIS capture stores events exactly as captured, DESIGN §11).
+const bodyTexts = new WeakMap<Request, string>();
+
+/** The JSON body text of a request, as it arrived; undefined when it had none. */
+export function rawBodyText(req: Request): string | undefined {
+  return bodyTexts.get(req);
+}
+
 /**
  * Parses the raw body with core's strict parser (DESIGN §3, §8): a duplicate
  * key or an integer beyond ±(2^53−1) is a 400 naming the field, never the last
@@ -216,6 +225,7 @@ const strictJson: RequestHandler = (req, _res, next) => {
   }
   try {
     req.body = parseJsonStrict(text);
+    bodyTexts.set(req, text);
   } catch (err) {
     next(err instanceof JcsError ? jsonBodyProblem(err) : err);
     return;

@@ -22,6 +22,7 @@ import {
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import {
+  analyzeAppendTables,
   appendBatch,
   appendLeafBatch,
   appendLeafTexts,
@@ -29,6 +30,7 @@ import {
   insertWebhookEvents,
   insertCheckpoint,
   insertEntryBatch,
+  insertEpcisEvents,
   latestCheckpoint,
   lockLogSize,
   readSequencingContext,
@@ -45,6 +47,7 @@ import {
   type StoredLeaf,
 } from '@provenant/store';
 import { tooLarge } from '@provenant/server-kit';
+import { v1EventRows, v1EventsOf, type PendingEpcisEvent } from '../append/epcis-events.js';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
 import {
@@ -70,6 +73,10 @@ export const MAX_SUBMISSION_ENTRIES = MAX_BATCH_SUBJECTS + 1;
 const SINGLE_STATEMENT_ENTRIES = 256;
 /** Leaves per insert statement of a large batch, signed between yields to the event loop. */
 const LEAF_CHUNK = 1_024;
+
+/** Appended entries after which the append tables' statistics are refreshed (and at least ANALYZE_FRACTION of the log). */
+export const ANALYZE_MIN_ENTRIES = 5_000;
+export const ANALYZE_FRACTION = 0.1;
 
 /** Default cap of entries sequenced in one transaction. */
 export const DEFAULT_MAX_BATCH_ENTRIES = 20_000;
@@ -119,8 +126,9 @@ export interface SubmitOptions {
    * `party` notice registers). Throwing refuses this submission alone (it
    * runs in a savepoint) and the error is what `submit` rejects with. It
    * must use only `tx` and be safe to run again (the transaction may retry).
+   * `integratedAt` is the receipt time this batch gives its entries.
    */
-  apply?: (tx: Queryable) => Promise<void>;
+  apply?: (tx: Queryable, integratedAt: string) => Promise<void>;
   /**
    * Runs inside the sequencing transaction after this submission's entries
    * were written, with their results (e.g. store the response under the
@@ -128,6 +136,14 @@ export interface SubmitOptions {
    * so it must not fail for reasons of its own: reserve in `apply`, fill in here.
    */
   after?: (tx: Queryable, accepted: Accepted[]) => Promise<void>;
+  /**
+   * The submission stores the EPCIS events of its records itself (EPCIS
+   * capture, in `apply`). Otherwise each new record that the DESIGN §11 table
+   * maps gets the event built from it (source 'v1'), in the batch transaction.
+   */
+  ownEvents?: boolean;
+  /** A higher cap of entries for this submission (an EPCIS document captured all-or-nothing). */
+  maxEntries?: number;
 }
 
 export interface SequencerOptions {
@@ -170,6 +186,8 @@ interface Prepared {
 
 interface Submission {
   entries: Prepared[];
+  /** The /v1 events of its records, by record id (none with `ownEvents`). */
+  epcis: Map<string, PendingEpcisEvent> | null;
   apply: SubmitOptions['apply'];
   after: SubmitOptions['after'];
   resolve: (accepted: Accepted[]) => void;
@@ -294,6 +312,10 @@ export class Sequencer {
   /** The committed right edge of the tree, or null to reload it at the next batch. */
   private frontier: Frontier | null = null;
   private lastTime = 0;
+  /** Entries appended since the last statistics refresh, the log size then, and the running refresh. */
+  private sinceAnalyze = 0;
+  private analyzedSize = 0;
+  private analyzing: Promise<void> | null = null;
   /** The log key imported once (node:crypto), and the receipt body serialiser for our origin. */
   private readonly logSigner: FastSigner;
   private readonly receiptMessage: ReturnType<typeof receiptMessageBuilder>;
@@ -340,12 +362,15 @@ export class Sequencer {
       return Promise.reject(new SequencerError('SEQUENCER_CLOSED', 'the sequencer is closed'));
     if (entries.length === 0)
       return Promise.reject(new SequencerError('EMPTY_SUBMISSION', 'nothing to append'));
-    if (entries.length > MAX_SUBMISSION_ENTRIES)
-      return Promise.reject(
-        tooLarge(`A submission carries at most ${MAX_SUBMISSION_ENTRIES} entries.`),
-      );
+    const cap = Math.max(MAX_SUBMISSION_ENTRIES, opts.maxEntries ?? 0);
+    if (entries.length > cap)
+      return Promise.reject(tooLarge(`A submission carries at most ${cap} entries.`));
     let prepared: Prepared[];
+    let epcis: Map<string, PendingEpcisEvent> | null = null;
     try {
+      // DESIGN §11: the /v1 records' events and their hash IDs, built before the lock.
+      if (!opts.ownEvents)
+        epcis = v1EventsOf(entries.filter((e): e is PendingRecord => e.kind === 'record'));
       // DESIGN §6: leaf hash = SHA-256(0x00 || JCS(envelope)); computed before the lock.
       prepared = entries.map((entry) => {
         const jcs = envelopeJcs(entry.envelope);
@@ -357,6 +382,7 @@ export class Sequencer {
     return new Promise<Accepted[]>((resolve, reject) => {
       this.queue.push({
         entries: prepared,
+        epcis,
         apply: opts.apply,
         after: opts.after,
         resolve,
@@ -376,6 +402,31 @@ export class Sequencer {
   async close(): Promise<void> {
     this.closed = true;
     await this.idle();
+    await this.analyzing;
+  }
+
+  /**
+   * Refreshes the planner statistics of the append tables in the background
+   * once the entries appended since the last refresh reach
+   * max(ANALYZE_MIN_ENTRIES, ANALYZE_FRACTION × the log size then), as
+   * autovacuum would (autovacuum may be off or late: a bulk load then leaves
+   * the planner guessing, and a chain query scanned the whole log). A failed
+   * refresh is harmless: the next threshold tries again.
+   */
+  private freshenStatistics(entries: number, size: number): void {
+    this.sinceAnalyze += entries;
+    if (
+      this.analyzing ||
+      this.sinceAnalyze < Math.max(ANALYZE_MIN_ENTRIES, ANALYZE_FRACTION * this.analyzedSize)
+    )
+      return;
+    this.sinceAnalyze = 0;
+    this.analyzedSize = size;
+    this.analyzing = analyzeAppendTables(this.db)
+      .catch(() => {})
+      .finally(() => {
+        this.analyzing = null;
+      });
   }
 
   private schedule(): void {
@@ -433,6 +484,7 @@ export class Sequencer {
     this.stats.entries += result.accepted.size;
     this.onBatch?.(result.accepted.size, performance.now() - started);
     this.frontier = result.frontier;
+    this.freshenStatistics(result.accepted.size, result.frontier.size);
     this.stats.submissions += batch.length;
     batch.forEach((s, i) => {
       const o = result.outcomes[i]!;
@@ -590,7 +642,7 @@ export class Sequencer {
           plan.push({ kind: 'new', p });
         }
       }
-      if (error === null && s.apply) error = await this.runHook(tx, s.apply);
+      if (error === null && s.apply) error = await this.runHook(tx, s.apply, integratedAt);
       if (error !== null) {
         outcomes.push({ ok: false, error });
         continue;
@@ -609,11 +661,16 @@ export class Sequencer {
     const fresh: Prepared[] = [];
     const records: NewRecord[] = [];
     const notices: NewNotice[] = [];
-    for (const o of outcomes) {
+    const events: PendingEpcisEvent[] = [];
+    for (let b = 0; b < outcomes.length; b++) {
+      const o = outcomes[b]!;
       if (!o.ok) continue;
+      const epcis = batch[b]!.epcis;
       for (const item of o.plan) {
         if (item.kind !== 'new') continue;
         const { entry } = item.p;
+        const ev = epcis?.get(entry.id);
+        if (ev) events.push(ev);
         const index = frontier.size;
         frontier.append(item.p.leafHash, created);
         fresh.push(item.p);
@@ -721,8 +778,11 @@ export class Sequencer {
       };
       const moved = send(small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last));
       // The outbox rows of this batch's facts commit with them (DESIGN §12).
-      const events = this.events?.(records, notices, integratedAt) ?? [];
-      if (events.length > 0) void send(insertWebhookEvents(tx, events));
+      const outbox = this.events?.(records, notices, integratedAt) ?? [];
+      if (outbox.length > 0) void send(insertWebhookEvents(tx, outbox));
+      // The /v1 records' EPCIS events commit with them (DESIGN §11).
+      if (events.length > 0)
+        void send(insertEpcisEvents(tx, v1EventRows(events, integratedAt), { merge: true }));
       // The first failure is the meaningful one (later statements only see an aborted transaction).
       for (const p of pending) await p;
       if (!(await moved)) throw new LogStorageError('the log size moved while the log was locked');
@@ -741,10 +801,11 @@ export class Sequencer {
   private async runHook(
     tx: Queryable,
     apply: NonNullable<SubmitOptions['apply']>,
+    integratedAt: string,
   ): Promise<unknown> {
     await tx.query('SAVEPOINT provenant_submission');
     try {
-      await apply(tx);
+      await apply(tx, integratedAt);
     } catch (err) {
       // If the database itself is gone this throws too, failing the whole batch.
       await tx.query('ROLLBACK TO SAVEPOINT provenant_submission');

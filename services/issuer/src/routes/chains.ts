@@ -18,12 +18,7 @@
 //   active          otherwise
 import type { Router } from 'express';
 import { z } from 'zod';
-import {
-  effectiveCustody,
-  strictApi,
-  type ChainState,
-  type CustodyContext,
-} from '@provenant/core';
+import { effectiveCustody, strictApi, type ChainState, type CustodyContext } from '@provenant/core';
 import { formatSubject, Gs1Error } from '@provenant/gs1';
 import { buildBundle, getChain, getHead, isChainParty, type Queryable } from '@provenant/store';
 import type { RouteDeps, RouteModule } from '@provenant/server-kit';
@@ -132,14 +127,15 @@ async function chainView(q: Queryable, origin: string, subject: string): Promise
   const records = head ? await getChain(q, subject) : [];
   if (records.length === 0 || !head) throw chainNotFound(subject);
   const state = head.state as ChainState;
-  const parent =
-    state.containedIn !== null
-      ? ((await getHead(q, state.containedIn))?.state as ChainState)
-      : undefined;
-  const ctx: CustodyContext = {
-    party: () => undefined,
-    state: (s) => (s === state.containedIn ? parent : s === subject ? state : undefined),
-  };
+  // Its containers, every level up (DESIGN §5: containers nest): custody is the outermost's.
+  const states = new Map<string, ChainState>([[subject, state]]);
+  for (let up = state.containedIn; up !== null && !states.has(up);) {
+    const ps = (await getHead(q, up))?.state as ChainState | undefined;
+    if (!ps) break;
+    states.set(up, ps);
+    up = ps.containedIn;
+  }
+  const ctx: CustodyContext = { party: () => undefined, state: (s) => states.get(s) };
   // Records appended after the head was read wait for the next request.
   const shown = records.filter((r) => r.seq <= head.seq);
   return {

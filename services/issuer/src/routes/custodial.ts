@@ -7,9 +7,14 @@
 // rule; the sequencer's run under the log lock is the authoritative one.
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
-import { COMMISSIONING_ROLES, unitSubject } from '@provenant/core';
+import {
+  COMMISSIONING_ROLES,
+  isContainerState,
+  isContainerSubject,
+  unitSubject,
+} from '@provenant/core';
 import { Gs1Error } from '@provenant/gs1';
-import { findPartiesByGtin, getParty } from '@provenant/store';
+import { findPartiesByGtin, getHeadChildren, getParty } from '@provenant/store';
 import type { RouteDeps, RouteModule } from '@provenant/server-kit';
 import { recordResult } from '../append/index.js';
 import type { UnsignedNotice } from '../append/custodial.js';
@@ -143,17 +148,31 @@ async function commissions(deps: Deps, req: Request, res: Response): Promise<voi
   });
 }
 
-// POST /v1/packs: each unit's pack {parent}, then the container's genesis
-// pack {children: [{subject, head}]} (core custody.ts: N + 1 records).
+// POST /v1/packs: each child's pack {parent}, then the parent's pack
+// {children: [{subject, head}]} (core custody.ts: N + 1 records). Containers
+// nest (DESIGN §5): a child may be a sealed SSCC or serialized case, and the
+// parent an SSCC (its genesis) or a commissioned serialized GTIN case.
 async function packs(deps: Deps, req: Request, res: Response): Promise<void> {
   const body = parse(PackBody, req.body, 'body');
-  const parent = resolveOne(body.parent, 'body.parent', 'container');
-  const children = resolveSubjects(body.children, 'body.children', { kind: 'unit' });
+  const parent = resolveOne(body.parent, 'body.parent');
+  const children = resolveSubjects(body.children, 'body.children');
+  const self = children.indexOf(parent);
+  if (self >= 0)
+    throw badRequest(`body.children[${self}]: a container cannot contain itself`, {
+      errors: [
+        {
+          path: `body.children[${self}]`,
+          rule: 'not-the-parent',
+          message: 'a container cannot contain itself',
+        },
+      ],
+    });
+  const sscc = isContainerSubject(parent);
   const gln = callerOf(req);
   await signedWrite(deps, req, res, async () => {
     const plan = await CustodyPlan.load(deps.db, gln, [parent, ...children]);
     const existing = plan.state(parent);
-    if (existing)
+    if (existing && sscc)
       plan.refuse(
         'CHAIN_BROKEN',
         `${parent} already has a chain (head at seq ${existing.seq})`,
@@ -164,14 +183,12 @@ async function packs(deps: Deps, req: Request, res: Response): Promise<void> {
       plan,
       children.map((c, i) => plan.next(c, 'pack', { parent }, i)),
     );
+    const data = { children: units.map((u) => ({ subject: u.record.subject, head: u.id })) };
     const container = await signAll(
       deps,
       plan,
-      [
-        plan.genesis(parent, 'pack', {
-          children: units.map((u) => ({ subject: u.record.subject, head: u.id })),
-        }),
-      ],
+      // A serialized case is packed after its commission: without a chain, plan.next refuses it.
+      [sscc ? plan.genesis(parent, 'pack', data) : plan.next(parent, 'pack', data)],
       [undefined],
     );
     return {
@@ -185,12 +202,13 @@ async function packs(deps: Deps, req: Request, res: Response): Promise<void> {
 // unpack {parent, parentHead} (core custody.ts).
 async function unpacks(deps: Deps, req: Request, res: Response): Promise<void> {
   const body = parse(UnpackBody, req.body, 'body');
-  const parent = resolveOne(body.parent, 'body.parent', 'container');
+  const parent = resolveOne(body.parent, 'body.parent');
   const gln = callerOf(req);
   await signedWrite(deps, req, res, async () => {
     const plan = await CustodyPlan.load(deps.db, gln, [parent]);
     const st = plan.state(parent);
-    if (!st || st.kind !== 'container') throw notFound(`No logistic unit ${parent} is known.`);
+    // An SSCC, or a serialized case once packed (DESIGN §5: containers nest).
+    if (!st || !isContainerState(st)) throw notFound(`No container ${parent} is known.`);
     const children = st.children.map((c) => c.subject);
     await plan.include(deps.db, children);
     const [opened] = await signAll(
@@ -280,7 +298,20 @@ async function receipts(deps: Deps, req: Request, res: Response): Promise<void> 
       throw conflict(`Shipment ${body.shipment} from ${body.from} was received already.`, {
         slug: 'shipment-received',
       });
-    const { units, counts, receive } = reconcile(shipped, scanned, body.condition);
+    // Containers nest (DESIGN §5): what the containers inside hold, level by level.
+    const inner = new Map<string, string[]>();
+    const loaded = new Set(shipped.map((x) => x.subject));
+    let level = shipped.flatMap((x) => x.state.children.map((c) => c.subject));
+    while (level.length > 0) {
+      level = level.filter((c) => !loaded.has(c));
+      for (const c of level) loaded.add(c);
+      const found = await getHeadChildren(deps.db, level);
+      for (const [s, kids] of found) inner.set(s, kids);
+      level = [...found.values()].flat();
+    }
+    const { units, counts, receive } = reconcile(shipped, scanned, body.condition, (c) =>
+      inner.get(c),
+    );
     if (receive.length === 0)
       throw unprocessable(
         `Nothing scanned belongs to shipment ${body.shipment}: nothing to receive.`,
@@ -393,14 +424,14 @@ function document(deps: Deps): void {
     ],
     [
       '/v1/packs',
-      'Pack units into a logistic unit (custodial, N + 1 records)',
+      'Pack units or containers into a container: an SSCC or a serialized case (custodial, N + 1 records)',
       PackBody,
       'CustodialPack',
       PackResponse,
     ],
     [
       '/v1/unpacks',
-      'Unpack a logistic unit (custodial)',
+      'Unpack a container, one level (custodial)',
       UnpackBody,
       'CustodialPack',
       PackResponse,

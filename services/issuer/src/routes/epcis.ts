@@ -1,36 +1,49 @@
-// The start of the EPCIS 2.0 REST binding (DESIGN §11): GET /epcis/eventTypes
-// and POST /epcis/events for one commissioning, shipping or decommissioning
-// event, captured through the same custodial append path as the /v1
-// custodial routes (the caller's custodial key signs, the custody plan and
-// the sequencer judge; each record's time is the event time). The event is
-// mapped by the §11 table in core; its eventID is the one it carries, else
-// its EPCIS 2.0 event hash ID. Receiving, packing and unpacking events,
-// capture jobs, storing the event as captured and the queries are not built yet.
+// The EPCIS 2.0 REST binding, capture side (DESIGN §11): GET /epcis/eventTypes,
+// POST /epcis/events (one event, 201) and POST /epcis/capture (an
+// EPCISDocument as a capture job: 202 + Location, GET /epcis/capture/{id}).
+// Every event goes through epcis/capture.ts: the §11 table, the actor and EPC
+// checks, the custodial key, the custody plan and the sequencer, and is
+// stored exactly as captured with its records.
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
 import {
-  epcisEventHash,
+  epcisDocumentEvents,
+  jsonArrayElementTexts,
+  parseEpcisDocument,
   parseEpcisEvent,
-  recordsFromEpcisEvent,
-  type RecordDraft,
 } from '@provenant/core';
-import type { RouteDeps, RouteModule } from '@provenant/server-kit';
+import {
+  finishCaptureJob,
+  getCaptureJob,
+  insertCaptureJob,
+  type CaptureErrorBehaviour,
+  type CaptureJob,
+} from '@provenant/store';
+import {
+  BEARER_AUTH,
+  IdempotencyHeaders,
+  MAX_FIELD_ERRORS,
+  badRequest,
+  forbidden,
+  notFound,
+  principalOf,
+  problemResponse,
+  rawBodyText,
+  requireScope,
+  toProblem,
+  type FieldError,
+  type RouteDeps,
+  type RouteModule,
+} from '@provenant/server-kit';
 import { recordResult } from '../append/index.js';
-import { getParty } from '@provenant/store';
-import { principalOf, requireScope } from '@provenant/server-kit';
-import { BEARER_AUTH, problemResponse } from '@provenant/server-kit';
-import { badRequest, forbidden, unprocessable, type FieldError } from '@provenant/server-kit';
-import { MAX_FIELD_ERRORS } from '@provenant/server-kit';
+import { captureEvents, jobError, planCapture, problemOf } from '../epcis/capture.js';
 import type { IssuerDeps } from '../deps.js';
-import { CustodyPlan } from './custodial/plan.js';
 import { AppendResult } from './custodial/schemas.js';
 import { signedWrite } from './custodial/submit.js';
 
 type Deps = RouteDeps<IssuerDeps>;
-type UnsignedRecord = Parameters<IssuerDeps['signer']['signRecords']>[2][number];
-
-// The record types POST /epcis/events writes so far.
-const CAPTURED: ReadonlySet<string> = new Set(['commission', 'ship', 'decommission']);
+type Json = Record<string, unknown>;
 
 /** The event types whose events Provenant maps to records (DESIGN §11 table). */
 export const EPCIS_EVENT_TYPES = ['ObjectEvent', 'AggregationEvent'] as const;
@@ -45,93 +58,174 @@ function invalid(errors: FieldError[]): never {
   );
 }
 
-// The event, validated and mapped; attacker-controlled until both pass.
-function eventDrafts(body: unknown): RecordDraft[] {
-  const parsed = parseEpcisEvent(body);
-  if (!parsed.ok) {
+/** The capturing party: records are signed as it, so an operator token (no party) is refused. */
+function captorOf(req: Request): string {
+  const gln = principalOf(req).gln;
+  if (gln === null)
+    throw forbidden('EPCIS capture signs as the caller’s party; this token belongs to no party.');
+  return gln;
+}
+
+// POST /epcis/events: one event → its records, in one submission (all-or-nothing),
+// the event stored as captured in the same transaction.
+async function captureEvent(deps: Deps, req: Request, res: Response): Promise<void> {
+  // Attacker-controlled until the schema and then the §11 mapping accept it.
+  const parsed = parseEpcisEvent(req.body);
+  if (!parsed.ok)
     invalid(
       parsed.errors.map((e) => ({ path: `body.${e.path}`, rule: 'schema', message: e.message })),
     );
-  }
-  const mapped = recordsFromEpcisEvent(parsed.value);
-  if (!mapped.ok) {
-    const { code, field, detail } = mapped.error;
-    invalid([{ path: `body.${field}`, rule: code, message: detail }]);
-  }
-  if (mapped.drafts.some((d) => !CAPTURED.has(d.type))) {
-    invalid([
-      {
-        path: 'body.bizStep',
-        rule: 'NOT_YET_CAPTURED',
-        message:
-          'this endpoint captures commissioning events so far; use the /v1 routes for the others',
-      },
-    ]);
-  }
-  const seen = new Map<string, number>();
-  const duplicates: FieldError[] = [];
-  mapped.drafts.forEach((d, i) => {
-    const first = seen.get(d.subject);
-    if (first === undefined) seen.set(d.subject, i);
-    else
-      duplicates.push({
-        path: `body.epcList.${i}`,
-        rule: 'duplicate',
-        message: `${d.subject} is already listed at body.epcList.${first}`,
-      });
-  });
-  if (duplicates.length > 0) invalid(duplicates);
-  return mapped.drafts;
-}
-
-// A shipment to a GLN nobody registered could never be received (as /v1/shipments).
-async function assertRegistered(deps: Deps, drafts: readonly RecordDraft[]): Promise<void> {
-  const to = drafts[0]?.type === 'ship' ? (drafts[0].data['to'] as string) : undefined;
-  if (to === undefined || (await getParty(deps.db, to))) return;
-  throw unprocessable(`No party with GLN ${to} is registered.`, {
-    slug: 'unknown-party',
-    errors: [
-      { path: 'body.destinationList', rule: 'registered-party', message: 'not a registered party' },
-    ],
-  });
-}
-
-// POST /epcis/events: one event → its records, in one submission (all-or-nothing).
-async function captureEvent(deps: Deps, req: Request, res: Response): Promise<void> {
-  const drafts = eventDrafts(req.body);
-  const gln = principalOf(req).gln;
-  if (gln === null) {
-    throw forbidden('EPCIS capture signs as the caller’s party; this token belongs to no party.');
-  }
-  const body = req.body as Record<string, unknown>;
-  const eventID = typeof body['eventID'] === 'string' ? body['eventID'] : epcisEventHash(body);
-  res.location(`/epcis/events/${encodeURIComponent(eventID)}`);
+  const party = captorOf(req);
+  const value = req.body as Json;
+  const text = (rawBodyText(req) ?? JSON.stringify(value)).trim();
   await signedWrite(deps, req, res, async () => {
-    await assertRegistered(deps, drafts);
-    const plan = await CustodyPlan.load(
-      deps.db,
-      gln,
-      drafts.map((d) => d.subject),
-    );
-    const records = drafts.map((d, i) => {
-      if (d.type !== 'commission') return plan.next(d.subject, d.type, d.data as never, i, d.time);
-      const st = plan.state(d.subject);
-      if (st) {
-        plan.refuse(
-          'CHAIN_BROKEN',
-          `${d.subject} is already commissioned (head at seq ${st.seq})`,
-          d.subject,
-          i,
-        );
-      }
-      return plan.genesis(d.subject, 'commission', d.data as never, d.time);
-    }) as UnsignedRecord[];
-    plan.assertClean();
-    const entries = await deps.signer.signRecords(deps.db, gln, records);
-    entries.forEach((p, i) => plan.apply(p, i));
-    plan.assertClean();
-    return { entries, respond: (accepted) => ({ eventID, records: accepted.map(recordResult) }) };
+    const write = await planCapture(deps, {
+      party,
+      events: [{ value, text }],
+      behaviour: 'rollback',
+      captureId: null,
+    });
+    if (write.errors.length > 0) throw problemOf(write.errors[0]!);
+    const eventID = write.planned[0]!.eventID;
+    res.location(`/epcis/events/${encodeURIComponent(eventID)}`);
+    return {
+      entries: write.entries,
+      apply: write.apply,
+      ownEvents: true,
+      respond: (accepted) => ({ eventID, records: accepted.map(recordResult) }),
+    };
   });
+}
+
+const BEHAVIOURS: ReadonlySet<string> = new Set(['rollback', 'proceed']);
+
+/** GS1-Capture-Error-Behaviour: rollback (default) or proceed; anything else is 400. */
+function behaviourOf(req: Request): CaptureErrorBehaviour {
+  const h = req.get('GS1-Capture-Error-Behaviour');
+  if (h === undefined || h === '') return 'rollback';
+  const v = h.trim().toLowerCase();
+  if (!BEHAVIOURS.has(v))
+    throw badRequest('GS1-Capture-Error-Behaviour is rollback or proceed.', {
+      errors: [
+        {
+          path: 'headers.GS1-Capture-Error-Behaviour',
+          rule: 'enum',
+          message: 'rollback or proceed',
+        },
+      ],
+    });
+  return v as CaptureErrorBehaviour;
+}
+
+// A schema error inside the event list names its event (epcisBody.eventList.3.eventTime).
+function documentErrors(errors: readonly { path: string; message: string }[]) {
+  const first = /^epcisBody\.eventList\.(\d+)/.exec(errors[0]?.path ?? '');
+  const fieldErrors: FieldError[] = errors.map((e) => ({
+    path: `body.${e.path}`,
+    rule: 'schema',
+    message: e.message,
+  }));
+  return badRequest(`${fieldErrors[0]!.path}: ${fieldErrors[0]!.message}`, {
+    slug: 'invalid-epcis-document',
+    errors: fieldErrors.slice(0, MAX_FIELD_ERRORS),
+    ...(first ? { extra: { eventIndex: Number(first[1]) } } : {}),
+  });
+}
+
+function jobBody(job: CaptureJob) {
+  return {
+    captureID: job.captureId,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+    running: job.running,
+    success: job.success,
+    captureErrorBehaviour: job.captureErrorBehaviour,
+    errors: job.errors,
+  };
+}
+
+/** Runs a job to its end; never rejects (a failure of the whole job is its error). */
+async function runJob(
+  deps: Deps,
+  captureId: string,
+  request: Parameters<typeof captureEvents>[1],
+): Promise<void> {
+  let outcome: { success: boolean; errors: ReturnType<typeof jobError>[] };
+  try {
+    const r = await captureEvents(deps, request);
+    outcome = { success: r.errors.length === 0, errors: r.errors.map(jobError) };
+  } catch (err) {
+    // A refusal of the whole document (no custodial key, database down): no event was written.
+    const p = toProblem(err);
+    outcome = {
+      success: false,
+      errors: [
+        {
+          eventIndex: 0,
+          type: `urn:provenant:problem:${p.slug}`,
+          detail: p.detail,
+          reasons: (p.reasons ?? []).map((r) => ({
+            code: r.code,
+            field: '',
+            message: String(r.message ?? ''),
+          })),
+        },
+      ],
+    };
+  }
+  try {
+    await finishCaptureJob(deps.db, captureId, outcome);
+  } catch (err) {
+    deps.logger.error({ err, captureId }, 'capture job could not be finished');
+  }
+}
+
+// POST /epcis/capture: the document is checked whole (400, nothing written),
+// the job row is created, 202 answers, and the capture runs on.
+async function captureDocument(
+  deps: Deps,
+  jobs: Set<Promise<void>>,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const behaviour = behaviourOf(req);
+  const parsed = parseEpcisDocument(req.body);
+  if (!parsed.ok) throw documentErrors(parsed.errors);
+  const party = captorOf(req);
+  const doc = req.body as Json;
+  const { events, context } = epcisDocumentEvents(doc);
+  const raw = rawBodyText(req);
+  const texts = (raw && jsonArrayElementTexts(raw, ['epcisBody', 'eventList'])) ?? undefined;
+  const captureId = randomUUID();
+  await insertCaptureJob(deps.db, {
+    captureId,
+    party,
+    captureErrorBehaviour: behaviour,
+    eventCount: events.length,
+  });
+  const job = runJob(deps, captureId, {
+    party,
+    events: events.map((value, i) => ({
+      value: value as Json,
+      text: texts?.[i] ?? JSON.stringify(value),
+    })),
+    hashContext: context,
+    behaviour,
+    captureId,
+  });
+  jobs.add(job);
+  void job.finally(() => jobs.delete(job));
+  res.location(`/epcis/capture/${captureId}`);
+  res.status(202).json({ captureID: captureId });
+}
+
+// GET /epcis/capture/{captureID}: the capturing party or the admin; anyone else 404 (§6a).
+async function getJob(deps: Deps, req: Request, res: Response): Promise<void> {
+  const p = principalOf(req);
+  const id = String(req.params['captureID']);
+  const job = await getCaptureJob(deps.db, id);
+  if (!job || (!p.isAdmin && job.party !== p.gln)) throw notFound(`No capture job ${id} is known.`);
+  res.json(jobBody(job));
 }
 
 // The request body is documented loosely (an EPCIS 2.0 event, JSON-LD):
@@ -162,9 +256,10 @@ function document(deps: Deps): void {
     method: 'post',
     path: '/epcis/events',
     summary:
-      'EPCIS 2.0: capture one commissioning, shipping or decommissioning ObjectEvent (custodial)',
+      'EPCIS 2.0: capture one event mapped by the DESIGN §11 table (custodial), stored as captured',
     security,
     request: {
+      headers: IdempotencyHeaders,
       body: {
         content: {
           'application/ld+json': { schema: event },
@@ -186,11 +281,88 @@ function document(deps: Deps): void {
       },
       400: problemResponse('Invalid or unmapped event: the event field and the rule are named'),
       401: problemResponse('No or bad token'),
-      403: problemResponse('Token lacks the sign scope, or belongs to no party'),
-      409: problemResponse('A unit is already commissioned, or a chain conflict (names the head)'),
-      422: problemResponse(
-        'A custody rule is broken (reason codes), or the destination is no registered party',
+      403: problemResponse(
+        'Token lacks the sign scope, belongs to no party, or the event names another actor (ACTOR_MISMATCH)',
       ),
+      409: problemResponse(
+        'A unit is already commissioned, a chain conflict (names the head), or the eventID is taken',
+      ),
+      422: problemResponse(
+        'A custody rule is broken, an EPC outside the caller’s prefixes, or the destination is no registered party',
+      ),
+      503: problemResponse('Database unavailable'),
+    },
+  });
+  const job = o.register(
+    'EpcisCaptureJob',
+    z.object({
+      captureID: z.string(),
+      createdAt: z.string(),
+      finishedAt: z.string().nullable(),
+      running: z.boolean(),
+      success: z.boolean().nullable(),
+      captureErrorBehaviour: z.enum(['rollback', 'proceed']),
+      errors: z.array(
+        z.object({
+          eventIndex: z.number().int(),
+          eventID: z.string().optional(),
+          type: z.string(),
+          detail: z.string(),
+          reasons: z
+            .array(z.object({ code: z.string(), field: z.string(), message: z.string() }))
+            .optional(),
+        }),
+      ),
+    }),
+  );
+  const documentBody = z.looseObject({ type: z.literal('EPCISDocument') });
+  o.registerPath({
+    method: 'post',
+    path: '/epcis/capture',
+    summary: 'EPCIS 2.0: capture an EPCISDocument as a capture job (custodial)',
+    security,
+    request: {
+      headers: z.object({
+        'GS1-Capture-Error-Behaviour': z.enum(['rollback', 'proceed']).optional().meta({
+          description:
+            'rollback (default): all events or none; proceed: the good events, errors listed',
+        }),
+      }),
+      body: {
+        content: {
+          'application/ld+json': { schema: documentBody },
+          'application/json': { schema: documentBody },
+        },
+      },
+    },
+    responses: {
+      202: {
+        description: 'Accepted; Location names the capture job',
+        content: {
+          'application/json': {
+            schema: o.register('EpcisCaptureAccepted', z.object({ captureID: z.string() })),
+          },
+        },
+      },
+      400: problemResponse(
+        'Not an EPCISDocument, or a structural error: the event index and field are named',
+      ),
+      401: problemResponse('No or bad token'),
+      403: problemResponse('Token lacks the sign scope, or belongs to no party'),
+      413: problemResponse('The document exceeds the size limit'),
+      503: problemResponse('Database unavailable'),
+    },
+  });
+  o.registerPath({
+    method: 'get',
+    path: '/epcis/capture/{captureID}',
+    summary: 'EPCIS 2.0: a capture job (the capturing party or the admin)',
+    security,
+    request: { params: z.object({ captureID: z.string() }) },
+    responses: {
+      200: { description: 'The job', content: { 'application/json': { schema: job } } },
+      401: problemResponse('No or bad token'),
+      404: problemResponse('No such job for this caller'),
       503: problemResponse('Database unavailable'),
     },
   });
@@ -210,4 +382,10 @@ export const epcisRoutes: RouteModule<IssuerDeps> = (router: Router, deps: Deps)
   router.post('/epcis/events', requireScope('sign'), (req: Request, res: Response) =>
     captureEvent(deps, req, res),
   );
+  // Jobs still running in this process (a capture outlives its 202).
+  const jobs = new Set<Promise<void>>();
+  router.post('/epcis/capture', requireScope('sign'), (req: Request, res: Response) =>
+    captureDocument(deps, jobs, req, res),
+  );
+  router.get('/epcis/capture/:captureID', (req: Request, res: Response) => getJob(deps, req, res));
 };

@@ -5,6 +5,7 @@ import type { IssuerDeps } from '../deps.js';
 import { chainRoutes } from './chains.js';
 import { custodialRoutes } from './custodial.js';
 import { epcisRoutes } from './epcis.js';
+import { epcisQueryRoutes } from './epcis-query.js';
 import { recordRoutes } from './records.js';
 import { witnessRoutes } from './witnesses.js';
 import { registryRoutes } from './registry.js';
@@ -18,5 +19,6 @@ export const ISSUER_ROUTES: RouteModule<IssuerDeps>[] = [
   custodialRoutes,
   witnessRoutes,
   epcisRoutes,
+  epcisQueryRoutes,
   webhookRoutes,
 ];

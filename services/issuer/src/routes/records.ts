@@ -128,6 +128,8 @@ export interface PlannedWrite {
   answer: (accepted: Accepted[]) => WriteAnswer;
   /** Runs under the log lock before the entries are written (e.g. insert the row a notice announces). */
   apply?: SubmitOptions['apply'];
+  /** The write stores its EPCIS events itself (see SubmitOptions.ownEvents). */
+  ownEvents?: boolean;
 }
 
 /**
@@ -159,11 +161,11 @@ export async function idempotentWrite(
     return;
   }
   const { apply, answer } = write;
-  const opts: SubmitOptions = {};
+  const opts: SubmitOptions = write.ownEvents ? { ownEvents: true } : {};
   if (ctx || apply)
-    opts.apply = async (tx) => {
+    opts.apply = async (tx, integratedAt) => {
       if (ctx) await reserveKey(tx, ctx);
-      if (apply) await apply(tx);
+      if (apply) await apply(tx, integratedAt);
     };
   if (ctx)
     opts.after = async (tx, accepted) => {

@@ -5,13 +5,14 @@
 // Routes: /dock (HTML), /dock/app.js and /dock/app.css (bundled on first
 // request and cached), /dock/sw.js (a service worker keeping that shell for
 // reloads while offline), /dock/trust.json (the public trust the engine needs:
-// log verifier key and registry authority key, for offline use),
+// log verifier key and registry authority key, for offline use, and the
+// verifier key online receipts are checked with),
 // /dock/zxing_reader.wasm (the camera's barcode decoder, from zxing-wasm in
 // node_modules: served here so the page never asks a CDN).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Response, Router } from 'express';
-import type { ApiResponse } from '@provenant/core';
+import { toBase64, type ApiResponse } from '@provenant/core';
 import type { RouteModule } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { dockAssets } from './assets.js';
@@ -122,6 +123,8 @@ export const dockRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
       ...(deps.trust.witnesses ? { witnesses: deps.trust.witnesses } : {}),
       ...(deps.trust.minWitnesses !== undefined ? { minWitnesses: deps.trust.minWitnesses } : {}),
       maxCheckpointAgeSeconds: deps.policy.maxBundleAgeSeconds,
+      // What `provenant trust export` writes too: the key the page checks receipts with.
+      verifierKey: toBase64(deps.verifierKey.publicKey),
     };
     res.json(trust);
   });

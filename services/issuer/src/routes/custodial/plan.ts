@@ -6,6 +6,7 @@
 // lock; only that run is authoritative (a head that moved meanwhile is a 409).
 import {
   applyRecord,
+  claimedTimeProblem,
   type ChainState,
   type CustodyContext,
   type CustodyRecord,
@@ -162,6 +163,35 @@ export class CustodyPlan {
     }
     this.staged.set(record.subject, r.state);
     return true;
+  }
+
+  /**
+   * Applies the signed records of one unit of work (an EPCIS event) together:
+   * all of them, or none when one breaks a custody rule or a DESIGN §5 time
+   * rule against `receiptTime`; the refusal is returned, not noted, so the
+   * plan goes on with the next unit as if this one never came.
+   */
+  tryApplyAll(
+    ps: readonly PendingRecord[],
+    receiptTime: string,
+    maxBackdateMs?: number,
+  ): { ok: true } | { ok: false; code: string; message: string; entry: number } {
+    const overlay = new Map<string, ChainState>();
+    const ctx: CustodyContext = {
+      party: this.ctx.party,
+      state: (s) => overlay.get(s) ?? this.state(s),
+    };
+    for (let i = 0; i < ps.length; i++) {
+      const { record, id } = ps[i]!;
+      const current = ctx.state(record.subject);
+      const r = applyRecord(current, record, id, ctx);
+      if (!r.ok) return { ok: false, code: r.code, message: r.message, entry: i };
+      const late = claimedTimeProblem(record.time, receiptTime, current?.lastTime, maxBackdateMs);
+      if (late) return { ok: false, code: 'TIME_ANOMALY', message: late.message, entry: i };
+      overlay.set(record.subject, r.state);
+    }
+    for (const [s, st] of overlay) this.staged.set(s, st);
+    return { ok: true };
   }
 
   /**

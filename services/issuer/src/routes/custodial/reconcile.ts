@@ -3,13 +3,13 @@
 // sealed container), `missing`, or `unexpected`, and the receive records
 // carry the discrepancies. The classification is a pure function here; the
 // shipment lookup is the one query it needs.
-import type { ChainState } from '@provenant/core';
+import { isContainerState, type ChainState } from '@provenant/core';
 import type { Queryable } from '@provenant/store';
 
 /** How one subject of a receipt was accounted for. */
 export type UnitStatus = 'scanned' | 'inferred' | 'missing' | 'unexpected';
 
-/** One line of the reconciliation answer; `parent` for a unit inside a shipped container. */
+/** One line of the reconciliation answer; `parent` for a subject inside a shipped container (its direct parent). */
 export interface UnitLine {
   subject: string;
   status: UnitStatus;
@@ -44,7 +44,10 @@ export interface Reconciliation {
 /**
  * Classifies a receipt. `shipped` are the shipment's top-level subjects still
  * in transit (in shipment order); `scanned` the canonical subjects the dock
- * scanned (duplicates ignored).
+ * scanned (duplicates ignored); `childrenOf` gives what each container inside
+ * them holds (undefined: nothing), so a pallet of cases is reconciled at every
+ * level (DESIGN §5: containers nest); without it only the top level's children
+ * are known.
  *
  * Decisions where DESIGN §7 is silent:
  * - A container is received when it was scanned or any unit inside it was
@@ -52,8 +55,12 @@ export interface Reconciliation {
  *   itself, and its units not scanned are `inferred` if it was scanned, else
  *   `missing`. A container with nothing of it scanned is `missing`, as are its
  *   units; it stays in transit, like a missing loose unit.
+ * - Nested: a subject inside is `scanned` when scanned, `inferred` when a
+ *   container above it was scanned or (a case) when something inside it was,
+ *   else `missing`. Only the top-level subject gets a receive record: custody
+ *   of everything inside moves with it.
  * - Each receive record lists the discrepancies about its own subject (its
- *   missing units; `damaged` for itself when the condition is damaged); the
+ *   missing units at every level; `damaged` for itself when the condition is damaged); the
  *   shipment-level ones (missing top-level subjects, unexpected scans) go on
  *   the first receive record of the receipt, so they are recorded once.
  */
@@ -61,6 +68,7 @@ export function reconcile(
   shipped: readonly ShippedSubject[],
   scanned: readonly string[],
   condition: 'ok' | 'damaged',
+  childrenOf: (subject: string) => readonly string[] | undefined = () => undefined,
 ): Reconciliation {
   const seen = new Set(scanned);
   const expected = new Set<string>();
@@ -70,29 +78,47 @@ export function reconcile(
 
   for (const { subject, state } of shipped) {
     expected.add(subject);
-    if (state.kind !== 'container') {
+    if (!isContainerState(state)) {
       const got = seen.has(subject);
       units.push({ subject, status: got ? 'scanned' : 'missing' });
       if (got) receive.push({ subject, discrepancies: damaged(subject, condition) });
       else shipmentLevel.push({ subject, status: 'missing' });
       continue;
     }
+    const inside = tree(
+      subject,
+      state.children.map((c) => c.subject),
+      childrenOf,
+    );
+    for (const n of inside) expected.add(n.subject);
     const sealedScan = seen.has(subject);
-    const children = state.children.map((c) => c.subject);
-    for (const c of children) expected.add(c);
-    const anyChild = children.some((c) => seen.has(c));
+    const anyChild = inside.some((n) => seen.has(n.subject));
     if (!sealedScan && !anyChild) {
       units.push({ subject, status: 'missing' });
-      for (const c of children) units.push({ subject: c, status: 'missing', parent: subject });
+      for (const n of inside)
+        units.push({ subject: n.subject, status: 'missing', parent: n.parent });
       shipmentLevel.push({ subject, status: 'missing' });
       continue;
     }
     units.push({ subject, status: sealedScan ? 'scanned' : 'inferred' });
     const own = damaged(subject, condition);
-    for (const c of children) {
-      const status: UnitStatus = seen.has(c) ? 'scanned' : sealedScan ? 'inferred' : 'missing';
-      units.push({ subject: c, status, parent: subject });
-      if (status === 'missing') own.push({ subject: c, status: 'missing' });
+    // A container counts as present when its label or anything inside it was scanned.
+    const present = new Set<string>();
+    for (let i = inside.length - 1; i >= 0; i--) {
+      const n = inside[i]!;
+      if (seen.has(n.subject) || present.has(n.subject)) present.add(n.parent);
+    }
+    const labelled = new Set<string>(sealedScan ? [subject] : []);
+    for (const n of inside) {
+      const above = labelled.has(n.parent);
+      if (seen.has(n.subject) || above) labelled.add(n.subject);
+      const status: UnitStatus = seen.has(n.subject)
+        ? 'scanned'
+        : above || present.has(n.subject)
+          ? 'inferred'
+          : 'missing';
+      units.push({ subject: n.subject, status, parent: n.parent });
+      if (status === 'missing') own.push({ subject: n.subject, status: 'missing' });
     }
     receive.push({ subject, discrepancies: own });
   }
@@ -111,6 +137,30 @@ export function reconcile(
     if (u.status !== 'unexpected') counts.expected++;
   }
   return { units, counts, receive };
+}
+
+/**
+ * Everything inside a container, parents before children, each with its direct parent.
+ * Visited-checked, so a corrupt state cannot loop.
+ */
+function tree(
+  root: string,
+  children: readonly string[],
+  childrenOf: (subject: string) => readonly string[] | undefined,
+): { subject: string; parent: string }[] {
+  const out: { subject: string; parent: string }[] = [];
+  const seen = new Set([root]);
+  const visit = (parent: string, list: readonly string[]) => {
+    for (const c of list) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      out.push({ subject: c, parent });
+      const inner = childrenOf(c);
+      if (inner && inner.length > 0) visit(c, inner);
+    }
+  };
+  visit(root, children);
+  return out;
 }
 
 function damaged(subject: string, condition: 'ok' | 'damaged'): Discrepancy[] {

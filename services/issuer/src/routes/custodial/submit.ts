@@ -4,7 +4,7 @@
 // lock and filled with the answer, so both commit together or not at all).
 import type { Request, Response } from 'express';
 import type { IssuerDeps } from '../../deps.js';
-import type { Accepted, PendingEntry } from '../../log/sequencer.js';
+import type { Accepted, PendingEntry, SubmitOptions } from '../../log/sequencer.js';
 import { idempotentWrite } from '../records.js';
 
 /** What a custodial handler hands over: the signed entries and how to answer once they are in the log. */
@@ -12,6 +12,10 @@ export interface SignedWrite {
   entries: PendingEntry[];
   /** The 201 body from the sequenced entries (in the order of `entries`); must be pure. */
   respond(accepted: Accepted[]): unknown;
+  /** Runs under the log lock before the entries are written (SubmitOptions.apply). */
+  apply?: SubmitOptions['apply'];
+  /** The write stores its EPCIS events itself (SubmitOptions.ownEvents). */
+  ownEvents?: boolean;
 }
 
 /**
@@ -32,6 +36,8 @@ export async function signedWrite(
     const write = await build();
     return {
       entries: write.entries,
+      ...(write.apply ? { apply: write.apply } : {}),
+      ...(write.ownEvents ? { ownEvents: true } : {}),
       answer: (accepted: Accepted[]) => ({ status: 201, body: write.respond(accepted) }),
     };
   });

@@ -7,7 +7,8 @@ import { Gs1Error } from '@provenant/gs1';
 import { byId } from './dom.js';
 import { timeText } from './format.js';
 import { isNewest, nextScan, parseHere } from './scan.js';
-import { state } from './state.js';
+import { loadTrust, state, TRUST_KEY } from './state.js';
+import { pinChosenKey } from './receipt.js';
 import { DEFAULT_MAX_AGE_S, trustOf } from './trust.js';
 import { show, showNoVerdict, showNotRead, showPending } from './verdict.js';
 
@@ -19,18 +20,6 @@ async function readJson(input: HTMLInputElement, what: string): Promise<unknown>
     return JSON.parse(await f.text());
   } catch {
     throw new Error(`The ${what} is not JSON.`);
-  }
-}
-
-const TRUST_KEY = 'provenant.dock.trust';
-
-/** The trust fetched from this service while it was reachable (this tab only). */
-function loadTrust(): { trust: unknown; at: string } | null {
-  try {
-    const raw = sessionStorage.getItem(TRUST_KEY);
-    return raw ? (JSON.parse(raw) as { trust: unknown; at: string }) : null;
-  } catch {
-    return null;
   }
 }
 
@@ -93,9 +82,11 @@ export async function verifyOffline(e: Event): Promise<void> {
     const bundle = await readJson(byId<HTMLInputElement>('bundle-file'), 'bundle file');
     const trustInput = byId<HTMLInputElement>('trust-file');
     const kept = loadTrust();
-    const trust = trustOf(
-      trustInput.files?.[0] || !kept ? await readJson(trustInput, 'trust file') : kept.trust,
-    );
+    const chosen = trustInput.files?.[0] || !kept;
+    const raw = chosen ? await readJson(trustInput, 'trust file') : kept.trust;
+    const trust = trustOf(raw);
+    // A trust file the clerk chose pins the verifier key online answers are checked with.
+    if (chosen) pinChosenKey(raw);
     // Let the "Verifying…" state paint before the synchronous engine runs.
     await new Promise((r) => setTimeout(r, 0));
     const scan: { lot?: string; expiry?: string } = {};

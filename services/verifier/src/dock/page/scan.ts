@@ -5,8 +5,9 @@ import { centuryAt, Gs1Error, parseScan, type ScanResult } from '@provenant/gs1'
 import { byId } from './dom.js';
 import { subjectText } from './format.js';
 import { focusScan } from './modes.js';
+import { receiptKey, unboundText } from './receipt.js';
 import { arrived, inboundShipment, prefillShipment, renderArrived } from './receive.js';
-import { client, problemText, state, toView, writeKey } from './state.js';
+import { client, keptTrust, problemText, state, toView, writeKey } from './state.js';
 import { show, showNoVerdict, showNotRead, showPending } from './verdict.js';
 
 interface Queued {
@@ -111,12 +112,18 @@ async function drainScans(): Promise<void> {
 async function verifyScan(q: Queued): Promise<void> {
   const newest = () => isNewest(q.ticket);
   try {
-    const view = toView(
-      await client().verify(
-        { scan: q.input, purpose: 'receiving', scannerProfile: SCANNER_PROFILE },
-        writeKey(),
-      ),
+    const api = client();
+    // The receipt must answer this scan (nonce, subject, party, purpose, time): else no verdict.
+    const checked = await api.verifyChecked(
+      { scan: q.input, purpose: 'receiving', scannerProfile: SCANNER_PROFILE },
+      {
+        verifierKey: await receiptKey(keptTrust, () => api.getVerifierKey()),
+        party: state.session!.gln,
+      },
+      writeKey(),
     );
+    if (!checked.ok) throw new Error(unboundText(checked.code));
+    const view = toView(checked.verification);
     const a = q.receiving ? arrived.find((x) => x.subject === q.subject) : undefined;
     if (a) {
       a.verdict = view.verdict;

@@ -82,6 +82,23 @@ export function saveSession(s: Session | null): void {
   else sessionStorage.removeItem(SESSION_KEY);
 }
 
+export const TRUST_KEY = 'provenant.dock.trust';
+
+/** The trust fetched from this service while it was reachable (this tab only). */
+export function loadTrust(): { trust: unknown; at: string } | null {
+  try {
+    const raw = sessionStorage.getItem(TRUST_KEY);
+    return raw ? (JSON.parse(raw) as { trust: unknown; at: string }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The kept trust itself, or null. */
+export function keptTrust(): unknown {
+  return loadTrust()?.trust ?? null;
+}
+
 /** An Idempotency-Key (DESIGN §8) from getRandomValues: randomUUID needs a secure context. */
 export function writeKey(): WriteOptions {
   const b = crypto.getRandomValues(new Uint8Array(16));

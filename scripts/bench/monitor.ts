@@ -1,0 +1,127 @@
+// `pnpm bench monitor` (issue 15, DESIGN §7b): the verifier's monitor, read
+// only through GET /v1/verifier ({verifiedSize, logSize, lagSeconds}) while
+// the real service works:
+//  - throughput while catching up: bulk commissions put a backlog in the log;
+//    entries verified per second from the moment the writes end until the
+//    monitor has verified the whole log, against 2 cores × raw verify ÷ 2
+//    signatures per entry (envelope and log receipt), goal ≥ 70%;
+//  - lag under the handoff-append bench (store.ts handoffRate, 16 clients):
+//    lagSeconds sampled every 100 ms, p99 (goal < 1 s).
+// Prints "not available" when GET /v1/verifier has no monitor fields.
+import { performance } from 'node:perf_hooks';
+import { rawNodeRates } from './core.js';
+import { fmt, report } from './measure.js';
+import { loadAverage, percentile } from './load.js';
+import { monitorStatus, type MonitorStatus } from './monitor-status.js';
+import { handoffRate } from './store.js';
+import { GTIN, party, startWorld, type World } from './world.js';
+
+const BACKLOG_BATCHES = Number(process.env.BENCH_MONITOR_BATCHES ?? 3);
+const SIGNATURES_PER_ENTRY = 2;
+
+/** Polls the monitor every `everyMs` until stop() is called. */
+function sampler(w: World, everyMs: number) {
+  const samples: (MonitorStatus & { t: number })[] = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const s = await monitorStatus(w.client);
+      if (s) samples.push({ ...s, t: performance.now() });
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    samples,
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
+
+async function catchUpRate(w: World, mfr: string, rawVerify: number): Promise<void> {
+  const s = sampler(w, 25);
+  for (let b = 0; b < BACKLOG_BATCHES; b++)
+    await w.client.json('POST', '/v1/commissions', {
+      token: mfr,
+      body: {
+        items: Array.from({ length: 10_000 }, (_, i) => ({
+          gtin: GTIN,
+          serial: `MON${b}-${i}`,
+          lot: 'L1',
+          expiry: '2030-01-31',
+        })),
+      },
+    });
+  const written = performance.now();
+  const start = (await monitorStatus(w.client))!;
+  const t0 = performance.now();
+  let end = start;
+  while (end.verifiedSize < start.logSize && performance.now() - t0 < 300_000) {
+    await new Promise((r) => setTimeout(r, 25));
+    end = (await monitorStatus(w.client))!;
+  }
+  const t1 = performance.now();
+  await s.stop();
+  const limit = (2 * rawVerify) / SIGNATURES_PER_ENTRY;
+  const backlog = start.logSize - start.verifiedSize;
+  if (backlog < 1000) {
+    // It kept up with the writers: the write rate is a lower bound of its throughput.
+    const first = s.samples[0]!;
+    const rate = (end.verifiedSize - first.verifiedSize) / ((t1 - first.t) / 1000);
+    report('monitor throughput (kept up with bulk writes: a lower bound)', rate, 'entries/s', {
+      to: `2 × raw verify ÷ ${SIGNATURES_PER_ENTRY} = ${fmt(limit)}/s`,
+      value: rate / limit,
+      goal: 0.7,
+    });
+    return;
+  }
+  const rate = (end.verifiedSize - start.verifiedSize) / ((t1 - t0) / 1000);
+  report('monitor throughput while catching up', rate, 'entries/s', {
+    to: `2 cores × raw verify ÷ ${SIGNATURES_PER_ENTRY} signatures = ${fmt(limit)}/s`,
+    value: rate / limit,
+    goal: 0.7,
+  });
+  console.log(
+    `  (a backlog of ${fmt(backlog)} entries when ${fmt(BACKLOG_BATCHES * 10_000)} commissions had been written (${((t0 - written) / 1000).toFixed(1)} s after); verified to ${fmt(end.verifiedSize)} of ${fmt(start.logSize)} in ${((t1 - t0) / 1000).toFixed(1)} s; ${await loadAverage()})`,
+  );
+}
+
+async function lagUnderAppends(
+  w: World,
+  mfr: Awaited<ReturnType<typeof party>>,
+  dist: Awaited<ReturnType<typeof party>>,
+): Promise<void> {
+  const s = sampler(w, 100);
+  const appends = await handoffRate(w.service.url, mfr, dist);
+  await s.stop();
+  const lags = s.samples.map((x) => x.lagSeconds).sort((a, b) => a - b);
+  const p99 = percentile(lags, 99);
+  console.log(
+    `${'monitor lag under the handoff-append bench, p99'.padEnd(58)} ${p99.toFixed(3).padStart(12)} s   (goal < 1 s: ${p99 < 1 ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `  (p50 ${percentile(lags, 50).toFixed(3)} s, max ${lags[lags.length - 1]?.toFixed(3)} s over ${lags.length} samples every 100 ms; ${fmt(appends.appends)} appends at ${fmt(appends.rate)}/s, 16 clients; ${await loadAverage()})`,
+  );
+}
+
+export async function runMonitorBench(): Promise<void> {
+  console.log('\n== the verifier monitor (issue 15, DESIGN §7b) ==');
+  const w = await startWorld('provenant_bench_mon');
+  try {
+    if (!(await monitorStatus(w.client))) {
+      console.log(
+        'monitor throughput and lag: not available (GET /v1/verifier answers no verifiedSize, logSize, lagSeconds: no monitor in this build)',
+      );
+      return;
+    }
+    const raw = rawNodeRates();
+    report('raw node:crypto Ed25519 verify, one core', raw.verify, 'verify/s');
+    const mfr = await party(w, '0614141000005', ['manufacturer'], ['0614141']);
+    const dist = await party(w, '0614141000012', ['distributor']);
+    await catchUpRate(w, mfr.token, raw.verify);
+    await lagUnderAppends(w, mfr, dist);
+  } finally {
+    await w.close();
+  }
+}

@@ -1,0 +1,133 @@
+// A verifier on a PostgreSQL streaming replica (DESIGN §7b, §10; issue 15):
+// the issuer writes on the primary, a hot standby (tests/support/pg-standby.ts,
+// pg_basebackup -R) follows it, and the verifier reads the log from the
+// standby. While the standby lags (WAL replay paused) it answers from what it
+// has and names the checkpoint it used; after catch-up, the right verdict for
+// the newer log. Runs on PostgreSQL only: skipped without
+// PROVENANT_TEST_DATABASE_URL, never skipped in CI.
+//
+// Until the standalone verifier (`pnpm start:verifier`) exists, this runs the
+// verifier app (createVerifier) on the standby's database; its own rows
+// (verifications, cases, rate-limit counts) are written on the primary
+// (readsFromStandby): a standby takes no writes.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { unitSubject } from '@provenant/core';
+import { openPg, type Database } from '@provenant/store';
+import { createVerifier, type Verifier } from '@provenant/verifier';
+import { startTestIssuer, type TestIssuer } from './support/issuer.js';
+import { readsFromStandby, startStandby, type Standby } from './support/pg-standby.js';
+import { Api, withCheckDigit, type Party } from './support/verifier.js';
+
+const pgUrl = process.env.PROVENANT_TEST_DATABASE_URL;
+const inCi = process.env.CI === 'true';
+const GTIN = withCheckDigit('1061414100015');
+const unit = (serial: string) => unitSubject(GTIN, serial);
+
+(pgUrl || inCi ? describe : describe.skip)('a verifier on a hot standby', () => {
+  let issuer: TestIssuer;
+  let standby: Standby;
+  let standbyDb: Database;
+  let verifier: Verifier;
+  let api: Api;
+  let mfr: Party;
+  let dist: Party;
+
+  beforeAll(async () => {
+    if (!pgUrl) throw new Error('CI=true needs PROVENANT_TEST_DATABASE_URL (a PostgreSQL primary)');
+    issuer = await startTestIssuer();
+    api = new Api(issuer.app, issuer.adminToken);
+    mfr = await api.party(
+      withCheckDigit('061414100020'),
+      'Acme Pharma',
+      ['manufacturer'],
+      ['0614141'],
+    );
+    dist = await api.party(withCheckDigit('061414100021'), 'Northwind', ['distributor']);
+    await api.commission(mfr, GTIN, ['S1'], 'LOT-A');
+    await api.ship(mfr, [unit('S1')], dist, 'ASN-S1');
+
+    const { rows } = await issuer.db.query<{ db: string }>('SELECT current_database() AS db');
+    standby = await startStandby(pgUrl);
+    standbyDb = await openPg(standby.urlOf(rows[0]!.db), { max: 4 });
+    // Only the public trust and the verifier's own key, as the issuer hands them over.
+    verifier = createVerifier({
+      db: readsFromStandby(issuer.db, standbyDb),
+      ...issuer.verifier,
+      workers: 0,
+    });
+    await standby.catchUp();
+  }, 300_000);
+
+  afterAll(async () => {
+    await verifier?.close();
+    await standbyDb?.close();
+    await standby?.stop();
+    await issuer?.stop();
+  }, 60_000);
+
+  /** The primary's latest signed checkpoint size. */
+  async function primarySize(): Promise<number> {
+    const res = await request(issuer.app).get('/v1/log/checkpoint').expect(200);
+    return Number(res.text.split('\n')[1]);
+  }
+
+  async function verify(subject: string) {
+    const res = await request(verifier.app)
+      .post('/v1/verifications')
+      .set('Authorization', `Bearer ${dist.token}`)
+      .send({ subject, purpose: 'receiving' });
+    expect(res.status).toBe(201);
+    return res.body as {
+      verdict: string;
+      reasons: { code: string }[];
+      checkpoint: { size: number } | null;
+    };
+  }
+
+  it('reads from a real standby, which refuses writes', async () => {
+    const { rows } = await standbyDb.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    expect(rows[0]!.r).toBe(true);
+    await expect(standbyDb.query('CREATE TABLE t_standby (x int)')).rejects.toThrow();
+  });
+
+  it('once caught up, answers as the primary would, at the primary checkpoint', async () => {
+    const v = await verify(unit('S1'));
+    expect(v.verdict).toBe('accept');
+    expect(v.checkpoint?.size).toBe(await primarySize());
+  });
+
+  it('while replay lags, answers from what it has and names that checkpoint; after catch-up, the newer verdict', async () => {
+    const before = await primarySize();
+    await standby.pauseReplay();
+    try {
+      // On the primary: a new unit shipped to the distributor, and a recall of S1's lot.
+      await api.commission(mfr, GTIN, ['S2'], 'LOT-B');
+      await api.ship(mfr, [unit('S2')], dist, 'ASN-S2');
+      await api
+        .post('/v1/recalls', mfr.token, { gtin: GTIN, lot: 'LOT-A', reason: 'particulates' })
+        .expect(201);
+      const after = await primarySize();
+      expect(after).toBeGreaterThan(before);
+
+      const lagging1 = await verify(unit('S1'));
+      expect(lagging1.verdict).toBe('accept'); // the recall is not replayed yet
+      expect(lagging1.checkpoint?.size).toBe(before);
+      const lagging2 = await verify(unit('S2'));
+      expect(lagging2.verdict).toBe('quarantine');
+      expect(lagging2.reasons.map((r) => r.code)).toEqual(['UNKNOWN_PRODUCT']);
+
+      await standby.resumeReplay();
+      await standby.catchUp();
+      const s1 = await verify(unit('S1'));
+      expect(s1.verdict).toBe('quarantine');
+      expect(s1.reasons.map((r) => r.code)).toContain('RECALLED');
+      expect(s1.checkpoint?.size).toBe(after);
+      const s2 = await verify(unit('S2'));
+      expect(s2.verdict).toBe('accept');
+      expect(s2.checkpoint?.size).toBe(after);
+    } finally {
+      await standby.resumeReplay().catch(() => {});
+    }
+  }, 300_000);
+});
