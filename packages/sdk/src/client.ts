@@ -133,7 +133,8 @@ export type DecommissionReason = ApiRequest<'decommission'>['reason'];
 export type VerificationRequest = (
   | { scan: string | { gtin: string; serial: string }; subject?: never }
   | { subject: string; scan?: never }
-) & { purpose: Purpose; nonce?: string; scannerProfile?: 'keyboard-wedge-gs' };
+) &
+  Omit<ApiRequest<'verification'>, 'scan' | 'subject'>;
 
 /** How {@link ProvenantClient.verifyChecked} checks the answer. */
 export interface ReceiptPolicy {
@@ -823,7 +824,8 @@ export class ProvenantClient {
 
   /** POST /v1/bundles/verify: verify a bundle presented by a shipper, cross-checked against the log. */
   async verifyBundle(
-    body: { bundle: unknown; purpose: Purpose },
+    // Any bundle as received (getBundle's answer included): the server judges it.
+    body: Omit<ApiRequest<'verifyBundle'>, 'bundle'> & { bundle: unknown },
     write?: WriteOptions,
   ): Promise<Verification> {
     return this.call({

@@ -106,6 +106,8 @@ export const apiRequests = {
   reactivation: requests.ReactivationBody,
   recall: requests.RecallBody,
   resolveCase: requests.ResolveBody,
+  verification: requests.VerificationBody,
+  verifyBundle: requests.BundleVerifyBody,
 };
 /** What a client sends as request `K` (defaults may be left out). */
 export type ApiRequest<K extends keyof typeof apiRequests> = z.input<(typeof apiRequests)[K]>;

@@ -4,7 +4,7 @@
 // value is attacker-controlled on the server: strict objects, so an unknown
 // field is a 400 naming it, and refinements that name the GS1 rule broken.
 import { z } from 'zod';
-import { Gs1Error, validateAiValue } from '@provenant/gs1';
+import { Gs1Error, SCANNER_PROFILES, validateAiValue } from '@provenant/gs1';
 import { companyPrefixSchema, PARTY_ROLES } from '../notices.js';
 import { isValidNoteName } from '../note.js';
 import { VERIFICATION_NONCE_RE } from '../verification-receipt.js';
@@ -284,6 +284,40 @@ export const nonceSchema = z
 export const ResolveBody = z.strictObject({
   outcome: z.enum(CASE_OUTCOMES),
   note: z.string().max(2000).optional(),
+});
+
+export const VerificationBody = z
+  .strictObject({
+    scan: scanSchema.optional(),
+    // DESIGN §3: "inputs accepted anywhere a subject is expected": every scan form too.
+    subject: scanSchema.optional(),
+    purpose: purposeSchema,
+    nonce: nonceSchema.optional(),
+    scannerProfile: z.enum(SCANNER_PROFILES).optional().meta({
+      description:
+        'Opt in to the printable GS stand-ins of a named scanner profile (DESIGN §3). `keyboard-wedge-gs`: a keyboard-wedge scanner that sends `<GS>`, `{GS}`, `[GS]`, `<FNC1>`, `^FNC1`, U+241D, `\\x1d`, or a single `|` `^` `~` before an AI, or `~1`, for GS. Without it only 0x1D (FNC1) separates: `<` and `>` are legal serial characters.',
+    }),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.scan === undefined) === (b.subject === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'give exactly one of scan or subject',
+        params: { rule: 'scan-or-subject' },
+      });
+  });
+
+export const BundleVerifyBody = z.strictObject({
+  bundle: z.record(z.string(), z.unknown()).meta({
+    description: 'An offline bundle (GET /v1/bundles/{subject}) handed over by a shipper',
+  }),
+  purpose: purposeSchema,
+  // DESIGN §7: what the dock scanned; a bundle for anything else is SUBJECT_MISMATCH.
+  scan: scanSchema
+    .optional()
+    .meta({ description: 'the code scanned on the goods; the bundle must be for it' }),
+  nonce: nonceSchema.optional(),
 });
 
 export { CASE_STATUSES };
