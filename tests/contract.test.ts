@@ -205,6 +205,7 @@ describe('the API description', () => {
       Case: 'caseView',
       Me: 'me',
       DockTrust: 'dockTrust',
+      Form3911: 'form3911',
     };
     for (const [name, key] of Object.entries(components)) {
       const served = doc.components.schemas[name];

@@ -33,7 +33,7 @@ import {
   webhookEvent,
 } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
-import { form3911, Form3911Schema } from '../form3911.js';
+import { form3911 } from '../form3911.js';
 import { getCase, getVerification, listCases, resolveCase, type StoredCase } from '../store.js';
 import type { VerificationView } from '../verification.js';
 
@@ -157,7 +157,9 @@ export function registerCasePaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'Form 3911 fields as JSON',
-        content: { 'application/json': { schema: o.register('Form3911', Form3911Schema) } },
+        content: {
+          'application/json': { schema: o.register('Form3911', strictApi.form3911.clone()) },
+        },
       },
       401: problemResponse('No token'),
       404: problemResponse('Unknown, or another party’s'),
