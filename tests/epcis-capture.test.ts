@@ -362,6 +362,41 @@ describe('EPCIS capture', () => {
     expect((await last('T5')).data).toEqual({ reason: 'sample' });
   });
 
+  it('packs a pallet of cases of units: a serialized case, an SSCC case, then the pallet (DESIGN §5 nesting)', async () => {
+    const ssccCase = sscc('201');
+    const pallet = sscc('202');
+    const job = await capture(
+      MFR,
+      document([
+        commissioning([urn('N1'), urn('N2'), urn('NC1'), dl('N3')]),
+        packing(urn('NC1'), [urn('N1'), urn('N2')]),
+        packing(`https://id.gs1.org/00/${ssccCase}`, [dl('N3')]),
+        packing(ssccUrn(pallet), [dl('NC1'), `https://id.gs1.org/00/${ssccCase}`]),
+        shipping([`https://id.gs1.org/00/${pallet}`], DIST, 'ASN-N'),
+      ]),
+    );
+    expect(job.errors).toEqual([]);
+    // The serialized case: its commission, its pack as a container, then its pack into the pallet.
+    expect((await getChain(issuer.db, unit('NC1'))).map((r) => r.type)).toEqual([
+      'commission',
+      'pack',
+      'pack',
+    ]);
+    const caseChain = await getChain(issuer.db, unit('NC1'));
+    expect(caseChain[1]!.data).toMatchObject({
+      children: [{ subject: unit('N1') }, { subject: unit('N2') }],
+    });
+    expect(caseChain[2]!.data).toEqual({ parent: `00/${pallet}` });
+    expect((await getChain(issuer.db, `00/${ssccCase}`)).map((r) => r.type)).toEqual([
+      'pack',
+      'pack',
+    ]);
+    expect((await getChain(issuer.db, `00/${pallet}`)).map((r) => r.type)).toEqual([
+      'pack',
+      'ship',
+    ]);
+  });
+
   it('refuses an event whose stated actor is not the caller', async () => {
     const job = await capture(DIST, document([commissioning([urn('A1')])]), 'proceed');
     expect(job.errors).toEqual([

@@ -401,4 +401,20 @@ describe('GET /epcis/events', () => {
       for (const e of eventsOf(res.body)) expect(epcisEventHash(e)).toBe(e.eventID);
     });
   });
+  describe('through containers inside containers (DESIGN §5)', () => {
+    it('the party a pallet went to sees the events of the units in its cases; others get 404', async () => {
+      const kase = withCheckDigit('10614141000000011');
+      const pallet = withCheckDigit('10614141000000012');
+      await api.commission(mfr, GTIN, ['N001', 'N002']);
+      await api.pack(mfr, kase, [unit('N001'), unit('N002')]);
+      await api.pack(mfr, pallet, [`00/${kase}`]);
+      await api.handoff(mfr, dist, [`00/${pallet}`], 'ASN-N');
+      const [n001] = await query(`MATCH_epc=${urn('N001')}&eventType=ObjectEvent`);
+      const id = encodeURIComponent(n001!.eventID);
+      await get(`/epcis/events/${id}`, dist).expect(200);
+      await get(`/epcis/events/${id}`, comp).expect(404);
+      const seen = await query(`MATCH_anyEPC=${urn('N002')}`, dist);
+      expect(kinds(seen)).toEqual(['ObjectEvent commissioning 1', 'AggregationEvent packing 2']);
+    });
+  });
 });

@@ -154,8 +154,7 @@ function captureDocument(): Json {
 async function viaCapture(base: string, token: string): Promise<number> {
   const doc = captureDocument();
   const started = performance.now();
-  const res = await call(base, '/epcis/capture', token, doc);
-  const location = res.headers.get('location')!;
+  const location = (await call(base, '/epcis/capture', token, doc)).headers.get('location')!;
   for (;;) {
     const job = (await call(base, location, token)).body;
     if (!job.running) {

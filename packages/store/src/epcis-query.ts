@@ -68,15 +68,18 @@ function toRow(r: Record<string, unknown>): EpcisEventRow {
   };
 }
 
-// A party appears in a subject's chain, or in the chain of the container it
-// was packed into or unpacked from (as isChainParty in records.ts).
+// A party appears in a subject's chain, or in the chain of any container it
+// was ever packed into, every level up (as isChainParty in records.ts; DESIGN
+// §5: containers nest), as actor or `to`.
 const VISIBLE = (g: string) => `(e.party = ${g} OR EXISTS (
-  SELECT 1 FROM unnest(e.subjects) AS s(subject)
-   WHERE EXISTS (SELECT 1 FROM records r
-                  WHERE r.subject = s.subject AND (r.actor = ${g} OR r.data ->> 'to' = ${g}))
-      OR EXISTS (SELECT 1 FROM records c JOIN records r ON r.subject = c.data ->> 'parent'
-                  WHERE c.subject = s.subject AND c.type IN ('pack', 'unpack') AND c.data ? 'parent'
-                    AND (r.actor = ${g} OR r.data ->> 'to' = ${g}))))`;
+  WITH RECURSIVE scope(subject) AS (
+    SELECT unnest(e.subjects)
+    UNION
+    SELECT r.data ->> 'parent' FROM records r JOIN scope s ON r.subject = s.subject
+     WHERE r.type IN ('pack', 'unpack') AND r.data ? 'parent'
+  )
+  SELECT 1 FROM records r JOIN scope s ON r.subject = s.subject
+   WHERE r.actor = ${g} OR r.data ->> 'to' = ${g}))`;
 
 class Where {
   readonly parts: string[] = [];

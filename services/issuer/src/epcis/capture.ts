@@ -160,6 +160,12 @@ function draftFields(event: Json, drafts: readonly RecordDraft[]): string[] {
   return drafts.map((_, i) => `epcList.${i}`);
 }
 
+// A large document is planned in slices: other requests (a poll of this very
+// job among them) are served in between, and idle keep-alive sockets are not
+// timed out under a blocked event loop.
+const YIELD_EVERY = 8;
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 // A pack draft needs no head from the mapping: the plan fills it in once the children are signed.
 const NO_HEAD = { headOf: () => '0'.repeat(64) };
 
@@ -286,12 +292,13 @@ export async function planCapture(
   const party: CapturingParty = { gln: req.party, prefixes: info?.prefixes ?? [] };
   const errors: EventFailure[] = [...skip.values()];
   const mapped: Mapped[] = [];
-  req.events.forEach((ev, i) => {
-    if (skip.has(i)) return;
-    const m = mapEvent(ev, i, req, party);
+  for (let i = 0; i < req.events.length; i++) {
+    if (skip.has(i)) continue;
+    if (i % YIELD_EVERY === 0) await yieldToLoop();
+    const m = mapEvent(req.events[i]!, i, req, party);
     if ('code' in m) errors.push(m);
     else mapped.push(m);
-  });
+  }
   // eventID: unique per party, in the store and in the document.
   const stored = await existingEpcisEventIds(
     deps.db,
@@ -319,7 +326,8 @@ export async function planCapture(
   const plan = await CustodyPlan.load(deps.db, req.party, subjects, deps.now);
   const now = new Date(deps.now()).toISOString();
   const planned: Planned[] = [];
-  for (const m of fresh) {
+  for (const [n, m] of fresh.entries()) {
+    if (n % YIELD_EVERY === 0) await yieldToLoop();
     const to = m.drafts[0]!.type === 'ship' ? (m.drafts[0]!.data['to'] as string) : undefined;
     const owned = epcisOwnershipProblem(m.drafts, m.fields, party, (s) => !!plan.state(s));
     let result: PendingRecord[] | EventFailure;
