@@ -178,7 +178,8 @@ describe('the API description', () => {
       ['consistencyProof', sdk.consistencyProofSchema],
       ['cosignatureResult', sdk.cosignatureResultSchema],
       ['witnessList', sdk.witnessListSchema],
-      ['verifierInfo', sdk.verifierInfoSchema],
+      ['verifierStatus', sdk.verifierInfoSchema],
+      ['auditReport', sdk.auditReportSchema],
       ['vrsResponse', sdk.vrsResponseSchema],
       ['me', sdk.meSchema],
       ['caseView', sdk.caseSchema],
@@ -210,6 +211,9 @@ describe('the API description', () => {
       Me: 'me',
       DockTrust: 'dockTrust',
       Form3911: 'form3911',
+      VerifierStatus: 'verifierStatus',
+      VerifierAlarm: 'verifierAlarm',
+      AuditReport: 'auditReport',
     };
     for (const [name, key] of Object.entries(components)) {
       const served = doc.components.schemas[name];

@@ -40,6 +40,57 @@ export function verifierShapes<M extends ShapeMode>(mode: M) {
     algorithm: sent(z.literal('Ed25519')),
     receipt: sent(z.string().meta({ description: 'how to check a verification receipt' })),
   });
+  const verifierAlarm = obj({
+    id: z.number().int(),
+    code: z.string().meta({ description: 'the DESIGN §7 reason code of what failed' }),
+    logIndex: z.number().int().nullable(),
+    foundBy: oneOf(['monitor', 'audit'] as const),
+    raisedAt: z.string(),
+    ackedAt: z.string().nullable(),
+    subject: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'admin and monitor tokens only' }),
+    message: z.string().optional().meta({ description: 'admin and monitor tokens only' }),
+  });
+  // GET /v1/verifier: the receipt key and where the log monitor stands (DESIGN §7b).
+  const verifierStatus = obj({
+    ...verifierInfo.shape,
+    verifiedSize: sent(
+      z
+        .number()
+        .int()
+        .meta({ description: 'log entries [0, verifiedSize) verified by the monitor' }),
+    ),
+    logSize: sent(z.number().int()),
+    lagSeconds: sent(
+      z
+        .number()
+        .meta({ description: 'age of the oldest entry not yet verified (0 when caught up)' }),
+    ),
+    checkpoint: sent(
+      obj({ size: z.number().int(), rootHash: z.string() }).nullable().meta({
+        description: 'the newest checkpoint whose signature and root the monitor verified',
+      }),
+    ),
+    alarms: sent(z.array(verifierAlarm).meta({ description: 'newest first, at most 100' })),
+  });
+  const auditReport = obj({
+    size: z.number().int(),
+    elapsedMs: z.number(),
+    entriesPerSecond: z.number(),
+    findings: z.array(
+      obj({
+        index: z.number().int().nullable(),
+        subjects: z.array(z.string()),
+        code: z.string(),
+        message: z.string(),
+      }),
+    ),
+    differences: z.array(obj({ subject: z.string(), problem: z.string() })),
+    alarmsRaised: z.number().int(),
+  });
   const me = obj({
     party: obj({ gln: z.string(), name: z.string(), roles: z.array(z.string()) })
       .nullable()
@@ -142,6 +193,9 @@ export function verifierShapes<M extends ShapeMode>(mode: M) {
   });
   return {
     verifierInfo,
+    verifierAlarm,
+    verifierStatus,
+    auditReport,
     me,
     caseView,
     casesPage,

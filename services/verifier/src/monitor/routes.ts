@@ -2,7 +2,7 @@
 // /v1/verifier/alarms/{id}/ack and POST /v1/verifier/audit (admin) (DESIGN §7b).
 import type { Router } from 'express';
 import { z } from 'zod';
-import { toBase64 } from '@provenant/core';
+import { strictApi, toBase64, type ApiResponse } from '@provenant/core';
 import {
   ackVerifierAlarm,
   countOpenVerifierAlarms,
@@ -29,59 +29,6 @@ import { auditLog } from './audit.js';
 const RECEIPT_HOWTO =
   'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, nonce, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key. Check that subject, party, purpose and nonce are those of your request and verifiedAt is within 5 minutes of your clock.';
 
-const AlarmView = z
-  .object({
-    id: z.number().int(),
-    code: z.string().meta({ description: 'the DESIGN §7 reason code of what failed' }),
-    logIndex: z.number().int().nullable(),
-    foundBy: z.enum(['monitor', 'audit']),
-    raisedAt: z.string(),
-    ackedAt: z.string().nullable(),
-    subject: z
-      .string()
-      .nullable()
-      .optional()
-      .meta({ description: 'admin and monitor tokens only' }),
-    message: z.string().optional().meta({ description: 'admin and monitor tokens only' }),
-  })
-  .meta({ id: 'VerifierAlarm' });
-
-const VerifierStatus = z.object({
-  publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
-  kid: z.string(),
-  algorithm: z.literal('Ed25519'),
-  receipt: z.string(),
-  verifiedSize: z
-    .number()
-    .int()
-    .meta({ description: 'log entries [0, verifiedSize) verified by the monitor' }),
-  logSize: z.number().int(),
-  lagSeconds: z
-    .number()
-    .meta({ description: 'age of the oldest entry not yet verified (0 when caught up)' }),
-  checkpoint: z
-    .object({ size: z.number().int(), rootHash: z.string() })
-    .nullable()
-    .meta({ description: 'the newest checkpoint whose signature and root the monitor verified' }),
-  alarms: z.array(AlarmView).meta({ description: 'newest first, at most 100' }),
-});
-
-const AuditReportView = z.object({
-  size: z.number().int(),
-  elapsedMs: z.number(),
-  entriesPerSecond: z.number(),
-  findings: z.array(
-    z.object({
-      index: z.number().int().nullable(),
-      subjects: z.array(z.string()),
-      code: z.string(),
-      message: z.string(),
-    }),
-  ),
-  differences: z.array(z.object({ subject: z.string(), problem: z.string() })),
-  alarmsRaised: z.number().int(),
-});
-
 const AlarmParams = z.strictObject({ id: z.string().regex(/^\d{1,15}$/, 'expected an alarm id') });
 
 /** Registers this module's paths and schemas in an OpenAPI registry. */
@@ -95,7 +42,11 @@ export function registerMonitorPaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'The verifier',
-        content: { 'application/json': { schema: VerifierStatus } },
+        content: {
+          'application/json': {
+            schema: o.register('VerifierStatus', strictApi.verifierStatus.clone()),
+          },
+        },
       },
     },
   });
@@ -109,7 +60,11 @@ export function registerMonitorPaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'The acknowledged alarm',
-        content: { 'application/json': { schema: AlarmView } },
+        content: {
+          'application/json': {
+            schema: o.register('VerifierAlarm', strictApi.verifierAlarm.clone()),
+          },
+        },
       },
       400: problemResponse('Not an alarm id'),
       401: problemResponse('No token'),
@@ -126,7 +81,11 @@ export function registerMonitorPaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'The audit report',
-        content: { 'application/json': { schema: AuditReportView } },
+        content: {
+          'application/json': {
+            schema: o.register('AuditReport', strictApi.auditReport.clone()),
+          },
+        },
       },
       401: problemResponse('No token'),
       403: problemResponse('Not an admin token'),
@@ -149,7 +108,7 @@ async function lagSeconds(
   return Math.max(0, Math.round((nowMs - at) / 100) / 10);
 }
 
-function alarmView(a: VerifierAlarm, full: boolean): z.infer<typeof AlarmView> {
+function alarmView(a: VerifierAlarm, full: boolean): ApiResponse<'verifierAlarm'> {
   return {
     id: a.id,
     code: a.code,
@@ -189,7 +148,7 @@ export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) =
     const verifiedSize = cursor.nextIndex;
     const alarms = await listVerifierAlarms(deps.db, 100);
     const cp = cursor.checkpoint;
-    res.json({
+    const status: ApiResponse<'verifierStatus'> = {
       publicKey: toBase64(deps.verifierKey.publicKey),
       kid: deps.verifierKey.kid,
       algorithm: 'Ed25519',
@@ -199,7 +158,8 @@ export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) =
       lagSeconds: await lagSeconds(deps.db, verifiedSize, logSize, deps.now()),
       checkpoint: cp ? { size: cp.size, rootHash: toBase64(cp.rootHash) } : null,
       alarms: alarms.map((a) => alarmView(a, full)),
-    });
+    };
+    res.json(status);
   });
 
   router.post('/v1/verifier/alarms/:id/ack', admin, async (req, res) => {
