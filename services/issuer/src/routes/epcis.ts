@@ -66,6 +66,14 @@ function captorOf(req: Request): string {
   return gln;
 }
 
+const eventLocation = (eventID: string) => `/epcis/events/${encodeURIComponent(eventID)}`;
+
+/** The Location of a stored POST /epcis/events answer (an Idempotency-Key replay). */
+function eventLocationOf(body: unknown): string | undefined {
+  const id = (body as { eventID?: unknown } | null)?.eventID;
+  return typeof id === 'string' ? eventLocation(id) : undefined;
+}
+
 // POST /epcis/events: one event → its records, in one submission (all-or-nothing),
 // the event stored as captured in the same transaction.
 async function captureEvent(deps: Deps, req: Request, res: Response): Promise<void> {
@@ -78,23 +86,29 @@ async function captureEvent(deps: Deps, req: Request, res: Response): Promise<vo
   const party = captorOf(req);
   const value = req.body as Json;
   const text = (rawBodyText(req) ?? JSON.stringify(value)).trim();
-  await signedWrite(deps, req, res, async () => {
-    const write = await planCapture(deps, {
-      party,
-      events: [{ value, text }],
-      behaviour: 'rollback',
-      captureId: null,
-    });
-    if (write.errors.length > 0) throw problemOf(write.errors[0]!);
-    const eventID = write.planned[0]!.eventID;
-    res.location(`/epcis/events/${encodeURIComponent(eventID)}`);
-    return {
-      entries: write.entries,
-      apply: write.apply,
-      ownEvents: true,
-      respond: (accepted) => ({ eventID, records: accepted.map(recordResult) }),
-    };
-  });
+  await signedWrite(
+    deps,
+    req,
+    res,
+    async () => {
+      const write = await planCapture(deps, {
+        party,
+        events: [{ value, text }],
+        behaviour: 'rollback',
+        captureId: null,
+      });
+      if (write.errors.length > 0) throw problemOf(write.errors[0]!);
+      const eventID = write.planned[0]!.eventID;
+      res.location(eventLocation(eventID));
+      return {
+        entries: write.entries,
+        apply: write.apply,
+        ownEvents: true,
+        respond: (accepted) => ({ eventID, records: accepted.map(recordResult) }),
+      };
+    },
+    { locationOf: eventLocationOf },
+  );
 }
 
 const BEHAVIOURS: ReadonlySet<string> = new Set(['rollback', 'proceed']);

