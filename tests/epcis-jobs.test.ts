@@ -110,4 +110,49 @@ describe('EPCIS capture jobs', () => {
       expect(await getLogSize(issuer.db)).toBe(size);
     });
   });
+
+  describe('POST /epcis/capture with Idempotency-Key', () => {
+    it('answers a retry of the same document with the first job, 202 and Location', async () => {
+      const doc = document([commissioning([urn('K1')]), commissioning([urn('K2')])]);
+      const first = await post('/epcis/capture', doc, 'cap-key-1').expect(202);
+      const location = String(first.headers['location']);
+      expect(location).toBe(`/epcis/capture/${first.body.captureID}`);
+      const again = await post('/epcis/capture', doc, 'cap-key-1').expect(202);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.headers['location']).toBe(location);
+      expect(again.body).toEqual(first.body);
+      expect(await finished(location)).toMatchObject({ success: true, errors: [] });
+      // Still the same job once it finished; no second job was created.
+      const late = await post('/epcis/capture', doc, 'cap-key-1').expect(202);
+      expect(late.headers['location']).toBe(location);
+      const { rows } = await issuer.db.query(
+        `SELECT count(*)::int AS n FROM epcis_capture_jobs WHERE event_count = 2`,
+      );
+      expect(rows[0]!['n']).toBe(1);
+    });
+
+    it('is 422 for the same key with another document, and creates no job', async () => {
+      const count = async () =>
+        Number(
+          (await issuer.db.query(`SELECT count(*) AS n FROM epcis_capture_jobs`)).rows[0]!['n'],
+        );
+      await post('/epcis/capture', document([commissioning([urn('K3')])]), 'cap-key-2').expect(202);
+      const before = await count();
+      const res = await post(
+        '/epcis/capture',
+        document([commissioning([urn('K4')])]),
+        'cap-key-2',
+      ).expect(422);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body.type).toBe('urn:provenant:problem:idempotency-key-reused');
+      expect(await count()).toBe(before);
+    });
+
+    it('without a key, the same document makes a new job each time', async () => {
+      const doc = document([commissioning([urn('K5')])]);
+      const a = await post('/epcis/capture', doc).expect(202);
+      const b = await post('/epcis/capture', doc).expect(202);
+      expect(a.body.captureID).not.toBe(b.body.captureID);
+    });
+  });
 });

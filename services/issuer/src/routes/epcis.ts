@@ -17,11 +17,15 @@ import {
   finishCaptureJob,
   getCaptureJob,
   insertCaptureJob,
+  saveIdempotencyEntry,
   type CaptureErrorBehaviour,
   type CaptureJob,
 } from '@provenant/store';
 import {
   BEARER_AUTH,
+  checkIdempotency,
+  idempotencyContext,
+  idempotencyStoreFor,
   IdempotencyHeaders,
   MAX_FIELD_ERRORS,
   badRequest,
@@ -29,10 +33,15 @@ import {
   notFound,
   principalOf,
   problemResponse,
+  pruneIdempotencySometimes,
   rawBodyText,
+  replay,
   requireScope,
   toProblem,
+  unprocessable,
   type FieldError,
+  type IdempotencyContext,
+  type StoredResponse,
   type RouteDeps,
   type RouteModule,
 } from '@provenant/server-kit';
@@ -194,14 +203,79 @@ async function runJob(
   }
 }
 
+const jobLocation = (captureId: string) => `/epcis/capture/${captureId}`;
+
+/** Answers a stored POST /epcis/capture (Idempotency-Key): the first 202 and its Location. */
+function replayJob(res: Response, stored: StoredResponse): void {
+  const id = (stored.response as { captureID?: unknown } | null)?.captureID;
+  if (typeof id === 'string') res.location(jobLocation(id));
+  replay(res, stored);
+}
+
+/** A twin request with the same Idempotency-Key created its job first: roll ours back, answer its. */
+class TwinJob extends Error {
+  override readonly name = 'TwinJob';
+  constructor(readonly stored: StoredResponse) {
+    super('idempotent twin');
+  }
+}
+
+/**
+ * Creates the job row and, with an Idempotency-Key, stores the 202 answer in
+ * the same transaction (DESIGN §8): the same key and body later replays this
+ * job, another body is 422.
+ */
+async function createJob(
+  deps: Deps,
+  ctx: IdempotencyContext | null,
+  job: Parameters<typeof insertCaptureJob>[1],
+): Promise<StoredResponse | null> {
+  try {
+    await deps.db.transaction(async (tx) => {
+      await insertCaptureJob(tx, job);
+      if (!ctx) return;
+      const answer = { captureID: job.captureId };
+      const saved = await saveIdempotencyEntry(tx, {
+        gln: ctx.scope,
+        key: ctx.key,
+        requestHash: ctx.requestHash,
+        status: 202,
+        response: answer,
+      });
+      if (saved.requestHash !== ctx.requestHash)
+        throw unprocessable('This Idempotency-Key was already used with a different request.', {
+          slug: 'idempotency-key-reused',
+        });
+      const stored = saved.response as { captureID?: unknown } | null;
+      if (stored?.captureID !== job.captureId)
+        throw new TwinJob({
+          requestHash: saved.requestHash,
+          status: saved.status,
+          response: saved.response,
+        });
+    });
+  } catch (err) {
+    if (err instanceof TwinJob) return err.stored;
+    throw err;
+  }
+  return null;
+}
+
 // POST /epcis/capture: the document is checked whole (400, nothing written),
-// the job row is created, 202 answers, and the capture runs on.
+// the job row is created, 202 answers, and the capture runs on. With an
+// Idempotency-Key, a retry of the same document answers the first job's 202.
 async function captureDocument(
   deps: Deps,
   jobs: Set<Promise<void>>,
   req: Request,
   res: Response,
 ): Promise<void> {
+  const ctx = idempotencyContext(req);
+  if (ctx) {
+    await pruneIdempotencySometimes(deps.db);
+    const stored = await checkIdempotency(idempotencyStoreFor(deps.db), ctx);
+    if (stored) return replayJob(res, stored);
+  }
   const behaviour = behaviourOf(req);
   const parsed = parseEpcisDocument(req.body);
   if (!parsed.ok) throw documentErrors(parsed.errors);
@@ -211,12 +285,13 @@ async function captureDocument(
   const raw = rawBodyText(req);
   const texts = (raw && jsonArrayElementTexts(raw, ['epcisBody', 'eventList'])) ?? undefined;
   const captureId = randomUUID();
-  await insertCaptureJob(deps.db, {
+  const twin = await createJob(deps, ctx, {
     captureId,
     party,
     captureErrorBehaviour: behaviour,
     eventCount: events.length,
   });
+  if (twin) return replayJob(res, twin);
   const job = runJob(deps, captureId, {
     party,
     events: events.map((value, i) => ({
@@ -229,7 +304,7 @@ async function captureDocument(
   });
   jobs.add(job);
   void job.finally(() => jobs.delete(job));
-  res.location(`/epcis/capture/${captureId}`);
+  res.location(jobLocation(captureId));
   res.status(202).json({ captureID: captureId });
 }
 
@@ -336,7 +411,7 @@ function document(deps: Deps): void {
     summary: 'EPCIS 2.0: capture an EPCISDocument as a capture job (custodial)',
     security,
     request: {
-      headers: z.object({
+      headers: IdempotencyHeaders.extend({
         'GS1-Capture-Error-Behaviour': z.enum(['rollback', 'proceed']).optional().meta({
           description:
             'rollback (default): all events or none; proceed: the good events, errors listed',
@@ -364,6 +439,7 @@ function document(deps: Deps): void {
       401: problemResponse('No or bad token'),
       403: problemResponse('Token lacks the sign scope, or belongs to no party'),
       413: problemResponse('The document exceeds the size limit'),
+      422: problemResponse('The Idempotency-Key was already used with a different request'),
       503: problemResponse('Database unavailable'),
     },
   });
