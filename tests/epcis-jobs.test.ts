@@ -7,8 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { generateKeyPair, keyId } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { getLogSize, insertKey, insertParty, insertToken } from '@provenant/store';
-import { keyAad, seal } from '@provenant/issuer';
+import {
+  getCaptureJob,
+  getLogSize,
+  insertCaptureJob,
+  insertKey,
+  insertParty,
+  insertToken,
+  touchCaptureJob,
+} from '@provenant/store';
+import { keyAad, seal, STALE_AFTER_MS, sweepInterruptedJobs } from '@provenant/issuer';
 import { newToken } from '@provenant/server-kit';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { withCheckDigit } from './support/verifier.js';
@@ -153,6 +161,135 @@ describe('EPCIS capture jobs', () => {
       const a = await post('/epcis/capture', doc).expect(202);
       const b = await post('/epcis/capture', doc).expect(202);
       expect(a.body.captureID).not.toBe(b.body.captureID);
+    });
+  });
+
+  describe('progress', () => {
+    it('a job counts the events it has gone through, up to eventCount', async () => {
+      const n = 30;
+      const doc = document(Array.from({ length: n }, (_, i) => commissioning([urn(`G${i}`)])));
+      const res = await post('/epcis/capture', doc).expect(202);
+      const seen: number[] = [];
+      let job: Json;
+      for (;;) {
+        job = (
+          await request(issuer.app)
+            .get(String(res.headers['location']))
+            .set('Authorization', `Bearer ${token}`)
+            .expect(200)
+        ).body as Json;
+        expect(job['eventCount']).toBe(n);
+        seen.push(job['processedCount'] as number);
+        if (!job['running']) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(job).toMatchObject({ success: true, eventCount: n, processedCount: n });
+      // Never goes back.
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    });
+
+    it('the stored count never goes back and never passes eventCount', async () => {
+      const id = 'progress-store-1';
+      await insertCaptureJob(issuer.db, {
+        captureId: id,
+        party: MFR,
+        captureErrorBehaviour: 'rollback',
+        eventCount: 10,
+        runner: 'r1',
+      });
+      await touchCaptureJob(issuer.db, id, 6);
+      expect((await getCaptureJob(issuer.db, id))!.processedCount).toBe(6);
+      await touchCaptureJob(issuer.db, id, 2);
+      expect((await getCaptureJob(issuer.db, id))!.processedCount).toBe(6);
+      await touchCaptureJob(issuer.db, id, 99);
+      expect((await getCaptureJob(issuer.db, id))!.processedCount).toBe(10);
+    });
+  });
+
+  describe('jobs left running by a process that is gone', () => {
+    const staleBy = `${Math.ceil(STALE_AFTER_MS / 1000) + 60} seconds`;
+    const age = async (id: string, runner: string | null) =>
+      issuer.db.query(
+        `UPDATE epcis_capture_jobs SET running = true, finished_at = NULL, success = NULL,
+           errors = '[]', runner = $2, updated_at = now() - $3::interval
+         WHERE capture_id = $1`,
+        [id, runner, staleBy],
+      );
+    const jobOf = async (location: string) =>
+      (await request(issuer.app).get(location).set('Authorization', `Bearer ${token}`).expect(200))
+        .body as Json;
+
+    it('are finished as CaptureInterrupted, saying what was stored; live jobs are left', async () => {
+      // A proceed job whose submission committed, then its process died before finishing it.
+      const wrote = await post(
+        '/epcis/capture',
+        document([commissioning([urn('S1')]), commissioning([urn('S2')])]),
+      )
+        .set('GS1-Capture-Error-Behaviour', 'proceed')
+        .expect(202);
+      const wroteAt = String(wrote.headers['location']);
+      await finished(wroteAt);
+      await age(wrote.body.captureID, 'dead-runner');
+      // A rollback job that died before writing (its one transaction never committed).
+      const nothing = 'sweep-nothing-1';
+      await insertCaptureJob(issuer.db, {
+        captureId: nothing,
+        party: MFR,
+        captureErrorBehaviour: 'rollback',
+        eventCount: 3,
+      });
+      await age(nothing, null);
+      // Another replica's job, heartbeat fresh; and one of the sweeping process itself.
+      for (const [id, runner] of [
+        ['sweep-live-1', 'live-replica'],
+        ['sweep-own-1', 'me'],
+      ] as const)
+        await insertCaptureJob(issuer.db, {
+          captureId: id,
+          party: MFR,
+          captureErrorBehaviour: 'rollback',
+          eventCount: 1,
+          runner,
+        });
+      await age('sweep-own-1', 'me');
+
+      const swept = await sweepInterruptedJobs(issuer.db, { runner: 'me' });
+      expect(swept.map((j) => j.captureId).sort()).toEqual([nothing, wrote.body.captureID].sort());
+
+      const a = await jobOf(wroteAt);
+      expect(a).toMatchObject({ running: false, success: false });
+      expect(a['finishedAt']).not.toBeNull();
+      expect(a['errors']).toEqual([
+        expect.objectContaining({
+          eventIndex: 0,
+          type: 'urn:provenant:problem:capture-interrupted',
+          reasons: [expect.objectContaining({ code: 'CAPTURE_INTERRUPTED' })],
+        }),
+      ]);
+      expect(a['errors'][0].detail).toMatch(/CaptureInterrupted: the service restarted/);
+      expect(a['errors'][0].detail).toMatch(/2 event\(s\) of this capture were stored/);
+      const b = await jobOf(`/epcis/capture/${nothing}`);
+      expect(b).toMatchObject({ running: false, success: false });
+      expect(b['errors'][0].detail).toMatch(/no event of this capture was stored/);
+      expect((await getCaptureJob(issuer.db, 'sweep-live-1'))!.running).toBe(true);
+      expect((await getCaptureJob(issuer.db, 'sweep-own-1'))!.running).toBe(true);
+      // A second sweep finds nothing more.
+      expect(await sweepInterruptedJobs(issuer.db, { runner: 'me' })).toEqual([]);
+    });
+
+    it('a running job keeps its heartbeat, so a sweep leaves it', async () => {
+      const id = 'sweep-beat-1';
+      await insertCaptureJob(issuer.db, {
+        captureId: id,
+        party: MFR,
+        captureErrorBehaviour: 'rollback',
+        eventCount: 1,
+        runner: 'other',
+      });
+      await age(id, 'other');
+      await touchCaptureJob(issuer.db, id);
+      expect(await sweepInterruptedJobs(issuer.db, { runner: 'me' })).toEqual([]);
+      expect((await getCaptureJob(issuer.db, id))!.running).toBe(true);
     });
   });
 });

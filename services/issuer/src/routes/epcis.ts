@@ -48,6 +48,7 @@ import {
 import { recordResult } from '../append/index.js';
 import { captureEvents, jobError, planCapture, problemOf } from '../epcis/capture.js';
 import type { IssuerDeps } from '../deps.js';
+import { jobHeartbeat, PROCESS_RUNNER } from '../epcis/jobs.js';
 import { AppendResult } from './custodial/schemas.js';
 import { signedWrite } from './custodial/submit.js';
 
@@ -163,6 +164,8 @@ function jobBody(job: CaptureJob) {
     running: job.running,
     success: job.success,
     captureErrorBehaviour: job.captureErrorBehaviour,
+    eventCount: job.eventCount,
+    processedCount: job.processedCount,
     errors: job.errors,
   };
 }
@@ -174,8 +177,10 @@ async function runJob(
   request: Parameters<typeof captureEvents>[1],
 ): Promise<void> {
   let outcome: { success: boolean; errors: ReturnType<typeof jobError>[] };
+  // The heartbeat keeps a restarting replica's sweep off this job (epcis/jobs.ts).
+  const beat = jobHeartbeat(deps.db, captureId, deps.logger);
   try {
-    const r = await captureEvents(deps, request);
+    const r = await captureEvents(deps, { ...request, onProgress: beat.progress });
     outcome = { success: r.errors.length === 0, errors: r.errors.map(jobError) };
   } catch (err) {
     // A refusal of the whole document (no custodial key, database down): no event was written.
@@ -196,6 +201,7 @@ async function runJob(
       ],
     };
   }
+  await beat.stop();
   try {
     await finishCaptureJob(deps.db, captureId, outcome);
   } catch (err) {
@@ -290,6 +296,7 @@ async function captureDocument(
     party,
     captureErrorBehaviour: behaviour,
     eventCount: events.length,
+    runner: PROCESS_RUNNER,
   });
   if (twin) return replayJob(res, twin);
   const job = runJob(deps, captureId, {
@@ -391,6 +398,11 @@ function document(deps: Deps): void {
       running: z.boolean(),
       success: z.boolean().nullable(),
       captureErrorBehaviour: z.enum(['rollback', 'proceed']),
+      eventCount: z.number().int().min(0).meta({ description: 'Events in the captured document' }),
+      processedCount: z.number().int().min(0).meta({
+        description:
+          'Events capture has gone through so far (planned, written or failed); eventCount once finished',
+      }),
       errors: z.array(
         z.object({
           eventIndex: z.number().int(),
