@@ -27,6 +27,10 @@ const captureJobSchema = z.looseObject({
   running: z.boolean(),
   success: z.boolean().nullable().optional(),
   captureErrorBehaviour: z.string().optional(),
+  /** Events in the document (servers before 2026-12 do not say). */
+  eventCount: z.number().int().optional(),
+  /** Events capture has gone through so far; eventCount once finished. */
+  processedCount: z.number().int().optional(),
   errors: z.array(
     z.looseObject({
       eventIndex: z.number().int(),
