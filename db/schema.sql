@@ -309,6 +309,18 @@ ALTER TABLE tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (token_hash);
 ALTER TABLE tokens ADD CONSTRAINT tokens_id_key UNIQUE (id);
 CREATE INDEX tokens_gln_idx ON public.tokens USING btree (gln);
 
+CREATE TABLE verification_idempotency (
+  party text NOT NULL,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  verification_id text NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE verification_idempotency ADD CONSTRAINT verification_idempotency_verification_id_fkey FOREIGN KEY (verification_id) REFERENCES verifications(id);
+ALTER TABLE verification_idempotency ADD CONSTRAINT verification_idempotency_pkey PRIMARY KEY (party, key);
+CREATE INDEX verification_idempotency_created_at_idx ON public.verification_idempotency USING btree (created_at);
+
 CREATE TABLE verifications (
   id text NOT NULL,
   party text NOT NULL,
@@ -329,10 +341,80 @@ ALTER TABLE verifications ADD CONSTRAINT verifications_request_hash_check CHECK 
 ALTER TABLE verifications ADD CONSTRAINT verifications_source_check CHECK ((source = ANY (ARRAY['scan'::text, 'subject'::text, 'bundle'::text, 'vrs'::text])));
 ALTER TABLE verifications ADD CONSTRAINT verifications_verdict_check CHECK ((verdict = ANY (ARRAY['accept'::text, 'quarantine'::text, 'reject'::text])));
 ALTER TABLE verifications ADD CONSTRAINT verifications_pkey PRIMARY KEY (id);
-ALTER TABLE verifications ADD CONSTRAINT verifications_idempotency_key UNIQUE (party, idempotency_key);
 CREATE INDEX verifications_party_idx ON public.verifications USING btree (party, created_at);
 CREATE INDEX verifications_subject_idx ON public.verifications USING btree (subject, created_at);
 CREATE TRIGGER verifications_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON public.verifications FOR EACH STATEMENT EXECUTE FUNCTION provenant_append_only();
+
+CREATE TABLE verifier_alarms (
+  id bigint NOT NULL,
+  log_index bigint,
+  subject text,
+  code text NOT NULL,
+  message text NOT NULL,
+  found_by text NOT NULL,
+  raised_at timestamp with time zone NOT NULL DEFAULT now(),
+  acked_at timestamp with time zone,
+  acked_by text
+);
+
+ALTER TABLE verifier_alarms ADD CONSTRAINT verifier_alarms_found_by_check CHECK ((found_by = ANY (ARRAY['monitor'::text, 'audit'::text])));
+ALTER TABLE verifier_alarms ADD CONSTRAINT verifier_alarms_pkey PRIMARY KEY (id);
+CREATE UNIQUE INDEX verifier_alarms_once_idx ON public.verifier_alarms USING btree (COALESCE(log_index, ('-1'::integer)::bigint), code, COALESCE(subject, ''::text));
+CREATE INDEX verifier_alarms_subject_idx ON public.verifier_alarms USING btree (subject);
+
+CREATE TABLE verifier_children (
+  container text NOT NULL,
+  child text NOT NULL,
+  head text NOT NULL
+);
+
+ALTER TABLE verifier_children ADD CONSTRAINT verifier_children_pkey PRIMARY KEY (container, child);
+
+CREATE TABLE verifier_cursor (
+  id boolean NOT NULL DEFAULT true,
+  next_index bigint NOT NULL DEFAULT 0,
+  frontier bytea[] NOT NULL DEFAULT '{}'::bytea[],
+  checkpoint_size bigint,
+  checkpoint_root bytea,
+  checkpoint_note text,
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
+);
+
+ALTER TABLE verifier_cursor ADD CONSTRAINT verifier_cursor_id_check CHECK (id);
+ALTER TABLE verifier_cursor ADD CONSTRAINT verifier_cursor_next_index_check CHECK ((next_index >= 0));
+ALTER TABLE verifier_cursor ADD CONSTRAINT verifier_cursor_pkey PRIMARY KEY (id);
+
+CREATE TABLE verifier_keys (
+  kid text NOT NULL,
+  gln text,
+  public_key bytea NOT NULL,
+  registered_index bigint NOT NULL,
+  revocations jsonb NOT NULL DEFAULT '[]'::jsonb,
+  suspensions jsonb NOT NULL DEFAULT '[]'::jsonb
+);
+
+ALTER TABLE verifier_keys ADD CONSTRAINT verifier_keys_pkey PRIMARY KEY (kid);
+
+CREATE TABLE verifier_parties (
+  gln text NOT NULL,
+  roles text[] NOT NULL,
+  prefixes text[] NOT NULL,
+  status text NOT NULL
+);
+
+ALTER TABLE verifier_parties ADD CONSTRAINT verifier_parties_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])));
+ALTER TABLE verifier_parties ADD CONSTRAINT verifier_parties_pkey PRIMARY KEY (gln);
+
+CREATE TABLE verifier_subjects (
+  subject text NOT NULL,
+  seq integer NOT NULL,
+  head_index bigint NOT NULL,
+  state jsonb NOT NULL,
+  alarm bigint
+);
+
+ALTER TABLE verifier_subjects ADD CONSTRAINT verifier_subjects_seq_check CHECK ((seq >= 0));
+ALTER TABLE verifier_subjects ADD CONSTRAINT verifier_subjects_pkey PRIMARY KEY (subject);
 
 CREATE TABLE webhook_attempts (
   delivery_n bigint NOT NULL,

@@ -580,6 +580,17 @@ describe('every operation, answered as described', () => {
     await api.post(`/v1/cases/${id}/resolve`, pharm.token, { outcome: 'returned' }).expect(409);
   }, 120_000);
 
+  it('answers the log monitor: its audit and alarm acknowledgement (DESIGN §7b)', async () => {
+    const admin = world.issuer.adminToken;
+    const audit = await api.post('/v1/verifier/audit', admin, {}).expect(200);
+    expect(audit.body.findings).toEqual([]);
+    await api.post('/v1/verifier/audit', pharm.token, {}).expect(403);
+    await api.post('/v1/verifier/alarms/1/ack', admin, {}).expect(404);
+    await api.post('/v1/verifier/alarms/x/ack', admin, {}).expect(400);
+    await request(world.app).post('/v1/verifier/alarms/1/ack').expect(401);
+    await api.post('/v1/verifier/alarms/1/ack', pharm.token, {}).expect(403);
+  });
+
   it('answers 413 beyond the body limit and 503 when the database is down', async () => {
     const small = await startTestIssuer({ bodyLimit: 256 });
     try {

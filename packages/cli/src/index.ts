@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerBulkCommands } from './commands/bulk.js';
 import { registerEpcisCommands } from './commands/epcis.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -62,6 +63,7 @@ export function buildProgram(io: Io, state: ExitState): Command {
   registerWitnessCommand(program, io, state);
   registerTrustCommands(program, io, state);
   registerAdminCommands(program, io, state);
+  registerAuditCommand(program, io, state);
   // Subcommands throw usage errors through the same override instead of exiting.
   const override = (cmd: Command): void => {
     for (const c of cmd.commands) {

@@ -43,6 +43,8 @@ import {
   shipmentResponseSchema,
   verificationSchema,
   verifierInfoSchema,
+  auditReportSchema,
+  type AuditReport,
   vrsResponseSchema,
   witnessListSchema,
   type AppendResult,
@@ -881,6 +883,16 @@ export class ProvenantClient {
   /** GET /v1/verifier: the public key that signs verification receipts. */
   async getVerifierKey(): Promise<VerifierInfo> {
     return this.call({ method: 'GET', path: '/v1/verifier', schema: verifierInfoSchema });
+  }
+
+  /** POST /v1/verifier/audit (admin): re-verify the whole log from index 0 (DESIGN §7b). */
+  async audit(): Promise<AuditReport> {
+    return this.call({
+      method: 'POST',
+      path: '/v1/verifier/audit',
+      body: {},
+      schema: auditReportSchema,
+    });
   }
 
   /** GET /v1/vrs/01/{gtin}/21/{serial}: DSCSA saleable-return verification (DESIGN §7). */

@@ -116,6 +116,24 @@ export type Verification = ApiView<'verification'>;
 export const verifierInfoSchema = tolerantApi.verifierInfo;
 export type VerifierInfo = ApiView<'verifierInfo'>;
 
+/** POST /v1/verifier/audit (admin): the log re-verified from index 0 (DESIGN §7b). */
+export const auditReportSchema = z.looseObject({
+  size: z.number(),
+  elapsedMs: z.number(),
+  entriesPerSecond: z.number(),
+  findings: z.array(
+    z.looseObject({
+      index: z.number().nullable(),
+      subjects: z.array(z.string()),
+      code: z.string(),
+      message: z.string(),
+    }),
+  ),
+  differences: z.array(z.looseObject({ subject: z.string(), problem: z.string() })),
+  alarmsRaised: z.number(),
+});
+export type AuditReport = z.infer<typeof auditReportSchema>;
+
 /** GS1 Lightweight Verification Messaging answer (DESIGN §7 VRS). */
 export const vrsResponseSchema = tolerantApi.vrsResponse;
 export type VrsResponse = ApiView<'vrsResponse'>;

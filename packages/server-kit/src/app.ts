@@ -64,6 +64,8 @@ export interface AppDeps<Db extends PingableDb = PingableDb> {
   service?: string;
   /** Requests logged at debug (the start's own seeding, DESIGN §12). */
   quietRequest?: (req: IncomingMessage) => boolean;
+  /** More readiness than the database (a standalone verifier's open alarms, DESIGN §7b): throws an HttpProblem when not ready. */
+  readiness?: () => Promise<void>;
 }
 
 /** What a route module receives: the app deps plus the shared OpenAPI registry and logger. */
@@ -149,6 +151,7 @@ export function createApp<D extends AppDeps>(deps: CreateAppDeps<D>): Express {
             headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
           });
     }
+    if (deps.readiness) await deps.readiness();
     res.json({ status: 'ok' });
   });
 

@@ -79,6 +79,16 @@ export async function pruneExpiredIdempotencyEntries(q: Queryable): Promise<numb
   return rowCount;
 }
 
+/**
+ * Deletes expired verification Idempotency-Keys (verification_idempotency,
+ * the verifier's; older than 24 hours by the database clock); returns how
+ * many. Their verifications stay (append-only audit).
+ */
+export async function pruneExpiredVerificationIdempotencyKeys(q: Queryable): Promise<number> {
+  const { rowCount } = await q.query(`DELETE FROM verification_idempotency WHERE NOT (${FRESH})`);
+  return rowCount;
+}
+
 /** Deletes entries created before `before`; returns how many. */
 export async function pruneIdempotencyEntries(
   q: Queryable,

@@ -53,3 +53,4 @@ export {
 export { BackupError, backupDatabase, restoreDatabase } from './backup.js';
 export { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 export * from './rate-limits.js';
+export * from './verifier-state.js';

@@ -20,6 +20,7 @@ import { PartyGate } from './gate.js';
 import type { VerifierKey } from './receipt.js';
 import { DEFAULT_REMEMBERED, VerifiedSignatures } from './workers/memo.js';
 import { SignaturePool } from './workers/pool.js';
+import { LogMonitor } from './monitor/monitor.js';
 
 /** Assembles the offline bundle of a subject from the log; null when it has no chain. */
 export type BundleSource = (
@@ -45,6 +46,12 @@ export interface VerifierPolicy {
    */
   receiptSignatures: 'all' | 'needed';
   /**
+   * DESIGN §7b: 'state' (default) answers a unit from the monitor's verified
+   * state when it can (monitor/answer.ts), else the full engine; 'engine'
+   * always rebuilds the bundle and runs the engine.
+   */
+  answerFrom: 'state' | 'engine';
+  /**
    * How far a record's time may lie before its receipt time (the issuer's
    * PROVENANT_MAX_BACKDATE, DESIGN §5); absent: the engine's 72 hours.
    */
@@ -54,6 +61,7 @@ export interface VerifierPolicy {
 export const DEFAULT_POLICY: VerifierPolicy = {
   maxBundleAgeSeconds: 86_400,
   receiptSignatures: 'needed',
+  answerFrom: 'state',
 };
 
 /** The settings the verifier reads: the framework's, plus the issuer's backdating bound. */
@@ -83,7 +91,14 @@ export interface VerifierDeps extends AppDeps<Database> {
   sha256: (bytes: Uint8Array) => Uint8Array;
   /** one verification at a time per party on this instance (flood isolation) */
   gate: PartyGate;
+  /** the log monitor (DESIGN §7b): verified state the answers read */
+  monitor: LogMonitor;
+  /** how long a verification waits for the monitor to reach the log size seen at arrival, ms */
+  monitorWaitMs: number;
 }
+
+/** Default bound on a verification's wait for the monitor (DESIGN §7b), ms. */
+export const DEFAULT_MONITOR_WAIT_MS = 2000;
 
 export interface CreateVerifierDepsOptions {
   db: Database;
@@ -108,6 +123,10 @@ export interface CreateVerifierDepsOptions {
   bundleSource?: BundleSource;
   /** Verifications a party may have waiting behind its running one (default DEFAULT_MAX_QUEUED). */
   maxQueuedPerParty?: number;
+  /** Entries the monitor verifies per transaction (default DEFAULT_MONITOR_BATCH). */
+  monitorBatch?: number;
+  /** See VerifierDeps.monitorWaitMs. */
+  monitorWaitMs?: number;
 }
 
 /** Misuse of the verifier's configuration (a seed of the wrong length, an unusable trust). */
@@ -157,19 +176,34 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
     ...(config.maxBackdateMs !== undefined ? { maxBackdateMs: config.maxBackdateMs } : {}),
     ...opts.policy,
   };
+  const trust = engineTrust(opts.trust);
+  const pool = new SignaturePool({
+    ...(opts.workers === undefined ? {} : { size: opts.workers }),
+    verified,
+  });
+  const backend = verified.backend(nodeBackend);
   return {
     db,
     config,
     tokens: tokenLookupFor(db),
     ...(opts.logger ? { logger: opts.logger } : {}),
     origin,
-    trust: engineTrust(opts.trust),
+    trust,
     verifierKey: verifierKeyOf(opts.verifierSeed),
-    pool: new SignaturePool({
-      ...(opts.workers === undefined ? {} : { size: opts.workers }),
-      verified,
+    pool,
+    backend,
+    monitor: new LogMonitor({
+      db,
+      origin,
+      trust,
+      signatureCheck: pool.check,
+      backend,
+      sha256: nodeSha256,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.monitorBatch ? { batchSize: opts.monitorBatch } : {}),
+      ...(policy.maxBackdateMs !== undefined ? { maxBackdateMs: policy.maxBackdateMs } : {}),
     }),
-    backend: verified.backend(nodeBackend),
+    monitorWaitMs: opts.monitorWaitMs ?? DEFAULT_MONITOR_WAIT_MS,
     now: opts.now ?? Date.now,
     policy,
     bundleSource: opts.bundleSource ?? buildBundle,

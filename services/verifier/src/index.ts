@@ -49,3 +49,8 @@ export { loadVerifierConfig, readTrustFile, REQUIRED_VERIFIER_ENV } from './conf
 export type { StandaloneVerifierConfig } from './config.js';
 export { EXIT_CONFIG, main, startVerifier } from './main.js';
 export type { RunningVerifier, StartVerifierOptions } from './main.js';
+export { LogMonitor } from './monitor/monitor.js';
+export { auditLog } from './monitor/audit.js';
+export type { AuditReport } from './monitor/audit.js';
+export { answerFromState } from './monitor/answer.js';
+export type { StateAnswer } from './monitor/answer.js';

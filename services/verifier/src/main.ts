@@ -118,6 +118,9 @@ export async function startVerifier(opts: StartVerifierOptions = {}): Promise<Ru
       verifierSeed: config.verifierSeed,
       logger,
       metrics,
+      // DESIGN §7b: follows the log in the background; /readyz is 503 while an alarm is open.
+      follow: true,
+      standalone: true,
       ...(config.trust.maxCheckpointAgeSeconds !== undefined
         ? { policy: { maxBundleAgeSeconds: config.trust.maxCheckpointAgeSeconds } }
         : {}),

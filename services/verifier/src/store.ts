@@ -1,7 +1,9 @@
 // The verifier's tables (db/migrations/000003_verifier.sql): verifications, an
-// append-only audit of every verdict, and quarantine cases. The only tables
-// the verifier writes (STYLE rule 8). Parameterised SQL with explicit casts.
-import type { Queryable } from '@provenant/store';
+// append-only audit of every verdict, their Idempotency-Keys (000013: kept 24
+// hours, pruned by packages/store idempotency.ts), and quarantine cases. The
+// only tables the verifier writes (STYLE rule 8). Parameterised SQL with
+// explicit casts.
+import { IDEMPOTENCY_TTL_HOURS, type Queryable } from '@provenant/store';
 
 export interface NewVerification {
   id: string;
@@ -37,50 +39,65 @@ export interface VerificationIdempotency {
   requestHash: string;
 }
 
+// A key is fresh for 24 hours on the database's clock (DESIGN §8), as idempotency_keys.
+const FRESH_KEY = `created_at > now() - interval '${IDEMPOTENCY_TTL_HOURS} hours'`;
+
+const INSERT_VERIFICATION = `INSERT INTO verifications (id, party, purpose, source, subject, verdict,
+    reasons, result, receipt, created_at, idempotency_key, request_hash)`;
+const VERIFICATION_VALUES = `$1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
+    $7::jsonb, $8::jsonb, $9::jsonb, $10::timestamptz, $11::text, $12::text`;
+
 /**
- * Stores one verification. With an idempotency key, a verification already
- * stored for (party, key) wins (a replica's concurrent twin): nothing is
- * written and false is returned.
+ * Stores one verification. With an idempotency key, it first takes the key
+ * in verification_idempotency, in the same statement: when a verification
+ * younger than 24 hours already holds (party, key) (a replica's concurrent
+ * twin, or a retry), nothing is written and false is returned. An expired
+ * key is taken over, so the new verification holds it.
  */
 export async function insertVerification(
   q: Queryable,
   v: NewVerification,
   idem?: VerificationIdempotency,
 ): Promise<boolean> {
-  const { rows } = await q.query(
-    `INSERT INTO verifications (id, party, purpose, source, subject, verdict, reasons, result, receipt,
-       created_at, idempotency_key, request_hash)
-     VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb,
-       $10::timestamptz, $11::text, $12::text)
-     ON CONFLICT (party, idempotency_key) DO NOTHING
-     RETURNING id`,
-    [
-      v.id,
-      v.party,
-      v.purpose,
-      v.source,
-      v.subject,
-      v.verdict,
-      js(v.reasons),
-      js(v.result),
-      js(v.receipt),
-      v.createdAt,
-      idem?.key ?? null,
-      idem?.requestHash ?? null,
-    ],
-  );
+  const sql = idem
+    ? `WITH claim AS (
+         INSERT INTO verification_idempotency AS k (party, key, request_hash, verification_id)
+         VALUES ($2::text, $11::text, $12::text, $1::text)
+         ON CONFLICT (party, key) DO UPDATE SET request_hash = excluded.request_hash,
+           verification_id = excluded.verification_id, created_at = now()
+           WHERE NOT (k.${FRESH_KEY})
+         RETURNING 1)
+       ${INSERT_VERIFICATION}
+       SELECT ${VERIFICATION_VALUES} WHERE EXISTS (SELECT 1 FROM claim)
+       RETURNING id`
+    : `${INSERT_VERIFICATION} VALUES (${VERIFICATION_VALUES}) RETURNING id`;
+  const { rows } = await q.query(sql, [
+    v.id,
+    v.party,
+    v.purpose,
+    v.source,
+    v.subject,
+    v.verdict,
+    js(v.reasons),
+    js(v.result),
+    js(v.receipt),
+    v.createdAt,
+    idem?.key ?? null,
+    idem?.requestHash ?? null,
+  ]);
   return rows.length === 1;
 }
 
-/** The answer and request fingerprint of the verification stored for (party, key), or null. */
+/** The answer and request fingerprint of the verification holding (party, key) for 24 hours, or null. */
 export async function verificationByIdempotencyKey(
   q: Queryable,
   party: string,
   key: string,
 ): Promise<{ requestHash: string; result: unknown } | null> {
   const { rows } = await q.query(
-    `SELECT request_hash, result FROM verifications
-     WHERE party = $1::text AND idempotency_key = $2::text`,
+    `SELECT k.request_hash, v.result FROM verification_idempotency k
+     JOIN verifications v ON v.id = k.verification_id
+     WHERE k.party = $1::text AND k.key = $2::text AND k.${FRESH_KEY}`,
     [party, key],
   );
   const r = rows[0];

@@ -28,6 +28,9 @@ import { nodeBackend } from '@provenant/core/node';
 import {
   getCheckpoint,
   getKeys,
+  getLogSize,
+  getSubjectAlarms,
+  getVerifiedChildren,
   insertWebhookEvents,
   isChainParty,
   type NewWebhookEvent,
@@ -35,6 +38,7 @@ import {
 import { inSpan, webhookEvent } from '@provenant/server-kit';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
+import { answerFromState, type StateAnswer } from './monitor/answer.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
 import { unprocessable } from '@provenant/server-kit';
 import {
@@ -323,6 +327,36 @@ function presentedSubject(presented: unknown): string | null {
 }
 
 /**
+ * Alarms of the log monitor on `subject`, the containers it is in and, for a
+ * logistic unit, the units packed in it; and unacknowledged alarms on the log
+ * itself (a checkpoint that does not verify): each as a finding with its code.
+ */
+async function alarmFindings(
+  deps: VerifierDeps,
+  subject: string,
+  logBundle: Bundle | null,
+): Promise<Reason[]> {
+  const containers = logBundle ? enclosingContainers(logBundle, subject) : [];
+  const units = (await getVerifiedChildren(deps.db, [subject])).get(subject) ?? [];
+  const alarms = await getSubjectAlarms(deps.db, [
+    subject,
+    ...containers,
+    ...units.map((u) => u.subject),
+  ]);
+  const out: Reason[] = [];
+  for (const a of alarms) {
+    if (a.subject === null && a.ackedAt !== null) continue;
+    if (!(REASON_CODES as readonly string[]).includes(a.code)) continue;
+    out.push({
+      code: a.code as Reason['code'],
+      message: `log monitor alarm ${a.id}: ${a.message}`,
+      subject: a.subject ?? subject,
+    });
+  }
+  return out;
+}
+
+/**
  * Verifies `req.subject` (or a presented bundle) as `req.party`, stores the
  * verification and opens a case when a receiving verdict is not accept.
  */
@@ -339,6 +373,81 @@ export async function runVerification(
   // judged (a reject, LOG_PROOF_INVALID at `subject`), never refused (STYLE rule 3).
   const subject =
     req.presented !== undefined ? (presentedSubject(req.presented) ?? '') : req.subject;
+  // DESIGN §7b: the log's own evidence is answered once the monitor has verified the
+  // log as large as it was when the request arrived (bounded wait).
+  const caughtUp =
+    req.presented === undefined &&
+    (await deps.monitor.waitFor(await getLogSize(db), deps.monitorWaitMs));
+  const fast =
+    caughtUp && deps.policy.answerFrom === 'state'
+      ? await answerFromState(db, deps.origin, req, nowMs)
+      : null;
+  let view: Omit<VerificationView, 'id' | 'receipt' | 'case'>;
+  if (fast) view = await stateView(deps, req, fast, verifiedAt);
+  else view = await engineView(deps, req, subject, verifiedAt, findings);
+  return finishVerification(deps, req, view, verifiedAt);
+}
+
+/** The answer from the monitor's verified state, with the service's DUPLICATE_SCAN finding. */
+async function stateView(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+  a: StateAnswer,
+  verifiedAt: string,
+): Promise<Omit<VerificationView, 'id' | 'receipt' | 'case'>> {
+  const reasons = [...a.reasons];
+  const others =
+    a.chainParties.length === 0
+      ? []
+      : await otherVerifiers(
+          deps.db,
+          [a.subject, ...a.enclosing],
+          req.party,
+          a.lastHandoff,
+          a.chainParties,
+        );
+  if (others.length > 0) reasons.push(duplicateScan(a.subject, others, a.lastHandoff));
+  const sorted = sortedReasons(reasons);
+  return {
+    party: req.party,
+    purpose: req.purpose,
+    verdict: verdictOf(sorted.map((r) => r.code)),
+    reasons: sorted,
+    subject: a.subject,
+    product: a.product,
+    status: a.status,
+    custodian: a.custodian,
+    custody: a.custody,
+    checkpoint: a.checkpoint,
+    verifiedAt,
+  };
+}
+
+/** DESIGN §7 DUPLICATE_SCAN, as a reason. */
+function duplicateScan(
+  subject: string,
+  others: { party: string; at: string }[],
+  since: string | null,
+): Reason {
+  const o = others[0]!;
+  return {
+    code: 'DUPLICATE_SCAN',
+    message: `${subject} was verified by ${o.party} at ${o.at}${
+      others.length > 1 ? ` (and ${others.length - 1} other parties)` : ''
+    }, since its last handoff${since ? ` at ${since}` : ''}`,
+    subject,
+  };
+}
+
+/** The answer of the full engine over the log's bundle (or a presented one). */
+async function engineView(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+  subject: string,
+  verifiedAt: string,
+  findings: Reason[],
+): Promise<Omit<VerificationView, 'id' | 'receipt' | 'case'>> {
+  const { db } = deps;
   const logBundle = subject === '' ? null : await deps.bundleSource(db, deps.origin, subject);
 
   let keyOwners: Record<string, string> | undefined;
@@ -363,16 +472,12 @@ export async function runVerification(
     subject === '' || eligible.length === 0
       ? []
       : await otherVerifiers(db, scanned, req.party, since, eligible);
-  if (others.length > 0) {
-    const o = others[0]!;
-    findings.push({
-      code: 'DUPLICATE_SCAN',
-      message: `${subject} was verified by ${o.party} at ${o.at}${
-        others.length > 1 ? ` (and ${others.length - 1} other parties)` : ''
-      }, since its last handoff${since ? ` at ${since}` : ''}`,
-      subject,
-    });
-  }
+  if (others.length > 0) findings.push(duplicateScan(subject, others, since));
+
+  // DESIGN §7b: what the monitor found wrong with the subject's entries (or its
+  // containers', or its units') makes it reject with the reason found.
+  if (req.presented === undefined && subject !== '')
+    findings.push(...(await alarmFindings(deps, subject, logBundle)));
 
   const evidence = req.presented ?? logBundle;
   let view: Omit<VerificationView, 'id' | 'receipt' | 'case'>;
@@ -442,6 +547,18 @@ export async function runVerification(
       verifiedAt,
     };
   }
+  return view;
+}
+
+/** Signs, stores and returns a verification (and opens its case). */
+async function finishVerification(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+  answer: Omit<VerificationView, 'id' | 'receipt' | 'case'>,
+  verifiedAt: string,
+): Promise<VerificationView> {
+  const { db } = deps;
+  let view = answer;
 
   // DESIGN §6a: outside the chain (as actor or `to`, or in a container's chain),
   // the verdict and the product only.

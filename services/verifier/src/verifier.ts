@@ -29,9 +29,11 @@ import { meRoutes, registerMePaths } from './routes/me.js';
 import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
 import { registerVrsPaths, vrsRoutes } from './routes/vrs.js';
 import { dockRoutes, registerDockPaths } from './dock/index.js';
+import { assertNoOpenAlarm, monitorRoutes, registerMonitorPaths } from './monitor/routes.js';
 
 /** Every verifier route module, in registration order. */
 export const VERIFIER_ROUTES: RouteModule<VerifierDeps>[] = [
+  monitorRoutes,
   verificationRoutes,
   vrsRoutes,
   caseRoutes,
@@ -63,19 +65,43 @@ export interface Verifier {
  * too (e.g. the issuer's, `issuerApp.locals.openapi`), before its first request.
  */
 export function createVerifier(
-  opts: CreateVerifierDepsOptions & { openapi?: OpenAPIRegistry; metrics?: Metrics },
+  opts: CreateVerifierDepsOptions & {
+    openapi?: OpenAPIRegistry;
+    metrics?: Metrics;
+    /**
+     * Follow the log in the background (DESIGN §7b; the process entry points set it).
+     * Without it the monitor runs in the time of the requests that wait on it.
+     */
+    follow?: boolean;
+    /** A standalone verifier: /readyz is 503 while a monitor alarm is unacknowledged. */
+    standalone?: boolean;
+  },
 ): Verifier {
   const deps: VerifierDeps = {
     ...createVerifierDeps(opts),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
-  const app = createApp({ ...deps, service: 'verifier', routes: VERIFIER_ROUTES });
+  const app = createApp({
+    ...deps,
+    service: 'verifier',
+    routes: VERIFIER_ROUTES,
+    ...(opts.standalone ? { readiness: () => assertNoOpenAlarm(deps.db) } : {}),
+  });
   if (opts.openapi) registerVerifierPaths(opts.openapi);
-  return { app, deps, close: () => deps.pool.close() };
+  if (opts.follow) deps.monitor.start();
+  return {
+    app,
+    deps,
+    close: async () => {
+      await deps.monitor.stop();
+      await deps.pool.close();
+    },
+  };
 }
 
 /** Registers every verifier path and schema in an OpenAPI registry (e.g. the issuer's). */
 export function registerVerifierPaths(o: OpenAPIRegistry): void {
+  registerMonitorPaths(o);
   registerVerificationPaths(o);
   registerVrsPaths(o);
   registerCasePaths(o);
@@ -113,6 +139,7 @@ export function verifierMount(ctx: VerifierMountContext): {
     verifierSeed: ctx.verifier.verifierSeed,
     logger: ctx.logger,
     openapi: ctx.openapi,
+    follow: true,
     // One registry for the process: /metrics (served by the issuer app) counts both.
     ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
   });

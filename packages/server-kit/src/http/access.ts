@@ -85,6 +85,7 @@ export const BODY_ROUTES: readonly BodyRoute[] = [
   route('POST', '/v1/tokens/:seg/revoke', { kind: 'token' }),
   route('POST', '/v1/witnesses', admin),
   route('POST', '/v1/verifier/audit', admin),
+  route('POST', '/v1/verifier/alarms/:seg/ack', admin),
   ...[
     'records',
     'commissions',

@@ -5,6 +5,7 @@ import {
   getIdempotencyEntry,
   getTokenGrant,
   pruneExpiredIdempotencyEntries,
+  pruneExpiredVerificationIdempotencyKeys,
   saveIdempotencyEntry,
   touchToken,
 } from '@provenant/store';
@@ -55,9 +56,15 @@ async function noteUse(
 export const IDEMPOTENCY_PRUNE_EVERY = 256;
 let writes = 0;
 
-/** DESIGN §8: keys are kept 24 hours, then pruned (prune-on-write, every IDEMPOTENCY_PRUNE_EVERY writes). */
+/**
+ * DESIGN §8: keys are kept 24 hours, then pruned (prune-on-write, every
+ * IDEMPOTENCY_PRUNE_EVERY writes): the write path's and the verifications'
+ * (a standalone verifier runs no webhook worker to prune them).
+ */
 export async function pruneIdempotencySometimes(q: Queryable): Promise<void> {
-  if (writes++ % IDEMPOTENCY_PRUNE_EVERY === 0) await pruneExpiredIdempotencyEntries(q);
+  if (writes++ % IDEMPOTENCY_PRUNE_EVERY !== 0) return;
+  await pruneExpiredIdempotencyEntries(q);
+  await pruneExpiredVerificationIdempotencyKeys(q);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   ownerOfKid,
   partiesOfGtin,
   pruneExpiredIdempotencyEntries,
+  pruneExpiredVerificationIdempotencyKeys,
   pruneWebhookRows,
   recordWebhookAttempts,
   type WebhookAttemptResult,
@@ -209,14 +210,19 @@ export class WebhookWorker {
   /**
    * Deletes webhook rows past the retention (finished deliveries with their
    * attempts, then their events, DESIGN §12) and Idempotency-Keys past their
-   * 24 hours (DESIGN §8), so both are pruned on time even when no write comes.
+   * 24 hours, the write path's and the verifications' (DESIGN §8), so all are
+   * pruned on time even when no write comes.
    */
-  async prune(): Promise<PrunedWebhookRows & { idempotencyKeys: number }> {
+  async prune(): Promise<
+    PrunedWebhookRows & { idempotencyKeys: number; verificationIdempotencyKeys: number }
+  > {
     const { db, settings } = this.opts;
     const rows = await pruneWebhookRows(db, new Date(Date.now() - settings.retentionMs));
     const idempotencyKeys = await pruneExpiredIdempotencyEntries(db);
-    this.opts.logger?.debug({ ...rows, idempotencyKeys }, 'webhook and idempotency rows pruned');
-    return { ...rows, idempotencyKeys };
+    const verificationIdempotencyKeys = await pruneExpiredVerificationIdempotencyKeys(db);
+    const pruned = { ...rows, idempotencyKeys, verificationIdempotencyKeys };
+    this.opts.logger?.debug(pruned, 'webhook and idempotency rows pruned');
+    return pruned;
   }
 
   /** Fans out every waiting outbox event, 200 per transaction. */

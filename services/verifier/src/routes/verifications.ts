@@ -1,8 +1,8 @@
-// POST /v1/verifications, GET /v1/verifications/{id}, POST /v1/bundles/verify
-// and GET /v1/verifier (DESIGN §7, §8a).
+// POST /v1/verifications, GET /v1/verifications/{id} and POST /v1/bundles/verify
+// (DESIGN §7, §8a); GET /v1/verifier is in monitor/routes.ts.
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { checkBundleFrame, strictApi, toBase64, VERIFICATION_NONCE_RE } from '@provenant/core';
+import { checkBundleFrame, VERIFICATION_NONCE_RE } from '@provenant/core';
 import {
   BEARER_AUTH,
   badRequest,
@@ -69,9 +69,6 @@ const BundleVerifyBody = z.strictObject({
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
-const RECEIPT_HOWTO =
-  'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, nonce, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key. Check that subject, party, purpose and nonce are those of your request and verifiedAt is within 5 minutes of your clock.';
-
 /** Registers this module's paths and schemas in an OpenAPI registry. */
 export function registerVerificationPaths(o: OpenAPIRegistry): void {
   const security = [{ [BEARER_AUTH]: [] }];
@@ -136,17 +133,6 @@ export function registerVerificationPaths(o: OpenAPIRegistry): void {
       413: problemResponse('Too large'),
     },
   });
-  o.registerPath({
-    method: 'get',
-    path: '/v1/verifier',
-    summary: 'The public key that signs verification receipts',
-    responses: {
-      200: {
-        description: 'The verifier key',
-        content: { 'application/json': { schema: strictApi.verifierInfo } },
-      },
-    },
-  });
 }
 
 /** The request's Idempotency-Key and fingerprint, stored with its verification (one per key across replicas). */
@@ -160,15 +146,6 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
   registerVerificationPaths(deps.openapi);
   const verify = requireScope('verify');
   const idem = idempotency(idempotencyStoreFor(deps.db));
-
-  router.get('/v1/verifier', (_req, res) => {
-    res.json({
-      publicKey: toBase64(deps.verifierKey.publicKey),
-      kid: deps.verifierKey.kid,
-      algorithm: 'Ed25519',
-      receipt: RECEIPT_HOWTO,
-    });
-  });
 
   router.post('/v1/verifications', verify, idem, async (req, res) => {
     const { gln } = callerParty(req);

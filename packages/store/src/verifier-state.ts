@@ -1,0 +1,564 @@
+// The verifier's own verified state (DESIGN §7b, migration 000010): its cursor
+// over the log, the verified state per subject, a logistic unit's children, the
+// registry it built from verified notices, and its alarms. The verifier writes
+// only these tables (and its verifications and cases); it reads the log.
+import type { Queryable } from './driver.js';
+import { bytes, hexes, iso, isoOrNull, json, num } from './sql.js';
+
+/** Where the monitor stands: entries [0, nextIndex) are verified. */
+export interface VerifierCursor {
+  nextIndex: number;
+  /** compact range of the verified leaf hashes, highest level first */
+  frontier: Uint8Array[];
+  /** newest checkpoint whose signature and recomputed root matched */
+  checkpoint: { size: number; rootHash: Uint8Array; note: string } | null;
+  updatedAt: string;
+}
+
+/** The cursor row (created by the migration). */
+export async function getVerifierCursor(q: Queryable): Promise<VerifierCursor> {
+  const { rows } = await q.query(
+    `SELECT next_index, frontier, checkpoint_size, checkpoint_root, checkpoint_note, updated_at
+     FROM verifier_cursor WHERE id`,
+  );
+  const r = rows[0]!;
+  return {
+    nextIndex: num(r.next_index),
+    frontier: ((r.frontier as unknown[]) ?? []).map(bytes),
+    checkpoint:
+      r.checkpoint_size === null
+        ? null
+        : {
+            size: num(r.checkpoint_size),
+            rootHash: bytes(r.checkpoint_root),
+            note: r.checkpoint_note as string,
+          },
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+/** One log entry as the monitor reads it: the leaf, its level-0 node, and the row it produced. */
+export interface MonitoredLeaf {
+  index: number;
+  leafHash: Uint8Array;
+  /** merkle_nodes (0, index), null when missing */
+  nodeHash: Uint8Array | null;
+  kind: string;
+  entryId: string;
+  /** the stored envelope text (the sequencer writes exactly JCS(envelope): the leaf hash covers these bytes) */
+  envelopeText: string;
+  integratedAt: string;
+  receiptSignature: Uint8Array;
+  /** the records or notices row stored for this leaf (null when none) */
+  row: {
+    id: string;
+    subject: string | null;
+    seq: number | null;
+    prev: string | null;
+    type: string;
+    actor: string;
+    kid: string;
+    time: string;
+    data: unknown;
+    payload: Uint8Array;
+    /** notices keep their envelope too (records do not since 000002) */
+    envelope: unknown;
+  } | null;
+}
+
+/** Leaves start <= idx < end with their node and record/notice rows, in order. */
+export async function getMonitoredLeaves(
+  q: Queryable,
+  start: number,
+  end: number,
+): Promise<MonitoredLeaf[]> {
+  const { rows } = await q.query(
+    `SELECT l.idx, l.leaf_hash, m.hash AS node_hash, l.entry_kind, l.entry_id, l.envelope,
+            l.integrated_at, l.receipt_signature,
+            coalesce(r.id, n.id) AS row_id, r.subject, r.seq, r.prev,
+            coalesce(r.type, n.type) AS row_type, coalesce(r.actor, n.actor) AS row_actor,
+            coalesce(r.kid, n.kid) AS row_kid, coalesce(r.time, n.time) AS row_time,
+            coalesce(r.data, n.data) AS row_data, coalesce(r.payload, n.payload) AS row_payload,
+            n.envelope AS row_envelope
+     FROM log_leaves l
+     LEFT JOIN merkle_nodes m ON m.level = 0 AND m.idx = l.idx
+     LEFT JOIN records r ON r.leaf_idx = l.idx
+     LEFT JOIN notices n ON n.leaf_idx = l.idx
+     WHERE l.idx >= $1::bigint AND l.idx < $2::bigint ORDER BY l.idx`,
+    [start, end],
+  );
+  return rows.map((r) => ({
+    index: num(r.idx),
+    leafHash: bytes(r.leaf_hash),
+    nodeHash: r.node_hash === null ? null : bytes(r.node_hash),
+    kind: r.entry_kind as string,
+    entryId: r.entry_id as string,
+    envelopeText: r.envelope as string,
+    integratedAt: iso(r.integrated_at),
+    receiptSignature: bytes(r.receipt_signature),
+    row:
+      r.row_id === null
+        ? null
+        : {
+            id: r.row_id as string,
+            subject: (r.subject as string | null) ?? null,
+            seq: r.seq === null ? null : num(r.seq),
+            prev: (r.prev as string | null) ?? null,
+            type: r.row_type as string,
+            actor: r.row_actor as string,
+            kid: r.row_kid as string,
+            time: iso(r.row_time),
+            data: r.row_data,
+            payload: bytes(r.row_payload),
+            envelope: r.row_envelope ?? null,
+          },
+  }));
+}
+
+/** Signed checkpoints with lo < size <= hi, smallest first. */
+export async function getCheckpointsBetween(
+  q: Queryable,
+  lo: number,
+  hi: number,
+): Promise<{ size: number; rootHash: Uint8Array; note: string }[]> {
+  const { rows } = await q.query(
+    `SELECT size, root_hash, note FROM checkpoints
+     WHERE size > $1::bigint AND size <= $2::bigint ORDER BY size`,
+    [lo, hi],
+  );
+  return rows.map((r) => ({
+    size: num(r.size),
+    rootHash: bytes(r.root_hash),
+    note: r.note as string,
+  }));
+}
+
+/** A subject's verified state row. `state` is the compact ChainState the monitor wrote. */
+export interface VerifiedSubject {
+  subject: string;
+  seq: number;
+  headIndex: number;
+  state: Record<string, unknown>;
+  alarm: number | null;
+}
+
+function toSubject(r: Record<string, unknown>): VerifiedSubject {
+  return {
+    subject: r.subject as string,
+    seq: num(r.seq),
+    headIndex: num(r.head_index),
+    state: r.state as Record<string, unknown>,
+    alarm: r.alarm === null ? null : num(r.alarm),
+  };
+}
+
+/** Verified states of these subjects (one indexed read). */
+export async function getVerifiedSubjects(
+  q: Queryable,
+  subjects: readonly string[],
+): Promise<VerifiedSubject[]> {
+  if (subjects.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT subject, seq, head_index, state, alarm FROM verifier_subjects
+     WHERE subject = ANY($1::text[])`,
+    [subjects],
+  );
+  return rows.map(toSubject);
+}
+
+/** Every verified state (for the audit's comparison), in subject order, `limit` at a time. */
+export async function getVerifiedSubjectsPage(
+  q: Queryable,
+  after: string,
+  limit: number,
+): Promise<VerifiedSubject[]> {
+  const { rows } = await q.query(
+    `SELECT subject, seq, head_index, state, alarm FROM verifier_subjects
+     WHERE subject > $1::text ORDER BY subject LIMIT $2::int`,
+    [after, limit],
+  );
+  return rows.map(toSubject);
+}
+
+/** The units packed in these logistic units, in one query: container -> [{subject, head}]. */
+export async function getVerifiedChildren(
+  q: Queryable,
+  containers: readonly string[],
+): Promise<Map<string, { subject: string; head: string }[]>> {
+  const out = new Map<string, { subject: string; head: string }[]>();
+  if (containers.length === 0) return out;
+  const { rows } = await q.query(
+    `SELECT container, child, head FROM verifier_children WHERE container = ANY($1::text[])`,
+    [containers],
+  );
+  for (const r of rows) {
+    const list = out.get(r.container as string) ?? [];
+    list.push({ subject: r.child as string, head: r.head as string });
+    out.set(r.container as string, list);
+  }
+  return out;
+}
+
+/** A key as the verified registry holds it. */
+export interface VerifiedKey {
+  kid: string;
+  gln: string | null;
+  publicKey: Uint8Array;
+  registeredIndex: number;
+  revocations: { index: number; compromisedAt: string }[];
+  suspensions: { from: number; to: number | null }[];
+}
+
+export interface VerifiedParty {
+  gln: string;
+  roles: string[];
+  prefixes: string[];
+  status: 'active' | 'suspended';
+}
+
+/** The whole verified registry (parties and keys are few next to records). */
+export async function getVerifiedRegistry(
+  q: Queryable,
+): Promise<{ keys: VerifiedKey[]; parties: VerifiedParty[] }> {
+  const k = await q.query(
+    `SELECT kid, gln, public_key, registered_index, revocations, suspensions FROM verifier_keys`,
+  );
+  const p = await q.query(`SELECT gln, roles, prefixes, status FROM verifier_parties`);
+  return {
+    keys: k.rows.map((r) => ({
+      kid: r.kid as string,
+      gln: (r.gln as string | null) ?? null,
+      publicKey: bytes(r.public_key),
+      registeredIndex: num(r.registered_index),
+      revocations: r.revocations as VerifiedKey['revocations'],
+      suspensions: r.suspensions as VerifiedKey['suspensions'],
+    })),
+    parties: p.rows.map((r) => ({
+      gln: r.gln as string,
+      roles: r.roles as string[],
+      prefixes: r.prefixes as string[],
+      status: r.status as VerifiedParty['status'],
+    })),
+  };
+}
+
+/** Verified keys by kid (for answers: revocations that postdate). */
+export async function getVerifiedKeys(
+  q: Queryable,
+  kids: readonly string[],
+): Promise<VerifiedKey[]> {
+  if (kids.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT kid, gln, public_key, registered_index, revocations, suspensions FROM verifier_keys
+     WHERE kid = ANY($1::text[])`,
+    [kids],
+  );
+  return rows.map((r) => ({
+    kid: r.kid as string,
+    gln: (r.gln as string | null) ?? null,
+    publicKey: bytes(r.public_key),
+    registeredIndex: num(r.registered_index),
+    revocations: r.revocations as VerifiedKey['revocations'],
+    suspensions: r.suspensions as VerifiedKey['suspensions'],
+  }));
+}
+
+/** An alarm to raise: what failed, where. */
+export interface NewVerifierAlarm {
+  logIndex: number | null;
+  subject: string | null;
+  code: string;
+  message: string;
+  foundBy: 'monitor' | 'audit';
+}
+
+export interface VerifierAlarm extends NewVerifierAlarm {
+  id: number;
+  raisedAt: string;
+  ackedAt: string | null;
+  ackedBy: string | null;
+}
+
+/**
+ * Raises alarms once each (same index, code and subject: kept once). Returns
+ * the ids of those newly raised, in input order, -1 for one already raised.
+ */
+export async function insertVerifierAlarms(
+  q: Queryable,
+  alarms: readonly NewVerifierAlarm[],
+): Promise<number[]> {
+  const out: number[] = [];
+  for (const a of alarms) {
+    const { rows } = await q.query(
+      `INSERT INTO verifier_alarms (log_index, subject, code, message, found_by)
+       VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [a.logIndex, a.subject, a.code, a.message, a.foundBy],
+    );
+    out.push(rows[0] ? num(rows[0].id) : -1);
+  }
+  return out;
+}
+
+function toAlarm(r: Record<string, unknown>): VerifierAlarm {
+  return {
+    id: num(r.id),
+    logIndex: r.log_index === null ? null : num(r.log_index),
+    subject: (r.subject as string | null) ?? null,
+    code: r.code as string,
+    message: r.message as string,
+    foundBy: r.found_by as VerifierAlarm['foundBy'],
+    raisedAt: iso(r.raised_at),
+    ackedAt: isoOrNull(r.acked_at),
+    ackedBy: (r.acked_by as string | null) ?? null,
+  };
+}
+
+const ALARM_COLUMNS = `id, log_index, subject, code, message, found_by, raised_at, acked_at, acked_by`;
+
+/** Alarms, newest first (at most `limit`). */
+export async function listVerifierAlarms(q: Queryable, limit = 100): Promise<VerifierAlarm[]> {
+  const { rows } = await q.query(
+    `SELECT ${ALARM_COLUMNS} FROM verifier_alarms ORDER BY id DESC LIMIT $1::int`,
+    [limit],
+  );
+  return rows.map(toAlarm);
+}
+
+/** Unacknowledged alarms (readiness of a standalone verifier). */
+export async function countOpenVerifierAlarms(q: Queryable): Promise<number> {
+  const { rows } = await q.query(
+    `SELECT count(*)::int AS n FROM verifier_alarms WHERE acked_at IS NULL`,
+  );
+  return num(rows[0]!.n);
+}
+
+/** Alarms on these subjects, and alarms on no subject (the log itself), oldest first. */
+export async function getSubjectAlarms(
+  q: Queryable,
+  subjects: readonly string[],
+): Promise<VerifierAlarm[]> {
+  const { rows } = await q.query(
+    `SELECT ${ALARM_COLUMNS} FROM verifier_alarms
+     WHERE subject = ANY($1::text[]) OR subject IS NULL ORDER BY id`,
+    [subjects],
+  );
+  return rows.map(toAlarm);
+}
+
+/** Acknowledges an alarm; null when there is none with this id. */
+export async function ackVerifierAlarm(
+  q: Queryable,
+  id: number,
+  by: string,
+): Promise<VerifierAlarm | null> {
+  const { rows } = await q.query(
+    `UPDATE verifier_alarms SET acked_at = coalesce(acked_at, now()), acked_by = coalesce(acked_by, $2::text)
+     WHERE id = $1::bigint RETURNING ${ALARM_COLUMNS}`,
+    [id, by],
+  );
+  return rows[0] ? toAlarm(rows[0]) : null;
+}
+
+/** What one monitor batch writes, together, with its cursor move. */
+export interface MonitorBatchWrite {
+  /** the cursor the batch started from: the write fails when another monitor moved it */
+  expectedNext: number;
+  next: number;
+  frontier: Uint8Array[];
+  checkpoint: { size: number; rootHash: Uint8Array; note: string } | null;
+  subjects: { subject: string; seq: number; headIndex: number; state: unknown }[];
+  children: { container: string; child: string; head: string }[];
+  keys: VerifiedKey[];
+  parties: VerifiedParty[];
+  /** subjects to mark with an alarm id (the first one sticks) */
+  alarmed: { subject: string; alarm: number }[];
+}
+
+/**
+ * Moves the cursor from `expectedNext` to `next` and writes the batch's state.
+ * Call inside a transaction. False (nothing written) when the cursor was not at
+ * `expectedNext` (another verifier on this database got there first).
+ */
+export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Promise<boolean> {
+  const moved = await q.query(
+    `UPDATE verifier_cursor SET next_index = $2::bigint,
+       frontier = ARRAY(SELECT decode(x, 'hex') FROM unnest($3::text[]) WITH ORDINALITY AS t(x, o) ORDER BY o),
+       checkpoint_size = coalesce($4::bigint, checkpoint_size),
+       checkpoint_root = coalesce(decode($5::text, 'hex'), checkpoint_root),
+       checkpoint_note = coalesce($6::text, checkpoint_note),
+       updated_at = now()
+     WHERE id AND next_index = $1::bigint`,
+    [
+      b.expectedNext,
+      b.next,
+      hexes(b.frontier),
+      b.checkpoint?.size ?? null,
+      b.checkpoint ? hexes([b.checkpoint.rootHash])[0] : null,
+      b.checkpoint?.note ?? null,
+    ],
+  );
+  if (moved.rowCount !== 1) return false;
+  if (b.subjects.length > 0)
+    await q.query(
+      `INSERT INTO verifier_subjects (subject, seq, head_index, state)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[]::jsonb[])
+       ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, head_index = excluded.head_index,
+         state = excluded.state`,
+      [
+        b.subjects.map((s) => s.subject),
+        b.subjects.map((s) => s.seq),
+        b.subjects.map((s) => s.headIndex),
+        b.subjects.map((s) => json(s.state)),
+      ],
+    );
+  if (b.children.length > 0)
+    await q.query(
+      `INSERT INTO verifier_children (container, child, head)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+      [
+        b.children.map((c) => c.container),
+        b.children.map((c) => c.child),
+        b.children.map((c) => c.head),
+      ],
+    );
+  for (const k of b.keys)
+    await q.query(
+      `INSERT INTO verifier_keys (kid, gln, public_key, registered_index, revocations, suspensions)
+       VALUES ($1::text, $2::text, decode($3::text, 'hex'), $4::bigint, $5::jsonb, $6::jsonb)
+       ON CONFLICT (kid) DO UPDATE SET revocations = excluded.revocations, suspensions = excluded.suspensions`,
+      [
+        k.kid,
+        k.gln,
+        hexes([k.publicKey])[0],
+        k.registeredIndex,
+        json(k.revocations),
+        json(k.suspensions),
+      ],
+    );
+  for (const p of b.parties)
+    await q.query(
+      `INSERT INTO verifier_parties (gln, roles, prefixes, status)
+       VALUES ($1::text, $2::text[], $3::text[], $4::text)
+       ON CONFLICT (gln) DO UPDATE SET roles = excluded.roles, prefixes = excluded.prefixes,
+         status = excluded.status`,
+      [p.gln, p.roles, p.prefixes, p.status],
+    );
+  if (b.alarmed.length > 0)
+    await q.query(
+      `INSERT INTO verifier_subjects (subject, seq, head_index, state, alarm)
+       SELECT s, 0, -1, '{}'::jsonb, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
+       ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
+      [b.alarmed.map((a) => a.subject), b.alarmed.map((a) => a.alarm)],
+    );
+  return true;
+}
+
+/** Marks subjects with an alarm found outside a monitor batch (the audit). */
+export async function markSubjectsAlarmed(
+  q: Queryable,
+  alarmed: readonly { subject: string; alarm: number }[],
+): Promise<void> {
+  if (alarmed.length === 0) return;
+  await q.query(
+    `INSERT INTO verifier_subjects (subject, seq, head_index, state, alarm)
+     SELECT s, 0, -1, '{}'::jsonb, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
+     ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
+    [alarmed.map((a) => a.subject), alarmed.map((a) => a.alarm)],
+  );
+}
+
+/** One record of a chain as a verification's timeline needs it (no payload, no children). */
+export interface TimelineRow {
+  subject: string;
+  seq: number;
+  type: string;
+  actor: string;
+  kid: string;
+  time: string;
+  receiptTime: string;
+  index: number;
+  id: string;
+  to: string | null;
+  from: string | null;
+  shipment: string | null;
+  parent: string | null;
+}
+
+/**
+ * The records of these subjects logged before `below` (the verified size),
+ * in log order, with their receipt times: one indexed read (records by
+ * subject, log_leaves by index). Reads only the data fields a timeline shows,
+ * never a pack's children.
+ */
+export async function getTimelineRows(
+  q: Queryable,
+  subjects: readonly string[],
+  below: number,
+): Promise<TimelineRow[]> {
+  if (subjects.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT r.subject, r.seq, r.type, r.actor, r.kid, r.time, l.integrated_at, r.leaf_idx, r.id,
+            r.data ->> 'to' AS "to", r.data ->> 'from' AS "from",
+            r.data ->> 'shipment' AS shipment, r.data ->> 'parent' AS parent
+     FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
+     WHERE r.subject = ANY($1::text[]) AND r.leaf_idx < $2::bigint
+     ORDER BY r.leaf_idx`,
+    [subjects, below],
+  );
+  return rows.map((r) => ({
+    subject: r.subject as string,
+    seq: num(r.seq),
+    type: r.type as string,
+    actor: r.actor as string,
+    kid: r.kid as string,
+    time: iso(r.time),
+    receiptTime: iso(r.integrated_at),
+    index: num(r.leaf_idx),
+    id: r.id as string,
+    to: (r.to as string | null) ?? null,
+    from: (r.from as string | null) ?? null,
+    shipment: (r.shipment as string | null) ?? null,
+    parent: (r.parent as string | null) ?? null,
+  }));
+}
+
+/** Whether `child` is among the units packed in `container` (verifier_children). */
+export async function isVerifiedChild(
+  q: Queryable,
+  container: string,
+  child: string,
+): Promise<boolean> {
+  const { rows } = await q.query(
+    `SELECT 1 FROM verifier_children WHERE container = $1::text AND child = $2::text`,
+    [container, child],
+  );
+  return rows.length > 0;
+}
+
+/** Whether a recall notice for this GTIN was logged before `below`. */
+export async function hasRecallNotice(q: Queryable, gtin: string, below: number): Promise<boolean> {
+  const { rows } = await q.query(
+    `SELECT 1 FROM notices WHERE type = 'recall' AND data ->> 'gtin' = $1::text AND leaf_idx < $2::bigint LIMIT 1`,
+    [gtin, below],
+  );
+  return rows.length > 0;
+}
+
+/** Parties by GLN from the verified registry. */
+export async function getVerifiedParties(
+  q: Queryable,
+  glns: readonly string[],
+): Promise<VerifiedParty[]> {
+  if (glns.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT gln, roles, prefixes, status FROM verifier_parties WHERE gln = ANY($1::text[])`,
+    [glns],
+  );
+  return rows.map((r) => ({
+    gln: r.gln as string,
+    roles: r.roles as string[],
+    prefixes: r.prefixes as string[],
+    status: r.status as VerifiedParty['status'],
+  }));
+}

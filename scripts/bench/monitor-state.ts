@@ -1,0 +1,99 @@
+// The log monitor (issue 15, DESIGN §7b), in one process on the test database
+// (PGlite; PostgreSQL with PROVENANT_TEST_DATABASE_URL): a log of
+// BENCH_MONITOR_UNITS commissions (default 20,000) built through the API, then
+//  - monitor catch-up: entries verified per second, from index 0;
+//  - audit: entries re-verified per second, and seconds per 100,000 entries;
+//  - verified state: bytes per subject (verifier_subjects with its index);
+//  - one unit's verification, sequential: p50 answered from verified state vs
+//    the full engine over the bundle (policy answerFrom 'engine').
+// Figures are printed, never asserted. Run: pnpm build && tsx scripts/bench/monitor.ts
+import { performance } from 'node:perf_hooks';
+import { unitSubject } from '@provenant/core';
+import { auditLog } from '@provenant/verifier';
+import { Api, startTestWorld, withCheckDigit } from '../../tests/support/verifier.js';
+
+const UNITS = Number(process.env.BENCH_MONITOR_UNITS ?? 20_000);
+const REQUESTS = Number(process.env.BENCH_MONITOR_REQUESTS ?? 200);
+const GTIN = withCheckDigit('1061414100001');
+
+function p50(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function runMonitorBench(): Promise<void> {
+  console.log('\n== log monitor (issue 15) ==');
+  const world = await startTestWorld();
+  try {
+    const api = new Api(world.app, world.issuer.adminToken);
+    const mfr = await api.party(
+      withCheckDigit('061414100000'),
+      'Acme',
+      ['manufacturer'],
+      ['0614141'],
+    );
+    const dist = await api.party(withCheckDigit('061414100001'), 'Northwind', ['distributor']);
+    for (let i = 0; i < UNITS; i += 1000) {
+      const n = Math.min(1000, UNITS - i);
+      await api.commission(
+        mfr,
+        GTIN,
+        Array.from({ length: n }, (_, j) => `M${i + j}`),
+      );
+    }
+    await api.handoff(mfr, dist, [unitSubject(GTIN, 'M0')], 'ASN-M0');
+
+    const t0 = performance.now();
+    const entries = await world.verifier.monitor.catchUp();
+    const catchUpS = (performance.now() - t0) / 1000;
+    console.log(
+      `monitor catch-up: ${entries} entries in ${catchUpS.toFixed(2)} s = ${Math.round(entries / catchUpS)} entries/s`,
+    );
+
+    const d = world.verifier;
+    const report = await auditLog({
+      db: d.db,
+      origin: d.origin,
+      trust: d.trust,
+      signatureCheck: d.pool.check,
+      backend: d.backend,
+      sha256: d.sha256,
+    });
+    console.log(
+      `audit: ${report.size} entries in ${(report.elapsedMs / 1000).toFixed(2)} s = ${report.entriesPerSecond} entries/s (${(100_000 / report.entriesPerSecond).toFixed(1)} s per 100,000 entries); findings ${report.findings.length}, differences ${report.differences.length}`,
+    );
+
+    const { rows } = await d.db.query(
+      `SELECT pg_total_relation_size('verifier_subjects')::bigint AS b, count(*)::int AS n FROM verifier_subjects`,
+    );
+    const bytes = Number(rows[0]!.b) / Number(rows[0]!.n);
+    console.log(
+      `verified state: ${Math.round(bytes)} B per subject (verifier_subjects with its index)`,
+    );
+
+    const engine = world.appWith({ policy: { answerFrom: 'engine' } });
+    try {
+      const subject = unitSubject(GTIN, 'M0');
+      const time = async (app: typeof world.app): Promise<number> => {
+        const xs: number[] = [];
+        for (let i = 0; i < REQUESTS; i++) {
+          const s = performance.now();
+          await api.verify(dist, { subject, purpose: 'saleable_return' }, app).expect(201);
+          xs.push(performance.now() - s);
+        }
+        return p50(xs);
+      };
+      const fast = await time(world.app);
+      const full = await time(engine.app);
+      console.log(
+        `unit verification, sequential p50: ${fast.toFixed(2)} ms from verified state, ${full.toFixed(2)} ms by the full engine (${(full / fast).toFixed(1)}x)`,
+      );
+    } finally {
+      await engine.deps.pool.close();
+    }
+  } finally {
+    await world.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runMonitorBench();

@@ -1,0 +1,226 @@
+// A unit's verification answered from the monitor's verified state (DESIGN
+// §7b): a few indexed reads (the cursor, the subject's and its containers'
+// verified state, their records with receipt times, the keys and parties of
+// those records, alarms, recalls) and the engine's status checks of DESIGN §7
+// step 6, with the same codes and messages, no signature and no proof: the
+// monitor verified every entry below its cursor once.
+//
+// Where the engine alone decides, this answers null and the caller runs the
+// full engine over the log's bundle (the fallback): logistic units (their
+// units), units nested two containers deep, an alarm on the subject or its
+// containers or an unacknowledged one on the log, a key of the timeline with a
+// revocation or suspension (KEY_REVOKED that postdates), a suspended actor
+// (PARTY_SUSPENDED), a recall notice for the GTIN (RECALLED), times in the
+// future (TIME_ANOMALY), a subject without verified state (UNKNOWN_PRODUCT).
+import {
+  effectiveCustody,
+  isUnitSubject,
+  REASON_CODES,
+  toHex,
+  verdictOf,
+  type ChainState,
+  type CustodyContext,
+  type ProductInfo,
+  type Purpose,
+  type Reason,
+  type RecordType,
+  type SubjectStatus,
+  type TimelineEntry,
+  type Verdict,
+} from '@provenant/core';
+import {
+  getSubjectAlarms,
+  getTimelineRows,
+  getVerifiedKeys,
+  getVerifiedParties,
+  getVerifiedSubjects,
+  getVerifierCursor,
+  hasRecallNotice,
+  isVerifiedChild,
+  type Queryable,
+  type TimelineRow,
+} from '@provenant/store';
+import { fromStored } from './check.js';
+
+/** Clock allowance for future times (core CLOCK_SKEW_MS). */
+const SKEW_MS = 5 * 60 * 1000;
+
+export interface StateAnswer {
+  verdict: Verdict;
+  reasons: Reason[];
+  subject: string;
+  product: ProductInfo | null;
+  status: SubjectStatus;
+  custodian: string | null;
+  custody: TimelineEntry[];
+  checkpoint: { origin: string; size: number; rootHash: string };
+  /** for DUPLICATE_SCAN: receipt time of the last handoff, the containers it is in now, the chain's parties */
+  lastHandoff: string | null;
+  enclosing: string[];
+  chainParties: string[];
+}
+
+const CODE_ORDER = new Map(REASON_CODES.map((c, i) => [c, i] as const));
+
+function toTimeline(r: TimelineRow): TimelineEntry {
+  const t: TimelineEntry = {
+    subject: r.subject,
+    seq: r.seq,
+    type: r.type as RecordType,
+    actor: r.actor,
+    time: r.time,
+    receiptTime: r.receiptTime,
+    index: r.index,
+    id: r.id,
+  };
+  if (r.type === 'ship') {
+    t.to = r.to!;
+    t.shipment = r.shipment!;
+  } else if (r.type === 'receive') {
+    t.from = r.from!;
+    t.shipment = r.shipment!;
+  }
+  return t;
+}
+
+/** The engine's timeline: the unit's records and its containers' while it was inside. */
+function timelineOf(own: TimelineRow[], containers: Map<string, TimelineRow[]>): TimelineRow[] {
+  const out = [...own];
+  for (let i = 0; i < own.length; i++) {
+    const r = own[i]!;
+    if (r.type !== 'pack' || r.parent === null) continue;
+    const exit = own.slice(i + 1).find((x) => x.type === 'unpack');
+    const to = exit ? exit.index : Infinity;
+    for (const c of containers.get(r.parent) ?? [])
+      if (c.index > r.index && c.index < to) out.push(c);
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Answers a unit's verification from verified state, or null when the full
+ * engine must (see the header). `now` is the request's clock.
+ */
+export async function answerFromState(
+  db: Queryable,
+  origin: string,
+  req: {
+    party: string;
+    purpose: Purpose;
+    subject: string;
+    scan?: { lot?: string; expiry?: string };
+  },
+  now: number,
+): Promise<StateAnswer | null> {
+  const { subject } = req;
+  if (!isUnitSubject(subject)) return null;
+  const cursor = await getVerifierCursor(db);
+  const cp = cursor.checkpoint;
+  if (!cp) return null;
+  const [row] = await getVerifiedSubjects(db, [subject]);
+  if (!row || row.alarm !== null || row.headIndex < 0) return null;
+  const own = await getTimelineRows(db, [subject], cp.size);
+  if (own.length === 0 || own[own.length - 1]!.index !== row.headIndex) return null; // state newer than the checkpoint
+  const parents = [
+    ...new Set(own.filter((r) => r.type === 'pack' && r.parent).map((r) => r.parent!)),
+  ];
+  const contRows = await getTimelineRows(db, parents, cp.size);
+  if (contRows.some((r) => r.type === 'pack' && r.parent !== null)) return null; // nested: the engine
+  const byContainer = new Map<string, TimelineRow[]>();
+  for (const r of contRows) byContainer.set(r.subject, [...(byContainer.get(r.subject) ?? []), r]);
+  const alarms = await getSubjectAlarms(db, [subject, ...parents]);
+  if (alarms.some((a) => a.subject !== null || a.ackedAt === null)) return null;
+  const all = [...own, ...contRows];
+  const keys = await getVerifiedKeys(db, [...new Set(all.map((r) => r.kid))]);
+  if (keys.some((k) => k.revocations.length > 0 || k.suspensions.length > 0)) return null;
+  const actors = [...new Set(all.map((r) => r.actor))];
+  const parties = await getVerifiedParties(db, actors);
+  if (parties.some((p) => p.status !== 'active')) return null;
+  if (
+    all.some((r) => Date.parse(r.time) > now + SKEW_MS || Date.parse(r.receiptTime) > now + SKEW_MS)
+  )
+    return null;
+  const state = fromStored(subject, row.state, []);
+  const p = state.product;
+  if (p && (await hasRecallNotice(db, p.gtin, cp.size))) return null;
+
+  // Effective custody (core effectiveCustody) with the container's verified state.
+  let container: ChainState | undefined;
+  if (state.containedIn !== null) {
+    const [c] = await getVerifiedSubjects(db, [state.containedIn]);
+    if (!c || c.alarm !== null || c.headIndex < 0) return null;
+    const inside = await isVerifiedChild(db, state.containedIn, subject);
+    container = fromStored(c.subject, c.state, inside ? [{ subject, head: '' }] : []);
+  }
+  const ctx: CustodyContext = {
+    party: () => undefined,
+    state: (s) => (s === container?.subject ? container : undefined),
+  };
+  const eff = effectiveCustody(state, ctx);
+
+  const reasons: Reason[] = [];
+  const add = (code: Reason['code'], message: string) => reasons.push({ code, message, subject });
+  if (p) {
+    if (!state.active)
+      add(
+        'DECOMMISSIONED',
+        `${subject} was decommissioned (${state.decommission?.reason ?? 'unknown'})`,
+      );
+    if (p.expiry < new Date(now).toISOString().slice(0, 10))
+      add('EXPIRED', `${subject} expired on ${p.expiry}`);
+    if (req.scan?.lot !== undefined && req.scan.lot !== p.lot)
+      add('LOT_MISMATCH', `scanned lot ${req.scan.lot}, commissioned lot ${p.lot}`);
+    // AI 17 carries YYMMDD only: the label matches when the last six digits do (core sameLabelExpiry).
+    if (req.scan?.expiry !== undefined && req.scan.expiry.slice(2) !== p.expiry.slice(2))
+      add('EXPIRY_MISMATCH', `scanned expiry ${req.scan.expiry}, commissioned expiry ${p.expiry}`);
+  }
+  if (eff.quarantined) add('IN_QUARANTINE', `${subject} is on hold (case ${eff.quarantined.case})`);
+  if (req.purpose !== 'saleable_return') {
+    const ok = eff.inTransit ? eff.inTransit.to === req.party : eff.custodian === req.party;
+    if (!ok) {
+      const why = eff.inTransit
+        ? `the last shipment${eff.via ? ` (of ${eff.via})` : ''} is addressed to ${eff.inTransit.to}`
+        : `it is held by ${eff.custodian} and was not shipped to ${req.party}`;
+      add('NOT_SHIPPED_TO_YOU', `${subject}: ${why}`);
+    }
+  }
+  reasons.sort((a, b) => CODE_ORDER.get(a.code)! - CODE_ORDER.get(b.code)!);
+
+  const timeline = timelineOf(own, byContainer);
+  const handoffs = timeline.filter((r) => r.type === 'ship' || r.type === 'receive');
+  const chainParties = new Set<string>();
+  for (const r of all) {
+    chainParties.add(r.actor);
+    if (r.to) chainParties.add(r.to);
+  }
+  return {
+    verdict: verdictOf(reasons.map((r) => r.code)),
+    reasons,
+    subject,
+    product: p
+      ? {
+          gtin: p.gtin,
+          serial: p.serial,
+          lot: p.lot,
+          expiry: p.expiry,
+          ...(p.details ? { details: p.details } : {}),
+        }
+      : null,
+    status: !state.active
+      ? 'inactive'
+      : eff.quarantined
+        ? 'quarantined'
+        : eff.inTransit
+          ? 'in_transit'
+          : 'active',
+    custodian: eff.custodian,
+    custody: timeline.map(toTimeline),
+    checkpoint: { origin, size: cp.size, rootHash: toHex(cp.rootHash) },
+    lastHandoff:
+      handoffs.length > 0
+        ? handoffs.reduce((m, r) => (r.receiptTime > m ? r.receiptTime : m), '')
+        : null,
+    enclosing: state.containedIn !== null ? [state.containedIn] : [],
+    chainParties: [...chainParties],
+  };
+}

@@ -1,0 +1,429 @@
+// One pass of the monitor over consecutive log entries (DESIGN §7b): each
+// entry verified once, in log order, against the state verified before it.
+//  1. leaf: SHA-256(0x00 || JCS(envelope)) equals the stored leaf hash and the
+//     tree's level-0 node; the stored record (or notice) row is exactly the
+//     logged one (same bytes, same columns);
+//  2. log receipt signed by the log key over {origin, index, leafHash, integratedAt};
+//  3. envelope signature under the registry as of that entry (keys and parties
+//     from notices verified earlier); notices update the registry;
+//  4. records: chain link (seq/prev), the DESIGN §5 time rules and the custody
+//     state machine of core (applyRecord, shared with append and the engine);
+//  5. every checkpoint the pass reaches: its signature by the log key and its
+//     root recomputed from the verified leaves (so it is consistent with every
+//     earlier one: both are roots over the same leaves).
+// Anything that fails is an alarm on the subjects it touches (or on the log);
+// an alarmed subject's state stops at its last good record. Pure but for the
+// injected signature check; the caller loads and stores state.
+import {
+  applyRecord,
+  bytesEqual,
+  canonicalBytes,
+  canonicalize,
+  claimedTimeProblem,
+  fromBase64,
+  fromDsseBase64,
+  LEAF_PREFIX,
+  NOTICE_PAYLOAD_TYPE,
+  pae,
+  parseNoticePayload,
+  parseRecordPayload,
+  referencedSubjects,
+  RECORD_PAYLOAD_TYPE,
+  toHex,
+  utf8,
+  verifyCheckpoint,
+  type ChainChild,
+  type ChainState,
+  type CustodyContext,
+  type CustodyRecord,
+  type Ed25519Backend,
+  type Notice,
+  type NoteVerifierKey,
+  type PartyInfo,
+  type ReasonCode,
+  type SignatureItem,
+  verify as verifySignature,
+} from '@provenant/core';
+import type { MonitoredLeaf } from '@provenant/store';
+import type { Frontier, Sha256 } from './frontier.js';
+import type { Registry } from './registry.js';
+
+/** Public trust material only (DESIGN §7b). */
+export interface MonitorTrust {
+  origin: string;
+  logKey: NoteVerifierKey;
+  authority: { kid: string; publicKey: Uint8Array };
+}
+
+/** One finding of a pass: an alarm to raise. */
+export interface Finding {
+  index: number | null;
+  /** subjects it makes reject (none: the log itself) */
+  subjects: string[];
+  code: ReasonCode;
+  message: string;
+}
+
+/** A parsed entry waiting for its signature results. */
+interface Pending {
+  leaf: MonitoredLeaf;
+  /** what the structural checks found, raised in log order by `finish` */
+  problems: Finding[];
+  record: CustodyRecord | null;
+  id: string;
+  sigItem: number | null;
+  receiptItem: number | null;
+  keyProblem: ReasonCode | null;
+}
+
+/** Compact stored form of a ChainState: no subject (the key), no children (verifier_children). */
+export function toStored(state: ChainState): Record<string, unknown> {
+  const { subject: _s, children: _c, ...rest } = state;
+  return rest;
+}
+
+/** A ChainState from its stored form. */
+export function fromStored(
+  subject: string,
+  stored: Record<string, unknown>,
+  children: readonly ChainChild[],
+): ChainState {
+  return { ...(stored as unknown as ChainState), subject, children };
+}
+
+/** Parses an entry's envelope and payload; a string says what is wrong. */
+function parseEntry(
+  leaf: MonitoredLeaf,
+): { env: { payloadType: string; payload: Uint8Array; keyid: string; sig: Uint8Array } } | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(leaf.envelopeText);
+  } catch {
+    return 'envelope is not JSON';
+  }
+  const e = json as {
+    payloadType?: unknown;
+    payload?: unknown;
+    signatures?: { keyid?: unknown; sig?: unknown }[];
+  } | null;
+  if (typeof e !== 'object' || e === null) return 'envelope is not an object';
+  const want = leaf.kind === 'record' ? RECORD_PAYLOAD_TYPE : NOTICE_PAYLOAD_TYPE;
+  if (e.payloadType !== want) return `payloadType is not ${want}`;
+  const payload = typeof e.payload === 'string' ? fromDsseBase64(e.payload) : null;
+  if (payload === null) return 'payload is not base64';
+  const s = Array.isArray(e.signatures) && e.signatures.length === 1 ? e.signatures[0] : null;
+  const sig = typeof s?.sig === 'string' ? fromBase64(s.sig) : null;
+  if (!s || typeof s.keyid !== 'string' || sig === null || sig.length !== 64)
+    return 'envelope does not carry one Ed25519 signature';
+  return { env: { payloadType: want, payload, keyid: s.keyid, sig } };
+}
+
+/** The stored row differs from the logged entry: which column. */
+function rowDiffers(
+  leaf: MonitoredLeaf,
+  payload: Uint8Array,
+  id: string,
+  parsed: CustodyRecord | Notice,
+): string | null {
+  const row = leaf.row;
+  if (row === null) return `no ${leaf.kind} row is stored for log entry ${leaf.index}`;
+  if (row.id !== id || leaf.entryId !== id)
+    return 'its id is not the SHA-256 of the logged payload';
+  if (!bytesEqual(row.payload, payload)) return 'its payload differs from the logged one';
+  if (row.envelope !== null && canonicalize(row.envelope) !== leaf.envelopeText)
+    return 'its envelope differs from the logged one';
+  const r = parsed as { subject?: string; seq?: number; prev?: string | null };
+  if (
+    leaf.kind === 'record' &&
+    (row.subject !== r.subject || row.seq !== r.seq || row.prev !== (r.prev ?? null))
+  )
+    return 'its subject, seq or prev differ from the logged record';
+  if (row.type !== parsed.type || row.actor !== parsed.actor || row.kid !== parsed.kid)
+    return 'its type, actor or kid differ from the logged payload';
+  if (Date.parse(row.time) !== Date.parse(parsed.time))
+    return 'its time differs from the logged payload';
+  if (canonicalize(row.data ?? {}) !== canonicalize(parsed.data ?? {}))
+    return 'its data differ from the logged payload';
+  return null;
+}
+
+/**
+ * The monitor's verified state in memory and the pass over entries. The
+ * monitor keeps one across batches (states loaded on demand); the audit
+ * builds a fresh one from index 0.
+ */
+export class MonitorState implements CustodyContext {
+  readonly states = new Map<string, ChainState>();
+  /** log index of each subject's verified head */
+  readonly headIndex = new Map<string, number>();
+  /** subjects alarmed (their state no longer moves) */
+  readonly alarmed = new Set<string>();
+  /** subjects whose state changed since the last takeChanged */
+  private changed = new Set<string>();
+  /** newest verified checkpoint */
+  checkpoint: { size: number; rootHash: Uint8Array; note: string } | null = null;
+
+  constructor(
+    readonly trust: MonitorTrust,
+    readonly registry: Registry,
+    readonly frontier: Frontier,
+    private readonly sha256: Sha256,
+    private readonly backend: Ed25519Backend,
+    /** PROVENANT_MAX_BACKDATE in ms; undefined: core's default (72 h) */
+    private readonly maxBackdateMs?: number,
+  ) {}
+
+  get next(): number {
+    return this.frontier.size;
+  }
+
+  party(gln: string): PartyInfo | undefined {
+    return this.registry.party(gln);
+  }
+
+  state(subject: string): ChainState | undefined {
+    return this.states.get(subject);
+  }
+
+  /** Subjects a pass over `leaves` reads (theirs and those their records reference), for loading. */
+  static subjectsOf(leaves: readonly MonitoredLeaf[]): string[] {
+    const out = new Set<string>();
+    for (const leaf of leaves) {
+      if (leaf.row?.subject) out.add(leaf.row.subject);
+      const parsed = parseEntry(leaf);
+      if (typeof parsed === 'string' || leaf.kind !== 'record') continue;
+      const r = parseRecordPayload(parsed.env.payload);
+      if (!r.ok) continue;
+      out.add(r.record.subject);
+      for (const s of referencedSubjects(r.record)) out.add(s);
+    }
+    return [...out];
+  }
+
+  /** Changed subjects since the last call, with their stored form. */
+  takeChanged(): {
+    subject: string;
+    seq: number;
+    headIndex: number;
+    state: unknown;
+    children: readonly ChainChild[];
+  }[] {
+    const out = [...this.changed].map((s) => {
+      const st = this.states.get(s)!;
+      return {
+        subject: s,
+        seq: st.seq,
+        headIndex: this.headIndex.get(s)!,
+        state: toStored(st),
+        children: st.children,
+      };
+    });
+    this.changed.clear();
+    return out;
+  }
+
+  /**
+   * Verifies `leaves` (consecutive, starting at `this.next`) and the
+   * `checkpoints` whose sizes the pass reaches. States of every subject in
+   * {@link subjectsOf} must be loaded. Returns the findings; state moves on.
+   * @throws Error when the leaves do not start at `this.next` (misuse).
+   */
+  async pass(
+    leaves: readonly MonitoredLeaf[],
+    checkpoints: readonly { size: number; rootHash: Uint8Array; note: string }[],
+    signatureCheck: (items: readonly SignatureItem[]) => Promise<boolean[]>,
+  ): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    const items: SignatureItem[] = [];
+    const pending: Pending[] = [];
+    let cps = 0;
+    for (const leaf of leaves) {
+      if (leaf.index !== this.next)
+        throw new Error(`monitor pass expected entry ${this.next}, got ${leaf.index}`);
+      pending.push(this.structural(leaf, items));
+      // The tree is the stored one: a changed envelope is this entry's alarm, a changed
+      // tree the checkpoint's (its signed root cannot be recomputed).
+      this.frontier.push(leaf.nodeHash ?? leaf.leafHash);
+      while (cps < checkpoints.length && checkpoints[cps]!.size <= this.next) {
+        const cp = checkpoints[cps++]!;
+        if (cp.size === this.next) this.checkCheckpoint(cp, findings);
+      }
+    }
+    const results = items.length > 0 ? await signatureCheck(items) : [];
+    for (const p of pending) this.finish(p, results, findings);
+    return findings;
+  }
+
+  /** Step 1, the receipt and the signature items; notices are applied at once (few, and later keys depend on them). */
+  private structural(leaf: MonitoredLeaf, items: SignatureItem[]): Pending {
+    const where = `log entry ${leaf.index}`;
+    const subjects = leaf.row?.subject ? [leaf.row.subject] : [];
+    const p: Pending = {
+      leaf,
+      problems: [],
+      record: null,
+      id: '',
+      sigItem: null,
+      receiptItem: null,
+      keyProblem: null,
+    };
+    const alarm = (code: ReasonCode, message: string, extra: string[] = []) => {
+      const all = [...new Set([...subjects, ...extra])];
+      p.problems.push({ index: leaf.index, subjects: all, code, message: `${where}: ${message}` });
+    };
+    const computed = this.leafHashOf(leaf.envelopeText);
+    if (computed === null || !bytesEqual(computed, leaf.leafHash))
+      alarm('LOG_PROOF_INVALID', 'the stored envelope does not hash to its leaf hash');
+    else if (leaf.nodeHash === null || !bytesEqual(leaf.nodeHash, leaf.leafHash))
+      alarm('LOG_PROOF_INVALID', 'the tree does not hold its leaf hash');
+    const parsed = parseEntry(leaf);
+    if (typeof parsed === 'string') {
+      alarm('SIGNATURE_INVALID', parsed);
+      return p;
+    }
+    const { env } = parsed;
+    const rec = leaf.kind === 'record' ? parseRecordPayload(env.payload) : null;
+    const not = leaf.kind === 'notice' ? parseNoticePayload(env.payload) : null;
+    const ok = rec?.ok ? rec : not?.ok ? not : null;
+    if (ok === null) {
+      alarm('SIGNATURE_INVALID', 'its payload does not parse');
+      return p;
+    }
+    const record = rec?.ok ? rec.record : null;
+    const notice = not?.ok ? not.notice : null;
+    const payloadSubject = record ? [record.subject] : [];
+    const diff = rowDiffers(leaf, env.payload, ok.id, (record ?? notice)!);
+    if (diff) alarm('LOG_PROOF_INVALID', `the stored ${leaf.kind}: ${diff}`, payloadSubject);
+    if ((record ?? notice)!.kid !== env.keyid) {
+      alarm('SIGNATURE_INVALID', 'the payload kid is not the envelope keyid', payloadSubject);
+      return p;
+    }
+    const receipt: SignatureItem = {
+      signature: leaf.receiptSignature,
+      message: canonicalBytes({
+        origin: this.trust.origin,
+        index: leaf.index,
+        leafHash: toHex(leaf.leafHash),
+        integratedAt: leaf.integratedAt,
+      }),
+      publicKey: this.trust.logKey.publicKey,
+    };
+    if (notice) {
+      // Notices change the registry later entries are judged by: checked now.
+      if (!verifySignature(receipt.signature, receipt.message, receipt.publicKey, this.backend)) {
+        alarm('LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
+        return p;
+      }
+      const signer = this.registry.noticeSigner(
+        notice,
+        env.keyid,
+        leaf.index,
+        this.trust.authority,
+      );
+      if (signer === null) return p; // not a notice the registry counts (the engine ignores it too)
+      if (!verifySignature(env.sig, pae(env.payloadType, env.payload), signer, this.backend)) {
+        alarm('SIGNATURE_INVALID', `${notice.type} notice signature does not verify`);
+        return p;
+      }
+      this.registry.apply(notice, leaf.index);
+      return p;
+    }
+    const r = record!;
+    const k = this.registry.keys.get(env.keyid);
+    const usable = k ? this.registry.usableAt(k, leaf.index) : 'unknown';
+    let keyProblem: ReasonCode | null = null;
+    if (!k || usable === 'unknown') keyProblem = 'KEY_UNKNOWN';
+    else if (k.gln !== r.actor) keyProblem = 'KEY_NOT_AUTHORIZED';
+    else if (usable === 'revoked') keyProblem = 'KEY_REVOKED';
+    let sigItem: number | null = null;
+    if (k) {
+      sigItem = items.length;
+      items.push({
+        signature: env.sig,
+        message: pae(env.payloadType, env.payload),
+        publicKey: k.publicKey,
+      });
+    }
+    const receiptItem = items.length;
+    items.push(receipt);
+    return { ...p, record: r, id: ok.id, sigItem, receiptItem, keyProblem };
+  }
+
+  /** Steps 3-4 for a record, once its signatures are known. */
+  private finish(p: Pending, results: boolean[], findings: Finding[]): void {
+    for (const f of p.problems) {
+      for (const s of f.subjects) this.alarmed.add(s);
+      findings.push(f);
+    }
+    if (p.record === null) return;
+    const r = p.record;
+    const leaf = p.leaf;
+    const where = `log entry ${leaf.index} (${r.subject} seq ${r.seq})`;
+    const alarm = (code: ReasonCode, message: string) => {
+      this.alarmed.add(r.subject);
+      findings.push({
+        index: leaf.index,
+        subjects: [r.subject],
+        code,
+        message: `${where}: ${message}`,
+      });
+    };
+    if (p.receiptItem !== null && !results[p.receiptItem])
+      alarm('LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
+    if (p.keyProblem)
+      alarm(p.keyProblem, `key ${p.leaf.row?.kid ?? r.kid} may not sign it when it was logged`);
+    else if (p.sigItem !== null && !results[p.sigItem])
+      alarm('SIGNATURE_INVALID', 'its signature does not verify');
+    if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
+    const prev = this.states.get(r.subject);
+    const timing = claimedTimeProblem(
+      r.time,
+      leaf.integratedAt,
+      prev?.lastTime,
+      this.maxBackdateMs,
+    );
+    if (timing) return alarm('TIME_ANOMALY', timing.message);
+    const applied = applyRecord(prev, r, p.id, this, leaf.integratedAt);
+    if (!applied.ok) return alarm(applied.code, applied.message);
+    this.states.set(r.subject, applied.state);
+    this.headIndex.set(r.subject, leaf.index);
+    this.changed.add(r.subject);
+  }
+
+  /** Step 5: the checkpoint's signature, and its root against the verified leaves. */
+  private checkCheckpoint(
+    cp: { size: number; rootHash: Uint8Array; note: string },
+    findings: Finding[],
+  ): void {
+    const v = verifyCheckpoint(cp.note, this.trust.logKey, {
+      origin: this.trust.origin,
+      backend: this.backend,
+    });
+    const root = this.frontier.root();
+    let problem: string | null = null;
+    if (!v.ok) problem = `its signature does not verify (${v.code})`;
+    else if (v.checkpoint.size !== cp.size || !bytesEqual(v.checkpoint.rootHash, root))
+      problem = 'its signed root is not the root of the logged entries';
+    else if (!bytesEqual(cp.rootHash, root))
+      problem = 'its stored root differs from the signed one';
+    if (problem) {
+      findings.push({
+        index: null,
+        subjects: [],
+        code: 'LOG_PROOF_INVALID',
+        message: `checkpoint ${cp.size}: ${problem}`,
+      });
+      return;
+    }
+    this.checkpoint = cp;
+  }
+
+  /** RFC 6962 leaf hash of the stored envelope text (DESIGN §6: JCS(envelope), as the sequencer wrote it). */
+  private leafHashOf(text: string): Uint8Array | null {
+    const body = utf8(text);
+    const buf = new Uint8Array(body.length + 1);
+    buf[0] = LEAF_PREFIX; // RFC 6962 §2.1: leaf = H(0x00 || entry)
+    buf.set(body, 1);
+    return this.sha256(buf);
+  }
+}

@@ -1,0 +1,136 @@
+// The registry as of a log index, built only from notices the monitor verified
+// (DESIGN §5 notices; the same rules as the engine's step 3 in core verify.ts):
+// party and key notices count when signed by the trusted authority key; a key
+// revocation by the authority or by the key's party with another of its keys; a
+// recall by a commissioning party owning the GTIN's prefix.
+import { COMMISSIONING_ROLES, fromBase64Url, type Notice, type PartyInfo } from '@provenant/core';
+import type { VerifiedKey, VerifiedParty } from '@provenant/store';
+
+export class Registry {
+  readonly keys = new Map<string, VerifiedKey>();
+  readonly parties = new Map<string, VerifiedParty>();
+  /** changed since the last `takeDirty` */
+  private dirtyKeys = new Set<string>();
+  private dirtyParties = new Set<string>();
+
+  constructor(keys: readonly VerifiedKey[] = [], parties: readonly VerifiedParty[] = []) {
+    for (const k of keys) this.keys.set(k.kid, k);
+    for (const p of parties) this.parties.set(p.gln, p);
+  }
+
+  party(gln: string): PartyInfo | undefined {
+    return this.parties.get(gln);
+  }
+
+  /** A key usable for an entry logged at `index`: registered before it, not revoked or suspended then. */
+  usableAt(k: VerifiedKey, index: number): 'ok' | 'unknown' | 'revoked' {
+    if (k.registeredIndex >= index) return 'unknown';
+    if (k.revocations.some((r) => r.index < index)) return 'revoked';
+    if (k.suspensions.some((s) => s.from < index && (s.to === null || index < s.to)))
+      return 'revoked';
+    return 'ok';
+  }
+
+  /** The public key that may sign `notice` logged at `index` with `keyid`, or null (no notice at all). */
+  noticeSigner(
+    notice: Notice,
+    keyid: string,
+    index: number,
+    authority: { kid: string; publicKey: Uint8Array },
+  ): Uint8Array | null {
+    if (notice.actor === 'authority') return keyid === authority.kid ? authority.publicKey : null;
+    const k = this.keys.get(keyid);
+    return k && k.gln === notice.actor && this.usableAt(k, index) === 'ok' ? k.publicKey : null;
+  }
+
+  /** Applies a notice whose signature verified; false when the rules make it no notice (ignored). */
+  apply(n: Notice, index: number): boolean {
+    switch (n.type) {
+      case 'party': {
+        const cur = this.parties.get(n.data.gln);
+        this.setParty({
+          gln: n.data.gln,
+          roles: [...n.data.roles],
+          prefixes: [...n.data.prefixes],
+          status: cur?.status ?? 'active',
+        });
+        return true;
+      }
+      case 'party-suspend':
+      case 'party-reinstate': {
+        const cur = this.parties.get(n.data.gln);
+        if (!cur) return false;
+        this.setParty({ ...cur, status: n.type === 'party-suspend' ? 'suspended' : 'active' });
+        return true;
+      }
+      case 'key': {
+        const raw = fromBase64Url(n.data.publicKey);
+        if (!raw || this.keys.has(n.data.kid)) return false; // first registration of a kid wins
+        this.setKey({
+          kid: n.data.kid,
+          gln: n.data.gln ?? null,
+          publicKey: raw,
+          registeredIndex: index,
+          revocations: [],
+          suspensions: [],
+        });
+        return true;
+      }
+      case 'key-suspend': {
+        const k = this.keys.get(n.data.kid);
+        if (!k || k.suspensions.some((s) => s.to === null)) return false;
+        this.setKey({ ...k, suspensions: [...k.suspensions, { from: index, to: null }] });
+        return true;
+      }
+      case 'key-reinstate': {
+        const k = this.keys.get(n.data.kid);
+        if (!k || !k.suspensions.some((s) => s.to === null)) return false;
+        this.setKey({
+          ...k,
+          suspensions: k.suspensions.map((s) => (s.to === null ? { ...s, to: index } : s)),
+        });
+        return true;
+      }
+      case 'key-revoke': {
+        const k = this.keys.get(n.data.kid);
+        if (!k) return false;
+        if (n.actor !== 'authority' && (k.gln !== n.actor || n.data.kid === n.kid)) return false;
+        this.setKey({
+          ...k,
+          revocations: [...k.revocations, { index, compromisedAt: n.data.compromisedAt }],
+        });
+        return true;
+      }
+      case 'recall': {
+        const p = this.parties.get(n.actor);
+        const body = n.data.gtin.slice(1);
+        return (
+          !!p &&
+          p.roles.some((r) => COMMISSIONING_ROLES.has(r)) &&
+          p.prefixes.some((x) => body.startsWith(x))
+        );
+      }
+    }
+  }
+
+  private setKey(k: VerifiedKey): void {
+    this.keys.set(k.kid, k);
+    this.dirtyKeys.add(k.kid);
+  }
+
+  private setParty(p: VerifiedParty): void {
+    this.parties.set(p.gln, p);
+    this.dirtyParties.add(p.gln);
+  }
+
+  /** Keys and parties changed since the last call. */
+  takeDirty(): { keys: VerifiedKey[]; parties: VerifiedParty[] } {
+    const out = {
+      keys: [...this.dirtyKeys].map((k) => this.keys.get(k)!),
+      parties: [...this.dirtyParties].map((g) => this.parties.get(g)!),
+    };
+    this.dirtyKeys.clear();
+    this.dirtyParties.clear();
+    return out;
+  }
+}

@@ -1,0 +1,228 @@
+// GET /v1/verifier (the verifier key and where the monitor stands), POST
+// /v1/verifier/alarms/{id}/ack and POST /v1/verifier/audit (admin) (DESIGN §7b).
+import type { Router } from 'express';
+import { z } from 'zod';
+import { toBase64 } from '@provenant/core';
+import {
+  ackVerifierAlarm,
+  countOpenVerifierAlarms,
+  getLogSize,
+  getVerifierCursor,
+  listVerifierAlarms,
+  type Queryable,
+  type VerifierAlarm,
+} from '@provenant/store';
+import {
+  BEARER_AUTH,
+  notFound,
+  parse,
+  principalOf,
+  problemResponse,
+  requireScope,
+  unavailable,
+  type OpenAPIRegistry,
+  type RouteModule,
+} from '@provenant/server-kit';
+import type { VerifierDeps } from '../deps.js';
+import { auditLog } from './audit.js';
+
+const RECEIPT_HOWTO =
+  'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, nonce, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key. Check that subject, party, purpose and nonce are those of your request and verifiedAt is within 5 minutes of your clock.';
+
+const AlarmView = z
+  .object({
+    id: z.number().int(),
+    code: z.string().meta({ description: 'the DESIGN §7 reason code of what failed' }),
+    logIndex: z.number().int().nullable(),
+    foundBy: z.enum(['monitor', 'audit']),
+    raisedAt: z.string(),
+    ackedAt: z.string().nullable(),
+    subject: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'admin and monitor tokens only' }),
+    message: z.string().optional().meta({ description: 'admin and monitor tokens only' }),
+  })
+  .meta({ id: 'VerifierAlarm' });
+
+const VerifierStatus = z.object({
+  publicKey: z.string().meta({ description: 'standard base64 of the raw 32-byte Ed25519 key' }),
+  kid: z.string(),
+  algorithm: z.literal('Ed25519'),
+  receipt: z.string(),
+  verifiedSize: z
+    .number()
+    .int()
+    .meta({ description: 'log entries [0, verifiedSize) verified by the monitor' }),
+  logSize: z.number().int(),
+  lagSeconds: z
+    .number()
+    .meta({ description: 'age of the oldest entry not yet verified (0 when caught up)' }),
+  checkpoint: z
+    .object({ size: z.number().int(), rootHash: z.string() })
+    .nullable()
+    .meta({ description: 'the newest checkpoint whose signature and root the monitor verified' }),
+  alarms: z.array(AlarmView).meta({ description: 'newest first, at most 100' }),
+});
+
+const AuditReportView = z.object({
+  size: z.number().int(),
+  elapsedMs: z.number(),
+  entriesPerSecond: z.number(),
+  findings: z.array(
+    z.object({
+      index: z.number().int().nullable(),
+      subjects: z.array(z.string()),
+      code: z.string(),
+      message: z.string(),
+    }),
+  ),
+  differences: z.array(z.object({ subject: z.string(), problem: z.string() })),
+  alarmsRaised: z.number().int(),
+});
+
+const AlarmParams = z.strictObject({ id: z.string().regex(/^\d{1,15}$/, 'expected an alarm id') });
+
+/** Registers this module's paths and schemas in an OpenAPI registry. */
+export function registerMonitorPaths(o: OpenAPIRegistry): void {
+  const security = [{ [BEARER_AUTH]: [] }];
+  o.registerPath({
+    method: 'get',
+    path: '/v1/verifier',
+    summary:
+      'The public key that signs verification receipts, and where the log monitor stands: verified size, log size, lag and alarms (DESIGN §7b)',
+    responses: {
+      200: {
+        description: 'The verifier',
+        content: { 'application/json': { schema: VerifierStatus } },
+      },
+    },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/verifier/alarms/{id}/ack',
+    summary:
+      'Acknowledge a monitor alarm (admin); a standalone verifier is ready again once every alarm is acknowledged',
+    security,
+    request: { params: AlarmParams },
+    responses: {
+      200: {
+        description: 'The acknowledged alarm',
+        content: { 'application/json': { schema: AlarmView } },
+      },
+      400: problemResponse('Not an alarm id'),
+      401: problemResponse('No token'),
+      403: problemResponse('Not an admin token'),
+      404: problemResponse('No such alarm'),
+    },
+  });
+  o.registerPath({
+    method: 'post',
+    path: '/v1/verifier/audit',
+    summary:
+      'Re-verify every log entry from index 0 against the stored verified state (admin); what fails raises alarms',
+    security,
+    responses: {
+      200: {
+        description: 'The audit report',
+        content: { 'application/json': { schema: AuditReportView } },
+      },
+      401: problemResponse('No token'),
+      403: problemResponse('Not an admin token'),
+    },
+  });
+}
+
+/** Seconds since the oldest entry the monitor has not verified was logged (0 when caught up). */
+async function lagSeconds(
+  q: Queryable,
+  verifiedSize: number,
+  logSize: number,
+  nowMs: number,
+): Promise<number> {
+  if (verifiedSize >= logSize) return 0;
+  const { rows } = await q.query(`SELECT integrated_at FROM log_leaves WHERE idx = $1::bigint`, [
+    verifiedSize,
+  ]);
+  const at = rows[0] ? new Date(rows[0].integrated_at as string).getTime() : nowMs;
+  return Math.max(0, Math.round((nowMs - at) / 100) / 10);
+}
+
+function alarmView(a: VerifierAlarm, full: boolean): z.infer<typeof AlarmView> {
+  return {
+    id: a.id,
+    code: a.code,
+    logIndex: a.logIndex,
+    foundBy: a.foundBy,
+    raisedAt: a.raisedAt,
+    ackedAt: a.ackedAt,
+    ...(full ? { subject: a.subject, message: a.message } : {}),
+  };
+}
+
+/**
+ * Readiness of a standalone verifier (DESIGN §7b): not ready while an alarm
+ * is unacknowledged. @throws HttpProblem 503 `verifier-alarm`.
+ */
+export async function assertNoOpenAlarm(q: Queryable): Promise<void> {
+  const open = await countOpenVerifierAlarms(q);
+  if (open > 0)
+    throw unavailable(
+      `The log monitor has ${open} unacknowledged alarm(s): see GET /v1/verifier.`,
+      {
+        slug: 'verifier-alarm',
+      },
+    );
+}
+
+/** Registers the monitor's endpoints. */
+export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
+  registerMonitorPaths(deps.openapi);
+  const admin = requireScope('admin');
+
+  router.get('/v1/verifier', async (req, res) => {
+    const p = req.principal;
+    const full = !!p && (p.isAdmin || p.scopes.includes('monitor'));
+    const cursor = await getVerifierCursor(deps.db);
+    const logSize = await getLogSize(deps.db);
+    const verifiedSize = cursor.nextIndex;
+    const alarms = await listVerifierAlarms(deps.db, 100);
+    const cp = cursor.checkpoint;
+    res.json({
+      publicKey: toBase64(deps.verifierKey.publicKey),
+      kid: deps.verifierKey.kid,
+      algorithm: 'Ed25519',
+      receipt: RECEIPT_HOWTO,
+      verifiedSize,
+      logSize,
+      lagSeconds: await lagSeconds(deps.db, verifiedSize, logSize, deps.now()),
+      checkpoint: cp ? { size: cp.size, rootHash: toBase64(cp.rootHash) } : null,
+      alarms: alarms.map((a) => alarmView(a, full)),
+    });
+  });
+
+  router.post('/v1/verifier/alarms/:id/ack', admin, async (req, res) => {
+    const { id } = parse(AlarmParams, req.params, 'params');
+    const p = principalOf(req);
+    const a = await ackVerifierAlarm(deps.db, Number(id), p.gln ?? 'admin');
+    if (!a) throw notFound(`No alarm ${id}.`, { slug: 'alarm-not-found' });
+    res.json(alarmView(a, true));
+  });
+
+  router.post('/v1/verifier/audit', admin, async (_req, res) => {
+    const report = await auditLog({
+      db: deps.db,
+      origin: deps.origin,
+      trust: deps.trust,
+      signatureCheck: deps.pool.check,
+      backend: deps.backend,
+      sha256: deps.sha256,
+      ...(deps.policy.maxBackdateMs !== undefined
+        ? { maxBackdateMs: deps.policy.maxBackdateMs }
+        : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+    res.json(report);
+  });
+};

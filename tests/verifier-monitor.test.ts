@@ -1,0 +1,375 @@
+// The verifier as an independent monitor of the log (DESIGN §7b), on PGlite and
+// (with PROVENANT_TEST_DATABASE_URL) PostgreSQL: it verifies every entry once
+// from its own cursor, resumes and catches up, keeps verified state per
+// subject, raises alarms a database insider cannot avoid (before and after the
+// entry was verified, the latter found by the audit), and the answers stay as
+// they were.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { main } from '@provenant/cli';
+import { canonicalBytes, fromDsseBase64, toBase64, unitSubject } from '@provenant/core';
+import { getLogSize, getVerifierCursor, getVerifiedSubjects } from '@provenant/store';
+import { answerFromState, createVerifier, createVerifierDeps } from '@provenant/verifier';
+import {
+  Api,
+  codes,
+  startTestWorld,
+  withCheckDigit,
+  type Party,
+  type TestWorld,
+} from './support/verifier.js';
+
+const GTIN = withCheckDigit('1061414100001');
+const SSCC = withCheckDigit('10614141000000001');
+const unit = (serial: string) => unitSubject(GTIN, serial);
+
+describe('the verifier as a monitor of the log', () => {
+  let world: TestWorld;
+  let api: Api;
+  let mfr: Party;
+  let dist: Party;
+  let pharm: Party;
+
+  const q = (sql: string, params: unknown[] = []) => world.issuer.db.query(sql, params);
+  const admin = () => world.issuer.adminToken;
+  /** What an insider with the database password does: the append-only triggers off, a row changed, on again. */
+  const tamper = async (table: string, sql: string, params: unknown[]) => {
+    await q(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+    try {
+      await q(sql, params);
+    } finally {
+      await q(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+    }
+  };
+  const leafOf = async (subject: string, seq: number) => {
+    const { rows } = await q(`SELECT leaf_idx FROM records WHERE subject = $1 AND seq = $2`, [
+      subject,
+      seq,
+    ]);
+    return Number(rows[0]!.leaf_idx);
+  };
+
+  /** `provenant audit` against the test app over HTTP, as an operator runs it. */
+  const cliAudit = async (): Promise<{ code: number; stdout: string }> => {
+    const server: Server = world.app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let stdout = '';
+    try {
+      const code = await main(['node', 'provenant', 'audit', '--server', url, '--token', admin()], {
+        stdout: (t) => void (stdout += t),
+        stderr: (t) => void (stdout += t),
+        stderrIsTty: false,
+        env: {},
+        now: () => new Date(),
+      });
+      return { code, stdout };
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  };
+
+  beforeAll(async () => {
+    world = await startTestWorld({ workers: 0 });
+    api = new Api(world.app, world.issuer.adminToken);
+    mfr = await api.party(
+      withCheckDigit('061414100000'),
+      'Acme Pharma',
+      ['manufacturer'],
+      ['0614141'],
+    );
+    dist = await api.party(withCheckDigit('061414100001'), 'Northwind', ['distributor']);
+    pharm = await api.party(withCheckDigit('061414100002'), 'St. Mary', ['dispenser']);
+    const serials = ['A1', 'A2', 'A3', 'A4', 'A5', 'A6'];
+    await api.commission(mfr, GTIN, serials);
+    await api.pack(mfr, SSCC, serials.slice(0, 4).map(unit));
+    await api.handoff(mfr, dist, [`00/${SSCC}`], 'ASN-1');
+  }, 120_000);
+
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('verifies every entry once, up to the log size, with state per subject', async () => {
+    const n = await world.verifier.monitor.catchUp();
+    const size = await getLogSize(world.issuer.db);
+    expect(n).toBe(size);
+    expect((await getVerifierCursor(world.issuer.db)).nextIndex).toBe(size);
+    expect(await world.verifier.monitor.catchUp()).toBe(0);
+    const [u] = await getVerifiedSubjects(world.issuer.db, [unit('A1')]);
+    expect(u).toMatchObject({ subject: unit('A1'), seq: 1, alarm: null });
+    expect(u!.state).toMatchObject({ containedIn: `00/${SSCC}`, custodian: mfr.gln, active: true });
+    const [pallet] = await getVerifiedSubjects(world.issuer.db, [`00/${SSCC}`]);
+    expect(pallet!.state).toMatchObject({
+      kind: 'container',
+      custodian: dist.gln,
+      inTransit: null,
+    });
+    // Verified state stays small (issue 15: at most ~200 B per subject is the goal).
+    const { rows } = await q(
+      `SELECT avg(pg_column_size(v.*))::int AS b FROM verifier_subjects v WHERE subject LIKE '01/%'`,
+    );
+    console.log(`verifier_subjects: ${rows[0]!.b} B per unit row`);
+  });
+
+  it('answers GET /v1/verifier with verified size, log size, lag and no alarms', async () => {
+    const res = await request(world.app).get('/v1/verifier').expect(200);
+    const size = await getLogSize(world.issuer.db);
+    expect(res.body).toMatchObject({
+      verifiedSize: size,
+      logSize: size,
+      lagSeconds: 0,
+      alarms: [],
+    });
+    expect(typeof res.body.publicKey).toBe('string');
+    expect(res.body.checkpoint.size).toBe(size);
+  });
+
+  it('answers an honest unit as before: accept, once the monitor caught up with the new entries', async () => {
+    await api.ship(dist, [`00/${SSCC}`], pharm, 'ASN-2');
+    const before = await getLogSize(world.issuer.db);
+    expect((await getVerifierCursor(world.issuer.db)).nextIndex).toBeLessThan(before);
+    const res = await api.verify(pharm, { subject: unit('A1'), purpose: 'receiving' }).expect(201);
+    expect(res.body.verdict).toBe('accept');
+    // The request waited for the monitor to reach the log size seen at its arrival.
+    expect((await getVerifierCursor(world.issuer.db)).nextIndex).toBeGreaterThanOrEqual(before);
+    expect(res.body.receipt.checkpoint).toEqual(res.body.checkpoint);
+  });
+
+  it('resumes from its cursor after a restart and catches up with what was appended meanwhile', async () => {
+    await api.receive(pharm, dist, 'ASN-2', [`00/${SSCC}`]);
+    await api.commission(mfr, GTIN, ['B1', 'B2']);
+    const from = (await getVerifierCursor(world.issuer.db)).nextIndex;
+    const size = await getLogSize(world.issuer.db);
+    // A new verifier process on the same database: no memory, the cursor is in its tables.
+    const restarted = createVerifierDeps({
+      db: world.issuer.db,
+      ...world.issuer.verifier,
+      workers: 0,
+      monitorBatch: 2,
+    });
+    try {
+      expect(await restarted.monitor.catchUp()).toBe(size - from);
+      const [pallet] = await getVerifiedSubjects(world.issuer.db, [`00/${SSCC}`]);
+      expect(pallet!.state).toMatchObject({ custodian: pharm.gln, inTransit: null });
+      expect((await getVerifiedSubjects(world.issuer.db, [unit('B2')]))[0]!.seq).toBe(0);
+    } finally {
+      await restarted.pool.close();
+    }
+  });
+
+  it('answers from verified state exactly as the full engine does, for every party and purpose', async () => {
+    const engine = world.appWith({ workers: 0, policy: { answerFrom: 'engine' } });
+    const parties = [mfr, dist, pharm];
+    const purposes = ['receiving', 'dispense', 'saleable_return'];
+    const inputs: Record<string, unknown>[] = [
+      ...['A1', 'A4', 'A6', 'B1'].map((s) => ({ subject: unit(s) })),
+      { scan: `https://id.gs1.org/01/${GTIN}/10/LX/21/A2` }, // LOT_MISMATCH
+      { scan: `https://id.gs1.org/01/${GTIN}/10/L1/21/A3?17=290131` }, // EXPIRY_MISMATCH
+      { subject: unit('NOPE') }, // UNKNOWN_PRODUCT (the engine's path)
+      { subject: `00/${SSCC}` }, // a logistic unit (the engine's path)
+    ];
+    const shape = (b: Record<string, unknown>) => ({
+      verdict: b.verdict,
+      reasons: b.reasons,
+      subject: b.subject,
+      product: b.product,
+      status: b.status,
+      custodian: b.custodian,
+      custody: b.custody,
+      units: b.units,
+      checkpoint: b.checkpoint,
+      limited: b.limited,
+    });
+    let compared = 0;
+    try {
+      for (const p of parties)
+        for (const purpose of purposes)
+          for (const input of inputs) {
+            // The engine first: its stored verification is this party's own, which never counts.
+            const full = await api.verify(p, { ...input, purpose }, engine.app).expect(201);
+            const fast = await api.verify(p, { ...input, purpose }).expect(201);
+            expect([input, p.gln, purpose, shape(fast.body)]).toEqual([
+              input,
+              p.gln,
+              purpose,
+              shape(full.body),
+            ]);
+            compared++;
+          }
+    } finally {
+      await engine.deps.pool.close();
+    }
+    // And DUPLICATE_SCAN: another party of the chain verified A4 since its last handoff.
+    const full = await api
+      .verify(mfr, { subject: unit('A4'), purpose: 'saleable_return' }, world.app)
+      .expect(201);
+    expect(codes(full.body)).toContain('DUPLICATE_SCAN');
+    expect(compared).toBe(parties.length * purposes.length * inputs.length);
+    // The units above were answered from verified state, not by the engine's fallback.
+    const origin = world.verifier.origin;
+    for (const s of ['A1', 'A4', 'A6', 'B1']) {
+      const a = await answerFromState(
+        world.issuer.db,
+        origin,
+        { party: dist.gln, purpose: 'receiving', subject: unit(s) },
+        Date.now(),
+      );
+      expect([s, a !== null]).toEqual([s, true]);
+    }
+    expect(
+      await answerFromState(
+        world.issuer.db,
+        origin,
+        { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` },
+        Date.now(),
+      ),
+    ).toBeNull();
+  });
+
+  it('audits the whole log from index 0 and finds nothing in an honest log', async () => {
+    const res = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+    expect(res.body.findings).toEqual([]);
+    expect(res.body.differences).toEqual([]);
+    expect(res.body.size).toBe(await getLogSize(world.issuer.db));
+    const perLakh = (100_000 / Math.max(1, res.body.entriesPerSecond)).toFixed(1);
+    const run = await cliAudit();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('no differences');
+    console.log(
+      `audit: ${res.body.size} entries in ${res.body.elapsedMs} ms (${res.body.entriesPerSecond}/s, ~${perLakh} s per 100,000 entries)`,
+    );
+  });
+
+  it('raises an alarm for a record an insider changed before the monitor verified it; the subject rejects', async () => {
+    await api.ship(mfr, [unit('A5')], dist, 'ASN-5');
+    const idx = await leafOf(unit('A5'), 1);
+    // The insider sends the shipment elsewhere in the stored row, then more is appended.
+    await tamper(
+      'records',
+      `UPDATE records SET data = jsonb_set(data, '{to}', to_jsonb($1::text)) WHERE leaf_idx = $2`,
+      [pharm.gln, idx],
+    );
+    await api.commission(mfr, GTIN, ['C1']);
+    // (mfr: the shipper, in the chain whatever the changed row says, so it reads the reasons in full)
+    const res = await api
+      .verify(mfr, { subject: unit('A5'), purpose: 'saleable_return' })
+      .expect(201);
+    expect(res.body.verdict).toBe('reject');
+    expect(codes(res.body)).toContain('LOG_PROOF_INVALID');
+    expect(JSON.stringify(res.body.reasons)).toContain('log monitor alarm');
+    // Other subjects are unaffected, and the monitor went past the bad entry (it never stops).
+    const ok = await api
+      .verify(mfr, { subject: unit('C1'), purpose: 'saleable_return' })
+      .expect(201);
+    expect(ok.body.verdict).toBe('accept');
+
+    const status = await api.get('/v1/verifier', admin()).expect(200);
+    const alarm = status.body.alarms.find((a: { logIndex: number }) => a.logIndex === idx);
+    expect(alarm).toMatchObject({
+      code: 'LOG_PROOF_INVALID',
+      subject: unit('A5'),
+      foundBy: 'monitor',
+      ackedAt: null,
+    });
+    // Anonymous callers see that there is an alarm, not which subject.
+    const anon = await request(world.app).get('/v1/verifier').expect(200);
+    expect(anon.body.alarms[0]).not.toHaveProperty('subject');
+    const { rows } = await q(`SELECT payload FROM webhook_events WHERE type = 'log.alarm'`);
+    expect(rows.map((r) => JSON.parse(r.payload as string).data.details.alarmId)).toContain(
+      alarm.id,
+    );
+  });
+
+  it('makes a standalone verifier unready until every alarm is acknowledged', async () => {
+    const standalone = createVerifier({
+      db: world.issuer.db,
+      ...world.issuer.verifier,
+      workers: 0,
+      standalone: true,
+    });
+    try {
+      const r = await request(standalone.app).get('/readyz').expect(503);
+      expect(r.body.type).toContain('verifier-alarm');
+      const { body } = await api.get('/v1/verifier', admin()).expect(200);
+      await api.post(`/v1/verifier/alarms/${body.alarms[0].id}/ack`, pharm.token, {}).expect(403);
+      await api.post('/v1/verifier/alarms/999999/ack', admin(), {}).expect(404);
+      for (const a of body.alarms as { id: number }[]) {
+        const ack = await request(standalone.app)
+          .post(`/v1/verifier/alarms/${a.id}/ack`)
+          .set('Authorization', `Bearer ${admin()}`)
+          .expect(200);
+        expect(ack.body.ackedAt).not.toBeNull();
+      }
+      await request(standalone.app).get('/readyz').expect(200);
+      // The subject itself stays a reject: the tampering is a fact.
+      const res = await api.verify(dist, { subject: unit('A5'), purpose: 'receiving' }).expect(201);
+      expect(res.body.verdict).toBe('reject');
+    } finally {
+      await standalone.close();
+    }
+  });
+
+  it('finds with the audit a payload an insider changed after the monitor verified it', async () => {
+    await world.verifier.monitor.catchUp();
+    const idx = await leafOf(unit('A6'), 0);
+    // Rewrite the commission's logged envelope with another lot (signature left as it was).
+    const { rows } = await q(`SELECT envelope FROM log_leaves WHERE idx = $1`, [idx]);
+    const env = JSON.parse(rows[0]!.envelope as string) as { payload: string };
+    const record = JSON.parse(new TextDecoder().decode(fromDsseBase64(env.payload)!));
+    record.data.lot = 'FORGED';
+    const forged = { ...env, payload: toBase64(canonicalBytes(record)) };
+    await tamper('log_leaves', `UPDATE log_leaves SET envelope = $1::text WHERE idx = $2`, [
+      new TextDecoder().decode(canonicalBytes(forged)),
+      idx,
+    ]);
+    await api.commission(mfr, GTIN, ['D1']);
+    // The monitor moves on (the entry is behind its cursor): no alarm yet.
+    await world.verifier.monitor.catchUp();
+    const before = await api.get('/v1/verifier', admin()).expect(200);
+    expect(before.body.alarms.some((a: { logIndex: number }) => a.logIndex === idx)).toBe(false);
+
+    const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+    const found = audit.body.findings.filter((f: { index: number }) => f.index === idx);
+    expect(found.map((f: { code: string }) => f.code)).toContain('LOG_PROOF_INVALID');
+    expect(found[0].subjects).toContain(unit('A6'));
+    expect(audit.body.alarmsRaised).toBeGreaterThan(0);
+    // The earlier tampering (already alarmed) is found again, and not raised twice.
+    expect(
+      audit.body.findings.some((f: { subjects: string[] }) => f.subjects.includes(unit('A5'))),
+    ).toBe(true);
+    const after = await api.get('/v1/verifier', admin()).expect(200);
+    expect(
+      after.body.alarms.filter((a: { logIndex: number }) => a.logIndex === idx)[0],
+    ).toMatchObject({
+      foundBy: 'audit',
+    });
+    const res = await api
+      .verify(mfr, { subject: unit('A6'), purpose: 'saleable_return' })
+      .expect(201);
+    expect(res.body.verdict).toBe('reject');
+    // `provenant audit` says so too, with exit 2 (an alarm).
+    const run = await cliAudit();
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(`ALARM LOG_PROOF_INVALID at ${idx}`);
+  });
+
+  it('finds with the audit a verified state an insider changed in the verifier tables', async () => {
+    await q(
+      `UPDATE verifier_subjects SET state = jsonb_set(state, '{custodian}', to_jsonb($1::text)) WHERE subject = $2`,
+      [pharm.gln, unit('B1')],
+    );
+    const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+    expect(audit.body.differences).toEqual([
+      { subject: unit('B1'), problem: 'stored state differs from the replayed one' },
+    ]);
+  });
+
+  it('keeps the admin routes for admins', async () => {
+    await api.post('/v1/verifier/audit', pharm.token, {}).expect(403);
+    await request(world.app).post('/v1/verifier/audit').expect(401);
+  });
+});
