@@ -12,6 +12,7 @@
 // `tolerantApi.<name>`.
 import type { z } from 'zod';
 import { chainShapes } from './chains.js';
+import { epcisShapes } from './epcis.js';
 import { logShapes } from './log.js';
 import { recordShapes } from './records.js';
 import { registryShapes } from './registry.js';
@@ -41,6 +42,7 @@ export function apiShapes<M extends ShapeMode>(mode: M) {
     ...witnessShapes(mode),
     ...verificationShapes(mode),
     ...verifierShapes(mode),
+    ...epcisShapes(mode),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   jsonArrayElementTexts,
   parseEpcisDocument,
   parseEpcisEvent,
+  strictApi,
 } from '@provenant/core';
 import {
   finishCaptureJob,
@@ -389,33 +390,8 @@ function document(deps: Deps): void {
       503: problemResponse('Database unavailable'),
     },
   });
-  const job = o.register(
-    'EpcisCaptureJob',
-    z.object({
-      captureID: z.string(),
-      createdAt: z.string(),
-      finishedAt: z.string().nullable(),
-      running: z.boolean(),
-      success: z.boolean().nullable(),
-      captureErrorBehaviour: z.enum(['rollback', 'proceed']),
-      eventCount: z.number().int().min(0).meta({ description: 'Events in the captured document' }),
-      processedCount: z.number().int().min(0).meta({
-        description:
-          'Events capture has gone through so far (planned, written or failed); eventCount once finished',
-      }),
-      errors: z.array(
-        z.object({
-          eventIndex: z.number().int(),
-          eventID: z.string().optional(),
-          type: z.string(),
-          detail: z.string(),
-          reasons: z
-            .array(z.object({ code: z.string(), field: z.string(), message: z.string() }))
-            .optional(),
-        }),
-      ),
-    }),
-  );
+  // Shapes: one source, @provenant/core api/ (issue 9).
+  const job = o.register('EpcisCaptureJob', strictApi.captureJob.clone());
   const documentBody = z.looseObject({ type: z.literal('EPCISDocument') });
   o.registerPath({
     method: 'post',
@@ -441,7 +417,7 @@ function document(deps: Deps): void {
         description: 'Accepted; Location names the capture job',
         content: {
           'application/json': {
-            schema: o.register('EpcisCaptureAccepted', z.object({ captureID: z.string() })),
+            schema: o.register('EpcisCaptureAccepted', strictApi.captureAccepted.clone()),
           },
         },
       },
