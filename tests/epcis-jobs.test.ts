@@ -16,7 +16,13 @@ import {
   insertToken,
   touchCaptureJob,
 } from '@provenant/store';
-import { keyAad, seal, STALE_AFTER_MS, sweepInterruptedJobs } from '@provenant/issuer';
+import {
+  keyAad,
+  seal,
+  STALE_AFTER_MS,
+  startJobSweeper,
+  sweepInterruptedJobs,
+} from '@provenant/issuer';
 import { newToken } from '@provenant/server-kit';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { withCheckDigit } from './support/verifier.js';
@@ -275,6 +281,25 @@ describe('EPCIS capture jobs', () => {
       expect((await getCaptureJob(issuer.db, 'sweep-own-1'))!.running).toBe(true);
       // A second sweep finds nothing more.
       expect(await sweepInterruptedJobs(issuer.db, { runner: 'me' })).toEqual([]);
+    });
+
+    it('the sweeper a service start runs finishes a stale job at once', async () => {
+      const id = 'sweep-start-1';
+      await insertCaptureJob(issuer.db, {
+        captureId: id,
+        party: MFR,
+        captureErrorBehaviour: 'proceed',
+        eventCount: 4,
+        runner: 'previous-process',
+      });
+      await age(id, 'previous-process');
+      const sweeper = startJobSweeper(issuer.db);
+      try {
+        await sweeper.ready;
+      } finally {
+        sweeper.stop();
+      }
+      expect(await getCaptureJob(issuer.db, id)).toMatchObject({ running: false, success: false });
     });
 
     it('a running job keeps its heartbeat, so a sweep leaves it', async () => {
