@@ -162,6 +162,22 @@ describe('EPCIS capture jobs', () => {
       expect(await count()).toBe(before);
     });
 
+    it('two concurrent requests with the same key make one job and one Location', async () => {
+      const doc = document([commissioning([urn('K6')])]);
+      const [a, b] = await Promise.all([
+        post('/epcis/capture', doc, 'cap-key-3'),
+        post('/epcis/capture', doc, 'cap-key-3'),
+      ]);
+      expect([a.status, b.status]).toEqual([202, 202]);
+      expect(a.headers['location']).toBe(b.headers['location']);
+      const { rows } = await issuer.db.query(
+        `SELECT count(*)::int AS n FROM epcis_capture_jobs WHERE capture_id = ANY($1::text[])`,
+        [[a.body.captureID, b.body.captureID]],
+      );
+      expect(rows[0]!['n']).toBe(1);
+      expect(await finished(String(a.headers['location']))).toMatchObject({ success: true });
+    });
+
     it('without a key, the same document makes a new job each time', async () => {
       const doc = document([commissioning([urn('K5')])]);
       const a = await post('/epcis/capture', doc).expect(202);
