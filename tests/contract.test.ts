@@ -6,6 +6,8 @@
 // origin only. Real database (PGlite, or PostgreSQL when
 // PROVENANT_TEST_DATABASE_URL is set).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { generateKeyPair, strictApi, toBase64Url, tolerantApi, unitSubject } from '@provenant/core';
 import * as sdk from '@provenant/sdk';
@@ -16,8 +18,10 @@ import {
   answeredOperations,
   Contract,
   contractOf,
+  settleFetchedChecks,
   takeViolations,
   watchContract,
+  watchOrigin,
 } from './support/contract.js';
 import { startTestIssuer } from './support/issuer.js';
 import {
@@ -205,6 +209,7 @@ describe('the API description', () => {
       Case: 'caseView',
       Me: 'me',
       DockTrust: 'dockTrust',
+      Form3911: 'form3911',
     };
     for (const [name, key] of Object.entries(components)) {
       const served = doc.components.schemas[name];
@@ -351,6 +356,35 @@ describe('the contract check', () => {
       ]);
     } finally {
       await issuer.stop();
+    }
+  });
+
+  it('checks every response fetched from a watched service process against the document it serves', async () => {
+    // A stand-in for a spawned service: it serves `doc` and answers 200 as declared, 418 not.
+    const server = createServer((req, res) => {
+      const [status, body] =
+        req.url === '/openapi.json'
+          ? [200, doc]
+          : req.url === '/v1/things/abc'
+            ? [200, { id: 'abc' }]
+            : [418, { id: 'teapot' }];
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await watchOrigin(url);
+      takeViolations();
+      expect((await fetch(`${url}/v1/things/abc`)).status).toBe(200);
+      expect((await fetch(`${url}/v1/things/xyz`)).status).toBe(418);
+      await settleFetchedChecks();
+      expect(takeViolations()).toEqual([
+        expect.stringMatching(
+          /^http:\/\/127\.0\.0\.1:\d+: GET \/v1\/things\/xyz → 418: status 418/,
+        ),
+      ]);
+    } finally {
+      await new Promise((ok) => server.close(ok));
     }
   });
 });

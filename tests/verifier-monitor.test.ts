@@ -217,6 +217,7 @@ describe('the verifier as a monitor of the log', () => {
         origin,
         { party: dist.gln, purpose: 'receiving', subject: unit(s) },
         Date.now(),
+        (note) => world.verifier.monitor.trustsNote(note),
       );
       expect([s, a !== null]).toEqual([s, true]);
     }
@@ -226,6 +227,7 @@ describe('the verifier as a monitor of the log', () => {
         origin,
         { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` },
         Date.now(),
+        (note) => world.verifier.monitor.trustsNote(note),
       ),
     ).toBeNull();
   });

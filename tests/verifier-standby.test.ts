@@ -6,17 +6,23 @@
 // the newer log. Runs on PostgreSQL only: skipped without
 // PROVENANT_TEST_DATABASE_URL, never skipped in CI.
 //
-// Until the standalone verifier (`pnpm start:verifier`) exists, this runs the
-// verifier app (createVerifier) on the standby's database; its own rows
-// (verifications, cases, rate-limit counts) are written on the primary
-// (readsFromStandby): a standby takes no writes.
+// The verifier app (createVerifier, given only the issuer's public trust and
+// its own key) reads the log from the standby; its own rows (verifications,
+// cases, rate-limit counts, monitor state) are written on the primary
+// (readsFromStandby): a standby takes no writes. `pnpm start:verifier` does
+// the same with DATABASE_URL on the standby and PROVENANT_VERIFIER_STATE_URL
+// on the primary; without the latter it refuses to start on a standby.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
 import { openPg, type Database } from '@provenant/store';
 import { createVerifier, type Verifier } from '@provenant/verifier';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { readsFromStandby, startStandby, type Standby } from './support/pg-standby.js';
+import { startVerifierProcess } from './support/service-process.js';
 import { Api, withCheckDigit, type Party } from './support/verifier.js';
 
 const pgUrl = process.env.PROVENANT_TEST_DATABASE_URL;
@@ -130,4 +136,53 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
       await standby.resumeReplay().catch(() => {});
     }
   }, 300_000);
+
+  // DESIGN §7b: `pnpm start:verifier` "on the primary or a streaming replica".
+  it('pnpm start:verifier reads the log from the standby and keeps its own rows on the primary', async () => {
+    const log = (await api.get('/v1/log', issuer.adminToken).expect(200)).body as {
+      origin: string;
+      vkey: string;
+      authorityKey: string;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'provenant-standby-trust-'));
+    const trustFile = join(dir, 'trust.json');
+    writeFileSync(
+      trustFile,
+      JSON.stringify({
+        logKey: log.vkey,
+        authorityKey: log.authorityKey,
+        witnesses: [],
+        witnessQuorum: 0,
+        maxCheckpointAgeSeconds: 86_400,
+        origin: log.origin,
+      }),
+    );
+    const { rows } = await issuer.db.query<{ db: string }>('SELECT current_database() AS db');
+    const env = {
+      DATABASE_URL: standby.urlOf(rows[0]!.db),
+      PROVENANT_TRUST_FILE: trustFile,
+      PROVENANT_VERIFIER_KEY: Buffer.alloc(32, 9).toString('base64'),
+    };
+    // On a standby alone it has nowhere to write: it says so and does not start.
+    await expect(startVerifierProcess(env)).rejects.toThrow(/PROVENANT_VERIFIER_STATE_URL/);
+    const primaryUrl = new URL(pgUrl!);
+    primaryUrl.pathname = `/${rows[0]!.db}`;
+    const p = await startVerifierProcess({
+      ...env,
+      PROVENANT_VERIFIER_STATE_URL: primaryUrl.toString(),
+    });
+    try {
+      await standby.catchUp();
+      const res = await fetch(`${p.url}/v1/verifications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dist.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject: unit('S2'), purpose: 'receiving' }),
+      });
+      expect(res.status).toBe(201);
+      expect((JSON.parse(await res.text()) as { verdict: string }).verdict).toBe('accept');
+    } finally {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

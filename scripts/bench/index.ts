@@ -3,8 +3,11 @@
 // `scale` (a log grown to 10^6 leaves, minutes) runs only when named.
 import { runCoreBench } from './core.js';
 import { runDurabilityBench } from './durability.js';
+import { runEpcisQueryBench } from './epcis-query.js';
+import { runEpcisBench } from './epcis.js';
 import { runFloodBench } from './flood.js';
 import { runMonitorBench } from './monitor.js';
+import { runMonitorStateBench } from './monitor-state.js';
 import { runScaleBench } from './scale.js';
 import { runStoreBench } from './store.js';
 import { runVerifierHttpBench } from './verifier-http.js';
@@ -17,9 +20,12 @@ const sections: Record<string, () => void | Promise<void>> = {
   verify: runVerifyBench,
   verifier: runVerifierHttpBench,
   monitor: runMonitorBench,
+  'monitor-state': runMonitorStateBench,
   durability: runDurabilityBench,
   flood: runFloodBench,
   webhooks: runWebhooksBench,
+  epcis: runEpcisBench,
+  'epcis-query': runEpcisQueryBench,
 };
 const OPT_IN: Record<string, () => Promise<void>> = { scale: runScaleBench };
 

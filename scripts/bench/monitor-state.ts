@@ -6,7 +6,7 @@
 //  - verified state: bytes per subject (verifier_subjects with its index);
 //  - one unit's verification, sequential: p50 answered from verified state vs
 //    the full engine over the bundle (policy answerFrom 'engine').
-// Figures are printed, never asserted. Run: pnpm build && tsx scripts/bench/monitor.ts
+// Figures are printed, never asserted. Run: pnpm bench monitor-state
 import { performance } from 'node:perf_hooks';
 import { unitSubject } from '@provenant/core';
 import { auditLog } from '@provenant/verifier';
@@ -21,7 +21,7 @@ function p50(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-export async function runMonitorBench(): Promise<void> {
+export async function runMonitorStateBench(): Promise<void> {
   console.log('\n== log monitor (issue 15) ==');
   const world = await startTestWorld();
   try {
@@ -96,4 +96,4 @@ export async function runMonitorBench(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await runMonitorBench();
+if (import.meta.url === `file://${process.argv[1]}`) await runMonitorStateBench();

@@ -219,7 +219,7 @@ async function pallet(w: World, mfr: string, dist: string): Promise<void> {
     wall[best]!,
   );
   console.log(
-    `  (counts ${JSON.stringify(counts)}; ${caughtUp ? 'timed after the monitor verified the whole log' : 'no monitor status (GET /v1/verifier has no verifiedSize)'}; ${await loadAverage()})`,
+    `  (server times ${server.map((t) => fmt(t)).join(', ')} ms; counts ${JSON.stringify(counts)}; ${caughtUp ? 'timed after the monitor verified the whole log' : 'no monitor status (GET /v1/verifier has no verifiedSize)'}; ${await loadAverage()})`,
   );
 }
 

@@ -1,10 +1,15 @@
 // Jest setupFilesAfterEnv (jest.config.js): a test fails when a response the
 // service sent during it (or during its file's beforeAll) is not what the API
-// description declares (tests/support/contract.ts, issue 9).
+// description declares (tests/support/contract.ts, issue 9): answers of the
+// apps the tests build, and those fetched from the service processes they
+// spawn (tests/support/service-process.ts watches their origins).
 import { afterAll, afterEach } from '@jest/globals';
-import { takeViolations } from './contract.js';
+import { checkFetchedResponses, settleFetchedChecks, takeViolations } from './contract.js';
 
-function assertNoViolations(): void {
+checkFetchedResponses();
+
+async function assertNoViolations(): Promise<void> {
+  await settleFetchedChecks();
   const v = takeViolations();
   if (v.length > 0)
     throw new Error(

@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openPg, type Database } from '@provenant/store';
+import { openPg, replicaDatabase, type Database } from '@provenant/store';
 
 const run = promisify(execFile);
 
@@ -150,22 +150,32 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await pgBinary('pg_basebackup', [
-      '-h',
-      primary.hostname,
-      '-p',
-      primary.port || '5432',
-      '-U',
-      decodeURIComponent(primary.username) || 'postgres',
-      '-D',
-      data,
-      '-R', // standby.signal and primary_conninfo
-      '-X',
-      'stream',
-      '-c',
-      'fast', // do not wait for a spread checkpoint
-      '--no-sync',
-    ]);
+    // A busy shared server may cut the replication stream (another client's
+    // administrator command): a base backup is retried, from scratch, twice.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pgBinary('pg_basebackup', [
+          '-h',
+          primary.hostname,
+          '-p',
+          primary.port || '5432',
+          '-U',
+          decodeURIComponent(primary.username) || 'postgres',
+          '-D',
+          data,
+          '-R', // standby.signal and primary_conninfo
+          '-X',
+          'stream',
+          '-c',
+          'fast', // do not wait for a spread checkpoint
+          '--no-sync',
+        ]);
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await rm(data, { recursive: true, force: true });
+      }
+    }
     // Debian keeps postgresql.conf and pg_hba.conf in /etc: the copy has neither.
     // A hot standby needs these limits at least as high as the primary's.
     const limits = await sql<{ name: string; setting: string }>(
@@ -251,29 +261,13 @@ export async function startStandby(primaryUrl: string): Promise<Standby> {
   };
 }
 
-const READ_ONLY = /^\s*(SELECT|WITH)\b/i;
-const WRITES =
-  /\b(INSERT|UPDATE|DELETE|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE|nextval|pg_advisory\w*)\b/i;
-/** The verifier's own tables: read where they are written, never from the lagging copy. */
-const OWN_TABLES =
-  /\b(verifier_\w+|verifications|cases|case_numbers|rate_limits|idempotency_keys|webhook_\w+)\b/i;
-
 /**
- * A Database whose plain reads of the log and registry (one SELECT, outside a
- * transaction) go to the standby, and everything else (writes, transactions,
- * scripts, and reads of the verifier's own tables) to the primary: a verifier
- * on a read replica follows the log from the replica while its own rows
- * (verifications, cases, rate-limit counts, its monitor state) live where
- * writes go. close() closes the standby handle only.
+ * A Database whose plain reads of the log and registry go to the standby and
+ * everything else to the primary (the store's replicaDatabase, which `pnpm
+ * start:verifier` uses with PROVENANT_VERIFIER_STATE_URL). close() closes the
+ * standby handle only: the primary belongs to the test's issuer.
  */
 export function readsFromStandby(primary: Database, standby: Database): Database {
-  const onStandby = (text: string) =>
-    READ_ONLY.test(text) && !WRITES.test(text) && !OWN_TABLES.test(text);
-  return {
-    kind: 'pg',
-    query: (text, params) => (onStandby(text) ? standby : primary).query(text, params),
-    exec: (text) => primary.exec(text),
-    transaction: (fn, opts) => primary.transaction(fn, opts),
-    close: () => standby.close(),
-  };
+  const routed = replicaDatabase(standby, primary);
+  return { ...routed, close: () => standby.close() };
 }

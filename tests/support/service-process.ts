@@ -148,7 +148,8 @@ async function startScript(
       }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stderr has been read to its end.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code ?? signal} before the banner; stderr: ${err}`));
     });

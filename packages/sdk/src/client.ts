@@ -9,7 +9,9 @@ import {
   publicKeyFromSeed,
   subjectParts,
   VERIFICATION_NONCE_RE,
+  type ApiRequest,
   type Ed25519Backend,
+  type VERIFICATION_PURPOSES,
 } from '@provenant/core';
 import { Gs1Error, parseScan } from '@provenant/gs1';
 import type { z } from 'zod';
@@ -63,7 +65,6 @@ import {
   type LogNotices,
   type LogInfo,
   type OpenApiDocument,
-  type CaseOutcome,
   type PackResponse,
   type Party,
   type RecallResponse,
@@ -112,44 +113,19 @@ export interface WriteOptions {
 /** Subject form in paths (DESIGN §8a): a canonical subject `01/<gtin>/21/<serial>` or `00/<sscc>`. */
 export type SubjectPath = string;
 
-export type PartyRole = 'manufacturer' | 'repackager' | 'distributor' | '3pl' | 'dispenser';
-export type Scope = 'sign' | 'verify' | 'keys' | 'monitor' | 'admin';
-export type Purpose = 'receiving' | 'saleable_return' | 'dispense';
+// Request types: one source, the schemas the server validates with (@provenant/core api/requests.ts).
+export type PartyRole = ApiRequest<'party'>['roles'][number];
+export type Scope = ApiRequest<'token'>['scopes'][number];
+export type Purpose = (typeof VERIFICATION_PURPOSES)[number];
 /** A subject as the custodial endpoints take it: any DESIGN §3 form, or `{gtin, serial}`. */
-export type SubjectInput = string | { gtin: string; serial: string };
+export type SubjectInput = ApiRequest<'unpack'>['parent'];
 
-export interface NewParty {
-  gln: string;
-  name: string;
-  roles: PartyRole[];
-  prefixes: string[];
-}
-export interface CommissionItem {
-  gtin: string;
-  serial: string;
-  lot: string;
-  /** YYYY-MM-DD */
-  expiry: string;
-  product?: Record<string, unknown>;
-}
-export interface Transaction {
-  type: 'po' | 'inv' | 'desadv';
-  id: string;
-}
-export interface ShipmentRequest {
-  subjects: SubjectInput[];
-  to: string;
-  shipment: string;
-  transactions?: Transaction[];
-}
-export interface ReceiptRequest {
-  shipment: string;
-  from: string;
-  scanned: SubjectInput[];
-  condition: 'ok' | 'damaged';
-}
-export type DecommissionReason =
-  'dispensed' | 'destroyed' | 'exported' | 'stolen' | 'sample' | 'free_sample';
+export type NewParty = ApiRequest<'party'>;
+export type CommissionItem = ApiRequest<'commissionItem'>;
+export type ShipmentRequest = ApiRequest<'shipment'>;
+export type Transaction = NonNullable<ShipmentRequest['transactions']>[number];
+export type ReceiptRequest = ApiRequest<'receipt'>;
+export type DecommissionReason = ApiRequest<'decommission'>['reason'];
 /**
  * Exactly one of `scan` (any DESIGN §3 form) or `subject` (canonical), the purpose,
  * optionally a `nonce` (1–64 URL-safe characters) the server signs back in the receipt.
@@ -159,7 +135,8 @@ export type DecommissionReason =
 export type VerificationRequest = (
   | { scan: string | { gtin: string; serial: string }; subject?: never }
   | { subject: string; scan?: never }
-) & { purpose: Purpose; nonce?: string; scannerProfile?: 'keyboard-wedge-gs' };
+) &
+  Omit<ApiRequest<'verification'>, 'scan' | 'subject'>;
 
 /** How {@link ProvenantClient.verifyChecked} checks the answer. */
 export interface ReceiptPolicy {
@@ -197,14 +174,7 @@ export interface VrsQuery {
   corrUUID: string;
   context?: string;
 }
-export interface CosignatureRequest {
-  /** C2SP verifier key of the witness (type 0x04). */
-  witness: string;
-  /** The tlog-cosignature line. */
-  cosignature: string;
-  size?: number;
-  checkpoint?: string;
-}
+export type CosignatureRequest = ApiRequest<'cosignature'>;
 
 const DEFAULTS = {
   retries: 3,
@@ -507,10 +477,7 @@ export class ProvenantClient {
    */
   async registerKey(
     gln: string,
-    key:
-      | { seed: Uint8Array }
-      | { publicKey: string; time: string; proof: string }
-      | { custodial: true },
+    key: { seed: Uint8Array } | ApiRequest<'key'>,
     write?: WriteOptions,
   ): Promise<RegisteredKey> {
     const body =
@@ -529,7 +496,7 @@ export class ProvenantClient {
   /** POST /v1/parties/{gln}/tokens (admin): the token is shown only in this answer. */
   async createToken(
     gln: string,
-    body: { scopes: Scope[] },
+    body: ApiRequest<'token'>,
     write?: WriteOptions,
   ): Promise<IssuedToken> {
     return this.call({
@@ -544,7 +511,7 @@ export class ProvenantClient {
   /** POST /v1/parties/{gln}/suspend (admin). */
   async suspendParty(
     gln: string,
-    body: { reason?: string } = {},
+    body: ApiRequest<'partyStatus'> = {},
     write?: WriteOptions,
   ): Promise<Party> {
     return this.call({
@@ -559,7 +526,7 @@ export class ProvenantClient {
   /** POST /v1/parties/{gln}/reinstate (admin). */
   async reinstateParty(
     gln: string,
-    body: { reason?: string } = {},
+    body: ApiRequest<'partyStatus'> = {},
     write?: WriteOptions,
   ): Promise<Party> {
     return this.call({
@@ -574,7 +541,7 @@ export class ProvenantClient {
   /** POST /v1/keys/{kid}/revoke: `{compromisedAt (RFC 3339), reason}`. */
   async revokeKey(
     kid: string,
-    body: { compromisedAt: string; reason: string },
+    body: ApiRequest<'revokeKey'>,
     write?: WriteOptions,
   ): Promise<RevokedKey> {
     return this.call({
@@ -615,10 +582,7 @@ export class ProvenantClient {
   }
 
   /** POST /v1/commissions (custodial). */
-  async commission(
-    body: { items: CommissionItem[] },
-    write?: WriteOptions,
-  ): Promise<RecordsResponse> {
+  async commission(body: ApiRequest<'commission'>, write?: WriteOptions): Promise<RecordsResponse> {
     return this.call({
       method: 'POST',
       path: '/v1/commissions',
@@ -629,10 +593,7 @@ export class ProvenantClient {
   }
 
   /** POST /v1/packs (custodial): N unit records plus the container's. */
-  async pack(
-    body: { parent: SubjectInput; children: SubjectInput[] },
-    write?: WriteOptions,
-  ): Promise<PackResponse> {
+  async pack(body: ApiRequest<'pack'>, write?: WriteOptions): Promise<PackResponse> {
     return this.call({
       method: 'POST',
       path: '/v1/packs',
@@ -643,7 +604,7 @@ export class ProvenantClient {
   }
 
   /** POST /v1/unpacks (custodial). */
-  async unpack(body: { parent: SubjectInput }, write?: WriteOptions): Promise<PackResponse> {
+  async unpack(body: ApiRequest<'unpack'>, write?: WriteOptions): Promise<PackResponse> {
     return this.call({
       method: 'POST',
       path: '/v1/unpacks',
@@ -677,7 +638,7 @@ export class ProvenantClient {
 
   /** POST /v1/decommissions (custodial). */
   async decommission(
-    body: { subjects: SubjectInput[]; reason: DecommissionReason },
+    body: ApiRequest<'decommission'>,
     write?: WriteOptions,
   ): Promise<RecordsResponse> {
     return this.call({
@@ -691,7 +652,7 @@ export class ProvenantClient {
 
   /** POST /v1/reactivations (custodial). */
   async reactivate(
-    body: { subjects: SubjectInput[] },
+    body: ApiRequest<'reactivation'>,
     write?: WriteOptions,
   ): Promise<RecordsResponse> {
     return this.call({
@@ -704,10 +665,7 @@ export class ProvenantClient {
   }
 
   /** POST /v1/recalls (manufacturer). */
-  async recall(
-    body: { gtin: string; lot?: string; reason: string },
-    write?: WriteOptions,
-  ): Promise<RecallResponse> {
+  async recall(body: ApiRequest<'recall'>, write?: WriteOptions): Promise<RecallResponse> {
     return this.call({
       method: 'POST',
       path: '/v1/recalls',
@@ -868,7 +826,8 @@ export class ProvenantClient {
 
   /** POST /v1/bundles/verify: verify a bundle presented by a shipper, cross-checked against the log. */
   async verifyBundle(
-    body: { bundle: unknown; purpose: Purpose },
+    // Any bundle as received (getBundle's answer included): the server judges it.
+    body: Omit<ApiRequest<'verifyBundle'>, 'bundle'> & { bundle: unknown },
     write?: WriteOptions,
   ): Promise<Verification> {
     return this.call({
@@ -931,7 +890,7 @@ export class ProvenantClient {
   /** POST /v1/cases/{id}/resolve: `{outcome, note?}`; 409 when already resolved. */
   async resolveCase(
     id: string,
-    body: { outcome: CaseOutcome; note?: string },
+    body: ApiRequest<'resolveCase'>,
     write?: WriteOptions,
   ): Promise<Case> {
     return this.call({

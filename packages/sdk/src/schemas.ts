@@ -158,5 +158,5 @@ export const openApiSchema = z.looseObject({
 });
 export type OpenApiDocument = z.infer<typeof openApiSchema>;
 
-export const healthSchema = z.looseObject({ status: z.string() });
-export type Health = z.infer<typeof healthSchema>;
+export const healthSchema = tolerantApi.health;
+export type Health = ApiView<'health'>;

@@ -19,6 +19,7 @@ export {
   UniqueViolationError,
 } from './errors.js';
 export { openPg, type PgOptions } from './pg-driver.js';
+export { isReadReplica, readsFromReplica, replicaDatabase } from './replica.js';
 export { openPglite, type PgliteDatabase, type PgliteOptions } from './pglite-driver.js';
 export { openDatabase, pgliteDataDir, type DatabaseEnv } from './open.js';
 export {

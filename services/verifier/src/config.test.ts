@@ -50,6 +50,15 @@ describe('loadVerifierConfig', () => {
     expect(JSON.stringify(Object.keys(c))).not.toMatch(/master/i);
   });
 
+  it('takes a writable state database for a verifier on a replica (PROVENANT_VERIFIER_STATE_URL)', () => {
+    expect(loadVerifierConfig(env()).stateUrl).toBeNull();
+    const url = 'postgres://postgres@127.0.0.1:5432/primary';
+    expect(loadVerifierConfig(env({ PROVENANT_VERIFIER_STATE_URL: url })).stateUrl).toBe(url);
+    expect(() => loadVerifierConfig(env({ PROVENANT_VERIFIER_STATE_URL: 'mysql://x' }))).toThrow(
+      /PROVENANT_VERIFIER_STATE_URL/,
+    );
+  });
+
   it('takes the origin from the log key when the trust file has none', () => {
     const { origin: _origin, ...noOrigin } = TRUST;
     const c = loadVerifierConfig(env({ PROVENANT_TRUST_FILE: file('no-origin.json', noOrigin) }));

@@ -21,6 +21,11 @@ export const REQUIRED_VERIFIER_ENV = [
 export interface StandaloneVerifierConfig {
   port: number;
   databaseUrl: string;
+  /**
+   * PROVENANT_VERIFIER_STATE_URL: a writable database (the primary) for the
+   * verifier's own rows when DATABASE_URL is a streaming replica; null: DATABASE_URL.
+   */
+  stateUrl: string | null;
   /** Framework settings and the backdating bound (PROVENANT_MAX_BACKDATE, as the issuer's). */
   config: VerifierConfig & { logLevel: NonNullable<VerifierConfig['logLevel']> };
   /** Absolute path of PROVENANT_TRUST_FILE. */
@@ -54,6 +59,18 @@ export function readTrustFile(path: string): TrustFile {
   return withTrustDefaults(value as TrustFile);
 }
 
+/** PROVENANT_VERIFIER_STATE_URL, checked like DATABASE_URL; null when unset. */
+function stateUrlOf(env: Env): string | null {
+  const url = env.PROVENANT_VERIFIER_STATE_URL;
+  if (url === undefined || url === '') return null;
+  if (!/^postgres(ql)?:\/\/\S+$/.test(url))
+    throw new ConfigError(
+      'PROVENANT_VERIFIER_STATE_URL',
+      'must be a postgres:// or postgresql:// URL',
+    );
+  return url;
+}
+
 /**
  * Reads and validates the standalone verifier's environment.
  * @throws ConfigError naming the first missing or invalid variable.
@@ -77,6 +94,7 @@ export function loadVerifierConfig(env: Env = process.env): StandaloneVerifierCo
   return {
     port: server.port,
     databaseUrl: server.databaseUrl!,
+    stateUrl: stateUrlOf(env),
     config: {
       bodyLimit: server.bodyLimit,
       adminTokenHash: server.adminTokenHash,

@@ -2,17 +2,10 @@
 // a high risk of illegitimacy, DSCSA) as JSON, filled from a quarantine case
 // (DESIGN §7 cases). The operator still reviews and submits it; this only
 // spares retyping what the verification already knows.
-import { z } from 'zod';
-import type { Reason, ReasonCode } from '@provenant/core';
+import type { ApiResponse, FORM3911_CLASSIFICATIONS, Reason, ReasonCode } from '@provenant/core';
 
-/** Form 3911 "Classification of notification" boxes. */
-export type Form3911Classification =
-  | 'counterfeit'
-  | 'diverted'
-  | 'stolen'
-  | 'intentional_adulteration'
-  | 'unfit_for_distribution'
-  | 'fraudulent_transaction';
+/** Form 3911 "Classification of notification" boxes (core api/verifier.ts). */
+export type Form3911Classification = (typeof FORM3911_CLASSIFICATIONS)[number];
 
 /** Which box each finding points to (decision; the operator may correct it). */
 const CLASSIFICATION: Partial<Record<ReasonCode, Form3911Classification>> = {
@@ -39,69 +32,8 @@ const CLASSIFICATION: Partial<Record<ReasonCode, Form3911Classification>> = {
   TIME_ANOMALY: 'fraudulent_transaction',
 };
 
-/** The Form 3911 body as documented in /openapi.json (GET /v1/cases/{id}/form3911). */
-export const Form3911Schema = z.object({
-  form: z.literal('FDA 3911'),
-  notificationType: z.literal('initial'),
-  determination: z.enum(['illegitimate_product', 'high_risk_of_illegitimacy']),
-  dateOfDetermination: z.string().meta({ description: 'YYYY-MM-DD' }),
-  classification: z.array(
-    z.enum([
-      'counterfeit',
-      'diverted',
-      'stolen',
-      'intentional_adulteration',
-      'unfit_for_distribution',
-      'fraudulent_transaction',
-    ]),
-  ),
-  product: z.object({
-    name: z.string().nullable(),
-    ndc: z.string().nullable(),
-    gtin: z.string().nullable(),
-    serialNumber: z.string().nullable(),
-    lotNumber: z.string().nullable(),
-    expirationDate: z.string().nullable(),
-    sscc: z.string().nullable(),
-    quantity: z.number().int(),
-  }),
-  description: z.string(),
-  reporter: z.object({ companyName: z.string().nullable(), gln: z.string() }),
-  provenant: z.object({
-    caseId: z.string(),
-    verificationId: z.string(),
-    subject: z.string(),
-    reasonCodes: z.array(z.string()),
-  }),
-});
-
-export interface Form3911 {
-  form: 'FDA 3911';
-  /** initial notification (follow-ups are the operator's) */
-  notificationType: 'initial';
-  /** illegitimate (evidence of forgery: a reject) or high risk of illegitimacy (a quarantine) */
-  determination: 'illegitimate_product' | 'high_risk_of_illegitimacy';
-  /** date the company determined the product suspect: the verification date (YYYY-MM-DD) */
-  dateOfDetermination: string;
-  /** every box that applies, the most telling first */
-  classification: Form3911Classification[];
-  product: {
-    name: string | null;
-    /** 10-digit NDC when the GTIN carries one (GS1 US prefix 03), else null */
-    ndc: string | null;
-    gtin: string | null;
-    serialNumber: string | null;
-    lotNumber: string | null;
-    expirationDate: string | null;
-    /** SSCC of a logistic unit, when the case is about one */
-    sscc: string | null;
-    quantity: number;
-  };
-  description: string;
-  reporter: { companyName: string | null; gln: string };
-  /** cross-references into Provenant */
-  provenant: { caseId: string; verificationId: string; subject: string; reasonCodes: ReasonCode[] };
-}
+/** The Form 3911 body (GET /v1/cases/{id}/form3911): one source, core api/verifier.ts. */
+export type Form3911 = ApiResponse<'form3911'>;
 
 export interface Form3911Input {
   caseId: string;

@@ -7,8 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { openPg, type Database } from '@provenant/store';
+import { isReadReplica, openPg, replicaDatabase, type Database } from '@provenant/store';
 import {
+  ConfigError,
   createLogger,
   createMetrics,
   METRICS_CONTENT_TYPE,
@@ -79,6 +80,28 @@ function metricsServer(metrics: ReturnType<typeof createMetrics>): Server {
 }
 
 /**
+ * The verifier's database: DATABASE_URL alone, or on a streaming replica its
+ * log reads there and its own rows (verifications, cases, monitor state) on
+ * PROVENANT_VERIFIER_STATE_URL, the primary (DESIGN §7b).
+ * @throws ConfigError when DATABASE_URL is a replica and no state URL is set.
+ */
+async function openLogDatabase(config: StandaloneVerifierConfig): Promise<Database> {
+  const logDb = await openPg(config.databaseUrl);
+  try {
+    if (config.stateUrl) return replicaDatabase(logDb, await openPg(config.stateUrl));
+    if (await isReadReplica(logDb))
+      throw new ConfigError(
+        'PROVENANT_VERIFIER_STATE_URL',
+        'is required when DATABASE_URL is a streaming replica (it takes no writes): set it to the primary, where the verifier keeps its own rows',
+      );
+    return logDb;
+  } catch (err) {
+    await logDb.close();
+    throw err;
+  }
+}
+
+/**
  * Starts a standalone verifier.
  * @throws ConfigError naming the variable at fault; database or listen errors.
  */
@@ -89,7 +112,7 @@ export async function startVerifier(opts: StartVerifierOptions = {}): Promise<Ru
   const config = loadVerifierConfig(env);
   const logger = opts.logger ?? createLogger(config.config.logLevel);
   const tracingSdk = await startTracing(env);
-  const rawDb = await openPg(config.databaseUrl);
+  const rawDb = await openLogDatabase(config);
   const db = tracingSdk ? traceDatabase(rawDb) : rawDb;
   let verifier: Verifier | undefined;
   let server: Server | undefined;

@@ -380,7 +380,7 @@ export async function runVerification(
     (await deps.monitor.waitFor(await getLogSize(db), deps.monitorWaitMs));
   const fast =
     caughtUp && deps.policy.answerFrom === 'state'
-      ? await answerFromState(db, deps.origin, req, nowMs)
+      ? await answerFromState(db, deps.origin, req, nowMs, (note) => deps.monitor.trustsNote(note))
       : null;
   let view: Omit<VerificationView, 'id' | 'receipt' | 'case'>;
   if (fast) view = await stateView(deps, req, fast, verifiedAt);

@@ -11,8 +11,10 @@
 // `z.infer<typeof strictApi.<name>>`, and read it in the SDK with
 // `tolerantApi.<name>`.
 import type { z } from 'zod';
+import * as requests from './requests.js';
 import { chainShapes } from './chains.js';
 import { epcisShapes } from './epcis.js';
+import { frameworkShapes } from './framework.js';
 import { logShapes } from './log.js';
 import { recordShapes } from './records.js';
 import { registryShapes } from './registry.js';
@@ -21,12 +23,30 @@ import { verificationShapes } from './verification.js';
 import { verifierShapes } from './verifier.js';
 import { witnessShapes } from './witnesses.js';
 
+export {
+  cset82,
+  expiryInput,
+  GlnParams,
+  gtin14Input,
+  KidParams,
+  MAX_BATCH,
+  MAX_BATCH_SUBJECTS,
+  MAX_PACK_CHILDREN,
+  MAX_SCAN_CHARS,
+  nonceSchema,
+  purposeSchema,
+  scanInputSchema,
+  scanSchema,
+  SCOPES,
+  TokenParams,
+} from './requests.js';
 export { shapeKit, type Choice, type Sent, type ShapeMode } from './shape.js';
 export { CHAIN_STATUSES } from './chains.js';
 export { RECEIPT_CONDITIONS, UNIT_RECEIPT_STATUSES } from './records.js';
 export {
   CASE_OUTCOMES,
   CASE_STATUSES,
+  FORM3911_CLASSIFICATIONS,
   VRS_ADDITIONAL_INFO,
   VRS_FAILURE_REASONS,
 } from './verifier.js';
@@ -35,6 +55,7 @@ export { VERIFICATION_PURPOSES, verificationShapes } from './verification.js';
 /** Every response shape of the API in one mode. */
 export function apiShapes<M extends ShapeMode>(mode: M) {
   return {
+    ...frameworkShapes(mode),
     ...logShapes(mode),
     ...recordShapes(mode),
     ...registryShapes(mode),
@@ -64,3 +85,34 @@ export const tolerantVerificationShapes = tolerantApi;
 export type VerificationResponse = ApiResponse<'verification'>;
 /** A verification as a client reads it: unknown fields kept, most fields optional. */
 export type TolerantVerification = ApiView<'verification'>;
+
+/**
+ * Every request body of the API, strict (an unknown field is a 400 naming
+ * it): the server parses with these and registers them in /openapi.json;
+ * a client types what it sends as `ApiRequest<name>`.
+ */
+export const apiRequests = {
+  party: requests.PartyBody,
+  key: requests.KeyBody,
+  token: requests.TokenBody,
+  partyStatus: requests.StatusBody,
+  revokeKey: requests.RevokeBody,
+  witness: requests.WitnessBody,
+  cosignature: requests.CosignatureBody,
+  commissionItem: requests.CommissionItem,
+  commission: requests.CommissionBody,
+  pack: requests.PackBody,
+  unpack: requests.UnpackBody,
+  shipment: requests.ShipmentBody,
+  receipt: requests.ReceiptBody,
+  decommission: requests.DecommissionBody,
+  reactivation: requests.ReactivationBody,
+  recall: requests.RecallBody,
+  resolveCase: requests.ResolveBody,
+  verification: requests.VerificationBody,
+  verifyBundle: requests.BundleVerifyBody,
+};
+/** What a client sends as request `K` (defaults may be left out). */
+export type ApiRequest<K extends keyof typeof apiRequests> = z.input<(typeof apiRequests)[K]>;
+/** Request `K` as the server holds it once parsed. */
+export type ParsedRequest<K extends keyof typeof apiRequests> = z.output<(typeof apiRequests)[K]>;

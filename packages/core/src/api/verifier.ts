@@ -4,6 +4,7 @@
 // The verification itself is verification.ts. Strict and tolerant forms as
 // shape.ts describes.
 import { z } from 'zod';
+import { REASON_CODES } from '../reasons.js';
 import { shapeKit, type ShapeMode } from './shape.js';
 
 /** How a quarantine case ends (DESIGN §7). */
@@ -19,6 +20,16 @@ export const VRS_FAILURE_REASONS = [
 ] as const;
 /** LVM `additionalInfo` values. */
 export const VRS_ADDITIONAL_INFO = ['Expired', 'Recalled', 'Suspect', 'Illegitimate'] as const;
+
+/** Form 3911 "Classification of notification" boxes (FDA, DSCSA illegitimate product notification). */
+export const FORM3911_CLASSIFICATIONS = [
+  'counterfeit',
+  'diverted',
+  'stolen',
+  'intentional_adulteration',
+  'unfit_for_distribution',
+  'fraudulent_transaction',
+] as const;
 
 /** The verifier's shapes (verification.ts aside) in one mode. */
 export function verifierShapes<M extends ShapeMode>(mode: M) {
@@ -88,5 +99,55 @@ export function verifierShapes<M extends ShapeMode>(mode: M) {
       .optional()
       .meta({ description: 'base64 Ed25519 key that signs verification receipts' }),
   });
-  return { verifierInfo, me, caseView, casesPage, vrsResponse, vrsConnectivity, dockTrust };
+  /** GET /v1/cases/{id}/form3911: FDA Form 3911 prefilled from a case. */
+  const form3911 = obj({
+    form: z.literal('FDA 3911'),
+    notificationType: z
+      .literal('initial')
+      .meta({ description: 'initial notification (follow-ups are the operator’s)' }),
+    determination: oneOf(['illegitimate_product', 'high_risk_of_illegitimacy']).meta({
+      description:
+        'illegitimate (evidence of forgery: a reject) or high risk of illegitimacy (a quarantine)',
+    }),
+    dateOfDetermination: z.string().meta({
+      description: 'YYYY-MM-DD: the date the company determined the product suspect',
+    }),
+    classification: z
+      .array(oneOf(FORM3911_CLASSIFICATIONS))
+      .meta({ description: 'every box that applies, the most telling first' }),
+    product: obj({
+      name: z.string().nullable(),
+      ndc: z
+        .string()
+        .nullable()
+        .meta({ description: '10-digit NDC when the GTIN carries one (GS1 US prefix 03)' }),
+      gtin: z.string().nullable(),
+      serialNumber: z.string().nullable(),
+      lotNumber: z.string().nullable(),
+      expirationDate: z.string().nullable(),
+      sscc: z
+        .string()
+        .nullable()
+        .meta({ description: 'SSCC of a logistic unit, when the case is about one' }),
+      quantity: z.number().int(),
+    }),
+    description: z.string(),
+    reporter: obj({ companyName: z.string().nullable(), gln: z.string() }),
+    provenant: obj({
+      caseId: z.string(),
+      verificationId: z.string(),
+      subject: z.string(),
+      reasonCodes: z.array(oneOf(REASON_CODES as unknown as readonly [string, ...string[]])),
+    }).meta({ description: 'cross-references into Provenant' }),
+  });
+  return {
+    verifierInfo,
+    me,
+    caseView,
+    casesPage,
+    vrsResponse,
+    vrsConnectivity,
+    dockTrust,
+    form3911,
+  };
 }

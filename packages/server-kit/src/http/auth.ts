@@ -3,11 +3,11 @@
 // never holds a usable credential. A party token never acts as another party.
 import { randomBytes } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { bytesEqual, sha256, toBase64Url, utf8 } from '@provenant/core';
+import { bytesEqual, SCOPES, sha256, toBase64Url, utf8 } from '@provenant/core';
 import { forbidden, unauthorized } from './problem.js';
 
 /** Token scopes (DESIGN §8); `keys` manages the party's keys and tokens (DESIGN §5); `monitor` reads the log's entries (§6a). */
-export const SCOPES = ['sign', 'verify', 'keys', 'monitor', 'admin'] as const;
+export { SCOPES }; // one source: core api/requests.ts (the token request body names them too)
 export type Scope = (typeof SCOPES)[number];
 
 /** Prefix of generated tokens, so a leaked one is recognisable in a scanner. */

@@ -11,6 +11,7 @@ import {
   extendZodWithOpenApi,
 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { strictApi } from '@provenant/core';
 
 // registry.register() and route modules use `.openapi(...)`; `.meta({id})`
 // works too. Patching the shared zod once here is idempotent.
@@ -120,7 +121,7 @@ const json = (description: string, schema: z.ZodType) => ({
 
 /** Documents what createApp itself answers: health, readiness, the description and the docs page. */
 export function registerFrameworkPaths(o: OpenAPIRegistry): void {
-  const Status = o.register('Status', z.object({ status: z.literal('ok') }));
+  const Status = o.register('Status', strictApi.health.clone());
   o.registerPath({
     method: 'get',
     path: '/healthz',

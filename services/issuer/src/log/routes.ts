@@ -6,6 +6,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import {
   addSignatureLines,
+  apiRequests,
   bytesEqual,
   consistencyProof,
   fromHex,
@@ -88,16 +89,8 @@ const NoticesQuery = z.strictObject({
   limit: index.optional(),
 });
 const ConsistencyQuery = z.strictObject({ from: index, to: index.optional() });
-const CosignatureBody = z.strictObject({
-  /** C2SP verifier key of the witness: `<name>+<hex id>+<base64(0x04 || key)>`. */
-  witness: z.string().min(1).max(1024),
-  /** The tlog-cosignature line `— <name> <base64(keyID || timestamp || sig)>`. */
-  cosignature: z.string().min(1).max(1024),
-  /** Size of the cosigned checkpoint; default: the checkpoint given, else the latest. */
-  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  /** The cosigned checkpoint (body or signed note), to name its size. */
-  checkpoint: z.string().min(1).max(65536).optional(),
-});
+// Request shape: one source, @provenant/core api/requests.ts (issue 9).
+const CosignatureBody = apiRequests.cosignature;
 
 // Response shapes: one source, @provenant/core api/log.ts (issue 9).
 const { logInfo, logEntries, logLeaves, logNotices } = strictApi;
@@ -188,7 +181,9 @@ function register(deps: RouteDeps<LogRouteDeps>): void {
       "Add a registered witness's cosignature (C2SP tlog-cosignature/v1), verified before stored; other keys are 403",
     request: {
       body: {
-        content: { 'application/json': { schema: o.register('Cosignature', CosignatureBody) } },
+        content: {
+          'application/json': { schema: o.register('Cosignature', CosignatureBody.clone()) },
+        },
       },
     },
     responses: {

@@ -60,9 +60,10 @@ import {
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
 import { inSpan } from '@provenant/server-kit';
+import { MAX_BATCH_SUBJECTS } from '@provenant/core';
 
-/** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing). */
-export const MAX_BATCH_SUBJECTS = 10_000;
+/** Most subjects one batch call names (DESIGN §8: up to 10,000, all-or-nothing; core api/requests.ts). */
+export { MAX_BATCH_SUBJECTS };
 /**
  * Most entries one submission may carry: a pack of MAX_BATCH_SUBJECTS
  * children writes one record per child plus the container's.

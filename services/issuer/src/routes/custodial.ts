@@ -487,7 +487,7 @@ function document(deps: Deps): void {
       security: [{ [BEARER_AUTH]: [] }],
       request: {
         headers: IdempotencyHeaders,
-        body: { content: { 'application/json': { schema: o.register(name, request) } } },
+        body: { content: { 'application/json': { schema: o.register(name, request.clone()) } } },
       },
       responses: {
         201: {

@@ -27,21 +27,20 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import {
+  apiRequests,
   checkPointEncodings,
+  GlnParams,
+  KidParams,
   strictApi,
+  TokenParams,
   type ApiResponse,
-  companyPrefixSchema,
   concatBytes,
   fromBase64,
   fromBase64Url,
   fromHex,
   generateKeyPair,
-  glnSchema,
   keyId,
   KEY_REGISTRATION_SKEW_MS,
-  kidSchema,
-  PARTY_ROLES,
-  textSchema,
   toBase64Url,
   verifyKeyRegistration,
 } from '@provenant/core';
@@ -69,7 +68,7 @@ import {
 import type { RouteDeps, RouteModule } from '@provenant/server-kit';
 import { signAuthorityNotice, type AuthorityNoticeBody } from '../append/custodial.js';
 import { assertCompromisedAtInRange } from '../append/key-rules.js';
-import { newToken, principalOf, SCOPES, type Principal } from '@provenant/server-kit';
+import { newToken, principalOf, type Principal } from '@provenant/server-kit';
 import { BEARER_AUTH, IdempotencyHeaders, problemResponse } from '@provenant/server-kit';
 import { badRequest, conflict, forbidden, notFound, unprocessable } from '@provenant/server-kit';
 import { parse } from '@provenant/server-kit';
@@ -148,80 +147,14 @@ export function publicKeyProblem(raw: Uint8Array): { rule: string; message: stri
 // ---------------------------------------------------------------------------
 // Schemas (attacker-controlled input, parsed once at the edge).
 
-const glnField = z.string().refine((s) => glnSchema.safeParse(s).success, {
-  message: 'expected a GLN: 13 digits with a valid GS1 check digit',
-  params: { rule: 'check-digit' },
-});
-
-const GlnParams = z.object({ gln: glnField });
-const KidParams = z.object({ kid: kidSchema });
-
-const PartyBody = z.strictObject({
-  gln: glnField,
-  name: textSchema(200),
-  roles: z
-    .array(z.enum(PARTY_ROLES))
-    .min(1)
-    .max(PARTY_ROLES.length)
-    .refine((r) => new Set(r).size === r.length, 'roles must be distinct'),
-  // Optional: a distributor or dispenser owns no company prefix (decision: absent means none).
-  prefixes: z
-    .array(companyPrefixSchema)
-    .max(100)
-    .refine((p) => new Set(p).size === p.length, 'prefixes must be distinct')
-    .default([]),
-});
-
-const RFC3339_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-
-const KeyBody = z.union([
-  z.strictObject({
-    publicKey: z
-      .string()
-      .meta({ description: 'base64url (no padding) of the raw 32-byte Ed25519 key' }),
-    time: z
-      .string()
-      .regex(RFC3339_TIME, 'expected an RFC 3339 date-time')
-      .refine((t) => Number.isFinite(Date.parse(t.toUpperCase())), 'not a real instant')
-      .meta({ description: 'RFC 3339, within 5 minutes of the server clock' }),
-    proof: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{86}(==)?$/, 'expected base64url of 64 bytes')
-      .meta({
-        description:
-          'base64url Ed25519 signature by the key over JCS({gln, publicKey, purpose: "provenant-key-registration", time})',
-      }),
-  }),
-  z.strictObject({ custodial: z.literal(true) }),
-]);
-
-const TokenBody = z.strictObject({
-  scopes: z
-    .array(z.enum(SCOPES))
-    .min(1)
-    .max(SCOPES.length)
-    .refine((s) => new Set(s).size === s.length, 'scopes must be distinct'),
-});
-
-const TokenParams = z.object({
-  id: z
-    .string()
-    .regex(
-      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
-      'expected a token id (uuid)',
-    ),
-});
-
-const StatusBody = z.strictObject({ reason: textSchema(500).optional() });
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-const RevokeBody = z.strictObject({
-  compromisedAt: z
-    .string()
-    .regex(RFC3339, 'expected an RFC 3339 date-time, e.g. 2026-11-28T12:00:00Z')
-    .refine((s) => Number.isFinite(Date.parse(s.toUpperCase())), 'not a real instant'),
-  reason: textSchema(500),
-});
+// Requests: one source, @provenant/core api/requests.ts (issue 9).
+const {
+  party: PartyBody,
+  key: KeyBody,
+  token: TokenBody,
+  partyStatus: StatusBody,
+  revokeKey: RevokeBody,
+} = apiRequests;
 
 // Response shapes: one source, @provenant/core api/registry.ts (issue 9).
 type KeyView = ApiResponse<'keyView'>;
@@ -404,7 +337,7 @@ function register(deps: RouteDeps<IssuerDeps>): void {
     path: '/v1/parties',
     summary: 'Register a party (admin); logs a party notice signed by the registry authority',
     security,
-    request: body(o.register('NewParty', PartyBody)),
+    request: body(o.register('NewParty', PartyBody.clone())),
     responses: {
       201: json('Registered', party),
       ...common,

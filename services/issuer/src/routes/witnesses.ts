@@ -5,7 +5,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import {
-  isValidNoteName,
+  apiRequests,
   noteKeyId,
   SIG_TYPE_COSIGNATURE_V1,
   strictApi,
@@ -22,18 +22,8 @@ import { parse } from '@provenant/server-kit';
 import type { IssuerDeps } from '../deps.js';
 import { decodePublicKeyText, publicKeyProblem } from './registry.js';
 
-const WitnessBody = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(255)
-    .refine(isValidNoteName, 'a signed-note key name: printable ASCII, no spaces or "+"')
-    .meta({ description: 'the witness key name, as in its cosignature lines' }),
-  publicKey: z
-    .string()
-    .max(64)
-    .meta({ description: 'base64url or standard base64 of the raw 32-byte Ed25519 key' }),
-});
+// Request shape: one source, @provenant/core api/requests.ts (issue 9).
+const WitnessBody = apiRequests.witness;
 
 // Response shape: one source, @provenant/core api/witnesses.ts (issue 9).
 type WitnessView = ApiResponse<'witness'>;

@@ -99,7 +99,8 @@ function timelineOf(own: TimelineRow[], containers: Map<string, TimelineRow[]>):
 
 /**
  * Answers a unit's verification from verified state, or null when the full
- * engine must (see the header). `now` is the request's clock.
+ * engine must (see the header). `now` is the request's clock; `trusts` tells
+ * whether a checkpoint note verifies under the verifier's log key (LogMonitor.trustsNote).
  */
 export async function answerFromState(
   db: Queryable,
@@ -111,12 +112,14 @@ export async function answerFromState(
     scan?: { lot?: string; expiry?: string };
   },
   now: number,
+  trusts: (checkpointNote: string) => boolean,
 ): Promise<StateAnswer | null> {
   const { subject } = req;
   if (!isUnitSubject(subject)) return null;
   const cursor = await getVerifierCursor(db);
   const cp = cursor.checkpoint;
-  if (!cp) return null;
+  // Only state bound to a checkpoint signed by this verifier's own log key.
+  if (!cp || !trusts(cp.note)) return null;
   const [row] = await getVerifiedSubjects(db, [subject]);
   if (!row || row.alarm !== null || row.headIndex < 0) return null;
   const own = await getTimelineRows(db, [subject], cp.size);

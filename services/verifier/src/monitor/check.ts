@@ -91,8 +91,27 @@ export function fromStored(
   return { ...(stored as unknown as ChainState), subject, children };
 }
 
+// A pass parses each entry once: subjectsOf (for loading states) and the checks share it.
+const parsedEntries = new WeakMap<MonitoredLeaf, ReturnType<typeof parseEntryOnce>>();
+const parsedRecords = new WeakMap<MonitoredLeaf, ReturnType<typeof parseRecordPayload>>();
+
+function parseEntry(leaf: MonitoredLeaf): ReturnType<typeof parseEntryOnce> {
+  let p = parsedEntries.get(leaf);
+  if (p === undefined) parsedEntries.set(leaf, (p = parseEntryOnce(leaf)));
+  return p;
+}
+
+function parseRecord(
+  leaf: MonitoredLeaf,
+  payload: Uint8Array,
+): ReturnType<typeof parseRecordPayload> {
+  let r = parsedRecords.get(leaf);
+  if (r === undefined) parsedRecords.set(leaf, (r = parseRecordPayload(payload)));
+  return r;
+}
+
 /** Parses an entry's envelope and payload; a string says what is wrong. */
-function parseEntry(
+function parseEntryOnce(
   leaf: MonitoredLeaf,
 ): { env: { payloadType: string; payload: Uint8Array; keyid: string; sig: Uint8Array } } | string {
   let json: unknown;
@@ -192,7 +211,7 @@ export class MonitorState implements CustodyContext {
       if (leaf.row?.subject) out.add(leaf.row.subject);
       const parsed = parseEntry(leaf);
       if (typeof parsed === 'string' || leaf.kind !== 'record') continue;
-      const r = parseRecordPayload(parsed.env.payload);
+      const r = parseRecord(leaf, parsed.env.payload);
       if (!r.ok) continue;
       out.add(r.record.subject);
       for (const s of referencedSubjects(r.record)) out.add(s);
@@ -282,7 +301,7 @@ export class MonitorState implements CustodyContext {
       return p;
     }
     const { env } = parsed;
-    const rec = leaf.kind === 'record' ? parseRecordPayload(env.payload) : null;
+    const rec = leaf.kind === 'record' ? parseRecord(leaf, env.payload) : null;
     const not = leaf.kind === 'notice' ? parseNoticePayload(env.payload) : null;
     const ok = rec?.ok ? rec : not?.ok ? not : null;
     if (ok === null) {

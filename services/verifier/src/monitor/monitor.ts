@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import {
   fromBase64Url,
+  verifyCheckpoint,
   keyId,
   parseVerifierKey,
   type ChainChild,
@@ -98,6 +99,10 @@ export async function raiseAlarms(
 export class LogMonitor {
   private state: MonitorState | null = null;
   private readonly trust: MonitorTrust;
+  /** the stored state was verified under another log key: this monitor does not run */
+  foreign = false;
+  /** signed notes already checked under our log key */
+  private readonly notes = new Map<string, boolean>();
   private readonly batchSize: number;
   private readonly pollMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -178,7 +183,16 @@ export class LogMonitor {
     const { db } = this.opts;
     let state = this.state ?? (await this.load());
     // Another verifier on this database may have moved the cursor: start from its state.
-    if ((await getVerifierCursor(db)).nextIndex !== state.next) state = await this.load();
+    const cursor = await getVerifierCursor(db);
+    if (cursor.checkpoint && !this.trustsNote(cursor.checkpoint.note)) {
+      // State verified under another log key (its checkpoint does not verify under ours):
+      // never read, never moved.
+      this.foreign = true;
+      this.verifiedSize = 0;
+      this.release();
+      return 0;
+    }
+    if (cursor.nextIndex !== state.next) state = await this.load();
     const logSize = await getLogSize(db);
     const start = state.next;
     this.verifiedSize = start;
@@ -231,6 +245,23 @@ export class LogMonitor {
     return end - start;
   }
 
+  /**
+   * True when `note` (the checkpoint verified state is bound to) verifies under
+   * this verifier's log key: the state was verified under the same trust.
+   */
+  trustsNote(note: string): boolean {
+    let ok = this.notes.get(note);
+    if (ok === undefined) {
+      ok = verifyCheckpoint(note, this.trust.logKey, {
+        origin: this.trust.origin,
+        backend: this.opts.backend,
+      }).ok;
+      if (this.notes.size > 1000) this.notes.clear();
+      this.notes.set(note, ok);
+    }
+    return ok;
+  }
+
   /** Runs batches until the monitor has reached the log's size (tests, the audit, startup). */
   async catchUp(): Promise<number> {
     let total = 0;
@@ -243,6 +274,7 @@ export class LogMonitor {
    * they are; false on timeout (the caller then names what it used).
    */
   async waitFor(size: number, timeoutMs: number): Promise<boolean> {
+    if (this.foreign) return false;
     if (this.verifiedSize >= size) return true;
     if (this.stopped) {
       // Not running in the background (tests, a one-shot): verify in the caller's time.
@@ -256,7 +288,7 @@ export class LogMonitor {
         this.lastError = err;
         this.opts.logger?.error({ err }, 'log monitor batch failed');
       }
-      return this.verifiedSize >= size;
+      return !this.foreign && this.verifiedSize >= size;
     }
     // A monitor that cannot write its state (a read-only replica, say) does not make requests wait.
     if (this.lastError !== null) return false;

@@ -5,6 +5,7 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import {
+  apiRequests,
   CASE_OUTCOMES,
   CASE_STATUSES,
   fromBase64Url,
@@ -32,7 +33,7 @@ import {
   webhookEvent,
 } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
-import { form3911, Form3911Schema } from '../form3911.js';
+import { form3911 } from '../form3911.js';
 import { getCase, getVerification, listCases, resolveCase, type StoredCase } from '../store.js';
 import type { VerificationView } from '../verification.js';
 
@@ -51,10 +52,8 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional(),
 });
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
-const ResolveBody = z.strictObject({
-  outcome: z.enum(CASE_OUTCOMES),
-  note: z.string().max(2000).optional(),
-});
+// Request shape: one source, @provenant/core api/requests.ts (issue 9).
+const ResolveBody = apiRequests.resolveCase;
 
 function view(c: StoredCase): CaseView {
   return {
@@ -158,7 +157,9 @@ export function registerCasePaths(o: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'Form 3911 fields as JSON',
-        content: { 'application/json': { schema: o.register('Form3911', Form3911Schema) } },
+        content: {
+          'application/json': { schema: o.register('Form3911', strictApi.form3911.clone()) },
+        },
       },
       401: problemResponse('No token'),
       404: problemResponse('Unknown, or another party’s'),

@@ -2,8 +2,8 @@
 // inputs (attacker-controlled: a bad one is a 400 naming the GS1 rule and AI),
 // and the response schemas registered in OpenAPI.
 import type { Request } from 'express';
-import { z } from 'zod';
-import { strictApi, VERIFICATION_PURPOSES } from '@provenant/core';
+import type { z } from 'zod';
+import { MAX_SCAN_CHARS, purposeSchema, scanSchema, strictApi } from '@provenant/core';
 import {
   Gs1Error,
   formatSubject,
@@ -14,16 +14,8 @@ import {
 } from '@provenant/gs1';
 import { badRequest, forbidden, principalOf, type Principal } from '@provenant/server-kit';
 
-export const purposeSchema = z.enum(VERIFICATION_PURPOSES);
-
-/** Longest scan accepted (no GS1 carrier holds more). */
-export const MAX_SCAN_CHARS = 8192;
-
-export const scanSchema = z.union([
-  z.string().min(1).max(MAX_SCAN_CHARS),
-  // Fields optional here so that a missing one is named by its GS1 rule (parseScan).
-  z.strictObject({ gtin: z.string().max(14).optional(), serial: z.string().max(20).optional() }),
-]);
+// Request pieces: one source, @provenant/core api/requests.ts (issue 9).
+export { MAX_SCAN_CHARS, purposeSchema, scanSchema };
 
 /** The caller's party: verification always acts as a party (DESIGN §7). */
 export function callerParty(req: Request): { principal: Principal; gln: string } {

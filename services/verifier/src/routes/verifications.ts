@@ -2,7 +2,7 @@
 // (DESIGN §7, §8a); GET /v1/verifier is in monitor/routes.ts.
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { checkBundleFrame, VERIFICATION_NONCE_RE } from '@provenant/core';
+import { apiRequests, checkBundleFrame } from '@provenant/core';
 import {
   BEARER_AUTH,
   badRequest,
@@ -21,51 +21,11 @@ import {
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
 import { runVerification, verificationCostUnits } from '../verification.js';
-import { centuryAt, SCANNER_PROFILES } from '@provenant/gs1';
-import { callerParty, purposeSchema, scanOf, scanSchema, VerificationResponse } from './common.js';
+import { centuryAt } from '@provenant/gs1';
+import { callerParty, scanOf, VerificationResponse } from './common.js';
 
-// DESIGN §7 "receipts bind the question": the nonce is signed back in the receipt.
-const nonceSchema = z
-  .string()
-  .regex(VERIFICATION_NONCE_RE, 'nonce must be 1-64 URL-safe characters [A-Za-z0-9_-]')
-  .meta({
-    description:
-      'a fresh random value of the caller, signed back in the receipt so that a receipt for another question cannot be replayed',
-  });
-
-const VerificationBody = z
-  .strictObject({
-    scan: scanSchema.optional(),
-    // DESIGN §3: "inputs accepted anywhere a subject is expected": every scan form too.
-    subject: scanSchema.optional(),
-    purpose: purposeSchema,
-    nonce: nonceSchema.optional(),
-    scannerProfile: z.enum(SCANNER_PROFILES).optional().meta({
-      description:
-        'Opt in to the printable GS stand-ins of a named scanner profile (DESIGN §3). `keyboard-wedge-gs`: a keyboard-wedge scanner that sends `<GS>`, `{GS}`, `[GS]`, `<FNC1>`, `^FNC1`, U+241D, `\\x1d`, or a single `|` `^` `~` before an AI, or `~1`, for GS. Without it only 0x1D (FNC1) separates: `<` and `>` are legal serial characters.',
-    }),
-  })
-  .superRefine((b, ctx) => {
-    if ((b.scan === undefined) === (b.subject === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: 'give exactly one of scan or subject',
-        params: { rule: 'scan-or-subject' },
-      });
-  });
-
-const BundleVerifyBody = z.strictObject({
-  bundle: z.record(z.string(), z.unknown()).meta({
-    description: 'An offline bundle (GET /v1/bundles/{subject}) handed over by a shipper',
-  }),
-  purpose: purposeSchema,
-  // DESIGN §7: what the dock scanned; a bundle for anything else is SUBJECT_MISMATCH.
-  scan: scanSchema
-    .optional()
-    .meta({ description: 'the code scanned on the goods; the bundle must be for it' }),
-  nonce: nonceSchema.optional(),
-});
+// Request shapes: one source, @provenant/core api/requests.ts (issue 9).
+const { verification: VerificationBody, verifyBundle: BundleVerifyBody } = apiRequests;
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 

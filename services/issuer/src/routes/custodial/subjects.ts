@@ -4,19 +4,14 @@
 // URIs), `{gtin, serial}`, and for a logistic unit its bare 18-digit SSCC.
 // Every value is attacker-controlled; a bad one is a 400 naming its index and
 // the GS1 rule it broke, and nothing is written.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { MAX_SCAN_CHARS, scanInputSchema } from '@provenant/core';
 import { Gs1Error, parseScan, parseSubject, formatSubject, validateAiValue } from '@provenant/gs1';
 import { badRequest, type FieldError } from '@provenant/server-kit';
 import { MAX_FIELD_ERRORS } from '@provenant/server-kit';
 
-/** Longest scan accepted (no GS1 carrier holds more; parseScan refuses longer too). */
-export const MAX_SCAN_CHARS = 8192;
-
-/** One subject input: a string in any §3 form, or `{gtin, serial}`. */
-export const scanInputSchema = z.union([
-  z.string().min(1).max(MAX_SCAN_CHARS),
-  z.strictObject({ gtin: z.string().max(14), serial: z.string().max(20) }),
-]);
+// One subject input (a string in any §3 form, or `{gtin, serial}`): core api/requests.ts.
+export { MAX_SCAN_CHARS, scanInputSchema };
 export type ScanInput = z.infer<typeof scanInputSchema>;
 
 /** Which kind of subject an input must name. */
