@@ -93,16 +93,21 @@ CREATE TABLE epcis_capture_jobs (
   finished_at timestamp with time zone,
   running boolean NOT NULL DEFAULT true,
   success boolean,
-  errors jsonb NOT NULL DEFAULT '[]'::jsonb
+  errors jsonb NOT NULL DEFAULT '[]'::jsonb,
+  processed_count integer NOT NULL DEFAULT 0,
+  runner text,
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
 );
 
 ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_capture_error_behaviour_check CHECK ((capture_error_behaviour = ANY (ARRAY['rollback'::text, 'proceed'::text])));
 ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_event_count_check CHECK ((event_count >= 0));
 ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_finished_check CHECK ((running = (finished_at IS NULL)));
+ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_processed_count_check CHECK ((processed_count >= 0));
 ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_party_fkey FOREIGN KEY (party) REFERENCES parties(gln);
 ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_pkey PRIMARY KEY (capture_id);
 ALTER TABLE epcis_capture_jobs ADD CONSTRAINT epcis_capture_jobs_n_key UNIQUE (n);
 CREATE INDEX epcis_capture_jobs_party_idx ON public.epcis_capture_jobs USING btree (party, n);
+CREATE INDEX epcis_capture_jobs_running_idx ON public.epcis_capture_jobs USING btree (updated_at) WHERE running;
 
 CREATE TABLE epcis_events (
   n bigint NOT NULL,

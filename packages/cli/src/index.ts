@@ -19,6 +19,8 @@ export { EXIT, CliError } from './io.js';
 export type { Io } from './io.js';
 export { parseCommissionCsv, csvFields } from './commands/bulk.js';
 export { trustProblem } from './commands/trust.js';
+export { captureProgress } from './commands/epcis.js';
+export type { Progress } from './progress.js';
 export type { TrustFile } from './commands/trust.js';
 
 const EXIT_HELP = `

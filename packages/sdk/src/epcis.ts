@@ -2,6 +2,7 @@
 // job and poll it, capture one event, and read events back page by page (the
 // server's Link header carries the next page's token) or as one async stream.
 import { z } from 'zod';
+import { tolerantApi } from '@provenant/core';
 import type { CallSpec } from './client.js';
 import { ProvenantError, clientProblem } from './errors.js';
 
@@ -20,23 +21,7 @@ export interface CaptureJobError {
   reasons?: { code: string; field?: string; message?: string }[];
 }
 
-const captureJobSchema = z.looseObject({
-  captureID: z.string(),
-  createdAt: z.string(),
-  finishedAt: z.string().nullable().optional(),
-  running: z.boolean(),
-  success: z.boolean().nullable().optional(),
-  captureErrorBehaviour: z.string().optional(),
-  errors: z.array(
-    z.looseObject({
-      eventIndex: z.number().int(),
-      eventID: z.string().optional(),
-      type: z.string(),
-      detail: z.string(),
-      reasons: z.array(z.looseObject({ code: z.string() })).optional(),
-    }),
-  ),
-});
+const captureJobSchema = tolerantApi.captureJob;
 /** GET /epcis/capture/{captureID}. */
 export type CaptureJob = z.infer<typeof captureJobSchema>;
 

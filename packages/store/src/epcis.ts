@@ -251,6 +251,12 @@ export interface CaptureJob {
   party: string;
   captureErrorBehaviour: CaptureErrorBehaviour;
   eventCount: number;
+  /** Events capture has gone through so far (planned, written or failed); eventCount once finished. */
+  processedCount: number;
+  /** The process running the job (null for jobs from before migration 000014). */
+  runner: string | null;
+  /** The runner's last heartbeat. */
+  updatedAt: string;
   createdAt: string;
   finishedAt: string | null;
   running: boolean;
@@ -265,6 +271,9 @@ function toJob(r: Record<string, unknown>): CaptureJob {
     party: r.party as string,
     captureErrorBehaviour: r.capture_error_behaviour as CaptureErrorBehaviour,
     eventCount: num(r.event_count),
+    processedCount: num(r.processed_count),
+    runner: (r.runner as string | null) ?? null,
+    updatedAt: iso(r.updated_at),
     createdAt: iso(r.created_at),
     finishedAt: isoOrNull(r.finished_at),
     running: r.running as boolean,
@@ -273,8 +282,8 @@ function toJob(r: Record<string, unknown>): CaptureJob {
   };
 }
 
-const JOB_COLUMNS = `capture_id, party, capture_error_behaviour, event_count, created_at,
-  finished_at, running, success, errors`;
+const JOB_COLUMNS = `capture_id, party, capture_error_behaviour, event_count, processed_count,
+  runner, updated_at, created_at, finished_at, running, success, errors`;
 
 /** Creates a running job. */
 export async function insertCaptureJob(
@@ -284,18 +293,23 @@ export async function insertCaptureJob(
     party: string;
     captureErrorBehaviour: CaptureErrorBehaviour;
     eventCount: number;
+    /** The process that runs it (its heartbeats keep the job from being swept). */
+    runner?: string | null;
     createdAt?: string;
   },
 ): Promise<CaptureJob> {
   const { rows } = await q.query(
-    `INSERT INTO epcis_capture_jobs (capture_id, party, capture_error_behaviour, event_count, created_at)
-     VALUES ($1, $2, $3, $4::int, COALESCE($5::timestamptz, now()))
+    `INSERT INTO epcis_capture_jobs (capture_id, party, capture_error_behaviour, event_count,
+       runner, created_at, updated_at)
+     VALUES ($1, $2, $3, $4::int, $5::text, COALESCE($6::timestamptz, now()),
+       COALESCE($6::timestamptz, now()))
      RETURNING ${JOB_COLUMNS}`,
     [
       job.captureId,
       job.party,
       job.captureErrorBehaviour,
       job.eventCount,
+      job.runner ?? null,
       tsParamOrNull(job.createdAt),
     ],
   );
@@ -311,7 +325,8 @@ export async function finishCaptureJob(
   await q.query(
     `UPDATE epcis_capture_jobs
      SET running = false, success = $2::boolean, errors = $3::jsonb,
-       finished_at = COALESCE($4::timestamptz, now())
+       finished_at = COALESCE($4::timestamptz, now()), updated_at = now(),
+       processed_count = event_count
      WHERE capture_id = $1 AND running`,
     [captureId, outcome.success, json(outcome.errors), tsParamOrNull(outcome.finishedAt)],
   );
@@ -325,4 +340,77 @@ export async function getCaptureJob(q: Queryable, captureId: string): Promise<Ca
     [captureId],
   );
   return rows[0] ? toJob(rows[0]) : null;
+}
+
+/**
+ * A running job's heartbeat: `updated_at` now and, when given, the processed
+ * count (never lowered: a re-planned capture counts again from the start).
+ */
+export async function touchCaptureJob(
+  q: Queryable,
+  captureId: string,
+  processed?: number,
+): Promise<void> {
+  await q.query(
+    `UPDATE epcis_capture_jobs
+     SET updated_at = now(),
+       processed_count = LEAST(event_count, GREATEST(processed_count, COALESCE($2::int, 0)))
+     WHERE capture_id = $1 AND running`,
+    [captureId, processed ?? null],
+  );
+}
+
+/** A job the sweep finished as interrupted, with the events its capture had stored. */
+export interface InterruptedCaptureJob {
+  captureId: string;
+  party: string;
+  captureErrorBehaviour: CaptureErrorBehaviour;
+  runner: string | null;
+  /** Events of this job in epcis_events (written before the process died). */
+  writtenCount: number;
+}
+
+/**
+ * Finds running jobs whose runner is not `runner` and whose heartbeat is
+ * older than `staleAfterMs` (by the database clock): their process is gone.
+ * `errorOf` builds each one's error list; the job is finished with success
+ * false. A job whose heartbeat moved meanwhile is left running.
+ */
+export async function sweepInterruptedCaptureJobs(
+  q: Queryable,
+  opts: {
+    runner: string;
+    staleAfterMs: number;
+    errorOf: (job: InterruptedCaptureJob) => CaptureJobError[];
+  },
+): Promise<InterruptedCaptureJob[]> {
+  const { rows } = await q.query(
+    `SELECT j.capture_id, j.party, j.capture_error_behaviour, j.runner,
+       (SELECT count(*) FROM epcis_events e WHERE e.capture_id = j.capture_id) AS written
+     FROM epcis_capture_jobs j
+     WHERE j.running AND j.runner IS DISTINCT FROM $1::text
+       AND j.updated_at < now() - make_interval(secs => $2::double precision / 1000)
+     ORDER BY j.n`,
+    [opts.runner, opts.staleAfterMs],
+  );
+  const swept: InterruptedCaptureJob[] = [];
+  for (const r of rows) {
+    const job: InterruptedCaptureJob = {
+      captureId: r.capture_id as string,
+      party: r.party as string,
+      captureErrorBehaviour: r.capture_error_behaviour as CaptureErrorBehaviour,
+      runner: (r.runner as string | null) ?? null,
+      writtenCount: num(r.written),
+    };
+    const { rowCount } = await q.query(
+      `UPDATE epcis_capture_jobs
+       SET running = false, success = false, errors = $2::jsonb, finished_at = now(),
+         updated_at = now()
+       WHERE capture_id = $1 AND running
+         AND updated_at < now() - make_interval(secs => $3::double precision / 1000)`,
+      [job.captureId, json(opts.errorOf(job)), opts.staleAfterMs],
+    );
+    if (rowCount > 0) swept.push(job);
+  }
+  return swept;
 }

@@ -28,3 +28,11 @@ export {
 export { backoffDelay, DEFAULT_WEBHOOK_SETTINGS, WebhookWorker } from './webhooks/worker.js';
 export type { WebhookSettings, WebhookWorkerStats } from './webhooks/worker.js';
 export { webhookSettingsOf } from './webhooks/routes.js';
+export {
+  HEARTBEAT_MS,
+  interruptedError,
+  PROCESS_RUNNER,
+  STALE_AFTER_MS,
+  startJobSweeper,
+  sweepInterruptedJobs,
+} from './epcis/jobs.js';

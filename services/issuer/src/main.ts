@@ -30,6 +30,7 @@ import type { VerifierHandoff } from './handoff.js';
 import { DEMO_TOKENS_FILE, seedDemo, writeDemoTokens } from './seed.js';
 import { webhookSettingsOf } from './webhooks/routes.js';
 import { WebhookWorker } from './webhooks/worker.js';
+import { startJobSweeper } from './epcis/jobs.js';
 import {
   createLogger,
   METRICS_CONTENT_TYPE,
@@ -324,6 +325,9 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     );
 
     webhooks.start();
+    // DESIGN §11: capture jobs a previous process left running are finished as interrupted.
+    const sweeper = startJobSweeper(db, logger.child({ service: 'issuer', part: 'epcis' }));
+    await sweeper.ready;
     let stopping: Promise<void> | undefined;
     const srv = server;
     const worker = webhooks;
@@ -342,6 +346,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
       metricsPort: metricsSrv ? (metricsSrv.address() as AddressInfo).port : null,
       stop() {
         stopping ??= (async () => {
+          sweeper.stop();
           await worker.stop();
           if (metricsSrv) await new Promise<void>((r) => metricsSrv.close(() => r()));
           const closed = new Promise<void>((r) => srv.close(() => r()));

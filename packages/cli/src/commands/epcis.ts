@@ -13,7 +13,7 @@ import type {
 } from '@provenant/sdk';
 import { withCommon } from '../common.js';
 import { CliError, EXIT, readJson, writeFileAtomic, type Io } from '../io.js';
-import { progress } from '../progress.js';
+import { progress, type Progress } from '../progress.js';
 import { action, type ExitState } from '../run.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -35,6 +35,22 @@ function eventCount(doc: unknown, file: string): number {
     throw new CliError(`${file} is not an EPCIS document (no epcisBody.eventList)`);
   }
   return list.length;
+}
+
+/**
+ * Moves `bar` along a polled job: to its processedCount while it runs (a
+ * server that reports none leaves the bar until the end), to `total` once it
+ * finished. Never moves back.
+ */
+export function captureProgress(bar: Progress, total: number): (job: CaptureJob) => void {
+  let shown = 0;
+  return (job) => {
+    const processed = typeof job.processedCount === 'number' ? job.processedCount : 0;
+    const done = job.running ? Math.min(total, processed) : total;
+    if (done <= shown) return;
+    bar.increment(done - shown);
+    shown = done;
+  };
 }
 
 /** Lines of the per-event error report of a finished job. */
@@ -152,8 +168,10 @@ export function registerEpcisCommands(program: Command, io: Io, state: ExitState
         const bar = progress(ctx.showProgress, 'capture', total);
         let job: CaptureJob;
         try {
-          job = await client.epcis.waitForJob(captureID, { intervalMs: interval });
-          bar.increment(total);
+          job = await client.epcis.waitForJob(captureID, {
+            intervalMs: interval,
+            onPoll: captureProgress(bar, total),
+          });
         } finally {
           bar.stop();
         }

@@ -13,6 +13,7 @@
 import type { z } from 'zod';
 import * as requests from './requests.js';
 import { chainShapes } from './chains.js';
+import { epcisShapes } from './epcis.js';
 import { frameworkShapes } from './framework.js';
 import { logShapes } from './log.js';
 import { recordShapes } from './records.js';
@@ -62,6 +63,7 @@ export function apiShapes<M extends ShapeMode>(mode: M) {
     ...witnessShapes(mode),
     ...verificationShapes(mode),
     ...verifierShapes(mode),
+    ...epcisShapes(mode),
   };
 }
 

@@ -52,6 +52,11 @@ export interface CaptureRequest {
   hashContext?: EpcisHashContext;
   behaviour: CaptureErrorBehaviour;
   captureId: string | null;
+  /**
+   * Progress: how many events planning has gone through (planned or failed),
+   * called as it proceeds; a re-planned capture counts again from the start.
+   */
+  onProgress?: (processed: number) => void;
 }
 
 /** Why one event was not captured: the field at fault and a reason code (DESIGN §11). */
@@ -327,7 +332,10 @@ export async function planCapture(
   const now = new Date(deps.now()).toISOString();
   const planned: Planned[] = [];
   for (const [n, m] of fresh.entries()) {
-    if (n % YIELD_EVERY === 0) await yieldToLoop();
+    if (n % YIELD_EVERY === 0) {
+      req.onProgress?.(errors.length + planned.length);
+      await yieldToLoop();
+    }
     const to = m.drafts[0]!.type === 'ship' ? (m.drafts[0]!.data['to'] as string) : undefined;
     const owned = epcisOwnershipProblem(m.drafts, m.fields, party, (s) => !!plan.state(s));
     let result: PendingRecord[] | EventFailure;
@@ -364,6 +372,7 @@ export async function planCapture(
       },
     });
   }
+  req.onProgress?.(errors.length + planned.length);
   errors.sort((a, b) => a.eventIndex - b.eventIndex);
   const entries = planned.flatMap((p) => p.entries);
   return {

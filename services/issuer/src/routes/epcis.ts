@@ -12,16 +12,21 @@ import {
   jsonArrayElementTexts,
   parseEpcisDocument,
   parseEpcisEvent,
+  strictApi,
 } from '@provenant/core';
 import {
   finishCaptureJob,
   getCaptureJob,
   insertCaptureJob,
+  saveIdempotencyEntry,
   type CaptureErrorBehaviour,
   type CaptureJob,
 } from '@provenant/store';
 import {
   BEARER_AUTH,
+  checkIdempotency,
+  idempotencyContext,
+  idempotencyStoreFor,
   IdempotencyHeaders,
   MAX_FIELD_ERRORS,
   badRequest,
@@ -29,16 +34,22 @@ import {
   notFound,
   principalOf,
   problemResponse,
+  pruneIdempotencySometimes,
   rawBodyText,
+  replay,
   requireScope,
   toProblem,
+  unprocessable,
   type FieldError,
+  type IdempotencyContext,
+  type StoredResponse,
   type RouteDeps,
   type RouteModule,
 } from '@provenant/server-kit';
 import { recordResult } from '../append/index.js';
 import { captureEvents, jobError, planCapture, problemOf } from '../epcis/capture.js';
 import type { IssuerDeps } from '../deps.js';
+import { jobHeartbeat, PROCESS_RUNNER } from '../epcis/jobs.js';
 import { AppendResult } from './custodial/schemas.js';
 import { signedWrite } from './custodial/submit.js';
 
@@ -66,6 +77,14 @@ function captorOf(req: Request): string {
   return gln;
 }
 
+const eventLocation = (eventID: string) => `/epcis/events/${encodeURIComponent(eventID)}`;
+
+/** The Location of a stored POST /epcis/events answer (an Idempotency-Key replay). */
+function eventLocationOf(body: unknown): string | undefined {
+  const id = (body as { eventID?: unknown } | null)?.eventID;
+  return typeof id === 'string' ? eventLocation(id) : undefined;
+}
+
 // POST /epcis/events: one event → its records, in one submission (all-or-nothing),
 // the event stored as captured in the same transaction.
 async function captureEvent(deps: Deps, req: Request, res: Response): Promise<void> {
@@ -78,23 +97,29 @@ async function captureEvent(deps: Deps, req: Request, res: Response): Promise<vo
   const party = captorOf(req);
   const value = req.body as Json;
   const text = (rawBodyText(req) ?? JSON.stringify(value)).trim();
-  await signedWrite(deps, req, res, async () => {
-    const write = await planCapture(deps, {
-      party,
-      events: [{ value, text }],
-      behaviour: 'rollback',
-      captureId: null,
-    });
-    if (write.errors.length > 0) throw problemOf(write.errors[0]!);
-    const eventID = write.planned[0]!.eventID;
-    res.location(`/epcis/events/${encodeURIComponent(eventID)}`);
-    return {
-      entries: write.entries,
-      apply: write.apply,
-      ownEvents: true,
-      respond: (accepted) => ({ eventID, records: accepted.map(recordResult) }),
-    };
-  });
+  await signedWrite(
+    deps,
+    req,
+    res,
+    async () => {
+      const write = await planCapture(deps, {
+        party,
+        events: [{ value, text }],
+        behaviour: 'rollback',
+        captureId: null,
+      });
+      if (write.errors.length > 0) throw problemOf(write.errors[0]!);
+      const eventID = write.planned[0]!.eventID;
+      res.location(eventLocation(eventID));
+      return {
+        entries: write.entries,
+        apply: write.apply,
+        ownEvents: true,
+        respond: (accepted) => ({ eventID, records: accepted.map(recordResult) }),
+      };
+    },
+    { locationOf: eventLocationOf },
+  );
 }
 
 const BEHAVIOURS: ReadonlySet<string> = new Set(['rollback', 'proceed']);
@@ -140,6 +165,8 @@ function jobBody(job: CaptureJob) {
     running: job.running,
     success: job.success,
     captureErrorBehaviour: job.captureErrorBehaviour,
+    eventCount: job.eventCount,
+    processedCount: job.processedCount,
     errors: job.errors,
   };
 }
@@ -151,8 +178,10 @@ async function runJob(
   request: Parameters<typeof captureEvents>[1],
 ): Promise<void> {
   let outcome: { success: boolean; errors: ReturnType<typeof jobError>[] };
+  // The heartbeat keeps a restarting replica's sweep off this job (epcis/jobs.ts).
+  const beat = jobHeartbeat(deps.db, captureId, deps.logger);
   try {
-    const r = await captureEvents(deps, request);
+    const r = await captureEvents(deps, { ...request, onProgress: beat.progress });
     outcome = { success: r.errors.length === 0, errors: r.errors.map(jobError) };
   } catch (err) {
     // A refusal of the whole document (no custodial key, database down): no event was written.
@@ -173,6 +202,7 @@ async function runJob(
       ],
     };
   }
+  await beat.stop();
   try {
     await finishCaptureJob(deps.db, captureId, outcome);
   } catch (err) {
@@ -180,14 +210,79 @@ async function runJob(
   }
 }
 
+const jobLocation = (captureId: string) => `/epcis/capture/${captureId}`;
+
+/** Answers a stored POST /epcis/capture (Idempotency-Key): the first 202 and its Location. */
+function replayJob(res: Response, stored: StoredResponse): void {
+  const id = (stored.response as { captureID?: unknown } | null)?.captureID;
+  if (typeof id === 'string') res.location(jobLocation(id));
+  replay(res, stored);
+}
+
+/** A twin request with the same Idempotency-Key created its job first: roll ours back, answer its. */
+class TwinJob extends Error {
+  override readonly name = 'TwinJob';
+  constructor(readonly stored: StoredResponse) {
+    super('idempotent twin');
+  }
+}
+
+/**
+ * Creates the job row and, with an Idempotency-Key, stores the 202 answer in
+ * the same transaction (DESIGN §8): the same key and body later replays this
+ * job, another body is 422.
+ */
+async function createJob(
+  deps: Deps,
+  ctx: IdempotencyContext | null,
+  job: Parameters<typeof insertCaptureJob>[1],
+): Promise<StoredResponse | null> {
+  try {
+    await deps.db.transaction(async (tx) => {
+      await insertCaptureJob(tx, job);
+      if (!ctx) return;
+      const answer = { captureID: job.captureId };
+      const saved = await saveIdempotencyEntry(tx, {
+        gln: ctx.scope,
+        key: ctx.key,
+        requestHash: ctx.requestHash,
+        status: 202,
+        response: answer,
+      });
+      if (saved.requestHash !== ctx.requestHash)
+        throw unprocessable('This Idempotency-Key was already used with a different request.', {
+          slug: 'idempotency-key-reused',
+        });
+      const stored = saved.response as { captureID?: unknown } | null;
+      if (stored?.captureID !== job.captureId)
+        throw new TwinJob({
+          requestHash: saved.requestHash,
+          status: saved.status,
+          response: saved.response,
+        });
+    });
+  } catch (err) {
+    if (err instanceof TwinJob) return err.stored;
+    throw err;
+  }
+  return null;
+}
+
 // POST /epcis/capture: the document is checked whole (400, nothing written),
-// the job row is created, 202 answers, and the capture runs on.
+// the job row is created, 202 answers, and the capture runs on. With an
+// Idempotency-Key, a retry of the same document answers the first job's 202.
 async function captureDocument(
   deps: Deps,
   jobs: Set<Promise<void>>,
   req: Request,
   res: Response,
 ): Promise<void> {
+  const ctx = idempotencyContext(req);
+  if (ctx) {
+    await pruneIdempotencySometimes(deps.db);
+    const stored = await checkIdempotency(idempotencyStoreFor(deps.db), ctx);
+    if (stored) return replayJob(res, stored);
+  }
   const behaviour = behaviourOf(req);
   const parsed = parseEpcisDocument(req.body);
   if (!parsed.ok) throw documentErrors(parsed.errors);
@@ -197,12 +292,14 @@ async function captureDocument(
   const raw = rawBodyText(req);
   const texts = (raw && jsonArrayElementTexts(raw, ['epcisBody', 'eventList'])) ?? undefined;
   const captureId = randomUUID();
-  await insertCaptureJob(deps.db, {
+  const twin = await createJob(deps, ctx, {
     captureId,
     party,
     captureErrorBehaviour: behaviour,
     eventCount: events.length,
+    runner: PROCESS_RUNNER,
   });
+  if (twin) return replayJob(res, twin);
   const job = runJob(deps, captureId, {
     party,
     events: events.map((value, i) => ({
@@ -215,7 +312,7 @@ async function captureDocument(
   });
   jobs.add(job);
   void job.finally(() => jobs.delete(job));
-  res.location(`/epcis/capture/${captureId}`);
+  res.location(jobLocation(captureId));
   res.status(202).json({ captureID: captureId });
 }
 
@@ -293,28 +390,8 @@ function document(deps: Deps): void {
       503: problemResponse('Database unavailable'),
     },
   });
-  const job = o.register(
-    'EpcisCaptureJob',
-    z.object({
-      captureID: z.string(),
-      createdAt: z.string(),
-      finishedAt: z.string().nullable(),
-      running: z.boolean(),
-      success: z.boolean().nullable(),
-      captureErrorBehaviour: z.enum(['rollback', 'proceed']),
-      errors: z.array(
-        z.object({
-          eventIndex: z.number().int(),
-          eventID: z.string().optional(),
-          type: z.string(),
-          detail: z.string(),
-          reasons: z
-            .array(z.object({ code: z.string(), field: z.string(), message: z.string() }))
-            .optional(),
-        }),
-      ),
-    }),
-  );
+  // Shapes: one source, @provenant/core api/ (issue 9).
+  const job = o.register('EpcisCaptureJob', strictApi.captureJob.clone());
   const documentBody = z.looseObject({ type: z.literal('EPCISDocument') });
   o.registerPath({
     method: 'post',
@@ -322,7 +399,7 @@ function document(deps: Deps): void {
     summary: 'EPCIS 2.0: capture an EPCISDocument as a capture job (custodial)',
     security,
     request: {
-      headers: z.object({
+      headers: IdempotencyHeaders.extend({
         'GS1-Capture-Error-Behaviour': z.enum(['rollback', 'proceed']).optional().meta({
           description:
             'rollback (default): all events or none; proceed: the good events, errors listed',
@@ -340,7 +417,7 @@ function document(deps: Deps): void {
         description: 'Accepted; Location names the capture job',
         content: {
           'application/json': {
-            schema: o.register('EpcisCaptureAccepted', z.object({ captureID: z.string() })),
+            schema: o.register('EpcisCaptureAccepted', strictApi.captureAccepted.clone()),
           },
         },
       },
@@ -350,6 +427,7 @@ function document(deps: Deps): void {
       401: problemResponse('No or bad token'),
       403: problemResponse('Token lacks the sign scope, or belongs to no party'),
       413: problemResponse('The document exceeds the size limit'),
+      422: problemResponse('The Idempotency-Key was already used with a different request'),
       503: problemResponse('Database unavailable'),
     },
   });

@@ -37,7 +37,7 @@ import { principalOf, requireScope, type Principal } from '@provenant/server-kit
 import {
   checkIdempotency,
   idempotencyContext,
-  replay,
+  replay as replayStored,
   type IdempotencyContext,
   type StoredResponse,
 } from '@provenant/server-kit';
@@ -132,6 +132,12 @@ export interface PlannedWrite {
   ownEvents?: boolean;
 }
 
+/** How a replayed answer is completed. */
+export interface ReplayOptions {
+  /** The Location header the first answer carried, derived from its stored body. */
+  locationOf?: (body: unknown) => string | undefined;
+}
+
 /**
  * Runs a sequenced write honouring Idempotency-Key (DESIGN §8): a stored
  * answer for the same key and request is replayed (header
@@ -145,7 +151,14 @@ export async function idempotentWrite(
   res: Response,
   deps: Pick<IssuerDeps, 'db' | 'sequencer'>,
   plan: () => Promise<PlannedWrite | WriteAnswer>,
+  opts: ReplayOptions = {},
 ): Promise<void> {
+  const replay = (r: Response, stored: StoredResponse): void => {
+    // A replay answers as the first did, headers the body implies included (e.g. Location).
+    const location = opts.locationOf?.(stored.response);
+    if (location !== undefined) r.location(location);
+    replayStored(r, stored);
+  };
   const ctx = idempotencyContext(req);
   if (ctx) {
     await pruneIdempotencySometimes(deps.db);
@@ -161,20 +174,20 @@ export async function idempotentWrite(
     return;
   }
   const { apply, answer } = write;
-  const opts: SubmitOptions = write.ownEvents ? { ownEvents: true } : {};
+  const submit: SubmitOptions = write.ownEvents ? { ownEvents: true } : {};
   if (ctx || apply)
-    opts.apply = async (tx, integratedAt) => {
+    submit.apply = async (tx, integratedAt) => {
       if (ctx) await reserveKey(tx, ctx);
       if (apply) await apply(tx, integratedAt);
     };
   if (ctx)
-    opts.after = async (tx, accepted) => {
+    submit.after = async (tx, accepted) => {
       const a = answer(accepted);
       await fillKey(tx, ctx, a.status, a.body);
     };
   let accepted: Accepted[];
   try {
-    accepted = await deps.sequencer.submit(write.entries, opts);
+    accepted = await deps.sequencer.submit(write.entries, submit);
   } catch (err) {
     if (err instanceof IdempotentReplay) {
       replay(res, err.stored);

@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import type { IssuerDeps } from '../../deps.js';
 import type { Accepted, PendingEntry, SubmitOptions } from '../../log/sequencer.js';
-import { idempotentWrite } from '../records.js';
+import { idempotentWrite, type ReplayOptions } from '../records.js';
 
 /** What a custodial handler hands over: the signed entries and how to answer once they are in the log. */
 export interface SignedWrite {
@@ -31,14 +31,21 @@ export async function signedWrite(
   req: Request,
   res: Response,
   build: () => Promise<SignedWrite>,
+  opts: ReplayOptions = {},
 ): Promise<void> {
-  await idempotentWrite(req, res, deps, async () => {
-    const write = await build();
-    return {
-      entries: write.entries,
-      ...(write.apply ? { apply: write.apply } : {}),
-      ...(write.ownEvents ? { ownEvents: true } : {}),
-      answer: (accepted: Accepted[]) => ({ status: 201, body: write.respond(accepted) }),
-    };
-  });
+  await idempotentWrite(
+    req,
+    res,
+    deps,
+    async () => {
+      const write = await build();
+      return {
+        entries: write.entries,
+        ...(write.apply ? { apply: write.apply } : {}),
+        ...(write.ownEvents ? { ownEvents: true } : {}),
+        answer: (accepted: Accepted[]) => ({ status: 201, body: write.respond(accepted) }),
+      };
+    },
+    opts,
+  );
 }
