@@ -115,7 +115,8 @@ export const PackBody = z.strictObject({
       'the container: a new logistic unit (SSCC, 18 digits, subject 00/<sscc> or any scan form) or a commissioned serialized case (GTIN + serial)',
   }),
   children: subjects(MAX_PACK_CHILDREN).meta({
-    description: 'units, or sealed containers not inside another (DESIGN §5: containers nest)',
+    description:
+      'units, or closed containers (packed, not inside another) (DESIGN §5: containers nest)',
   }),
 });
 
