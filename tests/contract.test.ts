@@ -214,6 +214,10 @@ describe('the API description', () => {
       VerifierStatus: 'verifierStatus',
       VerifierAlarm: 'verifierAlarm',
       AuditReport: 'auditReport',
+      EpcisCaptureJob: 'captureJob',
+      EpcisCaptureResult: 'capturedEvent',
+      EpcisQueryDocument: 'epcisQueryDocument',
+      EpcisEventTypes: 'epcisEventTypes',
     };
     for (const [name, key] of Object.entries(components)) {
       const served = doc.components.schemas[name];

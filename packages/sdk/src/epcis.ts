@@ -2,7 +2,7 @@
 // job and poll it, capture one event, and read events back page by page (the
 // server's Link header carries the next page's token) or as one async stream.
 import { z } from 'zod';
-import { tolerantApi } from '@provenant/core';
+import { tolerantApi, type ApiView } from '@provenant/core';
 import type { CallSpec } from './client.js';
 import { ProvenantError, clientProblem } from './errors.js';
 
@@ -25,27 +25,14 @@ const captureJobSchema = tolerantApi.captureJob;
 /** GET /epcis/capture/{captureID}. */
 export type CaptureJob = z.infer<typeof captureJobSchema>;
 
-const eventSchema = z.looseObject({ type: z.string(), eventID: z.string().optional() });
 /** One EPCIS event as answered (JSON-LD). */
-export type EpcisEventJson = z.infer<typeof eventSchema>;
+export type EpcisEventJson = ApiView<'epcisEvent'>;
 
-const queryDocumentSchema = z.looseObject({
-  '@context': z.unknown(),
-  type: z.literal('EPCISQueryDocument'),
-  'provenant:records': z.record(z.string(), z.array(z.string())).optional(),
-  epcisBody: z.looseObject({
-    queryResults: z.looseObject({
-      resultsBody: z.looseObject({ eventList: z.array(eventSchema) }),
-    }),
-  }),
-});
+const queryDocumentSchema = tolerantApi.epcisQueryDocument;
 /** An EPCISQueryDocument (EPCIS 2.0 JSON-LD). */
 export type EpcisQueryDocument = z.infer<typeof queryDocumentSchema>;
 
-const capturedEventSchema = z.looseObject({
-  eventID: z.string(),
-  records: z.array(z.looseObject({ id: z.string(), subject: z.string() })),
-});
+const capturedEventSchema = tolerantApi.capturedEvent;
 
 /** SimpleEventQuery parameters (EPCIS 2.0); a list is sent as `a|b`. */
 export interface EpcisEventsParams {

@@ -2,6 +2,7 @@
 // GET /epcis/capture/{captureID} answers. Strict and tolerant forms as
 // shape.ts describes.
 import { z } from 'zod';
+import { recordShapes } from './records.js';
 import { shapeKit, type ShapeMode } from './shape.js';
 
 /** The capture-job shapes in one mode. */
@@ -34,5 +35,34 @@ export function epcisShapes<M extends ShapeMode>(mode: M) {
     errors: z.array(captureJobError),
   });
   const captureAccepted = obj({ captureID: z.string() });
-  return { captureJob, captureJobError, captureAccepted };
+  // POST /epcis/events: the event's ID and the records it became.
+  const capturedEvent = obj({
+    eventID: z.string(),
+    records: z.array(recordShapes(mode).appendResult),
+  });
+  // An event is answered as captured (JSON-LD), so only what every event has is fixed.
+  const epcisEvent = z.looseObject({ type: z.string(), eventID: sent(z.string()) });
+  const epcisQueryDocument = obj({
+    '@context': z.array(z.unknown()),
+    type: z.literal('EPCISQueryDocument'),
+    schemaVersion: sent(z.string()),
+    creationDate: sent(z.string()),
+    'provenant:records': sent(z.record(z.string(), z.array(z.string()))),
+    epcisBody: obj({
+      queryResults: obj({
+        queryName: sent(z.string()),
+        resultsBody: obj({ eventList: z.array(epcisEvent) }),
+      }),
+    }),
+  });
+  const epcisEventTypes = obj({ '@set': z.array(z.string()) });
+  return {
+    captureJob,
+    captureJobError,
+    captureAccepted,
+    capturedEvent,
+    epcisEvent,
+    epcisQueryDocument,
+    epcisEventTypes,
+  };
 }

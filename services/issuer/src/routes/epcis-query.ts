@@ -18,6 +18,7 @@ import {
   parseEpcisQuery,
   translateEventEpcs,
   answeredEvent,
+  strictApi,
   type EpcFormat,
   type EpcMatcher,
   type EpcisEventQuery,
@@ -237,23 +238,9 @@ function document(deps: Deps): void {
   });
   const queryDoc = o.register(
     'EpcisQueryDocument',
-    z
-      .object({
-        '@context': z.array(z.unknown()),
-        type: z.literal('EPCISQueryDocument'),
-        schemaVersion: z.string(),
-        creationDate: z.string(),
-        'provenant:records': z.record(z.string(), z.array(z.string())),
-        epcisBody: z.object({
-          queryResults: z.object({
-            queryName: z.string(),
-            resultsBody: z.object({ eventList: z.array(z.looseObject({ type: z.string() })) }),
-          }),
-        }),
-      })
-      .meta({
-        description: 'EPCIS 2.0 query document; provenant:records maps eventID → record ids',
-      }),
+    strictApi.epcisQueryDocument.meta({
+      description: 'EPCIS 2.0 query document; provenant:records maps eventID → record ids',
+    }),
   );
   const content = {
     'application/json': { schema: queryDoc },

@@ -50,7 +50,6 @@ import { recordResult } from '../append/index.js';
 import { captureEvents, jobError, planCapture, problemOf } from '../epcis/capture.js';
 import type { IssuerDeps } from '../deps.js';
 import { jobHeartbeat, PROCESS_RUNNER } from '../epcis/jobs.js';
-import { AppendResult } from './custodial/schemas.js';
 import { signedWrite } from './custodial/submit.js';
 
 type Deps = RouteDeps<IssuerDeps>;
@@ -340,7 +339,7 @@ function document(deps: Deps): void {
         description: 'The event types',
         content: {
           'application/json': {
-            schema: o.register('EpcisEventTypes', z.object({ '@set': z.array(z.string()) })),
+            schema: o.register('EpcisEventTypes', strictApi.epcisEventTypes.clone()),
           },
         },
       },
@@ -369,10 +368,7 @@ function document(deps: Deps): void {
         description: 'Signed and in the log; Location names the event',
         content: {
           'application/json': {
-            schema: o.register(
-              'EpcisCaptureResult',
-              z.object({ eventID: z.string(), records: z.array(AppendResult) }),
-            ),
+            schema: o.register('EpcisCaptureResult', strictApi.capturedEvent.clone()),
           },
         },
       },
