@@ -221,16 +221,101 @@ describe('the verifier as a monitor of the log', () => {
       );
       expect([s, a !== null]).toEqual([s, true]);
     }
-    expect(
-      await answerFromState(
+    // The pallet too (its units in one query), with its units summary.
+    const pallet = await answerFromState(
+      world.issuer.db,
+      origin,
+      { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` },
+      Date.now(),
+      (note) => world.verifier.monitor.trustsNote(note),
+    );
+    expect(pallet?.units).toEqual({
+      total: 4,
+      counts: { accept: 4, quarantine: 0, reject: 0 },
+      failing: [],
+    });
+  });
+
+  it('answers logistic units from verified state exactly as the full engine does, nested or not', async () => {
+    const GTIN2 = withCheckDigit('1061414100002');
+    const sscc = (n: string) => `00/${withCheckDigit(`1061414100000${n}`)}`;
+    const [P1, P2, K1, P3, P4, P5] = ['0101', '0102', '0103', '0104', '0105', '0106'].map(sscc);
+    const GC = unit('GC2');
+    await api.commission(mfr, GTIN, ['GC2', ...['1', '2', '3', '4', '5', '6'].map((n) => `P${n}`)]);
+    await api.commission(mfr, GTIN, ['PX1'], 'L1', '2024-01-31'); // expired
+    await api.commission(mfr, GTIN, ['PD1', 'PD2', 'PU1', 'PU2', 'PU3', 'PU4']);
+    await api.commission(mfr, GTIN2, ['PR1']);
+    // A pallet of units.
+    await api.pack(mfr, P1, ['P1', 'P2', 'P3'].map(unit));
+    // A pallet of cases of units: an SSCC case and a serialized GTIN case, and a loose unit.
+    await api.pack(mfr, K1, ['P4', 'P5'].map(unit));
+    await api.pack(mfr, GC, ['PU1', 'PU2'].map(unit));
+    await api.pack(mfr, P2, [K1, GC, unit('P6')]);
+    // An expired unit; a unit decommissioned after its pallet was opened; a recalled GTIN.
+    await api.pack(mfr, P3, [unit('PU3'), unit('PX1')]);
+    await api.pack(mfr, P4, [unit('PU4'), unit('PD1')]);
+    await api.pack(mfr, P5, [unit('PD2'), unitSubject(GTIN2, 'PR1')]);
+    await api.handoff(mfr, dist, [P1, P2, P3, P4, P5], 'ASN-P');
+    await api.unpack(dist, P4);
+    await api.decommission(dist, [unit('PD1')], 'destroyed');
+    await api.post('/v1/recalls', mfr.token, { gtin: GTIN2, reason: 'particulates' }).expect(201);
+
+    const engine = world.appWith({ workers: 0, policy: { answerFrom: 'engine' } });
+    const shape = (b: Record<string, unknown>) => ({
+      verdict: b.verdict,
+      reasons: b.reasons,
+      subject: b.subject,
+      product: b.product,
+      status: b.status,
+      custodian: b.custodian,
+      custody: b.custody,
+      units: b.units,
+      checkpoint: b.checkpoint,
+      limited: b.limited,
+    });
+    const subjects = [P1, P2, K1, GC, P3, P4, P5];
+    let compared = 0;
+    try {
+      for (const p of [mfr, dist, pharm])
+        for (const purpose of ['receiving', 'dispense', 'saleable_return'])
+          for (const subject of subjects) {
+            const full = await api.verify(p, { subject, purpose }, engine.app).expect(201);
+            const fast = await api.verify(p, { subject, purpose }).expect(201);
+            expect([subject, p.gln, purpose, shape(fast.body)]).toEqual([
+              subject,
+              p.gln,
+              purpose,
+              shape(full.body),
+            ]);
+            compared++;
+          }
+    } finally {
+      await engine.deps.pool.close();
+    }
+    expect(compared).toBe(3 * 3 * subjects.length);
+
+    // Which of them the verified state answered, and which fell back to the engine.
+    const fromState = async (subject: string) =>
+      answerFromState(
         world.issuer.db,
-        origin,
-        { party: dist.gln, purpose: 'receiving', subject: `00/${SSCC}` },
+        world.verifier.origin,
+        { party: dist.gln, purpose: 'receiving', subject },
         Date.now(),
         (note) => world.verifier.monitor.trustsNote(note),
-      ),
-    ).toBeNull();
-  });
+      );
+    const p1 = await fromState(P1);
+    expect([p1?.verdict, p1?.units?.total]).toEqual(['accept', 3]);
+    const p2 = await fromState(P2);
+    expect([p2?.verdict, p2?.units?.total]).toEqual(['accept', 7]); // K1, P4, P5, GC2, PU1, PU2, P6
+    // Inside another container; a failing unit; an opened pallet; a recall: the engine.
+    for (const s of [K1, GC, P3, P4, P5]) expect([s, await fromState(s)]).toEqual([s, null]);
+    // And the engine's answers for those carry the unit codes they fell back for.
+    const codesOf = async (subject: string) =>
+      codes((await api.verify(dist, { subject, purpose: 'receiving' }).expect(201)).body);
+    expect(await codesOf(P3)).toContain('EXPIRED');
+    expect(await codesOf(P4)).toContain('DECOMMISSIONED');
+    expect(await codesOf(P5)).toContain('RECALLED');
+  }, 120_000);
 
   it('audits the whole log from index 0 and finds nothing in an honest log', async () => {
     const res = await api.post('/v1/verifier/audit', admin(), {}).expect(200);

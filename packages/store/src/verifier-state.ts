@@ -562,3 +562,86 @@ export async function getVerifiedParties(
     status: r.status as VerifiedParty['status'],
   }));
 }
+
+/** A subject packed in a logistic unit, at any level, with its verified state (null: none). */
+export interface VerifiedDescendant {
+  container: string;
+  child: string;
+  verified: VerifiedSubject | null;
+}
+
+/**
+ * Every subject packed in `root`, at every level (a pallet's cases and their
+ * units), with its verified state: one recursive query over verifier_children
+ * joined to verifier_subjects (DESIGN §7b: a pallet's units in one query).
+ * `maxDepth` bounds the walk (containment is a tree; the bound only stops a cycle).
+ */
+export async function getVerifiedDescendants(
+  q: Queryable,
+  root: string,
+  maxDepth = 16,
+): Promise<VerifiedDescendant[]> {
+  const { rows } = await q.query(
+    `WITH RECURSIVE tree (container, child, depth) AS (
+       SELECT container, child, 1 FROM verifier_children WHERE container = $1::text
+       UNION
+       SELECT c.container, c.child, t.depth + 1
+       FROM verifier_children c JOIN tree t ON c.container = t.child
+       WHERE t.depth < $2::int
+     )
+     SELECT t.container, t.child, s.subject, s.seq, s.head_index, s.state, s.alarm
+     FROM tree t LEFT JOIN verifier_subjects s ON s.subject = t.child`,
+    [root, maxDepth],
+  );
+  return rows.map((r) => ({
+    container: r.container as string,
+    child: r.child as string,
+    verified: r.subject === null ? null : toSubject(r),
+  }));
+}
+
+/** What the records of these subjects logged before `below` have in common: kids, actors, latest times. */
+export interface ChainFacts {
+  kids: string[];
+  actors: string[];
+  /** latest claimed time and latest receipt time (null when no records) */
+  maxTime: string | null;
+  maxReceiptTime: string | null;
+}
+
+/** Kids, actors and latest times of these subjects' records (one aggregate read). */
+export async function getChainFacts(
+  q: Queryable,
+  subjects: readonly string[],
+  below: number,
+): Promise<ChainFacts> {
+  if (subjects.length === 0) return { kids: [], actors: [], maxTime: null, maxReceiptTime: null };
+  const { rows } = await q.query(
+    `SELECT array_agg(DISTINCT r.kid) AS kids, array_agg(DISTINCT r.actor) AS actors,
+            max(r.time) AS max_time, max(l.integrated_at) AS max_receipt
+     FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
+     WHERE r.subject = ANY($1::text[]) AND r.leaf_idx < $2::bigint`,
+    [subjects, below],
+  );
+  const r = rows[0]!;
+  return {
+    kids: (r.kids as string[] | null) ?? [],
+    actors: (r.actors as string[] | null) ?? [],
+    maxTime: isoOrNull(r.max_time),
+    maxReceiptTime: isoOrNull(r.max_receipt),
+  };
+}
+
+/** Whether a recall notice for any of these GTINs was logged before `below`. */
+export async function hasAnyRecallNotice(
+  q: Queryable,
+  gtins: readonly string[],
+  below: number,
+): Promise<boolean> {
+  if (gtins.length === 0) return false;
+  const { rows } = await q.query(
+    `SELECT 1 FROM notices WHERE type = 'recall' AND data ->> 'gtin' = ANY($1::text[]) AND leaf_idx < $2::bigint LIMIT 1`,
+    [gtins, below],
+  );
+  return rows.length > 0;
+}

@@ -418,6 +418,7 @@ async function stateView(
     status: a.status,
     custodian: a.custodian,
     custody: a.custody,
+    ...(a.units ? { units: capUnits(a.units) } : {}),
     checkpoint: a.checkpoint,
     verifiedAt,
   };

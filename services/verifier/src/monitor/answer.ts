@@ -6,14 +6,21 @@
 // monitor verified every entry below its cursor once.
 //
 // Where the engine alone decides, this answers null and the caller runs the
-// full engine over the log's bundle (the fallback): logistic units (their
-// units), units nested two containers deep, an alarm on the subject or its
+// full engine over the log's bundle (the fallback): units nested two
+// containers deep, an alarm on the subject or its
 // containers or an unacknowledged one on the log, a key of the timeline with a
 // revocation or suspension (KEY_REVOKED that postdates), a suspended actor
 // (PARTY_SUSPENDED), a recall notice for the GTIN (RECALLED), times in the
 // future (TIME_ANOMALY), a subject without verified state (UNKNOWN_PRODUCT).
+//
+// A logistic unit (or a case packed with units) answers from the verified rows
+// of all its descendants, read in one recursive query, with the same fallbacks
+// for any subject inside, and also when a unit inside would fail or is no
+// longer inside (the engine lists failing units in pack order), when the
+// container is itself packed in another, or when the scanned code differs.
 import {
   effectiveCustody,
+  isContainerSubject,
   isUnitSubject,
   REASON_CODES,
   toHex,
@@ -26,19 +33,24 @@ import {
   type RecordType,
   type SubjectStatus,
   type TimelineEntry,
+  type UnitsSummary,
   type Verdict,
 } from '@provenant/core';
 import {
+  getChainFacts,
   getSubjectAlarms,
   getTimelineRows,
+  getVerifiedDescendants,
   getVerifiedKeys,
   getVerifiedParties,
   getVerifiedSubjects,
   getVerifierCursor,
+  hasAnyRecallNotice,
   hasRecallNotice,
   isVerifiedChild,
   type Queryable,
   type TimelineRow,
+  type VerifiedDescendant,
 } from '@provenant/store';
 import { fromStored } from './check.js';
 
@@ -58,7 +70,21 @@ export interface StateAnswer {
   lastHandoff: string | null;
   enclosing: string[];
   chainParties: string[];
+  /** logistic units (and cases with units): every unit inside, as the engine summarizes them */
+  units?: UnitsSummary;
 }
+
+/** What a verification asks of the verified state. */
+export interface StateRequest {
+  party: string;
+  purpose: Purpose;
+  subject: string;
+  scan?: { lot?: string; expiry?: string };
+  /** the code scanned, when it differs from the subject the engine judges SUBJECT_MISMATCH */
+  scannedSubject?: string;
+}
+
+type VerifiedCheckpoint = { size: number; rootHash: Uint8Array; note: string };
 
 const CODE_ORDER = new Map(REASON_CODES.map((c, i) => [c, i] as const));
 
@@ -105,21 +131,20 @@ function timelineOf(own: TimelineRow[], containers: Map<string, TimelineRow[]>):
 export async function answerFromState(
   db: Queryable,
   origin: string,
-  req: {
-    party: string;
-    purpose: Purpose;
-    subject: string;
-    scan?: { lot?: string; expiry?: string };
-  },
+  req: StateRequest,
   now: number,
   trusts: (checkpointNote: string) => boolean,
 ): Promise<StateAnswer | null> {
   const { subject } = req;
-  if (!isUnitSubject(subject)) return null;
+  const logistic = isContainerSubject(subject);
+  if (!logistic && !isUnitSubject(subject)) return null;
   const cursor = await getVerifierCursor(db);
   const cp = cursor.checkpoint;
   // Only state bound to a checkpoint signed by this verifier's own log key.
   if (!cp || !trusts(cp.note)) return null;
+  // A logistic unit, or a case packed with units: every unit inside, in one query.
+  const tree = await getVerifiedDescendants(db, subject);
+  if (logistic || tree.length > 0) return containerAnswer(db, origin, req, now, cp, tree);
   const [row] = await getVerifiedSubjects(db, [subject]);
   if (!row || row.alarm !== null || row.headIndex < 0) return null;
   const own = await getTimelineRows(db, [subject], cp.size);
@@ -225,5 +250,148 @@ export async function answerFromState(
         : null,
     enclosing: state.containedIn !== null ? [state.containedIn] : [],
     chainParties: [...chainParties],
+  };
+}
+
+/**
+ * The units of a logistic unit (at every level: a pallet's cases and their
+ * units) from the descendants' verified rows, when every one is still inside
+ * its container and judges clean (active, not expired, not on hold of its
+ * own): their custody is the container's, judged once at the top (DESIGN §7).
+ * Null when one is not: the engine then lists the failing units in pack order,
+ * which verifier_children does not keep.
+ */
+function cleanUnits(
+  root: ChainState,
+  tree: readonly VerifiedDescendant[],
+  size: number,
+  today: string,
+): Map<string, ChainState> | null {
+  const states = new Map<string, ChainState>();
+  for (const d of tree) {
+    const v = d.verified;
+    if (d.child === root.subject || states.has(d.child)) return null; // not a tree
+    if (!v || v.alarm !== null || v.headIndex < 0 || v.headIndex >= size) return null;
+    states.set(d.child, fromStored(d.child, v.state, []));
+  }
+  for (const d of tree) {
+    const st = states.get(d.child)!;
+    const parent = d.container === root.subject ? root : states.get(d.container);
+    if (!parent || parent.unpacked !== null || st.containedIn !== d.container) return null;
+    const p = st.product;
+    if (p && (!st.active || p.expiry < today)) return null;
+    if (st.quarantined !== null) return null;
+  }
+  return states;
+}
+
+/**
+ * A logistic unit's verification from verified state (see answerFromState):
+ * the descendants in one recursive query, their records' keys, actors and
+ * latest times in one aggregate read, their GTINs' recalls in one, and the
+ * container's own status checks. Null (the engine) in the cases the unit path
+ * falls back in, for any subject inside, and when a unit inside would fail.
+ */
+async function containerAnswer(
+  db: Queryable,
+  origin: string,
+  req: StateRequest,
+  now: number,
+  cp: VerifiedCheckpoint,
+  tree: readonly VerifiedDescendant[],
+): Promise<StateAnswer | null> {
+  const { subject } = req;
+  if (req.scannedSubject !== undefined && req.scannedSubject !== subject) return null;
+  const [row] = await getVerifiedSubjects(db, [subject]);
+  if (!row || row.alarm !== null || row.headIndex < 0) return null;
+  const own = await getTimelineRows(db, [subject], cp.size);
+  if (own.length === 0 || own[own.length - 1]!.index !== row.headIndex) return null;
+  if (own.some((r) => r.type === 'pack' && r.parent !== null)) return null; // packed in another: the engine
+  const state = fromStored(subject, row.state, []);
+  if (state.containedIn !== null) return null;
+  const today = new Date(now).toISOString().slice(0, 10);
+  const units = cleanUnits(state, tree, cp.size, today);
+  if (!units) return null;
+
+  const all = [subject, ...units.keys()];
+  const alarms = await getSubjectAlarms(db, all);
+  if (alarms.some((a) => a.subject !== null || a.ackedAt === null)) return null;
+  const facts = await getChainFacts(db, all, cp.size);
+  const keys = await getVerifiedKeys(db, facts.kids);
+  if (keys.some((k) => k.revocations.length > 0 || k.suspensions.length > 0)) return null;
+  const parties = await getVerifiedParties(db, facts.actors);
+  if (parties.some((p) => p.status !== 'active')) return null;
+  const late = (t: string | null) => t !== null && Date.parse(t) > now + SKEW_MS;
+  if (late(facts.maxTime) || late(facts.maxReceiptTime)) return null;
+  const gtins = new Set<string>();
+  for (const st of [state, ...units.values()]) if (st.product) gtins.add(st.product.gtin);
+  if (await hasAnyRecallNotice(db, [...gtins], cp.size)) return null;
+
+  // The container's own status (DESIGN §7 step 6 with custody, without the scan's lot and expiry).
+  const eff = effectiveCustody(state, { party: () => undefined, state: () => undefined });
+  const p = state.product;
+  const reasons: Reason[] = [];
+  const add = (code: Reason['code'], message: string) => reasons.push({ code, message, subject });
+  if (p) {
+    if (!state.active)
+      add(
+        'DECOMMISSIONED',
+        `${subject} was decommissioned (${state.decommission?.reason ?? 'unknown'})`,
+      );
+    if (p.expiry < today) add('EXPIRED', `${subject} expired on ${p.expiry}`);
+  }
+  if (eff.quarantined) add('IN_QUARANTINE', `${subject} is on hold (case ${eff.quarantined.case})`);
+  if (req.purpose !== 'saleable_return') {
+    const ok = eff.inTransit ? eff.inTransit.to === req.party : eff.custodian === req.party;
+    if (!ok) {
+      const why = eff.inTransit
+        ? `the last shipment is addressed to ${eff.inTransit.to}`
+        : `it is held by ${eff.custodian} and was not shipped to ${req.party}`;
+      add('NOT_SHIPPED_TO_YOU', `${subject}: ${why}`);
+    }
+  }
+  reasons.sort((a, b) => CODE_ORDER.get(a.code)! - CODE_ORDER.get(b.code)!);
+
+  const handoffs = own.filter((r) => r.type === 'ship' || r.type === 'receive');
+  const chainParties = new Set<string>();
+  for (const r of own) {
+    chainParties.add(r.actor);
+    if (r.to) chainParties.add(r.to);
+  }
+  return {
+    verdict: verdictOf(reasons.map((r) => r.code)),
+    reasons,
+    subject,
+    product: p
+      ? {
+          gtin: p.gtin,
+          serial: p.serial,
+          lot: p.lot,
+          expiry: p.expiry,
+          ...(p.details ? { details: p.details } : {}),
+        }
+      : null,
+    status:
+      !state.active || state.unpacked !== null
+        ? 'inactive'
+        : eff.quarantined
+          ? 'quarantined'
+          : eff.inTransit
+            ? 'in_transit'
+            : 'active',
+    custodian: eff.custodian,
+    custody: own.map(toTimeline),
+    checkpoint: { origin, size: cp.size, rootHash: toHex(cp.rootHash) },
+    lastHandoff:
+      handoffs.length > 0
+        ? handoffs.reduce((m, r) => (r.receiptTime > m ? r.receiptTime : m), '')
+        : null,
+    enclosing: [],
+    chainParties: [...chainParties],
+    units: {
+      total: units.size,
+      counts: { accept: units.size, quarantine: 0, reject: 0 },
+      failing: [],
+    },
   };
 }
