@@ -239,10 +239,18 @@ describe('the verifier as a monitor of the log', () => {
   it('answers logistic units from verified state exactly as the full engine does, nested or not', async () => {
     const GTIN2 = withCheckDigit('1061414100002');
     const sscc = (n: string) => `00/${withCheckDigit(`1061414100000${n}`)}`;
-    const [P1, P2, K1, P3, P4, P5] = ['0101', '0102', '0103', '0104', '0105', '0106'].map(sscc);
+    const [P1, P2, K1, P3, P4, P5, K2] = [
+      '0101',
+      '0102',
+      '0103',
+      '0104',
+      '0105',
+      '0106',
+      '0107',
+    ].map(sscc);
     const GC = unit('GC2');
     await api.commission(mfr, GTIN, ['GC2', ...['1', '2', '3', '4', '5', '6'].map((n) => `P${n}`)]);
-    await api.commission(mfr, GTIN, ['PX1'], 'L1', '2024-01-31'); // expired
+    await api.commission(mfr, GTIN, ['PX1', 'PX2'], 'L1', '2024-01-31'); // expired
     await api.commission(mfr, GTIN, ['PD1', 'PD2', 'PU1', 'PU2', 'PU3', 'PU4']);
     await api.commission(mfr, GTIN2, ['PR1']);
     // A pallet of units.
@@ -252,7 +260,8 @@ describe('the verifier as a monitor of the log', () => {
     await api.pack(mfr, GC, ['PU1', 'PU2'].map(unit));
     await api.pack(mfr, P2, [K1, GC, unit('P6')]);
     // An expired unit; a unit decommissioned after its pallet was opened; a recalled GTIN.
-    await api.pack(mfr, P3, [unit('PU3'), unit('PX1')]);
+    await api.pack(mfr, K2, [unit('PX2')]);
+    await api.pack(mfr, P3, [unit('PU3'), unit('PX1'), K2]);
     await api.pack(mfr, P4, [unit('PU4'), unit('PD1')]);
     await api.pack(mfr, P5, [unit('PD2'), unitSubject(GTIN2, 'PR1')]);
     await api.handoff(mfr, dist, [P1, P2, P3, P4, P5], 'ASN-P');
@@ -307,8 +316,18 @@ describe('the verifier as a monitor of the log', () => {
     expect([p1?.verdict, p1?.units?.total]).toEqual(['accept', 3]);
     const p2 = await fromState(P2);
     expect([p2?.verdict, p2?.units?.total]).toEqual(['accept', 7]); // K1, P4, P5, GC2, PU1, PU2, P6
-    // Inside another container; a failing unit; an opened pallet; a recall: the engine.
-    for (const s of [K1, GC, P3, P4, P5]) expect([s, await fromState(s)]).toEqual([s, null]);
+    // Expired units, one of them in a case: listed in pack order, counted at the top.
+    const p3 = await fromState(P3);
+    expect([p3?.verdict, p3?.units?.total, p3?.units?.failing.map((f) => f.subject)]).toEqual([
+      'quarantine',
+      4,
+      [unit('PX1'), unit('PX2')],
+    ]);
+    expect(p3?.reasons.map((r) => r.message)).toEqual([
+      `2 of 4 units: ${unit('PX1')} expired on 2024-01-31`,
+    ]);
+    // Inside another container; an opened pallet; a recall: the engine.
+    for (const s of [K1, GC, P4, P5]) expect([s, await fromState(s)]).toEqual([s, null]);
     // And the engine's answers for those carry the unit codes they fell back for.
     const codesOf = async (subject: string) =>
       codes((await api.verify(dist, { subject, purpose: 'receiving' }).expect(201)).body);

@@ -645,3 +645,34 @@ export async function hasAnyRecallNotice(
   );
   return rows.length > 0;
 }
+
+/**
+ * The children of these containers in the order their pack listed them (the
+ * pack record's `children`), logged before `below`: container -> subjects.
+ * Reads the packs' children arrays: only when an answer must list units in
+ * pack order (verifier_children keeps no order).
+ */
+export async function getPackOrder(
+  q: Queryable,
+  containers: readonly string[],
+  below: number,
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (containers.length === 0) return out;
+  const { rows } = await q.query(
+    `SELECT r.subject, c.elem ->> 'subject' AS child
+     FROM records r
+     CROSS JOIN LATERAL jsonb_array_elements(
+       CASE WHEN jsonb_typeof(r.data -> 'children') = 'array' THEN r.data -> 'children' ELSE '[]'::jsonb END
+     ) WITH ORDINALITY AS c(elem, ord)
+     WHERE r.subject = ANY($1::text[]) AND r.type = 'pack' AND r.leaf_idx < $2::bigint
+     ORDER BY r.leaf_idx, c.ord`,
+    [containers, below],
+  );
+  for (const r of rows) {
+    const list = out.get(r.subject as string) ?? [];
+    list.push(r.child as string);
+    out.set(r.subject as string, list);
+  }
+  return out;
+}

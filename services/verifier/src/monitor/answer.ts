@@ -15,9 +15,10 @@
 //
 // A logistic unit (or a case packed with units) answers from the verified rows
 // of all its descendants, read in one recursive query, with the same fallbacks
-// for any subject inside, and also when a unit inside would fail or is no
-// longer inside (the engine lists failing units in pack order), when the
-// container is itself packed in another, or when the scanned code differs.
+// for any subject inside, and also when a unit is no longer inside (the
+// engine then judges its custody), when the container is itself packed in
+// another, or when the scanned code differs. Failing units are listed in pack
+// order, read from the packs' children only when some unit fails.
 import {
   effectiveCustody,
   isContainerSubject,
@@ -38,6 +39,7 @@ import {
 } from '@provenant/core';
 import {
   getChainFacts,
+  getPackOrder,
   getSubjectAlarms,
   getTimelineRows,
   getVerifiedDescendants,
@@ -255,18 +257,18 @@ export async function answerFromState(
 
 /**
  * The units of a logistic unit (at every level: a pallet's cases and their
- * units) from the descendants' verified rows, when every one is still inside
- * its container and judges clean (active, not expired, not on hold of its
- * own): their custody is the container's, judged once at the top (DESIGN §7).
- * Null when one is not: the engine then lists the failing units in pack order,
- * which verifier_children does not keep.
+ * units) from the descendants' verified rows, each judged as the engine
+ * judges a unit still inside (DESIGN §7: its custody is the container's,
+ * judged once at the top): decommissioned, expired, on hold of its own. Null
+ * when one is no longer inside its container (the engine then judges its own
+ * custody) or has no clean verified state.
  */
-function cleanUnits(
+function judgeUnits(
   root: ChainState,
   tree: readonly VerifiedDescendant[],
   size: number,
   today: string,
-): Map<string, ChainState> | null {
+): { states: Map<string, ChainState>; reasons: Map<string, Reason[]> } | null {
   const states = new Map<string, ChainState>();
   for (const d of tree) {
     const v = d.verified;
@@ -274,15 +276,100 @@ function cleanUnits(
     if (!v || v.alarm !== null || v.headIndex < 0 || v.headIndex >= size) return null;
     states.set(d.child, fromStored(d.child, v.state, []));
   }
+  const reasons = new Map<string, Reason[]>();
   for (const d of tree) {
-    const st = states.get(d.child)!;
+    const s = d.child;
+    const st = states.get(s)!;
     const parent = d.container === root.subject ? root : states.get(d.container);
     if (!parent || parent.unpacked !== null || st.containedIn !== d.container) return null;
+    const rs: Reason[] = [];
     const p = st.product;
-    if (p && (!st.active || p.expiry < today)) return null;
-    if (st.quarantined !== null) return null;
+    if (p) {
+      if (!st.active)
+        rs.push({
+          code: 'DECOMMISSIONED',
+          message: `${s} was decommissioned (${st.decommission?.reason ?? 'unknown'})`,
+          subject: s,
+        });
+      if (p.expiry < today)
+        rs.push({ code: 'EXPIRED', message: `${s} expired on ${p.expiry}`, subject: s });
+    }
+    if (st.quarantined)
+      rs.push({
+        code: 'IN_QUARANTINE',
+        message: `${s} is on hold (case ${st.quarantined.case})`,
+        subject: s,
+      });
+    if (rs.length > 0) reasons.set(s, rs);
   }
-  return states;
+  return { states, reasons };
+}
+
+/** Every subject packed in `root`, depth first in pack order (core verify.ts descendants). */
+function inPackOrder(root: string, order: Map<string, string[]>): string[] {
+  const out: string[] = [];
+  const seen = new Set([root]);
+  const stack = [...(order.get(root) ?? [])].reverse();
+  for (let s = stack.pop(); s !== undefined; s = stack.pop()) {
+    if (seen.has(s)) continue;
+    seen.add(s);
+    out.push(s);
+    const cs = order.get(s) ?? [];
+    for (let i = cs.length - 1; i >= 0; i--) stack.push(cs[i]!);
+  }
+  return out;
+}
+
+/**
+ * The engine's units summary and its aggregated top reasons ("n of N units:
+ * ..."), in pack order: the failing units are read in that order, which
+ * verifier_children does not keep, so the packs' children lists are read
+ * when some unit fails. Null when that order does not cover the same units.
+ */
+async function summarize(
+  db: Queryable,
+  root: string,
+  tree: readonly VerifiedDescendant[],
+  judged: { states: Map<string, ChainState>; reasons: Map<string, Reason[]> },
+  size: number,
+): Promise<{ units: UnitsSummary; top: Reason[] } | null> {
+  const total = judged.states.size;
+  if (judged.reasons.size === 0)
+    return {
+      units: { total, counts: { accept: total, quarantine: 0, reject: 0 }, failing: [] },
+      top: [],
+    };
+  const containers = [...new Set(tree.map((d) => d.container))];
+  const members = inPackOrder(root, await getPackOrder(db, containers, size));
+  if (members.length !== total || members.some((m) => !judged.states.has(m))) return null;
+  const counts: Record<Verdict, number> = { accept: 0, quarantine: 0, reject: 0 };
+  const failing: UnitsSummary['failing'] = [];
+  const perCode = new Map<Reason['code'], { n: number; first: Reason }>();
+  for (const m of members) {
+    const rs = judged.reasons.get(m) ?? [];
+    const verdict = verdictOf(rs.map((r) => r.code));
+    counts[verdict]++;
+    if (rs.length === 0) continue;
+    failing.push({ subject: m, verdict, reasons: [...rs].sort(byCode) });
+    for (const r of rs) {
+      const agg = perCode.get(r.code);
+      if (agg) agg.n++;
+      else perCode.set(r.code, { n: 1, first: r });
+    }
+  }
+  const top = [...perCode].map(([code, { n, first }]) => ({
+    code,
+    message: `${n} of ${total} units: ${first.message}`,
+  }));
+  return { units: { total, counts, failing }, top };
+}
+
+/** DESIGN §7 table order, then subject (none first), as the engine sorts. */
+function byCode(a: Reason, b: Reason): number {
+  return (
+    CODE_ORDER.get(a.code)! - CODE_ORDER.get(b.code)! ||
+    (a.subject ?? '').localeCompare(b.subject ?? '')
+  );
 }
 
 /**
@@ -290,7 +377,7 @@ function cleanUnits(
  * the descendants in one recursive query, their records' keys, actors and
  * latest times in one aggregate read, their GTINs' recalls in one, and the
  * container's own status checks. Null (the engine) in the cases the unit path
- * falls back in, for any subject inside, and when a unit inside would fail.
+ * falls back in, for any subject inside, and when a unit is no longer inside.
  */
 async function containerAnswer(
   db: Queryable,
@@ -310,8 +397,9 @@ async function containerAnswer(
   const state = fromStored(subject, row.state, []);
   if (state.containedIn !== null) return null;
   const today = new Date(now).toISOString().slice(0, 10);
-  const units = cleanUnits(state, tree, cp.size, today);
-  if (!units) return null;
+  const judged = judgeUnits(state, tree, cp.size, today);
+  if (!judged) return null;
+  const units = judged.states;
 
   const all = [subject, ...units.keys()];
   const alarms = await getSubjectAlarms(db, all);
@@ -350,7 +438,10 @@ async function containerAnswer(
       add('NOT_SHIPPED_TO_YOU', `${subject}: ${why}`);
     }
   }
-  reasons.sort((a, b) => CODE_ORDER.get(a.code)! - CODE_ORDER.get(b.code)!);
+  const summary = await summarize(db, subject, tree, judged, cp.size);
+  if (!summary) return null;
+  reasons.push(...summary.top);
+  reasons.sort(byCode);
 
   const handoffs = own.filter((r) => r.type === 'ship' || r.type === 'receive');
   const chainParties = new Set<string>();
@@ -388,10 +479,6 @@ async function containerAnswer(
         : null,
     enclosing: [],
     chainParties: [...chainParties],
-    units: {
-      total: units.size,
-      counts: { accept: units.size, quarantine: 0, reject: 0 },
-      failing: [],
-    },
+    units: summary.units,
   };
 }
