@@ -249,9 +249,20 @@ describe('the verifier as a monitor of the log', () => {
       '0107',
     ].map(sscc);
     const GC = unit('GC2');
+    const GC3 = unit('GC3'); // a serialized GTIN case on its own
     await api.commission(mfr, GTIN, ['GC2', ...['1', '2', '3', '4', '5', '6'].map((n) => `P${n}`)]);
     await api.commission(mfr, GTIN, ['PX1', 'PX2'], 'L1', '2024-01-31'); // expired
-    await api.commission(mfr, GTIN, ['PD1', 'PD2', 'PU1', 'PU2', 'PU3', 'PU4']);
+    await api.commission(mfr, GTIN, [
+      'PD1',
+      'PD2',
+      'PU1',
+      'PU2',
+      'PU3',
+      'PU4',
+      'PU5',
+      'PU6',
+      'GC3',
+    ]);
     await api.commission(mfr, GTIN2, ['PR1']);
     // A pallet of units.
     await api.pack(mfr, P1, ['P1', 'P2', 'P3'].map(unit));
@@ -259,12 +270,13 @@ describe('the verifier as a monitor of the log', () => {
     await api.pack(mfr, K1, ['P4', 'P5'].map(unit));
     await api.pack(mfr, GC, ['PU1', 'PU2'].map(unit));
     await api.pack(mfr, P2, [K1, GC, unit('P6')]);
+    await api.pack(mfr, GC3, ['PU5', 'PU6'].map(unit));
     // An expired unit; a unit decommissioned after its pallet was opened; a recalled GTIN.
     await api.pack(mfr, K2, [unit('PX2')]);
     await api.pack(mfr, P3, [unit('PU3'), unit('PX1'), K2]);
     await api.pack(mfr, P4, [unit('PU4'), unit('PD1')]);
     await api.pack(mfr, P5, [unit('PD2'), unitSubject(GTIN2, 'PR1')]);
-    await api.handoff(mfr, dist, [P1, P2, P3, P4, P5], 'ASN-P');
+    await api.handoff(mfr, dist, [P1, P2, P3, P4, P5, GC3], 'ASN-P');
     await api.unpack(dist, P4);
     await api.decommission(dist, [unit('PD1')], 'destroyed');
     await api.post('/v1/recalls', mfr.token, { gtin: GTIN2, reason: 'particulates' }).expect(201);
@@ -282,7 +294,7 @@ describe('the verifier as a monitor of the log', () => {
       checkpoint: b.checkpoint,
       limited: b.limited,
     });
-    const subjects = [P1, P2, K1, GC, P3, P4, P5];
+    const subjects = [P1, P2, K1, GC, GC3, P3, P4, P5];
     let compared = 0;
     try {
       for (const p of [mfr, dist, pharm])
@@ -316,6 +328,8 @@ describe('the verifier as a monitor of the log', () => {
     expect([p1?.verdict, p1?.units?.total]).toEqual(['accept', 3]);
     const p2 = await fromState(P2);
     expect([p2?.verdict, p2?.units?.total]).toEqual(['accept', 7]); // K1, P4, P5, GC2, PU1, PU2, P6
+    const gc3 = await fromState(GC3);
+    expect([gc3?.verdict, gc3?.product?.serial, gc3?.units?.total]).toEqual(['accept', 'GC3', 2]);
     // Expired units, one of them in a case: listed in pack order, counted at the top.
     const p3 = await fromState(P3);
     expect([p3?.verdict, p3?.units?.total, p3?.units?.failing.map((f) => f.subject)]).toEqual([

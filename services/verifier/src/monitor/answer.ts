@@ -144,13 +144,16 @@ export async function answerFromState(
   const cp = cursor.checkpoint;
   // Only state bound to a checkpoint signed by this verifier's own log key.
   if (!cp || !trusts(cp.note)) return null;
-  // A logistic unit, or a case packed with units: every unit inside, in one query.
-  const tree = await getVerifiedDescendants(db, subject);
-  if (logistic || tree.length > 0) return containerAnswer(db, origin, req, now, cp, tree);
+  // A logistic unit: every unit inside, in one query.
+  if (logistic)
+    return containerAnswer(db, origin, req, now, cp, await getVerifiedDescendants(db, subject));
   const [row] = await getVerifiedSubjects(db, [subject]);
   if (!row || row.alarm !== null || row.headIndex < 0) return null;
   const own = await getTimelineRows(db, [subject], cp.size);
   if (own.length === 0 || own[own.length - 1]!.index !== row.headIndex) return null; // state newer than the checkpoint
+  // A serialized case packed with units (its pack of children has no parent): as a logistic unit.
+  if (own.some((r) => r.type === 'pack' && r.parent === null))
+    return containerAnswer(db, origin, req, now, cp, await getVerifiedDescendants(db, subject));
   const parents = [
     ...new Set(own.filter((r) => r.type === 'pack' && r.parent).map((r) => r.parent!)),
   ];
