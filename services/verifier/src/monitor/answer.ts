@@ -28,6 +28,7 @@ import {
   verdictOf,
   type ChainState,
   type CustodyContext,
+  type EffectiveCustody,
   type ProductInfo,
   type Purpose,
   type Reason,
@@ -191,21 +192,58 @@ export async function answerFromState(
   };
   const eff = effectiveCustody(state, ctx);
 
+  const reasons = statusReasons(subject, state, eff, req, new Date(now).toISOString().slice(0, 10));
+  if (p) {
+    if (req.scan?.lot !== undefined && req.scan.lot !== p.lot)
+      reasons.push({
+        code: 'LOT_MISMATCH',
+        message: `scanned lot ${req.scan.lot}, commissioned lot ${p.lot}`,
+        subject,
+      });
+    // AI 17 carries YYMMDD only: the label matches when the last six digits do (core sameLabelExpiry).
+    if (req.scan?.expiry !== undefined && req.scan.expiry.slice(2) !== p.expiry.slice(2))
+      reasons.push({
+        code: 'EXPIRY_MISMATCH',
+        message: `scanned expiry ${req.scan.expiry}, commissioned expiry ${p.expiry}`,
+        subject,
+      });
+  }
+  reasons.sort(byCode);
+  return answerOf({
+    subject,
+    reasons,
+    state,
+    eff,
+    inactive: !state.active,
+    timeline: timelineOf(own, byContainer),
+    partyRows: all,
+    cp,
+    origin,
+    enclosing: state.containedIn !== null ? [state.containedIn] : [],
+  });
+}
+
+/**
+ * The engine's step-6 status checks of one subject (DESIGN §7) on its verified
+ * state and effective custody, the scan's lot and expiry aside.
+ */
+function statusReasons(
+  subject: string,
+  state: ChainState,
+  eff: EffectiveCustody,
+  req: StateRequest,
+  today: string,
+): Reason[] {
   const reasons: Reason[] = [];
   const add = (code: Reason['code'], message: string) => reasons.push({ code, message, subject });
+  const p = state.product;
   if (p) {
     if (!state.active)
       add(
         'DECOMMISSIONED',
         `${subject} was decommissioned (${state.decommission?.reason ?? 'unknown'})`,
       );
-    if (p.expiry < new Date(now).toISOString().slice(0, 10))
-      add('EXPIRED', `${subject} expired on ${p.expiry}`);
-    if (req.scan?.lot !== undefined && req.scan.lot !== p.lot)
-      add('LOT_MISMATCH', `scanned lot ${req.scan.lot}, commissioned lot ${p.lot}`);
-    // AI 17 carries YYMMDD only: the label matches when the last six digits do (core sameLabelExpiry).
-    if (req.scan?.expiry !== undefined && req.scan.expiry.slice(2) !== p.expiry.slice(2))
-      add('EXPIRY_MISMATCH', `scanned expiry ${req.scan.expiry}, commissioned expiry ${p.expiry}`);
+    if (p.expiry < today) add('EXPIRED', `${subject} expired on ${p.expiry}`);
   }
   if (eff.quarantined) add('IN_QUARANTINE', `${subject} is on hold (case ${eff.quarantined.case})`);
   if (req.purpose !== 'saleable_return') {
@@ -217,19 +255,35 @@ export async function answerFromState(
       add('NOT_SHIPPED_TO_YOU', `${subject}: ${why}`);
     }
   }
-  reasons.sort((a, b) => CODE_ORDER.get(a.code)! - CODE_ORDER.get(b.code)!);
+  return reasons;
+}
 
-  const timeline = timelineOf(own, byContainer);
+/** The answer of a subject from its sorted reasons, state, custody timeline and the chain's rows. */
+function answerOf(o: {
+  subject: string;
+  reasons: Reason[];
+  state: ChainState;
+  eff: EffectiveCustody;
+  inactive: boolean;
+  timeline: readonly TimelineRow[];
+  /** the records whose actors and recipients are the chain's parties */
+  partyRows: readonly TimelineRow[];
+  cp: VerifiedCheckpoint;
+  origin: string;
+  enclosing: string[];
+}): StateAnswer {
+  const { eff, timeline } = o;
+  const p = o.state.product;
   const handoffs = timeline.filter((r) => r.type === 'ship' || r.type === 'receive');
   const chainParties = new Set<string>();
-  for (const r of all) {
+  for (const r of o.partyRows) {
     chainParties.add(r.actor);
     if (r.to) chainParties.add(r.to);
   }
   return {
-    verdict: verdictOf(reasons.map((r) => r.code)),
-    reasons,
-    subject,
+    verdict: verdictOf(o.reasons.map((r) => r.code)),
+    reasons: o.reasons,
+    subject: o.subject,
     product: p
       ? {
           gtin: p.gtin,
@@ -239,7 +293,7 @@ export async function answerFromState(
           ...(p.details ? { details: p.details } : {}),
         }
       : null,
-    status: !state.active
+    status: o.inactive
       ? 'inactive'
       : eff.quarantined
         ? 'quarantined'
@@ -248,12 +302,12 @@ export async function answerFromState(
           : 'active',
     custodian: eff.custodian,
     custody: timeline.map(toTimeline),
-    checkpoint: { origin, size: cp.size, rootHash: toHex(cp.rootHash) },
+    checkpoint: { origin: o.origin, size: o.cp.size, rootHash: toHex(o.cp.rootHash) },
     lastHandoff:
       handoffs.length > 0
         ? handoffs.reduce((m, r) => (r.receiptTime > m ? r.receiptTime : m), '')
         : null,
-    enclosing: state.containedIn !== null ? [state.containedIn] : [],
+    enclosing: o.enclosing,
     chainParties: [...chainParties],
   };
 }
@@ -420,68 +474,22 @@ async function containerAnswer(
 
   // The container's own status (DESIGN §7 step 6 with custody, without the scan's lot and expiry).
   const eff = effectiveCustody(state, { party: () => undefined, state: () => undefined });
-  const p = state.product;
-  const reasons: Reason[] = [];
-  const add = (code: Reason['code'], message: string) => reasons.push({ code, message, subject });
-  if (p) {
-    if (!state.active)
-      add(
-        'DECOMMISSIONED',
-        `${subject} was decommissioned (${state.decommission?.reason ?? 'unknown'})`,
-      );
-    if (p.expiry < today) add('EXPIRED', `${subject} expired on ${p.expiry}`);
-  }
-  if (eff.quarantined) add('IN_QUARANTINE', `${subject} is on hold (case ${eff.quarantined.case})`);
-  if (req.purpose !== 'saleable_return') {
-    const ok = eff.inTransit ? eff.inTransit.to === req.party : eff.custodian === req.party;
-    if (!ok) {
-      const why = eff.inTransit
-        ? `the last shipment is addressed to ${eff.inTransit.to}`
-        : `it is held by ${eff.custodian} and was not shipped to ${req.party}`;
-      add('NOT_SHIPPED_TO_YOU', `${subject}: ${why}`);
-    }
-  }
+  const reasons = statusReasons(subject, state, eff, req, today);
   const summary = await summarize(db, subject, tree, judged, cp.size);
   if (!summary) return null;
   reasons.push(...summary.top);
   reasons.sort(byCode);
-
-  const handoffs = own.filter((r) => r.type === 'ship' || r.type === 'receive');
-  const chainParties = new Set<string>();
-  for (const r of own) {
-    chainParties.add(r.actor);
-    if (r.to) chainParties.add(r.to);
-  }
-  return {
-    verdict: verdictOf(reasons.map((r) => r.code)),
-    reasons,
+  const answer = answerOf({
     subject,
-    product: p
-      ? {
-          gtin: p.gtin,
-          serial: p.serial,
-          lot: p.lot,
-          expiry: p.expiry,
-          ...(p.details ? { details: p.details } : {}),
-        }
-      : null,
-    status:
-      !state.active || state.unpacked !== null
-        ? 'inactive'
-        : eff.quarantined
-          ? 'quarantined'
-          : eff.inTransit
-            ? 'in_transit'
-            : 'active',
-    custodian: eff.custodian,
-    custody: own.map(toTimeline),
-    checkpoint: { origin, size: cp.size, rootHash: toHex(cp.rootHash) },
-    lastHandoff:
-      handoffs.length > 0
-        ? handoffs.reduce((m, r) => (r.receiptTime > m ? r.receiptTime : m), '')
-        : null,
+    reasons,
+    state,
+    eff,
+    inactive: !state.active || state.unpacked !== null,
+    timeline: own,
+    partyRows: own,
+    cp,
+    origin,
     enclosing: [],
-    chainParties: [...chainParties],
-    units: summary.units,
-  };
+  });
+  return { ...answer, units: summary.units };
 }
