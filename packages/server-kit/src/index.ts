@@ -45,6 +45,7 @@ export {
 } from './events.js';
 export type { EventData, SequencedNotice, SequencedRecord, WebhookEventType } from './events.js';
 export { createMetrics, httpMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+export { listen, metricsServer } from './listen.js';
 export type { Metrics } from './metrics.js';
 export {
   formatTraceparent,

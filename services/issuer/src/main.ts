@@ -33,7 +33,8 @@ import { WebhookWorker } from './webhooks/worker.js';
 import { startJobSweeper } from './epcis/jobs.js';
 import {
   createLogger,
-  METRICS_CONTENT_TYPE,
+  listen,
+  metricsServer as createMetricsServer,
   newToken,
   safeError,
   startTracing,
@@ -143,17 +144,6 @@ export function demoEnabled(env: Record<string, string | undefined>, config: Con
   if (v === 'on' || v === '1' || v === 'true') return true;
   if (v === 'off' || v === '0' || v === 'false') return false;
   return config.databaseUrl === null;
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(port, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 /**
@@ -276,23 +266,7 @@ export async function startService(opts: StartOptions = {}): Promise<RunningServ
     const port = await listen(server, config.port);
     if (config.metricsPort) {
       // DESIGN §12: a port of its own for Prometheus, without a token (bind it where only the scraper reaches).
-      metricsServer = createServer((req, res) => {
-        if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-          res.statusCode = 404;
-          res.end();
-          return;
-        }
-        metrics.registry.metrics().then(
-          (text) => {
-            res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
-            res.end(text);
-          },
-          () => {
-            res.statusCode = 503;
-            res.end();
-          },
-        );
-      });
+      metricsServer = createMetricsServer(metrics);
       await listen(metricsServer, config.metricsPort);
     }
     const url = `http://localhost:${port}`;

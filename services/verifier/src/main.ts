@@ -5,14 +5,14 @@
 // listen. Graceful shutdown: stop accepting, drain, stop the signature
 // workers, close the database.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isReadReplica, openPg, replicaDatabase, type Database } from '@provenant/store';
 import {
   ConfigError,
   createLogger,
   createMetrics,
-  METRICS_CONTENT_TYPE,
+  listen,
+  metricsServer,
   startTracing,
   traceDatabase,
   type Env,
@@ -45,38 +45,6 @@ export interface RunningVerifier {
   url: string;
   /** Stops accepting, drains, stops the workers and closes the database. Idempotent. */
   stop(): Promise<void>;
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(port, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** A server answering only GET /metrics (METRICS_PORT), without a token. */
-function metricsServer(metrics: ReturnType<typeof createMetrics>): Server {
-  return createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => {
-        res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
-        res.end(text);
-      },
-      () => {
-        res.statusCode = 503;
-        res.end();
-      },
-    );
-  });
 }
 
 /**
