@@ -142,7 +142,17 @@ export interface VerifiedSubject {
   alarm: number | null;
 }
 
-function toSubject(r: Record<string, unknown>): VerifiedSubject {
+/**
+ * The columns a verified state is read from (with an optional table alias), for
+ * queries that join it: decode each row with toVerifiedSubject.
+ */
+export function verifiedSubjectColumns(alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `${a}subject, ${a}seq, ${a}head_index, ${a}state, ${a}alarm`;
+}
+
+/** A verified_subjects row (read with verifiedSubjectColumns) as a VerifiedSubject. */
+export function toVerifiedSubject(r: Record<string, unknown>): VerifiedSubject {
   return {
     subject: r.subject as string,
     seq: num(r.seq),
@@ -159,11 +169,11 @@ export async function getVerifiedSubjects(
 ): Promise<VerifiedSubject[]> {
   if (subjects.length === 0) return [];
   const { rows } = await q.query(
-    `SELECT subject, seq, head_index, state, alarm FROM verifier_subjects
+    `SELECT ${verifiedSubjectColumns()} FROM verifier_subjects
      WHERE subject = ANY($1::text[])`,
     [subjects],
   );
-  return rows.map(toSubject);
+  return rows.map(toVerifiedSubject);
 }
 
 /** Every verified state (for the audit's comparison), in subject order, `limit` at a time. */
@@ -173,11 +183,11 @@ export async function getVerifiedSubjectsPage(
   limit: number,
 ): Promise<VerifiedSubject[]> {
   const { rows } = await q.query(
-    `SELECT subject, seq, head_index, state, alarm FROM verifier_subjects
+    `SELECT ${verifiedSubjectColumns()} FROM verifier_subjects
      WHERE subject > $1::text ORDER BY subject LIMIT $2::int`,
     [after, limit],
   );
-  return rows.map(toSubject);
+  return rows.map(toVerifiedSubject);
 }
 
 /** The units packed in these logistic units, in one query: container -> [{subject, head}]. */
@@ -589,14 +599,14 @@ export async function getVerifiedDescendants(
        FROM verifier_children c JOIN tree t ON c.container = t.child
        WHERE t.depth < $2::int
      )
-     SELECT t.container, t.child, s.subject, s.seq, s.head_index, s.state, s.alarm
+     SELECT t.container, t.child, ${verifiedSubjectColumns('s')}
      FROM tree t LEFT JOIN verifier_subjects s ON s.subject = t.child`,
     [root, maxDepth],
   );
   return rows.map((r) => ({
     container: r.container as string,
     child: r.child as string,
-    verified: r.subject === null ? null : toSubject(r),
+    verified: r.subject === null ? null : toVerifiedSubject(r),
   }));
 }
 
