@@ -176,7 +176,7 @@ export async function getVerifiedSubjects(
      WHERE subject = ANY($1::text[])`,
     [subjects],
   );
-  return rows.map(toVerifiedSubject);
+  return rows.map((r) => toVerifiedSubject(r));
 }
 
 /** Every verified state (for the audit's comparison), in subject order, `limit` at a time. */
@@ -190,7 +190,7 @@ export async function getVerifiedSubjectsPage(
      WHERE subject > $1::text ORDER BY subject LIMIT $2::int`,
     [after, limit],
   );
-  return rows.map(toVerifiedSubject);
+  return rows.map((r) => toVerifiedSubject(r));
 }
 
 /** The units packed in these logistic units, in one query: container -> [{subject, head}]. */
