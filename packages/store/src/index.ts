@@ -56,3 +56,4 @@ export { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 export * from './rate-limits.js';
 export * from './verifier-state.js';
 export * from './verifier-facts.js';
+export * from './coalesce.js';

@@ -51,17 +51,23 @@ export interface UnitFacts {
   chainParty: boolean;
 }
 
-export interface UnitFactsQuery {
+/** Which unit, for whom. */
+export interface UnitKey {
   subject: string;
   /** the unit's GTIN (from its subject), for recalls */
   gtin: string;
   /** the verifying party */
   party: string;
+}
+
+export interface UnitFactsQuery extends UnitKey {
   /** purposes whose verifications count for DUPLICATE_SCAN */
   purposes: readonly string[];
 }
 
 const SQL = `
+SELECT q.ord, f.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(subject, gtin, party, ord),
+LATERAL (
 WITH RECURSIVE cur AS (
   SELECT next_index, checkpoint_size, checkpoint_root, checkpoint_note,
          coalesce(checkpoint_size, 0) AS below
@@ -70,7 +76,7 @@ WITH RECURSIVE cur AS (
 own AS (
   SELECT ${TIMELINE_COLUMNS}
   FROM cur, records r JOIN log_leaves l ON l.idx = r.leaf_idx
-  WHERE r.subject = $1::text AND r.leaf_idx < cur.below
+  WHERE r.subject = q.subject AND r.leaf_idx < cur.below
 ),
 parents AS (SELECT DISTINCT parent AS subject FROM own WHERE type = 'pack' AND parent IS NOT NULL),
 cont AS (
@@ -84,7 +90,7 @@ latest AS (
   FROM own WHERE type IN ('pack', 'unpack') ORDER BY leaf_idx DESC LIMIT 1
 ),
 scope(subject) AS (
-  SELECT $1::text
+  SELECT q.subject
   UNION
   -- Every container it was ever in, every level up (DESIGN §5), at any index (isChainParty).
   SELECT r.data ->> 'parent' FROM records r JOIN scope s ON r.subject = s.subject
@@ -97,11 +103,11 @@ SELECT
   (SELECT container FROM latest) AS container,
   ${verifiedSubjectColumns('cs', 'c_')},
   EXISTS (SELECT 1 FROM verifier_children vc
-          WHERE vc.container = (SELECT container FROM latest) AND vc.child = $1::text) AS lists_unit,
+          WHERE vc.container = (SELECT container FROM latest) AND vc.child = q.subject) AS lists_unit,
   (SELECT json_agg(own ORDER BY leaf_idx) FROM own) AS own,
   (SELECT json_agg(cont ORDER BY leaf_idx) FROM cont) AS cont,
   EXISTS (SELECT 1 FROM verifier_alarms a
-          WHERE a.subject = $1::text OR a.subject IN (SELECT subject FROM parents)
+          WHERE a.subject = q.subject OR a.subject IN (SELECT subject FROM parents)
              OR (a.subject IS NULL AND a.acked_at IS NULL)) AS alarmed,
   EXISTS (SELECT 1 FROM verifier_keys k
           WHERE k.kid IN (SELECT kid FROM chain)
@@ -109,25 +115,45 @@ SELECT
   EXISTS (SELECT 1 FROM verifier_parties p
           WHERE p.gln IN (SELECT actor FROM chain) AND p.status <> 'active') AS party_inactive,
   EXISTS (SELECT 1 FROM notices n
-          WHERE n.type = 'recall' AND n.data ->> 'gtin' = $2::text AND n.leaf_idx < cur.below) AS recalled,
+          WHERE n.type = 'recall' AND n.data ->> 'gtin' = q.gtin AND n.leaf_idx < cur.below) AS recalled,
   EXISTS (SELECT 1 FROM verifications v
-          WHERE (v.subject = $1::text OR v.subject IN (SELECT subject FROM parents))
-            AND v.party <> $3::text
+          WHERE (v.subject = q.subject OR v.subject IN (SELECT subject FROM parents))
+            AND v.party <> q.party
             AND (v.party IN (SELECT actor FROM chain) OR v.party IN (SELECT "to" FROM chain))
             AND v.source <> 'bundle' AND v.purpose = ANY($4::text[])
             AND v.created_at > coalesce(
               (SELECT max(integrated_at) FROM own WHERE type IN ('ship', 'receive')), '-infinity')
          ) AS duplicate_candidates,
   EXISTS (SELECT 1 FROM records r JOIN scope s ON r.subject = s.subject
-          WHERE r.actor = $3::text OR r.data ->> 'to' = $3::text) AS chain_party
+          WHERE r.actor = q.party OR r.data ->> 'to' = q.party) AS chain_party
 FROM cur
-LEFT JOIN verifier_subjects vs ON vs.subject = $1::text
-LEFT JOIN verifier_subjects cs ON cs.subject = (SELECT container FROM latest)`;
+LEFT JOIN verifier_subjects vs ON vs.subject = q.subject
+LEFT JOIN verifier_subjects cs ON cs.subject = (SELECT container FROM latest)
+) f
+ORDER BY q.ord`;
 
 /** Everything a unit's verification from verified state reads, in one statement. */
 export async function getUnitFacts(q: Queryable, f: UnitFactsQuery): Promise<UnitFacts> {
-  const { rows } = await q.query(SQL, [f.subject, f.gtin, f.party, f.purposes]);
-  const r = rows[0]!;
+  return (await getUnitFactsMany(q, [f.subject], [f.gtin], [f.party], f.purposes))[0]!;
+}
+
+/**
+ * The facts of several units (each with its own caller) in one statement,
+ * in order; `purposes` is the same for all (see Coalescer).
+ */
+export async function getUnitFactsMany(
+  q: Queryable,
+  subjects: readonly string[],
+  gtins: readonly string[],
+  parties: readonly string[],
+  purposes: readonly string[],
+): Promise<UnitFacts[]> {
+  if (subjects.length === 0) return [];
+  const { rows } = await q.query(SQL, [subjects, gtins, parties, purposes]);
+  return rows.map(toUnitFacts);
+}
+
+function toUnitFacts(r: Record<string, unknown>): UnitFacts {
   const timeline = (v: unknown) =>
     ((v as Record<string, unknown>[] | null) ?? []).map(toTimelineRow);
   const container = r.container as string | null;

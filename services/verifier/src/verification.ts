@@ -49,7 +49,6 @@ import {
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
 import { unprocessable } from '@provenant/server-kit';
 import {
-  CLONE_REVEALING_PURPOSES,
   insertCase,
   insertVerification,
   nextCaseNumber,
@@ -403,7 +402,7 @@ async function answerFromVerifiedState(
   const trusts = (note: string) => deps.monitor.trustsNote(note);
   const waitFor = (size: number) => deps.monitor.waitFor(size, deps.monitorWaitMs);
   if (isUnitSubject(req.subject)) {
-    const facts = await unitFactsCaughtUp(deps.db, req, CLONE_REVEALING_PURPOSES, waitFor);
+    const facts = await unitFactsCaughtUp(deps.unitFacts, req, waitFor);
     return facts && answerUnitFromState(deps.db, deps.origin, req, nowMs, trusts, facts);
   }
   if (!isContainerSubject(req.subject) || !(await waitFor(await getLogSize(deps.db)))) return null;
@@ -636,7 +635,9 @@ async function finishVerification(
   // (two round trips fewer on the common path).
   const stored =
     view.verdict === 'accept'
-      ? await insertVerification(db, audit, req.idempotency)
+      ? req.idempotency
+        ? await insertVerification(db, audit, req.idempotency)
+        : await deps.storeVerification(audit).then(() => true)
       : await db.transaction(async (tx) => {
           if (caseId) {
             // The number is part of the answer and of its audit row, so it is drawn first.

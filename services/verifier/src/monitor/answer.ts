@@ -53,6 +53,7 @@ import {
   type Queryable,
   type TimelineRow,
   type UnitFacts,
+  type UnitKey,
   type VerifiedDescendant,
 } from '@provenant/store';
 import { CLONE_REVEALING_PURPOSES } from '../store.js';
@@ -154,7 +155,8 @@ export async function answerFromState(
 ): Promise<StateAnswer | null> {
   if (isContainerSubject(req.subject))
     return answerContainerFromState(db, origin, req, now, trusts);
-  const facts = await unitFactsCaughtUp(db, req, CLONE_REVEALING_PURPOSES, async () => false);
+  const read = (key: UnitKey) => getUnitFacts(db, { ...key, purposes: CLONE_REVEALING_PURPOSES });
+  const facts = await unitFactsCaughtUp(read, req, async () => false);
   return facts && answerUnitFromState(db, origin, req, now, trusts, facts);
 }
 
@@ -178,17 +180,16 @@ export async function answerContainerFromState(
  * `waitMs` for it, DESIGN §7b); null when it has not.
  */
 export async function unitFactsCaughtUp(
-  db: Queryable,
+  read: (key: UnitKey) => Promise<UnitFacts>,
   req: StateRequest,
-  purposes: readonly string[],
   waitFor: (size: number) => Promise<boolean>,
 ): Promise<UnitFacts | null> {
   const gtin = unitGtin(req.subject);
   if (gtin === null) return null;
-  const q = { subject: req.subject, gtin, party: req.party, purposes };
-  const facts = await getUnitFacts(db, q);
+  const key = { subject: req.subject, gtin, party: req.party };
+  const facts = await read(key);
   if (facts.verifiedNext >= facts.logSize) return facts;
-  return (await waitFor(facts.logSize)) ? getUnitFacts(db, q) : null;
+  return (await waitFor(facts.logSize)) ? read(key) : null;
 }
 
 /**
