@@ -168,7 +168,9 @@ const step = fc.oneof(
   }),
 );
 
-function run(steps: fc.Infer<typeof step>[]): World {
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
+function run(steps: Step[]): World {
   const w = new World();
   let serials = 0;
   for (const st of steps) {
