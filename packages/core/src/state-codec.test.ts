@@ -370,6 +370,29 @@ describe('the verified state encoding', () => {
     expect(expectRoundTrip(s, 20_005).length).toBe(51);
   });
 
+  it('writes every expiry day from 1970 to 2149 and any time to 2109 as toISOString does', () => {
+    const w = new World();
+    const subject = unitSubject(GTIN, 'D1');
+    w.try(subject, 'commission', MFR, { gtin: GTIN, serial: 'D1', lot: 'L', expiry: '2030-01-31' });
+    const s = w.custody.state(subject)!;
+    for (let day = 0; day < 2 ** 16; day++) {
+      const expiry = new Date(day * 86_400_000).toISOString().slice(0, 10);
+      const st = { ...s, product: { ...s.product!, expiry } };
+      const bytes = encodeVerifiedState(st, 1);
+      if (decodeVerifiedState(subject, bytes).state.product?.expiry !== expiry || bytes.length > 50)
+        throw new Error(`expiry ${expiry} does not round-trip in its compact form`);
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 42 - 1 }), (ms) => {
+        const lastTime = new Date(ms).toISOString();
+        const bytes = encodeVerifiedState({ ...s, lastTime }, 1);
+        expect(decodeVerifiedState(subject, bytes).state.lastTime).toBe(lastTime);
+        expect(bytes.length).toBeLessThanOrEqual(50);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('refuses bytes it did not write: another version, truncation, trailing bytes', () => {
     const w = new World();
     const subject = unitSubject(GTIN, 'X1');

@@ -15,13 +15,10 @@
 //    typed field as a plain string, so every state round-trips exactly.
 // A commissioned unit takes 51 bytes (lot of 2 characters, head below log
 // index 65,536). Pure: bytes in, values out.
-import { fromHex, toHex } from './bytes.js';
 import type { ChainState, CommissionedProduct } from './custody.js';
 import {
   DECOMMISSION_REASONS,
   RECORD_TYPES,
-  isCalendarDate,
-  isCanonicalTime,
   isValidGln,
   subjectParts,
   type DecommissionReason,
@@ -48,6 +45,8 @@ const HASH_RE = /^[0-9a-f]{64}$/;
 const TIME_BITS = 42; // epoch ms up to the year 2109
 const DATE_EPOCH_MS = Date.UTC(1970, 0, 1);
 const DAY_MS = 86_400_000;
+// Hot path (a pallet's units are decoded per answer): hex and ASCII by table, not by regex or TextEncoder.
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -123,9 +122,20 @@ class BitWriter {
   }
 
   str(s: string): void {
-    const b = utf8Encoder.encode(s);
-    this.uint(b.length);
-    this.bytes(b);
+    for (let i = 0; i < s.length; i++)
+      if (s.charCodeAt(i) > 0x7f) {
+        const b = utf8Encoder.encode(s);
+        this.uint(b.length);
+        this.bytes(b);
+        return;
+      }
+    this.uint(s.length);
+    for (let i = 0; i < s.length; i++) this.small(s.charCodeAt(i), 8);
+  }
+
+  /** 64 lowercase hex digits (checked by the caller) as 32 bytes. */
+  hash(s: string): void {
+    for (let i = 0; i < 64; i += 2) this.small((nibble(s, i) << 4) | nibble(s, i + 1), 8);
   }
 
   finish(): Uint8Array {
@@ -152,8 +162,15 @@ class BitReader {
   private small(bits: number): number {
     if (this.pos + bits > this.b.length * 8) throw new StateCodecError('stored state is truncated');
     let v = 0;
-    for (let i = 0; i < bits; i++, this.pos++)
-      v = (v << 1) | ((this.b[this.pos >>> 3]! >>> (7 - (this.pos & 7))) & 1);
+    while (bits > 0) {
+      // as many bits as the current byte still has
+      const free = 8 - (this.pos & 7);
+      const take = Math.min(free, bits);
+      const byte = this.b[this.pos >>> 3]!;
+      v = (v << take) | ((byte >>> (free - take)) & ((1 << take) - 1));
+      this.pos += take;
+      bits -= take;
+    }
     return v;
   }
 
@@ -178,12 +195,25 @@ class BitReader {
   str(): string {
     const n = this.uint();
     if (n > this.b.length) throw new StateCodecError('stored string is truncated');
-    try {
-      return utf8Decoder.decode(this.bytes(n));
-    } catch (e) {
-      if (e instanceof StateCodecError) throw e;
-      throw new StateCodecError('stored string is not UTF-8');
+    const b = this.bytes(n);
+    let ascii = '';
+    for (let i = 0; i < n; i++) {
+      if (b[i]! > 0x7f) {
+        try {
+          return utf8Decoder.decode(b);
+        } catch {
+          throw new StateCodecError('stored string is not UTF-8');
+        }
+      }
+      ascii += String.fromCharCode(b[i]!);
     }
+    return ascii;
+  }
+
+  hash(): string {
+    let out = '';
+    for (let i = 0; i < 32; i++) out += HEX_BYTE[this.small(8)]!;
+    return out;
   }
 
   /** Only zero padding may follow the last field. */
@@ -192,6 +222,44 @@ class BitReader {
     if (rest >= 8 || (rest > 0 && this.small(rest) !== 0))
       throw new StateCodecError('stored state has trailing bytes');
   }
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/** `YYYY-MM-DD` of a day count since 1970-01-01, 0 <= days < 2^16 (civil_from_days, H. Hinnant). */
+function isoDate(days: number): string {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${y}-${pad2(m)}-${pad2(d)}`;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ` of epoch ms, 0 <= ms < 2^42 (what toISOString writes). */
+function isoTime(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  let r = ms - days * DAY_MS;
+  const h = Math.floor(r / 3_600_000);
+  r -= h * 3_600_000;
+  const mi = Math.floor(r / 60_000);
+  r -= mi * 60_000;
+  const sec = Math.floor(r / 1000);
+  const milli = r - sec * 1000;
+  const mss = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`;
+  return `${isoDate(days)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${mss}Z`;
+}
+
+/** Value of the lowercase hex digit at `i`. */
+function nibble(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c <= 57 ? c - 48 : c - 87;
 }
 
 /** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */
@@ -205,17 +273,17 @@ function checkDigit(body: string): number {
 const typed = {
   hash: {
     fits: (s: string) => HASH_RE.test(s),
-    put: (w: BitWriter, s: string) => w.bytes(fromHex(s)!),
-    get: (r: BitReader) => toHex(r.bytes(32)),
+    put: (w: BitWriter, s: string) => w.hash(s),
+    get: (r: BitReader) => r.hash(),
   },
   time: {
+    // the one spelling toISOString writes (DESIGN §5 times), from 1970 to 2109
     fits: (s: string) => {
-      if (!isCanonicalTime(s)) return false;
       const ms = Date.parse(s);
       return ms >= 0 && ms < 2 ** TIME_BITS && new Date(ms).toISOString() === s;
     },
     put: (w: BitWriter, s: string) => w.bits(Date.parse(s), TIME_BITS),
-    get: (r: BitReader) => new Date(r.bits(TIME_BITS)).toISOString(),
+    get: (r: BitReader) => isoTime(r.bits(TIME_BITS)),
   },
   gln: {
     fits: (s: string) => isValidGln(s),
@@ -228,14 +296,15 @@ const typed = {
     },
   },
   date: {
+    // YYYY-MM-DD from 1970 to 2149
     fits: (s: string) => {
-      if (!isCalendarDate(s)) return false;
-      const days = (Date.parse(`${s}T00:00:00.000Z`) - DATE_EPOCH_MS) / DAY_MS;
-      return days >= 0 && days < 2 ** 16;
+      const ms = s.length === 10 ? Date.parse(`${s}T00:00:00.000Z`) : NaN;
+      const days = (ms - DATE_EPOCH_MS) / DAY_MS;
+      return days >= 0 && days < 2 ** 16 && new Date(ms).toISOString().slice(0, 10) === s;
     },
     put: (w: BitWriter, s: string) =>
       w.bits((Date.parse(`${s}T00:00:00.000Z`) - DATE_EPOCH_MS) / DAY_MS, 16),
-    get: (r: BitReader) => new Date(DATE_EPOCH_MS + r.bits(16) * DAY_MS).toISOString().slice(0, 10),
+    get: (r: BitReader) => isoDate(r.bits(16)),
   },
   ascii: {
     // a lot: GS1 character set 82 is 7-bit ASCII
@@ -391,8 +460,25 @@ export function decodeVerifiedState(subject: string, bytes: Uint8Array): Verifie
   if (lastType === undefined) throw new StateCodecError('stored state has an unknown record type');
   const seqNonZero = r.bit();
   const ext = r.bit();
-  const f = {} as Record<ExtFlag, boolean>;
-  for (const k of EXT) f[k] = ext ? r.bit() : false;
+  const bits = ext ? r.bits(EXT.length) : 0;
+  // one fixed-shape object (the decoder's hot path), bit i of EXT from the most significant
+  const at = (i: number) => (bits & (1 << (EXT.length - 1 - i))) !== 0;
+  const f: Record<ExtFlag, boolean> = {
+    inactive: at(0),
+    inTransit: at(1),
+    containedIn: at(2),
+    unpacked: at(3),
+    quarantined: at(4),
+    decommission: at(5),
+    noReceiptTime: at(6),
+    originatorDiffers: at(7),
+    custodianDiffers: at(8),
+    kindFlip: at(9),
+    productFlip: at(10),
+    productExplicit: at(11),
+    productDetails: at(12),
+    raw: at(13),
+  };
   const get = (t: Typed): string => (f.raw ? r.str() : typed[t].get(r));
   const seq = seqNonZero ? r.uint() : 0;
   const headIndex = r.uint();

@@ -438,15 +438,27 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
       [subjects.map((s) => s.subject), hexes(subjects.map((s) => s.state))],
     );
   }
-  if (b.children.length > 0)
+  if (b.children.length > 0) {
+    // In key order too: a pack's children then fill index pages (pack order does not).
+    const children = [...b.children].sort((x, y) =>
+      x.container !== y.container
+        ? x.container < y.container
+          ? -1
+          : 1
+        : x.child < y.child
+          ? -1
+          : x.child > y.child
+            ? 1
+            : 0,
+    );
     await q.query(
       `INSERT INTO verifier_children (container, child, head)
        SELECT c, k, decode(h, 'hex') FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c, k, h)
        ON CONFLICT DO NOTHING`,
       [
-        b.children.map((c) => c.container),
-        b.children.map((c) => c.child),
-        b.children.map((c) => {
+        children.map((c) => c.container),
+        children.map((c) => c.child),
+        children.map((c) => {
           // pack records carry 64 lowercase hex heads (hex64Schema): anything else is misuse
           if (fromHex(c.head)?.length !== 32)
             throw new StoreMisuseError(`child head is not a record id: ${c.head}`);
@@ -454,6 +466,7 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
         }),
       ],
     );
+  }
   for (const k of b.keys)
     await q.query(
       `INSERT INTO verifier_keys (kid, gln, public_key, registered_index, revocations, suspensions)
