@@ -9,10 +9,11 @@
 // the checks, bound a verification's cost.
 import type { Queryable } from './driver.js';
 import { prepared } from './prepared.js';
-import { bytes, num } from './sql.js';
+import { num } from './sql.js';
 import {
   TIMELINE_COLUMNS,
   toTimelineRow,
+  toVerifiedCheckpoint,
   toVerifiedSubject,
   verifiedSubjectColumns,
   type TimelineRow,
@@ -166,14 +167,7 @@ function toUnitFacts(r: Record<string, unknown>): UnitFacts {
   return {
     logSize: num(r.log_size),
     verifiedNext: num(r.next_index),
-    checkpoint:
-      r.checkpoint_size === null
-        ? null
-        : {
-            size: num(r.checkpoint_size),
-            rootHash: bytes(r.checkpoint_root),
-            note: r.checkpoint_note as string,
-          },
+    checkpoint: toVerifiedCheckpoint(r),
     verified: r.u_subject === null ? null : toVerifiedSubject(r, 'u_'),
     own: timeline(r.own),
     containers: timeline(r.cont),

@@ -27,16 +27,20 @@ export async function getVerifierCursor(q: Queryable): Promise<VerifierCursor> {
   return {
     nextIndex: num(r.next_index),
     frontier: ((r.frontier as unknown[]) ?? []).map(bytes),
-    checkpoint:
-      r.checkpoint_size === null
-        ? null
-        : {
-            size: num(r.checkpoint_size),
-            rootHash: bytes(r.checkpoint_root),
-            note: r.checkpoint_note as string,
-          },
+    checkpoint: toVerifiedCheckpoint(r),
     updatedAt: iso(r.updated_at),
   };
+}
+
+/** The cursor's checkpoint columns (checkpoint_size, _root, _note) as its checkpoint, or null. */
+export function toVerifiedCheckpoint(r: Record<string, unknown>): VerifierCursor['checkpoint'] {
+  return r.checkpoint_size === null
+    ? null
+    : {
+        size: num(r.checkpoint_size),
+        rootHash: bytes(r.checkpoint_root),
+        note: r.checkpoint_note as string,
+      };
 }
 
 /** One log entry as the monitor reads it: the leaf, its level-0 node, and the row it produced. */
