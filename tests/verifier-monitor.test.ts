@@ -243,6 +243,32 @@ describe('the verifier as a monitor of the log', () => {
     });
   });
 
+  it('leaves a unit whose chain has a party suspended before, even reinstated since, to the full engine', async () => {
+    await api.commission(mfr, GTIN, ['S1']);
+    await api
+      .post(`/v1/parties/${mfr.gln}/suspend`, api.adminToken, { reason: 'audit' })
+      .expect(200);
+    await api.post(`/v1/parties/${mfr.gln}/reinstate`, api.adminToken, {}).expect(200);
+    await world.verifier.monitor.catchUp();
+    const req = { party: mfr.gln, purpose: 'receiving' as const, subject: unit('S1') };
+    const trusts = (note: string) => world.verifier.monitor.trustsNote(note);
+    // A unit of another GTIN prefix owner's chain still answers from state; this one does not.
+    expect(
+      await answerFromState(world.issuer.db, world.verifier.origin, req, Date.now(), trusts),
+    ).toBeNull();
+    const engine = world.appWith({ workers: 0, policy: { answerFrom: 'engine' } });
+    try {
+      const full = await api.verify(mfr, { subject: unit('S1'), purpose: 'receiving' }, engine.app);
+      const fast = await api.verify(mfr, { subject: unit('S1'), purpose: 'receiving' });
+      expect([fast.body.verdict, fast.body.reasons]).toEqual([
+        full.body.verdict,
+        full.body.reasons,
+      ]);
+    } finally {
+      await engine.deps.pool.close();
+    }
+  });
+
   it('answers logistic units from verified state exactly as the full engine does, nested or not', async () => {
     const GTIN2 = withCheckDigit('1061414100002');
     const sscc = (n: string) => `00/${withCheckDigit(`1061414100000${n}`)}`;

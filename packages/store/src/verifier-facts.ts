@@ -8,6 +8,7 @@
 // DUPLICATE_SCAN). One round trip instead of a dozen: the round trips, not
 // the checks, bound a verification's cost.
 import type { Queryable } from './driver.js';
+import { prepared } from './prepared.js';
 import { bytes, num } from './sql.js';
 import {
   TIMELINE_COLUMNS,
@@ -37,7 +38,7 @@ export interface UnitFacts {
   alarmed: boolean;
   /** a key that signed one of those records was revoked or suspended (at any time) */
   keyEvents: boolean;
-  /** an actor of those records is not active in the verified registry */
+  /** an actor of those records is not active in the verified registry, or was suspended before */
   partyInactive: boolean;
   /** a recall notice for `gtin` was logged below the checkpoint */
   recalled: boolean;
@@ -65,7 +66,7 @@ export interface UnitFactsQuery extends UnitKey {
   purposes: readonly string[];
 }
 
-const SQL = `
+const SQL = prepared(`
 SELECT q.ord, f.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(subject, gtin, party, ord),
 LATERAL (
 WITH RECURSIVE cur AS (
@@ -112,8 +113,13 @@ SELECT
   EXISTS (SELECT 1 FROM verifier_keys k
           WHERE k.kid IN (SELECT kid FROM chain)
             AND (jsonb_array_length(k.revocations) > 0 OR jsonb_array_length(k.suspensions) > 0)) AS key_events,
+  -- Suspended now, or ever before the checkpoint (a record may have been logged
+  -- while its actor was: the engine tells PARTY_SUSPENDED then).
   EXISTS (SELECT 1 FROM verifier_parties p
-          WHERE p.gln IN (SELECT actor FROM chain) AND p.status <> 'active') AS party_inactive,
+          WHERE p.gln IN (SELECT actor FROM chain) AND p.status <> 'active')
+  OR EXISTS (SELECT 1 FROM notices n
+          WHERE n.type = 'party-suspend' AND n.data ->> 'gln' IN (SELECT actor FROM chain)
+            AND n.leaf_idx < cur.below) AS party_inactive,
   EXISTS (SELECT 1 FROM notices n
           WHERE n.type = 'recall' AND n.data ->> 'gtin' = q.gtin AND n.leaf_idx < cur.below) AS recalled,
   EXISTS (SELECT 1 FROM verifications v
@@ -130,7 +136,7 @@ FROM cur
 LEFT JOIN verifier_subjects vs ON vs.subject = q.subject
 LEFT JOIN verifier_subjects cs ON cs.subject = (SELECT container FROM latest)
 ) f
-ORDER BY q.ord`;
+ORDER BY q.ord`);
 
 /** Everything a unit's verification from verified state reads, in one statement. */
 export async function getUnitFacts(q: Queryable, f: UnitFactsQuery): Promise<UnitFacts> {
