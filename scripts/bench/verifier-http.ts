@@ -205,7 +205,7 @@ async function pallet(w: World, mfr: string, dist: string): Promise<void> {
       throw new Error(`pallet verdict ${r.verdict}: ${JSON.stringify(r.reasons).slice(0, 300)}`);
     counts = r.units?.counts;
     await new Promise((res) => setTimeout(res, 200)); // the log line follows the response
-    server.push(serverTimeOf(w.service, id));
+    server.push(await serverTimeOf(w.service, id));
   }
   const line = (label: string, ms: number, wallMs: number) =>
     console.log(
