@@ -6,27 +6,10 @@
 // a 10,000-EPC document.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import {
-  epcisDocumentEvents,
-  epcisEventHash,
-  generateKeyPair,
-  keyId,
-  unitSubject,
-} from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
-import {
-  getChain,
-  getEpcisEvent,
-  getLogSize,
-  insertKey,
-  insertParty,
-  insertToken,
-  queryEpcisEvents,
-} from '@provenant/store';
-import { keyAad, seal } from '@provenant/issuer';
-import { newToken } from '@provenant/server-kit';
+import { epcisDocumentEvents, epcisEventHash, unitSubject } from '@provenant/core';
+import { getChain, getEpcisEvent, getLogSize, queryEpcisEvents } from '@provenant/store';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
-import { withCheckDigit } from './support/verifier.js';
+import { Api, withCheckDigit } from './support/verifier.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -145,29 +128,13 @@ describe('EPCIS capture', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
+    const api = new Api(issuer.app, issuer.adminToken);
     for (const [gln, role, prefixes] of [
       [MFR, 'manufacturer', ['0614141']],
       [DIST, 'distributor', ['0614142']],
       [OTHER, 'manufacturer', ['0999999']],
-    ] as const) {
-      await insertParty(issuer.db, {
-        gln,
-        name: `p ${gln}`,
-        roles: [role],
-        prefixes: [...prefixes],
-      });
-      const key = generateKeyPair(nodeBackend);
-      const kid = keyId(key.publicKey);
-      await insertKey(issuer.db, {
-        kid,
-        gln,
-        publicKey: key.publicKey,
-        sealedPrivateKey: seal(key.seed, issuer.config.masterKey, keyAad(kid)),
-      });
-      const t = newToken();
-      await insertToken(issuer.db, { tokenHash: t.hash, gln, scopes: ['sign', 'verify'] });
-      tokens[gln] = t.token;
-    }
+    ] as const)
+      tokens[gln] = (await api.party(gln, `p ${gln}`, [role], [...prefixes])).token;
   }, 120_000);
   afterAll(async () => {
     await issuer?.stop();
