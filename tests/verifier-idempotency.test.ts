@@ -7,54 +7,36 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
 import { WebhookWorker, webhookSettingsOf } from '@provenant/issuer';
-import { buildBundle } from '@provenant/store';
 import {
-  Api,
-  startTestWorld,
+  acmeAndNorthwind,
+  startReplicas,
   withCheckDigit,
   type Party,
+  type Replicas,
   type TestWorld,
 } from './support/verifier.js';
 
 const GTIN = withCheckDigit('1061414100031');
 const unit = (serial: string) => unitSubject(GTIN, serial);
 
-/** The log's bundle source, held until `n` verifications are inside it (the race is certain). */
-function rendezvous() {
-  let waiting: (() => void)[] = [];
-  let parties = 1;
-  const source: typeof buildBundle = async (...args) => {
-    if (waiting.length + 1 < parties) await new Promise<void>((r) => waiting.push(r));
-    else {
-      for (const go of waiting) go();
-      waiting = [];
-      parties = 1;
-    }
-    return buildBundle(...args);
-  };
-  return { source, expect: (n: number) => (parties = n) };
-}
-
 describe('a verification Idempotency-Key (DESIGN §8)', () => {
-  const meet = rendezvous();
+  let meet: Replicas['meet'];
   let world: TestWorld;
-  let replicas: ReturnType<TestWorld['appWith']>['app'][];
+  let replicas: Replicas['replicas'];
   let dist: Party;
 
   beforeAll(async () => {
-    world = await startTestWorld({ bundleSource: meet.source });
-    replicas = [world.app, world.appWith({ bundleSource: meet.source }).app];
-    const api = new Api(world.app, world.issuer.adminToken);
-    const mfr = await api.party(
+    let api: Replicas['api'];
+    ({ world, replicas, meet, api } = await startReplicas());
+    const parties = await acmeAndNorthwind(
+      api,
       withCheckDigit('061414100030'),
-      'Acme Pharma',
-      ['manufacturer'],
-      ['0614141'],
+      withCheckDigit('061414100031'),
     );
-    dist = await api.party(withCheckDigit('061414100031'), 'Northwind', ['distributor']);
+    dist = parties.dist;
     const serials = ['I1', 'I2', 'I3', 'I4', 'I5', 'I6'];
-    await api.commission(mfr, GTIN, serials);
-    await api.ship(mfr, serials.map(unit), dist, 'ASN-I');
+    await api.commission(parties.mfr, GTIN, serials);
+    await api.ship(parties.mfr, serials.map(unit), dist, 'ASN-I');
   });
   afterAll(async () => {
     await world.stop();

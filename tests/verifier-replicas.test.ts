@@ -4,55 +4,33 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
-import { buildBundle } from '@provenant/store';
 import {
-  Api,
-  startTestWorld,
+  acmeAndNorthwind,
+  startReplicas,
   withCheckDigit,
   type Party,
+  type Replicas,
   type TestWorld,
 } from './support/verifier.js';
 
 const GTIN = withCheckDigit('1061414100011');
 const unit = (serial: string) => unitSubject(GTIN, serial);
 
-/**
- * The log's bundle source, held until both replicas are inside their
- * verification (past the Idempotency-Key lookup): the race is certain, not
- * left to scheduling.
- */
-function rendezvous() {
-  let waiting: (() => void)[] = [];
-  let parties = 1;
-  const source: typeof buildBundle = async (...args) => {
-    if (waiting.length + 1 < parties) await new Promise<void>((r) => waiting.push(r));
-    else {
-      for (const go of waiting) go();
-      waiting = [];
-    }
-    return buildBundle(...args);
-  };
-  return { source, expect: (n: number) => (parties = n) };
-}
-
 describe('two replicas given the same Idempotency-Key at once', () => {
-  const meet = rendezvous();
+  let meet: Replicas['meet'];
   let world: TestWorld;
-  let replicas: ReturnType<TestWorld['appWith']>['app'][];
+  let replicas: Replicas['replicas'];
   let mfr: Party;
   let dist: Party;
 
   beforeAll(async () => {
-    world = await startTestWorld({ bundleSource: meet.source });
-    replicas = [world.app, world.appWith({ bundleSource: meet.source }).app];
-    const api = new Api(world.app, world.issuer.adminToken);
-    mfr = await api.party(
+    let api: Replicas['api'];
+    ({ world, replicas, meet, api } = await startReplicas());
+    ({ mfr, dist } = await acmeAndNorthwind(
+      api,
       withCheckDigit('061414100010'),
-      'Acme Pharma',
-      ['manufacturer'],
-      ['0614141'],
-    );
-    dist = await api.party(withCheckDigit('061414100011'), 'Northwind', ['distributor']);
+      withCheckDigit('061414100011'),
+    ));
     await api.commission(mfr, GTIN, ['R1', 'R2', 'R3', 'R4']);
     await api.ship(mfr, [unit('R1'), unit('R2')], dist, 'ASN-R');
   });
