@@ -4,61 +4,44 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
-import {
-  acmeAndNorthwind,
-  startReplicas,
-  withCheckDigit,
-  type Party,
-  type Replicas,
-  type TestWorld,
-} from './support/verifier.js';
+import { startReplicas, withCheckDigit, type Replicas } from './support/verifier.js';
 
 const GTIN = withCheckDigit('1061414100011');
 const unit = (serial: string) => unitSubject(GTIN, serial);
 
 describe('two replicas given the same Idempotency-Key at once', () => {
-  let meet: Replicas['meet'];
-  let world: TestWorld;
-  let replicas: Replicas['replicas'];
-  let mfr: Party;
-  let dist: Party;
+  let r: Replicas;
 
   beforeAll(async () => {
-    let api: Replicas['api'];
-    ({ world, replicas, meet, api } = await startReplicas());
-    ({ mfr, dist } = await acmeAndNorthwind(
-      api,
-      withCheckDigit('061414100010'),
-      withCheckDigit('061414100011'),
-    ));
-    await api.commission(mfr, GTIN, ['R1', 'R2', 'R3', 'R4']);
-    await api.ship(mfr, [unit('R1'), unit('R2')], dist, 'ASN-R');
+    r = await startReplicas(withCheckDigit('061414100010'), withCheckDigit('061414100011'));
+    await r.api.commission(r.mfr, GTIN, ['R1', 'R2', 'R3', 'R4']);
+    await r.api.ship(r.mfr, [unit('R1'), unit('R2')], r.dist, 'ASN-R');
   });
   afterAll(async () => {
-    await world.stop();
+    await r.world.stop();
   });
 
   /** POST /v1/verifications on both replicas at once with one key. */
   function both(key: string, bodies: [object, object]) {
-    meet.expect(2);
+    r.meet.expect(2);
     return Promise.all(
-      replicas.map((app, i) =>
+      r.replicas.map((app, i) =>
         request(app)
           .post('/v1/verifications')
-          .set({ Authorization: `Bearer ${dist.token}`, 'Idempotency-Key': key })
+          .set({ Authorization: `Bearer ${r.dist.token}`, 'Idempotency-Key': key })
           .send(bodies[i]!),
       ),
     );
   }
 
   async function stored(subject: string): Promise<{ verifications: number; cases: number }> {
-    const v = await world.issuer.db.query<{ n: string }>(
+    const v = await r.world.issuer.db.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM verifications WHERE party = $1::text AND subject = $2::text',
-      [dist.gln, subject],
+      [r.dist.gln, subject],
     );
-    const c = await world.issuer.db.query<{ n: string }>(
+    const c = await r.world.issuer.db.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM cases WHERE party = $1::text AND subject = $2::text',
-      [dist.gln, subject],
+      [r.dist.gln, subject],
     );
     return { verifications: Number(v.rows[0]!.n), cases: Number(c.rows[0]!.n) };
   }
@@ -97,13 +80,13 @@ describe('two replicas given the same Idempotency-Key at once', () => {
   });
 
   it('still store each verification without a key', async () => {
-    meet.expect(2);
+    r.meet.expect(2);
     const body = { subject: unit('R4'), purpose: 'dispense' };
     const answers = await Promise.all(
-      replicas.map((app) =>
+      r.replicas.map((app) =>
         request(app)
           .post('/v1/verifications')
-          .set('Authorization', `Bearer ${mfr.token}`)
+          .set('Authorization', `Bearer ${r.mfr.token}`)
           .send(body),
       ),
     );

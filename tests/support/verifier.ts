@@ -122,17 +122,22 @@ export interface Replicas {
   replicas: Express[];
   meet: ReturnType<typeof rendezvous>;
   api: Api;
+  /** Acme Pharma and Northwind (acmeAndNorthwind). */
+  mfr: Party;
+  dist: Party;
 }
 
 /**
  * Two replicas of the service (two apps on one database, as two instances
- * behind a load balancer) whose bundle source is one rendezvous.
+ * behind a load balancer) whose bundle source is one rendezvous, with a
+ * manufacturer and a distributor registered at the GLNs given.
  */
-export async function startReplicas(): Promise<Replicas> {
+export async function startReplicas(mfrGln: string, distGln: string): Promise<Replicas> {
   const meet = rendezvous();
   const world = await startTestWorld({ bundleSource: meet.source });
   const replicas = [world.app, world.appWith({ bundleSource: meet.source }).app];
-  return { world, replicas, meet, api: new Api(world.app, world.issuer.adminToken) };
+  const api = new Api(world.app, world.issuer.adminToken);
+  return { world, replicas, meet, api, ...(await acmeAndNorthwind(api, mfrGln, distGln)) };
 }
 
 export interface Party {
