@@ -8,10 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { epcisDocumentEvents, epcisEventHash, unitSubject } from '@provenant/core';
 import { getChain, getEpcisEvent, getLogSize, queryEpcisEvents } from '@provenant/store';
+import {
+  commissioningEvent,
+  epcisDocument as document,
+  eventClock,
+  type Json,
+} from './support/epcis.js';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
 import { Api, withCheckDigit } from './support/verifier.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const MFR = withCheckDigit('061414100000');
 const DIST = withCheckDigit('061414200000');
@@ -25,25 +29,10 @@ const ssccUrn = (s: string) => `urn:epc:id:sscc:0614141.${s.slice(0, 1)}${s.slic
 const unit = (serial: string) => unitSubject(GTIN, serial);
 const at = (gln: string) => ({ bizLocation: { id: `https://id.gs1.org/414/${gln}` } });
 
-// Event times: a few minutes ago, one second apart, so each record follows the one before.
-const base = Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000;
-let tick = 0;
-const nextTime = () => new Date(base + tick++ * 1000).toISOString();
+const nextTime = eventClock(10);
 
-function commissioning(epcs: string[], extra: Json = {}): Json {
-  return {
-    type: 'ObjectEvent',
-    eventTime: nextTime(),
-    eventTimeZoneOffset: '+00:00',
-    epcList: epcs,
-    action: 'ADD',
-    bizStep: 'commissioning',
-    disposition: 'active',
-    ...at(MFR),
-    ilmd: { 'cbvmda:lotNumber': 'LOT7', 'cbvmda:itemExpirationDate': '2028-01-31' },
-    ...extra,
-  };
-}
+const commissioning = (epcs: string[], extra: Json = {}) =>
+  commissioningEvent(epcs, MFR, nextTime(), extra);
 
 function packing(parent: string, children: string[], by = MFR): Json {
   return {
@@ -82,19 +71,6 @@ function shipping(epcs: string[], to: string, desadv: string): Json {
     sourceList: [{ type: 'owning_party', source: `urn:epc:id:pgln:0614141.00000` }],
     destinationList: [{ type: 'owning_party', destination: `https://id.gs1.org/417/${to}` }],
   });
-}
-
-function document(events: Json[]): Json {
-  return {
-    '@context': [
-      'https://ref.gs1.org/standards/epcis/epcis-context.jsonld',
-      { cbvmda: 'urn:epcglobal:cbv:mda:' },
-    ],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: { eventList: events },
-  };
 }
 
 describe('EPCIS capture', () => {
