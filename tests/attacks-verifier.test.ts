@@ -69,6 +69,9 @@ describe('the verifier attack suite', () => {
   let pharm: Party;
   let rival: Party;
   const f = (name: string) => join(dir, name);
+  /** `provenant trust export --out <dir>/<out> --server <server> flags...`, in process. */
+  const trustExport = (out: string, server: string, ...flags: string[]) =>
+    cli(['trust', 'export', '--out', f(out), '--server', server, ...flags]);
 
   beforeAll(async () => {
     world = await startTestWorld();
@@ -95,7 +98,7 @@ describe('the verifier attack suite', () => {
     await api.ship(mfr, [`00/${SSCC}`], dist, 'ASN-P');
     await api.ship(mfr, [unit('O1')], pharm, 'ASN-O');
     await api.ship(mfr, [unit('C1')], dist, 'ASN-C');
-    const trust = await cli(['trust', 'export', '--out', f('trust.json'), '--server', url]);
+    const trust = await trustExport('trust.json', url);
     expect(trust.code).toBe(0);
   });
 
@@ -457,32 +460,12 @@ describe('the verifier attack suite', () => {
   // -------------------------------------------------------------------------
   describe('finding 6 (CLI side): the trust file’s witness quorum', () => {
     it('trust export writes the quorum it is given, and refuses one no listed witness can meet', async () => {
-      const none = await cli([
-        'trust',
-        'export',
-        '--out',
-        f('q.json'),
-        '--server',
-        url,
-        '--witness-quorum',
-        '1',
-      ]);
+      const none = await trustExport('q.json', url, '--witness-quorum', '1');
       expect(none.code).toBe(3);
       expect(none.stderr).toMatch(/witnessQuorum/);
       const w = generateKeyPair();
       const vkey = encodeVerifierKey('witness.example', w.publicKey, 'cosignature/v1');
-      const run = await cli([
-        'trust',
-        'export',
-        '--out',
-        f('q.json'),
-        '--server',
-        url,
-        '--witness',
-        vkey,
-        '--witness-quorum',
-        '1',
-      ]);
+      const run = await trustExport('q.json', url, '--witness', vkey, '--witness-quorum', '1');
       expect(run.code).toBe(0);
       const trust = JSON.parse(await readFile(f('q.json'), 'utf8')) as Record<string, unknown>;
       expect(trust).toMatchObject({
@@ -513,16 +496,7 @@ describe('the verifier attack suite', () => {
       });
       const at = await listen(withRegistry);
       try {
-        const run = await cli([
-          'trust',
-          'export',
-          '--out',
-          f('w.json'),
-          '--server',
-          at,
-          '--witness-quorum',
-          '2',
-        ]);
+        const run = await trustExport('w.json', at, '--witness-quorum', '2');
         expect(run.code).toBe(0);
         const trust = JSON.parse(await readFile(f('w.json'), 'utf8')) as Record<string, unknown>;
         expect(trust).toMatchObject({
