@@ -238,6 +238,15 @@ export async function runVerifierHttpBench(): Promise<void> {
     if (PALLET_UNITS > 0) await pallet(w, mfr, dist);
   } finally {
     if (process.env.BENCH_SHOW_STDERR) console.log(w.service.stderr());
+    if (process.env.BENCH_SHOW_STDOUT)
+      console.log(
+        w.service
+          .stdout()
+          .split('\n')
+          .filter((l) => !l.includes('"statusCode":201'))
+          .slice(-60)
+          .join('\n'),
+      );
     await w.close();
   }
 }

@@ -62,12 +62,9 @@ export function createLogger(
         ...(stream ? { destination: stream } : {}),
       }),
     );
-  // stdout written asynchronously, a few KB or 50 ms at a time (one write for
-  // many requests' lines, not one each); pino flushes it on exit.
-  return pino(
-    options,
-    stream ?? pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 50 }),
-  );
+  // stdout written asynchronously: lines logged while a write is in flight go
+  // out together (one write, not one per request); pino flushes it on exit.
+  return pino(options, stream ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /**
