@@ -46,25 +46,30 @@ describe('two replicas given the same Idempotency-Key at once', () => {
     return { verifications: Number(v.rows[0]!.n), cases: Number(c.rows[0]!.n) };
   }
 
-  it('store one verification and answer both with it (accept)', async () => {
-    const body = { subject: unit('R1'), purpose: 'receiving' };
-    const [a, b] = await both('replica-accept', [body, body]);
+  it.each([
+    {
+      name: 'store one verification and answer both with it (accept)',
+      serial: 'R1',
+      verdict: 'accept',
+      same: 'receipt',
+      cases: 0,
+    },
+    {
+      // R3 was never shipped to the distributor: quarantine, and a case opens.
+      name: 'store one verification and open one case (a quarantine at receiving)',
+      serial: 'R3',
+      verdict: 'quarantine',
+      same: 'case',
+      cases: 1,
+    },
+  ])('$name', async ({ serial, verdict, same, cases }) => {
+    const body = { subject: unit(serial), purpose: 'receiving' };
+    const [a, b] = await both(`replica-${verdict}`, [body, body]);
     expect([a.status, b.status]).toEqual([201, 201]);
-    expect(a.body.verdict).toBe('accept');
+    expect(a.body.verdict).toBe(verdict);
     expect(b.body.id).toBe(a.body.id);
-    expect(b.body.receipt).toEqual(a.body.receipt);
-    expect(await stored(unit('R1'))).toEqual({ verifications: 1, cases: 0 });
-  });
-
-  it('store one verification and open one case (a quarantine at receiving)', async () => {
-    // R3 was never shipped to the distributor: quarantine, and a case opens.
-    const body = { subject: unit('R3'), purpose: 'receiving' };
-    const [a, b] = await both('replica-quarantine', [body, body]);
-    expect([a.status, b.status]).toEqual([201, 201]);
-    expect(a.body.verdict).toBe('quarantine');
-    expect(b.body.id).toBe(a.body.id);
-    expect(b.body.case).toEqual(a.body.case);
-    expect(await stored(unit('R3'))).toEqual({ verifications: 1, cases: 1 });
+    expect(b.body[same]).toEqual(a.body[same]);
+    expect(await stored(unit(serial))).toEqual({ verifications: 1, cases });
   });
 
   it('answer the second of two different requests with the same key 422, storing one', async () => {
