@@ -6,9 +6,7 @@
 // threats; every test here names the one it closes.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   encodeVerifierKey,
@@ -21,9 +19,11 @@ import {
   type VerificationReceiptBody,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { main } from '@provenant/cli';
 import { checkVerificationReceipt, ProvenantClient } from '@provenant/sdk';
+// The CLI in-process (the same `main` the bin runs), with a clock of our choosing.
+import { close, inproc as cli, json, listen, serve, type Served } from './support/cli.js';
 import {
+  acmeAndNorthwind,
   Api,
   codes,
   startTestWorld,
@@ -38,48 +38,6 @@ const GTIN = withCheckDigit('1061414100005');
 const SSCC = withCheckDigit('10614141000000021');
 const DAY_MS = 24 * 60 * 60 * 1000;
 const unit = (serial: string) => unitSubject(GTIN, serial);
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI in-process (the same `main` the bin runs), with a clock of our choosing. */
-async function cli(args: string[], now: () => Date = () => new Date()): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'provenant', ...args], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    stderrIsTty: false,
-    env: {},
-    now,
-  });
-  return { code, stdout, stderr };
-}
-
-function json(run: Run): Record<string, unknown> {
-  try {
-    return JSON.parse(run.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`not JSON (exit ${run.code}): ${run.stdout}\n${run.stderr}`);
-  }
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-    ),
-  );
-}
-
-function close(server: Server | undefined): Promise<void> {
-  if (!server) return Promise.resolve();
-  server.closeAllConnections();
-  return new Promise((r) => server.close(() => r()));
-}
 
 /**
  * A server that answers every POST /v1/verifications with `answer()` (a genuine
@@ -103,7 +61,7 @@ function replayServer(answer: () => unknown): Server {
 describe('the verifier attack suite', () => {
   let world: TestWorld;
   let api: Api;
-  let server: Server;
+  let served: Served;
   let url: string;
   let dir: string;
   let mfr: Party;
@@ -111,20 +69,20 @@ describe('the verifier attack suite', () => {
   let pharm: Party;
   let rival: Party;
   const f = (name: string) => join(dir, name);
+  /** `provenant trust export --out <dir>/<out> --server <server> flags...`, in process. */
+  const trustExport = (out: string, server: string, ...flags: string[]) =>
+    cli(['trust', 'export', '--out', f(out), '--server', server, ...flags]);
 
   beforeAll(async () => {
     world = await startTestWorld();
     api = new Api(world.app, world.issuer.adminToken);
-    server = createServer(world.app);
-    url = await listen(server);
-    dir = await mkdtemp(join(tmpdir(), 'provenant-attacks-verifier-'));
-    mfr = await api.party(
+    served = await serve(world.app, 'provenant-attacks-verifier-');
+    ({ url, dir } = served);
+    ({ mfr, dist } = await acmeAndNorthwind(
+      api,
       withCheckDigit('061414100020'),
-      'Acme Pharma',
-      ['manufacturer'],
-      ['0614141'],
-    );
-    dist = await api.party(withCheckDigit('061414100021'), 'Northwind', ['distributor']);
+      withCheckDigit('061414100021'),
+    ));
     pharm = await api.party(withCheckDigit('061414100022'), 'St. Mary Pharmacy', ['dispenser']);
     rival = await api.party(
       withCheckDigit('099999900020'),
@@ -140,15 +98,38 @@ describe('the verifier attack suite', () => {
     await api.ship(mfr, [`00/${SSCC}`], dist, 'ASN-P');
     await api.ship(mfr, [unit('O1')], pharm, 'ASN-O');
     await api.ship(mfr, [unit('C1')], dist, 'ASN-C');
-    const trust = await cli(['trust', 'export', '--out', f('trust.json'), '--server', url]);
+    const trust = await trustExport('trust.json', url);
     expect(trust.code).toBe(0);
   });
 
   afterAll(async () => {
-    await close(server);
+    await served?.close();
     await world?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** `provenant verify <scan>` as the distributor, through `server`, checking the receipt with trust.json. */
+  const verifyVia = (
+    server: string,
+    scan: string,
+    opts: { purpose?: string; json?: boolean; now?: () => Date } = {},
+  ) =>
+    cli(
+      [
+        'verify',
+        scan,
+        ...(opts.purpose ? ['--purpose', opts.purpose] : []),
+        '--party',
+        dist.gln,
+        '--server',
+        server,
+        '--token',
+        dist.token,
+        '--trust',
+        f('trust.json'),
+        ...(opts.json === false ? [] : ['--json']),
+      ],
+      opts.now,
+    );
 
   // -------------------------------------------------------------------------
   describe('finding 2: a genuine signed receipt replayed for another question', () => {
@@ -167,21 +148,28 @@ describe('the verifier attack suite', () => {
       (await api.verify(p, body).expect(201)).body as Record<string, unknown>;
 
     const scanViaReplay = (scan: string, purpose = 'receiving') =>
-      cli([
-        'verify',
-        scan,
-        '--purpose',
-        purpose,
-        '--party',
-        dist.gln,
-        '--server',
-        replayUrl,
-        '--token',
-        dist.token,
-        '--trust',
-        f('trust.json'),
-        '--json',
-      ]);
+      verifyVia(replayUrl, scan, { purpose });
+
+    const ask = (serial: string, purpose: string) => ({ subject: unit(serial), purpose });
+    /** Genuine answers replayed for another question: by whom, what was asked, the serial scanned, the check that catches it. */
+    const replays = (): {
+      by: Party;
+      asked: Record<string, unknown>;
+      serial: string;
+      check: string;
+    }[] => [
+      // Another unit, replayed for a counterfeit serial.
+      { by: dist, asked: ask('G1', 'receiving'), serial: 'FAKE2', check: 'SUBJECT_MISMATCH' },
+      // The unit, by the pharmacy (saleable_return: no custody check, an accept).
+      { by: pharm, asked: ask('G3', 'saleable_return'), serial: 'G3', check: 'PARTY_MISMATCH' },
+      // The unit, by this party, for dispensing.
+      { by: dist, asked: ask('G3', 'dispense'), serial: 'G3', check: 'PURPOSE_MISMATCH' },
+      // The very question, answered earlier without a nonce.
+      { by: dist, asked: ask('G3', 'receiving'), serial: 'G3', check: 'NONCE_MISMATCH' },
+    ];
+    /** The purpose a scan asks with: a return as such, anything else at receiving. */
+    const scanPurpose = (asked: Record<string, unknown>) =>
+      asked['purpose'] === 'saleable_return' ? 'saleable_return' : 'receiving';
 
     it('the verifier signs the request nonce into the receipt, and refuses a malformed nonce (400)', async () => {
       const body = await genuine(dist, {
@@ -216,19 +204,7 @@ describe('the verifier attack suite', () => {
     });
 
     it('the CLI accepts the real server only with the receipt bound to its own fresh question', async () => {
-      const run = await cli([
-        'verify',
-        `(01)${GTIN}(21)G2`,
-        '--party',
-        dist.gln,
-        '--server',
-        url,
-        '--token',
-        dist.token,
-        '--trust',
-        f('trust.json'),
-        '--json',
-      ]);
+      const run = await verifyVia(url, `(01)${GTIN}(21)G2`);
       expect(json(run)).toMatchObject({ verdict: 'accept', receiptCheck: 'verified' });
       expect(run.code).toBe(0);
       const receipt = json(run)['receipt'] as { nonce: string };
@@ -242,39 +218,24 @@ describe('the verifier attack suite', () => {
       expect(json(run)).toMatchObject({
         error: { code: 'receipt-invalid', check: 'SUBJECT_MISMATCH', verdict: 'reject' },
       });
-      const human = await cli([
-        'verify',
-        `(01)${GTIN}(21)FAKE1`,
-        '--party',
-        dist.gln,
-        '--server',
-        replayUrl,
-        '--token',
-        dist.token,
-        '--trust',
-        f('trust.json'),
-      ]);
+      const human = await verifyVia(replayUrl, `(01)${GTIN}(21)FAKE1`, { json: false });
       expect(human.code).toBe(2);
       expect(human.stdout).toMatch(/verdict +REJECT/);
       expect(human.stdout).not.toMatch(/ACCEPT/);
     });
 
-    it('REJECT (exit 2): a genuine accept for another party, another purpose, or without the nonce', async () => {
-      // The unit, by the pharmacy (saleable_return: no custody check, an accept).
-      answer = await genuine(pharm, { subject: unit('G3'), purpose: 'saleable_return' });
-      const party = await scanViaReplay(`(01)${GTIN}(21)G3`, 'saleable_return');
-      expect(party.code).toBe(2);
-      expect(json(party)).toMatchObject({ error: { check: 'PARTY_MISMATCH' } });
-      // The unit, by this party, for dispensing.
-      answer = await genuine(dist, { subject: unit('G3'), purpose: 'dispense' });
-      const purpose = await scanViaReplay(`(01)${GTIN}(21)G3`);
-      expect(purpose.code).toBe(2);
-      expect(json(purpose)).toMatchObject({ error: { check: 'PURPOSE_MISMATCH' } });
-      // The very question, answered earlier without (or with another) nonce.
-      answer = await genuine(dist, { subject: unit('G3'), purpose: 'receiving' });
-      const none = await scanViaReplay(`(01)${GTIN}(21)G3`);
-      expect(none.code).toBe(2);
-      expect(json(none)).toMatchObject({ error: { check: 'NONCE_MISMATCH' } });
+    it.each(['PARTY_MISMATCH', 'PURPOSE_MISMATCH', 'NONCE_MISMATCH'])(
+      'REJECT (exit 2): a genuine accept for another party, another purpose, or without the nonce: %s',
+      async (check) => {
+        const { asked, by, serial } = replays().find((r) => r.check === check)!;
+        answer = await genuine(by, asked);
+        const run = await scanViaReplay(`(01)${GTIN}(21)${serial}`, scanPurpose(asked));
+        expect(run.code).toBe(2);
+        expect(json(run)).toMatchObject({ error: { check } });
+      },
+    );
+
+    it('REJECT (exit 2): the very question, answered earlier with another nonce', async () => {
       answer = await genuine(dist, { subject: unit('G3'), purpose: 'receiving', nonce: 'old' });
       expect((await scanViaReplay(`(01)${GTIN}(21)G3`)).code).toBe(2);
     });
@@ -282,22 +243,7 @@ describe('the verifier attack suite', () => {
     it('REJECT (exit 2): a receipt signed more than 5 minutes from the local clock', async () => {
       // The real verifier, with the nonce echoed, but the dock's clock 10 minutes on.
       const later = () => new Date(Date.now() + 10 * 60_000);
-      const run = await cli(
-        [
-          'verify',
-          `(01)${GTIN}(21)G2`,
-          '--party',
-          dist.gln,
-          '--server',
-          url,
-          '--token',
-          dist.token,
-          '--trust',
-          f('trust.json'),
-          '--json',
-        ],
-        later,
-      );
+      const run = await verifyVia(url, `(01)${GTIN}(21)G2`, { now: later });
       expect(run.code).toBe(2);
       expect(json(run)).toMatchObject({ error: { check: 'RECEIPT_STALE' } });
     });
@@ -332,19 +278,7 @@ describe('the verifier attack suite', () => {
       });
       const at = await listen(noVerifier);
       try {
-        const run = await cli([
-          'verify',
-          `(01)${GTIN}(21)G2`,
-          '--party',
-          dist.gln,
-          '--server',
-          at,
-          '--token',
-          dist.token,
-          '--trust',
-          f('trust.json'),
-          '--json',
-        ]);
+        const run = await verifyVia(at, `(01)${GTIN}(21)G2`);
         expect(run.code).toBe(3);
         expect(json(run)).toMatchObject({ error: { code: 'no-verifier' } });
       } finally {
@@ -358,19 +292,10 @@ describe('the verifier attack suite', () => {
         party: dist.gln,
       };
       const replayed = new ProvenantClient({ baseUrl: replayUrl, token: dist.token, retries: 0 });
-      const cases: [Record<string, unknown>, string, Party, string][] = [
-        [{ subject: unit('G1'), purpose: 'receiving' }, 'SUBJECT_MISMATCH', dist, 'FAKE2'],
-        [{ subject: unit('G3'), purpose: 'saleable_return' }, 'PARTY_MISMATCH', pharm, 'G3'],
-        [{ subject: unit('G3'), purpose: 'dispense' }, 'PURPOSE_MISMATCH', dist, 'G3'],
-        [{ subject: unit('G3'), purpose: 'receiving' }, 'NONCE_MISMATCH', dist, 'G3'],
-      ];
-      for (const [asked, code, by, serial] of cases) {
+      for (const { asked, check: code, by, serial } of replays()) {
         answer = await genuine(by, asked);
         const r = await replayed.verifyChecked(
-          {
-            scan: `(01)${GTIN}(21)${serial}`,
-            purpose: asked['purpose'] === 'saleable_return' ? 'saleable_return' : 'receiving',
-          },
+          { scan: `(01)${GTIN}(21)${serial}`, purpose: scanPurpose(asked) },
           policy,
         );
         expect({ code, r }).toMatchObject({ code, r: { ok: false, code } });
@@ -535,32 +460,12 @@ describe('the verifier attack suite', () => {
   // -------------------------------------------------------------------------
   describe('finding 6 (CLI side): the trust file’s witness quorum', () => {
     it('trust export writes the quorum it is given, and refuses one no listed witness can meet', async () => {
-      const none = await cli([
-        'trust',
-        'export',
-        '--out',
-        f('q.json'),
-        '--server',
-        url,
-        '--witness-quorum',
-        '1',
-      ]);
+      const none = await trustExport('q.json', url, '--witness-quorum', '1');
       expect(none.code).toBe(3);
       expect(none.stderr).toMatch(/witnessQuorum/);
       const w = generateKeyPair();
       const vkey = encodeVerifierKey('witness.example', w.publicKey, 'cosignature/v1');
-      const run = await cli([
-        'trust',
-        'export',
-        '--out',
-        f('q.json'),
-        '--server',
-        url,
-        '--witness',
-        vkey,
-        '--witness-quorum',
-        '1',
-      ]);
+      const run = await trustExport('q.json', url, '--witness', vkey, '--witness-quorum', '1');
       expect(run.code).toBe(0);
       const trust = JSON.parse(await readFile(f('q.json'), 'utf8')) as Record<string, unknown>;
       expect(trust).toMatchObject({
@@ -591,16 +496,7 @@ describe('the verifier attack suite', () => {
       });
       const at = await listen(withRegistry);
       try {
-        const run = await cli([
-          'trust',
-          'export',
-          '--out',
-          f('w.json'),
-          '--server',
-          at,
-          '--witness-quorum',
-          '2',
-        ]);
+        const run = await trustExport('w.json', at, '--witness-quorum', '2');
         expect(run.code).toBe(0);
         const trust = JSON.parse(await readFile(f('w.json'), 'utf8')) as Record<string, unknown>;
         expect(trust).toMatchObject({

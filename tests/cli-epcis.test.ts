@@ -3,20 +3,13 @@
 // temp dir, a real issuer listening on a port (PGlite, or PostgreSQL when
 // PROVENANT_TEST_DATABASE_URL is set). Tests run in order and share state.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { epcisDocumentEvents, epcisEventHash, unitSubject } from '@provenant/core';
 import { getChain } from '@provenant/store';
-import { ProvenantClient } from '@provenant/sdk';
-import { main } from '@provenant/cli';
+import { cli, inproc, serve, type Served } from './support/cli.js';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
-import { REPO_ROOT } from './support/paths.js';
-import { withCheckDigit } from './support/verifier.js';
+import { Api, withCheckDigit } from './support/verifier.js';
 
 const MFR = withCheckDigit('061414100000');
 const DIST = withCheckDigit('061414100001');
@@ -25,53 +18,11 @@ const urn = (serial: string) => `urn:epc:id:sgtin:0614141.100001.${serial}`;
 
 jest.setTimeout(120_000);
 
-const TSX = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-const BIN = ['--import', TSX, join(REPO_ROOT, 'packages/cli/src/bin.ts')];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    TSX_TSCONFIG_PATH: join(REPO_ROOT, 'tsconfig.json'),
-  };
-  delete env['PROVENANT_URL'];
-  delete env['PROVENANT_TOKEN'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...BIN, ...args], { cwd: REPO_ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function inproc(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'provenant', ...args], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    stderrIsTty: false,
-    env: {},
-    now: () => new Date(),
-  });
-  return { code, stdout, stderr };
-}
-
 let issuer: TestIssuer;
-let server: Server;
-let url: string;
-let dir: string;
+let served: Served;
 const tokens: Record<string, string> = {};
-const f = (name: string) => join(dir, name);
-const as = (gln: string) => ['--server', url, '--token', tokens[gln]!];
+const f = (name: string) => join(served.dir, name);
+const as = (gln: string) => ['--server', served.url, '--token', tokens[gln]!];
 
 // Event times a few minutes back, a second apart.
 let clock = Math.floor(Date.now() / 1000) * 1000 - 5 * 60_000;
@@ -103,28 +54,18 @@ function document(events: unknown[]) {
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  server = issuer.app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dir = await mkdtemp(join(tmpdir(), 'provenant-cli-epcis-'));
-  const admin = new ProvenantClient({ baseUrl: url, token: issuer.adminToken });
+  served = await serve(issuer.app, 'provenant-cli-epcis-');
+  const api = new Api(issuer.app, issuer.adminToken);
   for (const [gln, role, prefixes] of [
     [MFR, 'manufacturer', ['0614141']],
     [DIST, 'distributor', []],
-  ] as const) {
-    await admin.createParty({ gln, name: gln, roles: [role], prefixes: [...prefixes] });
-    await admin.registerKey(gln, { custodial: true });
-    tokens[gln] = (await admin.createToken(gln, { scopes: ['sign', 'verify'] })).token;
-  }
+  ] as const)
+    tokens[gln] = (await api.party(gln, gln, [role], [...prefixes])).token;
 });
 
 afterAll(async () => {
-  if (server?.listening) {
-    server.closeAllConnections?.();
-    await new Promise<void>((r) => server.close(() => r()));
-  }
+  await served?.close();
   await issuer?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('provenant epcis capture', () => {

@@ -3,14 +3,10 @@
 // processes, real files. The server's verdict counts only with a receipt
 // signed by the verifier key pinned in trust.json (DESIGN §7).
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair, toBase64, unitSubject } from '@provenant/core';
-import { REPO_ROOT, repoPath } from './support/paths.js';
+import { cli, json, serve, type Served } from './support/cli.js';
 import {
   Api,
   startTestWorld,
@@ -24,39 +20,8 @@ jest.setTimeout(120_000);
 const MFR = withCheckDigit('061414100000');
 const DIST = withCheckDigit('061414100001');
 const GTIN = withCheckDigit('1061414100003');
-const BIN = ['--import', 'tsx', repoPath('packages/cli/src/bin.ts')];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env['PROVENANT_URL'];
-  delete env['PROVENANT_TOKEN'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...BIN, ...args], { cwd: REPO_ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function json(run: Run): Record<string, unknown> {
-  try {
-    return JSON.parse(run.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`not JSON (exit ${run.code}): ${run.stdout}\n${run.stderr}`);
-  }
-}
-
 let world: TestWorld;
-let server: Server;
+let served: Served;
 let url: string;
 let dir: string;
 let dist: Party;
@@ -65,10 +30,8 @@ const subject = unitSubject(GTIN, 'V1');
 
 beforeAll(async () => {
   world = await startTestWorld();
-  server = world.app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dir = await mkdtemp(join(tmpdir(), 'provenant-cli-verifier-'));
+  served = await serve(world.app, 'provenant-cli-verifier-');
+  ({ url, dir } = served);
   const api = new Api(world.app, world.issuer.adminToken);
   const mfr = await api.party(MFR, 'Manufacturer', ['manufacturer'], ['0614141']);
   dist = await api.party(DIST, 'Distributor', ['distributor']);
@@ -77,10 +40,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
+  await served?.close();
   await world?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('verify a scan through the server', () => {

@@ -3,14 +3,10 @@
 // PROVENANT_TEST_DATABASE_URL is set). The CLI runs from source through tsx,
 // so no build is needed. Tests run in order and share the server's state.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   fromBase64,
   fromBase64Url,
@@ -24,20 +20,13 @@ import {
 import { authorityKey } from '@provenant/issuer';
 import { getLogSize } from '@provenant/store';
 import { ProvenantClient } from '@provenant/sdk';
-import { main } from '@provenant/cli';
+import { cli, close, inproc, json, listen, serve, type Run, type Served } from './support/cli.js';
 import { allowingUndeclaredPath } from './support/contract.js';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
-import { REPO_ROOT } from './support/paths.js';
+import { withCheckDigit } from './support/verifier.js';
 
 /** Verifier paths an issuer-only server answers 404 (not in its description). */
 const NO_VERIFIER = /^\/v1\/(verifier|verifications)$/;
-
-/** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */
-function withCheckDigit(body: string): string {
-  let sum = 0;
-  for (let i = body.length - 1, w = 3; i >= 0; i--, w = 4 - w) sum += Number(body[i]) * w;
-  return body + String((10 - (sum % 10)) % 10);
-}
 
 const MFR = withCheckDigit('061414100000');
 const DIST = withCheckDigit('061414100001');
@@ -48,80 +37,8 @@ const BULK_GTIN = withCheckDigit('1061414100002');
 // Each spawn pays node + tsx start-up (~1 s idle); on a loaded machine much more.
 jest.setTimeout(120_000);
 
-const ROOT = REPO_ROOT;
-// tsx by absolute URL, so a child may run in another working directory.
-const TSX = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-const BIN = ['--import', TSX, join(ROOT, 'packages/cli/src/bin.ts')];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `provenant args...` as a child process (in the repository root unless `cwd`). */
-function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<Run> {
-  // The repository's tsconfig paths (workspace sources, no build needed) from any working directory.
-  const childEnv: Record<string, string | undefined> = {
-    ...process.env,
-    TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
-    ...env,
-  };
-  for (const k of ['PROVENANT_URL', 'PROVENANT_TOKEN']) if (!(k in env)) delete childEnv[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...BIN, ...args], { cwd, env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/**
- * Runs the CLI in this process (same program, no spawn): for the secondary
- * checks, so the file stays fast; the end-to-end flows spawn real processes.
- */
-async function inproc(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'provenant', ...args], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    stderrIsTty: false,
-    env: {},
-    now: () => new Date(),
-  });
-  return { code, stdout, stderr };
-}
-
-/** A run's --json document. */
-function json(run: Run): Record<string, unknown> {
-  try {
-    return JSON.parse(run.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`not JSON (exit ${run.code}): ${run.stdout}\n${run.stderr}`);
-  }
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-    );
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections?.();
-    server.close(() => resolve());
-  });
-}
-
 let issuer: TestIssuer;
-let server: Server;
+let served: Served;
 let url: string;
 let dir: string;
 const tokens: Record<string, string> = {};
@@ -129,10 +46,8 @@ const f = (name: string) => join(dir, name);
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  server = issuer.app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  dir = await mkdtemp(join(tmpdir(), 'provenant-cli-'));
+  served = await serve(issuer.app, 'provenant-cli-');
+  ({ url, dir } = served);
   const admin = new ProvenantClient({ baseUrl: url, token: issuer.adminToken });
   await admin.createParty({
     gln: MFR,
@@ -146,9 +61,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (server?.listening) await close(server);
+  await served?.close();
   await issuer?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const as = (gln: string) => ['--server', url, '--token', tokens[gln]!];
@@ -747,7 +661,7 @@ describe('usage and I/O errors', () => {
 
 describe('offline verification with the server stopped', () => {
   beforeAll(async () => {
-    await close(server);
+    await close(served.server);
   });
 
   const verify = (bundle: string) =>

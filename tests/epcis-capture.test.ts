@@ -6,29 +6,16 @@
 // a 10,000-EPC document.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { epcisDocumentEvents, epcisEventHash, unitSubject } from '@provenant/core';
+import { getChain, getEpcisEvent, getLogSize, queryEpcisEvents } from '@provenant/store';
 import {
-  epcisDocumentEvents,
-  epcisEventHash,
-  generateKeyPair,
-  keyId,
-  unitSubject,
-} from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
-import {
-  getChain,
-  getEpcisEvent,
-  getLogSize,
-  insertKey,
-  insertParty,
-  insertToken,
-  queryEpcisEvents,
-} from '@provenant/store';
-import { keyAad, seal } from '@provenant/issuer';
-import { newToken } from '@provenant/server-kit';
+  commissioningEvent,
+  epcisDocument as document,
+  eventClock,
+  type Json,
+} from './support/epcis.js';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
-import { withCheckDigit } from './support/verifier.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { Api, withCheckDigit } from './support/verifier.js';
 
 const MFR = withCheckDigit('061414100000');
 const DIST = withCheckDigit('061414200000');
@@ -42,25 +29,10 @@ const ssccUrn = (s: string) => `urn:epc:id:sscc:0614141.${s.slice(0, 1)}${s.slic
 const unit = (serial: string) => unitSubject(GTIN, serial);
 const at = (gln: string) => ({ bizLocation: { id: `https://id.gs1.org/414/${gln}` } });
 
-// Event times: a few minutes ago, one second apart, so each record follows the one before.
-const base = Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000;
-let tick = 0;
-const nextTime = () => new Date(base + tick++ * 1000).toISOString();
+const nextTime = eventClock(10);
 
-function commissioning(epcs: string[], extra: Json = {}): Json {
-  return {
-    type: 'ObjectEvent',
-    eventTime: nextTime(),
-    eventTimeZoneOffset: '+00:00',
-    epcList: epcs,
-    action: 'ADD',
-    bizStep: 'commissioning',
-    disposition: 'active',
-    ...at(MFR),
-    ilmd: { 'cbvmda:lotNumber': 'LOT7', 'cbvmda:itemExpirationDate': '2028-01-31' },
-    ...extra,
-  };
-}
+const commissioning = (epcs: string[], extra: Json = {}) =>
+  commissioningEvent(epcs, MFR, nextTime(), extra);
 
 function packing(parent: string, children: string[], by = MFR): Json {
   return {
@@ -101,19 +73,6 @@ function shipping(epcs: string[], to: string, desadv: string): Json {
   });
 }
 
-function document(events: Json[]): Json {
-  return {
-    '@context': [
-      'https://ref.gs1.org/standards/epcis/epcis-context.jsonld',
-      { cbvmda: 'urn:epcglobal:cbv:mda:' },
-    ],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: { eventList: events },
-  };
-}
-
 describe('EPCIS capture', () => {
   let issuer: TestIssuer;
   const tokens: Record<string, string> = {};
@@ -145,29 +104,13 @@ describe('EPCIS capture', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
+    const api = new Api(issuer.app, issuer.adminToken);
     for (const [gln, role, prefixes] of [
       [MFR, 'manufacturer', ['0614141']],
       [DIST, 'distributor', ['0614142']],
       [OTHER, 'manufacturer', ['0999999']],
-    ] as const) {
-      await insertParty(issuer.db, {
-        gln,
-        name: `p ${gln}`,
-        roles: [role],
-        prefixes: [...prefixes],
-      });
-      const key = generateKeyPair(nodeBackend);
-      const kid = keyId(key.publicKey);
-      await insertKey(issuer.db, {
-        kid,
-        gln,
-        publicKey: key.publicKey,
-        sealedPrivateKey: seal(key.seed, issuer.config.masterKey, keyAad(kid)),
-      });
-      const t = newToken();
-      await insertToken(issuer.db, { tokenHash: t.hash, gln, scopes: ['sign', 'verify'] });
-      tokens[gln] = t.token;
-    }
+    ] as const)
+      tokens[gln] = (await api.party(gln, `p ${gln}`, [role], [...prefixes])).token;
   }, 120_000);
   afterAll(async () => {
     await issuer?.stop();

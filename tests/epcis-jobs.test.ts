@@ -5,63 +5,23 @@
 // dead process left running.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { generateKeyPair, keyId } from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
+import { getCaptureJob, getLogSize, insertCaptureJob, touchCaptureJob } from '@provenant/store';
+import { STALE_AFTER_MS, startJobSweeper, sweepInterruptedJobs } from '@provenant/issuer';
 import {
-  getCaptureJob,
-  getLogSize,
-  insertCaptureJob,
-  insertKey,
-  insertParty,
-  insertToken,
-  touchCaptureJob,
-} from '@provenant/store';
-import {
-  keyAad,
-  seal,
-  STALE_AFTER_MS,
-  startJobSweeper,
-  sweepInterruptedJobs,
-} from '@provenant/issuer';
-import { newToken } from '@provenant/server-kit';
+  commissioningEvent,
+  epcisDocument as document,
+  eventClock,
+  type Json,
+} from './support/epcis.js';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
-import { withCheckDigit } from './support/verifier.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { Api, withCheckDigit } from './support/verifier.js';
 
 const MFR = withCheckDigit('061414100000');
 const urn = (serial: string) => `urn:epc:id:sgtin:0614141.100001.${serial}`;
 
-const base = Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000;
-let tick = 0;
-const nextTime = () => new Date(base + tick++ * 1000).toISOString();
+const nextTime = eventClock(10);
 
-function commissioning(epcs: string[]): Json {
-  return {
-    type: 'ObjectEvent',
-    eventTime: nextTime(),
-    eventTimeZoneOffset: '+00:00',
-    epcList: epcs,
-    action: 'ADD',
-    bizStep: 'commissioning',
-    disposition: 'active',
-    bizLocation: { id: `https://id.gs1.org/414/${MFR}` },
-    ilmd: { 'cbvmda:lotNumber': 'LOT7', 'cbvmda:itemExpirationDate': '2028-01-31' },
-  };
-}
-
-function document(events: Json[]): Json {
-  return {
-    '@context': [
-      'https://ref.gs1.org/standards/epcis/epcis-context.jsonld',
-      { cbvmda: 'urn:epcglobal:cbv:mda:' },
-    ],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: { eventList: events },
-  };
-}
+const commissioning = (epcs: string[]) => commissioningEvent(epcs, MFR, nextTime());
 
 describe('EPCIS capture jobs', () => {
   let issuer: TestIssuer;
@@ -89,23 +49,8 @@ describe('EPCIS capture jobs', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    await insertParty(issuer.db, {
-      gln: MFR,
-      name: 'mfr',
-      roles: ['manufacturer'],
-      prefixes: ['0614141'],
-    });
-    const key = generateKeyPair(nodeBackend);
-    const kid = keyId(key.publicKey);
-    await insertKey(issuer.db, {
-      kid,
-      gln: MFR,
-      publicKey: key.publicKey,
-      sealedPrivateKey: seal(key.seed, issuer.config.masterKey, keyAad(kid)),
-    });
-    const t = newToken();
-    await insertToken(issuer.db, { tokenHash: t.hash, gln: MFR, scopes: ['sign', 'verify'] });
-    token = t.token;
+    const api = new Api(issuer.app, issuer.adminToken);
+    token = (await api.party(MFR, 'mfr', ['manufacturer'], ['0614141'])).token;
   }, 120_000);
   afterAll(async () => {
     await issuer?.stop();

@@ -4,18 +4,10 @@
 // hash ID, and refusals that name the field and write nothing.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { epcisEventHash, generateKeyPair, keyId, unitSubject } from '@provenant/core';
-import { nodeBackend } from '@provenant/core/node';
-import { getChain, getLogSize, insertKey, insertParty, insertToken } from '@provenant/store';
-import { keyAad, seal } from '@provenant/issuer';
-import { newToken } from '@provenant/server-kit';
+import { epcisEventHash, unitSubject } from '@provenant/core';
+import { getChain, getLogSize } from '@provenant/store';
 import { startTestIssuer, type TestIssuer } from './support/issuer.js';
-
-function withCheckDigit(body: string): string {
-  let sum = 0;
-  for (let i = body.length - 1, w = 3; i >= 0; i--, w = 4 - w) sum += Number(body[i]) * w;
-  return body + String((10 - (sum % 10)) % 10);
-}
+import { Api, withCheckDigit } from './support/verifier.js';
 
 const MFR = withCheckDigit('061414100000');
 const OTHER = withCheckDigit('099999900000');
@@ -61,29 +53,13 @@ describe('the /epcis routes', () => {
 
   beforeAll(async () => {
     issuer = await startTestIssuer();
+    const api = new Api(issuer.app, issuer.adminToken);
     for (const [gln, role, prefixes] of [
       [MFR, 'manufacturer', ['0614141']],
       [OTHER, 'manufacturer', ['0999999']],
       [DIST, 'distributor', []],
-    ] as const) {
-      await insertParty(issuer.db, {
-        gln,
-        name: `party ${gln}`,
-        roles: [role],
-        prefixes: [...prefixes],
-      });
-      const key = generateKeyPair(nodeBackend);
-      const kid = keyId(key.publicKey);
-      await insertKey(issuer.db, {
-        kid,
-        gln,
-        publicKey: key.publicKey,
-        sealedPrivateKey: seal(key.seed, issuer.config.masterKey, keyAad(kid)),
-      });
-      const t = newToken();
-      await insertToken(issuer.db, { tokenHash: t.hash, gln, scopes: ['sign', 'verify'] });
-      tokens[gln] = t.token;
-    }
+    ] as const)
+      tokens[gln] = (await api.party(gln, `party ${gln}`, [role], [...prefixes])).token;
   }, 120_000);
   afterAll(async () => {
     await issuer?.stop();

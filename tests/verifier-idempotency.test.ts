@@ -7,63 +7,28 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
 import { WebhookWorker, webhookSettingsOf } from '@provenant/issuer';
-import { buildBundle } from '@provenant/store';
-import {
-  Api,
-  startTestWorld,
-  withCheckDigit,
-  type Party,
-  type TestWorld,
-} from './support/verifier.js';
+import { startReplicas, withCheckDigit, type Replicas } from './support/verifier.js';
 
 const GTIN = withCheckDigit('1061414100031');
 const unit = (serial: string) => unitSubject(GTIN, serial);
 
-/** The log's bundle source, held until `n` verifications are inside it (the race is certain). */
-function rendezvous() {
-  let waiting: (() => void)[] = [];
-  let parties = 1;
-  const source: typeof buildBundle = async (...args) => {
-    if (waiting.length + 1 < parties) await new Promise<void>((r) => waiting.push(r));
-    else {
-      for (const go of waiting) go();
-      waiting = [];
-      parties = 1;
-    }
-    return buildBundle(...args);
-  };
-  return { source, expect: (n: number) => (parties = n) };
-}
-
 describe('a verification Idempotency-Key (DESIGN §8)', () => {
-  const meet = rendezvous();
-  let world: TestWorld;
-  let replicas: ReturnType<TestWorld['appWith']>['app'][];
-  let dist: Party;
+  let r: Replicas;
 
   beforeAll(async () => {
-    world = await startTestWorld({ bundleSource: meet.source });
-    replicas = [world.app, world.appWith({ bundleSource: meet.source }).app];
-    const api = new Api(world.app, world.issuer.adminToken);
-    const mfr = await api.party(
-      withCheckDigit('061414100030'),
-      'Acme Pharma',
-      ['manufacturer'],
-      ['0614141'],
-    );
-    dist = await api.party(withCheckDigit('061414100031'), 'Northwind', ['distributor']);
+    r = await startReplicas(withCheckDigit('061414100030'), withCheckDigit('061414100031'));
     const serials = ['I1', 'I2', 'I3', 'I4', 'I5', 'I6'];
-    await api.commission(mfr, GTIN, serials);
-    await api.ship(mfr, serials.map(unit), dist, 'ASN-I');
+    await r.api.commission(r.mfr, GTIN, serials);
+    await r.api.ship(r.mfr, serials.map(unit), r.dist, 'ASN-I');
   });
   afterAll(async () => {
-    await world.stop();
+    await r.world.stop();
   });
 
-  const verify = (key: string, body: object, app = replicas[0]!) =>
+  const verify = (key: string, body: object, app = r.replicas[0]!) =>
     request(app)
       .post('/v1/verifications')
-      .set({ Authorization: `Bearer ${dist.token}`, 'Idempotency-Key': key })
+      .set({ Authorization: `Bearer ${r.dist.token}`, 'Idempotency-Key': key })
       .send(body);
 
   /** Makes the key `hours` old, as the service stored it (its write-path answer and its verification). */
@@ -72,17 +37,17 @@ describe('a verification Idempotency-Key (DESIGN §8)', () => {
       ['idempotency_keys', 'gln'],
       ['verification_idempotency', 'party'],
     ] as const)
-      await world.issuer.db.query(
+      await r.world.issuer.db.query(
         `UPDATE ${table} SET created_at = now() - $3::integer * interval '1 hour'
          WHERE ${party} = $1::text AND key = $2::text`,
-        [dist.gln, key, hours],
+        [r.dist.gln, key, hours],
       );
   }
 
   async function stored(subject: string): Promise<string[]> {
-    const { rows } = await world.issuer.db.query<{ id: string }>(
+    const { rows } = await r.world.issuer.db.query<{ id: string }>(
       `SELECT id FROM verifications WHERE party = $1::text AND subject = $2::text ORDER BY created_at, id`,
-      [dist.gln, subject],
+      [r.dist.gln, subject],
     );
     return rows.map((r) => r.id);
   }
@@ -91,12 +56,12 @@ describe('a verification Idempotency-Key (DESIGN §8)', () => {
     const body = { subject: unit('I1'), purpose: 'receiving' };
     const first = await verify('idem-fresh', body).expect(201);
     await age('idem-fresh', 23);
-    const again = await verify('idem-fresh', body, replicas[1]).expect(201);
+    const again = await verify('idem-fresh', body, r.replicas[1]).expect(201);
     expect(again.body.id).toBe(first.body.id);
     // The write-path answer lost (a crash before it was stored): the verification's key still holds.
-    await world.issuer.db.query(
+    await r.world.issuer.db.query(
       `DELETE FROM idempotency_keys WHERE gln = $1::text AND key = 'idem-fresh'`,
-      [dist.gln],
+      [r.dist.gln],
     );
     const third = await verify('idem-fresh', body).expect(201);
     expect(third.body.id).toBe(first.body.id);
@@ -113,7 +78,7 @@ describe('a verification Idempotency-Key (DESIGN §8)', () => {
     const fresh = await verify('idem-expired', body).expect(201);
     expect(fresh.headers['idempotent-replayed']).toBeUndefined();
     expect(fresh.body.id).not.toBe(first.body.id);
-    const replayed = await verify('idem-expired', body, replicas[1]).expect(201);
+    const replayed = await verify('idem-expired', body, r.replicas[1]).expect(201);
     expect(replayed.body.id).toBe(fresh.body.id);
     // The old verification is kept for audit (append-only), beside the new one.
     expect((await stored(unit('I2'))).sort()).toEqual([first.body.id, fresh.body.id].sort());
@@ -135,8 +100,8 @@ describe('a verification Idempotency-Key (DESIGN §8)', () => {
     const body = { subject: unit('I5'), purpose: 'receiving' };
     const first = await verify('idem-race', body).expect(201);
     await age('idem-race', 25);
-    meet.expect(2);
-    const [a, b] = await Promise.all(replicas.map((app) => verify('idem-race', body, app)));
+    r.meet.expect(2);
+    const [a, b] = await Promise.all(r.replicas.map((app) => verify('idem-race', body, app)));
     expect([a!.status, b!.status]).toEqual([201, 201]);
     expect(b!.body.id).toBe(a!.body.id);
     expect(a!.body.id).not.toBe(first.body.id);
@@ -149,16 +114,16 @@ describe('a verification Idempotency-Key (DESIGN §8)', () => {
     await verify('idem-prune-new', { ...body, purpose: 'dispense' }).expect(201);
     await age('idem-prune-old', 30);
     const worker = new WebhookWorker({
-      db: world.issuer.db,
-      masterKey: world.issuer.config.masterKey,
-      settings: webhookSettingsOf(world.issuer.config),
+      db: r.world.issuer.db,
+      masterKey: r.world.issuer.config.masterKey,
+      settings: webhookSettingsOf(r.world.issuer.config),
     });
     const pruned = await worker.prune();
     await worker.stop();
     expect(pruned.verificationIdempotencyKeys).toBeGreaterThanOrEqual(1);
-    const { rows } = await world.issuer.db.query<{ key: string }>(
+    const { rows } = await r.world.issuer.db.query<{ key: string }>(
       `SELECT key FROM verification_idempotency WHERE party = $1::text AND key LIKE 'idem-prune-%'`,
-      [dist.gln],
+      [r.dist.gln],
     );
     expect(rows.map((r) => r.key)).toEqual(['idem-prune-new']);
     expect(await stored(unit('I6'))).toHaveLength(2);

@@ -4,106 +4,72 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { unitSubject } from '@provenant/core';
-import { buildBundle } from '@provenant/store';
-import {
-  Api,
-  startTestWorld,
-  withCheckDigit,
-  type Party,
-  type TestWorld,
-} from './support/verifier.js';
+import { startReplicas, withCheckDigit, type Replicas } from './support/verifier.js';
 
 const GTIN = withCheckDigit('1061414100011');
 const unit = (serial: string) => unitSubject(GTIN, serial);
 
-/**
- * The log's bundle source, held until both replicas are inside their
- * verification (past the Idempotency-Key lookup): the race is certain, not
- * left to scheduling.
- */
-function rendezvous() {
-  let waiting: (() => void)[] = [];
-  let parties = 1;
-  const source: typeof buildBundle = async (...args) => {
-    if (waiting.length + 1 < parties) await new Promise<void>((r) => waiting.push(r));
-    else {
-      for (const go of waiting) go();
-      waiting = [];
-    }
-    return buildBundle(...args);
-  };
-  return { source, expect: (n: number) => (parties = n) };
-}
-
 describe('two replicas given the same Idempotency-Key at once', () => {
-  const meet = rendezvous();
-  let world: TestWorld;
-  let replicas: ReturnType<TestWorld['appWith']>['app'][];
-  let mfr: Party;
-  let dist: Party;
+  let r: Replicas;
 
   beforeAll(async () => {
-    world = await startTestWorld({ bundleSource: meet.source });
-    replicas = [world.app, world.appWith({ bundleSource: meet.source }).app];
-    const api = new Api(world.app, world.issuer.adminToken);
-    mfr = await api.party(
-      withCheckDigit('061414100010'),
-      'Acme Pharma',
-      ['manufacturer'],
-      ['0614141'],
-    );
-    dist = await api.party(withCheckDigit('061414100011'), 'Northwind', ['distributor']);
-    await api.commission(mfr, GTIN, ['R1', 'R2', 'R3', 'R4']);
-    await api.ship(mfr, [unit('R1'), unit('R2')], dist, 'ASN-R');
+    r = await startReplicas(withCheckDigit('061414100010'), withCheckDigit('061414100011'));
+    await r.api.commission(r.mfr, GTIN, ['R1', 'R2', 'R3', 'R4']);
+    await r.api.ship(r.mfr, [unit('R1'), unit('R2')], r.dist, 'ASN-R');
   });
   afterAll(async () => {
-    await world.stop();
+    await r.world.stop();
   });
 
   /** POST /v1/verifications on both replicas at once with one key. */
   function both(key: string, bodies: [object, object]) {
-    meet.expect(2);
+    r.meet.expect(2);
     return Promise.all(
-      replicas.map((app, i) =>
+      r.replicas.map((app, i) =>
         request(app)
           .post('/v1/verifications')
-          .set({ Authorization: `Bearer ${dist.token}`, 'Idempotency-Key': key })
+          .set({ Authorization: `Bearer ${r.dist.token}`, 'Idempotency-Key': key })
           .send(bodies[i]!),
       ),
     );
   }
 
   async function stored(subject: string): Promise<{ verifications: number; cases: number }> {
-    const v = await world.issuer.db.query<{ n: string }>(
+    const v = await r.world.issuer.db.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM verifications WHERE party = $1::text AND subject = $2::text',
-      [dist.gln, subject],
+      [r.dist.gln, subject],
     );
-    const c = await world.issuer.db.query<{ n: string }>(
+    const c = await r.world.issuer.db.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM cases WHERE party = $1::text AND subject = $2::text',
-      [dist.gln, subject],
+      [r.dist.gln, subject],
     );
     return { verifications: Number(v.rows[0]!.n), cases: Number(c.rows[0]!.n) };
   }
 
-  it('store one verification and answer both with it (accept)', async () => {
-    const body = { subject: unit('R1'), purpose: 'receiving' };
-    const [a, b] = await both('replica-accept', [body, body]);
+  it.each([
+    {
+      name: 'store one verification and answer both with it (accept)',
+      serial: 'R1',
+      verdict: 'accept',
+      same: 'receipt',
+      cases: 0,
+    },
+    {
+      // R3 was never shipped to the distributor: quarantine, and a case opens.
+      name: 'store one verification and open one case (a quarantine at receiving)',
+      serial: 'R3',
+      verdict: 'quarantine',
+      same: 'case',
+      cases: 1,
+    },
+  ])('$name', async ({ serial, verdict, same, cases }) => {
+    const body = { subject: unit(serial), purpose: 'receiving' };
+    const [a, b] = await both(`replica-${verdict}`, [body, body]);
     expect([a.status, b.status]).toEqual([201, 201]);
-    expect(a.body.verdict).toBe('accept');
+    expect(a.body.verdict).toBe(verdict);
     expect(b.body.id).toBe(a.body.id);
-    expect(b.body.receipt).toEqual(a.body.receipt);
-    expect(await stored(unit('R1'))).toEqual({ verifications: 1, cases: 0 });
-  });
-
-  it('store one verification and open one case (a quarantine at receiving)', async () => {
-    // R3 was never shipped to the distributor: quarantine, and a case opens.
-    const body = { subject: unit('R3'), purpose: 'receiving' };
-    const [a, b] = await both('replica-quarantine', [body, body]);
-    expect([a.status, b.status]).toEqual([201, 201]);
-    expect(a.body.verdict).toBe('quarantine');
-    expect(b.body.id).toBe(a.body.id);
-    expect(b.body.case).toEqual(a.body.case);
-    expect(await stored(unit('R3'))).toEqual({ verifications: 1, cases: 1 });
+    expect(b.body[same]).toEqual(a.body[same]);
+    expect(await stored(unit(serial))).toEqual({ verifications: 1, cases });
   });
 
   it('answer the second of two different requests with the same key 422, storing one', async () => {
@@ -119,13 +85,13 @@ describe('two replicas given the same Idempotency-Key at once', () => {
   });
 
   it('still store each verification without a key', async () => {
-    meet.expect(2);
+    r.meet.expect(2);
     const body = { subject: unit('R4'), purpose: 'dispense' };
     const answers = await Promise.all(
-      replicas.map((app) =>
+      r.replicas.map((app) =>
         request(app)
           .post('/v1/verifications')
-          .set('Authorization', `Bearer ${mfr.token}`)
+          .set('Authorization', `Bearer ${r.mfr.token}`)
           .send(body),
       ),
     );

@@ -24,6 +24,7 @@ import {
   type CreateVerifierDepsOptions,
   type VerifierDeps,
 } from '@provenant/verifier';
+import { buildBundle } from '@provenant/store';
 import { watchContract } from './contract.js';
 import { startTestIssuer, type TestIssuer } from './issuer.js';
 
@@ -92,6 +93,51 @@ export async function startTestWorld(
       await issuer.stop();
     },
   };
+}
+
+/**
+ * The log's bundle source, held until `n` callers are inside it (`expect(n)`
+ * before the concurrent requests; past the Idempotency-Key lookup), so a race
+ * between replicas is certain, not left to scheduling. After each meeting it
+ * lets every caller through again until the next `expect`.
+ */
+export function rendezvous() {
+  let waiting: (() => void)[] = [];
+  let parties = 1;
+  const source: typeof buildBundle = async (...args) => {
+    if (waiting.length + 1 < parties) await new Promise<void>((r) => waiting.push(r));
+    else {
+      for (const go of waiting) go();
+      waiting = [];
+      parties = 1;
+    }
+    return buildBundle(...args);
+  };
+  return { source, expect: (n: number) => (parties = n) };
+}
+
+export interface Replicas {
+  world: TestWorld;
+  /** The world's app, then a second app on the same database. */
+  replicas: Express[];
+  meet: ReturnType<typeof rendezvous>;
+  api: Api;
+  /** Acme Pharma and Northwind (acmeAndNorthwind). */
+  mfr: Party;
+  dist: Party;
+}
+
+/**
+ * Two replicas of the service (two apps on one database, as two instances
+ * behind a load balancer) whose bundle source is one rendezvous, with a
+ * manufacturer and a distributor registered at the GLNs given.
+ */
+export async function startReplicas(mfrGln: string, distGln: string): Promise<Replicas> {
+  const meet = rendezvous();
+  const world = await startTestWorld({ bundleSource: meet.source });
+  const replicas = [world.app, world.appWith({ bundleSource: meet.source }).app];
+  const api = new Api(world.app, world.issuer.adminToken);
+  return { world, replicas, meet, api, ...(await acmeAndNorthwind(api, mfrGln, distGln)) };
 }
 
 export interface Party {
@@ -271,6 +317,17 @@ export class Api {
       .set('Authorization', `Bearer ${p.token}`)
       .send({ bundle, purpose });
   }
+}
+
+/** The manufacturer Acme Pharma (prefix 0614141) and the distributor Northwind, at the GLNs given. */
+export async function acmeAndNorthwind(
+  api: Api,
+  mfrGln: string,
+  distGln: string,
+): Promise<{ mfr: Party; dist: Party }> {
+  const mfr = await api.party(mfrGln, 'Acme Pharma', ['manufacturer'], ['0614141']);
+  const dist = await api.party(distGln, 'Northwind', ['distributor']);
+  return { mfr, dist };
 }
 
 /** The codes of an answer, in its order. */

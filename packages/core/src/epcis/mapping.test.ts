@@ -31,14 +31,30 @@ const base = {
   eventTimeZoneOffset: '+01:00',
 };
 
-const commissioning = {
+/** An ObjectEvent of the §11 table's shape; `extra` adds or overrides fields. */
+const objectEvent = (action: string, bizStep: string, extra: object = {}) => ({
   ...base,
   type: 'ObjectEvent',
-  action: 'ADD',
-  bizStep: 'commissioning',
-  epcList: ['urn:epc:id:sgtin:9506000.013435.S1', `https://example.com/01/${GTIN}/21/S%2F2`],
+  action,
+  bizStep,
+  ...extra,
+});
+
+/** An AggregationEvent whose parent is the pallet SSCC. */
+const aggregationEvent = (action: string, bizStep: string, childEPCs: string[]) => ({
+  ...base,
+  type: 'AggregationEvent',
+  action,
+  bizStep,
+  parentID: `https://id.gs1.org/00/${SSCC}`,
+  childEPCs,
+});
+
+const S1 = 'urn:epc:id:sgtin:9506000.013435.S1';
+const commissioning = objectEvent('ADD', 'commissioning', {
+  epcList: [S1, `https://example.com/01/${GTIN}/21/S%2F2`],
   ilmd: { 'cbvmda:lotNumber': 'L1', 'cbvmda:itemExpirationDate': '2028-06-30' },
-};
+});
 
 describe('recordsFromEpcisEvent', () => {
   it('commissions each EPC of an ObjectEvent ADD commissioning with lot and expiry from ilmd', () => {
@@ -59,11 +75,7 @@ describe('recordsFromEpcisEvent', () => {
   });
 
   it('ships to the owning_party destination with the po/inv/desadv transactions', () => {
-    const event = {
-      ...base,
-      type: 'ObjectEvent',
-      action: 'OBSERVE',
-      bizStep: 'https://ref.gs1.org/cbv/BizStep-shipping',
+    const event = objectEvent('OBSERVE', 'https://ref.gs1.org/cbv/BizStep-shipping', {
       epcList: [`urn:epc:id:sscc:9506000.${SSCC[0]}${SSCC.slice(8, 17)}`],
       bizTransactionList: [
         { type: 'po', bizTransaction: 'urn:epcglobal:cbv:bt:9506000000005:PO1' },
@@ -73,7 +85,7 @@ describe('recordsFromEpcisEvent', () => {
         { type: 'location', destination: 'urn:epc:id:sgln:4000001.00012.0' },
         { type: 'owning_party', destination: 'urn:epc:id:pgln:4000001.00000' },
       ],
-    };
+    });
     expect(drafts(recordsFromEpcisEvent(event))).toEqual([
       {
         type: 'ship',
@@ -92,16 +104,12 @@ describe('recordsFromEpcisEvent', () => {
   });
 
   it('receives with condition damaged when the disposition is damaged, ok otherwise', () => {
-    const event = {
-      ...base,
-      type: 'ObjectEvent',
-      action: 'OBSERVE',
-      bizStep: 'receiving',
+    const event = objectEvent('OBSERVE', 'receiving', {
       disposition: 'damaged',
       epcList: [`https://id.gs1.org/00/${SSCC}`],
       sourceList: [{ type: 'owning_party', source: `https://id.gs1.org/417/${MAKER}` }],
       bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-7' }],
-    };
+    });
     const [damaged] = drafts(recordsFromEpcisEvent(event));
     expect(damaged!.data).toEqual({
       from: MAKER,
@@ -113,14 +121,7 @@ describe('recordsFromEpcisEvent', () => {
   });
 
   it('packs a container and each child: N+1 drafts, children at their heads', () => {
-    const event = {
-      ...base,
-      type: 'AggregationEvent',
-      action: 'ADD',
-      bizStep: 'packing',
-      parentID: `https://id.gs1.org/00/${SSCC}`,
-      childEPCs: ['urn:epc:id:sgtin:9506000.013435.S1', 'urn:epc:id:sgtin:9506000.013435.S3'],
-    };
+    const event = aggregationEvent('ADD', 'packing', [S1, 'urn:epc:id:sgtin:9506000.013435.S3']);
     const out = drafts(recordsFromEpcisEvent(event, { headOf: () => HEAD }));
     expect(out.map((d) => [d.type, d.subject, d.data])).toEqual([
       [
@@ -139,14 +140,10 @@ describe('recordsFromEpcisEvent', () => {
   });
 
   it('refuses to pack a child whose head is unknown, naming it', () => {
-    const event = {
-      ...base,
-      type: 'AggregationEvent',
-      action: 'ADD',
-      bizStep: 'packing',
-      parentID: `https://id.gs1.org/00/${SSCC}`,
-      childEPCs: [`https://id.gs1.org/01/${GTIN}/21/S1`, `https://id.gs1.org/01/${GTIN}/21/S9`],
-    };
+    const event = aggregationEvent('ADD', 'packing', [
+      `https://id.gs1.org/01/${GTIN}/21/S1`,
+      `https://id.gs1.org/01/${GTIN}/21/S9`,
+    ]);
     const headOf = (s: string) => (s === unit('S1') ? HEAD : undefined);
     expect(errorOf(recordsFromEpcisEvent(event, { headOf }))).toEqual([
       'UNKNOWN_HEAD',
@@ -155,14 +152,7 @@ describe('recordsFromEpcisEvent', () => {
   });
 
   it('unpacks a container and marks each child draft to take the parent unpack id', () => {
-    const event = {
-      ...base,
-      type: 'AggregationEvent',
-      action: 'DELETE',
-      bizStep: 'unpacking',
-      parentID: `https://id.gs1.org/00/${SSCC}`,
-      childEPCs: [`https://id.gs1.org/01/${GTIN}/21/S1`],
-    };
+    const event = aggregationEvent('DELETE', 'unpacking', [`https://id.gs1.org/01/${GTIN}/21/S1`]);
     expect(drafts(recordsFromEpcisEvent(event))).toEqual([
       {
         type: 'unpack',
@@ -180,76 +170,68 @@ describe('recordsFromEpcisEvent', () => {
     ]);
   });
 
-  it('decommissions with the reason the bizStep or disposition names', () => {
-    const event = {
-      ...base,
-      type: 'ObjectEvent',
-      action: 'DELETE',
-      epcList: [commissioning.epcList[0]],
-    };
-    const reason = (extra: object) =>
-      drafts(recordsFromEpcisEvent({ ...event, ...extra }))[0]!.data['reason'];
-    expect(reason({ bizStep: 'dispensing' })).toBe('dispensed');
-    expect(reason({ bizStep: 'destroying' })).toBe('destroyed');
-    expect(reason({ bizStep: 'decommissioning', disposition: 'stolen' })).toBe('stolen');
-    expect(reason({ bizStep: 'decommissioning', disposition: 'exported' })).toBe('exported');
-    expect(
-      errorOf(
-        recordsFromEpcisEvent({ ...event, bizStep: 'decommissioning', disposition: 'inactive' }),
-      ),
-    ).toEqual(['UNMAPPED_VALUE', 'disposition']);
+  describe('decommissions with the reason the bizStep or disposition names', () => {
+    it.each([
+      ['dispensing', undefined, 'dispensed'],
+      ['destroying', undefined, 'destroyed'],
+      ['decommissioning', 'stolen', 'stolen'],
+      ['decommissioning', 'exported', 'exported'],
+    ])('bizStep %s, disposition %s: %s', (bizStep, disposition, reason) => {
+      const event = objectEvent('DELETE', bizStep, {
+        epcList: [S1],
+        ...(disposition ? { disposition } : {}),
+      });
+      expect(drafts(recordsFromEpcisEvent(event))[0]!.data['reason']).toBe(reason);
+    });
   });
 
   describe('when the event is not one the table maps', () => {
-    it('names the type of a TransformationEvent', () => {
-      expect(errorOf(recordsFromEpcisEvent({ ...base, type: 'TransformationEvent' }))).toEqual([
-        'UNMAPPED_EVENT',
-        'type',
-      ]);
-    });
-
-    it('names the bizStep of an ObjectEvent OBSERVE inspecting', () => {
-      const event = { ...commissioning, action: 'OBSERVE', bizStep: 'inspecting' };
-      expect(errorOf(recordsFromEpcisEvent(event))).toEqual(['UNMAPPED_EVENT', 'bizStep']);
-    });
-
-    it('names a missing lot, a bad EPC and an unmapped transaction type', () => {
-      expect(errorOf(recordsFromEpcisEvent({ ...commissioning, ilmd: {} }))).toEqual([
-        'MISSING_FIELD',
-        'ilmd.cbvmda:lotNumber',
-      ]);
-      const badEpc = {
-        ...commissioning,
-        epcList: [commissioning.epcList[0], 'urn:epc:id:sgtin:1.2.3'],
-      };
-      expect(errorOf(recordsFromEpcisEvent(badEpc))).toEqual(['BAD_IDENTIFIER', 'epcList.1']);
-      const ship = {
-        ...base,
-        type: 'ObjectEvent',
-        action: 'OBSERVE',
-        bizStep: 'shipping',
-        epcList: [commissioning.epcList[0]],
-        destinationList: [
-          { type: 'owning_party', destination: `https://id.gs1.org/417/${WHOLESALER}` },
-        ],
-        bizTransactionList: [{ type: 'prodorder', bizTransaction: 'P-1' }],
-      };
-      expect(errorOf(recordsFromEpcisEvent(ship))).toEqual([
-        'UNMAPPED_VALUE',
-        'bizTransactionList.0.type',
-      ]);
-    });
-
-    it('names the destinationList of a shipment without an owning party', () => {
-      const ship = {
-        ...base,
-        type: 'ObjectEvent',
-        action: 'OBSERVE',
-        bizStep: 'shipping',
-        epcList: [commissioning.epcList[0]],
-        bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-1' }],
-      };
-      expect(errorOf(recordsFromEpcisEvent(ship))).toEqual(['MISSING_FIELD', 'destinationList']);
+    const ship = (extra: object) => objectEvent('OBSERVE', 'shipping', { epcList: [S1], ...extra });
+    it.each([
+      {
+        names: 'the type of a TransformationEvent',
+        event: { ...base, type: 'TransformationEvent' },
+        error: ['UNMAPPED_EVENT', 'type'],
+      },
+      {
+        names: 'the bizStep of an ObjectEvent OBSERVE inspecting',
+        event: { ...commissioning, action: 'OBSERVE', bizStep: 'inspecting' },
+        error: ['UNMAPPED_EVENT', 'bizStep'],
+      },
+      {
+        names: 'a missing lot',
+        event: { ...commissioning, ilmd: {} },
+        error: ['MISSING_FIELD', 'ilmd.cbvmda:lotNumber'],
+      },
+      {
+        names: 'a bad EPC',
+        event: { ...commissioning, epcList: [S1, 'urn:epc:id:sgtin:1.2.3'] },
+        error: ['BAD_IDENTIFIER', 'epcList.1'],
+      },
+      {
+        names: 'an unmapped transaction type',
+        event: ship({
+          destinationList: [
+            { type: 'owning_party', destination: `https://id.gs1.org/417/${WHOLESALER}` },
+          ],
+          bizTransactionList: [{ type: 'prodorder', bizTransaction: 'P-1' }],
+        }),
+        error: ['UNMAPPED_VALUE', 'bizTransactionList.0.type'],
+      },
+      {
+        names: 'the destinationList of a shipment without an owning party',
+        event: ship({
+          bizTransactionList: [{ type: 'desadv', bizTransaction: 'ASN-1' }],
+        }),
+        error: ['MISSING_FIELD', 'destinationList'],
+      },
+      {
+        names: 'the disposition of a decommissioning that gives no reason',
+        event: objectEvent('DELETE', 'decommissioning', { epcList: [S1], disposition: 'inactive' }),
+        error: ['UNMAPPED_VALUE', 'disposition'],
+      },
+    ])('names $names', ({ event, error }) => {
+      expect(errorOf(recordsFromEpcisEvent(event))).toEqual(error);
     });
   });
 });
