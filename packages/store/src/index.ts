@@ -55,3 +55,5 @@ export { BackupError, backupDatabase, restoreDatabase } from './backup.js';
 export { LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 export * from './rate-limits.js';
 export * from './verifier-state.js';
+export * from './verifier-facts.js';
+export * from './coalesce.js';

@@ -19,16 +19,46 @@ export async function incrementRateLimit(
   windowMs: number,
   by = 1,
 ): Promise<RateLimitCount> {
+  return (await incrementRateLimits(q, windowMs, [{ key, by }]))[0]!;
+}
+
+/**
+ * incrementRateLimit for several calls in one statement (concurrent
+ * requests), in order: each gets the count as if the calls had run one after
+ * another. Keys are written in sorted order, so two such statements never
+ * deadlock.
+ */
+export async function incrementRateLimits(
+  q: Queryable,
+  windowMs: number,
+  calls: readonly { key: string; by: number }[],
+): Promise<RateLimitCount[]> {
+  if (calls.length === 0) return [];
+  const sums = new Map<string, number>();
+  for (const c of calls) sums.set(c.key, (sums.get(c.key) ?? 0) + c.by);
+  const keys = [...sums.keys()].sort();
   const { rows } = await q.query(
     `INSERT INTO rate_limits AS r (key, hits, reset_at)
-     VALUES ($1::text, $3::integer, now() + $2::integer * interval '1 millisecond')
+     SELECT u.k, u.n, now() + $3::integer * interval '1 millisecond'
+     FROM unnest($1::text[], $2::integer[]) AS u(k, n) ORDER BY u.k
      ON CONFLICT (key) DO UPDATE SET
        hits = CASE WHEN r.reset_at <= now() THEN excluded.hits ELSE r.hits + excluded.hits END,
        reset_at = CASE WHEN r.reset_at <= now() THEN excluded.reset_at ELSE r.reset_at END
-     RETURNING hits, reset_at`,
-    [key, windowMs, by],
+     RETURNING key, hits, reset_at`,
+    [keys, keys.map((k) => sums.get(k)!), windowMs],
   );
-  return { hits: num(rows[0]!.hits), resetAt: iso(rows[0]!.reset_at) };
+  const final = new Map(rows.map((r) => [r.key as string, r] as const));
+  // Each call's count leaves out the hits of the calls after it.
+  const later = new Map<string, number>();
+  const out: RateLimitCount[] = new Array<RateLimitCount>(calls.length);
+  for (let i = calls.length - 1; i >= 0; i--) {
+    const { key, by } = calls[i]!;
+    const r = final.get(key)!;
+    const after = later.get(key) ?? 0;
+    out[i] = { hits: num(r.hits) - after, resetAt: iso(r.reset_at) };
+    later.set(key, after + by);
+  }
+  return out;
 }
 
 /** The current count of `key`, or null when it has none or its window ended. */

@@ -12,6 +12,10 @@ import {
   findRecalls,
   findRecordsByShipment,
   getActiveToken,
+  getRateLimit,
+  getTokenGrants,
+  incrementRateLimit,
+  incrementRateLimits,
   getChain,
   getCheckpoint,
   getHead,
@@ -32,6 +36,7 @@ import {
   insertParty,
   insertRecords,
   insertToken,
+  revokeToken,
   latestCheckpoint,
   listCosignatures,
   listKeysByParty,
@@ -420,6 +425,49 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
         revokedAt: null,
       });
       expect(await getActiveToken(db, sha256(utf8('other')))).toBeNull();
+    });
+
+    it('token grants are looked up for many hashes in one statement, in order, unknown and revoked as null', async () => {
+      const a = sha256(utf8('grant a'));
+      const b = sha256(utf8('grant b'));
+      const revoked = sha256(utf8('grant revoked'));
+      await insertToken(db, { tokenHash: a, gln: GLN, scopes: ['verify'] });
+      await insertToken(db, { tokenHash: b, gln: null, scopes: ['admin'] });
+      await insertToken(db, { tokenHash: revoked, gln: GLN, scopes: ['sign'] });
+      await revokeToken(db, revoked);
+      const grants = await getTokenGrants(db, [b, sha256(utf8('nobody')), a, revoked, a]);
+      expect(grants.map((g) => g?.scopes ?? null)).toEqual([
+        ['admin'],
+        null,
+        ['verify'],
+        null,
+        ['verify'],
+      ]);
+      expect(grants[2]).toMatchObject({ gln: GLN, partyStatus: 'active' });
+      expect(grants[0]).toMatchObject({ gln: null, partyStatus: null });
+    });
+
+    it('rate-limit increments in one statement count as if made one after another', async () => {
+      const counts = await incrementRateLimits(db, 60_000, [
+        { key: 'rl:x', by: 1 },
+        { key: 'rl:y', by: 5 },
+        { key: 'rl:x', by: 3 },
+        { key: 'rl:x', by: 1 },
+      ]);
+      expect(counts.map((c) => c.hits)).toEqual([1, 5, 4, 5]);
+      expect((await incrementRateLimit(db, 'rl:x', 60_000)).hits).toBe(6);
+      expect((await getRateLimit(db, 'rl:y'))?.hits).toBe(5);
+      // A window that ended starts again from this batch's own hits.
+      await incrementRateLimits(db, 1, [{ key: 'rl:z', by: 2 }]);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(
+        (
+          await incrementRateLimits(db, 60_000, [
+            { key: 'rl:z', by: 1 },
+            { key: 'rl:z', by: 1 },
+          ])
+        ).map((c) => c.hits),
+      ).toEqual([1, 2]);
     });
 
     it('an Idempotency-Key keeps its first outcome', async () => {

@@ -1,6 +1,6 @@
 // tokens: bearer tokens by SHA-256 only (DESIGN §8); the token itself is never stored.
 import type { Queryable } from './driver.js';
-import { bytes, iso, isoOrNull } from './sql.js';
+import { bytes, hexes, iso, isoOrNull, num } from './sql.js';
 
 export interface Token {
   /** Public id (uuid): lists and revocations name a token by it, never by its secret. */
@@ -134,17 +134,28 @@ export async function getTokenGrant(
   q: Queryable,
   tokenHash: Uint8Array,
 ): Promise<TokenGrantRow | null> {
+  return (await getTokenGrants(q, [tokenHash]))[0]!;
+}
+
+/** getTokenGrant for several hashes in one statement (concurrent requests), in order. */
+export async function getTokenGrants(
+  q: Queryable,
+  tokenHashes: readonly Uint8Array[],
+): Promise<(TokenGrantRow | null)[]> {
+  if (tokenHashes.length === 0) return [];
   const { rows } = await q.query(
-    `SELECT t.gln, t.scopes, p.status AS party_status
-     FROM tokens t LEFT JOIN parties p ON p.gln = t.gln
-     WHERE t.token_hash = $1::bytea AND t.revoked_at IS NULL`,
-    [tokenHash],
+    `SELECT h.ord, t.gln, t.scopes, p.status AS party_status
+     FROM unnest($1::text[]) WITH ORDINALITY AS h(hex, ord)
+     JOIN tokens t ON t.token_hash = decode(h.hex, 'hex') AND t.revoked_at IS NULL
+     LEFT JOIN parties p ON p.gln = t.gln`,
+    [hexes(tokenHashes)],
   );
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    gln: (r.gln as string | null) ?? null,
-    scopes: r.scopes as string[],
-    partyStatus: (r.party_status as TokenGrantRow['partyStatus']) ?? null,
-  };
+  const out: (TokenGrantRow | null)[] = tokenHashes.map(() => null);
+  for (const r of rows)
+    out[num(r.ord) - 1] = {
+      gln: (r.gln as string | null) ?? null,
+      scopes: r.scopes as string[],
+      partyStatus: (r.party_status as TokenGrantRow['partyStatus']) ?? null,
+    };
+  return out;
 }

@@ -150,22 +150,25 @@ export interface VerifiedSubject {
 }
 
 /**
- * The columns a verified state is read from (with an optional table alias), for
- * queries that join it: decode each row with toVerifiedSubject.
+ * The columns a verified state is read from (with an optional table alias,
+ * and a prefix for their output names when a query reads two), for queries
+ * that join it: decode each row with toVerifiedSubject (same prefix).
  */
-export function verifiedSubjectColumns(alias = ''): string {
+export function verifiedSubjectColumns(alias = '', prefix = ''): string {
   const a = alias ? `${alias}.` : '';
-  return `${a}subject, ${a}seq, ${a}head_index, ${a}state, ${a}alarm`;
+  return ['subject', 'seq', 'head_index', 'state', 'alarm']
+    .map((c) => `${a}${c}${prefix ? ` AS ${prefix}${c}` : ''}`)
+    .join(', ');
 }
 
-/** A verified_subjects row (read with verifiedSubjectColumns) as a VerifiedSubject. */
-export function toVerifiedSubject(r: Record<string, unknown>): VerifiedSubject {
+/** A verifier_subjects row (read with verifiedSubjectColumns, same prefix) as a VerifiedSubject. */
+export function toVerifiedSubject(r: Record<string, unknown>, prefix = ''): VerifiedSubject {
   return {
-    subject: r.subject as string,
-    seq: num(r.seq),
-    headIndex: num(r.head_index),
-    state: r.state as Record<string, unknown>,
-    alarm: r.alarm === null ? null : num(r.alarm),
+    subject: r[`${prefix}subject`] as string,
+    seq: num(r[`${prefix}seq`]),
+    headIndex: num(r[`${prefix}head_index`]),
+    state: r[`${prefix}state`] as Record<string, unknown>,
+    alarm: r[`${prefix}alarm`] === null ? null : num(r[`${prefix}alarm`]),
   };
 }
 
@@ -180,7 +183,7 @@ export async function getVerifiedSubjects(
      WHERE subject = ANY($1::text[])`,
     [subjects],
   );
-  return rows.map(toVerifiedSubject);
+  return rows.map((r) => toVerifiedSubject(r));
 }
 
 /** Every verified state (for the audit's comparison), in subject order, `limit` at a time. */
@@ -194,7 +197,7 @@ export async function getVerifiedSubjectsPage(
      WHERE subject > $1::text ORDER BY subject LIMIT $2::int`,
     [after, limit],
   );
-  return rows.map(toVerifiedSubject);
+  return rows.map((r) => toVerifiedSubject(r));
 }
 
 /** The units packed in these logistic units, in one query: container -> [{subject, head}]. */
@@ -503,27 +506,16 @@ export interface TimelineRow {
 }
 
 /**
- * The records of these subjects logged before `below` (the verified size),
- * in log order, with their receipt times: one indexed read (records by
- * subject, log_leaves by index). Reads only the data fields a timeline shows,
- * never a pack's children.
+ * The columns of a TimelineRow, from records `r` joined to log_leaves `l`
+ * (decode with toTimelineRow; timestamps may arrive as Date or as JSON text).
  */
-export async function getTimelineRows(
-  q: Queryable,
-  subjects: readonly string[],
-  below: number,
-): Promise<TimelineRow[]> {
-  if (subjects.length === 0) return [];
-  const { rows } = await q.query(
-    `SELECT r.subject, r.seq, r.type, r.actor, r.kid, r.time, l.integrated_at, r.leaf_idx, r.id,
-            r.data ->> 'to' AS "to", r.data ->> 'from' AS "from",
-            r.data ->> 'shipment' AS shipment, r.data ->> 'parent' AS parent
-     FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
-     WHERE r.subject = ANY($1::text[]) AND r.leaf_idx < $2::bigint
-     ORDER BY r.leaf_idx`,
-    [subjects, below],
-  );
-  return rows.map((r) => ({
+export const TIMELINE_COLUMNS = `r.subject, r.seq, r.type, r.actor, r.kid, r.time, l.integrated_at, r.leaf_idx, r.id,
+  r.data ->> 'to' AS "to", r.data ->> 'from' AS "from",
+  r.data ->> 'shipment' AS shipment, r.data ->> 'parent' AS parent`;
+
+/** A row read with TIMELINE_COLUMNS (directly, or as JSON) as a TimelineRow. */
+export function toTimelineRow(r: Record<string, unknown>): TimelineRow {
+  return {
     subject: r.subject as string,
     seq: num(r.seq),
     type: r.type as string,
@@ -537,7 +529,29 @@ export async function getTimelineRows(
     from: (r.from as string | null) ?? null,
     shipment: (r.shipment as string | null) ?? null,
     parent: (r.parent as string | null) ?? null,
-  }));
+  };
+}
+
+/**
+ * The records of these subjects logged before `below` (the verified size),
+ * in log order, with their receipt times: one indexed read (records by
+ * subject, log_leaves by index). Reads only the data fields a timeline shows,
+ * never a pack's children.
+ */
+export async function getTimelineRows(
+  q: Queryable,
+  subjects: readonly string[],
+  below: number,
+): Promise<TimelineRow[]> {
+  if (subjects.length === 0) return [];
+  const { rows } = await q.query(
+    `SELECT ${TIMELINE_COLUMNS}
+     FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
+     WHERE r.subject = ANY($1::text[]) AND r.leaf_idx < $2::bigint
+     ORDER BY r.leaf_idx`,
+    [subjects, below],
+  );
+  return rows.map(toTimelineRow);
 }
 
 /** Whether `child` is among the units packed in `container` (verifier_children). */

@@ -14,9 +14,18 @@ import {
   type Trust,
 } from '@provenant/core';
 import { nodeBackend, nodeSha256 } from '@provenant/core/node';
-import { buildBundle, type Database, type Queryable } from '@provenant/store';
+import {
+  buildBundle,
+  Coalescer,
+  getUnitFactsMany,
+  type Database,
+  type Queryable,
+  type UnitFacts,
+  type UnitKey,
+} from '@provenant/store';
 import { tokenLookupFor, type AppConfig, type AppDeps } from '@provenant/server-kit';
 import { PartyGate } from './gate.js';
+import { CLONE_REVEALING_PURPOSES, insertVerifications, type NewVerification } from './store.js';
 import type { VerifierKey } from './receipt.js';
 import { DEFAULT_REMEMBERED, VerifiedSignatures } from './workers/memo.js';
 import { SignaturePool } from './workers/pool.js';
@@ -95,6 +104,10 @@ export interface VerifierDeps extends AppDeps<Database> {
   monitor: LogMonitor;
   /** how long a verification waits for the monitor to reach the log size seen at arrival, ms */
   monitorWaitMs: number;
+  /** a unit's verified facts (getUnitFactsMany): concurrent requests' in one statement */
+  unitFacts: (key: UnitKey) => Promise<UnitFacts>;
+  /** stores a verification without an idempotency key: concurrent requests' in one statement */
+  storeVerification: (v: NewVerification) => Promise<void>;
 }
 
 /** Default bound on a verification's wait for the monitor (DESIGN §7b), ms. */
@@ -210,5 +223,24 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
     bundleSource: opts.bundleSource ?? buildBundle,
     sha256: nodeSha256,
     gate: new PartyGate(opts.maxQueuedPerParty),
+    unitFacts: coalesced((keys: UnitKey[]) =>
+      getUnitFactsMany(
+        db,
+        keys.map((k) => k.subject),
+        keys.map((k) => k.gtin),
+        keys.map((k) => k.party),
+        CLONE_REVEALING_PURPOSES,
+      ),
+    ),
+    storeVerification: coalesced(async (vs: NewVerification[]) => {
+      await insertVerifications(db, vs);
+      return vs.map(() => undefined);
+    }),
   };
+}
+
+/** `run` over concurrent calls, one statement for those waiting (store Coalescer). */
+function coalesced<T, R>(run: (items: T[]) => Promise<R[]>): (item: T) => Promise<R> {
+  const c = new Coalescer(run);
+  return (item) => c.call(item);
 }

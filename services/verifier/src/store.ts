@@ -48,6 +48,38 @@ const VERIFICATION_VALUES = `$1::text, $2::text, $3::text, $4::text, $5::text, $
     $7::jsonb, $8::jsonb, $9::jsonb, $10::timestamptz, $11::text, $12::text`;
 
 /**
+ * Stores verifications without an idempotency key in one statement
+ * (concurrent requests' audit rows: one round trip and one commit for all).
+ */
+export async function insertVerifications(
+  q: Queryable,
+  vs: readonly NewVerification[],
+): Promise<void> {
+  if (vs.length === 0) return;
+  const col = <K extends keyof NewVerification>(k: K) => vs.map((v) => v[k]);
+  await q.query(
+    `${INSERT_VERIFICATION}
+     SELECT u.id, u.party, u.purpose, u.source, u.subject, u.verdict, u.reasons::jsonb,
+            u.result::jsonb, u.receipt::jsonb, u.created_at::timestamptz, NULL, NULL
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $7::text[], $8::text[], $9::text[], $10::text[])
+       AS u(id, party, purpose, source, subject, verdict, reasons, result, receipt, created_at)`,
+    [
+      col('id'),
+      col('party'),
+      col('purpose'),
+      col('source'),
+      col('subject'),
+      col('verdict'),
+      vs.map((v) => js(v.reasons)),
+      vs.map((v) => js(v.result)),
+      vs.map((v) => js(v.receipt)),
+      col('createdAt'),
+    ],
+  );
+}
+
+/**
  * Stores one verification. With an idempotency key, it first takes the key
  * in verification_idempotency, in the same statement: when a verification
  * younger than 24 hours already holds (party, key) (a replica's concurrent

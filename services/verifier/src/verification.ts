@@ -8,6 +8,8 @@ import {
   checkBundleFrame,
   fromDsseBase64,
   fromUtf8,
+  isContainerSubject,
+  isUnitSubject,
   REASON_CODES,
   REASONS,
   subjectParts,
@@ -38,7 +40,12 @@ import {
 import { inSpan, webhookEvent } from '@provenant/server-kit';
 import type { VerifierDeps } from './deps.js';
 import { bundleDivergence } from './divergence.js';
-import { answerFromState, type StateAnswer } from './monitor/answer.js';
+import {
+  answerContainerFromState,
+  answerUnitFromState,
+  unitFactsCaughtUp,
+  type StateAnswer,
+} from './monitor/answer.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
 import { unprocessable } from '@provenant/server-kit';
 import {
@@ -364,7 +371,6 @@ export async function runVerification(
   deps: VerifierDeps,
   req: VerificationRequest,
 ): Promise<VerificationView> {
-  const { db } = deps;
   const nowMs = deps.now();
   const verifiedAt = new Date(nowMs).toISOString();
   const findings: Reason[] = [];
@@ -373,19 +379,34 @@ export async function runVerification(
   // judged (a reject, LOG_PROOF_INVALID at `subject`), never refused (STYLE rule 3).
   const subject =
     req.presented !== undefined ? (presentedSubject(req.presented) ?? '') : req.subject;
-  // DESIGN §7b: the log's own evidence is answered once the monitor has verified the
-  // log as large as it was when the request arrived (bounded wait).
-  const caughtUp =
-    req.presented === undefined &&
-    (await deps.monitor.waitFor(await getLogSize(db), deps.monitorWaitMs));
   const fast =
-    caughtUp && deps.policy.answerFrom === 'state'
-      ? await answerFromState(db, deps.origin, req, nowMs, (note) => deps.monitor.trustsNote(note))
+    req.presented === undefined && deps.policy.answerFrom === 'state'
+      ? await answerFromVerifiedState(deps, req, nowMs)
       : null;
   let view: Omit<VerificationView, 'id' | 'receipt' | 'case'>;
   if (fast) view = await stateView(deps, req, fast, verifiedAt);
   else view = await engineView(deps, req, subject, verifiedAt, findings);
-  return finishVerification(deps, req, view, verifiedAt);
+  return finishVerification(deps, req, view, verifiedAt, fast ?? undefined);
+}
+
+/**
+ * The answer from the monitor's verified state (DESIGN §7b), once the monitor
+ * has verified the log as large as it was when the request arrived (a bounded
+ * wait); null when the full engine must answer.
+ */
+async function answerFromVerifiedState(
+  deps: VerifierDeps,
+  req: VerificationRequest,
+  nowMs: number,
+): Promise<StateAnswer | null> {
+  const trusts = (note: string) => deps.monitor.trustsNote(note);
+  const waitFor = (size: number) => deps.monitor.waitFor(size, deps.monitorWaitMs);
+  if (isUnitSubject(req.subject)) {
+    const facts = await unitFactsCaughtUp(deps.unitFacts, req, waitFor);
+    return facts && answerUnitFromState(deps.db, deps.origin, req, nowMs, trusts, facts);
+  }
+  if (!isContainerSubject(req.subject) || !(await waitFor(await getLogSize(deps.db)))) return null;
+  return answerContainerFromState(deps.db, deps.origin, req, nowMs, trusts);
 }
 
 /** The answer from the monitor's verified state, with the service's DUPLICATE_SCAN finding. */
@@ -397,7 +418,7 @@ async function stateView(
 ): Promise<Omit<VerificationView, 'id' | 'receipt' | 'case'>> {
   const reasons = [...a.reasons];
   const others =
-    a.chainParties.length === 0
+    a.chainParties.length === 0 || a.duplicateCandidates === false
       ? []
       : await otherVerifiers(
           deps.db,
@@ -557,13 +578,16 @@ async function finishVerification(
   req: VerificationRequest,
   answer: Omit<VerificationView, 'id' | 'receipt' | 'case'>,
   verifiedAt: string,
+  /** what the verified state already told (whether the caller is a party of the chain) */
+  known?: { chainParty?: boolean },
 ): Promise<VerificationView> {
   const { db } = deps;
   let view = answer;
 
   // DESIGN §6a: outside the chain (as actor or `to`, or in a container's chain),
   // the verdict and the product only.
-  const insider = view.subject !== '' && (await isChainParty(db, view.subject, req.party));
+  const insider =
+    view.subject !== '' && (known?.chainParty ?? (await isChainParty(db, view.subject, req.party)));
   if (!insider) view = outsiderView(view);
 
   const id = randomUUID();
@@ -611,7 +635,9 @@ async function finishVerification(
   // (two round trips fewer on the common path).
   const stored =
     view.verdict === 'accept'
-      ? await insertVerification(db, audit, req.idempotency)
+      ? req.idempotency
+        ? await insertVerification(db, audit, req.idempotency)
+        : await deps.storeVerification(audit).then(() => true)
       : await db.transaction(async (tx) => {
           if (caseId) {
             // The number is part of the answer and of its audit row, so it is drawn first.

@@ -8,9 +8,10 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
 import { toHex } from '@provenant/core';
 import {
+  Coalescer,
   decrementRateLimit,
   getRateLimit,
-  incrementRateLimit,
+  incrementRateLimits,
   pruneRateLimits,
   resetRateLimit,
   type Queryable,
@@ -59,6 +60,10 @@ export class DatabaseRateLimitStore implements Store {
   private calls = 0;
   private readonly q: Queryable;
   readonly localKeys = false;
+  /** Concurrent requests' increments, one statement for those waiting (exact counts each). */
+  private readonly increments = new Coalescer((calls: { key: string; by: number }[]) =>
+    incrementRateLimits(this.q, this.windowMs, calls),
+  );
 
   constructor(
     db: RateLimitDb,
@@ -78,12 +83,12 @@ export class DatabaseRateLimitStore implements Store {
 
   async increment(key: string) {
     if (++this.calls % PRUNE_EVERY === 0) await pruneRateLimits(this.q);
-    return info(await incrementRateLimit(this.q, this.prefix + key, this.windowMs));
+    return info(await this.increments.call({ key: this.prefix + key, by: 1 }));
   }
 
   /** Adds `units` hits to `key`'s window (a verification's cost beyond its one request). */
   async charge(key: string, units: number) {
-    return info(await incrementRateLimit(this.q, this.prefix + key, this.windowMs, units));
+    return info(await this.increments.call({ key: this.prefix + key, by: units }));
   }
 
   async decrement(key: string): Promise<void> {

@@ -3,7 +3,8 @@
 // database or the write's transaction) and nothing else.
 import {
   getIdempotencyEntry,
-  getTokenGrant,
+  Coalescer,
+  getTokenGrants,
   pruneExpiredIdempotencyEntries,
   pruneExpiredVerificationIdempotencyKeys,
   saveIdempotencyEntry,
@@ -21,10 +22,12 @@ import { unprocessable } from './problem.js';
 export function tokenLookupFor(q: Queryable): TokenLookup {
   // When each token's lastUsedAt was last written by this process (at most once a minute).
   const touched = new Map<string, number>();
-  // One round trip per request (token joined with its party), read fresh every
-  // time: a revoked token or a suspension takes effect on the next request.
+  // Read fresh for every request (token joined with its party): a revoked token
+  // or a suspension takes effect on the next request. Concurrent requests'
+  // lookups share one statement.
+  const grants = new Coalescer((hashes: Uint8Array[]) => getTokenGrants(q, hashes));
   return async (hash) => {
-    const grant = await getTokenGrant(q, hash);
+    const grant = await grants.call(hash);
     if (!grant) return null;
     await noteUse(q, touched, hash);
     return { gln: grant.gln, scopes: grant.scopes, suspended: grant.partyStatus === 'suspended' };

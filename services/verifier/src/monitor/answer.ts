@@ -22,7 +22,7 @@
 import {
   effectiveCustody,
   isContainerSubject,
-  isUnitSubject,
+  subjectParts,
   REASON_CODES,
   toHex,
   verdictOf,
@@ -43,18 +43,20 @@ import {
   getPackOrder,
   getSubjectAlarms,
   getTimelineRows,
+  getUnitFacts,
   getVerifiedDescendants,
   getVerifiedKeys,
   getVerifiedParties,
   getVerifiedSubjects,
   getVerifierCursor,
   hasAnyRecallNotice,
-  hasRecallNotice,
-  isVerifiedChild,
   type Queryable,
   type TimelineRow,
+  type UnitFacts,
+  type UnitKey,
   type VerifiedDescendant,
 } from '@provenant/store';
+import { CLONE_REVEALING_PURPOSES } from '../store.js';
 import { fromStored } from './check.js';
 
 /** Clock allowance for future times (core CLOCK_SKEW_MS). */
@@ -75,6 +77,13 @@ export interface StateAnswer {
   chainParties: string[];
   /** logistic units (and cases with units): every unit inside, as the engine summarizes them */
   units?: UnitsSummary;
+  /**
+   * false when no other party of the chain verified it since its own last
+   * handoff (no DUPLICATE_SCAN to look for); absent: not known, look
+   */
+  duplicateCandidates?: boolean;
+  /** whether the caller is a party of its chain (DESIGN §6a), when already known */
+  chainParty?: boolean;
 }
 
 /** What a verification asks of the verified state. */
@@ -126,10 +135,16 @@ function timelineOf(own: TimelineRow[], containers: Map<string, TimelineRow[]>):
   return out.sort((a, b) => a.index - b.index);
 }
 
+/** The GTIN of a canonical unit subject, else null. */
+function unitGtin(subject: string): string | null {
+  const parts = subjectParts(subject);
+  return parts?.kind === 'unit' ? parts.gtin : null;
+}
+
 /**
- * Answers a unit's verification from verified state, or null when the full
- * engine must (see the header). `now` is the request's clock; `trusts` tells
- * whether a checkpoint note verifies under the verifier's log key (LogMonitor.trustsNote).
+ * A verification from verified state as it stands, without waiting for the
+ * monitor, or null when the full engine must answer: a unit from its facts,
+ * a logistic unit from its descendants' rows.
  */
 export async function answerFromState(
   db: Queryable,
@@ -138,53 +153,89 @@ export async function answerFromState(
   now: number,
   trusts: (checkpointNote: string) => boolean,
 ): Promise<StateAnswer | null> {
-  const { subject } = req;
-  const logistic = isContainerSubject(subject);
-  if (!logistic && !isUnitSubject(subject)) return null;
-  const cursor = await getVerifierCursor(db);
-  const cp = cursor.checkpoint;
+  if (isContainerSubject(req.subject))
+    return answerContainerFromState(db, origin, req, now, trusts);
+  const read = (key: UnitKey) => getUnitFacts(db, { ...key, purposes: CLONE_REVEALING_PURPOSES });
+  const facts = await unitFactsCaughtUp(read, req, async () => false);
+  return facts && answerUnitFromState(db, origin, req, now, trusts, facts);
+}
+
+/** A logistic unit's (or a case's) verification from verified state, or null (the engine). */
+export async function answerContainerFromState(
+  db: Queryable,
+  origin: string,
+  req: StateRequest,
+  now: number,
+  trusts: (checkpointNote: string) => boolean,
+): Promise<StateAnswer | null> {
+  const cp = (await getVerifierCursor(db)).checkpoint;
   // Only state bound to a checkpoint signed by this verifier's own log key.
   if (!cp || !trusts(cp.note)) return null;
-  // A logistic unit: every unit inside, in one query.
-  if (logistic)
-    return containerAnswer(db, origin, req, now, cp, await getVerifiedDescendants(db, subject));
-  const [row] = await getVerifiedSubjects(db, [subject]);
+  return containerAnswer(db, origin, req, now, cp, await getVerifiedDescendants(db, req.subject));
+}
+
+/**
+ * What a unit's answer reads (getUnitFacts), once the monitor has verified
+ * the log as large as it was when the request arrived (waiting at most
+ * `waitMs` for it, DESIGN §7b); null when it has not.
+ */
+export async function unitFactsCaughtUp(
+  read: (key: UnitKey) => Promise<UnitFacts>,
+  req: StateRequest,
+  waitFor: (size: number) => Promise<boolean>,
+): Promise<UnitFacts | null> {
+  const gtin = unitGtin(req.subject);
+  if (gtin === null) return null;
+  const key = { subject: req.subject, gtin, party: req.party };
+  const facts = await read(key);
+  if (facts.verifiedNext >= facts.logSize) return facts;
+  return (await waitFor(facts.logSize)) ? read(key) : null;
+}
+
+/**
+ * Answers a unit's verification from its verified facts, or null when the
+ * full engine must (see the header). `now` is the request's clock; `trusts`
+ * tells whether a checkpoint note verifies under the verifier's log key
+ * (LogMonitor.trustsNote). A case packed with units answers as a logistic unit.
+ */
+export async function answerUnitFromState(
+  db: Queryable,
+  origin: string,
+  req: StateRequest,
+  now: number,
+  trusts: (checkpointNote: string) => boolean,
+  f: UnitFacts,
+): Promise<StateAnswer | null> {
+  const { subject } = req;
+  const cp = f.checkpoint;
+  // Only state bound to a checkpoint signed by this verifier's own log key.
+  if (!cp || !trusts(cp.note)) return null;
+  const row = f.verified;
   if (!row || row.alarm !== null || row.headIndex < 0) return null;
-  const own = await getTimelineRows(db, [subject], cp.size);
+  const { own } = f;
   if (own.length === 0 || own[own.length - 1]!.index !== row.headIndex) return null; // state newer than the checkpoint
   // A serialized case packed with units (its pack of children has no parent): as a logistic unit.
   if (own.some((r) => r.type === 'pack' && r.parent === null))
     return containerAnswer(db, origin, req, now, cp, await getVerifiedDescendants(db, subject));
-  const parents = [
-    ...new Set(own.filter((r) => r.type === 'pack' && r.parent).map((r) => r.parent!)),
-  ];
-  const contRows = await getTimelineRows(db, parents, cp.size);
-  if (contRows.some((r) => r.type === 'pack' && r.parent !== null)) return null; // nested: the engine
-  const byContainer = new Map<string, TimelineRow[]>();
-  for (const r of contRows) byContainer.set(r.subject, [...(byContainer.get(r.subject) ?? []), r]);
-  const alarms = await getSubjectAlarms(db, [subject, ...parents]);
-  if (alarms.some((a) => a.subject !== null || a.ackedAt === null)) return null;
-  const all = [...own, ...contRows];
-  const keys = await getVerifiedKeys(db, [...new Set(all.map((r) => r.kid))]);
-  if (keys.some((k) => k.revocations.length > 0 || k.suspensions.length > 0)) return null;
-  const actors = [...new Set(all.map((r) => r.actor))];
-  const parties = await getVerifiedParties(db, actors);
-  if (parties.some((p) => p.status !== 'active')) return null;
+  if (f.containers.some((r) => r.type === 'pack' && r.parent !== null)) return null; // nested: the engine
+  if (f.alarmed || f.keyEvents || f.partyInactive || f.recalled) return null;
+  const all = [...own, ...f.containers];
   if (
     all.some((r) => Date.parse(r.time) > now + SKEW_MS || Date.parse(r.receiptTime) > now + SKEW_MS)
   )
     return null;
   const state = fromStored(subject, row.state, []);
   const p = state.product;
-  if (p && (await hasRecallNotice(db, p.gtin, cp.size))) return null;
+  if (p && p.gtin !== unitGtin(subject)) return null; // the recall was looked up by the subject's GTIN
 
   // Effective custody (core effectiveCustody) with the container's verified state.
   let container: ChainState | undefined;
   if (state.containedIn !== null) {
-    const [c] = await getVerifiedSubjects(db, [state.containedIn]);
-    if (!c || c.alarm !== null || c.headIndex < 0) return null;
-    const inside = await isVerifiedChild(db, state.containedIn, subject);
-    container = fromStored(c.subject, c.state, inside ? [{ subject, head: '' }] : []);
+    const c = f.container;
+    if (c?.subject !== state.containedIn) return null;
+    const v = c.verified;
+    if (!v || v.alarm !== null || v.headIndex < 0) return null;
+    container = fromStored(v.subject, v.state, c.listsUnit ? [{ subject, head: '' }] : []);
   }
   const ctx: CustodyContext = {
     party: () => undefined,
@@ -209,18 +260,25 @@ export async function answerFromState(
       });
   }
   reasons.sort(byCode);
-  return answerOf({
-    subject,
-    reasons,
-    state,
-    eff,
-    inactive: !state.active,
-    timeline: timelineOf(own, byContainer),
-    partyRows: all,
-    cp,
-    origin,
-    enclosing: state.containedIn !== null ? [state.containedIn] : [],
-  });
+  const byContainer = new Map<string, TimelineRow[]>();
+  for (const r of f.containers)
+    byContainer.set(r.subject, [...(byContainer.get(r.subject) ?? []), r]);
+  return {
+    ...answerOf({
+      subject,
+      reasons,
+      state,
+      eff,
+      inactive: !state.active,
+      timeline: timelineOf(own, byContainer),
+      partyRows: all,
+      cp,
+      origin,
+      enclosing: state.containedIn !== null ? [state.containedIn] : [],
+    }),
+    duplicateCandidates: f.duplicateCandidates,
+    chainParty: f.chainParty,
+  };
 }
 
 /**

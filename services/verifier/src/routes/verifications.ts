@@ -2,7 +2,7 @@
 // (DESIGN §7, §8a); GET /v1/verifier is in monitor/routes.ts.
 import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { apiRequests, checkBundleFrame } from '@provenant/core';
+import { apiRequests, checkBundleFrame, isContainerSubject } from '@provenant/core';
 import {
   BEARER_AUTH,
   badRequest,
@@ -122,16 +122,20 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       ...(s.lot !== undefined ? { lot: s.lot } : {}),
       ...(s.expiry !== undefined ? { expiry: s.expiry } : {}),
     };
-    const view = await deps.gate.run(gln, () =>
-      runVerification(deps, {
-        party: gln,
-        purpose: b.purpose,
-        subject,
-        ...(Object.keys(scan).length > 0 ? { scan } : {}),
-        source: b.scan !== undefined ? 'scan' : 'subject',
-        ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
-        ...idempotencyOf(req),
-      }),
+    const view = await deps.gate.run(
+      gln,
+      () =>
+        runVerification(deps, {
+          party: gln,
+          purpose: b.purpose,
+          subject,
+          ...(Object.keys(scan).length > 0 ? { scan } : {}),
+          source: b.scan !== undefined ? 'scan' : 'subject',
+          ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
+          ...idempotencyOf(req),
+        }),
+      // A logistic unit (up to a pallet's work) runs alone among its party's verifications.
+      isContainerSubject(subject),
     );
     res.locals.costUnits = verificationCostUnits(view);
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
@@ -164,18 +168,21 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       ...(s?.lot !== undefined ? { lot: s.lot } : {}),
       ...(s?.expiry !== undefined ? { expiry: s.expiry } : {}),
     };
-    const view = await deps.gate.run(gln, () =>
-      runVerification(deps, {
-        party: gln,
-        purpose: b.purpose,
-        subject: '',
-        source: 'bundle',
-        presented: b.bundle,
-        ...(s ? { scannedSubject: s.subject } : {}),
-        ...(Object.keys(scan).length > 0 ? { scan } : {}),
-        ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
-        ...idempotencyOf(req),
-      }),
+    const view = await deps.gate.run(
+      gln,
+      () =>
+        runVerification(deps, {
+          party: gln,
+          purpose: b.purpose,
+          subject: '',
+          source: 'bundle',
+          presented: b.bundle,
+          ...(s ? { scannedSubject: s.subject } : {}),
+          ...(Object.keys(scan).length > 0 ? { scan } : {}),
+          ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
+          ...idempotencyOf(req),
+        }),
+      true, // a presented bundle is attacker-sized work: alone
     );
     res.locals.costUnits = verificationCostUnits(view);
     res.status(201).location(`/v1/verifications/${view.id}`).json(view);
