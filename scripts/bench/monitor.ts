@@ -6,13 +6,15 @@
 //    monitor has verified the whole log, against 2 cores × raw verify ÷ 2
 //    signatures per entry (envelope and log receipt), goal ≥ 70%;
 //  - lag under the handoff-append bench (store.ts handoffRate, 16 clients):
-//    lagSeconds sampled every 100 ms, p99 (goal < 1 s).
+//    lagSeconds sampled every 100 ms during the timed appends, p99 (goal
+//    < 1 s); the setup's bulk commissions are caught up before they start
+//    (their peak lag is printed beside).
 // Prints "not available" when GET /v1/verifier has no monitor fields.
 import { performance } from 'node:perf_hooks';
 import { rawNodeRates } from './core.js';
 import { fmt, report } from './measure.js';
 import { loadAverage, percentile } from './load.js';
-import { monitorStatus, type MonitorStatus } from './monitor-status.js';
+import { monitorCaughtUp, monitorStatus, type MonitorStatus } from './monitor-status.js';
 import { handoffRate } from './store.js';
 import { GTIN, party, startWorld, type World } from './world.js';
 
@@ -23,15 +25,24 @@ const SIGNATURES_PER_ENTRY = 2;
 function sampler(w: World, everyMs: number) {
   const samples: (MonitorStatus & { t: number })[] = [];
   let running = true;
+  let resets = 0;
   const done = (async () => {
     while (running) {
-      const s = await monitorStatus(w.client);
-      if (s) samples.push({ ...s, t: performance.now() });
+      try {
+        const s = await monitorStatus(w.client);
+        if (s) samples.push({ ...s, t: performance.now() });
+      } catch {
+        // A keep-alive socket the server closed as it was reused: a lost sample, no monitor fact.
+        resets++;
+      }
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
   return {
     samples,
+    get resets() {
+      return resets;
+    },
     async stop() {
       running = false;
       await done;
@@ -92,16 +103,31 @@ async function lagUnderAppends(
   mfr: Awaited<ReturnType<typeof party>>,
   dist: Awaited<ReturnType<typeof party>>,
 ): Promise<void> {
-  const s = sampler(w, 100);
-  const appends = await handoffRate(w.service.url, mfr, dist);
-  await s.stop();
-  const lags = s.samples.map((x) => x.lagSeconds).sort((a, b) => a - b);
+  // The setup commissions every unit in bulk requests (2,400 entries at once): catching
+  // that up is the throughput figure's business. The lag is sampled over the timed
+  // appends, from a monitor that had caught up; the setup's peak is printed beside it.
+  const setup = sampler(w, 100);
+  let timed: ReturnType<typeof sampler> | null = null;
+  let caughtUpAfterSetup = false;
+  const appends = await handoffRate(w.service.url, mfr, dist, async () => {
+    caughtUpAfterSetup = await monitorCaughtUp(w.client);
+    await setup.stop();
+    timed = sampler(w, 100);
+  });
+  await setup.stop();
+  const s = timed as ReturnType<typeof sampler> | null;
+  await s?.stop();
+  const lags = (s?.samples ?? []).map((x) => x.lagSeconds).sort((a, b) => a - b);
   const p99 = percentile(lags, 99);
+  const setupMax = Math.max(0, ...setup.samples.map((x) => x.lagSeconds));
   console.log(
     `${'monitor lag under the handoff-append bench, p99'.padEnd(58)} ${p99.toFixed(3).padStart(12)} s   (goal < 1 s: ${p99 < 1 ? 'met' : 'NOT met'})`,
   );
   console.log(
-    `  (p50 ${percentile(lags, 50).toFixed(3)} s, max ${lags[lags.length - 1]?.toFixed(3)} s over ${lags.length} samples every 100 ms; ${fmt(appends.appends)} appends at ${fmt(appends.rate)}/s, 16 clients; ${await loadAverage()})`,
+    `  (p50 ${percentile(lags, 50).toFixed(3)} s, max ${lags[lags.length - 1]?.toFixed(3)} s over ${lags.length} samples every 100 ms during the timed appends${s?.resets ? ` (${s.resets} lost to socket resets)` : ''}; ${fmt(appends.appends)} appends at ${fmt(appends.rate)}/s, 16 clients; ${await loadAverage()})`,
+  );
+  console.log(
+    `  (before them, the setup's bulk commissions: lag at most ${setupMax.toFixed(1)} s over ${setup.samples.length} samples; ${caughtUpAfterSetup ? 'caught up before the timed appends' : 'NOT caught up within 120 s'})`,
   );
 }
 

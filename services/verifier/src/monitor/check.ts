@@ -30,7 +30,6 @@ import {
   referencedSubjects,
   RECORD_PAYLOAD_TYPE,
   toHex,
-  utf8,
   verifyCheckpoint,
   type ChainChild,
   type ChainState,
@@ -100,6 +99,8 @@ export function fromStored(
 ): ChainState {
   return { ...(stored as unknown as ChainState), subject, children };
 }
+
+const UTF8 = new TextEncoder();
 
 // A pass parses each entry once: subjectsOf (for loading states) and the checks share it.
 const parsedEntries = new WeakMap<MonitoredLeaf, ReturnType<typeof parseEntryOnce>>();
@@ -487,10 +488,14 @@ export class MonitorState implements CustodyContext {
 
   /** RFC 6962 leaf hash of the stored envelope text (DESIGN §6: JCS(envelope), as the sequencer wrote it). */
   private leafHashOf(text: string): Uint8Array | null {
-    const body = utf8(text);
-    const buf = new Uint8Array(body.length + 1);
+    // UTF-8 is at most 3 bytes per UTF-16 unit: encoded in place after the prefix, no copies.
+    if (this.leafBuf.length < 1 + 3 * text.length)
+      this.leafBuf = new Uint8Array(Math.max(4096, 2 * (1 + 3 * text.length)));
+    const buf = this.leafBuf;
     buf[0] = LEAF_PREFIX; // RFC 6962 §2.1: leaf = H(0x00 || entry)
-    buf.set(body, 1);
-    return this.sha256(buf);
+    const { written } = UTF8.encodeInto(text, buf.subarray(1));
+    return this.sha256(buf.subarray(0, 1 + written));
   }
+  /** reused by leafHashOf (the hash copies nothing out of it) */
+  private leafBuf = new Uint8Array(0);
 }

@@ -336,6 +336,7 @@ export class LogMonitor {
           committed += pendingEntries;
         }
         writing = this.commit(w, logSize);
+        writing.catch(() => {}); // awaited next round; a failure meanwhile must not go unhandled
         pendingEntries = w.end - w.start;
       }
       if (writing !== null) {
