@@ -8,7 +8,7 @@
 
 /** Options of a Coalescer. */
 export interface CoalescerOptions {
-  /** statements of this kind in flight at once (default 2) */
+  /** statements of this kind in flight at once (default 1: the calls meanwhile form the next) */
   lanes?: number;
   /** most calls in one statement (default 128) */
   max?: number;
@@ -35,7 +35,7 @@ export class Coalescer<T, R> {
     private readonly run: (items: T[]) => Promise<R[]>,
     options: CoalescerOptions = {},
   ) {
-    this.lanes = options.lanes ?? 2;
+    this.lanes = options.lanes ?? 1;
     this.max = options.max ?? 128;
   }
 

@@ -57,3 +57,4 @@ export * from './rate-limits.js';
 export * from './verifier-state.js';
 export * from './verifier-facts.js';
 export * from './coalesce.js';
+export * from './prepared.js';

@@ -1,7 +1,8 @@
 // The `pg` driver: a node-postgres Pool against a PostgreSQL server (DESIGN §9).
 import pg from 'pg';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { mapDatabaseError } from './errors.js';
+import { preparedName } from './prepared.js';
 import {
   beginSql,
   retrySerializable,
@@ -63,11 +64,17 @@ function normalize<R>(res: { rows: R[]; rowCount: number | null }): QueryResult<
   return { rows: res.rows, rowCount: res.rowCount ?? res.rows.length };
 }
 
+/** A parameterised query, by name when it is a hot statement (prepared.ts). */
+function queryConfig(sql: string, params: unknown[] | undefined): QueryConfig {
+  const name = params !== undefined ? preparedName(sql) : undefined;
+  return name !== undefined ? { name, text: sql, values: params } : { text: sql, values: params };
+}
+
 function clientQueryable(client: PoolClient): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]) {
       try {
-        return normalize(await client.query<R>(sql, params));
+        return normalize(await client.query<R>(queryConfig(sql, params)));
       } catch (err) {
         throw mapDatabaseError(err);
       }
@@ -82,18 +89,17 @@ function clientQueryable(client: PoolClient): Queryable {
   };
 }
 
-/**
- * Opens a pool on a PostgreSQL URL. Connects lazily: an unreachable server
- * surfaces as DatabaseUnavailableError on the first query, and the pool
- * reconnects by itself when the server returns.
- */
-export async function openPg(url: string, opts: PgOptions = {}): Promise<Database> {
+/** Connections of the pool for hot statements (prepared.ts), per Database. */
+const HOT_POOL_SIZE = 4;
+
+function newPool(url: string, opts: PgOptions, max: number, options?: string): Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: opts.max ?? 10,
+    max,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: 30_000,
     application_name: 'provenant',
+    ...(options !== undefined ? { options } : {}),
     ...(opts.statementTimeoutMillis !== undefined
       ? { statement_timeout: opts.statementTimeoutMillis }
       : {}),
@@ -101,7 +107,24 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
   });
   // An idle client losing its connection must not crash the process (503, then recover).
   pool.on('error', (err) => opts.onIdleError?.(err));
+  return pool;
+}
 
+/**
+ * Opens a pool on a PostgreSQL URL. Connects lazily: an unreachable server
+ * surfaces as DatabaseUnavailableError on the first query, and the pool
+ * reconnects by itself when the server returns.
+ */
+export async function openPg(url: string, opts: PgOptions = {}): Promise<Database> {
+  const pool = newPool(url, opts, opts.max ?? 10);
+  // Hot statements outside transactions run on their own few connections,
+  // planned once each (generic plans for these statements only: every other
+  // statement keeps PostgreSQL's per-run choice).
+  let hot: Pool | null = null;
+  const poolFor = (config: QueryConfig): Pool =>
+    config.name === undefined
+      ? pool
+      : (hot ??= newPool(url, opts, HOT_POOL_SIZE, '-c plan_cache_mode=force_generic_plan'));
   async function connect(): Promise<PoolClient> {
     try {
       return await pool.connect();
@@ -175,7 +198,8 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
     kind: 'pg',
     async query<R>(sql: string, params?: unknown[]) {
       try {
-        return normalize(await pool.query<R>(sql, params));
+        const config = queryConfig(sql, params);
+        return normalize(await poolFor(config).query<R>(config));
       } catch (err) {
         throw mapDatabaseError(err);
       }
@@ -192,6 +216,7 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
     },
     async close() {
       await pool.end();
+      await hot?.end();
     },
   };
 }

@@ -9,6 +9,8 @@ declare module 'pg' {
     connectionTimeoutMillis?: number;
     statement_timeout?: number;
     application_name?: string;
+    /** server options at connection start, e.g. `-c name=value` */
+    options?: string;
     types?: TypeParserSource;
   }
   export interface PoolConfig extends ClientConfig {
@@ -20,13 +22,21 @@ declare module 'pg' {
     rowCount: number | null;
     command: string;
   }
+  /** A query by config; `name` prepares it once per connection. */
+  export interface QueryConfig {
+    text: string;
+    values?: unknown[] | undefined;
+    name?: string;
+  }
   export interface PoolClient {
     query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+    query<R = Record<string, unknown>>(config: QueryConfig): Promise<QueryResult<R>>;
     release(err?: Error | boolean): void;
   }
   export class Pool {
     constructor(config?: PoolConfig);
     query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+    query<R = Record<string, unknown>>(config: QueryConfig): Promise<QueryResult<R>>;
     connect(): Promise<PoolClient>;
     end(): Promise<void>;
     on(event: 'error', listener: (err: Error) => void): this;

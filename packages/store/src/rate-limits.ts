@@ -2,6 +2,7 @@
 // shared by every replica on the database. Times come from the database clock
 // so replicas with skewed clocks still agree on a window.
 import type { Queryable } from './driver.js';
+import { prepared } from './prepared.js';
 import { iso, num } from './sql.js';
 
 export interface RateLimitCount {
@@ -22,6 +23,16 @@ export async function incrementRateLimit(
   return (await incrementRateLimits(q, windowMs, [{ key, by }]))[0]!;
 }
 
+const INCREMENT = prepared(
+  `INSERT INTO rate_limits AS r (key, hits, reset_at)
+     SELECT u.k, u.n, now() + $3::integer * interval '1 millisecond'
+     FROM unnest($1::text[], $2::integer[]) AS u(k, n) ORDER BY u.k
+     ON CONFLICT (key) DO UPDATE SET
+       hits = CASE WHEN r.reset_at <= now() THEN excluded.hits ELSE r.hits + excluded.hits END,
+       reset_at = CASE WHEN r.reset_at <= now() THEN excluded.reset_at ELSE r.reset_at END
+     RETURNING key, hits, reset_at`,
+);
+
 /**
  * incrementRateLimit for several calls in one statement (concurrent
  * requests), in order: each gets the count as if the calls had run one after
@@ -37,16 +48,7 @@ export async function incrementRateLimits(
   const sums = new Map<string, number>();
   for (const c of calls) sums.set(c.key, (sums.get(c.key) ?? 0) + c.by);
   const keys = [...sums.keys()].sort();
-  const { rows } = await q.query(
-    `INSERT INTO rate_limits AS r (key, hits, reset_at)
-     SELECT u.k, u.n, now() + $3::integer * interval '1 millisecond'
-     FROM unnest($1::text[], $2::integer[]) AS u(k, n) ORDER BY u.k
-     ON CONFLICT (key) DO UPDATE SET
-       hits = CASE WHEN r.reset_at <= now() THEN excluded.hits ELSE r.hits + excluded.hits END,
-       reset_at = CASE WHEN r.reset_at <= now() THEN excluded.reset_at ELSE r.reset_at END
-     RETURNING key, hits, reset_at`,
-    [keys, keys.map((k) => sums.get(k)!), windowMs],
-  );
+  const { rows } = await q.query(INCREMENT, [keys, keys.map((k) => sums.get(k)!), windowMs]);
   const final = new Map(rows.map((r) => [r.key as string, r] as const));
   // Each call's count leaves out the hits of the calls after it.
   const later = new Map<string, number>();

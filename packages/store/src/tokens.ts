@@ -1,5 +1,6 @@
 // tokens: bearer tokens by SHA-256 only (DESIGN §8); the token itself is never stored.
 import type { Queryable } from './driver.js';
+import { prepared } from './prepared.js';
 import { bytes, hexes, iso, isoOrNull, num } from './sql.js';
 
 export interface Token {
@@ -137,19 +138,18 @@ export async function getTokenGrant(
   return (await getTokenGrants(q, [tokenHash]))[0]!;
 }
 
+const TOKEN_GRANTS = prepared(`SELECT h.ord, t.gln, t.scopes, p.status AS party_status
+  FROM unnest($1::text[]) WITH ORDINALITY AS h(hex, ord)
+  JOIN tokens t ON t.token_hash = decode(h.hex, 'hex') AND t.revoked_at IS NULL
+  LEFT JOIN parties p ON p.gln = t.gln`);
+
 /** getTokenGrant for several hashes in one statement (concurrent requests), in order. */
 export async function getTokenGrants(
   q: Queryable,
   tokenHashes: readonly Uint8Array[],
 ): Promise<(TokenGrantRow | null)[]> {
   if (tokenHashes.length === 0) return [];
-  const { rows } = await q.query(
-    `SELECT h.ord, t.gln, t.scopes, p.status AS party_status
-     FROM unnest($1::text[]) WITH ORDINALITY AS h(hex, ord)
-     JOIN tokens t ON t.token_hash = decode(h.hex, 'hex') AND t.revoked_at IS NULL
-     LEFT JOIN parties p ON p.gln = t.gln`,
-    [hexes(tokenHashes)],
-  );
+  const { rows } = await q.query(TOKEN_GRANTS, [hexes(tokenHashes)]);
   const out: (TokenGrantRow | null)[] = tokenHashes.map(() => null);
   for (const r of rows)
     out[num(r.ord) - 1] = {

@@ -8,6 +8,7 @@
 // DUPLICATE_SCAN). One round trip instead of a dozen: the round trips, not
 // the checks, bound a verification's cost.
 import type { Queryable } from './driver.js';
+import { prepared } from './prepared.js';
 import { bytes, num } from './sql.js';
 import {
   TIMELINE_COLUMNS,
@@ -65,7 +66,7 @@ export interface UnitFactsQuery extends UnitKey {
   purposes: readonly string[];
 }
 
-const SQL = `
+const SQL = prepared(`
 SELECT q.ord, f.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(subject, gtin, party, ord),
 LATERAL (
 WITH RECURSIVE cur AS (
@@ -130,7 +131,7 @@ FROM cur
 LEFT JOIN verifier_subjects vs ON vs.subject = q.subject
 LEFT JOIN verifier_subjects cs ON cs.subject = (SELECT container FROM latest)
 ) f
-ORDER BY q.ord`;
+ORDER BY q.ord`);
 
 /** Everything a unit's verification from verified state reads, in one statement. */
 export async function getUnitFacts(q: Queryable, f: UnitFactsQuery): Promise<UnitFacts> {

@@ -3,7 +3,7 @@
 // hours, pruned by packages/store idempotency.ts), and quarantine cases. The
 // only tables the verifier writes (STYLE rule 8). Parameterised SQL with
 // explicit casts.
-import { IDEMPOTENCY_TTL_HOURS, type Queryable } from '@provenant/store';
+import { IDEMPOTENCY_TTL_HOURS, prepared, type Queryable } from '@provenant/store';
 
 export interface NewVerification {
   id: string;
@@ -47,6 +47,15 @@ const INSERT_VERIFICATION = `INSERT INTO verifications (id, party, purpose, sour
 const VERIFICATION_VALUES = `$1::text, $2::text, $3::text, $4::text, $5::text, $6::text,
     $7::jsonb, $8::jsonb, $9::jsonb, $10::timestamptz, $11::text, $12::text`;
 
+const INSERT_VERIFICATIONS = prepared(
+  `${INSERT_VERIFICATION}
+     SELECT u.id, u.party, u.purpose, u.source, u.subject, u.verdict, u.reasons::jsonb,
+            u.result::jsonb, u.receipt::jsonb, u.created_at::timestamptz, NULL, NULL
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $7::text[], $8::text[], $9::text[], $10::text[])
+       AS u(id, party, purpose, source, subject, verdict, reasons, result, receipt, created_at)`,
+);
+
 /**
  * Stores verifications without an idempotency key in one statement
  * (concurrent requests' audit rows: one round trip and one commit for all).
@@ -57,26 +66,18 @@ export async function insertVerifications(
 ): Promise<void> {
   if (vs.length === 0) return;
   const col = <K extends keyof NewVerification>(k: K) => vs.map((v) => v[k]);
-  await q.query(
-    `${INSERT_VERIFICATION}
-     SELECT u.id, u.party, u.purpose, u.source, u.subject, u.verdict, u.reasons::jsonb,
-            u.result::jsonb, u.receipt::jsonb, u.created_at::timestamptz, NULL, NULL
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::text[], $8::text[], $9::text[], $10::text[])
-       AS u(id, party, purpose, source, subject, verdict, reasons, result, receipt, created_at)`,
-    [
-      col('id'),
-      col('party'),
-      col('purpose'),
-      col('source'),
-      col('subject'),
-      col('verdict'),
-      vs.map((v) => js(v.reasons)),
-      vs.map((v) => js(v.result)),
-      vs.map((v) => js(v.receipt)),
-      col('createdAt'),
-    ],
-  );
+  await q.query(INSERT_VERIFICATIONS, [
+    col('id'),
+    col('party'),
+    col('purpose'),
+    col('source'),
+    col('subject'),
+    col('verdict'),
+    vs.map((v) => js(v.reasons)),
+    vs.map((v) => js(v.result)),
+    vs.map((v) => js(v.receipt)),
+    col('createdAt'),
+  ]);
 }
 
 /**

@@ -47,7 +47,7 @@ import {
   type StateAnswer,
 } from './monitor/answer.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
-import { unprocessable } from '@provenant/server-kit';
+import { unavailable, unprocessable } from '@provenant/server-kit';
 import {
   insertCase,
   insertVerification,
@@ -666,6 +666,8 @@ async function finishVerification(
  * A request with the same Idempotency-Key stored its verification first (on
  * this or another replica): its answer is this request's answer.
  * @throws HttpProblem 422 `idempotency-key-reused` when the twin was a different request.
+ * @throws HttpProblem 503 `idempotency-key-expired` (retry) when the key that held the
+ *   twin expired between the claim and this read (nothing of this request was stored).
  */
 async function twinsAnswer(
   deps: VerifierDeps,
@@ -673,7 +675,11 @@ async function twinsAnswer(
 ): Promise<VerificationView> {
   const idem = req.idempotency!;
   const twin = await verificationByIdempotencyKey(deps.db, req.party, idem.key);
-  if (!twin) throw new Error('verification idempotency conflict without a stored twin');
+  if (!twin)
+    throw unavailable('The Idempotency-Key expired while this request was stored; retry it.', {
+      slug: 'idempotency-key-expired',
+      headers: { 'Retry-After': '1' },
+    });
   if (twin.requestHash !== idem.requestHash)
     throw unprocessable('This Idempotency-Key was already used with a different request.', {
       slug: 'idempotency-key-reused',

@@ -62,7 +62,9 @@ export function createLogger(
         ...(stream ? { destination: stream } : {}),
       }),
     );
-  return stream ? pino(options, stream) : pino(options);
+  // stdout written asynchronously: lines logged while a write is in flight go
+  // out together (one write, not one per request); pino flushes it on exit.
+  return pino(options, stream ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /**
