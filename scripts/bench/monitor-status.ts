@@ -11,8 +11,18 @@ export interface MonitorStatus {
   lagSeconds: number;
 }
 
+/** One GET; once more when the keep-alive socket it reused had just been closed by the server. */
+async function getStatus(client: HttpClient): ReturnType<HttpClient['send']> {
+  try {
+    return await client.send('GET', '/v1/verifier');
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ECONNRESET') throw err;
+    return client.send('GET', '/v1/verifier');
+  }
+}
+
 export async function monitorStatus(client: HttpClient): Promise<MonitorStatus | null> {
-  const r = await client.send('GET', '/v1/verifier');
+  const r = await getStatus(client);
   if (r.status !== 200) return null;
   const b = JSON.parse(r.text) as Partial<MonitorStatus>;
   return typeof b.verifiedSize === 'number' &&
