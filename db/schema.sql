@@ -365,9 +365,10 @@ CREATE INDEX verifier_alarms_subject_idx ON public.verifier_alarms USING btree (
 CREATE TABLE verifier_children (
   container text NOT NULL,
   child text NOT NULL,
-  head text NOT NULL
+  head bytea NOT NULL
 );
 
+ALTER TABLE verifier_children ADD CONSTRAINT verifier_children_head_check CHECK ((length(head) = 32));
 ALTER TABLE verifier_children ADD CONSTRAINT verifier_children_pkey PRIMARY KEY (container, child);
 
 CREATE TABLE verifier_cursor (
@@ -407,13 +408,11 @@ ALTER TABLE verifier_parties ADD CONSTRAINT verifier_parties_pkey PRIMARY KEY (g
 
 CREATE TABLE verifier_subjects (
   subject text NOT NULL,
-  seq integer NOT NULL,
-  head_index bigint NOT NULL,
-  state jsonb NOT NULL,
+  state bytea,
   alarm bigint
 );
 
-ALTER TABLE verifier_subjects ADD CONSTRAINT verifier_subjects_seq_check CHECK ((seq >= 0));
+ALTER TABLE verifier_subjects ADD CONSTRAINT verifier_subjects_check CHECK (((state IS NOT NULL) OR (alarm IS NOT NULL)));
 ALTER TABLE verifier_subjects ADD CONSTRAINT verifier_subjects_pkey PRIMARY KEY (subject);
 
 CREATE TABLE webhook_attempts (

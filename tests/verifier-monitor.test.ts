@@ -9,7 +9,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { main } from '@provenant/cli';
-import { canonicalBytes, fromDsseBase64, toBase64, unitSubject } from '@provenant/core';
+import {
+  canonicalBytes,
+  encodeVerifiedState,
+  fromDsseBase64,
+  toBase64,
+  toHex,
+  unitSubject,
+} from '@provenant/core';
 import { getLogSize, getVerifierCursor, getVerifiedSubjects } from '@provenant/store';
 import { answerFromState, createVerifier, createVerifierDeps } from '@provenant/verifier';
 import {
@@ -234,6 +241,32 @@ describe('the verifier as a monitor of the log', () => {
       counts: { accept: 4, quarantine: 0, reject: 0 },
       failing: [],
     });
+  });
+
+  it('leaves a unit whose chain has a party suspended before, even reinstated since, to the full engine', async () => {
+    await api.commission(mfr, GTIN, ['S1']);
+    await api
+      .post(`/v1/parties/${mfr.gln}/suspend`, api.adminToken, { reason: 'audit' })
+      .expect(200);
+    await api.post(`/v1/parties/${mfr.gln}/reinstate`, api.adminToken, {}).expect(200);
+    await world.verifier.monitor.catchUp();
+    const req = { party: mfr.gln, purpose: 'receiving' as const, subject: unit('S1') };
+    const trusts = (note: string) => world.verifier.monitor.trustsNote(note);
+    // A unit of another GTIN prefix owner's chain still answers from state; this one does not.
+    expect(
+      await answerFromState(world.issuer.db, world.verifier.origin, req, Date.now(), trusts),
+    ).toBeNull();
+    const engine = world.appWith({ workers: 0, policy: { answerFrom: 'engine' } });
+    try {
+      const full = await api.verify(mfr, { subject: unit('S1'), purpose: 'receiving' }, engine.app);
+      const fast = await api.verify(mfr, { subject: unit('S1'), purpose: 'receiving' });
+      expect([fast.body.verdict, fast.body.reasons]).toEqual([
+        full.body.verdict,
+        full.body.reasons,
+      ]);
+    } finally {
+      await engine.deps.pool.close();
+    }
   });
 
   it('answers logistic units from verified state exactly as the full engine does, nested or not', async () => {
@@ -478,13 +511,25 @@ describe('the verifier as a monitor of the log', () => {
   });
 
   it('finds with the audit a verified state an insider changed in the verifier tables', async () => {
-    await q(
-      `UPDATE verifier_subjects SET state = jsonb_set(state, '{custodian}', to_jsonb($1::text)) WHERE subject = $2`,
-      [pharm.gln, unit('B1')],
+    // A well-formed forgery: the stored encoding of B1 with another custodian.
+    const [b1] = await getVerifiedSubjects(world.issuer.db, [unit('B1')]);
+    expect(b1!.state!.custodian).not.toBe(pharm.gln);
+    const forged = encodeVerifiedState({ ...b1!.state!, custodian: pharm.gln }, b1!.headIndex);
+    await q(`UPDATE verifier_subjects SET state = decode($1, 'hex') WHERE subject = $2`, [
+      toHex(forged),
+      unit('B1'),
+    ]);
+    expect((await getVerifiedSubjects(world.issuer.db, [unit('B1')]))[0]!.state!.custodian).toBe(
+      pharm.gln,
     );
+    // And bytes that do not decode at all.
+    await q(`UPDATE verifier_subjects SET state = '\\x01ff'::bytea WHERE subject = $1`, [
+      unit('B2'),
+    ]);
     const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
     expect(audit.body.differences).toEqual([
       { subject: unit('B1'), problem: 'stored state differs from the replayed one' },
+      { subject: unit('B2'), problem: 'stored state does not decode' },
     ]);
   });
 

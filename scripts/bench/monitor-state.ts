@@ -3,9 +3,12 @@
 // BENCH_MONITOR_UNITS commissions (default 20,000) built through the API, then
 //  - monitor catch-up: entries verified per second, from index 0;
 //  - audit: entries re-verified per second, and seconds per 100,000 entries;
-//  - verified state: bytes per subject (verifier_subjects with its index);
+//  - verified state: bytes per subject over verifier_subjects and verifier_children
+//    (pg_total_relation_size: heap, TOAST, maps and every index), with the parts;
 //  - one unit's verification, sequential: p50 answered from verified state vs
-//    the full engine over the bundle (policy answerFrom 'engine').
+//    the full engine over the bundle (policy answerFrom 'engine');
+//  - a pallet of BENCH_MONITOR_PALLET of those units (default 1,000): bytes per
+//    verifier_children row, the state of a packed unit and of the pallet.
 // Figures are printed, never asserted. Run: pnpm bench monitor-state
 import { performance } from 'node:perf_hooks';
 import { unitSubject } from '@provenant/core';
@@ -14,6 +17,7 @@ import { Api, startTestWorld, withCheckDigit } from '../../tests/support/verifie
 
 const UNITS = Number(process.env.BENCH_MONITOR_UNITS ?? 20_000);
 const REQUESTS = Number(process.env.BENCH_MONITOR_REQUESTS ?? 200);
+const PALLET = Math.min(UNITS - 1, Number(process.env.BENCH_MONITOR_PALLET ?? 1000));
 const GTIN = withCheckDigit('1061414100001');
 
 function p50(xs: number[]): number {
@@ -63,12 +67,22 @@ export async function runMonitorStateBench(): Promise<void> {
       `audit: ${report.size} entries in ${(report.elapsedMs / 1000).toFixed(2)} s = ${report.entriesPerSecond} entries/s (${(100_000 / report.entriesPerSecond).toFixed(1)} s per 100,000 entries); findings ${report.findings.length}, differences ${report.differences.length}`,
     );
 
+    // Every byte of the per-subject tables (heap, TOAST, free-space and visibility maps,
+    // every index), over the subjects they hold.
     const { rows } = await d.db.query(
-      `SELECT pg_total_relation_size('verifier_subjects')::bigint AS b, count(*)::int AS n FROM verifier_subjects`,
+      `SELECT pg_total_relation_size('verifier_subjects')::bigint AS s,
+              pg_relation_size('verifier_subjects')::bigint AS heap,
+              pg_indexes_size('verifier_subjects')::bigint AS idx,
+              pg_total_relation_size('verifier_children')::bigint AS c,
+              (SELECT count(*) FROM verifier_children)::int AS nc,
+              (SELECT count(*) FROM verifier_subjects)::int AS n,
+              (SELECT avg(pg_column_size(state)) FROM verifier_subjects)::float8 AS enc`,
     );
-    const bytes = Number(rows[0]!.b) / Number(rows[0]!.n);
+    const r = rows[0]!;
+    const n = Number(r.n);
+    const per = (x: unknown) => (Number(x) / n).toFixed(1);
     console.log(
-      `verified state: ${Math.round(bytes)} B per subject (verifier_subjects with its index)`,
+      `verified state: ${per(Number(r.s) + Number(r.c))} B per subject over verifier_subjects and verifier_children (${n} subjects, ${r.nc} child rows): verifier_subjects ${per(r.s)} (heap ${per(r.heap)}, primary key ${per(r.idx)}, rest ${per(Number(r.s) - Number(r.heap) - Number(r.idx))}), verifier_children ${per(r.c)}; state column ${Number(r.enc).toFixed(1)} B on average (with its length byte)`,
     );
 
     const engine = world.appWith({ policy: { answerFrom: 'engine' } });
@@ -91,6 +105,24 @@ export async function runMonitorStateBench(): Promise<void> {
     } finally {
       await engine.deps.pool.close();
     }
+
+    // Packed units add a verifier_children row each (container, child, head).
+    const packed = Array.from({ length: PALLET }, (_, i) => unitSubject(GTIN, `M${i + 1}`));
+    await api.pack(mfr, withCheckDigit('10614141000000001'), packed);
+    await d.monitor.catchUp();
+    const c = await d.db.query(
+      `SELECT pg_total_relation_size('verifier_children')::bigint AS c,
+              pg_indexes_size('verifier_children')::bigint AS idx,
+              (SELECT count(*) FROM verifier_children)::int AS n,
+              (SELECT avg(pg_column_size(state)) FROM verifier_subjects
+                WHERE subject = ANY($1::text[]))::float8 AS unit,
+              (SELECT pg_column_size(state) FROM verifier_subjects WHERE subject LIKE '00/%')::int AS pallet`,
+      [packed],
+    );
+    const x = c.rows[0]!;
+    console.log(
+      `a pallet of ${x.n} units: verifier_children ${(Number(x.c) / Number(x.n)).toFixed(1)} B per child row (primary key ${(Number(x.idx) / Number(x.n)).toFixed(1)}); state column of a packed unit ${Number(x.unit).toFixed(1)} B, of the pallet ${x.pallet} B`,
+    );
   } finally {
     await world.stop();
   }

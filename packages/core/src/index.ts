@@ -17,3 +17,4 @@ export * from './verification-receipt.js';
 export * from './key-registration.js';
 export * from './epcis/index.js';
 export * from './api/index.js';
+export * from './state-codec.js';

@@ -9,10 +9,11 @@
 // the checks, bound a verification's cost.
 import type { Queryable } from './driver.js';
 import { prepared } from './prepared.js';
-import { bytes, num } from './sql.js';
+import { num } from './sql.js';
 import {
   TIMELINE_COLUMNS,
   toTimelineRow,
+  toVerifiedCheckpoint,
   toVerifiedSubject,
   verifiedSubjectColumns,
   type TimelineRow,
@@ -38,7 +39,7 @@ export interface UnitFacts {
   alarmed: boolean;
   /** a key that signed one of those records was revoked or suspended (at any time) */
   keyEvents: boolean;
-  /** an actor of those records is not active in the verified registry */
+  /** an actor of those records is not active in the verified registry, or was suspended before */
   partyInactive: boolean;
   /** a recall notice for `gtin` was logged below the checkpoint */
   recalled: boolean;
@@ -113,8 +114,13 @@ SELECT
   EXISTS (SELECT 1 FROM verifier_keys k
           WHERE k.kid IN (SELECT kid FROM chain)
             AND (jsonb_array_length(k.revocations) > 0 OR jsonb_array_length(k.suspensions) > 0)) AS key_events,
+  -- Suspended now, or ever before the checkpoint (a record may have been logged
+  -- while its actor was: the engine tells PARTY_SUSPENDED then).
   EXISTS (SELECT 1 FROM verifier_parties p
-          WHERE p.gln IN (SELECT actor FROM chain) AND p.status <> 'active') AS party_inactive,
+          WHERE p.gln IN (SELECT actor FROM chain) AND p.status <> 'active')
+  OR EXISTS (SELECT 1 FROM notices n
+          WHERE n.type = 'party-suspend' AND n.data ->> 'gln' IN (SELECT actor FROM chain)
+            AND n.leaf_idx < cur.below) AS party_inactive,
   EXISTS (SELECT 1 FROM notices n
           WHERE n.type = 'recall' AND n.data ->> 'gtin' = q.gtin AND n.leaf_idx < cur.below) AS recalled,
   EXISTS (SELECT 1 FROM verifications v
@@ -161,14 +167,7 @@ function toUnitFacts(r: Record<string, unknown>): UnitFacts {
   return {
     logSize: num(r.log_size),
     verifiedNext: num(r.next_index),
-    checkpoint:
-      r.checkpoint_size === null
-        ? null
-        : {
-            size: num(r.checkpoint_size),
-            rootHash: bytes(r.checkpoint_root),
-            note: r.checkpoint_note as string,
-          },
+    checkpoint: toVerifiedCheckpoint(r),
     verified: r.u_subject === null ? null : toVerifiedSubject(r, 'u_'),
     own: timeline(r.own),
     containers: timeline(r.cont),

@@ -2,7 +2,9 @@
 // over the log, the verified state per subject, a logistic unit's children, the
 // registry it built from verified notices, and its alarms. The verifier writes
 // only these tables (and its verifications and cases); it reads the log.
+import { decodeVerifiedState, fromHex, toHex, type ChainState } from '@provenant/core';
 import type { Queryable } from './driver.js';
+import { StoreMisuseError } from './errors.js';
 import { bytes, hexes, iso, isoOrNull, json, num } from './sql.js';
 
 /** Where the monitor stands: entries [0, nextIndex) are verified. */
@@ -25,16 +27,20 @@ export async function getVerifierCursor(q: Queryable): Promise<VerifierCursor> {
   return {
     nextIndex: num(r.next_index),
     frontier: ((r.frontier as unknown[]) ?? []).map(bytes),
-    checkpoint:
-      r.checkpoint_size === null
-        ? null
-        : {
-            size: num(r.checkpoint_size),
-            rootHash: bytes(r.checkpoint_root),
-            note: r.checkpoint_note as string,
-          },
+    checkpoint: toVerifiedCheckpoint(r),
     updatedAt: iso(r.updated_at),
   };
+}
+
+/** The cursor's checkpoint columns (checkpoint_size, _root, _note) as its checkpoint, or null. */
+export function toVerifiedCheckpoint(r: Record<string, unknown>): VerifierCursor['checkpoint'] {
+  return r.checkpoint_size === null
+    ? null
+    : {
+        size: num(r.checkpoint_size),
+        rootHash: bytes(r.checkpoint_root),
+        note: r.checkpoint_note as string,
+      };
 }
 
 /** One log entry as the monitor reads it: the leaf, its level-0 node, and the row it produced. */
@@ -140,13 +146,22 @@ export async function getCheckpointsBetween(
   }));
 }
 
-/** A subject's verified state row. `state` is the compact ChainState the monitor wrote. */
+/**
+ * A subject's verified state row (migration 000015: `state` is core's
+ * encodeVerifiedState bytes, decoded here). `state` is the ChainState after
+ * the verified head, without children (verifier_children); null, with seq 0
+ * and headIndex -1, when the subject has no verified record (an alarm only)
+ * or its stored bytes do not decode (a corrupt or tampered row: the audit
+ * reports it, answers fall back to the full engine).
+ */
 export interface VerifiedSubject {
   subject: string;
   seq: number;
   headIndex: number;
-  state: Record<string, unknown>;
+  state: ChainState | null;
   alarm: number | null;
+  /** the stored bytes (null: none), for the audit's exact comparison */
+  stored: Uint8Array | null;
 }
 
 /**
@@ -156,20 +171,26 @@ export interface VerifiedSubject {
  */
 export function verifiedSubjectColumns(alias = '', prefix = ''): string {
   const a = alias ? `${alias}.` : '';
-  return ['subject', 'seq', 'head_index', 'state', 'alarm']
+  return ['subject', 'state', 'alarm']
     .map((c) => `${a}${c}${prefix ? ` AS ${prefix}${c}` : ''}`)
     .join(', ');
 }
 
 /** A verifier_subjects row (read with verifiedSubjectColumns, same prefix) as a VerifiedSubject. */
 export function toVerifiedSubject(r: Record<string, unknown>, prefix = ''): VerifiedSubject {
-  return {
-    subject: r[`${prefix}subject`] as string,
-    seq: num(r[`${prefix}seq`]),
-    headIndex: num(r[`${prefix}head_index`]),
-    state: r[`${prefix}state`] as Record<string, unknown>,
-    alarm: r[`${prefix}alarm`] === null ? null : num(r[`${prefix}alarm`]),
-  };
+  const subject = r[`${prefix}subject`] as string;
+  const raw = r[`${prefix}state`];
+  const stored = raw === null || raw === undefined ? null : bytes(raw);
+  const alarm = r[`${prefix}alarm`] === null ? null : num(r[`${prefix}alarm`]);
+  if (stored !== null) {
+    try {
+      const v = decodeVerifiedState(subject, stored);
+      return { subject, seq: v.state.seq, headIndex: v.headIndex, state: v.state, alarm, stored };
+    } catch {
+      // StateCodecError: kept as "no verified state"; the audit compares the bytes.
+    }
+  }
+  return { subject, seq: 0, headIndex: -1, state: null, alarm, stored };
 }
 
 /** Verified states of these subjects (one indexed read). */
@@ -213,7 +234,7 @@ export async function getVerifiedChildren(
   );
   for (const r of rows) {
     const list = out.get(r.container as string) ?? [];
-    list.push({ subject: r.child as string, head: r.head as string });
+    list.push({ subject: r.child as string, head: toHex(bytes(r.head)) });
     out.set(r.container as string, list);
   }
   return out;
@@ -387,7 +408,8 @@ export interface MonitorBatchWrite {
   next: number;
   frontier: Uint8Array[];
   checkpoint: { size: number; rootHash: Uint8Array; note: string } | null;
-  subjects: { subject: string; seq: number; headIndex: number; state: unknown }[];
+  /** `state`: encodeVerifiedState(state, headIndex) (seq and headIndex are inside it) */
+  subjects: { subject: string; seq: number; headIndex: number; state: Uint8Array }[];
   children: { container: string; child: string; head: string }[];
   keys: VerifiedKey[];
   parties: VerifiedParty[];
@@ -419,29 +441,47 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
     ],
   );
   if (moved.rowCount !== 1) return false;
-  if (b.subjects.length > 0)
-    await q.query(
-      `INSERT INTO verifier_subjects (subject, seq, head_index, state)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[]::jsonb[])
-       ON CONFLICT (subject) DO UPDATE SET seq = excluded.seq, head_index = excluded.head_index,
-         state = excluded.state`,
-      [
-        b.subjects.map((s) => s.subject),
-        b.subjects.map((s) => s.seq),
-        b.subjects.map((s) => s.headIndex),
-        b.subjects.map((s) => json(s.state)),
-      ],
+  if (b.subjects.length > 0) {
+    // In key order: concurrent writers lock rows in the same order, and index pages fill further.
+    const subjects = [...b.subjects].sort((x, y) =>
+      x.subject < y.subject ? -1 : x.subject > y.subject ? 1 : 0,
     );
-  if (b.children.length > 0)
+    await q.query(
+      `INSERT INTO verifier_subjects (subject, state)
+       SELECT s, decode(h, 'hex') FROM unnest($1::text[], $2::text[]) AS u(s, h)
+       ON CONFLICT (subject) DO UPDATE SET state = excluded.state`,
+      [subjects.map((s) => s.subject), hexes(subjects.map((s) => s.state))],
+    );
+  }
+  if (b.children.length > 0) {
+    // In key order too: a pack's children then fill index pages (pack order does not).
+    const children = [...b.children].sort((x, y) =>
+      x.container !== y.container
+        ? x.container < y.container
+          ? -1
+          : 1
+        : x.child < y.child
+          ? -1
+          : x.child > y.child
+            ? 1
+            : 0,
+    );
     await q.query(
       `INSERT INTO verifier_children (container, child, head)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+       SELECT c, k, decode(h, 'hex') FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c, k, h)
+       ON CONFLICT DO NOTHING`,
       [
-        b.children.map((c) => c.container),
-        b.children.map((c) => c.child),
-        b.children.map((c) => c.head),
+        children.map((c) => c.container),
+        children.map((c) => c.child),
+        children.map((c) => {
+          // pack records carry 64 lowercase hex heads (hex64Schema): anything else is misuse
+          if (fromHex(c.head)?.length !== 32)
+            throw new StoreMisuseError(`child head is not a record id: ${c.head}`);
+          return c.head;
+        }),
       ],
     );
+  }
   for (const k of b.keys)
     await q.query(
       `INSERT INTO verifier_keys (kid, gln, public_key, registered_index, revocations, suspensions)
@@ -466,8 +506,8 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
     );
   if (b.alarmed.length > 0)
     await q.query(
-      `INSERT INTO verifier_subjects (subject, seq, head_index, state, alarm)
-       SELECT s, 0, -1, '{}'::jsonb, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
+      `INSERT INTO verifier_subjects (subject, state, alarm)
+       SELECT s, NULL, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
        ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
       [b.alarmed.map((a) => a.subject), b.alarmed.map((a) => a.alarm)],
     );
@@ -481,8 +521,8 @@ export async function markSubjectsAlarmed(
 ): Promise<void> {
   if (alarmed.length === 0) return;
   await q.query(
-    `INSERT INTO verifier_subjects (subject, seq, head_index, state, alarm)
-     SELECT s, 0, -1, '{}'::jsonb, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
+    `INSERT INTO verifier_subjects (subject, state, alarm)
+     SELECT s, NULL, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
      ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
     [alarmed.map((a) => a.subject), alarmed.map((a) => a.alarm)],
   );

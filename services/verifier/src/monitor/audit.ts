@@ -3,7 +3,7 @@
 // compare), so tampering by a database insider is found even in entries the
 // monitor verified long ago; then compares what it rebuilt with the stored
 // verified state. Findings become alarms (raised once), like the monitor's.
-import { canonicalize, toHex } from '@provenant/core';
+import { bytesEqual, toHex } from '@provenant/core';
 import {
   getCheckpointsBetween,
   getMonitoredLeaves,
@@ -121,7 +121,13 @@ async function compareStates(
     if (page.length === 0) break;
     for (const row of page) {
       seen.add(row.subject);
-      if (row.headIndex < 0 || state.alarmed.has(row.subject)) continue; // an alarm: a finding already
+      if (state.alarmed.has(row.subject)) continue; // an alarm: a finding already
+      if (row.state === null) {
+        // no verified record (an alarm only), or bytes that do not decode
+        if (row.stored !== null)
+          out.push({ subject: row.subject, problem: 'stored state does not decode' });
+        continue;
+      }
       const st = state.states.get(row.subject);
       if (!st)
         out.push({ subject: row.subject, problem: 'stored, but no verified record gives it' });
@@ -130,7 +136,7 @@ async function compareStates(
           subject: row.subject,
           problem: `stored at seq ${row.seq}, the log gives seq ${st.seq}`,
         });
-      else if (canonicalize(toStored(st)) !== canonicalize(row.state))
+      else if (row.stored === null || !bytesEqual(toStored(st, row.headIndex), row.stored))
         out.push({ subject: row.subject, problem: 'stored state differs from the replayed one' });
     }
     after = page[page.length - 1]!.subject;

@@ -20,6 +20,7 @@ import {
   canonicalBytes,
   canonicalize,
   claimedTimeProblem,
+  encodeVerifiedState,
   fromBase64,
   fromDsseBase64,
   LEAF_PREFIX,
@@ -78,6 +79,7 @@ interface Pending {
 }
 
 /**
+/**
  * Entries whose signatures go to the check together. The pass sends each
  * chunk as soon as its entries are parsed, so the workers verify one chunk
  * while this thread parses the next (two signatures per entry: 512 items, two
@@ -85,19 +87,26 @@ interface Pending {
  */
 export const SIGNATURE_CHUNK = 256;
 
-/** Compact stored form of a ChainState: no subject (the key), no children (verifier_children). */
-export function toStored(state: ChainState): Record<string, unknown> {
-  const { subject: _s, children: _c, ...rest } = state;
-  return rest;
+/**
+ * Stored form of a verified state (migration 000015): core's versioned
+ * encoding of the ChainState and its head's log index; no subject (the key),
+ * no children (verifier_children).
+ */
+export function toStored(state: ChainState, headIndex: number): Uint8Array {
+  return encodeVerifiedState(state, headIndex);
 }
 
-/** A ChainState from its stored form. */
+/**
+ * A ChainState from its stored form as the store decoded it (VerifiedSubject.state).
+ * @throws Error when there is none (a subject with an alarm and no verified record: check headIndex first).
+ */
 export function fromStored(
   subject: string,
-  stored: Record<string, unknown>,
+  stored: ChainState | null,
   children: readonly ChainChild[],
 ): ChainState {
-  return { ...(stored as unknown as ChainState), subject, children };
+  if (stored === null) throw new Error(`${subject} has no verified state`);
+  return { ...stored, subject, children };
 }
 
 const UTF8 = new TextEncoder();
@@ -261,7 +270,7 @@ export class MonitorState implements CustodyContext {
     subject: string;
     seq: number;
     headIndex: number;
-    state: unknown;
+    state: Uint8Array;
     children: readonly ChainChild[];
   }[] {
     const out = [...this.changed].map((s) => {
@@ -270,7 +279,7 @@ export class MonitorState implements CustodyContext {
         subject: s,
         seq: st.seq,
         headIndex: this.headIndex.get(s)!,
-        state: toStored(st),
+        state: toStored(st, this.headIndex.get(s)!),
         children: st.children,
       };
     });

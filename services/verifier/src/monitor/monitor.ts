@@ -499,14 +499,14 @@ export class LogMonitor {
     const missing = subjects.filter((s) => !state.states.has(s) && !state.alarmed.has(s));
     const rows = await getVerifiedSubjects(this.opts.db, missing);
     const parents = rows
-      .map((r) => (r.state as { containedIn?: string | null }).containedIn)
+      .map((r) => r.state?.containedIn)
       .filter((p): p is string => typeof p === 'string' && !state.states.has(p));
     const more = await getVerifiedSubjects(
       this.opts.db,
       [...new Set(parents)].filter((p) => !missing.includes(p)),
     );
     const all = [...rows, ...more];
-    const containers = all.filter((r) => (r.state as { kind?: string }).kind === 'container');
+    const containers = all.filter((r) => r.state?.kind === 'container');
     const children = await getVerifiedChildren(
       this.opts.db,
       containers.map((c) => c.subject),

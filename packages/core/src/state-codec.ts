@@ -1,0 +1,573 @@
+// The verifier's stored form of a subject's verified state (DESIGN §7b "per
+// subject the verified head, status, custodian, product"; issue 15: at most
+// ~200 B per subject with its row and index). A ChainState and the log index of
+// its head, bit-packed behind a leading version byte:
+//  - nothing derivable from the subject key is kept: the GTIN and serial of a
+//    unit's product (`01/{gtin}/21/{serial}`), its kind (`00/` is a container),
+//    whether it has a product (units do); children live in verifier_children;
+//  - fields equal to another are one bit: originator and custodian (usually
+//    the last actor), ids equal to the head, a shipper that is the custodian;
+//  - typed fields take their information content: a record id 256 bits, a
+//    time 42 bits of epoch ms, a GLN 40 bits (its check digit is recomputed),
+//    an expiry date 16 bits of days, a lot 7 bits per character; enums are
+//    indices. A state with any field outside those forms (never one core's
+//    applyRecord builds from schema-checked records) is written with every
+//    typed field as a plain string, so every state round-trips exactly.
+// A commissioned unit takes 51 bytes (lot of 2 characters, head below log
+// index 65,536). Pure: bytes in, values out.
+import type { ChainState, CommissionedProduct } from './custody.js';
+import {
+  DECOMMISSION_REASONS,
+  RECORD_TYPES,
+  isValidGln,
+  subjectParts,
+  type DecommissionReason,
+} from './records.js';
+
+/** The encoding written now; decoders refuse any other leading byte. */
+export const VERIFIED_STATE_VERSION = 1;
+
+/** Stored bytes that do not decode (a corrupt or tampered row). */
+export class StateCodecError extends Error {
+  override readonly name = 'StateCodecError';
+  readonly code = 'STATE_ENCODING_INVALID' as const;
+}
+
+/** A subject's verified state as stored: its ChainState (children left out) and its head's log index. */
+export interface VerifiedState {
+  headIndex: number;
+  /** `children` is empty: a container's children are stored apart (verifier_children) */
+  state: ChainState;
+}
+
+const NO_CHILDREN: ChainState['children'] = Object.freeze([]);
+const HASH_RE = /^[0-9a-f]{64}$/;
+const TIME_BITS = 42; // epoch ms up to the year 2109
+const DATE_EPOCH_MS = Date.UTC(1970, 0, 1);
+const DAY_MS = 86_400_000;
+// Hot path (a pallet's units are decoded per answer): hex and ASCII by table, not by regex or TextEncoder.
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+// Extended flags (present when the base `ext` bit is set), in this order.
+const EXT = [
+  'inactive',
+  'inTransit',
+  'containedIn',
+  'unpacked',
+  'quarantined',
+  'decommission',
+  'noReceiptTime', // decommission.integratedAt absent (states from before it was kept)
+  'originatorDiffers', // originator is not lastActor
+  'custodianDiffers', // custodian is not lastActor
+  'kindFlip', // kind is not the subject's (00/ = container)
+  'productFlip', // product presence is not kind === 'unit'
+  'productExplicit', // gtin and serial are not the subject's
+  'productDetails',
+  'raw', // every typed field is a plain string
+] as const;
+type ExtFlag = (typeof EXT)[number];
+
+/** Number of bits of a non-negative safe integer (0 for 0). */
+function bitLength(v: number): number {
+  return v < 2 ** 31 ? 32 - Math.clz32(v) : 31 + bitLength(Math.floor(v / 2 ** 31));
+}
+
+class BitWriter {
+  private readonly out: number[] = [];
+  private acc = 0;
+  private n = 0;
+
+  /** `bits` (0..53) low bits of the non-negative integer `v`, most significant first. */
+  bits(v: number, bits: number): void {
+    while (bits > 16) {
+      const low = bits - 16;
+      const hi = Math.floor(v / 2 ** low);
+      this.small(hi, 16);
+      v -= hi * 2 ** low;
+      bits = low;
+    }
+    this.small(v, bits);
+  }
+
+  private small(v: number, bits: number): void {
+    this.acc = (this.acc << bits) | v;
+    this.n += bits;
+    while (this.n >= 8) {
+      this.n -= 8;
+      this.out.push((this.acc >>> this.n) & 0xff);
+    }
+    this.acc &= (1 << this.n) - 1;
+  }
+
+  bit(b: boolean): void {
+    this.small(b ? 1 : 0, 1);
+  }
+
+  /** Elias-gamma-like: 5 bits of bit length (31: 6 more bits), then the bits below the leading 1. */
+  uint(v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`not a stored integer: ${v}`);
+    const l = bitLength(v);
+    if (l < 31) this.small(l, 5);
+    else {
+      this.small(31, 5);
+      this.small(l, 6);
+    }
+    if (l > 1) this.bits(v - 2 ** (l - 1), l - 1);
+  }
+
+  bytes(b: Uint8Array): void {
+    for (const x of b) this.small(x, 8);
+  }
+
+  str(s: string): void {
+    for (let i = 0; i < s.length; i++)
+      if (s.charCodeAt(i) > 0x7f) {
+        const b = utf8Encoder.encode(s);
+        this.uint(b.length);
+        this.bytes(b);
+        return;
+      }
+    this.uint(s.length);
+    for (let i = 0; i < s.length; i++) this.small(s.charCodeAt(i), 8);
+  }
+
+  /** 64 lowercase hex digits (checked by the caller) as 32 bytes. */
+  hash(s: string): void {
+    for (let i = 0; i < 64; i += 2) this.small((nibble(s, i) << 4) | nibble(s, i + 1), 8);
+  }
+
+  finish(): Uint8Array {
+    if (this.n > 0) this.small(0, 8 - this.n);
+    return Uint8Array.from(this.out);
+  }
+}
+
+class BitReader {
+  private pos = 0; // in bits
+
+  constructor(private readonly b: Uint8Array) {}
+
+  bits(bits: number): number {
+    let v = 0;
+    while (bits > 0) {
+      const take = Math.min(bits, 16);
+      v = v * 2 ** take + this.small(take);
+      bits -= take;
+    }
+    return v;
+  }
+
+  private small(bits: number): number {
+    if (this.pos + bits > this.b.length * 8) throw new StateCodecError('stored state is truncated');
+    let v = 0;
+    while (bits > 0) {
+      // as many bits as the current byte still has
+      const free = 8 - (this.pos & 7);
+      const take = Math.min(free, bits);
+      const byte = this.b[this.pos >>> 3]!;
+      v = (v << take) | ((byte >>> (free - take)) & ((1 << take) - 1));
+      this.pos += take;
+      bits -= take;
+    }
+    return v;
+  }
+
+  bit(): boolean {
+    return this.small(1) === 1;
+  }
+
+  uint(): number {
+    let l = this.small(5);
+    if (l === 31) l = this.small(6);
+    if (l > 53) throw new StateCodecError('stored integer is too large');
+    if (l === 0) return 0;
+    return 2 ** (l - 1) + (l > 1 ? this.bits(l - 1) : 0);
+  }
+
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.small(8);
+    return out;
+  }
+
+  str(): string {
+    const n = this.uint();
+    if (n > this.b.length) throw new StateCodecError('stored string is truncated');
+    const b = this.bytes(n);
+    let ascii = '';
+    for (let i = 0; i < n; i++) {
+      if (b[i]! > 0x7f) {
+        try {
+          return utf8Decoder.decode(b);
+        } catch {
+          throw new StateCodecError('stored string is not UTF-8');
+        }
+      }
+      ascii += String.fromCharCode(b[i]!);
+    }
+    return ascii;
+  }
+
+  hash(): string {
+    let out = '';
+    for (let i = 0; i < 32; i++) out += HEX_BYTE[this.small(8)]!;
+    return out;
+  }
+
+  /** Only zero padding may follow the last field. */
+  end(): void {
+    const rest = this.b.length * 8 - this.pos;
+    if (rest >= 8 || (rest > 0 && this.small(rest) !== 0))
+      throw new StateCodecError('stored state has trailing bytes');
+  }
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/** `YYYY-MM-DD` of a day count since 1970-01-01, 0 <= days < 2^16 (civil_from_days, H. Hinnant). */
+function isoDate(days: number): string {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${y}-${pad2(m)}-${pad2(d)}`;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ` of epoch ms, 0 <= ms < 2^42 (what toISOString writes). */
+function isoTime(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  let r = ms - days * DAY_MS;
+  const h = Math.floor(r / 3_600_000);
+  r -= h * 3_600_000;
+  const mi = Math.floor(r / 60_000);
+  r -= mi * 60_000;
+  const sec = Math.floor(r / 1000);
+  const milli = r - sec * 1000;
+  const mss = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`;
+  return `${isoDate(days)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${mss}Z`;
+}
+
+/** Value of the lowercase hex digit at `i`. */
+function nibble(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c <= 57 ? c - 48 : c - 87;
+}
+
+/** GS1 mod-10 check digit of `body` (GS1 General Specifications §7.9.1). */
+function checkDigit(body: string): number {
+  let sum = 0;
+  for (let i = body.length - 1, w = 3; i >= 0; i--, w = 4 - w) sum += (body.charCodeAt(i) - 48) * w;
+  return (10 - (sum % 10)) % 10;
+}
+
+// Typed fields: whether a value has the compact form, and its writer and reader.
+const typed = {
+  hash: {
+    fits: (s: string) => HASH_RE.test(s),
+    put: (w: BitWriter, s: string) => w.hash(s),
+    get: (r: BitReader) => r.hash(),
+  },
+  time: {
+    // the one spelling toISOString writes (DESIGN §5 times), from 1970 to 2109
+    fits: (s: string) => {
+      const ms = Date.parse(s);
+      return ms >= 0 && ms < 2 ** TIME_BITS && new Date(ms).toISOString() === s;
+    },
+    put: (w: BitWriter, s: string) => w.bits(Date.parse(s), TIME_BITS),
+    get: (r: BitReader) => isoTime(r.bits(TIME_BITS)),
+  },
+  gln: {
+    fits: (s: string) => isValidGln(s),
+    put: (w: BitWriter, s: string) => w.bits(Number(s.slice(0, 12)), 40),
+    get: (r: BitReader) => {
+      const v = r.bits(40);
+      if (v >= 1e12) throw new StateCodecError('stored GLN is out of range');
+      const body = String(v).padStart(12, '0');
+      return body + checkDigit(body);
+    },
+  },
+  date: {
+    // YYYY-MM-DD from 1970 to 2149
+    fits: (s: string) => {
+      const ms = s.length === 10 ? Date.parse(`${s}T00:00:00.000Z`) : NaN;
+      const days = (ms - DATE_EPOCH_MS) / DAY_MS;
+      return days >= 0 && days < 2 ** 16 && new Date(ms).toISOString().slice(0, 10) === s;
+    },
+    put: (w: BitWriter, s: string) =>
+      w.bits((Date.parse(`${s}T00:00:00.000Z`) - DATE_EPOCH_MS) / DAY_MS, 16),
+    get: (r: BitReader) => isoDate(r.bits(16)),
+  },
+  ascii: {
+    // a lot: GS1 character set 82 is 7-bit ASCII
+    fits: (s: string) => /^[\x20-\x7e]*$/.test(s),
+    put: (w: BitWriter, s: string) => {
+      w.uint(s.length);
+      for (let i = 0; i < s.length; i++) w.bits(s.charCodeAt(i), 7);
+    },
+    get: (r: BitReader) => {
+      const n = r.uint();
+      let s = '';
+      for (let i = 0; i < n; i++) s += String.fromCharCode(r.bits(7));
+      return s;
+    },
+  },
+} as const;
+type Typed = keyof typeof typed;
+
+function derivedKind(subject: string): ChainState['kind'] {
+  return subject.startsWith('00/') ? 'container' : 'unit';
+}
+
+function derivedProduct(subject: string): { gtin: string; serial: string } | null {
+  const p = subjectParts(subject);
+  return p?.kind === 'unit' ? { gtin: p.gtin, serial: p.serial } : null;
+}
+
+/**
+ * Encodes a subject's verified state (`state.subject` is the key and is not
+ * stored; nor are `state.children`). Deterministic: equal states give equal bytes.
+ * @throws RangeError when `headIndex` is not a non-negative safe integer, or
+ *   `state` has a record type or kind core does not define (misuse).
+ */
+export function encodeVerifiedState(state: ChainState, headIndex: number): Uint8Array {
+  const s = state;
+  const lastType = RECORD_TYPES.indexOf(s.lastType);
+  if (lastType < 0) throw new RangeError(`unknown record type ${String(s.lastType)}`);
+  if (s.kind !== 'unit' && s.kind !== 'container')
+    throw new RangeError(`unknown kind ${String(s.kind)}`);
+  const p = s.product;
+  const derived = derivedProduct(s.subject);
+  const d = s.decommission;
+  const reason = d ? DECOMMISSION_REASONS.indexOf(d.reason) : -1;
+  const flags: Record<ExtFlag, boolean> = {
+    inactive: !s.active,
+    inTransit: s.inTransit !== null,
+    containedIn: s.containedIn !== null,
+    unpacked: s.unpacked !== null,
+    quarantined: s.quarantined !== null,
+    decommission: d !== null,
+    noReceiptTime: d !== null && d.integratedAt === undefined,
+    originatorDiffers: s.originator !== s.lastActor,
+    custodianDiffers: s.custodian !== s.lastActor,
+    kindFlip: s.kind !== derivedKind(s.subject),
+    productFlip: (p !== null) !== (s.kind === 'unit'),
+    productExplicit: p !== null && (derived?.gtin !== p.gtin || derived.serial !== p.serial),
+    productDetails: p?.details !== undefined,
+    raw: false,
+  };
+  // Every typed field in its compact form, or all as strings.
+  const fields: [Typed, string][] = [
+    ['hash', s.head],
+    ['time', s.lastTime],
+    ['gln', s.lastActor],
+    ['gln', s.originator],
+    ['gln', s.custodian],
+  ];
+  if (s.inTransit) fields.push(['gln', s.inTransit.from], ['gln', s.inTransit.to]);
+  if (s.inTransit) fields.push(['hash', s.inTransit.id]);
+  if (s.unpacked) fields.push(['hash', s.unpacked.id]);
+  if (s.quarantined) fields.push(['hash', s.quarantined.id]);
+  if (d) fields.push(['hash', d.id], ['gln', d.actor], ['time', d.time]);
+  if (d?.integratedAt !== undefined) fields.push(['time', d.integratedAt]);
+  if (p) fields.push(['ascii', p.lot], ['date', p.expiry]);
+  flags.raw = fields.some(([t, v]) => !typed[t].fits(v));
+  const put = (t: Typed, v: string) => (flags.raw ? w.str(v) : typed[t].put(w, v));
+  const ref = (id: string) => {
+    // an id equal to the head (the record that set it is the last one): one bit
+    w.bit(id === s.head);
+    if (id !== s.head) put('hash', id);
+  };
+
+  const w = new BitWriter();
+  w.bits(VERIFIED_STATE_VERSION, 8);
+  w.bits(lastType, 4);
+  const ext = EXT.some((f) => flags[f]);
+  w.bit(s.seq !== 0);
+  w.bit(ext);
+  if (ext) for (const f of EXT) w.bit(flags[f]);
+  if (s.seq !== 0) w.uint(s.seq);
+  w.uint(headIndex);
+  put('hash', s.head);
+  put('time', s.lastTime);
+  put('gln', s.lastActor);
+  if (flags.originatorDiffers) put('gln', s.originator);
+  if (flags.custodianDiffers) put('gln', s.custodian);
+  if (s.inTransit) {
+    w.bit(s.inTransit.from === s.custodian);
+    if (s.inTransit.from !== s.custodian) put('gln', s.inTransit.from);
+    put('gln', s.inTransit.to);
+    w.str(s.inTransit.shipment);
+    ref(s.inTransit.id);
+  }
+  if (s.containedIn !== null) w.str(s.containedIn);
+  if (s.unpacked) ref(s.unpacked.id);
+  if (s.quarantined) {
+    w.str(s.quarantined.case);
+    ref(s.quarantined.id);
+  }
+  if (d) {
+    ref(d.id);
+    w.bits(reason < 0 ? 7 : reason, 3);
+    if (reason < 0) w.str(d.reason);
+    w.bit(d.actor === s.custodian);
+    if (d.actor !== s.custodian) put('gln', d.actor);
+    w.bit(d.time === s.lastTime);
+    if (d.time !== s.lastTime) put('time', d.time);
+    if (d.integratedAt !== undefined) put('time', d.integratedAt);
+  }
+  if (p) {
+    if (flags.productExplicit) {
+      w.str(p.gtin);
+      w.str(p.serial);
+    }
+    put('ascii', p.lot);
+    put('date', p.expiry);
+    if (p.details) {
+      const keys = Object.keys(p.details).sort();
+      w.uint(keys.length);
+      for (const k of keys) {
+        w.str(k);
+        w.str(p.details[k]!);
+      }
+    }
+  }
+  return w.finish();
+}
+
+/**
+ * Decodes what {@link encodeVerifiedState} wrote for `subject`. The state has
+ * no children (the caller adds them).
+ * @throws {StateCodecError} when the bytes are not a state this version wrote
+ *   (unknown version, truncated, out-of-range field, trailing bytes).
+ */
+export function decodeVerifiedState(subject: string, bytes: Uint8Array): VerifiedState {
+  const r = new BitReader(bytes);
+  const version = r.bits(8);
+  if (version !== VERIFIED_STATE_VERSION)
+    throw new StateCodecError(
+      `stored state has version ${version}, expected ${VERIFIED_STATE_VERSION}`,
+    );
+  const lastType = RECORD_TYPES[r.bits(4)];
+  if (lastType === undefined) throw new StateCodecError('stored state has an unknown record type');
+  const seqNonZero = r.bit();
+  const ext = r.bit();
+  const bits = ext ? r.bits(EXT.length) : 0;
+  // one fixed-shape object (the decoder's hot path), bit i of EXT from the most significant
+  const at = (i: number) => (bits & (1 << (EXT.length - 1 - i))) !== 0;
+  const f: Record<ExtFlag, boolean> = {
+    inactive: at(0),
+    inTransit: at(1),
+    containedIn: at(2),
+    unpacked: at(3),
+    quarantined: at(4),
+    decommission: at(5),
+    noReceiptTime: at(6),
+    originatorDiffers: at(7),
+    custodianDiffers: at(8),
+    kindFlip: at(9),
+    productFlip: at(10),
+    productExplicit: at(11),
+    productDetails: at(12),
+    raw: at(13),
+  };
+  const get = (t: Typed): string => (f.raw ? r.str() : typed[t].get(r));
+  const seq = seqNonZero ? r.uint() : 0;
+  const headIndex = r.uint();
+  const head = get('hash');
+  const ref = () => (r.bit() ? head : get('hash'));
+  const lastTime = get('time');
+  const lastActor = get('gln');
+  const originator = f.originatorDiffers ? get('gln') : lastActor;
+  const custodian = f.custodianDiffers ? get('gln') : lastActor;
+  let inTransit: ChainState['inTransit'] = null;
+  if (f.inTransit) {
+    const from = r.bit() ? custodian : get('gln');
+    const to = get('gln');
+    const shipment = r.str();
+    inTransit = { from, to, shipment, id: ref() };
+  }
+  const containedIn = f.containedIn ? r.str() : null;
+  const unpacked = f.unpacked ? { id: ref() } : null;
+  let quarantined: ChainState['quarantined'] = null;
+  if (f.quarantined) {
+    const c = r.str();
+    quarantined = { case: c, id: ref() };
+  }
+  let decommission: ChainState['decommission'] = null;
+  if (f.decommission) {
+    const id = ref();
+    const ri = r.bits(3);
+    const reason = (ri === 7 ? r.str() : DECOMMISSION_REASONS[ri]) as DecommissionReason;
+    if (reason === undefined) throw new StateCodecError('stored state has an unknown reason');
+    const actor = r.bit() ? custodian : get('gln');
+    const time = r.bit() ? lastTime : get('time');
+    decommission = f.noReceiptTime
+      ? { id, reason, actor, time }
+      : { id, reason, actor, time, integratedAt: get('time') };
+  }
+  const kind: ChainState['kind'] =
+    derivedKind(subject) === 'unit'
+      ? f.kindFlip
+        ? 'container'
+        : 'unit'
+      : f.kindFlip
+        ? 'unit'
+        : 'container';
+  let product: CommissionedProduct | null = null;
+  if ((kind === 'unit') !== f.productFlip) {
+    const derived = f.productExplicit ? null : derivedProduct(subject);
+    if (!f.productExplicit && derived === null)
+      throw new StateCodecError('stored product has no GTIN and serial, and the subject has none');
+    const gtin = derived ? derived.gtin : r.str();
+    const serial = derived ? derived.serial : r.str();
+    const lot = get('ascii');
+    const expiry = get('date');
+    let details: Record<string, string> | undefined;
+    if (f.productDetails) {
+      details = {};
+      for (let n = r.uint(); n > 0; n--) {
+        const k = r.str();
+        // defineProperty: a key such as __proto__ stays an own property
+        Object.defineProperty(details, k, {
+          value: r.str(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    product = details ? { gtin, serial, lot, expiry, details } : { gtin, serial, lot, expiry };
+  }
+  r.end();
+  return {
+    headIndex,
+    state: {
+      subject,
+      kind,
+      seq,
+      head,
+      lastType,
+      lastTime,
+      lastActor,
+      originator,
+      active: !f.inactive,
+      custodian,
+      inTransit,
+      containedIn,
+      children: NO_CHILDREN,
+      unpacked,
+      quarantined,
+      decommission,
+      product,
+    },
+  };
+}
