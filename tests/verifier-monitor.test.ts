@@ -243,27 +243,47 @@ describe('the verifier as a monitor of the log', () => {
     });
   });
 
-  it('leaves a unit whose chain has a party suspended before, even reinstated since, to the full engine', async () => {
-    await api.commission(mfr, GTIN, ['S1']);
-    await api
-      .post(`/v1/parties/${mfr.gln}/suspend`, api.adminToken, { reason: 'audit' })
-      .expect(200);
-    await api.post(`/v1/parties/${mfr.gln}/reinstate`, api.adminToken, {}).expect(200);
+  it('leaves a unit or a pallet whose chain has a party suspended before, even reinstated since, to the full engine', async () => {
+    // A manufacturer of its own, so its suspension touches no other test's chains.
+    const held = await api.party(
+      withCheckDigit('086000500000'),
+      'Held',
+      ['manufacturer'],
+      ['0860005'],
+    );
+    const gtin = withCheckDigit('1086000500001');
+    const sscc = withCheckDigit('10860005000000001');
+    await api.commission(held, gtin, ['S1', 'S2']);
+    await api.pack(held, sscc, [`01/${gtin}/21/S1`, `01/${gtin}/21/S2`]);
     await world.verifier.monitor.catchUp();
-    const req = { party: mfr.gln, purpose: 'receiving' as const, subject: unit('S1') };
     const trusts = (note: string) => world.verifier.monitor.trustsNote(note);
-    // A unit of another GTIN prefix owner's chain still answers from state; this one does not.
-    expect(
-      await answerFromState(world.issuer.db, world.verifier.origin, req, Date.now(), trusts),
-    ).toBeNull();
+    const fromState = (subject: string) =>
+      answerFromState(
+        world.issuer.db,
+        world.verifier.origin,
+        { party: held.gln, purpose: 'receiving', subject },
+        Date.now(),
+        trusts,
+      );
+    const subjects = [`01/${gtin}/21/S1`, `00/${sscc}`];
+    for (const s of subjects) expect([s, (await fromState(s)) !== null]).toEqual([s, true]);
+    await api
+      .post(`/v1/parties/${held.gln}/suspend`, api.adminToken, { reason: 'audit' })
+      .expect(200);
+    await api.post(`/v1/parties/${held.gln}/reinstate`, api.adminToken, {}).expect(200);
+    await world.verifier.monitor.catchUp();
+    for (const s of subjects) expect([s, await fromState(s)]).toEqual([s, null]);
     const engine = world.appWith({ workers: 0, policy: { answerFrom: 'engine' } });
     try {
-      const full = await api.verify(mfr, { subject: unit('S1'), purpose: 'receiving' }, engine.app);
-      const fast = await api.verify(mfr, { subject: unit('S1'), purpose: 'receiving' });
-      expect([fast.body.verdict, fast.body.reasons]).toEqual([
-        full.body.verdict,
-        full.body.reasons,
-      ]);
+      for (const subject of subjects) {
+        const full = await api.verify(held, { subject, purpose: 'receiving' }, engine.app);
+        const fast = await api.verify(held, { subject, purpose: 'receiving' });
+        expect([subject, fast.body.verdict, fast.body.reasons]).toEqual([
+          subject,
+          full.body.verdict,
+          full.body.reasons,
+        ]);
+      }
     } finally {
       await engine.deps.pool.close();
     }

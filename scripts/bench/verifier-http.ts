@@ -205,7 +205,7 @@ async function pallet(w: World, mfr: string, dist: string): Promise<void> {
       throw new Error(`pallet verdict ${r.verdict}: ${JSON.stringify(r.reasons).slice(0, 300)}`);
     counts = r.units?.counts;
     await new Promise((res) => setTimeout(res, 200)); // the log line follows the response
-    server.push(serverTimeOf(w.service, id));
+    server.push(await serverTimeOf(w.service, id));
   }
   const line = (label: string, ms: number, wallMs: number) =>
     console.log(
@@ -238,6 +238,15 @@ export async function runVerifierHttpBench(): Promise<void> {
     if (PALLET_UNITS > 0) await pallet(w, mfr, dist);
   } finally {
     if (process.env.BENCH_SHOW_STDERR) console.log(w.service.stderr());
+    if (process.env.BENCH_SHOW_STDOUT)
+      console.log(
+        w.service
+          .stdout()
+          .split('\n')
+          .filter((l) => !l.includes('"statusCode":201'))
+          .slice(-60)
+          .join('\n'),
+      );
     await w.close();
   }
 }

@@ -132,8 +132,21 @@ export async function startFloor(
   };
 }
 
-/** The service's own time for a request, from its request log line (LOG_LEVEL info), in ms. */
-export function serverTimeOf(service: ServiceProcess, requestId: string): number {
+/**
+ * The service's own time for a request, from its request log line (LOG_LEVEL
+ * info), in ms; waits up to a second for the line (the service writes its log
+ * in batches).
+ */
+export async function serverTimeOf(service: ServiceProcess, requestId: string): Promise<number> {
+  for (let waited = 0; waited < 1000; waited += 25) {
+    const ms = loggedTimeOf(service, requestId);
+    if (!Number.isNaN(ms)) return ms;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return NaN;
+}
+
+function loggedTimeOf(service: ServiceProcess, requestId: string): number {
   for (const line of service.stdout().split('\n')) {
     if (!line.includes(requestId)) continue;
     try {

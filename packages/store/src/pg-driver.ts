@@ -1,6 +1,6 @@
 // The `pg` driver: a node-postgres Pool against a PostgreSQL server (DESIGN §9).
 import pg from 'pg';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { PoolClient, QueryConfig } from 'pg';
 import { mapDatabaseError } from './errors.js';
 import { preparedName } from './prepared.js';
 import {
@@ -89,17 +89,22 @@ function clientQueryable(client: PoolClient): Queryable {
   };
 }
 
-/** Connections of the pool for hot statements (prepared.ts), per Database. */
-const HOT_POOL_SIZE = 4;
-
-function newPool(url: string, opts: PgOptions, max: number, options?: string): Pool {
+/**
+ * Opens a pool on a PostgreSQL URL. Connects lazily: an unreachable server
+ * surfaces as DatabaseUnavailableError on the first query, and the pool
+ * reconnects by itself when the server returns.
+ */
+export async function openPg(url: string, opts: PgOptions = {}): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    max,
+    max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: 30_000,
     application_name: 'provenant',
-    ...(options !== undefined ? { options } : {}),
+    // No JIT: this is short OLTP work, and a statement whose estimate crosses
+    // jit_above_cost (a batch of verification facts) spent 160 ms compiling
+    // to run in 1 ms.
+    options: '-c jit=off',
     ...(opts.statementTimeoutMillis !== undefined
       ? { statement_timeout: opts.statementTimeoutMillis }
       : {}),
@@ -107,24 +112,6 @@ function newPool(url: string, opts: PgOptions, max: number, options?: string): P
   });
   // An idle client losing its connection must not crash the process (503, then recover).
   pool.on('error', (err) => opts.onIdleError?.(err));
-  return pool;
-}
-
-/**
- * Opens a pool on a PostgreSQL URL. Connects lazily: an unreachable server
- * surfaces as DatabaseUnavailableError on the first query, and the pool
- * reconnects by itself when the server returns.
- */
-export async function openPg(url: string, opts: PgOptions = {}): Promise<Database> {
-  const pool = newPool(url, opts, opts.max ?? 10);
-  // Hot statements outside transactions run on their own few connections,
-  // planned once each (generic plans for these statements only: every other
-  // statement keeps PostgreSQL's per-run choice).
-  let hot: Pool | null = null;
-  const poolFor = (config: QueryConfig): Pool =>
-    config.name === undefined
-      ? pool
-      : (hot ??= newPool(url, opts, HOT_POOL_SIZE, '-c plan_cache_mode=force_generic_plan'));
   async function connect(): Promise<PoolClient> {
     try {
       return await pool.connect();
@@ -198,8 +185,7 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
     kind: 'pg',
     async query<R>(sql: string, params?: unknown[]) {
       try {
-        const config = queryConfig(sql, params);
-        return normalize(await poolFor(config).query<R>(config));
+        return normalize(await pool.query<R>(queryConfig(sql, params)));
       } catch (err) {
         throw mapDatabaseError(err);
       }
@@ -216,7 +202,6 @@ export async function openPg(url: string, opts: PgOptions = {}): Promise<Databas
     },
     async close() {
       await pool.end();
-      await hot?.end();
     },
   };
 }

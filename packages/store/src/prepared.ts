@@ -1,9 +1,10 @@
 // Hot statements, prepared once per connection (PostgreSQL): the driver sends
-// them by name, so the server parses them once and, after a few runs, reuses
-// a cached plan. For the statements every request makes (a verification's
-// facts, a token lookup, a rate-limit count), parsing and planning cost more
-// than running them. Opt-in by text: statements built per call (a VALUES list
-// of any length) must not fill every connection with prepared statements.
+// them by name, so the server parses them once (PostgreSQL still plans each
+// run for its parameters unless a generic plan is as cheap). For the
+// statements every request makes (a verification's facts, a token lookup, a
+// rate-limit count), parsing is a good part of their cost. Opt-in by text:
+// statements built per call (a VALUES list of any length) must not fill every
+// connection with prepared statements.
 
 const names = new Map<string, string>();
 

@@ -108,9 +108,10 @@ SELECT
           WHERE vc.container = (SELECT container FROM latest) AND vc.child = q.subject) AS lists_unit,
   (SELECT json_agg(own ORDER BY leaf_idx) FROM own) AS own,
   (SELECT json_agg(cont ORDER BY leaf_idx) FROM cont) AS cont,
+  -- Each EXISTS on its own index (an OR of them would scan the table).
   EXISTS (SELECT 1 FROM verifier_alarms a
-          WHERE a.subject = q.subject OR a.subject IN (SELECT subject FROM parents)
-             OR (a.subject IS NULL AND a.acked_at IS NULL)) AS alarmed,
+          WHERE a.subject = ANY (ARRAY(SELECT subject FROM parents) || q.subject))
+  OR EXISTS (SELECT 1 FROM verifier_alarms a WHERE a.subject IS NULL AND a.acked_at IS NULL) AS alarmed,
   EXISTS (SELECT 1 FROM verifier_keys k
           WHERE k.kid IN (SELECT kid FROM chain)
             AND (jsonb_array_length(k.revocations) > 0 OR jsonb_array_length(k.suspensions) > 0)) AS key_events,
@@ -124,7 +125,7 @@ SELECT
   EXISTS (SELECT 1 FROM notices n
           WHERE n.type = 'recall' AND n.data ->> 'gtin' = q.gtin AND n.leaf_idx < cur.below) AS recalled,
   EXISTS (SELECT 1 FROM verifications v
-          WHERE (v.subject = q.subject OR v.subject IN (SELECT subject FROM parents))
+          WHERE v.subject = ANY (ARRAY(SELECT subject FROM parents) || q.subject)
             AND v.party <> q.party
             AND (v.party IN (SELECT actor FROM chain) OR v.party IN (SELECT "to" FROM chain))
             AND v.source <> 'bundle' AND v.purpose = ANY($4::text[])

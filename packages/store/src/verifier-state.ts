@@ -616,6 +616,20 @@ export async function hasRecallNotice(q: Queryable, gtin: string, below: number)
   return rows.length > 0;
 }
 
+/** Whether any of these parties was suspended (a party-suspend notice) before `below`. */
+export async function hasPartySuspendNotice(
+  q: Queryable,
+  glns: readonly string[],
+  below: number,
+): Promise<boolean> {
+  if (glns.length === 0) return false;
+  const { rows } = await q.query(
+    `SELECT 1 FROM notices WHERE type = 'party-suspend' AND data ->> 'gln' = ANY($1::text[]) AND leaf_idx < $2::bigint LIMIT 1`,
+    [glns, below],
+  );
+  return rows.length > 0;
+}
+
 /** Parties by GLN from the verified registry. */
 export async function getVerifiedParties(
   q: Queryable,

@@ -9,7 +9,7 @@
 // full engine over the log's bundle (the fallback): units nested two
 // containers deep, an alarm on the subject or its
 // containers or an unacknowledged one on the log, a key of the timeline with a
-// revocation or suspension (KEY_REVOKED that postdates), a suspended actor
+// revocation or suspension (KEY_REVOKED that postdates), an actor suspended now or before
 // (PARTY_SUSPENDED), a recall notice for the GTIN (RECALLED), times in the
 // future (TIME_ANOMALY), a subject without verified state (UNKNOWN_PRODUCT).
 //
@@ -50,6 +50,7 @@ import {
   getVerifiedSubjects,
   getVerifierCursor,
   hasAnyRecallNotice,
+  hasPartySuspendNotice,
   type Queryable,
   type TimelineRow,
   type UnitFacts,
@@ -524,6 +525,8 @@ async function containerAnswer(
   if (keys.some((k) => k.revocations.length > 0 || k.suspensions.length > 0)) return null;
   const parties = await getVerifiedParties(db, facts.actors);
   if (parties.some((p) => p.status !== 'active')) return null;
+  // Suspended before, reinstated since: records may have been logged meanwhile (the engine judges).
+  if (await hasPartySuspendNotice(db, facts.actors, cp.size)) return null;
   const late = (t: string | null) => t !== null && Date.parse(t) > now + SKEW_MS;
   if (late(facts.maxTime) || late(facts.maxReceiptTime)) return null;
   const gtins = new Set<string>();
