@@ -223,6 +223,8 @@ export async function handoffRate(
   base: string,
   mfr: Party,
   dist: Party,
+  /** called after the (untimed) setup, right before the timed appends */
+  beforeTimed?: () => Promise<void>,
 ): Promise<{ rate: number; appends: number }> {
   const units = Array.from({ length: CLIENTS }, (_, c) =>
     Array.from({ length: HANDOFF_UNITS_PER_CLIENT }, (_, i) => `H${c}X${i}`),
@@ -261,6 +263,7 @@ export async function handoffRate(
       return { ship, receive };
     }),
   );
+  await beforeTimed?.();
   let appends = 0;
   const start = performance.now();
   await Promise.all(

@@ -72,7 +72,11 @@ export interface MonitoredLeaf {
   } | null;
 }
 
-/** Leaves start <= idx < end with their node and record/notice rows, in order. */
+/**
+ * Leaves start <= idx < end with their node and record/notice rows, in order.
+ * Each joined table carries the range too: without it the planner hashes the
+ * whole records and merkle_nodes tables for every batch (cost growing with the log).
+ */
 export async function getMonitoredLeaves(
   q: Queryable,
   start: number,
@@ -88,8 +92,11 @@ export async function getMonitoredLeaves(
             n.envelope AS row_envelope
      FROM log_leaves l
      LEFT JOIN merkle_nodes m ON m.level = 0 AND m.idx = l.idx
+       AND m.idx >= $1::bigint AND m.idx < $2::bigint
      LEFT JOIN records r ON r.leaf_idx = l.idx
+       AND r.leaf_idx >= $1::bigint AND r.leaf_idx < $2::bigint
      LEFT JOIN notices n ON n.leaf_idx = l.idx
+       AND n.leaf_idx >= $1::bigint AND n.leaf_idx < $2::bigint
      WHERE l.idx >= $1::bigint AND l.idx < $2::bigint ORDER BY l.idx`,
     [start, end],
   );

@@ -209,7 +209,8 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
       db,
       origin,
       trust,
-      signatureCheck: pool.check,
+      // each entry is verified once: nothing to remember (the engine's memory stays its own)
+      signatureCheck: pool.checkOnce,
       backend,
       sha256: nodeSha256,
       ...(opts.logger ? { logger: opts.logger } : {}),

@@ -31,7 +31,6 @@ import {
   referencedSubjects,
   RECORD_PAYLOAD_TYPE,
   toHex,
-  utf8,
   verifyCheckpoint,
   type ChainChild,
   type ChainState,
@@ -72,10 +71,21 @@ interface Pending {
   problems: Finding[];
   record: CustodyRecord | null;
   id: string;
+  /** which signature chunk holds its items */
+  chunk: number;
   sigItem: number | null;
   receiptItem: number | null;
   keyProblem: ReasonCode | null;
 }
+
+/**
+/**
+ * Entries whose signatures go to the check together. The pass sends each
+ * chunk as soon as its entries are parsed, so the workers verify one chunk
+ * while this thread parses the next (two signatures per entry: 512 items, two
+ * worker messages of 256).
+ */
+export const SIGNATURE_CHUNK = 256;
 
 /**
  * Stored form of a verified state (migration 000015): core's versioned
@@ -99,6 +109,8 @@ export function fromStored(
   return { ...stored, subject, children };
 }
 
+const UTF8 = new TextEncoder();
+
 // A pass parses each entry once: subjectsOf (for loading states) and the checks share it.
 const parsedEntries = new WeakMap<MonitoredLeaf, ReturnType<typeof parseEntryOnce>>();
 const parsedRecords = new WeakMap<MonitoredLeaf, ReturnType<typeof parseRecordPayload>>();
@@ -112,10 +124,36 @@ function parseEntry(leaf: MonitoredLeaf): ReturnType<typeof parseEntryOnce> {
 function parseRecord(
   leaf: MonitoredLeaf,
   payload: Uint8Array,
+  sha256: Sha256 | undefined,
 ): ReturnType<typeof parseRecordPayload> {
   let r = parsedRecords.get(leaf);
-  if (r === undefined) parsedRecords.set(leaf, (r = parseRecordPayload(payload)));
+  if (r === undefined)
+    parsedRecords.set(leaf, (r = parseRecordPayload(payload, sha256 ? { sha256 } : undefined)));
   return r;
+}
+
+/**
+ * Equality of two JSON values as their JCS forms would compare (DESIGN §4),
+ * without writing either: same types, numbers and strings equal, arrays
+ * element by element, objects with the same keys and equal values.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+      return false;
+  }
+  return true;
 }
 
 /** Parses an entry's envelope and payload; a string says what is wrong. */
@@ -169,7 +207,7 @@ function rowDiffers(
     return 'its type, actor or kid differ from the logged payload';
   if (Date.parse(row.time) !== Date.parse(parsed.time))
     return 'its time differs from the logged payload';
-  if (canonicalize(row.data ?? {}) !== canonicalize(parsed.data ?? {}))
+  if (!jsonEqual(row.data ?? {}, parsed.data ?? {}))
     return 'its data differ from the logged payload';
   return null;
 }
@@ -213,13 +251,13 @@ export class MonitorState implements CustodyContext {
   }
 
   /** Subjects a pass over `leaves` reads (theirs and those their records reference), for loading. */
-  static subjectsOf(leaves: readonly MonitoredLeaf[]): string[] {
+  static subjectsOf(leaves: readonly MonitoredLeaf[], sha256?: Sha256): string[] {
     const out = new Set<string>();
     for (const leaf of leaves) {
       if (leaf.row?.subject) out.add(leaf.row.subject);
       const parsed = parseEntry(leaf);
       if (typeof parsed === 'string' || leaf.kind !== 'record') continue;
-      const r = parseRecord(leaf, parsed.env.payload);
+      const r = parseRecord(leaf, parsed.env.payload, sha256);
       if (!r.ok) continue;
       out.add(r.record.subject);
       for (const s of referencedSubjects(r.record)) out.add(s);
@@ -261,13 +299,20 @@ export class MonitorState implements CustodyContext {
     signatureCheck: (items: readonly SignatureItem[]) => Promise<boolean[]>,
   ): Promise<Finding[]> {
     const findings: Finding[] = [];
-    const items: SignatureItem[] = [];
     const pending: Pending[] = [];
+    const checks: Promise<boolean[]>[] = [];
+    let items: SignatureItem[] = [];
+    const send = () => {
+      const c = items.length > 0 ? signatureCheck(items) : Promise.resolve([]);
+      c.catch(() => {}); // observed below; a misuse error before then must not leave it unhandled
+      checks.push(c);
+      items = [];
+    };
     let cps = 0;
     for (const leaf of leaves) {
       if (leaf.index !== this.next)
         throw new Error(`monitor pass expected entry ${this.next}, got ${leaf.index}`);
-      pending.push(this.structural(leaf, items));
+      pending.push(this.structural(leaf, items, checks.length));
       // The tree is the stored one: a changed envelope is this entry's alarm, a changed
       // tree the checkpoint's (its signed root cannot be recomputed).
       this.frontier.push(leaf.nodeHash ?? leaf.leafHash);
@@ -275,14 +320,17 @@ export class MonitorState implements CustodyContext {
         const cp = checkpoints[cps++]!;
         if (cp.size === this.next) this.checkCheckpoint(cp, findings);
       }
+      if (pending.length % SIGNATURE_CHUNK === 0) send();
     }
-    const results = items.length > 0 ? await signatureCheck(items) : [];
-    for (const p of pending) this.finish(p, results, findings);
+    if (pending.length % SIGNATURE_CHUNK !== 0) send();
+    const results = await Promise.all(checks);
+    // In log order: each record is judged against the states of the records before it.
+    for (const p of pending) this.finish(p, results[p.chunk]!, findings);
     return findings;
   }
 
   /** Step 1, the receipt and the signature items; notices are applied at once (few, and later keys depend on them). */
-  private structural(leaf: MonitoredLeaf, items: SignatureItem[]): Pending {
+  private structural(leaf: MonitoredLeaf, items: SignatureItem[], chunk: number): Pending {
     const where = `log entry ${leaf.index}`;
     const subjects = leaf.row?.subject ? [leaf.row.subject] : [];
     const p: Pending = {
@@ -290,6 +338,7 @@ export class MonitorState implements CustodyContext {
       problems: [],
       record: null,
       id: '',
+      chunk,
       sigItem: null,
       receiptItem: null,
       keyProblem: null,
@@ -309,8 +358,9 @@ export class MonitorState implements CustodyContext {
       return p;
     }
     const { env } = parsed;
-    const rec = leaf.kind === 'record' ? parseRecord(leaf, env.payload) : null;
-    const not = leaf.kind === 'notice' ? parseNoticePayload(env.payload) : null;
+    const rec = leaf.kind === 'record' ? parseRecord(leaf, env.payload, this.sha256) : null;
+    const not =
+      leaf.kind === 'notice' ? parseNoticePayload(env.payload, { sha256: this.sha256 }) : null;
     const ok = rec?.ok ? rec : not?.ok ? not : null;
     if (ok === null) {
       alarm('SIGNATURE_INVALID', 'its payload does not parse');
@@ -447,10 +497,14 @@ export class MonitorState implements CustodyContext {
 
   /** RFC 6962 leaf hash of the stored envelope text (DESIGN §6: JCS(envelope), as the sequencer wrote it). */
   private leafHashOf(text: string): Uint8Array | null {
-    const body = utf8(text);
-    const buf = new Uint8Array(body.length + 1);
+    // UTF-8 is at most 3 bytes per UTF-16 unit: encoded in place after the prefix, no copies.
+    if (this.leafBuf.length < 1 + 3 * text.length)
+      this.leafBuf = new Uint8Array(Math.max(4096, 2 * (1 + 3 * text.length)));
+    const buf = this.leafBuf;
     buf[0] = LEAF_PREFIX; // RFC 6962 §2.1: leaf = H(0x00 || entry)
-    buf.set(body, 1);
-    return this.sha256(buf);
+    const { written } = UTF8.encodeInto(text, buf.subarray(1));
+    return this.sha256(buf.subarray(0, 1 + written));
   }
+  /** reused by leafHashOf (the hash copies nothing out of it) */
+  private leafBuf = new Uint8Array(0);
 }

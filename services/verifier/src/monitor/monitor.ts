@@ -28,6 +28,8 @@ import {
   markSubjectsAlarmed,
   writeMonitorBatch,
   type Database,
+  type MonitorBatchWrite,
+  type MonitoredLeaf,
   type NewVerifierAlarm,
   type Queryable,
 } from '@provenant/store';
@@ -36,9 +38,15 @@ import { fromStored, MonitorState, type Finding, type MonitorTrust } from './che
 import { Frontier, type Sha256 } from './frontier.js';
 import { Registry } from './registry.js';
 
-/** Entries verified per transaction. */
+/** Entries verified per transaction at most (catching up). */
 export const DEFAULT_MONITOR_BATCH = 2000;
-/** Poll interval when the monitor is caught up, ms. */
+/**
+ * The first batch of a run (after the monitor was caught up); each next batch
+ * doubles, up to the batch size. Small first batches commit the oldest
+ * unverified entries soon (the lag); large ones later amortise the transaction.
+ */
+export const FIRST_MONITOR_BATCH = 256;
+/** Poll interval when the monitor is caught up, ms (one indexed read of the log size). */
 export const DEFAULT_MONITOR_POLL_MS = 100;
 /** Subject states kept in memory between batches before the cache is dropped. */
 const MAX_CACHED_STATES = 100_000;
@@ -96,6 +104,32 @@ export async function raiseAlarms(
   return [...marks].map(([subject, alarm]) => ({ subject, alarm }));
 }
 
+/** One range of the log as read for a batch. */
+interface ReadBatch {
+  start: number;
+  end: number;
+  leaves: MonitoredLeaf[];
+  checkpoints: { size: number; rootHash: Uint8Array; note: string }[];
+}
+
+/** What a verified batch writes, with what the monitor does once it is committed. */
+interface BatchWrite {
+  start: number;
+  end: number;
+  findings: Finding[];
+  write: MonitorBatchWrite;
+  /** container children arrays this write stores */
+  children: (readonly ChainChild[])[];
+}
+
+/** What one run of the pipeline did. */
+interface Drive {
+  /** entries this monitor verified and committed */
+  committed: number;
+  /** another verifier moved the cursor first: state was reloaded, nothing of ours was written */
+  lost: boolean;
+}
+
 export class LogMonitor {
   private state: MonitorState | null = null;
   private readonly trust: MonitorTrust;
@@ -104,13 +138,18 @@ export class LogMonitor {
   /** signed notes already checked under our log key */
   private readonly notes = new Map<string, boolean>();
   private readonly batchSize: number;
+  private readonly firstBatch: number;
   private readonly pollMs: number;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
-  /** container children arrays known to be stored */
-  private readonly storedChildren = new WeakSet<readonly ChainChild[]>();
+  /** a nudge arrived while a run was going: run again at once */
+  private nudged = false;
+  /** container children arrays known to be stored (or in a write under way) */
+  private storedChildren = new WeakSet<readonly ChainChild[]>();
   private waiters: { size: number; resolve: () => void }[] = [];
+  /** one run of the pipeline at a time (the loop, catchUp, step, waitFor) */
+  private exclusive: Promise<unknown> = Promise.resolve();
   /** entries [0, verifiedSize) verified (as of the last batch this instance saw) */
   verifiedSize = 0;
   /** time of the last batch that reached the log's size then */
@@ -119,7 +158,8 @@ export class LogMonitor {
 
   constructor(private readonly opts: LogMonitorOptions) {
     this.trust = monitorTrust(opts.origin, opts.trust);
-    this.batchSize = opts.batchSize ?? DEFAULT_MONITOR_BATCH;
+    this.batchSize = Math.max(1, opts.batchSize ?? DEFAULT_MONITOR_BATCH);
+    this.firstBatch = Math.min(this.batchSize, FIRST_MONITOR_BATCH);
     this.pollMs = opts.pollMs ?? DEFAULT_MONITOR_POLL_MS;
   }
 
@@ -140,9 +180,12 @@ export class LogMonitor {
     this.waiters = [];
   }
 
-  /** Asks for a batch now (e.g. a request saw a larger log). */
+  /** Asks for a run now (e.g. a request saw a larger log); one under way runs again after. */
   nudge(): void {
-    if (!this.stopped && this.timer && !this.running) {
+    if (this.stopped) return;
+    if (this.running) {
+      this.nudged = true;
+    } else if (this.timer) {
       clearTimeout(this.timer);
       this.schedule(0);
     }
@@ -150,6 +193,7 @@ export class LogMonitor {
 
   private schedule(ms: number): void {
     this.timer = setTimeout(() => {
+      this.timer = null;
       this.running = this.loop().finally(() => {
         this.running = null;
       });
@@ -159,13 +203,13 @@ export class LogMonitor {
 
   private async loop(): Promise<void> {
     let delay = this.pollMs;
+    this.nudged = false;
     try {
-      const n = await this.step();
-      if (n > 0) delay = 0;
+      const d = await this.run(Infinity);
+      if (d.lost || this.nudged) delay = 0;
       this.lastError = null;
     } catch (err) {
       this.lastError = err;
-      this.state = null; // reload: memory may be ahead of the database
       this.opts.logger?.error({ err }, 'log monitor batch failed');
       delay = Math.max(this.pollMs, 1000);
       // Nobody waits on a monitor that failed: they answer with the full engine.
@@ -180,8 +224,56 @@ export class LogMonitor {
    * entries it verified (0: caught up with the log).
    */
   async step(): Promise<number> {
+    const d = await this.run(1);
+    return d.lost ? Math.max(1, d.committed) : d.committed;
+  }
+
+  /** Runs batches until the monitor has reached the log's size (tests, the audit, startup). */
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const d = await this.run(Infinity);
+      total += d.committed;
+      if (!d.lost) return total;
+    }
+  }
+
+  /** `drive` alone on this instance; on failure the state reloads (memory may be ahead of the database). */
+  private run(maxBatches: number): Promise<Drive> {
+    const next = this.exclusive.then(async () => {
+      try {
+        return await this.drive(maxBatches);
+      } catch (err) {
+        this.state = null;
+        throw err;
+      }
+    });
+    this.exclusive = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * The pipeline (DESIGN §7b, in log order, never skipping): while batch N is
+   * verified (this thread parses, the signature workers check), batch N+1 is
+   * read and batch N-1 commits. Batches grow from `firstBatch` to `batchSize`,
+   * so the first entries after a quiet spell commit soon. Writes commit in
+   * order, each moving the cursor from where the previous one left it; when
+   * one loses the race to another verifier, nothing after it is written and
+   * the state reloads. Up to `maxBatches` batches, or until the log size
+   * (read again whenever the pipeline reaches it) is verified.
+   */
+  private async drive(maxBatches: number): Promise<Drive> {
     const { db } = this.opts;
-    let state = this.state ?? (await this.load());
+    const logSizeAtStart = await getLogSize(db);
+    let state = this.state;
+    if (state !== null && !this.foreign && state.next >= logSizeAtStart) {
+      // Nothing new (one indexed read when idle); nobody can be ahead of the log.
+      this.caughtUpAt = Date.now();
+      this.verifiedSize = state.next;
+      this.release();
+      return { committed: 0, lost: false };
+    }
+    state ??= await this.load();
     // Another verifier on this database may have moved the cursor: start from its state.
     const cursor = await getVerifierCursor(db);
     if (cursor.checkpoint && !this.trustsNote(cursor.checkpoint.note)) {
@@ -190,59 +282,140 @@ export class LogMonitor {
       this.foreign = true;
       this.verifiedSize = 0;
       this.release();
-      return 0;
+      return { committed: 0, lost: false };
     }
     if (cursor.nextIndex !== state.next) state = await this.load();
-    const logSize = await getLogSize(db);
-    const start = state.next;
-    this.verifiedSize = start;
-    if (start >= logSize) {
+    let logSize = Math.max(logSizeAtStart, await getLogSize(db));
+    this.verifiedSize = state.next;
+    if (state.next >= logSize) {
       this.caughtUpAt = Date.now();
       this.release();
-      return 0;
+      return { committed: 0, lost: false };
     }
-    const end = Math.min(logSize, start + this.batchSize);
-    const leaves = await getMonitoredLeaves(db, start, end);
+    let size = this.firstBatch;
+    const readFrom = (from: number): Promise<ReadBatch> => {
+      const r = this.read(from, Math.min(logSize, from + size));
+      r.catch(() => {}); // awaited below; a failure before then must not go unhandled
+      size = Math.min(this.batchSize, size * 2);
+      return r;
+    };
+    let reading: Promise<ReadBatch> | null = readFrom(state.next);
+    let writing: Promise<boolean> | null = null;
+    let committed = 0;
+    let pendingEntries = 0;
+    try {
+      for (let n = 0; reading !== null && n < maxBatches; n++) {
+        const batch: ReadBatch = await reading;
+        reading = null;
+        if (n + 1 < maxBatches) {
+          if (batch.end >= logSize) logSize = Math.max(logSize, await getLogSize(db));
+          if (batch.end < logSize) reading = readFrom(batch.end);
+        }
+        if (state.states.size > MAX_CACHED_STATES) {
+          // Forget states only once what changed them is stored (loadStates reads the database).
+          if (writing !== null) {
+            const ok: boolean = await writing;
+            writing = null;
+            if (!ok) return { committed, lost: true };
+            committed += pendingEntries;
+          }
+          state.states.clear();
+          state.headIndex.clear();
+        }
+        await this.loadStates(state, MonitorState.subjectsOf(batch.leaves, this.opts.sha256));
+        const findings = await state.pass(
+          batch.leaves,
+          batch.checkpoints,
+          this.opts.signatureCheck,
+        );
+        const w = this.batchWrite(state, batch, findings);
+        if (writing !== null) {
+          const ok: boolean = await writing;
+          writing = null;
+          if (!ok) return { committed, lost: true };
+          committed += pendingEntries;
+        }
+        writing = this.commit(w, logSize);
+        writing.catch(() => {}); // awaited next round; a failure meanwhile must not go unhandled
+        pendingEntries = w.end - w.start;
+      }
+      if (writing !== null) {
+        const ok: boolean = await writing;
+        writing = null;
+        if (!ok) return { committed, lost: true };
+        committed += pendingEntries;
+      }
+      return { committed, lost: false };
+    } finally {
+      // A failure mid-way: let the write under way end before the caller reloads.
+      if (writing !== null) await (writing as Promise<boolean>).catch(() => false);
+    }
+  }
+
+  /** Entries [start, end) and the checkpoints they reach. */
+  private async read(start: number, end: number): Promise<ReadBatch> {
+    const { db } = this.opts;
+    const [leaves, checkpoints] = await Promise.all([
+      getMonitoredLeaves(db, start, end),
+      getCheckpointsBetween(db, start, end),
+    ]);
     if (leaves.length !== end - start || leaves.some((l, i) => l.index !== start + i))
       throw new Error(`log entries ${start}..${end - 1} are not all readable (yet)`);
-    const checkpoints = await getCheckpointsBetween(db, start, end);
-    await this.loadStates(state, MonitorState.subjectsOf(leaves));
-    const findings = await state.pass(leaves, checkpoints, this.opts.signatureCheck);
+    return { start, end, leaves, checkpoints };
+  }
+
+  /** What a verified batch stores: the state that changed, the registry, the cursor move. */
+  private batchWrite(state: MonitorState, batch: ReadBatch, findings: Finding[]): BatchWrite {
     const changed = state.takeChanged();
     const dirty = state.registry.takeDirty();
-    const children = changed.flatMap((c) =>
-      c.children.length > 0 && !this.storedChildren.has(c.children)
-        ? c.children.map((ch) => ({ container: c.subject, child: ch.subject, head: ch.head }))
-        : [],
-    );
-    const wrote = await db.transaction(async (tx) => {
-      // The cursor moves first: a monitor that lost the race writes nothing, alarms included.
-      const moved = await writeMonitorBatch(tx, {
-        expectedNext: start,
-        next: end,
-        frontier: state.frontier.hashes,
+    const stored: (readonly ChainChild[])[] = [];
+    const children: MonitorBatchWrite['children'] = [];
+    for (const c of changed) {
+      if (c.children.length === 0 || this.storedChildren.has(c.children)) continue;
+      // Marked now so the next batch does not write them again; a failed write reloads everything.
+      this.storedChildren.add(c.children);
+      stored.push(c.children);
+      for (const ch of c.children)
+        children.push({ container: c.subject, child: ch.subject, head: ch.head });
+    }
+    return {
+      start: batch.start,
+      end: batch.end,
+      findings,
+      children: stored,
+      write: {
+        expectedNext: batch.start,
+        next: batch.end,
+        // copies: the pass of the next batch moves the frontier on while this one commits
+        frontier: [...state.frontier.hashes],
         checkpoint: state.checkpoint,
         subjects: changed,
         children,
         keys: dirty.keys,
         parties: dirty.parties,
         alarmed: [],
-      });
-      if (moved) await markSubjectsAlarmed(tx, await raiseAlarms(tx, findings, 'monitor'));
+      },
+    };
+  }
+
+  /** Commits one batch; false when another verifier moved the cursor first (state reloads). */
+  private async commit(w: BatchWrite, logSize: number): Promise<boolean> {
+    const wrote = await this.opts.db.transaction(async (tx) => {
+      // The cursor moves first: a monitor that lost the race writes nothing, alarms included.
+      const moved = await writeMonitorBatch(tx, w.write);
+      if (moved) await markSubjectsAlarmed(tx, await raiseAlarms(tx, w.findings, 'monitor'));
       return moved;
     });
     if (!wrote) {
       this.state = null; // another verifier moved the cursor: start again from its state
-      return 1;
+      return false;
     }
-    for (const c of changed) if (c.children.length > 0) this.storedChildren.add(c.children);
-    for (const f of findings)
+    for (const f of w.findings)
       this.opts.logger?.error({ alarm: f }, 'log monitor alarm: an entry failed verification');
-    if (state.states.size > MAX_CACHED_STATES) state.states.clear();
-    this.verifiedSize = end;
-    if (end >= logSize) this.caughtUpAt = Date.now();
+    this.verifiedSize = w.end;
+    if (w.end >= logSize) this.caughtUpAt = Date.now();
     this.release();
-    return end - start;
+    return true;
   }
 
   /**
@@ -262,13 +435,6 @@ export class LogMonitor {
     return ok;
   }
 
-  /** Runs batches until the monitor has reached the log's size (tests, the audit, startup). */
-  async catchUp(): Promise<number> {
-    let total = 0;
-    for (let n = await this.step(); n > 0; n = await this.step()) total += n;
-    return total;
-  }
-
   /**
    * Waits until entries [0, size) are verified, at most `timeoutMs`. True when
    * they are; false on timeout (the caller then names what it used).
@@ -281,10 +447,9 @@ export class LogMonitor {
       const deadline = Date.now() + timeoutMs;
       try {
         while (this.verifiedSize < size && Date.now() < deadline)
-          if ((await this.stepSerial()) === 0) break;
+          if ((await this.step()) === 0) break;
       } catch (err) {
         // The caller falls back to the full engine; the monitor reloads next time.
-        this.state = null;
         this.lastError = err;
         this.opts.logger?.error({ err }, 'log monitor batch failed');
       }
@@ -301,18 +466,6 @@ export class LogMonitor {
         resolve(this.verifiedSize >= size);
       }, timeoutMs).unref?.();
     });
-  }
-
-  private serial: Promise<number> = Promise.resolve(0);
-
-  /** One step at a time when driven by callers rather than the loop. */
-  private stepSerial(): Promise<number> {
-    const next = this.serial.then(
-      () => this.step(),
-      () => this.step(),
-    );
-    this.serial = next.catch(() => 0);
-    return next;
   }
 
   private release(): void {
@@ -336,6 +489,7 @@ export class LogMonitor {
     );
     state.checkpoint = cursor.checkpoint;
     this.state = state;
+    this.storedChildren = new WeakSet();
     this.verifiedSize = cursor.nextIndex;
     return state;
   }

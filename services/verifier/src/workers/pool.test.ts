@@ -56,6 +56,19 @@ describe('SignaturePool', () => {
     expect(await p.check([{ ...a, signature: sig }])).toEqual([false]);
   });
 
+  it('checks once without remembering: same answers, nothing kept', async () => {
+    const good = items(INLINE_BELOW + 10);
+    const batch = good.map((it, i) => (i % 4 === 0 ? flipped(it) : it));
+    const want = batch.map((_, i) => i % 4 !== 0);
+    const p = pool({ size: 2, verified: new VerifiedSignatures() });
+    expect(await p.checkOnce(batch)).toEqual(want);
+    expect(await p.checkOnce(batch.slice(0, 5))).toEqual(want.slice(0, 5));
+    expect(p.verified.size).toBe(0);
+    // With the triples remembered by check, checkOnce still answers the same.
+    expect(await p.check(batch)).toEqual(want);
+    expect(await p.checkOnce(batch)).toEqual(want);
+  });
+
   it('keeps at most the configured number of triples', async () => {
     const p = pool({ size: 0, verified: new VerifiedSignatures(5) });
     const batch = items(12);

@@ -84,7 +84,18 @@ export class SignaturePool {
   }
 
   /** One boolean per item, in order: core `verify` semantics (DESIGN §4). */
-  readonly check = async (items: readonly SignatureItem[]): Promise<boolean[]> => {
+  readonly check = (items: readonly SignatureItem[]): Promise<boolean[]> =>
+    this.checkAll(items, true);
+
+  /**
+   * {@link check} without the memory of checks done: for checks that never
+   * repeat (the log monitor verifies each entry once), where remembering
+   * would cost a SHA-256 per item and evict what the engine re-verifies.
+   */
+  readonly checkOnce = (items: readonly SignatureItem[]): Promise<boolean[]> =>
+    this.checkAll(items, false);
+
+  private async checkAll(items: readonly SignatureItem[], remember: boolean): Promise<boolean[]> {
     const results = new Array<boolean>(items.length).fill(false);
     const todo: number[] = [];
     const ids: (string | undefined)[] = new Array<string | undefined>(items.length);
@@ -92,12 +103,14 @@ export class SignaturePool {
       const it = items[i]!;
       // The encoding half of the policy, here; the equation in the workers.
       if (!checkPointEncodings(it.signature, it.publicKey)) continue;
-      const id = this.verified.idOf(it);
-      if (this.verified.has(id)) {
-        results[i] = true;
-        continue;
+      if (remember) {
+        const id = this.verified.idOf(it);
+        if (this.verified.has(id)) {
+          results[i] = true;
+          continue;
+        }
+        ids[i] = id;
       }
-      ids[i] = id;
       todo.push(i);
     }
     const learnAll = (): boolean[] => {
@@ -133,7 +146,7 @@ export class SignaturePool {
     }
     await Promise.all(jobs);
     return learnAll();
-  };
+  }
 
   private start(): void {
     if (this.workers.length > 0) return;
