@@ -28,6 +28,20 @@ import {
   type TestWorld,
 } from './support/verifier.js';
 
+/** What an answer says, without its id, time and receipt (state vs engine comparisons). */
+const shape = (b: Record<string, unknown>) => ({
+  verdict: b.verdict,
+  reasons: b.reasons,
+  subject: b.subject,
+  product: b.product,
+  status: b.status,
+  custodian: b.custodian,
+  custody: b.custody,
+  units: b.units,
+  checkpoint: b.checkpoint,
+  limited: b.limited,
+});
+
 const GTIN = withCheckDigit('1061414100001');
 const SSCC = withCheckDigit('10614141000000001');
 const unit = (serial: string) => unitSubject(GTIN, serial);
@@ -179,18 +193,6 @@ describe('the verifier as a monitor of the log', () => {
       { subject: unit('NOPE') }, // UNKNOWN_PRODUCT (the engine's path)
       { subject: `00/${SSCC}` }, // a logistic unit (the engine's path)
     ];
-    const shape = (b: Record<string, unknown>) => ({
-      verdict: b.verdict,
-      reasons: b.reasons,
-      subject: b.subject,
-      product: b.product,
-      status: b.status,
-      custodian: b.custodian,
-      custody: b.custody,
-      units: b.units,
-      checkpoint: b.checkpoint,
-      limited: b.limited,
-    });
     let compared = 0;
     try {
       for (const p of parties)
@@ -335,18 +337,6 @@ describe('the verifier as a monitor of the log', () => {
     await api.post('/v1/recalls', mfr.token, { gtin: GTIN2, reason: 'particulates' }).expect(201);
 
     const engine = world.appWith({ workers: 0, policy: { answerFrom: 'engine' } });
-    const shape = (b: Record<string, unknown>) => ({
-      verdict: b.verdict,
-      reasons: b.reasons,
-      subject: b.subject,
-      product: b.product,
-      status: b.status,
-      custodian: b.custodian,
-      custody: b.custody,
-      units: b.units,
-      checkpoint: b.checkpoint,
-      limited: b.limited,
-    });
     const subjects = [P1, P2, K1, GC, GC3, P3, P4, P5];
     let compared = 0;
     try {

@@ -8,6 +8,7 @@ import {
   DECOMMISSION_REASONS,
   encodeRecord,
   parseRecordPayload,
+  RECORD_TYPES,
   recordId,
   unitSubject,
 } from './records.js';
@@ -287,15 +288,7 @@ describe('the verified state encoding', () => {
     // The walk reached every shape of state (else the property says little).
     expect([...seen].sort()).toEqual(
       [
-        'commission',
-        'pack',
-        'ship',
-        'receive',
-        'unpack',
-        'decommission',
-        'reactivate',
-        'quarantine',
-        'release',
+        ...RECORD_TYPES,
         'inTransit',
         'containedIn',
         'unpacked',

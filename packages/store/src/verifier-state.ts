@@ -594,38 +594,22 @@ export async function getTimelineRows(
   return rows.map(toTimelineRow);
 }
 
-/** Whether `child` is among the units packed in `container` (verifier_children). */
-export async function isVerifiedChild(
+/**
+ * Whether a notice of `type` whose data `field` is one of `values` was logged
+ * before `below`: a recall of one of these GTINs, a suspension of one of these parties.
+ */
+export async function hasNoticeBefore(
   q: Queryable,
-  container: string,
-  child: string,
-): Promise<boolean> {
-  const { rows } = await q.query(
-    `SELECT 1 FROM verifier_children WHERE container = $1::text AND child = $2::text`,
-    [container, child],
-  );
-  return rows.length > 0;
-}
-
-/** Whether a recall notice for this GTIN was logged before `below`. */
-export async function hasRecallNotice(q: Queryable, gtin: string, below: number): Promise<boolean> {
-  const { rows } = await q.query(
-    `SELECT 1 FROM notices WHERE type = 'recall' AND data ->> 'gtin' = $1::text AND leaf_idx < $2::bigint LIMIT 1`,
-    [gtin, below],
-  );
-  return rows.length > 0;
-}
-
-/** Whether any of these parties was suspended (a party-suspend notice) before `below`. */
-export async function hasPartySuspendNotice(
-  q: Queryable,
-  glns: readonly string[],
+  type: 'recall' | 'party-suspend',
+  field: 'gtin' | 'gln',
+  values: readonly string[],
   below: number,
 ): Promise<boolean> {
-  if (glns.length === 0) return false;
+  if (values.length === 0) return false;
+  // `field` is a literal in the text, so a GTIN lookup can use notices_gtin_idx.
   const { rows } = await q.query(
-    `SELECT 1 FROM notices WHERE type = 'party-suspend' AND data ->> 'gln' = ANY($1::text[]) AND leaf_idx < $2::bigint LIMIT 1`,
-    [glns, below],
+    `SELECT 1 FROM notices WHERE type = $1::text AND data ->> '${field}' = ANY($2::text[]) AND leaf_idx < $3::bigint LIMIT 1`,
+    [type, values, below],
   );
   return rows.length > 0;
 }
@@ -725,20 +709,6 @@ export async function getChainFacts(
     maxTime: isoOrNull(r.max_time),
     maxReceiptTime: isoOrNull(r.max_receipt),
   };
-}
-
-/** Whether a recall notice for any of these GTINs was logged before `below`. */
-export async function hasAnyRecallNotice(
-  q: Queryable,
-  gtins: readonly string[],
-  below: number,
-): Promise<boolean> {
-  if (gtins.length === 0) return false;
-  const { rows } = await q.query(
-    `SELECT 1 FROM notices WHERE type = 'recall' AND data ->> 'gtin' = ANY($1::text[]) AND leaf_idx < $2::bigint LIMIT 1`,
-    [gtins, below],
-  );
-  return rows.length > 0;
 }
 
 /**

@@ -20,6 +20,7 @@
 // another, or when the scanned code differs. Failing units are listed in pack
 // order, read from the packs' children only when some unit fails.
 import {
+  DEFAULT_CLOCK_SKEW_MS,
   effectiveCustody,
   isContainerSubject,
   subjectParts,
@@ -49,8 +50,7 @@ import {
   getVerifiedParties,
   getVerifiedSubjects,
   getVerifierCursor,
-  hasAnyRecallNotice,
-  hasPartySuspendNotice,
+  hasNoticeBefore,
   type Queryable,
   type TimelineRow,
   type UnitFacts,
@@ -59,9 +59,6 @@ import {
 } from '@provenant/store';
 import { CLONE_REVEALING_PURPOSES } from '../store.js';
 import { fromStored } from './check.js';
-
-/** Clock allowance for future times (core CLOCK_SKEW_MS). */
-const SKEW_MS = 5 * 60 * 1000;
 
 export interface StateAnswer {
   verdict: Verdict;
@@ -222,7 +219,11 @@ export async function answerUnitFromState(
   if (f.alarmed || f.keyEvents || f.partyInactive || f.recalled) return null;
   const all = [...own, ...f.containers];
   if (
-    all.some((r) => Date.parse(r.time) > now + SKEW_MS || Date.parse(r.receiptTime) > now + SKEW_MS)
+    all.some(
+      (r) =>
+        Date.parse(r.time) > now + DEFAULT_CLOCK_SKEW_MS ||
+        Date.parse(r.receiptTime) > now + DEFAULT_CLOCK_SKEW_MS,
+    )
   )
     return null;
   const state = fromStored(subject, row.state, []);
@@ -526,12 +527,12 @@ async function containerAnswer(
   const parties = await getVerifiedParties(db, facts.actors);
   if (parties.some((p) => p.status !== 'active')) return null;
   // Suspended before, reinstated since: records may have been logged meanwhile (the engine judges).
-  if (await hasPartySuspendNotice(db, facts.actors, cp.size)) return null;
-  const late = (t: string | null) => t !== null && Date.parse(t) > now + SKEW_MS;
+  if (await hasNoticeBefore(db, 'party-suspend', 'gln', facts.actors, cp.size)) return null;
+  const late = (t: string | null) => t !== null && Date.parse(t) > now + DEFAULT_CLOCK_SKEW_MS;
   if (late(facts.maxTime) || late(facts.maxReceiptTime)) return null;
   const gtins = new Set<string>();
   for (const st of [state, ...units.values()]) if (st.product) gtins.add(st.product.gtin);
-  if (await hasAnyRecallNotice(db, [...gtins], cp.size)) return null;
+  if (await hasNoticeBefore(db, 'recall', 'gtin', [...gtins], cp.size)) return null;
 
   // The container's own status (DESIGN §7 step 6 with custody, without the scan's lot and expiry).
   const eff = effectiveCustody(state, { party: () => undefined, state: () => undefined });
