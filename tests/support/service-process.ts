@@ -140,10 +140,13 @@ async function startScript(
       child.kill('SIGKILL');
       reject(new Error(`no banner within ${START_TIMEOUT_MS} ms; stderr: ${err}`));
     }, START_TIMEOUT_MS);
+    // Once found, stop looking: the log keeps growing, and scanning all of it
+    // on every chunk would take a core from whatever drives the service.
     const check = (): void => {
       const m = banner.exec(out);
       if (m) {
         clearTimeout(timer);
+        child.stdout!.off('data', check);
         resolve(m[1]!);
       }
     };
