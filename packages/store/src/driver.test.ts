@@ -12,6 +12,7 @@ import {
   openPg,
   openPglite,
   pgliteDataDir,
+  prepared,
   storageDrivers,
 } from './index.js';
 import { mapDatabaseError } from './errors.js';
@@ -71,6 +72,29 @@ describe.each(storageDrivers())('errors on %s', (driver) => {
     }
   }, 60_000);
 });
+
+(process.env.PROVENANT_TEST_DATABASE_URL ? describe : describe.skip)(
+  'hot statements on PostgreSQL',
+  () => {
+    const MODE = `SELECT current_setting('plan_cache_mode') AS mode, $1::int AS n`;
+    const HOT = prepared(`${MODE}, 'hot' AS kind`);
+
+    it('plans a hot statement once, on connections that keep a generic plan', async () => {
+      const db = await createTestDatabase('pg');
+      try {
+        // Batches as parameters made PostgreSQL plan the verification facts on every run.
+        expect((await db.query(HOT, [1])).rows[0]).toMatchObject({ mode: 'force_generic_plan' });
+        // Any other statement is still planned for its parameters.
+        expect((await db.query(MODE, [1])).rows[0]).toMatchObject({ mode: 'auto' });
+        // In a transaction, a hot statement runs on the transaction's connection.
+        const inTx = await db.transaction((tx) => tx.query(HOT, [1]));
+        expect(inTx.rows[0]).toMatchObject({ mode: 'auto' });
+      } finally {
+        await db.drop();
+      }
+    }, 60_000);
+  },
+);
 
 describe('the embedded driver', () => {
   it('keeps data in its directory across a reopen', async () => {
