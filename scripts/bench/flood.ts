@@ -70,7 +70,7 @@ export async function runFloodBench(): Promise<void> {
       token: mfr.token,
       body: { subjects: [`00/${sscc}`], to: FLOODER, shipment: 'FLOOD-P' },
     });
-    await monitorCaughtUp(c);
+    await monitorCaughtUp(c, 120_000, w.admin);
 
     let nextUnit = 0;
     const honestRun = async (seconds: number): Promise<HonestRun> => {

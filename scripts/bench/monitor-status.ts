@@ -43,11 +43,15 @@ export async function monitorStatus(
     : null;
 }
 
-/** Waits (at most `timeoutMs`) until the monitor has verified the whole log; false on timeout or no monitor. */
+/**
+ * Waits (at most `timeoutMs`) until the monitor has verified the whole log;
+ * false on timeout or no monitor. Polls as `token` (the benches pass the
+ * admin's): anonymous polls meet the per-address limit.
+ */
 export async function monitorCaughtUp(
   client: HttpClient,
-  timeoutMs = 120_000,
-  token?: string,
+  timeoutMs: number,
+  token: string,
 ): Promise<boolean> {
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {

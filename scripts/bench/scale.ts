@@ -84,7 +84,7 @@ async function measureAt(
     token: parties.mfr,
     body: { subjects: units, to: parties.distGln, shipment: `PROBE-${size}` },
   });
-  await monitorCaughtUp(c, 900_000);
+  await monitorCaughtUp(c, 900_000, w.admin);
   const leaves = await leafCount(db);
 
   const proofs: number[] = [];

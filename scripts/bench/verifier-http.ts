@@ -184,7 +184,7 @@ async function pallet(w: World, mfr: string, dist: string): Promise<void> {
     token: mfr,
     body: { subjects: [`00/${sscc}`], to: DIST, shipment: 'BENCH-PALLET' },
   });
-  const caughtUp = await monitorCaughtUp(c);
+  const caughtUp = await monitorCaughtUp(c, 120_000, w.admin);
   const server: number[] = [];
   const wall: number[] = [];
   let counts: unknown;
@@ -233,7 +233,7 @@ export async function runVerifierHttpBench(): Promise<void> {
   });
   try {
     const { units, clinic, dist, mfr } = await sixHandoffUnits(w);
-    await monitorCaughtUp(w.client);
+    await monitorCaughtUp(w.client, 120_000, w.admin);
     await floorAndVerifications(w, units, clinic);
     if (PALLET_UNITS > 0) await pallet(w, mfr, dist);
   } finally {
