@@ -16,6 +16,7 @@ import {
   startServiceOnPostgres,
   type ServiceProcess,
 } from '../../tests/support/service-process.js';
+import { epcisDocument } from '../../tests/support/epcis.js';
 
 const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CASES = 100;
@@ -138,16 +139,7 @@ function captureDocument(): Json {
     bizTransactionList: [{ type: 'desadv', bizTransaction: 'BENCH-EPCIS' }],
     destinationList: [{ type: 'owning_party', destination: `https://id.gs1.org/417/${DIST}` }],
   });
-  return {
-    '@context': [
-      'https://ref.gs1.org/standards/epcis/epcis-context.jsonld',
-      { cbvmda: 'urn:epcglobal:cbv:mda:' },
-    ],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date().toISOString(),
-    epcisBody: { eventList: events },
-  };
+  return epcisDocument(events);
 }
 
 /** POST /epcis/capture of the same units, polled to the job's end. */
