@@ -720,12 +720,17 @@ export class Sequencer {
       // so the socket drains and the leaves of signed chunks follow.
       const small = fresh.length <= SINGLE_STATEMENT_ENTRIES;
       const pending: Promise<unknown>[] = [];
-      const send = <T>(p: Promise<T>): Promise<T> => {
-        p.catch(() => {}); // observed below; never an unhandled rejection
+      // The transaction's connection runs one statement at a time: each starts
+      // when the one before it has answered (pg 8 queued them itself, with a
+      // warning that pg 9 will not).
+      let tail: Promise<unknown> = Promise.resolve();
+      const send = <T>(statement: () => Promise<T>): Promise<T> => {
+        const p = tail.then(statement);
+        tail = p.catch(() => {}); // observed below; never an unhandled rejection
         pending.push(p);
         return p;
       };
-      if (!small) void send(insertEntryBatch(tx, entryBatch));
+      if (!small) void send(() => insertEntryBatch(tx, entryBatch));
       const { origin } = this.keys;
       let leaves: NewLeafText[] = [];
       for (let i = 0; i < fresh.length; i++) {
@@ -763,7 +768,8 @@ export class Sequencer {
           duplicate: false,
         });
         if (!small && leaves.length === LEAF_CHUNK && i < fresh.length - 1) {
-          void send(appendLeafTexts(tx, leaves));
+          const chunk = leaves;
+          void send(() => appendLeafTexts(tx, chunk));
           leaves = [];
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
@@ -776,13 +782,15 @@ export class Sequencer {
         size: frontier.size,
         checkpoint: { size: frontier.size, rootHash, note },
       };
-      const moved = send(small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last));
+      const moved = send(() =>
+        small ? appendBatch(tx, entryBatch, last) : appendLeafBatch(tx, last),
+      );
       // The outbox rows of this batch's facts commit with them (DESIGN §12).
       const outbox = this.events?.(records, notices, integratedAt) ?? [];
-      if (outbox.length > 0) void send(insertWebhookEvents(tx, outbox));
+      if (outbox.length > 0) void send(() => insertWebhookEvents(tx, outbox));
       // The /v1 records' EPCIS events commit with them (DESIGN §11).
       if (events.length > 0)
-        void send(insertEpcisEvents(tx, v1EventRows(events, integratedAt), { merge: true }));
+        void send(() => insertEpcisEvents(tx, v1EventRows(events, integratedAt), { merge: true }));
       // The first failure is the meaningful one (later statements only see an aborted transaction).
       for (const p of pending) await p;
       if (!(await moved)) throw new LogStorageError('the log size moved while the log was locked');
