@@ -116,23 +116,40 @@ async function floorAndVerifications(w: World, units: string[], clinic: string):
       if (r.status !== 200) throw new Error(`floor: HTTP ${r.status}`);
       return true;
     };
-    for (let i = 0; i < 50; i++) await floorOne(); // warm up both
+    // The service's own floor: its health probe through the whole middleware
+    // stack (tracing, metrics, request log), no database and no work.
+    const healthOne = async (): Promise<boolean> => {
+      const r = await client.send('GET', '/healthz');
+      if (r.status !== 200) throw new Error(`/healthz: HTTP ${r.status}`);
+      return true;
+    };
+    for (let i = 0; i < 50; i++) await floorOne(); // warm up all three
     for (let i = 0; i < 30; i++) await verifyOne();
+    for (let i = 0; i < 50; i++) await healthOne();
 
     const f = { n: 0, s: 0, lat: [] as number[] };
     const v = { n: 0, s: 0, lat: [] as number[], cpu: 0 };
+    const h = { n: 0, s: 0, cpu: 0 };
     const load = await loadAverage();
+    const serviceRound = async (one: () => Promise<boolean>) => {
+      const cpu0 = cpuSeconds(w.service.child.pid);
+      const b = await closedLoop(CONNECTIONS, UNIT_SECONDS / ROUNDS, one);
+      return { ...b, cpu: cpuSeconds(w.service.child.pid) - cpu0 };
+    };
     for (let r = 0; r < ROUNDS; r++) {
       const a = await closedLoop(CONNECTIONS, UNIT_SECONDS / ROUNDS, floorOne);
       f.n += a.latencies.length;
       f.s += a.seconds;
       f.lat.push(...a.latencies);
-      const cpu0 = cpuSeconds(w.service.child.pid);
-      const b = await closedLoop(CONNECTIONS, UNIT_SECONDS / ROUNDS, verifyOne);
-      v.cpu += cpuSeconds(w.service.child.pid) - cpu0;
+      const b = await serviceRound(verifyOne);
+      v.cpu += b.cpu;
       v.n += b.latencies.length;
       v.s += b.seconds;
       v.lat.push(...b.latencies);
+      const c = await serviceRound(healthOne);
+      h.cpu += c.cpu;
+      h.n += c.latencies.length;
+      h.s += c.seconds;
     }
     f.lat.sort((a, b) => a - b);
     v.lat.sort((a, b) => a - b);
@@ -158,6 +175,19 @@ async function floorAndVerifications(w: World, units: string[], clinic: string):
     );
     console.log(
       `  (p50 ${percentile(v.lat, 50).toFixed(1)} ms, p99 ${percentile(v.lat, 99).toFixed(1)} ms, ${fmt(v.n)} requests, each for a different unit${next >= units.length ? ' (ran out of units: raise BENCH_UNITS)' : ''}; service CPU ${((v.cpu * 1000) / Math.max(1, v.n)).toFixed(2)} ms per request; ${ROUNDS} alternating rounds; ${load} at the start)`,
+    );
+    const healthRate = h.n / h.s;
+    report(
+      `GET /healthz through the service's middleware, ${CONNECTIONS} conns`,
+      healthRate,
+      'req/s',
+      {
+        to: 'the raw floor',
+        value: healthRate / floorRate,
+      },
+    );
+    console.log(
+      `  (the framework alone, no database: service CPU ${((h.cpu * 1000) / Math.max(1, h.n)).toFixed(2)} ms per request; same rounds)`,
     );
   } finally {
     floorClient.close();
