@@ -54,6 +54,7 @@ import {
   getVerifierCursor,
   hasNoticeBefore,
   type PackedStatus,
+  type PalletFacts,
   type Queryable,
   type TimelineRow,
   type UnitFacts,
@@ -172,8 +173,14 @@ export async function answerContainerFromState(
   const cp = (await getVerifierCursor(db)).checkpoint;
   // Only state bound to a checkpoint signed by this verifier's own log key.
   if (!cp || !trusts(cp.note)) return null;
-  const packed = await getPackedStatuses(db, req.subject);
-  return packed && packedAnswer(db, origin, req, now, cp, packed);
+  // The units and the facts of all their records side by side (two connections when the pool has them).
+  const [packed, facts] = await Promise.all([
+    getPackedStatuses(db, req.subject),
+    getPalletFacts(db, req.subject, cp.size),
+  ]);
+  if (packed) return packedAnswer(db, origin, req, now, cp, packed, facts);
+  // A name getPackedStatuses cannot list (never a canonical subject): row by row.
+  return containerAnswer(db, origin, req, now, cp, await getVerifiedDescendants(db, req.subject));
 }
 
 /**
@@ -519,15 +526,23 @@ async function containerAnswer(
     status: d.verified?.state ? verifiedStatusOf(d.verified.headIndex, d.verified.state) : null,
     alarmed: d.verified !== null && d.verified.alarm !== null,
   }));
-  return packedAnswer(db, origin, req, now, cp, packed);
+  return packedAnswer(
+    db,
+    origin,
+    req,
+    now,
+    cp,
+    packed,
+    await getPalletFacts(db, req.subject, cp.size),
+  );
 }
 
 /**
  * A logistic unit's verification from verified state (see answerFromState):
- * the descendants' statuses in one recursive query, and in one more their
- * records' keys, actors and latest times, their alarms and their actors'
- * earlier suspensions; their GTINs' recalls in one, and the container's own
- * status checks. Null (the engine) in the cases the unit path falls back in,
+ * the descendants' statuses (one recursive query) and `facts`, what
+ * getPalletFacts read of their records (keys, actors, latest times), alarms
+ * and actors' earlier suspensions; their GTINs' recalls in one read, and the
+ * container's own status checks. Null (the engine) in the cases the unit path falls back in,
  * for any subject inside, and when a unit is no longer inside.
  */
 async function packedAnswer(
@@ -537,6 +552,7 @@ async function packedAnswer(
   now: number,
   cp: VerifiedCheckpoint,
   tree: readonly PackedStatus[],
+  facts: PalletFacts,
 ): Promise<StateAnswer | null> {
   const { subject } = req;
   if (req.scannedSubject !== undefined && req.scannedSubject !== subject) return null;
@@ -551,9 +567,8 @@ async function packedAnswer(
   const judged = judgeUnits(state, tree, cp.size, today);
   if (!judged) return null;
 
-  // The same walk again, with the root: its records, alarms and earlier suspensions.
-  const facts = await getPalletFacts(db, subject, cp.size);
-  if (facts.subjects !== judged.statuses.size + 1) return null; // packed into meanwhile
+  // The facts' own walk found these units and the root, no more (none packed in meanwhile).
+  if (facts.subjects !== judged.statuses.size + 1) return null;
   if (facts.alarmed) return null;
   const keys = await getVerifiedKeys(db, facts.kids);
   if (keys.some((k) => k.revocations.length > 0 || k.suspensions.length > 0)) return null;
