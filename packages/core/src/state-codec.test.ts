@@ -15,6 +15,7 @@ import {
 import type { CustodyRecord, RecordType } from './records.js';
 import {
   decodeVerifiedState,
+  decodeVerifiedStatus,
   encodeVerifiedState,
   StateCodecError,
   VERIFIED_STATE_VERSION,
@@ -59,7 +60,38 @@ function expectRoundTrip(state: ChainState, headIndex: number): Uint8Array {
     expect(back.state).toEqual(want);
     expect(again).toEqual(bytes);
   }
+  expectSameStatus(state.subject, bytes);
   return bytes;
+}
+
+/** The lean status read of `bytes` is the full decode's fields, or both refuse them. */
+function expectSameStatus(subject: string, bytes: Uint8Array): void {
+  const read = <T>(f: () => T): T | 'refused' => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof StateCodecError)) throw e;
+      return 'refused';
+    }
+  };
+  const full = read(() => decodeVerifiedState(subject, bytes));
+  const lean = read(() => decodeVerifiedStatus(subject, bytes));
+  const want =
+    full === 'refused'
+      ? full
+      : {
+          headIndex: full.headIndex,
+          active: full.state.active,
+          containedIn: full.state.containedIn,
+          unpacked: full.state.unpacked !== null,
+          quarantineCase: full.state.quarantined?.case ?? null,
+          decommissionReason: full.state.decommission?.reason ?? null,
+          product: full.state.product && {
+            gtin: full.state.product.gtin,
+            expiry: full.state.product.expiry,
+          },
+        };
+  if (canonicalize(lean) !== canonicalize(want)) expect([subject, lean]).toEqual([subject, want]);
 }
 
 /** A supply chain in memory driven by random steps; records go through the record schema. */
@@ -413,6 +445,36 @@ describe('the verified state encoding', () => {
     for (const b of bad) expect(() => decodeVerifiedState(subject, b)).toThrow(StateCodecError);
   });
 
+  it('reads the status of a unit in a pallet exactly as the full decode does, and refuses the same bytes', () => {
+    // Every bit flip, truncation and extension of stored states (most still decode to something).
+    const w = run(fc.sample(step, { numRuns: 40, seed: 15 }));
+    // A GLN near the top of its 40 bits: a flip of a low bit takes it out of range.
+    const top = withCheckDigit('999999999999');
+    const states = [...w.applied, { ...w.applied[0]!, lastActor: top, custodian: top }];
+    let refused = 0;
+    let read = 0;
+    for (const [i, s] of states.entries()) {
+      const bytes = encodeVerifiedState(s, 1000 + i);
+      const mutants = [bytes.subarray(0, bytes.length - 1), Uint8Array.of(...bytes, 0)];
+      for (let bit = 0; bit < bytes.length * 8; bit++) {
+        const m = Uint8Array.from(bytes);
+        m[bit >> 3]! ^= 0x80 >> (bit & 7);
+        mutants.push(m);
+      }
+      for (const m of mutants) {
+        expectSameStatus(s.subject, m);
+        try {
+          decodeVerifiedState(s.subject, m);
+          read++;
+        } catch {
+          refused++;
+        }
+      }
+    }
+    // Both outcomes were exercised (else the comparison says little).
+    expect([read > 1000, refused > 1000]).toEqual([true, true]);
+  });
+
   it('throws only StateCodecError on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 120 }), fc.boolean(), (bytes, v1) => {
@@ -422,6 +484,7 @@ describe('the verified state encoding', () => {
         } catch (e) {
           expect(e).toBeInstanceOf(StateCodecError);
         }
+        expectSameStatus(unitSubject(GTIN, 'X1'), bytes);
       }),
       { numRuns: 2000 },
     );

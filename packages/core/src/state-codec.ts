@@ -178,6 +178,12 @@ class BitReader {
     return this.small(1) === 1;
   }
 
+  /** Passes over `bits` bits; throws where reading them would (truncation). */
+  skip(bits: number): void {
+    if (this.pos + bits > this.b.length * 8) throw new StateCodecError('stored state is truncated');
+    this.pos += bits;
+  }
+
   uint(): number {
     let l = this.small(5);
     if (l === 31) l = this.small(6);
@@ -187,8 +193,16 @@ class BitReader {
   }
 
   bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.small(8);
+    if (this.pos + n * 8 > this.b.length * 8)
+      throw new StateCodecError('stored state is truncated');
+    // Byte by byte from two stored bytes (or one, when aligned): strings are the long fields.
+    const shift = this.pos & 7;
+    const at = this.pos >>> 3;
+    const out = shift === 0 ? this.b.slice(at, at + n) : new Uint8Array(n);
+    if (shift !== 0)
+      for (let i = 0; i < n; i++)
+        out[i] = ((this.b[at + i]! << shift) | (this.b[at + i + 1]! >>> (8 - shift))) & 0xff;
+    this.pos += n * 8;
     return out;
   }
 
@@ -196,7 +210,6 @@ class BitReader {
     const n = this.uint();
     if (n > this.b.length) throw new StateCodecError('stored string is truncated');
     const b = this.bytes(n);
-    let ascii = '';
     for (let i = 0; i < n; i++) {
       if (b[i]! > 0x7f) {
         try {
@@ -205,8 +218,11 @@ class BitReader {
           throw new StateCodecError('stored string is not UTF-8');
         }
       }
-      ascii += String.fromCharCode(b[i]!);
     }
+    // ASCII: one string, not one per character (a pallet's units each name their container)
+    let ascii = '';
+    for (let i = 0; i < n; i += 1024)
+      ascii += String.fromCharCode.apply(null, b.subarray(i, i + 1024) as unknown as number[]);
     return ascii;
   }
 
@@ -269,12 +285,21 @@ function checkDigit(body: string): number {
   return (10 - (sum % 10)) % 10;
 }
 
-// Typed fields: whether a value has the compact form, and its writer and reader.
+/** The 12 digits of a stored GLN before its check digit. */
+function glnBody(r: BitReader): number {
+  const v = r.bits(40);
+  if (v >= 1e12) throw new StateCodecError('stored GLN is out of range');
+  return v;
+}
+
+// Typed fields: whether a value has the compact form, its writer, its reader,
+// and a skip that refuses exactly what the reader refuses without building the value.
 const typed = {
   hash: {
     fits: (s: string) => HASH_RE.test(s),
     put: (w: BitWriter, s: string) => w.hash(s),
     get: (r: BitReader) => r.hash(),
+    skip: (r: BitReader) => r.skip(256),
   },
   time: {
     // the one spelling toISOString writes (DESIGN §5 times), from 1970 to 2109
@@ -284,16 +309,16 @@ const typed = {
     },
     put: (w: BitWriter, s: string) => w.bits(Date.parse(s), TIME_BITS),
     get: (r: BitReader) => isoTime(r.bits(TIME_BITS)),
+    skip: (r: BitReader) => r.skip(TIME_BITS),
   },
   gln: {
     fits: (s: string) => isValidGln(s),
     put: (w: BitWriter, s: string) => w.bits(Number(s.slice(0, 12)), 40),
     get: (r: BitReader) => {
-      const v = r.bits(40);
-      if (v >= 1e12) throw new StateCodecError('stored GLN is out of range');
-      const body = String(v).padStart(12, '0');
+      const body = String(glnBody(r)).padStart(12, '0');
       return body + checkDigit(body);
     },
+    skip: (r: BitReader) => void glnBody(r),
   },
   date: {
     // YYYY-MM-DD from 1970 to 2149
@@ -305,6 +330,7 @@ const typed = {
     put: (w: BitWriter, s: string) =>
       w.bits((Date.parse(`${s}T00:00:00.000Z`) - DATE_EPOCH_MS) / DAY_MS, 16),
     get: (r: BitReader) => isoDate(r.bits(16)),
+    skip: (r: BitReader) => r.skip(16),
   },
   ascii: {
     // a lot: GS1 character set 82 is 7-bit ASCII
@@ -319,6 +345,7 @@ const typed = {
       for (let i = 0; i < n; i++) s += String.fromCharCode(r.bits(7));
       return s;
     },
+    skip: (r: BitReader) => r.skip(7 * r.uint()),
   },
 } as const;
 type Typed = keyof typeof typed;
@@ -450,6 +477,96 @@ export function encodeVerifiedState(state: ChainState, headIndex: number): Uint8
  *   (unknown version, truncated, out-of-range field, trailing bytes).
  */
 export function decodeVerifiedState(subject: string, bytes: Uint8Array): VerifiedState {
+  return readVerifiedState(subject, bytes, false);
+}
+
+/**
+ * What a logistic unit's answer judges of a unit packed inside it (DESIGN §7
+ * step 6 for a unit still inside: decommissioned, expired, on hold, and that
+ * it is still in its container), read from its stored state.
+ */
+export interface VerifiedStatus {
+  headIndex: number;
+  active: boolean;
+  containedIn: string | null;
+  /** whether the subject (a container) was unpacked */
+  unpacked: boolean;
+  /** `quarantined.case`, null when not on hold */
+  quarantineCase: string | null;
+  /** `decommission.reason`, null when not decommissioned */
+  decommissionReason: string | null;
+  product: { gtin: string; expiry: string } | null;
+}
+
+/**
+ * The {@link VerifiedStatus} of what {@link encodeVerifiedState} wrote for
+ * `subject`: the same fields decodeVerifiedState gives, without building the
+ * ids, times and GLNs nothing judges (a pallet's answer reads 10,000 of them).
+ * @throws {StateCodecError} on exactly the bytes decodeVerifiedState refuses.
+ */
+export function decodeVerifiedStatus(subject: string, bytes: Uint8Array): VerifiedStatus {
+  return readVerifiedState(subject, bytes, true);
+}
+
+/** The {@link VerifiedStatus} of a decoded state (what decodeVerifiedStatus reads of its bytes). */
+export function verifiedStatusOf(headIndex: number, s: ChainState): VerifiedStatus {
+  return {
+    headIndex,
+    active: s.active,
+    containedIn: s.containedIn,
+    unpacked: s.unpacked !== null,
+    quarantineCase: s.quarantined?.case ?? null,
+    decommissionReason: s.decommission?.reason ?? null,
+    product: s.product && { gtin: s.product.gtin, expiry: s.product.expiry },
+  };
+}
+
+/** Stored field types a lean read passes over (their values are left empty). */
+const LEAN_SKIPS: ReadonlySet<Typed> = new Set(['hash', 'time', 'gln', 'ascii']);
+
+/** Reads typed fields (as strings when the state is raw); a lean one passes over LEAN_SKIPS. */
+class FieldReader {
+  constructor(
+    readonly r: BitReader,
+    private readonly raw: boolean,
+    private readonly lean: boolean,
+  ) {}
+
+  get(t: Typed): string {
+    if (this.raw) return this.r.str();
+    if (!this.lean || !LEAN_SKIPS.has(t)) return typed[t].get(this.r);
+    typed[t].skip(this.r);
+    return '';
+  }
+
+  /** An id: one bit when it is the head's, else the id. */
+  ref(head: string): string {
+    return this.r.bit() ? head : this.get('hash');
+  }
+}
+
+/** Each extended flag's bit: bit i of EXT from the most significant. */
+const FLAG_BIT = Object.fromEntries(EXT.map((f, i) => [f, 1 << (EXT.length - 1 - i)])) as Record<
+  ExtFlag,
+  number
+>;
+
+function hasFlag(bits: number, f: ExtFlag): boolean {
+  return (bits & FLAG_BIT[f]) !== 0;
+}
+
+/**
+ * The decoder of both: a lean read leaves the ids, times, GLNs and the lot
+ * empty (each still checked as its reader checks it), so both refuse the same
+ * bytes, and gives the status only.
+ */
+function readVerifiedState(subject: string, bytes: Uint8Array, lean: true): VerifiedStatus;
+function readVerifiedState(subject: string, bytes: Uint8Array, lean: false): VerifiedState;
+function readVerifiedState(
+  subject: string,
+  bytes: Uint8Array,
+  lean: boolean,
+): VerifiedState | VerifiedStatus {
   const r = new BitReader(bytes);
   const version = r.bits(8);
   if (version !== VERIFIED_STATE_VERSION)
@@ -461,78 +578,61 @@ export function decodeVerifiedState(subject: string, bytes: Uint8Array): Verifie
   const seqNonZero = r.bit();
   const ext = r.bit();
   const bits = ext ? r.bits(EXT.length) : 0;
-  // one fixed-shape object (the decoder's hot path), bit i of EXT from the most significant
-  const at = (i: number) => (bits & (1 << (EXT.length - 1 - i))) !== 0;
-  const f: Record<ExtFlag, boolean> = {
-    inactive: at(0),
-    inTransit: at(1),
-    containedIn: at(2),
-    unpacked: at(3),
-    quarantined: at(4),
-    decommission: at(5),
-    noReceiptTime: at(6),
-    originatorDiffers: at(7),
-    custodianDiffers: at(8),
-    kindFlip: at(9),
-    productFlip: at(10),
-    productExplicit: at(11),
-    productDetails: at(12),
-    raw: at(13),
-  };
-  const get = (t: Typed): string => (f.raw ? r.str() : typed[t].get(r));
+  const fr = new FieldReader(r, hasFlag(bits, 'raw'), lean);
   const seq = seqNonZero ? r.uint() : 0;
   const headIndex = r.uint();
-  const head = get('hash');
-  const ref = () => (r.bit() ? head : get('hash'));
-  const lastTime = get('time');
-  const lastActor = get('gln');
-  const originator = f.originatorDiffers ? get('gln') : lastActor;
-  const custodian = f.custodianDiffers ? get('gln') : lastActor;
+  const head = fr.get('hash');
+  const lastTime = fr.get('time');
+  const lastActor = fr.get('gln');
+  const originator = hasFlag(bits, 'originatorDiffers') ? fr.get('gln') : lastActor;
+  const custodian = hasFlag(bits, 'custodianDiffers') ? fr.get('gln') : lastActor;
   let inTransit: ChainState['inTransit'] = null;
-  if (f.inTransit) {
-    const from = r.bit() ? custodian : get('gln');
-    const to = get('gln');
+  if (hasFlag(bits, 'inTransit')) {
+    const from = r.bit() ? custodian : fr.get('gln');
+    const to = fr.get('gln');
     const shipment = r.str();
-    inTransit = { from, to, shipment, id: ref() };
+    inTransit = { from, to, shipment, id: fr.ref(head) };
   }
-  const containedIn = f.containedIn ? r.str() : null;
-  const unpacked = f.unpacked ? { id: ref() } : null;
+  const containedIn = hasFlag(bits, 'containedIn') ? r.str() : null;
+  const unpacked = hasFlag(bits, 'unpacked') ? { id: fr.ref(head) } : null;
   let quarantined: ChainState['quarantined'] = null;
-  if (f.quarantined) {
+  if (hasFlag(bits, 'quarantined')) {
     const c = r.str();
-    quarantined = { case: c, id: ref() };
+    quarantined = { case: c, id: fr.ref(head) };
   }
   let decommission: ChainState['decommission'] = null;
-  if (f.decommission) {
-    const id = ref();
+  if (hasFlag(bits, 'decommission')) {
+    const id = fr.ref(head);
     const ri = r.bits(3);
     const reason = (ri === 7 ? r.str() : DECOMMISSION_REASONS[ri]) as DecommissionReason;
     if (reason === undefined) throw new StateCodecError('stored state has an unknown reason');
-    const actor = r.bit() ? custodian : get('gln');
-    const time = r.bit() ? lastTime : get('time');
-    decommission = f.noReceiptTime
+    const actor = r.bit() ? custodian : fr.get('gln');
+    const time = r.bit() ? lastTime : fr.get('time');
+    decommission = hasFlag(bits, 'noReceiptTime')
       ? { id, reason, actor, time }
-      : { id, reason, actor, time, integratedAt: get('time') };
+      : { id, reason, actor, time, integratedAt: fr.get('time') };
   }
+  const kindFlip = hasFlag(bits, 'kindFlip');
   const kind: ChainState['kind'] =
     derivedKind(subject) === 'unit'
-      ? f.kindFlip
+      ? kindFlip
         ? 'container'
         : 'unit'
-      : f.kindFlip
+      : kindFlip
         ? 'unit'
         : 'container';
   let product: CommissionedProduct | null = null;
-  if ((kind === 'unit') !== f.productFlip) {
-    const derived = f.productExplicit ? null : derivedProduct(subject);
-    if (!f.productExplicit && derived === null)
+  if ((kind === 'unit') !== hasFlag(bits, 'productFlip')) {
+    const explicit = hasFlag(bits, 'productExplicit');
+    const derived = explicit ? null : derivedProduct(subject);
+    if (!explicit && derived === null)
       throw new StateCodecError('stored product has no GTIN and serial, and the subject has none');
     const gtin = derived ? derived.gtin : r.str();
     const serial = derived ? derived.serial : r.str();
-    const lot = get('ascii');
-    const expiry = get('date');
+    const lot = fr.get('ascii');
+    const expiry = fr.get('date');
     let details: Record<string, string> | undefined;
-    if (f.productDetails) {
+    if (hasFlag(bits, 'productDetails')) {
       details = {};
       for (let n = r.uint(); n > 0; n--) {
         const k = r.str();
@@ -548,6 +648,17 @@ export function decodeVerifiedState(subject: string, bytes: Uint8Array): Verifie
     product = details ? { gtin, serial, lot, expiry, details } : { gtin, serial, lot, expiry };
   }
   r.end();
+  const active = !hasFlag(bits, 'inactive');
+  if (lean)
+    return {
+      headIndex,
+      active,
+      containedIn,
+      unpacked: unpacked !== null,
+      quarantineCase: quarantined?.case ?? null,
+      decommissionReason: decommission?.reason ?? null,
+      product: product && { gtin: product.gtin, expiry: product.expiry },
+    };
   return {
     headIndex,
     state: {
@@ -559,7 +670,7 @@ export function decodeVerifiedState(subject: string, bytes: Uint8Array): Verifie
       lastTime,
       lastActor,
       originator,
-      active: !f.inactive,
+      active,
       custodian,
       inTransit,
       containedIn,

@@ -1,7 +1,14 @@
 // The one storage suite (STYLE rule 9): every test runs against PGlite, and
 // against PostgreSQL when PROVENANT_TEST_DATABASE_URL is set.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sha256, sha256Hex, utf8 } from '@provenant/core';
+import {
+  encodeVerifiedState,
+  sha256,
+  sha256Hex,
+  utf8,
+  verifiedStatusOf,
+  type ChainState,
+} from '@provenant/core';
 import {
   AppendOnlyViolationError,
   StoreMisuseError,
@@ -50,6 +57,15 @@ import {
   storageDrivers,
   upsertChainHeads,
   findPartiesByGtin,
+  ackVerifierAlarm,
+  getChainFacts,
+  getPackedStatuses,
+  getPalletFacts,
+  getSubjectAlarms,
+  getVerifiedDescendants,
+  hasNoticeBefore,
+  insertVerifierAlarms,
+  markSubjectsAlarmed,
   type NewLeaf,
   type NewRecord,
   type Queryable,
@@ -586,6 +602,190 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
       ]);
       expect(await findNoticesByKid(db, 'key-revoke', [KID])).toHaveLength(1);
       expect(await findRecalls(db, '00000000000000')).toEqual([]);
+    });
+  });
+
+  describe("the verifier's reads of a logistic unit", () => {
+    const PALLET = '00/106141410000000128';
+    const CASE = '00/106141410000000135';
+    const CLEAN = '00/106141410000000159'; // a unit without alarms
+    const unit = (s: string) => `01/00614141000418/21/${s}`;
+    const HEAD = 'c'.repeat(64);
+    const state = (subject: string, containedIn: string | null, more: Partial<ChainState> = {}) =>
+      ({
+        subject,
+        kind: subject.startsWith('00/') ? 'container' : 'unit',
+        seq: 1,
+        head: HEAD,
+        lastType: 'pack',
+        lastTime: TIME,
+        lastActor: GLN,
+        originator: GLN,
+        active: true,
+        custodian: GLN,
+        inTransit: null,
+        containedIn,
+        children: [],
+        unpacked: null,
+        quarantined: null,
+        decommission: null,
+        product: subject.startsWith('01/')
+          ? { gtin: '00614141000418', serial: subject.slice(21), lot: 'L1', expiry: '2030-01-31' }
+          : null,
+        ...more,
+      }) as ChainState;
+
+    beforeAll(async () => {
+      const subjects: [string, Uint8Array][] = [
+        [CASE, encodeVerifiedState(state(CASE, PALLET), 11)],
+        [unit('V1'), encodeVerifiedState(state(unit('V1'), PALLET), 12)],
+        [unit('V2'), encodeVerifiedState(state(unit('V2'), CASE, { active: false }), 13)],
+        [
+          unit('V3'),
+          encodeVerifiedState(
+            state(unit('V3'), CASE, { quarantined: { case: 'Q1', id: HEAD } }),
+            14,
+          ),
+        ],
+        [unit('V4'), Uint8Array.of(1, 2, 3)], // does not decode (V5: an alarm only, below)
+      ];
+      await db.query(
+        `INSERT INTO verifier_subjects (subject, state)
+         SELECT s, decode(h, 'hex') FROM unnest($1::text[], $2::text[]) AS u(s, h)`,
+        [
+          subjects.map(([s]) => s),
+          subjects.map(([, b]) => (b ? Buffer.from(b).toString('hex') : null)),
+        ],
+      );
+      const children: [string, string][] = [
+        [PALLET, CASE],
+        [PALLET, unit('V1')],
+        [PALLET, unit('V4')],
+        [CASE, unit('V2')],
+        [CASE, unit('V3')],
+        [CASE, unit('V5')],
+        [CASE, unit('V6')], // no verified state at all
+        [CLEAN, unit('V1')],
+        ['00/106141410000000142', 'odd\nname'],
+      ];
+      await db.query(
+        `INSERT INTO verifier_children (container, child, head)
+         SELECT c, k, decode($3::text, 'hex') FROM unnest($1::text[], $2::text[]) AS u(c, k)`,
+        [children.map(([c]) => c), children.map(([, k]) => k), HEAD],
+      );
+      const [alarm] = await insertVerifierAlarms(db, [
+        {
+          logIndex: null,
+          subject: unit('V5'),
+          code: 'LOG_PROOF_INVALID',
+          message: 'm',
+          foundBy: 'audit',
+        },
+      ]);
+      await markSubjectsAlarmed(db, [{ subject: unit('V5'), alarm: alarm! }]);
+    });
+
+    it("reads every descendant's status as getVerifiedDescendants reads its state, in one row", async () => {
+      const packed = await getPackedStatuses(db, PALLET);
+      const whole = await getVerifiedDescendants(db, PALLET);
+      const key = (d: { container: string; child: string }) => `${d.container} ${d.child}`;
+      const want = whole
+        .map((d) => ({
+          container: d.container,
+          child: d.child,
+          status: d.verified?.state
+            ? verifiedStatusOf(d.verified.headIndex, d.verified.state)
+            : null,
+          alarmed: d.verified?.alarm != null,
+        }))
+        .sort((a, b) => key(a).localeCompare(key(b)));
+      expect([...packed!].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(want);
+      expect(want).toHaveLength(7);
+      expect(packed!.find((d) => d.child === unit('V3'))?.status).toMatchObject({
+        quarantineCase: 'Q1',
+        containedIn: CASE,
+        headIndex: 14,
+      });
+      expect(packed!.find((d) => d.child === unit('V2'))?.status?.active).toBe(false);
+      expect(
+        packed!
+          .filter((d) => d.status === null)
+          .map((d) => d.child)
+          .sort(),
+      ).toEqual([unit('V4'), unit('V5'), unit('V6')].sort());
+      expect(packed!.filter((d) => d.alarmed).map((d) => d.child)).toEqual([unit('V5')]);
+      expect(await getPackedStatuses(db, '00/106141410000000999')).toEqual([]);
+      // A name with the separator (never a canonical subject): the caller reads it the long way.
+      expect(await getPackedStatuses(db, '00/106141410000000142')).toBeNull();
+    });
+
+    it('reads the chain facts, alarms and earlier suspensions of a logistic unit and all inside it in one statement', async () => {
+      const inside = (await getVerifiedDescendants(db, PALLET)).map((d) => d.child);
+      const all = [PALLET, ...inside];
+      const recs = await appendRecords(db, (idx, i) => record(all[i]!, 0, null, idx), 3);
+      const below = recs[2]!.leafIdx + 1;
+      const asSeparateReads = async (size: number) => {
+        const facts = await getChainFacts(db, all, size);
+        const alarms = await getSubjectAlarms(db, all);
+        return {
+          subjects: all.length,
+          alarmed: alarms.some((a) => a.subject !== null || a.ackedAt === null),
+          actorSuspendedBefore: await hasNoticeBefore(
+            db,
+            'party-suspend',
+            'gln',
+            facts.actors,
+            size,
+          ),
+          ...facts,
+        };
+      };
+      const first = await getPalletFacts(db, PALLET, below);
+      expect(first).toEqual(await asSeparateReads(below));
+      expect(first).toMatchObject({ subjects: 8, alarmed: true, kids: [KID], actors: [GLN] });
+      expect(first.maxTime).toBe(TIME);
+      expect(await getPalletFacts(db, PALLET, recs[0]!.leafIdx)).toEqual(
+        await asSeparateReads(recs[0]!.leafIdx),
+      );
+      // A container without alarms; then an unacknowledged alarm on the log itself.
+      expect((await getPalletFacts(db, CLEAN, below)).alarmed).toBe(false);
+      const [logAlarm] = await insertVerifierAlarms(db, [
+        {
+          logIndex: 1,
+          subject: null,
+          code: 'CHECKPOINT_INVALID',
+          message: 'm',
+          foundBy: 'monitor',
+        },
+      ]);
+      expect((await getPalletFacts(db, CLEAN, below)).alarmed).toBe(true);
+      await ackVerifierAlarm(db, logAlarm!, 'test');
+      expect((await getPalletFacts(db, CLEAN, below)).alarmed).toBe(false);
+      // A suspension of the actor, logged after `below`: counted only below a later size.
+      const suspension = await db.transaction(async (tx) => {
+        const size = await lockLogSize(tx);
+        const id = sha256Hex(utf8('suspend pallet actor'));
+        await appendLeaves(tx, [leaf(size, id, 'notice')]);
+        await insertNotices(tx, [
+          {
+            id,
+            type: 'party-suspend',
+            actor: GLN,
+            kid: KID,
+            time: TIME,
+            data: { gln: GLN },
+            payload: utf8('s'),
+            envelope: {},
+            leafIdx: size,
+          },
+        ]);
+        await setLogSize(tx, size + 1, size);
+        return size;
+      });
+      expect((await getPalletFacts(db, PALLET, suspension)).actorSuspendedBefore).toBe(false);
+      const after = await getPalletFacts(db, PALLET, suspension + 1);
+      expect(after).toEqual(await asSeparateReads(suspension + 1));
+      expect(after.actorSuspendedBefore).toBe(true);
     });
   });
 });

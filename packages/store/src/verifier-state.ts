@@ -2,7 +2,14 @@
 // over the log, the verified state per subject, a logistic unit's children, the
 // registry it built from verified notices, and its alarms. The verifier writes
 // only these tables (and its verifications and cases); it reads the log.
-import { decodeVerifiedState, fromHex, toHex, type ChainState } from '@provenant/core';
+import {
+  decodeVerifiedState,
+  decodeVerifiedStatus,
+  fromHex,
+  toHex,
+  type ChainState,
+  type VerifiedStatus,
+} from '@provenant/core';
 import type { Queryable } from './driver.js';
 import { StoreMisuseError } from './errors.js';
 import { bytes, hexes, iso, isoOrNull, json, num } from './sql.js';
@@ -632,6 +639,15 @@ export async function getVerifiedParties(
   }));
 }
 
+/** The walk of a logistic unit's descendants: `tree (container, child, depth)` from `$1`, `$2` levels deep. */
+const DESCENDANTS_CTE = `WITH RECURSIVE tree (container, child, depth) AS (
+       SELECT container, child, 1 FROM verifier_children WHERE container = $1::text
+       UNION
+       SELECT c.container, c.child, t.depth + 1
+       FROM verifier_children c JOIN tree t ON c.container = t.child
+       WHERE t.depth < $2::int
+     )`;
+
 /** A subject packed in a logistic unit, at any level, with its verified state (null: none). */
 export interface VerifiedDescendant {
   container: string;
@@ -651,13 +667,7 @@ export async function getVerifiedDescendants(
   maxDepth = 16,
 ): Promise<VerifiedDescendant[]> {
   const { rows } = await q.query(
-    `WITH RECURSIVE tree (container, child, depth) AS (
-       SELECT container, child, 1 FROM verifier_children WHERE container = $1::text
-       UNION
-       SELECT c.container, c.child, t.depth + 1
-       FROM verifier_children c JOIN tree t ON c.container = t.child
-       WHERE t.depth < $2::int
-     )
+    `${DESCENDANTS_CTE}
      SELECT t.container, t.child, ${verifiedSubjectColumns('s')}
      FROM tree t LEFT JOIN verifier_subjects s ON s.subject = t.child`,
     [root, maxDepth],
@@ -678,6 +688,135 @@ export async function getVerifiedDescendants(
 
 /** Verified states decoded between two turns of the event loop. */
 const DECODE_SLICE = 500;
+
+/** A subject packed in a logistic unit, at any level, with what a pallet's answer judges of it. */
+export interface PackedStatus {
+  container: string;
+  child: string;
+  /** null when it has no verified state or its stored bytes do not decode */
+  status: VerifiedStatus | null;
+  /** whether an alarm marks it */
+  alarmed: boolean;
+}
+
+/**
+ * What getVerifiedDescendants reads (the same walk, the same rows), with each
+ * state read by core's decodeVerifiedStatus instead of decoded whole: one
+ * aggregate row (names as text, states as one bytea), so that a pallet's
+ * 10,000 units cost no row objects or buffers each. Null when a name holds the
+ * separator (never a canonical subject): read getVerifiedDescendants then.
+ */
+export async function getPackedStatuses(
+  q: Queryable,
+  root: string,
+  maxDepth = 16,
+): Promise<PackedStatus[] | null> {
+  // One Agg over one sorted input: the three aggregates list the rows in the same order.
+  // Each state by its key (OFFSET 0: never a scan of every verified subject).
+  const { rows } = await q.query(
+    `${DESCENDANTS_CTE}
+     SELECT count(*)::int AS n,
+       string_agg(u.container || E'\\n' || u.child, E'\\n') AS names,
+       string_agg(coalesce(u.state, ''::bytea), ''::bytea) AS states,
+       string_agg(coalesce(octet_length(u.state)::text, '-') || CASE WHEN u.alarm IS NULL THEN '' ELSE '!' END,
+         ',') AS sizes
+     FROM (
+       SELECT t.container, t.child, s.state, s.alarm FROM tree t
+       LEFT JOIN LATERAL (
+         SELECT state, alarm FROM verifier_subjects WHERE subject = t.child OFFSET 0
+       ) s ON true
+       ORDER BY t.container, t.child, t.depth
+     ) u`,
+    [root, maxDepth],
+  );
+  const r = rows[0]!;
+  const n = num(r.n);
+  if (n === 0) return [];
+  const names = (r.names as string).split('\n');
+  const sizes = (r.sizes as string).split(',');
+  if (names.length !== 2 * n || sizes.length !== n) return null;
+  const states = bytes(r.states);
+  const out: PackedStatus[] = [];
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && i % DECODE_SLICE === 0) await new Promise((res) => setImmediate(res));
+    const size = sizes[i]!;
+    const alarmed = size.endsWith('!');
+    const len = size.startsWith('-') ? -1 : parseInt(size, 10);
+    const child = names[2 * i + 1]!;
+    let status: VerifiedStatus | null = null;
+    if (len >= 0) {
+      try {
+        status = decodeVerifiedStatus(child, states.subarray(at, at + len));
+      } catch {
+        // StateCodecError: no verified state, as toVerifiedSubject keeps it
+      }
+      at += len;
+    }
+    out.push({ container: names[2 * i]!, child, status, alarmed });
+  }
+  return out;
+}
+
+/** What a logistic unit's answer asks of all its subjects' records and alarms (getPalletFacts). */
+export interface PalletFacts extends ChainFacts {
+  /** the root and its distinct descendants, as counted in this read */
+  subjects: number;
+  /** an alarm on one of them, or an unacknowledged one on the log itself */
+  alarmed: boolean;
+  /** a party-suspend notice logged before `below` for one of `actors` */
+  actorSuspendedBefore: boolean;
+}
+
+/**
+ * For `root` and every subject packed in it (the walk of getVerifiedDescendants,
+ * done again here rather than sent back as 10,000 parameters): their records'
+ * chain facts (as getChainFacts), whether an alarm marks one of them or an
+ * unacknowledged one the log (as getSubjectAlarms), and whether one of their
+ * actors was suspended before `below` (as hasNoticeBefore): one statement.
+ * `subjects` lets the caller check the walk found what its own read did.
+ */
+export async function getPalletFacts(
+  q: Queryable,
+  root: string,
+  below: number,
+  maxDepth = 16,
+): Promise<PalletFacts> {
+  const { rows } = await q.query(
+    `${DESCENDANTS_CTE},
+     subjects AS (SELECT child AS subject FROM tree UNION SELECT $1::text),
+     facts AS (
+       SELECT array_agg(DISTINCT r.kid) AS kids, array_agg(DISTINCT r.actor) AS actors,
+              max(r.time) AS max_time, max(r.integrated_at) AS max_receipt
+       FROM subjects s CROSS JOIN LATERAL (
+         -- OFFSET 0: each subject's records by its index, never a scan of the whole log
+         SELECT r.kid, r.actor, r.time, l.integrated_at
+         FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
+         WHERE r.subject = s.subject AND r.leaf_idx < $3::bigint OFFSET 0
+       ) r
+     )
+     SELECT (SELECT count(*)::int FROM subjects) AS n,
+       EXISTS (SELECT 1 FROM verifier_alarms a
+               WHERE a.subject IN (SELECT subject FROM subjects)
+                  OR (a.subject IS NULL AND a.acked_at IS NULL)) AS alarmed,
+       EXISTS (SELECT 1 FROM notices n
+               WHERE n.type = 'party-suspend' AND n.data ->> 'gln' = ANY(f.actors)
+                 AND n.leaf_idx < $3::bigint) AS suspended,
+       f.kids, f.actors, f.max_time, f.max_receipt
+     FROM facts f`,
+    [root, maxDepth, below],
+  );
+  const r = rows[0]!;
+  return {
+    subjects: num(r.n),
+    alarmed: r.alarmed === true,
+    actorSuspendedBefore: r.suspended === true,
+    kids: (r.kids as string[] | null) ?? [],
+    actors: (r.actors as string[] | null) ?? [],
+    maxTime: isoOrNull(r.max_time),
+    maxReceiptTime: isoOrNull(r.max_receipt),
+  };
+}
 
 /** What the records of these subjects logged before `below` have in common: kids, actors, latest times. */
 export interface ChainFacts {

@@ -38,11 +38,13 @@ import {
   type TimelineEntry,
   type UnitsSummary,
   type Verdict,
+  type VerifiedStatus,
+  verifiedStatusOf,
 } from '@provenant/core';
 import {
-  getChainFacts,
+  getPackedStatuses,
   getPackOrder,
-  getSubjectAlarms,
+  getPalletFacts,
   getTimelineRows,
   getUnitFacts,
   getVerifiedDescendants,
@@ -51,6 +53,8 @@ import {
   getVerifiedSubjects,
   getVerifierCursor,
   hasNoticeBefore,
+  type PackedStatus,
+  type PalletFacts,
   type Queryable,
   type TimelineRow,
   type UnitFacts,
@@ -169,6 +173,13 @@ export async function answerContainerFromState(
   const cp = (await getVerifierCursor(db)).checkpoint;
   // Only state bound to a checkpoint signed by this verifier's own log key.
   if (!cp || !trusts(cp.note)) return null;
+  // The units and the facts of all their records side by side (two connections when the pool has them).
+  const [packed, facts] = await Promise.all([
+    getPackedStatuses(db, req.subject),
+    getPalletFacts(db, req.subject, cp.size),
+  ]);
+  if (packed) return packedAnswer(db, origin, req, now, cp, packed, facts);
+  // A name getPackedStatuses cannot list (never a canonical subject): row by row.
   return containerAnswer(db, origin, req, now, cp, await getVerifiedDescendants(db, req.subject));
 }
 
@@ -372,9 +383,15 @@ function answerOf(o: {
   };
 }
 
+/** A logistic unit's units as judgeUnits leaves them: their statuses, the failing ones' reasons. */
+interface JudgedUnits {
+  statuses: Map<string, VerifiedStatus>;
+  reasons: Map<string, Reason[]>;
+}
+
 /**
  * The units of a logistic unit (at every level: a pallet's cases and their
- * units) from the descendants' verified rows, each judged as the engine
+ * units) from the descendants' verified statuses, each judged as the engine
  * judges a unit still inside (DESIGN §7: its custody is the container's,
  * judged once at the top): decommissioned, expired, on hold of its own. Null
  * when one is no longer inside its container (the engine then judges its own
@@ -382,44 +399,45 @@ function answerOf(o: {
  */
 function judgeUnits(
   root: ChainState,
-  tree: readonly VerifiedDescendant[],
+  tree: readonly PackedStatus[],
   size: number,
   today: string,
-): { states: Map<string, ChainState>; reasons: Map<string, Reason[]> } | null {
-  const states = new Map<string, ChainState>();
+): JudgedUnits | null {
+  const statuses = new Map<string, VerifiedStatus>();
   for (const d of tree) {
-    const v = d.verified;
-    if (d.child === root.subject || states.has(d.child)) return null; // not a tree
-    if (!v || v.alarm !== null || v.headIndex < 0 || v.headIndex >= size) return null;
-    states.set(d.child, fromStored(d.child, v.state, []));
+    const v = d.status;
+    if (!v || d.alarmed || v.headIndex >= size || d.child === root.subject) return null;
+    statuses.set(d.child, v);
   }
+  if (statuses.size !== tree.length) return null; // a subject twice: not a tree
   const reasons = new Map<string, Reason[]>();
   for (const d of tree) {
     const s = d.child;
-    const st = states.get(s)!;
-    const parent = d.container === root.subject ? root : states.get(d.container);
-    if (!parent || parent.unpacked !== null || st.containedIn !== d.container) return null;
+    const st = d.status!;
+    const parentUnpacked =
+      d.container === root.subject ? root.unpacked !== null : statuses.get(d.container)?.unpacked;
+    if (parentUnpacked !== false || st.containedIn !== d.container) return null;
     const rs: Reason[] = [];
     const p = st.product;
     if (p) {
       if (!st.active)
         rs.push({
           code: 'DECOMMISSIONED',
-          message: `${s} was decommissioned (${st.decommission?.reason ?? 'unknown'})`,
+          message: `${s} was decommissioned (${st.decommissionReason ?? 'unknown'})`,
           subject: s,
         });
       if (p.expiry < today)
         rs.push({ code: 'EXPIRED', message: `${s} expired on ${p.expiry}`, subject: s });
     }
-    if (st.quarantined)
+    if (st.quarantineCase !== null)
       rs.push({
         code: 'IN_QUARANTINE',
-        message: `${s} is on hold (case ${st.quarantined.case})`,
+        message: `${s} is on hold (case ${st.quarantineCase})`,
         subject: s,
       });
     if (rs.length > 0) reasons.set(s, rs);
   }
-  return { states, reasons };
+  return { statuses, reasons };
 }
 
 /** Every subject packed in `root`, depth first in pack order (core verify.ts descendants). */
@@ -446,11 +464,11 @@ function inPackOrder(root: string, order: Map<string, string[]>): string[] {
 async function summarize(
   db: Queryable,
   root: string,
-  tree: readonly VerifiedDescendant[],
-  judged: { states: Map<string, ChainState>; reasons: Map<string, Reason[]> },
+  tree: readonly PackedStatus[],
+  judged: JudgedUnits,
   size: number,
 ): Promise<{ units: UnitsSummary; top: Reason[] } | null> {
-  const total = judged.states.size;
+  const total = judged.statuses.size;
   if (judged.reasons.size === 0)
     return {
       units: { total, counts: { accept: total, quarantine: 0, reject: 0 }, failing: [] },
@@ -458,7 +476,7 @@ async function summarize(
     };
   const containers = [...new Set(tree.map((d) => d.container))];
   const members = inPackOrder(root, await getPackOrder(db, containers, size));
-  if (members.length !== total || members.some((m) => !judged.states.has(m))) return null;
+  if (members.length !== total || members.some((m) => !judged.statuses.has(m))) return null;
   const counts: Record<Verdict, number> = { accept: 0, quarantine: 0, reject: 0 };
   const failing: UnitsSummary['failing'] = [];
   const perCode = new Map<Reason['code'], { n: number; first: Reason }>();
@@ -490,11 +508,9 @@ function byCode(a: Reason, b: Reason): number {
 }
 
 /**
- * A logistic unit's verification from verified state (see answerFromState):
- * the descendants in one recursive query, their records' keys, actors and
- * latest times in one aggregate read, their GTINs' recalls in one, and the
- * container's own status checks. Null (the engine) in the cases the unit path
- * falls back in, for any subject inside, and when a unit is no longer inside.
+ * A logistic unit's verification from verified state (see answerFromState),
+ * with its descendants' verified states as getVerifiedDescendants reads them
+ * (a case packed with units, found on the unit path): as packedAnswer.
  */
 async function containerAnswer(
   db: Queryable,
@@ -503,6 +519,40 @@ async function containerAnswer(
   now: number,
   cp: VerifiedCheckpoint,
   tree: readonly VerifiedDescendant[],
+): Promise<StateAnswer | null> {
+  const packed = tree.map((d): PackedStatus => ({
+    container: d.container,
+    child: d.child,
+    status: d.verified?.state ? verifiedStatusOf(d.verified.headIndex, d.verified.state) : null,
+    alarmed: d.verified !== null && d.verified.alarm !== null,
+  }));
+  return packedAnswer(
+    db,
+    origin,
+    req,
+    now,
+    cp,
+    packed,
+    await getPalletFacts(db, req.subject, cp.size),
+  );
+}
+
+/**
+ * A logistic unit's verification from verified state (see answerFromState):
+ * the descendants' statuses (one recursive query) and `facts`, what
+ * getPalletFacts read of their records (keys, actors, latest times), alarms
+ * and actors' earlier suspensions; their GTINs' recalls in one read, and the
+ * container's own status checks. Null (the engine) in the cases the unit path falls back in,
+ * for any subject inside, and when a unit is no longer inside.
+ */
+async function packedAnswer(
+  db: Queryable,
+  origin: string,
+  req: StateRequest,
+  now: number,
+  cp: VerifiedCheckpoint,
+  tree: readonly PackedStatus[],
+  facts: PalletFacts,
 ): Promise<StateAnswer | null> {
   const { subject } = req;
   if (req.scannedSubject !== undefined && req.scannedSubject !== subject) return null;
@@ -516,22 +566,21 @@ async function containerAnswer(
   const today = new Date(now).toISOString().slice(0, 10);
   const judged = judgeUnits(state, tree, cp.size, today);
   if (!judged) return null;
-  const units = judged.states;
 
-  const all = [subject, ...units.keys()];
-  const alarms = await getSubjectAlarms(db, all);
-  if (alarms.some((a) => a.subject !== null || a.ackedAt === null)) return null;
-  const facts = await getChainFacts(db, all, cp.size);
+  // The facts' own walk found these units and the root, no more (none packed in meanwhile).
+  if (facts.subjects !== judged.statuses.size + 1) return null;
+  if (facts.alarmed) return null;
   const keys = await getVerifiedKeys(db, facts.kids);
   if (keys.some((k) => k.revocations.length > 0 || k.suspensions.length > 0)) return null;
   const parties = await getVerifiedParties(db, facts.actors);
   if (parties.some((p) => p.status !== 'active')) return null;
   // Suspended before, reinstated since: records may have been logged meanwhile (the engine judges).
-  if (await hasNoticeBefore(db, 'party-suspend', 'gln', facts.actors, cp.size)) return null;
+  if (facts.actorSuspendedBefore) return null;
   const late = (t: string | null) => t !== null && Date.parse(t) > now + DEFAULT_CLOCK_SKEW_MS;
   if (late(facts.maxTime) || late(facts.maxReceiptTime)) return null;
   const gtins = new Set<string>();
-  for (const st of [state, ...units.values()]) if (st.product) gtins.add(st.product.gtin);
+  if (state.product) gtins.add(state.product.gtin);
+  for (const st of judged.statuses.values()) if (st.product) gtins.add(st.product.gtin);
   if (await hasNoticeBefore(db, 'recall', 'gtin', [...gtins], cp.size)) return null;
 
   // The container's own status (DESIGN §7 step 6 with custody, without the scan's lot and expiry).
