@@ -173,10 +173,10 @@ function parseEntryOnce(
   if (typeof e !== 'object' || e === null) return 'envelope is not an object';
   const want = leaf.kind === 'record' ? RECORD_PAYLOAD_TYPE : NOTICE_PAYLOAD_TYPE;
   if (e.payloadType !== want) return `payloadType is not ${want}`;
-  const payload = typeof e.payload === 'string' ? fromDsseBase64(e.payload) : null;
+  const payload = typeof e.payload === 'string' ? base64Of(e.payload, fromDsseBase64) : null;
   if (payload === null) return 'payload is not base64';
   const s = Array.isArray(e.signatures) && e.signatures.length === 1 ? e.signatures[0] : null;
-  const sig = typeof s?.sig === 'string' ? fromBase64(s.sig) : null;
+  const sig = typeof s?.sig === 'string' ? base64Of(s.sig, fromBase64) : null;
   if (!s || typeof s.keyid !== 'string' || sig === null || sig.length !== 64)
     return 'envelope does not carry one Ed25519 signature';
   return { env: { payloadType: want, payload, keyid: s.keyid, sig } };
@@ -198,6 +198,17 @@ function problem(p: Pending, code: ReasonCode, message: string, extra: string | 
   });
 }
 
+/**
+ * `strict(text)` by node's decoder when `text` is canonical padded base64 (it
+ * encodes back to itself, so the strict decoder would return the same bytes);
+ * any other spelling is left to the strict decoder, which says yes or no.
+ */
+function base64Of(text: string, strict: (t: string) => Uint8Array | null): Uint8Array | null {
+  const b = Buffer.from(text, 'base64');
+  if (b.toString('base64') !== text) return strict(text);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Lowercase hex of a digest (node's encoder: one per entry on the monitor's path). */
 function hexOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
@@ -206,7 +217,6 @@ function hexOf(bytes: Uint8Array): string {
 /** The stored row differs from the logged entry: which column. */
 function rowDiffers(
   leaf: MonitoredLeaf,
-  payload: Uint8Array,
   id: string,
   parsed: CustodyRecord | Notice,
 ): string | null {
@@ -214,7 +224,9 @@ function rowDiffers(
   if (row === null) return `no ${leaf.kind} row is stored for log entry ${leaf.index}`;
   if (row.id !== id || leaf.entryId !== id)
     return 'its id is not the SHA-256 of the logged payload';
-  if (!bytesEqual(row.payload, payload)) return 'its payload differs from the logged one';
+  // The logged payload's id is its SHA-256 (hex): the stored bytes are the same bytes when
+  // their SHA-256 is (the log's leaves rest on the same collision resistance).
+  if (hexOf(row.payloadSha256) !== id) return 'its payload differs from the logged one';
   if (row.envelope !== null && canonicalize(row.envelope) !== leaf.envelopeText)
     return 'its envelope differs from the logged one';
   const r = parsed as { subject?: string; seq?: number; prev?: string | null };
@@ -385,7 +397,7 @@ export class MonitorState implements CustodyContext {
     const record = rec?.ok ? rec.record : null;
     const notice = not?.ok ? not.notice : null;
     const payloadSubject = record ? record.subject : null;
-    const diff = rowDiffers(leaf, env.payload, ok.id, (record ?? notice)!);
+    const diff = rowDiffers(leaf, ok.id, (record ?? notice)!);
     if (diff) problem(p, 'LOG_PROOF_INVALID', `the stored ${leaf.kind}: ${diff}`, payloadSubject);
     if ((record ?? notice)!.kid !== env.keyid) {
       problem(p, 'SIGNATURE_INVALID', 'the payload kid is not the envelope keyid', payloadSubject);
