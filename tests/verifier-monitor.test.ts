@@ -543,6 +543,56 @@ describe('the verifier as a monitor of the log', () => {
     ]);
   });
 
+  it('raises an alarm for a stored record time, a log time or stored payload bytes an insider changed slightly', async () => {
+    await api.commission(mfr, GTIN, ['T1', 'T2', 'T3']);
+    const [t1, t2, t3] = [
+      await leafOf(unit('T1'), 0),
+      await leafOf(unit('T2'), 0),
+      await leafOf(unit('T3'), 0),
+    ];
+    await tamper(
+      'records',
+      `UPDATE records SET time = time + interval '1 ms' WHERE leaf_idx = $1`,
+      [t1],
+    );
+    // The receipt signed the time the entry was logged: moved, it no longer verifies.
+    await tamper(
+      'log_leaves',
+      `UPDATE log_leaves SET integrated_at = integrated_at - interval '1 ms' WHERE idx = $1`,
+      [t2],
+    );
+    // One payload byte flipped (the row's other columns, its id included, left as logged).
+    await tamper(
+      'records',
+      `UPDATE records SET payload = set_byte(payload, 20, get_byte(payload, 20) # 1) WHERE leaf_idx = $1`,
+      [t3],
+    );
+    await world.verifier.monitor.catchUp();
+    const { body } = await api.get('/v1/verifier', admin()).expect(200);
+    const at = (idx: number) =>
+      (body.alarms as { logIndex: number; code: string; message: string }[])
+        .filter((a) => a.logIndex === idx)
+        .map((a) => [a.code, a.message]);
+    expect(at(t1)).toEqual([
+      [
+        'LOG_PROOF_INVALID',
+        `log entry ${t1}: the stored record: its time differs from the logged payload`,
+      ],
+    ]);
+    expect(at(t2)).toEqual([
+      [
+        'LOG_PROOF_INVALID',
+        `log entry ${t2} (${unit('T2')} seq 0): its receipt does not verify under the log key`,
+      ],
+    ]);
+    expect(at(t3)).toEqual([
+      [
+        'LOG_PROOF_INVALID',
+        `log entry ${t3}: the stored record: its payload differs from the logged one`,
+      ],
+    ]);
+  });
+
   it('keeps the admin routes for admins', async () => {
     await api.post('/v1/verifier/audit', pharm.token, {}).expect(403);
     await request(world.app).post('/v1/verifier/audit').expect(401);

@@ -4,8 +4,9 @@
 // issuer produces exactly this shape; the verifier, the CLI and the dock page
 // check it with verifyBundle (verify.ts).
 import { z } from 'zod';
-import { fromBase64 } from './bytes.js';
+import { fromBase64, utf8 } from './bytes.js';
 import { envelopeSchema, type Envelope } from './dsse.js';
+import { canonicalize } from './jcs.js';
 import { hex64Schema, isCanonicalTime, subjectParts, timestampSchema } from './records.js';
 
 /** A log receipt (DESIGN §6): the log key's signature over JCS({origin, index, leafHash, integratedAt}). */
@@ -18,6 +19,31 @@ export interface LogReceipt {
   integratedAt: string;
   /** standard base64 of the 64-byte Ed25519 signature */
   signature: string;
+}
+
+// Characters that JCS (RFC 8785 §3.2.2.2) writes verbatim between quotes:
+// printable ASCII except `"` and `\`. Hex and RFC 3339 times are made of these.
+const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * Builds the JCS bytes of receipt bodies `{origin, index, leafHash,
+ * integratedAt}` (DESIGN §6) for one origin, as `canonicalBytes` would, once
+ * per entry on hot paths (the sequencer signs them, the monitor checks them):
+ * keys in JCS order (index < integratedAt < leafHash < origin), index a safe
+ * integer, the two strings verbatim ASCII, the origin serialised once.
+ * Anything else goes through canonicalize (and throws as it does).
+ */
+export function receiptMessageBuilder(
+  origin: string,
+): (index: number, leafHashHex: string, integratedAt: string) => Uint8Array {
+  const tail = `","origin":${canonicalize(origin)}}`;
+  return (index, leafHashHex, integratedAt) => {
+    if (!Number.isSafeInteger(index) || !VERBATIM.test(integratedAt) || !VERBATIM.test(leafHashHex))
+      return utf8(canonicalize({ origin, index, leafHash: leafHashHex, integratedAt }));
+    return utf8(
+      `{"index":${index},"integratedAt":"${integratedAt}","leafHash":"${leafHashHex}${tail}`,
+    );
+  };
 }
 
 /** One logged envelope with its receipt and its inclusion proof in the bundle's checkpoint. */

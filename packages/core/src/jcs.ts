@@ -78,6 +78,17 @@ function serializeString(s: string): string {
   return JSON.stringify(s);
 }
 
+/**
+ * Own keys in UTF-16 code unit order. Parsed canonical JSON lists them in
+ * that order already (insertion order), so the sort, and its copy, is skipped
+ * when a pass finds them ascending.
+ */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) return keys.sort();
+  return keys;
+}
+
 function serialize(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
@@ -109,7 +120,7 @@ function serialize(value: unknown, depth: number): string {
         fail('UNSUPPORTED_TYPE', `${kind} is not a plain object`);
       }
       // RFC 8785 §3.2.3: sort by UTF-16 code units, which is what the default sort compares.
-      const keys = Object.keys(value).sort();
+      const keys = sortedKeys(value);
       let out = '{';
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;

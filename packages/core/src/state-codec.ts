@@ -75,7 +75,9 @@ function bitLength(v: number): number {
 }
 
 class BitWriter {
-  private readonly out: number[] = [];
+  /** bytes written so far: out[0, len) (grown by doubling; a state is ~50 bytes) */
+  private out = new Uint8Array(64);
+  private len = 0;
   private acc = 0;
   private n = 0;
 
@@ -96,7 +98,12 @@ class BitWriter {
     this.n += bits;
     while (this.n >= 8) {
       this.n -= 8;
-      this.out.push((this.acc >>> this.n) & 0xff);
+      if (this.len === this.out.length) {
+        const grown = new Uint8Array(2 * this.out.length);
+        grown.set(this.out);
+        this.out = grown;
+      }
+      this.out[this.len++] = (this.acc >>> this.n) & 0xff;
     }
     this.acc &= (1 << this.n) - 1;
   }
@@ -140,7 +147,7 @@ class BitWriter {
 
   finish(): Uint8Array {
     if (this.n > 0) this.small(0, 8 - this.n);
-    return Uint8Array.from(this.out);
+    return this.out.slice(0, this.len);
   }
 }
 

@@ -75,25 +75,8 @@ export function envelopeJcs(envelope: Envelope): string {
   return canonicalize(envelope);
 }
 
-/**
- * Builds the JCS bytes of receipt bodies `{origin, index, leafHash,
- * integratedAt}` (DESIGN §6) for one origin: keys in JCS order (index <
- * integratedAt < leafHash < origin), index a safe integer, the two strings
- * verbatim ASCII (hex, RFC 3339) and the origin serialised once by core.
- */
-export function receiptMessageBuilder(
-  origin: string,
-): (index: number, leafHashHex: string, integratedAt: string) => Buffer {
-  const tail = `","origin":${canonicalize(origin)}}`;
-  return (index, leafHashHex, integratedAt) => {
-    if (!Number.isSafeInteger(index) || !VERBATIM.test(integratedAt))
-      return Buffer.from(canonicalize({ origin, index, leafHash: leafHashHex, integratedAt }));
-    return Buffer.from(
-      `{"index":${index},"integratedAt":"${integratedAt}","leafHash":"${leafHashHex}${tail}`,
-      'latin1',
-    );
-  };
-}
+// The receipt body builder lives in core (the verifier's monitor builds the same bytes).
+export { receiptMessageBuilder } from '@provenant/core';
 
 // RFC 8410 PKCS#8 prefix of an Ed25519 private key; the 32-byte seed follows.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');

@@ -17,7 +17,6 @@
 import {
   applyRecord,
   bytesEqual,
-  canonicalBytes,
   canonicalize,
   claimedTimeProblem,
   encodeVerifiedState,
@@ -30,7 +29,7 @@ import {
   parseRecordPayload,
   referencedSubjects,
   RECORD_PAYLOAD_TYPE,
-  toHex,
+  receiptMessageBuilder,
   verifyCheckpoint,
   type ChainChild,
   type ChainState,
@@ -174,19 +173,64 @@ function parseEntryOnce(
   if (typeof e !== 'object' || e === null) return 'envelope is not an object';
   const want = leaf.kind === 'record' ? RECORD_PAYLOAD_TYPE : NOTICE_PAYLOAD_TYPE;
   if (e.payloadType !== want) return `payloadType is not ${want}`;
-  const payload = typeof e.payload === 'string' ? fromDsseBase64(e.payload) : null;
+  const payload = typeof e.payload === 'string' ? base64Of(e.payload, fromDsseBase64) : null;
   if (payload === null) return 'payload is not base64';
   const s = Array.isArray(e.signatures) && e.signatures.length === 1 ? e.signatures[0] : null;
-  const sig = typeof s?.sig === 'string' ? fromBase64(s.sig) : null;
+  const sig = typeof s?.sig === 'string' ? base64Of(s.sig, fromBase64) : null;
   if (!s || typeof s.keyid !== 'string' || sig === null || sig.length !== 64)
     return 'envelope does not carry one Ed25519 signature';
   return { env: { payloadType: want, payload, keyid: s.keyid, sig } };
 }
 
+/**
+ * A structural problem of an entry, raised in log order by `finish`: on the
+ * stored row's subject and `extra` (the logged payload's subject, when it differs).
+ */
+function problem(p: Pending, code: ReasonCode, message: string, extra: string | null = null): void {
+  const own = p.leaf.row?.subject;
+  const subjects = own ? [own] : [];
+  if (extra !== null && extra !== own) subjects.push(extra);
+  p.problems.push({
+    index: p.leaf.index,
+    subjects,
+    code,
+    message: `log entry ${p.leaf.index}: ${message}`,
+  });
+}
+
+/**
+ * `strict(text)` by node's decoder when `text` is canonical padded base64 (it
+ * encodes back to itself, so the strict decoder would return the same bytes);
+ * any other spelling is left to the strict decoder, which says yes or no.
+ */
+function base64Of(text: string, strict: (t: string) => Uint8Array | null): Uint8Array | null {
+  const b = Buffer.from(text, 'base64');
+  if (b.toString('base64') !== text) return strict(text);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Lowercase hex of a digest (node's encoder: one per entry on the monitor's path). */
+function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** `hex` is the lowercase hex of `bytes` (compared in place: no string per entry). */
+function hexEquals(bytes: Uint8Array, hex: string): boolean {
+  if (hex.length !== 2 * bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++)
+    if (
+      hex.charCodeAt(2 * i) !== HEX_CODES[bytes[i]! >> 4] ||
+      hex.charCodeAt(2 * i + 1) !== HEX_CODES[bytes[i]! & 15]
+    )
+      return false;
+  return true;
+}
+
 /** The stored row differs from the logged entry: which column. */
 function rowDiffers(
   leaf: MonitoredLeaf,
-  payload: Uint8Array,
   id: string,
   parsed: CustodyRecord | Notice,
 ): string | null {
@@ -194,7 +238,9 @@ function rowDiffers(
   if (row === null) return `no ${leaf.kind} row is stored for log entry ${leaf.index}`;
   if (row.id !== id || leaf.entryId !== id)
     return 'its id is not the SHA-256 of the logged payload';
-  if (!bytesEqual(row.payload, payload)) return 'its payload differs from the logged one';
+  // The logged payload's id is its SHA-256 (hex): the stored bytes are the same bytes when
+  // their SHA-256 is (the log's leaves rest on the same collision resistance).
+  if (!hexEquals(row.payloadSha256, id)) return 'its payload differs from the logged one';
   if (row.envelope !== null && canonicalize(row.envelope) !== leaf.envelopeText)
     return 'its envelope differs from the logged one';
   const r = parsed as { subject?: string; seq?: number; prev?: string | null };
@@ -236,7 +282,9 @@ export class MonitorState implements CustodyContext {
     private readonly backend: Ed25519Backend,
     /** PROVENANT_MAX_BACKDATE in ms; undefined: core's default (72 h) */
     private readonly maxBackdateMs?: number,
-  ) {}
+  ) {
+    this.receiptMessage = receiptMessageBuilder(trust.origin);
+  }
 
   get next(): number {
     return this.frontier.size;
@@ -331,8 +379,6 @@ export class MonitorState implements CustodyContext {
 
   /** Step 1, the receipt and the signature items; notices are applied at once (few, and later keys depend on them). */
   private structural(leaf: MonitoredLeaf, items: SignatureItem[], chunk: number): Pending {
-    const where = `log entry ${leaf.index}`;
-    const subjects = leaf.row?.subject ? [leaf.row.subject] : [];
     const p: Pending = {
       leaf,
       problems: [],
@@ -343,18 +389,14 @@ export class MonitorState implements CustodyContext {
       receiptItem: null,
       keyProblem: null,
     };
-    const alarm = (code: ReasonCode, message: string, extra: string[] = []) => {
-      const all = [...new Set([...subjects, ...extra])];
-      p.problems.push({ index: leaf.index, subjects: all, code, message: `${where}: ${message}` });
-    };
     const computed = this.leafHashOf(leaf.envelopeText);
     if (computed === null || !bytesEqual(computed, leaf.leafHash))
-      alarm('LOG_PROOF_INVALID', 'the stored envelope does not hash to its leaf hash');
+      problem(p, 'LOG_PROOF_INVALID', 'the stored envelope does not hash to its leaf hash');
     else if (leaf.nodeHash === null || !bytesEqual(leaf.nodeHash, leaf.leafHash))
-      alarm('LOG_PROOF_INVALID', 'the tree does not hold its leaf hash');
+      problem(p, 'LOG_PROOF_INVALID', 'the tree does not hold its leaf hash');
     const parsed = parseEntry(leaf);
     if (typeof parsed === 'string') {
-      alarm('SIGNATURE_INVALID', parsed);
+      problem(p, 'SIGNATURE_INVALID', parsed);
       return p;
     }
     const { env } = parsed;
@@ -363,32 +405,27 @@ export class MonitorState implements CustodyContext {
       leaf.kind === 'notice' ? parseNoticePayload(env.payload, { sha256: this.sha256 }) : null;
     const ok = rec?.ok ? rec : not?.ok ? not : null;
     if (ok === null) {
-      alarm('SIGNATURE_INVALID', 'its payload does not parse');
+      problem(p, 'SIGNATURE_INVALID', 'its payload does not parse');
       return p;
     }
     const record = rec?.ok ? rec.record : null;
     const notice = not?.ok ? not.notice : null;
-    const payloadSubject = record ? [record.subject] : [];
-    const diff = rowDiffers(leaf, env.payload, ok.id, (record ?? notice)!);
-    if (diff) alarm('LOG_PROOF_INVALID', `the stored ${leaf.kind}: ${diff}`, payloadSubject);
+    const payloadSubject = record ? record.subject : null;
+    const diff = rowDiffers(leaf, ok.id, (record ?? notice)!);
+    if (diff) problem(p, 'LOG_PROOF_INVALID', `the stored ${leaf.kind}: ${diff}`, payloadSubject);
     if ((record ?? notice)!.kid !== env.keyid) {
-      alarm('SIGNATURE_INVALID', 'the payload kid is not the envelope keyid', payloadSubject);
+      problem(p, 'SIGNATURE_INVALID', 'the payload kid is not the envelope keyid', payloadSubject);
       return p;
     }
     const receipt: SignatureItem = {
       signature: leaf.receiptSignature,
-      message: canonicalBytes({
-        origin: this.trust.origin,
-        index: leaf.index,
-        leafHash: toHex(leaf.leafHash),
-        integratedAt: leaf.integratedAt,
-      }),
+      message: this.receiptMessage(leaf.index, hexOf(leaf.leafHash), leaf.integratedAt),
       publicKey: this.trust.logKey.publicKey,
     };
     if (notice) {
       // Notices change the registry later entries are judged by: checked now.
       if (!verifySignature(receipt.signature, receipt.message, receipt.publicKey, this.backend)) {
-        alarm('LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
+        problem(p, 'LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
         return p;
       }
       const signer = this.registry.noticeSigner(
@@ -399,7 +436,7 @@ export class MonitorState implements CustodyContext {
       );
       if (signer === null) return p; // not a notice the registry counts (the engine ignores it too)
       if (!verifySignature(env.sig, pae(env.payloadType, env.payload), signer, this.backend)) {
-        alarm('SIGNATURE_INVALID', `${notice.type} notice signature does not verify`);
+        problem(p, 'SIGNATURE_INVALID', `${notice.type} notice signature does not verify`);
         return p;
       }
       this.registry.apply(notice, leaf.index);
@@ -408,22 +445,22 @@ export class MonitorState implements CustodyContext {
     const r = record!;
     const k = this.registry.keys.get(env.keyid);
     const usable = k ? this.registry.usableAt(k, leaf.index) : 'unknown';
-    let keyProblem: ReasonCode | null = null;
-    if (!k || usable === 'unknown') keyProblem = 'KEY_UNKNOWN';
-    else if (k.gln !== r.actor) keyProblem = 'KEY_NOT_AUTHORIZED';
-    else if (usable === 'revoked') keyProblem = 'KEY_REVOKED';
-    let sigItem: number | null = null;
+    if (!k || usable === 'unknown') p.keyProblem = 'KEY_UNKNOWN';
+    else if (k.gln !== r.actor) p.keyProblem = 'KEY_NOT_AUTHORIZED';
+    else if (usable === 'revoked') p.keyProblem = 'KEY_REVOKED';
     if (k) {
-      sigItem = items.length;
+      p.sigItem = items.length;
       items.push({
         signature: env.sig,
         message: pae(env.payloadType, env.payload),
         publicKey: k.publicKey,
       });
     }
-    const receiptItem = items.length;
+    p.receiptItem = items.length;
     items.push(receipt);
-    return { ...p, record: r, id: ok.id, sigItem, receiptItem, keyProblem };
+    p.record = r;
+    p.id = ok.id;
+    return p;
   }
 
   /** Steps 3-4 for a record, once its signatures are known. */
@@ -435,22 +472,22 @@ export class MonitorState implements CustodyContext {
     if (p.record === null) return;
     const r = p.record;
     const leaf = p.leaf;
-    const where = `log entry ${leaf.index} (${r.subject} seq ${r.seq})`;
-    const alarm = (code: ReasonCode, message: string) => {
-      this.alarmed.add(r.subject);
-      findings.push({
-        index: leaf.index,
-        subjects: [r.subject],
-        code,
-        message: `${where}: ${message}`,
-      });
-    };
     if (p.receiptItem !== null && !results[p.receiptItem])
-      alarm('LOG_PROOF_INVALID', 'its receipt does not verify under the log key');
+      this.recordAlarm(
+        p,
+        findings,
+        'LOG_PROOF_INVALID',
+        'its receipt does not verify under the log key',
+      );
     if (p.keyProblem)
-      alarm(p.keyProblem, `key ${p.leaf.row?.kid ?? r.kid} may not sign it when it was logged`);
+      this.recordAlarm(
+        p,
+        findings,
+        p.keyProblem,
+        `key ${p.leaf.row?.kid ?? r.kid} may not sign it when it was logged`,
+      );
     else if (p.sigItem !== null && !results[p.sigItem])
-      alarm('SIGNATURE_INVALID', 'its signature does not verify');
+      this.recordAlarm(p, findings, 'SIGNATURE_INVALID', 'its signature does not verify');
     if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
     const prev = this.states.get(r.subject);
     const timing = claimedTimeProblem(
@@ -459,12 +496,24 @@ export class MonitorState implements CustodyContext {
       prev?.lastTime,
       this.maxBackdateMs,
     );
-    if (timing) return alarm('TIME_ANOMALY', timing.message);
+    if (timing) return this.recordAlarm(p, findings, 'TIME_ANOMALY', timing.message);
     const applied = applyRecord(prev, r, p.id, this, leaf.integratedAt);
-    if (!applied.ok) return alarm(applied.code, applied.message);
+    if (!applied.ok) return this.recordAlarm(p, findings, applied.code, applied.message);
     this.states.set(r.subject, applied.state);
     this.headIndex.set(r.subject, leaf.index);
     this.changed.add(r.subject);
+  }
+
+  /** An alarm on a parsed record's subject (its state stops here). */
+  private recordAlarm(p: Pending, findings: Finding[], code: ReasonCode, message: string): void {
+    const r = p.record!;
+    this.alarmed.add(r.subject);
+    findings.push({
+      index: p.leaf.index,
+      subjects: [r.subject],
+      code,
+      message: `log entry ${p.leaf.index} (${r.subject} seq ${r.seq}): ${message}`,
+    });
   }
 
   /** Step 5: the checkpoint's signature, and its root against the verified leaves. */
@@ -507,4 +556,6 @@ export class MonitorState implements CustodyContext {
   }
   /** reused by leafHashOf (the hash copies nothing out of it) */
   private leafBuf = new Uint8Array(0);
+  /** JCS({origin, index, leafHash, integratedAt}) for this log's origin (DESIGN §6) */
+  private readonly receiptMessage: ReturnType<typeof receiptMessageBuilder>;
 }
