@@ -73,8 +73,7 @@ export interface MonitoredLeaf {
     kid: string;
     time: string;
     data: unknown;
-    /** SHA-256 of the stored payload bytes (computed by the server: 32 bytes read, not the payload) */
-    payloadSha256: Uint8Array;
+    payload: Uint8Array;
     /** notices keep their envelope too (records do not since 000002) */
     envelope: unknown;
   } | null;
@@ -105,7 +104,7 @@ export async function getMonitoredLeaves(
             coalesce(r.type, n.type) AS row_type, coalesce(r.actor, n.actor) AS row_actor,
             coalesce(r.kid, n.kid) AS row_kid, ${isoText('coalesce(r.time, n.time)')} AS row_time,
             coalesce(r.data, n.data) AS row_data,
-            sha256(coalesce(r.payload, n.payload)) AS row_payload_sha256,
+            coalesce(r.payload, n.payload) AS row_payload,
             n.envelope AS row_envelope
      FROM log_leaves l
      LEFT JOIN merkle_nodes m ON m.level = 0 AND m.idx = l.idx
@@ -139,7 +138,7 @@ export async function getMonitoredLeaves(
             kid: r.row_kid as string,
             time: r.row_time as string,
             data: r.row_data,
-            payloadSha256: bytes(r.row_payload_sha256),
+            payload: bytes(r.row_payload),
             envelope: r.row_envelope ?? null,
           },
   }));

@@ -214,23 +214,10 @@ function hexOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-
-/** `hex` is the lowercase hex of `bytes` (compared in place: no string per entry). */
-function hexEquals(bytes: Uint8Array, hex: string): boolean {
-  if (hex.length !== 2 * bytes.length) return false;
-  for (let i = 0; i < bytes.length; i++)
-    if (
-      hex.charCodeAt(2 * i) !== HEX_CODES[bytes[i]! >> 4] ||
-      hex.charCodeAt(2 * i + 1) !== HEX_CODES[bytes[i]! & 15]
-    )
-      return false;
-  return true;
-}
-
 /** The stored row differs from the logged entry: which column. */
 function rowDiffers(
   leaf: MonitoredLeaf,
+  payload: Uint8Array,
   id: string,
   parsed: CustodyRecord | Notice,
 ): string | null {
@@ -238,9 +225,8 @@ function rowDiffers(
   if (row === null) return `no ${leaf.kind} row is stored for log entry ${leaf.index}`;
   if (row.id !== id || leaf.entryId !== id)
     return 'its id is not the SHA-256 of the logged payload';
-  // The logged payload's id is its SHA-256 (hex): the stored bytes are the same bytes when
-  // their SHA-256 is (the log's leaves rest on the same collision resistance).
-  if (!hexEquals(row.payloadSha256, id)) return 'its payload differs from the logged one';
+  // Byte for byte, in this process: not a digest computed by the database it watches.
+  if (!bytesEqual(row.payload, payload)) return 'its payload differs from the logged one';
   if (row.envelope !== null && canonicalize(row.envelope) !== leaf.envelopeText)
     return 'its envelope differs from the logged one';
   const r = parsed as { subject?: string; seq?: number; prev?: string | null };
@@ -411,7 +397,7 @@ export class MonitorState implements CustodyContext {
     const record = rec?.ok ? rec.record : null;
     const notice = not?.ok ? not.notice : null;
     const payloadSubject = record ? record.subject : null;
-    const diff = rowDiffers(leaf, ok.id, (record ?? notice)!);
+    const diff = rowDiffers(leaf, env.payload, ok.id, (record ?? notice)!);
     if (diff) problem(p, 'LOG_PROOF_INVALID', `the stored ${leaf.kind}: ${diff}`, payloadSubject);
     if ((record ?? notice)!.kid !== env.keyid) {
       problem(p, 'SIGNATURE_INVALID', 'the payload kid is not the envelope keyid', payloadSubject);
