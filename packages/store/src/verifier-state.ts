@@ -693,7 +693,12 @@ export async function getVerifiedDescendants(
   const { rows } = await q.query(
     `${DESCENDANTS_CTE}
      SELECT t.container, t.child, ${verifiedSubjectColumns('s')}
-     FROM tree t LEFT JOIN verifier_subjects s ON s.subject = t.child`,
+     FROM tree t LEFT JOIN LATERAL (
+       -- Each state by its key (OFFSET 0): with pallets of 10,000 in
+       -- verifier_children the planner expects a large tree and would hash
+       -- every verified subject.
+       SELECT ${verifiedSubjectColumns()} FROM verifier_subjects WHERE subject = t.child OFFSET 0
+     ) s ON true`,
     [root, maxDepth],
   );
   // A pallet's 10,000 states decode in slices, so other requests run between them.
