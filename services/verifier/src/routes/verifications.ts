@@ -1,6 +1,6 @@
 // POST /v1/verifications, GET /v1/verifications/{id} and POST /v1/bundles/verify
 // (DESIGN §7, §8a); GET /v1/verifier is in monitor/routes.ts.
-import type { Request, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { apiRequests, checkBundleFrame, isContainerSubject } from '@provenant/core';
 import {
@@ -20,7 +20,12 @@ import {
 } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
 import { getVerification } from '../store.js';
-import { runVerification, verificationCostUnits } from '../verification.js';
+import {
+  runVerification,
+  verificationCostUnits,
+  type VerificationRequest,
+  type VerificationView,
+} from '../verification.js';
 import { centuryAt } from '@provenant/gs1';
 import { callerParty, scanOf, VerificationResponse } from './common.js';
 
@@ -101,9 +106,27 @@ function idempotencyOf(req: Request): { idempotency?: { key: string; requestHash
   return ctx ? { idempotency: { key: ctx.key, requestHash: ctx.requestHash } } : {};
 }
 
+/** 201 with the verification and its Location; its cost in units counts against the token (DESIGN §8). */
+function sendVerification(res: Response, view: VerificationView): void {
+  res.locals.costUnits = verificationCostUnits(view);
+  res.status(201).location(`/v1/verifications/${view.id}`).json(view);
+}
+
 /** Registers the verification endpoints. */
 export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   registerVerificationPaths(deps.openapi);
+  /** `party`'s verification in its turn among the party's (gate.ts), with the request's Idempotency-Key. */
+  const verifyInTurn = (
+    req: Request,
+    party: string,
+    question: Omit<VerificationRequest, 'party' | 'idempotency'>,
+    alone: boolean,
+  ): Promise<VerificationView> =>
+    deps.gate.run(
+      party,
+      () => runVerification(deps, { party, ...question, ...idempotencyOf(req) }),
+      alone,
+    );
   const verify = requireScope('verify');
   const idem = idempotency(idempotencyStoreFor(deps.db));
 
@@ -122,23 +145,20 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       ...(s.lot !== undefined ? { lot: s.lot } : {}),
       ...(s.expiry !== undefined ? { expiry: s.expiry } : {}),
     };
-    const view = await deps.gate.run(
+    const view = await verifyInTurn(
+      req,
       gln,
-      () =>
-        runVerification(deps, {
-          party: gln,
-          purpose: b.purpose,
-          subject,
-          ...(Object.keys(scan).length > 0 ? { scan } : {}),
-          source: b.scan !== undefined ? 'scan' : 'subject',
-          ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
-          ...idempotencyOf(req),
-        }),
+      {
+        purpose: b.purpose,
+        subject,
+        ...(Object.keys(scan).length > 0 ? { scan } : {}),
+        source: b.scan !== undefined ? 'scan' : 'subject',
+        ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
+      },
       // A logistic unit (up to a pallet's work) runs alone among its party's verifications.
       isContainerSubject(subject),
     );
-    res.locals.costUnits = verificationCostUnits(view);
-    res.status(201).location(`/v1/verifications/${view.id}`).json(view);
+    sendVerification(res, view);
   });
 
   router.get('/v1/verifications/:id', async (req, res) => {
@@ -168,23 +188,20 @@ export const verificationRoutes: RouteModule<VerifierDeps> = (router: Router, de
       ...(s?.lot !== undefined ? { lot: s.lot } : {}),
       ...(s?.expiry !== undefined ? { expiry: s.expiry } : {}),
     };
-    const view = await deps.gate.run(
+    const view = await verifyInTurn(
+      req,
       gln,
-      () =>
-        runVerification(deps, {
-          party: gln,
-          purpose: b.purpose,
-          subject: '',
-          source: 'bundle',
-          presented: b.bundle,
-          ...(s ? { scannedSubject: s.subject } : {}),
-          ...(Object.keys(scan).length > 0 ? { scan } : {}),
-          ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
-          ...idempotencyOf(req),
-        }),
+      {
+        purpose: b.purpose,
+        subject: '',
+        source: 'bundle',
+        presented: b.bundle,
+        ...(s ? { scannedSubject: s.subject } : {}),
+        ...(Object.keys(scan).length > 0 ? { scan } : {}),
+        ...(b.nonce !== undefined ? { nonce: b.nonce } : {}),
+      },
       true, // a presented bundle is attacker-sized work: alone
     );
-    res.locals.costUnits = verificationCostUnits(view);
-    res.status(201).location(`/v1/verifications/${view.id}`).json(view);
+    sendVerification(res, view);
   });
 };
