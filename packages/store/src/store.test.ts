@@ -58,7 +58,6 @@ import {
   upsertChainHeads,
   findPartiesByGtin,
   ackVerifierAlarm,
-  getChainFacts,
   getPackedStatuses,
   getPalletFacts,
   getSubjectAlarms,
@@ -68,9 +67,33 @@ import {
   markSubjectsAlarmed,
   type NewLeaf,
   type NewRecord,
+  type ChainFacts,
   type Queryable,
   type TestDatabase,
 } from './index.js';
+import { isoOrNull } from './sql.js';
+
+/** getPalletFacts' chain facts as a plain read over a list of subjects (the reference it must agree with). */
+async function chainFactsOf(
+  q: Queryable,
+  subjects: readonly string[],
+  below: number,
+): Promise<ChainFacts> {
+  const { rows } = await q.query(
+    `SELECT array_agg(DISTINCT r.kid) AS kids, array_agg(DISTINCT r.actor) AS actors,
+            max(r.time) AS max_time, max(l.integrated_at) AS max_receipt
+     FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
+     WHERE r.subject = ANY($1::text[]) AND r.leaf_idx < $2::bigint`,
+    [subjects, below],
+  );
+  const r = rows[0]!;
+  return {
+    kids: (r.kids as string[] | null) ?? [],
+    actors: (r.actors as string[] | null) ?? [],
+    maxTime: isoOrNull(r.max_time),
+    maxReceiptTime: isoOrNull(r.max_receipt),
+  };
+}
 
 const GLN = '0614141000005';
 const KID = 'a'.repeat(32);
@@ -725,7 +748,7 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
       const recs = await appendRecords(db, (idx, i) => record(all[i]!, 0, null, idx), 3);
       const below = recs[2]!.leafIdx + 1;
       const asSeparateReads = async (size: number) => {
-        const facts = await getChainFacts(db, all, size);
+        const facts = await chainFactsOf(db, all, size);
         const alarms = await getSubjectAlarms(db, all);
         return {
           subjects: all.length,

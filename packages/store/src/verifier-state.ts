@@ -800,7 +800,7 @@ export interface PalletFacts extends ChainFacts {
 /**
  * For `root` and every subject packed in it (the walk of getVerifiedDescendants,
  * done again here rather than sent back as 10,000 parameters): their records'
- * chain facts (as getChainFacts), whether an alarm marks one of them or an
+ * chain facts (kids, actors, latest times), whether an alarm marks one of them or an
  * unacknowledged one the log (as getSubjectAlarms), and whether one of their
  * actors was suspended before `below` (as hasNoticeBefore): one statement.
  * `subjects` lets the caller check the walk found what its own read did.
@@ -854,29 +854,6 @@ export interface ChainFacts {
   /** latest claimed time and latest receipt time (null when no records) */
   maxTime: string | null;
   maxReceiptTime: string | null;
-}
-
-/** Kids, actors and latest times of these subjects' records (one aggregate read). */
-export async function getChainFacts(
-  q: Queryable,
-  subjects: readonly string[],
-  below: number,
-): Promise<ChainFacts> {
-  if (subjects.length === 0) return { kids: [], actors: [], maxTime: null, maxReceiptTime: null };
-  const { rows } = await q.query(
-    `SELECT array_agg(DISTINCT r.kid) AS kids, array_agg(DISTINCT r.actor) AS actors,
-            max(r.time) AS max_time, max(l.integrated_at) AS max_receipt
-     FROM records r JOIN log_leaves l ON l.idx = r.leaf_idx
-     WHERE r.subject = ANY($1::text[]) AND r.leaf_idx < $2::bigint`,
-    [subjects, below],
-  );
-  const r = rows[0]!;
-  return {
-    kids: (r.kids as string[] | null) ?? [],
-    actors: (r.actors as string[] | null) ?? [],
-    maxTime: isoOrNull(r.max_time),
-    maxReceiptTime: isoOrNull(r.max_receipt),
-  };
 }
 
 /**
