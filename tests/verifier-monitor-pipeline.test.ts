@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { unitSubject } from '@provenant/core';
 import { getLogSize, getVerifiedSubjectsPage, getVerifierCursor } from '@provenant/store';
-import { auditLog, createVerifierDeps, type VerifierDeps } from '@provenant/verifier';
+import { auditVerifier, createVerifierDeps, type VerifierDeps } from '@provenant/verifier';
 import { Api, startTestWorld, withCheckDigit, type TestWorld } from './support/verifier.js';
 
 const GTIN = withCheckDigit('1061414100003');
@@ -57,14 +57,7 @@ describe('the monitor pipeline', () => {
     expect(verified.map((v) => [v.subject, v.headIndex, v.seq, v.alarm])).toEqual(
       rows.map((r) => [r.subject, r.last, r.seq, null]),
     );
-    const report = await auditLog({
-      db: deps.db,
-      origin: deps.origin,
-      trust: deps.trust,
-      signatureCheck: deps.pool.check,
-      backend: deps.backend,
-      sha256: deps.sha256,
-    });
+    const report = await auditVerifier(deps);
     expect([report.findings, report.differences]).toEqual([[], []]);
     const alarms = await q(`SELECT count(*)::int AS n FROM verifier_alarms`);
     expect(alarms.rows[0]!.n).toBe(0);

@@ -12,7 +12,7 @@
 // Figures are printed, never asserted. Run: pnpm bench monitor-state
 import { performance } from 'node:perf_hooks';
 import { unitSubject } from '@provenant/core';
-import { auditLog } from '@provenant/verifier';
+import { auditVerifier } from '@provenant/verifier';
 import { Api, startTestWorld, withCheckDigit } from '../../tests/support/verifier.js';
 
 const UNITS = Number(process.env.BENCH_MONITOR_UNITS ?? 20_000);
@@ -55,14 +55,7 @@ export async function runMonitorStateBench(): Promise<void> {
     );
 
     const d = world.verifier;
-    const report = await auditLog({
-      db: d.db,
-      origin: d.origin,
-      trust: d.trust,
-      signatureCheck: d.pool.check,
-      backend: d.backend,
-      sha256: d.sha256,
-    });
+    const report = await auditVerifier(d);
     console.log(
       `audit: ${report.size} entries in ${(report.elapsedMs / 1000).toFixed(2)} s = ${report.entriesPerSecond} entries/s (${(100_000 / report.entriesPerSecond).toFixed(1)} s per 100,000 entries); findings ${report.findings.length}, differences ${report.differences.length}`,
     );

@@ -50,7 +50,7 @@ export type { StandaloneVerifierConfig } from './config.js';
 export { EXIT_CONFIG, main, startVerifier } from './main.js';
 export type { RunningVerifier, StartVerifierOptions } from './main.js';
 export { LogMonitor } from './monitor/monitor.js';
-export { auditLog } from './monitor/audit.js';
+export { auditLog, auditVerifier } from './monitor/audit.js';
 export type { AuditReport } from './monitor/audit.js';
 export { answerFromState } from './monitor/answer.js';
 export type { StateAnswer } from './monitor/answer.js';

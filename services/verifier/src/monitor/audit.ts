@@ -16,6 +16,7 @@ import { MonitorState, toStored, type Finding } from './check.js';
 import { Frontier } from './frontier.js';
 import { raiseAlarms, type LogMonitorOptions, monitorTrust } from './monitor.js';
 import { Registry } from './registry.js';
+import type { VerifierDeps } from '../deps.js';
 
 /** What an audit found. */
 export interface AuditReport {
@@ -34,6 +35,22 @@ export interface AuditReport {
 
 const AUDIT_BATCH = 5000;
 const MAX_LISTED = 1000;
+
+/** auditLog with a verifier's own database, trust, workers and policy (POST /v1/verifier/audit). */
+export function auditVerifier(deps: VerifierDeps): Promise<AuditReport> {
+  return auditLog({
+    db: deps.db,
+    origin: deps.origin,
+    trust: deps.trust,
+    signatureCheck: deps.pool.check,
+    backend: deps.backend,
+    sha256: deps.sha256,
+    ...(deps.policy.maxBackdateMs !== undefined
+      ? { maxBackdateMs: deps.policy.maxBackdateMs }
+      : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+}
 
 /** Re-verifies the log from index 0 up to the monitor's cursor and compares. */
 export async function auditLog(

@@ -24,7 +24,7 @@ import {
   type RouteModule,
 } from '@provenant/server-kit';
 import type { VerifierDeps } from '../deps.js';
-import { auditLog } from './audit.js';
+import { auditVerifier } from './audit.js';
 
 const RECEIPT_HOWTO =
   'A verification receipt is signed over JCS({v, id, subject, party, purpose, verdict, reasons, checkpoint, verifiedAt, nonce, kid}): drop `signature`, canonicalize the rest (RFC 8785), verify the Ed25519 signature with this key. Check that subject, party, purpose and nonce are those of your request and verifiedAt is within 5 minutes of your clock.';
@@ -171,18 +171,7 @@ export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) =
   });
 
   router.post('/v1/verifier/audit', admin, async (_req, res) => {
-    const report = await auditLog({
-      db: deps.db,
-      origin: deps.origin,
-      trust: deps.trust,
-      signatureCheck: deps.pool.check,
-      backend: deps.backend,
-      sha256: deps.sha256,
-      ...(deps.policy.maxBackdateMs !== undefined
-        ? { maxBackdateMs: deps.policy.maxBackdateMs }
-        : {}),
-      ...(deps.logger ? { logger: deps.logger } : {}),
-    });
+    const report = await auditVerifier(deps);
     res.json(report);
   });
 };
