@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { fromBase64, utf8 } from './bytes.js';
 import { envelopeSchema, type Envelope } from './dsse.js';
-import { canonicalize } from './jcs.js';
+import { canonicalize, JCS_VERBATIM as VERBATIM } from './jcs.js';
 import { hex64Schema, isCanonicalTime, subjectParts, timestampSchema } from './records.js';
 
 /** A log receipt (DESIGN §6): the log key's signature over JCS({origin, index, leafHash, integratedAt}). */
@@ -20,10 +20,6 @@ export interface LogReceipt {
   /** standard base64 of the 64-byte Ed25519 signature */
   signature: string;
 }
-
-// Characters that JCS (RFC 8785 §3.2.2.2) writes verbatim between quotes:
-// printable ASCII except `"` and `\`. Hex and RFC 3339 times are made of these.
-const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /**
  * Builds the JCS bytes of receipt bodies `{origin, index, leafHash,

@@ -40,6 +40,13 @@ export class JcsError extends Error {
 /** Deepest nesting of arrays and objects accepted, so hostile input cannot exhaust the stack. */
 export const JCS_MAX_DEPTH = 1000;
 
+/**
+ * Strings that JCS (RFC 8785 §3.2.2.2) writes verbatim between quotes:
+ * printable ASCII except `"` and `\`. Base64, hex, kids, payload types and
+ * RFC 3339 times are made of these, so hot paths may splice them in as is.
+ */
+export const JCS_VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 // In unicode mode a surrogate pair is one code point, so this class only
 // matches a surrogate that is not part of a pair (RFC 8785 §3.2.2.2).
 const LONE_SURROGATE_RE = /[\uD800-\uDFFF]/u;

@@ -5,7 +5,7 @@
 // instead of pure JS, one cached private KeyObject per seed, and the JCS of
 // the two fixed-shape objects the log signs per entry written directly.
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { canonicalize, type Envelope } from '@provenant/core';
+import { canonicalize, JCS_VERBATIM as VERBATIM, type Envelope } from '@provenant/core';
 
 // RFC 9162 §2.1.1 domain separation prefixes.
 const LEAF_PREFIX = Buffer.of(0x00);
@@ -27,11 +27,6 @@ export function nodeHashFast(left: Uint8Array, right: Uint8Array): Uint8Array {
     createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest(),
   );
 }
-
-// Characters that JCS (RFC 8785 §3.2.2.2) writes verbatim between quotes:
-// printable ASCII except `"` and `\`. Base64, hex, kids and the payload types
-// are all made of these.
-const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function ownKeys(o: object, keys: readonly string[]): boolean {
   const own = Object.keys(o);
@@ -74,9 +69,6 @@ export function envelopeJcs(envelope: Envelope): string {
   }
   return canonicalize(envelope);
 }
-
-// The receipt body builder lives in core (the verifier's monitor builds the same bytes).
-export { receiptMessageBuilder } from '@provenant/core';
 
 // RFC 8410 PKCS#8 prefix of an Ed25519 private key; the 32-byte seed follows.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');

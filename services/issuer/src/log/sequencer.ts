@@ -12,6 +12,7 @@ import {
   applyRecord,
   claimedTimeProblem,
   DEFAULT_MAX_BACKDATE_MS,
+  receiptMessageBuilder,
   signCheckpoint,
   type ChainState,
   type CustodyContext,
@@ -50,13 +51,7 @@ import { tooLarge } from '@provenant/server-kit';
 import { v1EventRows, v1EventsOf, type PendingEpcisEvent } from '../append/epcis-events.js';
 import { chainConflict, refused, type AppendRefusedError } from './errors.js';
 import type { LogKeys } from './keys.js';
-import {
-  envelopeJcs,
-  leafHashOfJcs,
-  receiptMessageBuilder,
-  signerFor,
-  type FastSigner,
-} from './fast.js';
+import { envelopeJcs, leafHashOfJcs, signerFor, type FastSigner } from './fast.js';
 import { receiptOf, type Receipt } from './receipts.js';
 import { Frontier, LogStorageError } from './tree.js';
 import { inSpan } from '@provenant/server-kit';
