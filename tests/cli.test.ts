@@ -15,6 +15,7 @@ import {
   signCheckpoint,
   toBase64,
   toBase64Url,
+  toHex,
   unitSubject,
 } from '@provenant/core';
 import { authorityKey } from '@provenant/issuer';
@@ -412,6 +413,9 @@ describe('witness', () => {
     });
     const note = await (await fetch(`${url}/v1/log/checkpoint`)).text();
     expect(parseSignedNote(note).signatures.map((s) => s.name)).toContain('witness.test/w1');
+    // DESIGN §4: the digest in the JSON result is lowercase hex.
+    const cp = parseCheckpoint(parseSignedNote(note).text);
+    expect(json(run).rootHash).toBe(toHex(cp.rootHash));
   });
 
   it('refuses and alarms (exit 2) on a forged checkpoint inconsistent with the one it saw, keeping its state', async () => {

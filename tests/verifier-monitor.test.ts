@@ -147,6 +147,10 @@ describe('the verifier as a monitor of the log', () => {
     });
     expect(typeof res.body.publicKey).toBe('string');
     expect(res.body.checkpoint.size).toBe(size);
+    // DESIGN §4: digests in JSON are lowercase hex, as in a verification's checkpoint.
+    const cursor = await getVerifierCursor(world.issuer.db);
+    expect(res.body.checkpoint.rootHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.body.checkpoint.rootHash).toBe(toHex(cursor.checkpoint!.rootHash));
   });
 
   it('answers an honest unit as before: accept, once the monitor caught up with the new entries', async () => {

@@ -71,7 +71,8 @@ export function verifierShapes<M extends ShapeMode>(mode: M) {
     ),
     checkpoint: sent(
       obj({ size: z.number().int(), rootHash: z.string() }).nullable().meta({
-        description: 'the newest checkpoint whose signature and root the monitor verified',
+        description:
+          'the newest checkpoint whose signature and root the monitor verified (rootHash lowercase hex, DESIGN §4)',
       }),
     ),
     alarms: sent(z.array(verifierAlarm).meta({ description: 'newest first, at most 100' })),

@@ -2,7 +2,7 @@
 // /v1/verifier/alarms/{id}/ack and POST /v1/verifier/audit (admin) (DESIGN §7b).
 import type { Router } from 'express';
 import { z } from 'zod';
-import { strictApi, toBase64, type ApiResponse } from '@provenant/core';
+import { strictApi, toBase64, toHex, type ApiResponse } from '@provenant/core';
 import {
   ackVerifierAlarm,
   countOpenVerifierAlarms,
@@ -156,7 +156,7 @@ export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) =
       verifiedSize,
       logSize,
       lagSeconds: await lagSeconds(deps.db, verifiedSize, logSize, deps.now()),
-      checkpoint: cp ? { size: cp.size, rootHash: toBase64(cp.rootHash) } : null,
+      checkpoint: cp ? { size: cp.size, rootHash: toHex(cp.rootHash) } : null,
       alarms: alarms.map((a) => alarmView(a, full)),
     };
     res.json(status);
