@@ -32,9 +32,17 @@ import {
   type MonitoredLeaf,
   type NewVerifierAlarm,
   type Queryable,
+  type VerifiedKey,
+  type VerifiedParty,
 } from '@provenant/store';
 import { enqueueLogAlarm } from '@provenant/server-kit';
-import { fromStored, MonitorState, type Finding, type MonitorTrust } from './check.js';
+import {
+  fromStored,
+  MonitorState,
+  type BegunPass,
+  type Finding,
+  type MonitorTrust,
+} from './check.js';
 import { Frontier, type Sha256 } from './frontier.js';
 import { Registry } from './registry.js';
 
@@ -110,6 +118,16 @@ interface ReadBatch {
   end: number;
   leaves: MonitoredLeaf[];
   checkpoints: { size: number; rootHash: Uint8Array; note: string }[];
+}
+
+/** A batch whose pass has begun, with what its write stores as of its end. */
+interface Begun {
+  pass: BegunPass;
+  /** copies: the next batch's pass moves the frontier on before this one commits */
+  frontier: Uint8Array[];
+  checkpoint: MonitorState['checkpoint'];
+  /** keys and parties its notices changed */
+  registry: { keys: VerifiedKey[]; parties: VerifiedParty[] };
 }
 
 /** What a verified batch writes, with what the monitor does once it is committed. */
@@ -253,14 +271,17 @@ export class LogMonitor {
   }
 
   /**
-   * The pipeline (DESIGN §7b, in log order, never skipping): while batch N is
-   * verified (this thread parses, the signature workers check), batch N+1 is
-   * read and batch N-1 commits. Batches grow from `firstBatch` to `batchSize`,
-   * so the first entries after a quiet spell commit soon. Writes commit in
-   * order, each moving the cursor from where the previous one left it; when
-   * one loses the race to another verifier, nothing after it is written and
-   * the state reloads. Up to `maxBatches` batches, or until the log size
-   * (read again whenever the pipeline reaches it) is verified.
+   * The pipeline (DESIGN §7b, in log order, never skipping): batch N+1 is
+   * read while batch N is parsed (this thread) and its signatures sent to
+   * the workers; while the workers check them, this thread finishes batch
+   * N-1 (custody rules, in log order, once its signatures are known), starts
+   * its commit once N-2's has committed, and parses N+1. Batches grow from
+   * `firstBatch` to `batchSize`, so the first entries after a quiet spell
+   * commit soon. Writes commit in order, each moving the cursor from where
+   * the previous one left it; when one loses the race to another verifier,
+   * nothing after it is written and the state reloads. Up to `maxBatches`
+   * batches, or until the log size (read again whenever the pipeline reaches
+   * it) is verified.
    */
   private async drive(maxBatches: number): Promise<Drive> {
     const { db } = this.opts;
@@ -285,66 +306,82 @@ export class LogMonitor {
       return { committed: 0, lost: false };
     }
     if (cursor.nextIndex !== state.next) state = await this.load();
+    const st: MonitorState = state;
     let logSize = Math.max(logSizeAtStart, await getLogSize(db));
-    this.verifiedSize = state.next;
-    if (state.next >= logSize) {
+    this.verifiedSize = st.next;
+    if (st.next >= logSize) {
       this.caughtUpAt = Date.now();
       this.release();
       return { committed: 0, lost: false };
     }
     let size = this.firstBatch;
+    let readDone = false;
     const readFrom = (from: number): Promise<ReadBatch> => {
+      readDone = false;
       const r = this.read(from, Math.min(logSize, from + size));
-      r.catch(() => {}); // awaited below; a failure before then must not go unhandled
+      r.then(
+        () => (readDone = true),
+        () => {}, // awaited below; a failure before then must not go unhandled
+      );
       size = Math.min(this.batchSize, size * 2);
       return r;
     };
-    let reading: Promise<ReadBatch> | null = readFrom(state.next);
+    let reading: Promise<ReadBatch> | null = readFrom(st.next);
     let writing: Promise<boolean> | null = null;
+    /** the batch begun whose signatures are being checked (not finished yet) */
+    let begun: Begun | null = null;
     let committed = 0;
     let pendingEntries = 0;
+    /** The commit under way, awaited: false when it lost the race. */
+    const written = async (): Promise<boolean> => {
+      if (writing === null) return true;
+      const ok: boolean = await writing;
+      writing = null;
+      if (ok) committed += pendingEntries;
+      return ok;
+    };
+    /** Finishes the begun batch and starts its commit after the one under way. */
+    const settle = async (b: Begun): Promise<boolean> => {
+      begun = null;
+      const w = this.batchWrite(st, b, await st.end(b.pass));
+      if (!(await written())) return false;
+      writing = this.commit(w, logSize);
+      writing.catch(() => {}); // awaited next round; a failure meanwhile must not go unhandled
+      pendingEntries = w.end - w.start;
+      return true;
+    };
     try {
       for (let n = 0; reading !== null && n < maxBatches; n++) {
+        // Caught up with the reads (the log's end): the batch begun commits first, not after the read.
+        if (begun !== null && !readDone && !(await settle(begun))) return { committed, lost: true };
         const batch: ReadBatch = await reading;
         reading = null;
         if (n + 1 < maxBatches) {
           if (batch.end >= logSize) logSize = Math.max(logSize, await getLogSize(db));
           if (batch.end < logSize) reading = readFrom(batch.end);
         }
-        if (state.states.size > MAX_CACHED_STATES) {
+        if (st.states.size > MAX_CACHED_STATES) {
           // Forget states only once what changed them is stored (loadStates reads the database).
-          if (writing !== null) {
-            const ok: boolean = await writing;
-            writing = null;
-            if (!ok) return { committed, lost: true };
-            committed += pendingEntries;
-          }
-          state.states.clear();
-          state.headIndex.clear();
+          if (begun !== null && !(await settle(begun))) return { committed, lost: true };
+          if (!(await written())) return { committed, lost: true };
+          st.states.clear();
+          st.headIndex.clear();
         }
-        await this.loadStates(state, MonitorState.subjectsOf(batch.leaves, this.opts.sha256));
-        const findings = await state.pass(
-          batch.leaves,
-          batch.checkpoints,
-          this.opts.signatureCheck,
-        );
-        const w = this.batchWrite(state, batch, findings);
-        if (writing !== null) {
-          const ok: boolean = await writing;
-          writing = null;
-          if (!ok) return { committed, lost: true };
-          committed += pendingEntries;
-        }
-        writing = this.commit(w, logSize);
-        writing.catch(() => {}); // awaited next round; a failure meanwhile must not go unhandled
-        pendingEntries = w.end - w.start;
+        // States the batch begun will change are in memory: what this loads is not behind them.
+        await this.loadStates(st, MonitorState.subjectsOf(batch.leaves, this.opts.sha256));
+        const pass = st.begin(batch.leaves, batch.checkpoints, this.opts.signatureCheck);
+        // What the batch's write stores as of its end, taken before the next batch moves them.
+        const next: Begun = {
+          pass,
+          frontier: [...st.frontier.hashes],
+          checkpoint: st.checkpoint,
+          registry: st.registry.takeDirty(),
+        };
+        if (begun !== null && !(await settle(begun))) return { committed, lost: true };
+        begun = next;
       }
-      if (writing !== null) {
-        const ok: boolean = await writing;
-        writing = null;
-        if (!ok) return { committed, lost: true };
-        committed += pendingEntries;
-      }
+      if (begun !== null && !(await settle(begun))) return { committed, lost: true };
+      if (!(await written())) return { committed, lost: true };
       return { committed, lost: false };
     } finally {
       // A failure mid-way: let the write under way end before the caller reloads.
@@ -365,9 +402,8 @@ export class LogMonitor {
   }
 
   /** What a verified batch stores: the state that changed, the registry, the cursor move. */
-  private batchWrite(state: MonitorState, batch: ReadBatch, findings: Finding[]): BatchWrite {
+  private batchWrite(state: MonitorState, b: Begun, findings: Finding[]): BatchWrite {
     const changed = state.takeChanged();
-    const dirty = state.registry.takeDirty();
     const stored: (readonly ChainChild[])[] = [];
     const children: MonitorBatchWrite['children'] = [];
     for (const c of changed) {
@@ -379,20 +415,19 @@ export class LogMonitor {
         children.push({ container: c.subject, child: ch.subject, head: ch.head });
     }
     return {
-      start: batch.start,
-      end: batch.end,
+      start: b.pass.start,
+      end: b.pass.end,
       findings,
       children: stored,
       write: {
-        expectedNext: batch.start,
-        next: batch.end,
-        // copies: the pass of the next batch moves the frontier on while this one commits
-        frontier: [...state.frontier.hashes],
-        checkpoint: state.checkpoint,
+        expectedNext: b.pass.start,
+        next: b.pass.end,
+        frontier: b.frontier,
+        checkpoint: b.checkpoint,
         subjects: changed,
         children,
-        keys: dirty.keys,
-        parties: dirty.parties,
+        keys: b.registry.keys,
+        parties: b.registry.parties,
         alarmed: [],
       },
     };
