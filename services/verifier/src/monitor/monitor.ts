@@ -56,6 +56,12 @@ export const DEFAULT_MONITOR_BATCH = 2000;
 export const FIRST_MONITOR_BATCH = 256;
 /** Poll interval when the monitor is caught up, ms (one indexed read of the log size). */
 export const DEFAULT_MONITOR_POLL_MS = 100;
+/**
+ * Batches begun (parsed, signatures sent to the workers) and not finished at
+ * most, counting the one being begun: the workers keep the signatures of one
+ * batch queued while this thread finishes the one before and parses the next.
+ */
+const DEPTH = 3;
 /** Subject states kept in memory between batches before the cache is dropped. */
 const MAX_CACHED_STATES = 100_000;
 
@@ -123,11 +129,23 @@ interface ReadBatch {
 /** A batch whose pass has begun, with what its write stores as of its end. */
 interface Begun {
   pass: BegunPass;
+  /** its signature checks have all answered */
+  checked: boolean;
+  /** resolves when they have (never rejects) */
+  checks: Promise<void>;
   /** copies: the next batch's pass moves the frontier on before this one commits */
   frontier: Uint8Array[];
   checkpoint: MonitorState['checkpoint'];
   /** keys and parties its notices changed */
   registry: { keys: VerifiedKey[]; parties: VerifiedParty[] };
+}
+
+/** Resolves when `read` has, either way (its result or error is taken where it is awaited). */
+function readSettled(read: Promise<unknown>): Promise<void> {
+  return read.then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** What a verified batch writes, with what the monitor does once it is committed. */
@@ -328,8 +346,8 @@ export class LogMonitor {
     };
     let reading: Promise<ReadBatch> | null = readFrom(st.next);
     let writing: Promise<boolean> | null = null;
-    /** the batch begun whose signatures are being checked (not finished yet) */
-    let begun: Begun | null = null;
+    /** batches begun and not finished yet, oldest first */
+    const begun: Begun[] = [];
     let committed = 0;
     let pendingEntries = 0;
     /** The commit under way, awaited: false when it lost the race. */
@@ -340,9 +358,9 @@ export class LogMonitor {
       if (ok) committed += pendingEntries;
       return ok;
     };
-    /** Finishes the begun batch and starts its commit after the one under way. */
-    const settle = async (b: Begun): Promise<boolean> => {
-      begun = null;
+    /** Finishes the oldest batch begun and starts its commit after the one under way. */
+    const settle = async (): Promise<boolean> => {
+      const b = begun.shift()!;
       const w = this.batchWrite(st, b, await st.end(b.pass));
       if (!(await written())) return false;
       writing = this.commit(w, logSize);
@@ -352,8 +370,15 @@ export class LogMonitor {
     };
     try {
       for (let n = 0; reading !== null && n < maxBatches; n++) {
-        // Caught up with the reads (the log's end): the batch begun commits first, not after the read.
-        if (begun !== null && !readDone && !(await settle(begun))) return { committed, lost: true };
+        // The oldest batch finishes once its signatures are known, or when the pipeline is
+        // full; while the next read is not there (the log's end, or a slow read), whichever
+        // comes first: the read (parse it, the workers keep busy) or the signatures (commit).
+        while (begun.length > 0) {
+          if (begun[0]!.checked || begun.length >= DEPTH) {
+            if (!(await settle())) return { committed, lost: true };
+          } else if (readDone) break;
+          else await Promise.race([readSettled(reading), begun[0]!.checks]);
+        }
         const batch: ReadBatch = await reading;
         reading = null;
         if (n + 1 < maxBatches) {
@@ -362,25 +387,30 @@ export class LogMonitor {
         }
         if (st.states.size > MAX_CACHED_STATES) {
           // Forget states only once what changed them is stored (loadStates reads the database).
-          if (begun !== null && !(await settle(begun))) return { committed, lost: true };
+          while (begun.length > 0) if (!(await settle())) return { committed, lost: true };
           if (!(await written())) return { committed, lost: true };
           st.states.clear();
           st.headIndex.clear();
         }
-        // States the batch begun will change are in memory: what this loads is not behind them.
+        // States the batches begun will change are in memory: what this loads is not behind them.
         await this.loadStates(st, MonitorState.subjectsOf(batch.leaves, this.opts.sha256));
         const pass = st.begin(batch.leaves, batch.checkpoints, this.opts.signatureCheck);
         // What the batch's write stores as of its end, taken before the next batch moves them.
-        const next: Begun = {
+        const b: Begun = {
           pass,
+          checked: false,
+          // its end rethrows a failure
+          checks: Promise.all(pass.checks).then(
+            () => void (b.checked = true),
+            () => void (b.checked = true),
+          ),
           frontier: [...st.frontier.hashes],
           checkpoint: st.checkpoint,
           registry: st.registry.takeDirty(),
         };
-        if (begun !== null && !(await settle(begun))) return { committed, lost: true };
-        begun = next;
+        begun.push(b);
       }
-      if (begun !== null && !(await settle(begun))) return { committed, lost: true };
+      while (begun.length > 0) if (!(await settle())) return { committed, lost: true };
       if (!(await written())) return { committed, lost: true };
       return { committed, lost: false };
     } finally {
