@@ -120,6 +120,11 @@ export function fromStored(
 
 const UTF8 = new TextEncoder();
 
+/** Lets the event loop run (pending I/O and timers) before going on. */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 // A pass parses each entry once: subjectsOf (for loading states) and the checks share it.
 const parsedEntries = new WeakMap<MonitoredLeaf, ReturnType<typeof parseEntryOnce>>();
 const parsedRecords = new WeakMap<MonitoredLeaf, ReturnType<typeof parseRecordPayload>>();
@@ -345,7 +350,7 @@ export class MonitorState implements CustodyContext {
     checkpoints: readonly { size: number; rootHash: Uint8Array; note: string }[],
     signatureCheck: (items: readonly SignatureItem[]) => Promise<boolean[]>,
   ): Promise<Finding[]> {
-    return this.end(this.begin(leaves, checkpoints, signatureCheck));
+    return this.end(await this.begin(leaves, checkpoints, signatureCheck));
   }
 
   /**
@@ -355,14 +360,16 @@ export class MonitorState implements CustodyContext {
    * sent to `signatureCheck` chunk by chunk. The next pass may begin before
    * this one ends (its entries parse while these signatures are checked);
    * passes end in the order they began, and the states of a pass's
-   * {@link subjectsOf} must be loaded before it ends.
+   * {@link subjectsOf} must be loaded before it ends. It lets the event
+   * loop run after each chunk (requests wait a chunk, not a batch); nothing
+   * else may use this state until it resolves.
    * @throws Error when the leaves do not start at `this.next` (misuse).
    */
-  begin(
+  async begin(
     leaves: readonly MonitoredLeaf[],
     checkpoints: readonly { size: number; rootHash: Uint8Array; note: string }[],
     signatureCheck: (items: readonly SignatureItem[]) => Promise<boolean[]>,
-  ): BegunPass {
+  ): Promise<BegunPass> {
     const start = this.next;
     const findings: Finding[] = [];
     const pending: Pending[] = [];
@@ -386,7 +393,10 @@ export class MonitorState implements CustodyContext {
         const cp = checkpoints[cps++]!;
         if (cp.size === this.next) this.checkCheckpoint(cp, findings);
       }
-      if (pending.length % SIGNATURE_CHUNK === 0) send();
+      if (pending.length % SIGNATURE_CHUNK === 0) {
+        send();
+        await turn();
+      }
     }
     if (pending.length % SIGNATURE_CHUNK !== 0) send();
     return { start, end: this.next, pending, checks, findings };

@@ -39,6 +39,8 @@ import { enqueueLogAlarm } from '@provenant/server-kit';
 import {
   fromStored,
   MonitorState,
+  SIGNATURE_CHUNK,
+  turn,
   type BegunPass,
   type Finding,
   type MonitorTrust,
@@ -393,8 +395,8 @@ export class LogMonitor {
           st.headIndex.clear();
         }
         // States the batches begun will change are in memory: what this loads is not behind them.
-        await this.loadStates(st, MonitorState.subjectsOf(batch.leaves, this.opts.sha256));
-        const pass = st.begin(batch.leaves, batch.checkpoints, this.opts.signatureCheck);
+        await this.loadStates(st, await this.subjectsOf(batch.leaves));
+        const pass = await st.begin(batch.leaves, batch.checkpoints, this.opts.signatureCheck);
         // What the batch's write stores as of its end, taken before the next batch moves them.
         const b: Begun = {
           pass,
@@ -417,6 +419,17 @@ export class LogMonitor {
       // A failure mid-way: let the write under way end before the caller reloads.
       if (writing !== null) await (writing as Promise<boolean>).catch(() => false);
     }
+  }
+
+  /** MonitorState.subjectsOf a chunk at a time, letting the event loop run between chunks. */
+  private async subjectsOf(leaves: readonly MonitoredLeaf[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (let i = 0; i < leaves.length; i += SIGNATURE_CHUNK) {
+      if (i > 0) await turn();
+      const chunk = leaves.slice(i, i + SIGNATURE_CHUNK);
+      for (const s of MonitorState.subjectsOf(chunk, this.opts.sha256)) out.add(s);
+    }
+    return [...out];
   }
 
   /** Entries [start, end) and the checkpoints they reach. */
