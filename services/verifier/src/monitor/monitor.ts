@@ -293,15 +293,16 @@ export class LogMonitor {
   /**
    * The pipeline (DESIGN §7b, in log order, never skipping): batch N+1 is
    * read while batch N is parsed (this thread) and its signatures sent to
-   * the workers; while the workers check them, this thread finishes batch
-   * N-1 (custody rules, in log order, once its signatures are known), starts
-   * its commit once N-2's has committed, and parses N+1. Batches grow from
-   * `firstBatch` to `batchSize`, so the first entries after a quiet spell
-   * commit soon. Writes commit in order, each moving the cursor from where
-   * the previous one left it; when one loses the race to another verifier,
-   * nothing after it is written and the state reloads. Up to `maxBatches`
-   * batches, or until the log size (read again whenever the pipeline reaches
-   * it) is verified.
+   * the workers; while the workers check them (and those of the batch begun
+   * before, up to DEPTH batches), this thread finishes the oldest batch
+   * begun (custody rules, in log order, once its signatures are known),
+   * starts its commit once the previous one has committed, and parses the
+   * next. Batches grow from `firstBatch` to `batchSize`, so the first
+   * entries after a quiet spell commit soon. Writes commit in order, each
+   * moving the cursor from where the previous one left it; when one loses
+   * the race to another verifier, nothing after it is written and the state
+   * reloads. Up to `maxBatches` batches, or until the log size (read again
+   * whenever the pipeline reaches it) is verified.
    */
   private async drive(maxBatches: number): Promise<Drive> {
     const { db } = this.opts;
