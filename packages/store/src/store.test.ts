@@ -62,6 +62,8 @@ import {
   getPalletFacts,
   getSubjectAlarms,
   getVerifiedDescendants,
+  getVerifierCursor,
+  getVerifierStatus,
   hasNoticeBefore,
   insertVerifierAlarms,
   markSubjectsAlarmed,
@@ -809,6 +811,71 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
       const after = await getPalletFacts(db, PALLET, suspension + 1);
       expect(after).toEqual(await asSeparateReads(suspension + 1));
       expect(after.actorSuspendedBefore).toBe(true);
+    });
+  });
+
+  describe("the verifier's status (GET /v1/verifier)", () => {
+    it('reads the cursor, the log size, when the first unverified entry was logged and the newest alarms in one statement', async () => {
+      const cursor = await getVerifierCursor(db);
+      const recs = await appendRecords(
+        db,
+        (idx, i) => record(`01/00000000000017/21/STATUS${i}`, 0, null, idx),
+        2,
+      );
+      const behind = recs[0]!.leafIdx;
+      const ids = await insertVerifierAlarms(
+        db,
+        ['first', 'second', 'third'].map((message, i) => ({
+          logIndex: behind + i,
+          subject: i === 1 ? null : `01/00000000000017/21/STATUS${i}`,
+          code: 'SIGNATURE_INVALID',
+          message,
+          foundBy: 'monitor' as const,
+        })),
+      );
+      const acked = (await ackVerifierAlarm(db, ids[2]!, 'operator'))!;
+      const second = (await ackVerifierAlarm(db, ids[1]!, 'operator'))!;
+      const root = sha256(utf8('verified root'));
+      await db.query(
+        `UPDATE verifier_cursor SET next_index = $1::bigint, checkpoint_size = $1::bigint,
+           checkpoint_root = $2::bytea, checkpoint_note = 'note'`,
+        [behind, root],
+      );
+      try {
+        const s = await getVerifierStatus(db, 2);
+        expect(s).toEqual({
+          verifiedSize: behind,
+          logSize: await getLogSize(db),
+          oldestUnverifiedAt: TIME,
+          checkpoint: { size: behind, rootHash: root },
+          // newest first, decoded as the row itself (ack's RETURNING) is
+          alarms: [acked, second],
+        });
+        expect(s.logSize).toBe(behind + 2);
+        expect((await getVerifierStatus(db)).alarms.map((a) => a.message).slice(0, 3)).toEqual([
+          'third',
+          'second',
+          'first',
+        ]);
+        // caught up: nothing unverified, so no time to count the lag from
+        await db.query(`UPDATE verifier_cursor SET next_index = $1::bigint`, [behind + 2]);
+        expect(await getVerifierStatus(db, 0)).toMatchObject({
+          verifiedSize: behind + 2,
+          oldestUnverifiedAt: null,
+          alarms: [],
+        });
+      } finally {
+        await db.query(
+          `UPDATE verifier_cursor SET next_index = $1::bigint, checkpoint_size = $2::bigint,
+             checkpoint_root = $3::bytea, checkpoint_note = $4::text`,
+          [
+            cursor.nextIndex,
+            cursor.checkpoint?.size ?? null,
+            cursor.checkpoint?.rootHash ?? null,
+            cursor.checkpoint?.note ?? null,
+          ],
+        );
+      }
     });
   });
 });

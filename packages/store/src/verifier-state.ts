@@ -373,13 +373,45 @@ function toAlarm(r: Record<string, unknown>): VerifierAlarm {
 
 const ALARM_COLUMNS = `id, log_index, subject, code, message, found_by, raised_at, acked_at, acked_by`;
 
-/** Alarms, newest first (at most `limit`). */
-export async function listVerifierAlarms(q: Queryable, limit = 100): Promise<VerifierAlarm[]> {
+/** Where the monitor stands, as GET /v1/verifier shows it (DESIGN §7b). */
+export interface VerifierStatus {
+  /** entries [0, verifiedSize) are verified */
+  verifiedSize: number;
+  logSize: number;
+  /** when the oldest entry not verified yet was logged; null when caught up */
+  oldestUnverifiedAt: string | null;
+  /** the cursor's newest verified checkpoint */
+  checkpoint: { size: number; rootHash: Uint8Array } | null;
+  /** newest first, at most the limit asked */
+  alarms: VerifierAlarm[];
+}
+
+/**
+ * The cursor, the log size, the time the first unverified entry was logged
+ * and the newest `limit` alarms, in one statement (one snapshot).
+ */
+export async function getVerifierStatus(q: Queryable, limit = 100): Promise<VerifierStatus> {
   const { rows } = await q.query(
-    `SELECT ${ALARM_COLUMNS} FROM verifier_alarms ORDER BY id DESC LIMIT $1::int`,
+    `SELECT c.next_index, c.checkpoint_size, c.checkpoint_root, s.size AS log_size,
+            (SELECT l.integrated_at FROM log_leaves l
+              WHERE l.idx = c.next_index AND c.next_index < s.size) AS oldest_unverified_at,
+            (SELECT coalesce(json_agg(a ORDER BY a.id DESC), '[]'::json)
+               FROM (SELECT ${ALARM_COLUMNS} FROM verifier_alarms
+                     ORDER BY id DESC LIMIT $1::int) a) AS alarms
+     FROM verifier_cursor c, log_state s WHERE c.id AND s.id`,
     [limit],
   );
-  return rows.map(toAlarm);
+  const r = rows[0]!;
+  return {
+    verifiedSize: num(r.next_index),
+    logSize: num(r.log_size),
+    oldestUnverifiedAt: isoOrNull(r.oldest_unverified_at),
+    checkpoint:
+      r.checkpoint_size === null
+        ? null
+        : { size: num(r.checkpoint_size), rootHash: bytes(r.checkpoint_root) },
+    alarms: (r.alarms as Record<string, unknown>[]).map(toAlarm),
+  };
 }
 
 /** Unacknowledged alarms (readiness of a standalone verifier). */

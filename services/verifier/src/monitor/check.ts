@@ -64,7 +64,7 @@ export interface Finding {
 }
 
 /** A parsed entry waiting for its signature results. */
-interface Pending {
+export interface Pending {
   leaf: MonitoredLeaf;
   /** what the structural checks found, raised in log order by `finish` */
   problems: Finding[];
@@ -77,7 +77,17 @@ interface Pending {
   keyProblem: ReasonCode | null;
 }
 
-/**
+/** A pass begun (`MonitorState.begin`): its entries parsed, their signatures being checked. */
+export interface BegunPass {
+  /** entries [start, end) */
+  readonly start: number;
+  readonly end: number;
+  readonly pending: Pending[];
+  readonly checks: Promise<boolean[]>[];
+  /** the checkpoints' findings, found as the pass reached them */
+  readonly findings: Finding[];
+}
+
 /**
  * Entries whose signatures go to the check together. The pass sends each
  * chunk as soon as its entries are parsed, so the workers verify one chunk
@@ -109,6 +119,11 @@ export function fromStored(
 }
 
 const UTF8 = new TextEncoder();
+
+/** Lets the event loop run (pending I/O and timers) before going on. */
+export function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 // A pass parses each entry once: subjectsOf (for loading states) and the checks share it.
 const parsedEntries = new WeakMap<MonitoredLeaf, ReturnType<typeof parseEntryOnce>>();
@@ -276,9 +291,12 @@ export class MonitorState implements CustodyContext {
     return this.frontier.size;
   }
 
+  /** The party as of the record being finished (notices after it are already applied). */
   party(gln: string): PartyInfo | undefined {
-    return this.registry.party(gln);
+    return this.registry.partyAt(gln, this.asOf);
   }
+  /** log index of the record `finish` judges */
+  private asOf = Infinity;
 
   state(subject: string): ChainState | undefined {
     return this.states.get(subject);
@@ -332,13 +350,34 @@ export class MonitorState implements CustodyContext {
     checkpoints: readonly { size: number; rootHash: Uint8Array; note: string }[],
     signatureCheck: (items: readonly SignatureItem[]) => Promise<boolean[]>,
   ): Promise<Finding[]> {
+    return this.end(await this.begin(leaves, checkpoints, signatureCheck));
+  }
+
+  /**
+   * The first half of {@link pass}: the structural checks of `leaves` in log
+   * order (leaf hash, stored row, receipt message, notices applied to the
+   * registry, the frontier and the checkpoints it reaches), their signatures
+   * sent to `signatureCheck` chunk by chunk. The next pass may begin before
+   * this one ends (its entries parse while these signatures are checked);
+   * passes end in the order they began, and the states of a pass's
+   * {@link subjectsOf} must be loaded before it ends. It lets the event
+   * loop run after each chunk (requests wait a chunk, not a batch); nothing
+   * else may use this state until it resolves.
+   * @throws Error when the leaves do not start at `this.next` (misuse).
+   */
+  async begin(
+    leaves: readonly MonitoredLeaf[],
+    checkpoints: readonly { size: number; rootHash: Uint8Array; note: string }[],
+    signatureCheck: (items: readonly SignatureItem[]) => Promise<boolean[]>,
+  ): Promise<BegunPass> {
+    const start = this.next;
     const findings: Finding[] = [];
     const pending: Pending[] = [];
     const checks: Promise<boolean[]>[] = [];
     let items: SignatureItem[] = [];
     const send = () => {
       const c = items.length > 0 ? signatureCheck(items) : Promise.resolve([]);
-      c.catch(() => {}); // observed below; a misuse error before then must not leave it unhandled
+      c.catch(() => {}); // observed by end; a misuse error before then must not leave it unhandled
       checks.push(c);
       items = [];
     };
@@ -354,12 +393,26 @@ export class MonitorState implements CustodyContext {
         const cp = checkpoints[cps++]!;
         if (cp.size === this.next) this.checkCheckpoint(cp, findings);
       }
-      if (pending.length % SIGNATURE_CHUNK === 0) send();
+      if (pending.length % SIGNATURE_CHUNK === 0) {
+        send();
+        await turn();
+      }
     }
     if (pending.length % SIGNATURE_CHUNK !== 0) send();
-    const results = await Promise.all(checks);
-    // In log order: each record is judged against the states of the records before it.
-    for (const p of pending) this.finish(p, results[p.chunk]!, findings);
+    return { start, end: this.next, pending, checks, findings };
+  }
+
+  /**
+   * The second half of {@link pass}: once its signatures are known, each
+   * record judged in log order against the states of the records before it.
+   * Returns the pass's findings.
+   */
+  async end(p: BegunPass): Promise<Finding[]> {
+    const results = await Promise.all(p.checks);
+    const findings = p.findings;
+    for (const e of p.pending) this.finish(e, results[e.chunk]!, findings);
+    this.asOf = Infinity;
+    this.registry.settle(p.end);
     return findings;
   }
 
@@ -476,6 +529,7 @@ export class MonitorState implements CustodyContext {
       this.recordAlarm(p, findings, 'SIGNATURE_INVALID', 'its signature does not verify');
     if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
     const prev = this.states.get(r.subject);
+    this.asOf = leaf.index;
     const timing = claimedTimeProblem(
       r.time,
       leaf.integratedAt,

@@ -32,9 +32,19 @@ import {
   type MonitoredLeaf,
   type NewVerifierAlarm,
   type Queryable,
+  type VerifiedKey,
+  type VerifiedParty,
 } from '@provenant/store';
 import { enqueueLogAlarm } from '@provenant/server-kit';
-import { fromStored, MonitorState, type Finding, type MonitorTrust } from './check.js';
+import {
+  fromStored,
+  MonitorState,
+  SIGNATURE_CHUNK,
+  turn,
+  type BegunPass,
+  type Finding,
+  type MonitorTrust,
+} from './check.js';
 import { Frontier, type Sha256 } from './frontier.js';
 import { Registry } from './registry.js';
 
@@ -48,6 +58,12 @@ export const DEFAULT_MONITOR_BATCH = 2000;
 export const FIRST_MONITOR_BATCH = 256;
 /** Poll interval when the monitor is caught up, ms (one indexed read of the log size). */
 export const DEFAULT_MONITOR_POLL_MS = 100;
+/**
+ * Batches begun (parsed, signatures sent to the workers) and not finished at
+ * most, counting the one being begun: the workers keep the signatures of one
+ * batch queued while this thread finishes the one before and parses the next.
+ */
+const DEPTH = 3;
 /** Subject states kept in memory between batches before the cache is dropped. */
 const MAX_CACHED_STATES = 100_000;
 
@@ -110,6 +126,28 @@ interface ReadBatch {
   end: number;
   leaves: MonitoredLeaf[];
   checkpoints: { size: number; rootHash: Uint8Array; note: string }[];
+}
+
+/** A batch whose pass has begun, with what its write stores as of its end. */
+interface Begun {
+  pass: BegunPass;
+  /** its signature checks have all answered */
+  checked: boolean;
+  /** resolves when they have (never rejects) */
+  checks: Promise<void>;
+  /** copies: the next batch's pass moves the frontier on before this one commits */
+  frontier: Uint8Array[];
+  checkpoint: MonitorState['checkpoint'];
+  /** keys and parties its notices changed */
+  registry: { keys: VerifiedKey[]; parties: VerifiedParty[] };
+}
+
+/** Resolves when `read` has, either way (its result or error is taken where it is awaited). */
+function readSettled(read: Promise<unknown>): Promise<void> {
+  return read.then(
+    () => undefined,
+    () => undefined,
+  );
 }
 
 /** What a verified batch writes, with what the monitor does once it is committed. */
@@ -253,14 +291,18 @@ export class LogMonitor {
   }
 
   /**
-   * The pipeline (DESIGN §7b, in log order, never skipping): while batch N is
-   * verified (this thread parses, the signature workers check), batch N+1 is
-   * read and batch N-1 commits. Batches grow from `firstBatch` to `batchSize`,
-   * so the first entries after a quiet spell commit soon. Writes commit in
-   * order, each moving the cursor from where the previous one left it; when
-   * one loses the race to another verifier, nothing after it is written and
-   * the state reloads. Up to `maxBatches` batches, or until the log size
-   * (read again whenever the pipeline reaches it) is verified.
+   * The pipeline (DESIGN §7b, in log order, never skipping): batch N+1 is
+   * read while batch N is parsed (this thread) and its signatures sent to
+   * the workers; while the workers check them (and those of the batch begun
+   * before, up to DEPTH batches), this thread finishes the oldest batch
+   * begun (custody rules, in log order, once its signatures are known),
+   * starts its commit once the previous one has committed, and parses the
+   * next. Batches grow from `firstBatch` to `batchSize`, so the first
+   * entries after a quiet spell commit soon. Writes commit in order, each
+   * moving the cursor from where the previous one left it; when one loses
+   * the race to another verifier, nothing after it is written and the state
+   * reloads. Up to `maxBatches` batches, or until the log size (read again
+   * whenever the pipeline reaches it) is verified.
    */
   private async drive(maxBatches: number): Promise<Drive> {
     const { db } = this.opts;
@@ -285,71 +327,110 @@ export class LogMonitor {
       return { committed: 0, lost: false };
     }
     if (cursor.nextIndex !== state.next) state = await this.load();
+    const st: MonitorState = state;
     let logSize = Math.max(logSizeAtStart, await getLogSize(db));
-    this.verifiedSize = state.next;
-    if (state.next >= logSize) {
+    this.verifiedSize = st.next;
+    if (st.next >= logSize) {
       this.caughtUpAt = Date.now();
       this.release();
       return { committed: 0, lost: false };
     }
     let size = this.firstBatch;
+    let readDone = false;
     const readFrom = (from: number): Promise<ReadBatch> => {
+      readDone = false;
       const r = this.read(from, Math.min(logSize, from + size));
-      r.catch(() => {}); // awaited below; a failure before then must not go unhandled
+      r.then(
+        () => (readDone = true),
+        () => {}, // awaited below; a failure before then must not go unhandled
+      );
       size = Math.min(this.batchSize, size * 2);
       return r;
     };
-    let reading: Promise<ReadBatch> | null = readFrom(state.next);
+    let reading: Promise<ReadBatch> | null = readFrom(st.next);
     let writing: Promise<boolean> | null = null;
+    /** batches begun and not finished yet, oldest first */
+    const begun: Begun[] = [];
     let committed = 0;
     let pendingEntries = 0;
+    /** The commit under way, awaited: false when it lost the race. */
+    const written = async (): Promise<boolean> => {
+      if (writing === null) return true;
+      const ok: boolean = await writing;
+      writing = null;
+      if (ok) committed += pendingEntries;
+      return ok;
+    };
+    /** Finishes the oldest batch begun and starts its commit after the one under way. */
+    const settle = async (): Promise<boolean> => {
+      const b = begun.shift()!;
+      const w = this.batchWrite(st, b, await st.end(b.pass));
+      if (!(await written())) return false;
+      writing = this.commit(w, logSize);
+      writing.catch(() => {}); // awaited next round; a failure meanwhile must not go unhandled
+      pendingEntries = w.end - w.start;
+      return true;
+    };
     try {
       for (let n = 0; reading !== null && n < maxBatches; n++) {
+        // The oldest batch finishes once its signatures are known, or when the pipeline is
+        // full; while the next read is not there (the log's end, or a slow read), whichever
+        // comes first: the read (parse it, the workers keep busy) or the signatures (commit).
+        while (begun.length > 0) {
+          if (begun[0]!.checked || begun.length >= DEPTH) {
+            if (!(await settle())) return { committed, lost: true };
+          } else if (readDone) break;
+          else await Promise.race([readSettled(reading), begun[0]!.checks]);
+        }
         const batch: ReadBatch = await reading;
         reading = null;
         if (n + 1 < maxBatches) {
           if (batch.end >= logSize) logSize = Math.max(logSize, await getLogSize(db));
           if (batch.end < logSize) reading = readFrom(batch.end);
         }
-        if (state.states.size > MAX_CACHED_STATES) {
+        if (st.states.size > MAX_CACHED_STATES) {
           // Forget states only once what changed them is stored (loadStates reads the database).
-          if (writing !== null) {
-            const ok: boolean = await writing;
-            writing = null;
-            if (!ok) return { committed, lost: true };
-            committed += pendingEntries;
-          }
-          state.states.clear();
-          state.headIndex.clear();
+          while (begun.length > 0) if (!(await settle())) return { committed, lost: true };
+          if (!(await written())) return { committed, lost: true };
+          st.states.clear();
+          st.headIndex.clear();
         }
-        await this.loadStates(state, MonitorState.subjectsOf(batch.leaves, this.opts.sha256));
-        const findings = await state.pass(
-          batch.leaves,
-          batch.checkpoints,
-          this.opts.signatureCheck,
-        );
-        const w = this.batchWrite(state, batch, findings);
-        if (writing !== null) {
-          const ok: boolean = await writing;
-          writing = null;
-          if (!ok) return { committed, lost: true };
-          committed += pendingEntries;
-        }
-        writing = this.commit(w, logSize);
-        writing.catch(() => {}); // awaited next round; a failure meanwhile must not go unhandled
-        pendingEntries = w.end - w.start;
+        // States the batches begun will change are in memory: what this loads is not behind them.
+        await this.loadStates(st, await this.subjectsOf(batch.leaves));
+        const pass = await st.begin(batch.leaves, batch.checkpoints, this.opts.signatureCheck);
+        // What the batch's write stores as of its end, taken before the next batch moves them.
+        const b: Begun = {
+          pass,
+          checked: false,
+          // its end rethrows a failure
+          checks: Promise.all(pass.checks).then(
+            () => void (b.checked = true),
+            () => void (b.checked = true),
+          ),
+          frontier: [...st.frontier.hashes],
+          checkpoint: st.checkpoint,
+          registry: st.registry.takeDirty(),
+        };
+        begun.push(b);
       }
-      if (writing !== null) {
-        const ok: boolean = await writing;
-        writing = null;
-        if (!ok) return { committed, lost: true };
-        committed += pendingEntries;
-      }
+      while (begun.length > 0) if (!(await settle())) return { committed, lost: true };
+      if (!(await written())) return { committed, lost: true };
       return { committed, lost: false };
     } finally {
       // A failure mid-way: let the write under way end before the caller reloads.
       if (writing !== null) await (writing as Promise<boolean>).catch(() => false);
     }
+  }
+
+  /** MonitorState.subjectsOf a chunk at a time, letting the event loop run between chunks. */
+  private async subjectsOf(leaves: readonly MonitoredLeaf[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (let i = 0; i < leaves.length; i += SIGNATURE_CHUNK) {
+      if (i > 0) await turn();
+      const chunk = leaves.slice(i, i + SIGNATURE_CHUNK);
+      for (const s of MonitorState.subjectsOf(chunk, this.opts.sha256)) out.add(s);
+    }
+    return [...out];
   }
 
   /** Entries [start, end) and the checkpoints they reach. */
@@ -365,9 +446,8 @@ export class LogMonitor {
   }
 
   /** What a verified batch stores: the state that changed, the registry, the cursor move. */
-  private batchWrite(state: MonitorState, batch: ReadBatch, findings: Finding[]): BatchWrite {
+  private batchWrite(state: MonitorState, b: Begun, findings: Finding[]): BatchWrite {
     const changed = state.takeChanged();
-    const dirty = state.registry.takeDirty();
     const stored: (readonly ChainChild[])[] = [];
     const children: MonitorBatchWrite['children'] = [];
     for (const c of changed) {
@@ -379,20 +459,19 @@ export class LogMonitor {
         children.push({ container: c.subject, child: ch.subject, head: ch.head });
     }
     return {
-      start: batch.start,
-      end: batch.end,
+      start: b.pass.start,
+      end: b.pass.end,
       findings,
       children: stored,
       write: {
-        expectedNext: batch.start,
-        next: batch.end,
-        // copies: the pass of the next batch moves the frontier on while this one commits
-        frontier: [...state.frontier.hashes],
-        checkpoint: state.checkpoint,
+        expectedNext: b.pass.start,
+        next: b.pass.end,
+        frontier: b.frontier,
+        checkpoint: b.checkpoint,
         subjects: changed,
         children,
-        keys: dirty.keys,
-        parties: dirty.parties,
+        keys: b.registry.keys,
+        parties: b.registry.parties,
         alarmed: [],
       },
     };

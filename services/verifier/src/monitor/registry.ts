@@ -2,7 +2,10 @@
 // (DESIGN §5 notices; the same rules as the engine's step 3 in core verify.ts):
 // party and key notices count when signed by the trusted authority key; a key
 // revocation by the authority or by the key's party with another of its keys; a
-// recall by a commissioning party owning the GTIN's prefix.
+// recall by a commissioning party owning the GTIN's prefix. Keys carry the
+// indexes of their notices; parties are looked up as of an index (`partyAt`):
+// notices are applied as they are read, ahead of the records before them that
+// are still waiting for their signatures.
 import { COMMISSIONING_ROLES, fromBase64Url, type Notice, type PartyInfo } from '@provenant/core';
 import type { VerifiedKey, VerifiedParty } from '@provenant/store';
 
@@ -12,14 +15,36 @@ export class Registry {
   /** changed since the last `takeDirty` */
   private dirtyKeys = new Set<string>();
   private dirtyParties = new Set<string>();
+  /** party changes not yet settled, oldest first: what each replaced (undone by `partyAt`) */
+  private partyChanges: { index: number; gln: string; before: VerifiedParty | undefined }[] = [];
 
   constructor(keys: readonly VerifiedKey[] = [], parties: readonly VerifiedParty[] = []) {
     for (const k of keys) this.keys.set(k.kid, k);
     for (const p of parties) this.parties.set(p.gln, p);
   }
 
+  /** The party as the notices applied so far make it. */
   party(gln: string): PartyInfo | undefined {
     return this.parties.get(gln);
+  }
+
+  /**
+   * The party as the notices logged before `index` make it (DESIGN §5: a
+   * record is judged by the registry as of its entry, as the engine replays
+   * it), for any `index` not below the last `settle`.
+   */
+  partyAt(gln: string, index: number): PartyInfo | undefined {
+    let p = this.parties.get(gln);
+    for (let i = this.partyChanges.length - 1; i >= 0 && this.partyChanges[i]!.index >= index; i--)
+      if (this.partyChanges[i]!.gln === gln) p = this.partyChanges[i]!.before;
+    return p;
+  }
+
+  /** No lookup will be as of an index below `index` again: forgets the changes before it. */
+  settle(index: number): void {
+    let n = 0;
+    while (n < this.partyChanges.length && this.partyChanges[n]!.index < index) n++;
+    if (n > 0) this.partyChanges.splice(0, n);
   }
 
   /** A key usable for an entry logged at `index`: registered before it, not revoked or suspended then. */
@@ -48,19 +73,25 @@ export class Registry {
     switch (n.type) {
       case 'party': {
         const cur = this.parties.get(n.data.gln);
-        this.setParty({
-          gln: n.data.gln,
-          roles: [...n.data.roles],
-          prefixes: [...n.data.prefixes],
-          status: cur?.status ?? 'active',
-        });
+        this.setParty(
+          {
+            gln: n.data.gln,
+            roles: [...n.data.roles],
+            prefixes: [...n.data.prefixes],
+            status: cur?.status ?? 'active',
+          },
+          index,
+        );
         return true;
       }
       case 'party-suspend':
       case 'party-reinstate': {
         const cur = this.parties.get(n.data.gln);
         if (!cur) return false;
-        this.setParty({ ...cur, status: n.type === 'party-suspend' ? 'suspended' : 'active' });
+        this.setParty(
+          { ...cur, status: n.type === 'party-suspend' ? 'suspended' : 'active' },
+          index,
+        );
         return true;
       }
       case 'key': {
@@ -118,7 +149,8 @@ export class Registry {
     this.dirtyKeys.add(k.kid);
   }
 
-  private setParty(p: VerifiedParty): void {
+  private setParty(p: VerifiedParty, index: number): void {
+    this.partyChanges.push({ index, gln: p.gln, before: this.parties.get(p.gln) });
     this.parties.set(p.gln, p);
     this.dirtyParties.add(p.gln);
   }

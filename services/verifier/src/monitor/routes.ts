@@ -6,11 +6,10 @@ import { strictApi, toBase64, toHex, type ApiResponse } from '@provenant/core';
 import {
   ackVerifierAlarm,
   countOpenVerifierAlarms,
-  getLogSize,
-  getVerifierCursor,
-  listVerifierAlarms,
+  getVerifierStatus,
   type Queryable,
   type VerifierAlarm,
+  type VerifierStatus,
 } from '@provenant/store';
 import {
   BEARER_AUTH,
@@ -94,17 +93,9 @@ export function registerMonitorPaths(o: OpenAPIRegistry): void {
 }
 
 /** Seconds since the oldest entry the monitor has not verified was logged (0 when caught up). */
-async function lagSeconds(
-  q: Queryable,
-  verifiedSize: number,
-  logSize: number,
-  nowMs: number,
-): Promise<number> {
-  if (verifiedSize >= logSize) return 0;
-  const { rows } = await q.query(`SELECT integrated_at FROM log_leaves WHERE idx = $1::bigint`, [
-    verifiedSize,
-  ]);
-  const at = rows[0] ? new Date(rows[0].integrated_at as string).getTime() : nowMs;
+function lagSeconds(s: VerifierStatus, nowMs: number): number {
+  if (s.verifiedSize >= s.logSize) return 0;
+  const at = s.oldestUnverifiedAt === null ? nowMs : new Date(s.oldestUnverifiedAt).getTime();
   return Math.max(0, Math.round((nowMs - at) / 100) / 10);
 }
 
@@ -143,21 +134,19 @@ export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) =
   router.get('/v1/verifier', async (req, res) => {
     const p = req.principal;
     const full = !!p && (p.isAdmin || p.scopes.includes('monitor'));
-    const cursor = await getVerifierCursor(deps.db);
-    const logSize = await getLogSize(deps.db);
-    const verifiedSize = cursor.nextIndex;
-    const alarms = await listVerifierAlarms(deps.db, 100);
-    const cp = cursor.checkpoint;
+    // One statement: the cursor, the log size, the lag's start and the alarms in one snapshot.
+    const s = await getVerifierStatus(deps.db, 100);
+    const cp = s.checkpoint;
     const status: ApiResponse<'verifierStatus'> = {
       publicKey: toBase64(deps.verifierKey.publicKey),
       kid: deps.verifierKey.kid,
       algorithm: 'Ed25519',
       receipt: RECEIPT_HOWTO,
-      verifiedSize,
-      logSize,
-      lagSeconds: await lagSeconds(deps.db, verifiedSize, logSize, deps.now()),
+      verifiedSize: s.verifiedSize,
+      logSize: s.logSize,
+      lagSeconds: lagSeconds(s, deps.now()),
       checkpoint: cp ? { size: cp.size, rootHash: toHex(cp.rootHash) } : null,
-      alarms: alarms.map((a) => alarmView(a, full)),
+      alarms: s.alarms.map((a) => alarmView(a, full)),
     };
     res.json(status);
   });
