@@ -359,7 +359,7 @@ CREATE TABLE verifier_alarms (
 
 ALTER TABLE verifier_alarms ADD CONSTRAINT verifier_alarms_found_by_check CHECK ((found_by = ANY (ARRAY['monitor'::text, 'audit'::text])));
 ALTER TABLE verifier_alarms ADD CONSTRAINT verifier_alarms_pkey PRIMARY KEY (id);
-CREATE UNIQUE INDEX verifier_alarms_once_idx ON public.verifier_alarms USING btree (COALESCE(log_index, ('-1'::integer)::bigint), code, COALESCE(subject, ''::text));
+CREATE UNIQUE INDEX verifier_alarms_once_idx ON public.verifier_alarms USING btree (COALESCE(log_index, ('-1'::integer)::bigint), code, COALESCE(subject, ''::text), md5(message));
 CREATE INDEX verifier_alarms_subject_idx ON public.verifier_alarms USING btree (subject);
 
 CREATE TABLE verifier_children (
