@@ -256,6 +256,28 @@ export async function getVerifiedChildren(
   return out;
 }
 
+/**
+ * verifier_children rows in (container, child) order after `after` (null: from
+ * the first), `limit` at a time: the audit compares them with the replay.
+ */
+export async function getVerifiedChildrenPage(
+  q: Queryable,
+  after: { container: string; child: string } | null,
+  limit: number,
+): Promise<{ container: string; child: string; head: string }[]> {
+  const { rows } = await q.query(
+    `SELECT container, child, head FROM verifier_children
+     WHERE ($1::text IS NULL OR (container, child) > ($1::text, $2::text))
+     ORDER BY container, child LIMIT $3::int`,
+    [after?.container ?? null, after?.child ?? null, limit],
+  );
+  return rows.map((r) => ({
+    container: r.container as string,
+    child: r.child as string,
+    head: toHex(bytes(r.head)),
+  }));
+}
+
 /** A key as the verified registry holds it. */
 export interface VerifiedKey {
   kid: string;
@@ -513,11 +535,39 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
       ],
     );
   }
-  for (const k of b.keys)
+  await putVerifiedRegistry(q, b.keys, b.parties);
+  if (b.alarmed.length > 0)
+    await q.query(
+      `INSERT INTO verifier_subjects (subject, state, alarm)
+       SELECT s, NULL, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
+       ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
+      [b.alarmed.map((a) => a.subject), b.alarmed.map((a) => a.alarm)],
+    );
+  return true;
+}
+
+/**
+ * Writes keys and parties of the verified registry (each row replaced by the
+ * one given) and deletes the rows of `remove`: the monitor's batches, and the
+ * audit putting back rows an insider changed, added or deleted (DESIGN §7b).
+ */
+export async function putVerifiedRegistry(
+  q: Queryable,
+  keys: readonly VerifiedKey[],
+  parties: readonly VerifiedParty[],
+  remove: { kids: readonly string[]; glns: readonly string[] } = { kids: [], glns: [] },
+): Promise<void> {
+  if (remove.kids.length > 0)
+    await q.query(`DELETE FROM verifier_keys WHERE kid = ANY($1::text[])`, [remove.kids]);
+  if (remove.glns.length > 0)
+    await q.query(`DELETE FROM verifier_parties WHERE gln = ANY($1::text[])`, [remove.glns]);
+  for (const k of keys)
     await q.query(
       `INSERT INTO verifier_keys (kid, gln, public_key, registered_index, revocations, suspensions)
        VALUES ($1::text, $2::text, decode($3::text, 'hex'), $4::bigint, $5::jsonb, $6::jsonb)
-       ON CONFLICT (kid) DO UPDATE SET revocations = excluded.revocations, suspensions = excluded.suspensions`,
+       ON CONFLICT (kid) DO UPDATE SET gln = excluded.gln, public_key = excluded.public_key,
+         registered_index = excluded.registered_index, revocations = excluded.revocations,
+         suspensions = excluded.suspensions`,
       [
         k.kid,
         k.gln,
@@ -527,7 +577,7 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
         json(k.suspensions),
       ],
     );
-  for (const p of b.parties)
+  for (const p of parties)
     await q.query(
       `INSERT INTO verifier_parties (gln, roles, prefixes, status)
        VALUES ($1::text, $2::text[], $3::text[], $4::text)
@@ -535,14 +585,6 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
          status = excluded.status`,
       [p.gln, p.roles, p.prefixes, p.status],
     );
-  if (b.alarmed.length > 0)
-    await q.query(
-      `INSERT INTO verifier_subjects (subject, state, alarm)
-       SELECT s, NULL, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
-       ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
-      [b.alarmed.map((a) => a.subject), b.alarmed.map((a) => a.alarm)],
-    );
-  return true;
 }
 
 /** Marks subjects with an alarm found outside a monitor batch (the audit). */
