@@ -7,7 +7,9 @@
 // indexed read) and can be nudged; requests wait on it with a bound.
 import type { Logger } from 'pino';
 import {
+  bytesEqual,
   fromBase64Url,
+  toHex,
   verifyCheckpoint,
   keyId,
   parseVerifierKey,
@@ -18,6 +20,7 @@ import {
 } from '@provenant/core';
 import {
   getCheckpointsBetween,
+  getLogHead,
   getLogSize,
   getMonitoredLeaves,
   getVerifiedChildren,
@@ -28,6 +31,7 @@ import {
   markSubjectsAlarmed,
   writeMonitorBatch,
   type Database,
+  type LogHead,
   type MonitorBatchWrite,
   type MonitoredLeaf,
   type NewVerifierAlarm,
@@ -154,6 +158,12 @@ export class LogMonitor {
   verifiedSize = 0;
   /** time of the last batch that reached the log's size then */
   caughtUpAt = 0;
+  /**
+   * The log as this instance last read it: its size and newest checkpoint only
+   * grow (DESIGN §6). Not the cursor: a verifier on a replica may be behind
+   * the cursor another verifier wrote.
+   */
+  private seen: LogHead = { size: 0, checkpoint: null };
   lastError: unknown = null;
 
   constructor(private readonly opts: LogMonitorOptions) {
@@ -264,10 +274,12 @@ export class LogMonitor {
    */
   private async drive(maxBatches: number): Promise<Drive> {
     const { db } = this.opts;
-    const logSizeAtStart = await getLogSize(db);
+    const head = await getLogHead(db);
+    const logSizeAtStart = head.size;
     let state = this.state;
     if (state !== null && !this.foreign && state.next >= logSizeAtStart) {
       // Nothing new (one indexed read when idle); nobody can be ahead of the log.
+      await this.watchHead(head, state);
       this.caughtUpAt = Date.now();
       this.verifiedSize = state.next;
       this.release();
@@ -285,6 +297,7 @@ export class LogMonitor {
       return { committed: 0, lost: false };
     }
     if (cursor.nextIndex !== state.next) state = await this.load();
+    await this.watchHead(head, state);
     let logSize = Math.max(logSizeAtStart, await getLogSize(db));
     this.verifiedSize = state.next;
     if (state.next >= logSize) {
@@ -416,6 +429,63 @@ export class LogMonitor {
     if (w.end >= logSize) this.caughtUpAt = Date.now();
     this.release();
     return true;
+  }
+
+  /**
+   * DESIGN §6, §7b: the log only grows, and never signs two checkpoints of one
+   * size. A log smaller than this instance read before (entries deleted, the
+   * size put back), a newest checkpoint older than one it read (checkpoints
+   * deleted), another note at the size of one it read (a checkpoint replaced),
+   * and a newest checkpoint that the monitor has passed (stored after its
+   * entries were read) and that does not verify, are alarms on the log.
+   */
+  private async watchHead(head: LogHead, state: MonitorState): Promise<void> {
+    const was = this.seen;
+    const cp = head.checkpoint;
+    const findings: Finding[] = [];
+    const alarm = (index: number | null, message: string) =>
+      findings.push({ index, subjects: [], code: 'LOG_PROOF_INVALID', message });
+    if (head.size < was.size)
+      alarm(head.size, `the log shrank: it had ${was.size} entries, it now has ${head.size}`);
+    const old = was.checkpoint;
+    if (old && (!cp || cp.size < old.size))
+      alarm(
+        null,
+        `checkpoint ${old.size} is gone: the newest checkpoint is ${cp ? `of size ${cp.size}` : 'none'}`,
+      );
+    else if (old && cp && cp.size === old.size && cp.note !== old.note)
+      alarm(
+        null,
+        `checkpoint ${cp.size}: another note replaced the one read before (SHA-256 ${toHex(this.opts.sha256(new TextEncoder().encode(cp.note))).slice(0, 16)})`,
+      );
+    else if (
+      cp &&
+      cp.size <= state.next &&
+      cp.note !== state.checkpoint?.note &&
+      cp.note !== old?.note
+    ) {
+      // Once per note: not reached by a pass (stored after its entries were read).
+      const v = verifyCheckpoint(cp.note, this.trust.logKey, {
+        origin: this.trust.origin,
+        backend: this.opts.backend,
+      });
+      const problem = !v.ok
+        ? `its signature does not verify (${v.code})`
+        : v.checkpoint.size !== cp.size || !bytesEqual(v.checkpoint.rootHash, cp.rootHash)
+          ? 'its stored size or root differs from the signed one'
+          : cp.size === state.next && !bytesEqual(cp.rootHash, state.frontier.root())
+            ? 'its signed root is not the root of the logged entries'
+            : null;
+      if (problem) alarm(null, `checkpoint ${cp.size}: ${problem}`);
+    }
+    this.seen = {
+      size: Math.max(was.size, head.size),
+      checkpoint: cp && (!old || cp.size >= old.size) ? cp : old,
+    };
+    if (findings.length === 0) return;
+    await this.opts.db.transaction((tx) => raiseAlarms(tx, findings, 'monitor'));
+    for (const f of findings)
+      this.opts.logger?.error({ alarm: f }, 'log monitor alarm: the log was cut back or rewritten');
   }
 
   /**
