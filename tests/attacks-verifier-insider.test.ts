@@ -1,0 +1,434 @@
+// A database insider against the verifier as an independent monitor (DESIGN
+// §7b), on PGlite and (with PROVENANT_TEST_DATABASE_URL) PostgreSQL: with the
+// append-only triggers off, the insider edits, swaps, deletes and inserts rows
+// of the log, its checkpoints and the verifier's own tables, before the
+// monitor verifies an entry and after. Every change must end in an alarm (by
+// the monitor, or by the full re-audit for what it had already verified), a
+// log.alarm event, and a reject of the affected subjects with a DESIGN §7 code.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { canonicalize, unitSubject } from '@provenant/core';
+import { getLogSize, type Queryable } from '@provenant/store';
+import { createVerifier } from '@provenant/verifier';
+import {
+  Api,
+  codes,
+  startTestWorld,
+  withCheckDigit,
+  type Party,
+  type TestWorld,
+} from './support/verifier.js';
+
+const GTIN = withCheckDigit('1061414100021');
+const SSCC = withCheckDigit('10614141000000021');
+const unit = (serial: string) => unitSubject(GTIN, serial);
+
+interface Alarm {
+  id: number;
+  code: string;
+  logIndex: number | null;
+  subject: string | null;
+  message: string;
+  foundBy: string;
+  ackedAt: string | null;
+}
+
+describe('a database insider against the verifier (DESIGN §7b)', () => {
+  let world: TestWorld;
+  let api: Api;
+  let mfr: Party;
+  let dist: Party;
+  let pharm: Party;
+
+  const q = (sql: string, params: unknown[] = []) => world.issuer.db.query(sql, params);
+  const admin = () => world.issuer.adminToken;
+  /** The append-only triggers off, `fn` in one transaction, the triggers on again. */
+  const tamper = async (tables: string[], fn: (tx: Queryable) => Promise<unknown>) => {
+    for (const t of tables) await q(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
+    try {
+      await world.issuer.db.transaction(async (tx) => {
+        await fn(tx);
+      });
+    } finally {
+      for (const t of tables) await q(`ALTER TABLE ${t} ENABLE TRIGGER USER`);
+    }
+  };
+  const leafOf = async (subject: string, seq: number) => {
+    const { rows } = await q(`SELECT leaf_idx FROM records WHERE subject = $1 AND seq = $2`, [
+      subject,
+      seq,
+    ]);
+    return Number(rows[0]!.leaf_idx);
+  };
+  const alarms = async (): Promise<Alarm[]> =>
+    (await api.get('/v1/verifier', admin()).expect(200)).body.alarms as Alarm[];
+  const alarmEvents = async (): Promise<number[]> => {
+    const { rows } = await q(`SELECT payload FROM webhook_events WHERE type = 'log.alarm'`);
+    return rows.map((r) => JSON.parse(r.payload as string).data.details.alarmId as number);
+  };
+  /** mfr sees the reasons in full (it is in every chain here). */
+  const verdictOf = async (subject: string) => {
+    const res = await api.verify(mfr, { subject, purpose: 'saleable_return' }).expect(201);
+    return { verdict: res.body.verdict as string, codes: codes(res.body) };
+  };
+  const ackAll = async () => {
+    for (const a of await alarms())
+      if (a.ackedAt === null)
+        await api.post(`/v1/verifier/alarms/${a.id}/ack`, admin(), {}).expect(200);
+  };
+
+  /** A world of its own for each group: what one group breaks in the log stays broken. */
+  const fresh = async () => {
+    world = await startTestWorld({ workers: 0 });
+    api = new Api(world.app, world.issuer.adminToken);
+    mfr = await api.party(
+      withCheckDigit('061414100020'),
+      'Acme Pharma',
+      ['manufacturer'],
+      ['0614141'],
+    );
+    dist = await api.party(withCheckDigit('061414100021'), 'Northwind', ['distributor']);
+    pharm = await api.party(withCheckDigit('061414100022'), 'St. Mary', ['dispenser']);
+    await api.commission(mfr, GTIN, ['K1', 'S1', 'S2', 'R1', 'H1', 'H2', 'P1', 'Z1']);
+    await api.commission(mfr, GTIN, ['P2'], 'L1', '2024-01-31'); // expired
+    await world.verifier.monitor.catchUp();
+  };
+  const stop = async () => {
+    await world?.stop();
+  };
+
+  describe('before the monitor verified the entry', () => {
+    beforeAll(fresh, 120_000);
+    afterAll(stop);
+
+    it('a record whose stored kid was changed raises an alarm; the subject rejects', async () => {
+      await api.ship(mfr, [unit('K1')], dist, 'ASN-K1');
+      const idx = await leafOf(unit('K1'), 1);
+      await tamper(['records'], (tx) =>
+        tx.query(`UPDATE records SET kid = $1 WHERE leaf_idx = $2`, [dist.kid, idx]),
+      );
+      const v = await verdictOf(unit('K1'));
+      expect(v.verdict).toBe('reject');
+      expect(v.codes).toContain('LOG_PROOF_INVALID');
+      const a = (await alarms()).find((x) => x.logIndex === idx);
+      expect(a).toMatchObject({
+        code: 'LOG_PROOF_INVALID',
+        subject: unit('K1'),
+        foundBy: 'monitor',
+      });
+      expect(a!.message).toContain('kid');
+      expect(await alarmEvents()).toContain(a!.id);
+    });
+
+    it('an envelope re-signed by someone else, with its leaf hash and tree node made to match, raises an alarm', async () => {
+      await api.ship(mfr, [unit('S1')], dist, 'ASN-S1');
+      const idx = await leafOf(unit('S1'), 1);
+      // The insider swaps the signature and recomputes the leaf hash and the level-0 node.
+      await tamper(['log_leaves', 'merkle_nodes'], async (tx) => {
+        const { rows } = await tx.query(`SELECT envelope FROM log_leaves WHERE idx = $1`, [idx]);
+        const env = JSON.parse(rows[0]!.envelope as string) as {
+          signatures: { keyid: string; sig: string }[];
+        };
+        env.signatures[0]!.sig = Buffer.alloc(64, 7).toString('base64');
+        const text = canonicalize(env);
+        await tx.query(
+          `UPDATE log_leaves SET envelope = $1::text,
+             leaf_hash = sha256('\\x00'::bytea || convert_to($1::text, 'UTF8')) WHERE idx = $2`,
+          [text, idx],
+        );
+        await tx.query(
+          `UPDATE merkle_nodes m SET hash = l.leaf_hash FROM log_leaves l
+           WHERE m.level = 0 AND m.idx = l.idx AND l.idx = $1`,
+          [idx],
+        );
+      });
+      const v = await verdictOf(unit('S1'));
+      expect(v.verdict).toBe('reject');
+      expect(v.codes.some((c) => c === 'SIGNATURE_INVALID' || c === 'LOG_PROOF_INVALID')).toBe(
+        true,
+      );
+      const found = (await alarms()).filter((x) => x.logIndex === idx).map((x) => x.code);
+      expect(found).toEqual(expect.arrayContaining(['LOG_PROOF_INVALID', 'SIGNATURE_INVALID']));
+    });
+
+    it('two leaves swapped (rows, records and tree nodes alike) raise an alarm on both subjects', async () => {
+      await api.ship(mfr, [unit('H1'), unit('H2')], dist, 'ASN-H');
+      const [a, b] = [await leafOf(unit('H1'), 1), await leafOf(unit('H2'), 1)];
+      expect(a).not.toBe(b);
+      const T = 999_999_999;
+      await tamper(['log_leaves', 'records', 'merkle_nodes'], async (tx) => {
+        for (const [table, col, extra] of [
+          ['log_leaves', 'idx', ''],
+          ['records', 'leaf_idx', ''],
+          ['merkle_nodes', 'idx', ' AND level = 0'],
+        ] as const) {
+          await tx.query(`UPDATE ${table} SET ${col} = $1 WHERE ${col} = $2${extra}`, [T, a]);
+          await tx.query(`UPDATE ${table} SET ${col} = $1 WHERE ${col} = $2${extra}`, [a, b]);
+          await tx.query(`UPDATE ${table} SET ${col} = $1 WHERE ${col} = $2${extra}`, [b, T]);
+        }
+      });
+      for (const s of ['H1', 'H2']) {
+        const v = await verdictOf(unit(s));
+        expect([s, v.verdict, v.codes.includes('LOG_PROOF_INVALID')]).toEqual([s, 'reject', true]);
+      }
+      const subjects = (await alarms())
+        .filter((x) => x.logIndex === a || x.logIndex === b)
+        .map((x) => x.subject);
+      expect(subjects).toEqual(expect.arrayContaining([unit('H1'), unit('H2')]));
+      // The tree changed too: the next checkpoint's signed root is not the root of the stored leaves.
+      await api.commission(mfr, GTIN, ['H3']);
+      await world.verifier.monitor.catchUp();
+      expect(
+        (await alarms()).some(
+          (x) => x.subject === null && x.message.includes('is not the root of the logged entries'),
+        ),
+      ).toBe(true);
+      // Acknowledged, the swapped subjects still reject.
+      await ackAll();
+      expect((await verdictOf(unit('H1'))).verdict).toBe('reject');
+    });
+  });
+
+  describe('after the monitor verified the entry: the audit', () => {
+    beforeAll(fresh, 120_000);
+    afterAll(stop);
+
+    it('finds a stored receipt changed afterwards; the subject rejects', async () => {
+      await api.ship(mfr, [unit('R1')], dist, 'ASN-R1');
+      expect((await verdictOf(unit('R1'))).verdict).toBe('accept');
+      const idx = await leafOf(unit('R1'), 1);
+      await tamper(['log_leaves'], (tx) =>
+        tx.query(
+          `UPDATE log_leaves SET receipt_signature = set_byte(receipt_signature, 0, get_byte(receipt_signature, 0) # 1) WHERE idx = $1`,
+          [idx],
+        ),
+      );
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      const f = audit.body.findings.find((x: { index: number }) => x.index === idx);
+      expect(f).toMatchObject({ code: 'LOG_PROOF_INVALID', subjects: [unit('R1')] });
+      expect((await alarms()).find((x) => x.logIndex === idx)).toMatchObject({
+        foundBy: 'audit',
+        subject: unit('R1'),
+      });
+      const v = await verdictOf(unit('R1'));
+      expect([v.verdict, v.codes]).toEqual(['reject', ['LOG_PROOF_INVALID']]);
+    });
+
+    it('finds an alarm deleted from the verifier tables and raises it again', async () => {
+      const idx = await leafOf(unit('R1'), 1);
+      await q(`DELETE FROM verifier_alarms WHERE log_index = $1`, [idx]);
+      await q(`UPDATE verifier_subjects SET alarm = NULL WHERE subject = $1`, [unit('R1')]);
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      expect(audit.body.alarmsRaised).toBeGreaterThan(0);
+      expect((await alarms()).find((x) => x.logIndex === idx)).toMatchObject({
+        foundBy: 'audit',
+        subject: unit('R1'),
+        ackedAt: null,
+      });
+      expect((await verdictOf(unit('R1'))).verdict).toBe('reject');
+    });
+
+    it('finds a key revocation erased from the verified registry, and the unit rejects KEY_REVOKED again', async () => {
+      // A manufacturer of its own: its key is revoked from before it signed the commission.
+      const m2 = await api.party(
+        withCheckDigit('086000600000'),
+        'Revoked Pharma',
+        ['manufacturer'],
+        ['0860006'],
+      );
+      const gtin = withCheckDigit('1086000600001');
+      const compromisedAt = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 5));
+      await api.commission(m2, gtin, ['V1']);
+      await api
+        .post(`/v1/keys/${m2.kid}/revoke`, admin(), { compromisedAt, reason: 'stolen' })
+        .expect(200);
+      const subject = unitSubject(gtin, 'V1');
+      const check = async () =>
+        (await api.verify(m2, { subject, purpose: 'receiving' }).expect(201)).body;
+      const before = await check();
+      expect([before.verdict, codes(before)]).toEqual(['reject', ['KEY_REVOKED']]);
+
+      // The insider erases the revocation where the verifier keeps its registry.
+      await q(`UPDATE verifier_keys SET revocations = '[]'::jsonb WHERE kid = $1`, [m2.kid]);
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      expect(audit.body.differences).toContainEqual({
+        subject: `key ${m2.kid}`,
+        problem: 'its revocations or suspensions differ from the replayed ones',
+      });
+      const alarm = (await alarms()).find(
+        (a) => a.subject === null && a.foundBy === 'audit' && a.message.includes(m2.kid),
+      );
+      expect(alarm).toMatchObject({ code: 'LOG_PROOF_INVALID', ackedAt: null });
+      expect(await alarmEvents()).toContain(alarm!.id);
+      // The audit put the registry back as the log gives it: acknowledged, the unit still rejects.
+      await ackAll();
+      const after = await check();
+      expect([after.verdict, codes(after)]).toEqual(['reject', ['KEY_REVOKED']]);
+    });
+
+    it('finds a party reinstated in the verified registry only, and puts it back', async () => {
+      const m3 = await api.party(
+        withCheckDigit('086000700000'),
+        'Held Pharma',
+        ['manufacturer'],
+        ['0860007'],
+      );
+      const gtin = withCheckDigit('1086000700001');
+      await api.commission(m3, gtin, ['W1']);
+      await api.post(`/v1/parties/${m3.gln}/suspend`, admin(), { reason: 'audit' }).expect(200);
+      const subject = unitSubject(gtin, 'W1');
+      const check = async () =>
+        codes((await api.verify(m3, { subject, purpose: 'receiving' }).expect(201)).body);
+      expect(await check()).toContain('PARTY_SUSPENDED');
+      await q(`UPDATE verifier_parties SET status = 'active' WHERE gln = $1`, [m3.gln]);
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      expect(audit.body.differences).toContainEqual({
+        subject: `party ${m3.gln}`,
+        problem: 'its roles, prefixes or status differ from the replayed ones',
+      });
+      await ackAll();
+      const { rows } = await q(`SELECT status FROM verifier_parties WHERE gln = $1`, [m3.gln]);
+      expect(rows[0]!.status).toBe('suspended');
+      expect(await check()).toContain('PARTY_SUSPENDED');
+    });
+
+    it('finds an expired unit taken out of its pallet in the verifier tables; the pallet rejects', async () => {
+      await api.pack(mfr, SSCC, [unit('P1'), unit('P2')]);
+      const pallet = `00/${SSCC}`;
+      const before = await verdictOf(pallet);
+      expect(before).toEqual({ verdict: 'quarantine', codes: ['EXPIRED'] });
+      await q(`DELETE FROM verifier_children WHERE container = $1 AND child = $2`, [
+        pallet,
+        unit('P2'),
+      ]);
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      expect(audit.body.differences).toContainEqual({
+        subject: pallet,
+        problem: 'its stored units differ from the replayed ones',
+      });
+      const after = await verdictOf(pallet);
+      expect(after.verdict).toBe('reject');
+      expect(after.codes).toContain('LOG_PROOF_INVALID');
+    });
+
+    it('finds a forged checkpoint row inserted at a size the monitor had passed', async () => {
+      const size = await getLogSize(world.issuer.db);
+      const { rows } = await q(
+        `SELECT min(g)::int AS s FROM generate_series(1, $1::int) g
+         WHERE NOT EXISTS (SELECT 1 FROM checkpoints c WHERE c.size = g)`,
+        [size],
+      );
+      const at = rows[0]!.s as number;
+      const { rows: real } = await q(`SELECT note, root_hash FROM checkpoints WHERE size = $1`, [
+        size,
+      ]);
+      const lines = (real[0]!.note as string).split('\n');
+      lines[1] = String(at);
+      await q(`INSERT INTO checkpoints (size, root_hash, note) VALUES ($1, $2, $3)`, [
+        at,
+        real[0]!.root_hash,
+        lines.join('\n'),
+      ]);
+      await world.verifier.monitor.catchUp();
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      const f = audit.body.findings.find((x: { message: string }) =>
+        x.message.startsWith(`checkpoint ${at}:`),
+      );
+      expect(f).toMatchObject({ code: 'LOG_PROOF_INVALID', subjects: [] });
+      // Raised as its own alarm, even though other log alarms were raised (and acknowledged) before.
+      expect(
+        (await alarms()).find(
+          (a) => a.message.startsWith(`checkpoint ${at}:`) && a.ackedAt === null,
+        ),
+      ).toBeDefined();
+      await ackAll();
+    });
+  });
+
+  describe('a log cut back or given another newest checkpoint', () => {
+    beforeAll(fresh, 120_000);
+    afterAll(stop);
+
+    it('raises an alarm when the newest checkpoint is replaced by a forged one of the same size', async () => {
+      await api.ship(mfr, [unit('Z1')], dist, 'ASN-Z1');
+      await world.verifier.monitor.catchUp();
+      const size = await getLogSize(world.issuer.db);
+      const { rows } = await q(`SELECT note FROM checkpoints WHERE size = $1`, [size]);
+      const note = rows[0]!.note as string;
+      // The signature's last byte flipped: no longer the log's signature.
+      const lines = note.split('\n');
+      const at = lines.length - (lines[lines.length - 1] === '' ? 2 : 1);
+      const parts = lines[at]!.split(' ');
+      const sig = Buffer.from(parts[parts.length - 1]!, 'base64');
+      sig[sig.length - 1]! ^= 1;
+      parts[parts.length - 1] = sig.toString('base64');
+      lines[at] = parts.join(' ');
+      const forged = lines.join('\n');
+      expect(forged).not.toBe(note);
+      await tamper(['checkpoints'], async (tx) => {
+        await tx.query(`DELETE FROM cosignatures WHERE checkpoint_size = $1`, [size]);
+        await tx.query(`UPDATE checkpoints SET note = $1 WHERE size = $2`, [forged, size]);
+      });
+      await world.verifier.monitor.catchUp();
+      const a = (await alarms()).find(
+        (x) => x.subject === null && x.ackedAt === null && x.message.includes(`checkpoint ${size}`),
+      );
+      expect(a).toMatchObject({ code: 'LOG_PROOF_INVALID', foundBy: 'monitor' });
+      const v = await verdictOf(unit('Z1'));
+      expect(v.verdict).toBe('reject');
+      // Put back for the next test.
+      await tamper(['checkpoints'], (tx) =>
+        tx.query(`UPDATE checkpoints SET note = $1 WHERE size = $2`, [note, size]),
+      );
+      await ackAll();
+      expect((await verdictOf(unit('Z1'))).verdict).toBe('accept');
+    });
+
+    it('raises an alarm when the log shrinks below what the monitor verified; a standalone verifier is unready', async () => {
+      const size = await getLogSize(world.issuer.db);
+      expect((await verdictOf(unit('Z1'))).verdict).toBe('accept');
+      const cut = size - 1;
+      // The insider deletes the newest entry with its record, node and checkpoint, and the log size.
+      await tamper(
+        ['log_leaves', 'records', 'notices', 'merkle_nodes', 'checkpoints'],
+        async (tx) => {
+          await tx.query(
+            `DELETE FROM chain_heads WHERE head IN (SELECT id FROM records WHERE leaf_idx >= $1)`,
+            [cut],
+          );
+          await tx.query(`DELETE FROM records WHERE leaf_idx >= $1`, [cut]);
+          await tx.query(`DELETE FROM notices WHERE leaf_idx >= $1`, [cut]);
+          await tx.query(`DELETE FROM log_leaves WHERE idx >= $1`, [cut]);
+          await tx.query(`DELETE FROM merkle_nodes WHERE level = 0 AND idx >= $1`, [cut]);
+          await tx.query(`DELETE FROM cosignatures WHERE checkpoint_size > $1`, [cut]);
+          await tx.query(`DELETE FROM checkpoints WHERE size > $1`, [cut]);
+          await tx.query(`UPDATE log_state SET size = $1`, [cut]);
+        },
+      );
+      await world.verifier.monitor.catchUp();
+      const open = (await alarms()).filter((x) => x.subject === null && x.ackedAt === null);
+      const a = open.find((x) => x.message.includes('the log shrank'));
+      expect(a).toMatchObject({ code: 'LOG_PROOF_INVALID', foundBy: 'monitor', logIndex: cut });
+      expect(open.some((x) => x.message.startsWith(`checkpoint ${size} is gone`))).toBe(true);
+      expect(await alarmEvents()).toContain(a!.id);
+      const standalone = createVerifier({
+        db: world.issuer.db,
+        ...world.issuer.verifier,
+        workers: 0,
+        standalone: true,
+      });
+      try {
+        await request(standalone.app).get('/readyz').expect(503);
+        const v = await verdictOf(unit('Z1'));
+        expect([v.verdict, v.codes]).toEqual(['reject', ['LOG_PROOF_INVALID']]);
+        // Acknowledging needs the admin.
+        await api.post(`/v1/verifier/alarms/${a!.id}/ack`, pharm.token, {}).expect(403);
+        await ackAll();
+        await request(standalone.app).get('/readyz').expect(200);
+      } finally {
+        await standalone.close();
+      }
+    });
+  });
+});
