@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { canonicalize, unitSubject } from '@provenant/core';
 import { getLogSize, type Queryable } from '@provenant/store';
-import { createVerifier } from '@provenant/verifier';
+import { createVerifier, createVerifierDeps } from '@provenant/verifier';
 import {
   Api,
   codes,
@@ -429,6 +429,37 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       } finally {
         await standalone.close();
       }
+    });
+  });
+
+  describe("the verifier's own cursor", () => {
+    beforeAll(fresh, 120_000);
+    afterAll(stop);
+
+    it('a cursor whose tree was changed outside the monitor raises an alarm on restart, and the audit reports it', async () => {
+      const { rows } = await q(`SELECT next_index FROM verifier_cursor`);
+      expect(Number(rows[0]!.next_index)).toBeGreaterThan(0);
+      await q(`UPDATE verifier_cursor SET frontier = '{}'`);
+      // A verifier process started on it (no memory of its own): it cannot go on, and says so.
+      const restarted = createVerifierDeps({
+        db: world.issuer.db,
+        ...world.issuer.verifier,
+        workers: 0,
+      });
+      try {
+        await expect(restarted.monitor.catchUp()).rejects.toThrow(/frontier/);
+      } finally {
+        await restarted.pool.close();
+      }
+      const a = (await alarms()).find((x) => x.message.includes("the verifier's cursor"));
+      expect(a).toMatchObject({ code: 'LOG_PROOF_INVALID', subject: null, foundBy: 'monitor' });
+      // The audit reports it instead of failing.
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      expect(
+        audit.body.findings.some((f: { message: string }) =>
+          f.message.includes("the verifier's cursor"),
+        ),
+      ).toBe(true);
     });
   });
 });

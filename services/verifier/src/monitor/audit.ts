@@ -23,7 +23,7 @@ import {
 } from '@provenant/store';
 import { jsonEqual, MonitorState, toStored, type Finding } from './check.js';
 import { Frontier } from './frontier.js';
-import { raiseAlarms, type LogMonitorOptions, monitorTrust } from './monitor.js';
+import { cursorFinding, raiseAlarms, type LogMonitorOptions, monitorTrust } from './monitor.js';
 import { Registry } from './registry.js';
 import type { VerifierDeps } from '../deps.js';
 
@@ -95,10 +95,13 @@ export async function auditLog(
     findings.push(...(await state.pass(contiguous(leaves, start), cps, opts.signatureCheck)));
     state.takeChanged();
   }
-  if (
-    toHex(state.frontier.root()) !==
-    toHex(new Frontier(opts.sha256, cursor.nextIndex, cursor.frontier).root())
-  )
+  let stored: Frontier | null = null;
+  try {
+    stored = new Frontier(opts.sha256, cursor.nextIndex, cursor.frontier);
+  } catch {
+    findings.push(cursorFinding(cursor));
+  }
+  if (stored && toHex(state.frontier.root()) !== toHex(stored.root()))
     findings.push({
       index: null,
       subjects: [],

@@ -82,6 +82,19 @@ export function monitorTrust(origin: string, trust: Trust): MonitorTrust {
   };
 }
 
+/** The alarm on a cursor whose compact range does not fit its size: changed outside the monitor. */
+export function cursorFinding(cursor: {
+  nextIndex: number;
+  frontier: readonly unknown[];
+}): Finding {
+  return {
+    index: cursor.nextIndex,
+    subjects: [],
+    code: 'LOG_PROOF_INVALID',
+    message: `the verifier's cursor at ${cursor.nextIndex} holds ${cursor.frontier.length} subtree hashes, not the compact range of a tree of that size: it was changed outside the monitor`,
+  };
+}
+
 /** Raises `findings` as alarms (once each) with their log.alarm events; returns subject -> alarm id. */
 export async function raiseAlarms(
   tx: Queryable,
@@ -549,10 +562,18 @@ export class LogMonitor {
     const { db } = this.opts;
     const cursor = await getVerifierCursor(db);
     const reg = await getVerifiedRegistry(db);
+    let frontier: Frontier;
+    try {
+      frontier = new Frontier(this.opts.sha256, cursor.nextIndex, cursor.frontier);
+    } catch (err) {
+      // Not a cursor the monitor wrote: it cannot go on from it (and never skips), so it says so.
+      await db.transaction((tx) => raiseAlarms(tx, [cursorFinding(cursor)], 'monitor'));
+      throw err;
+    }
     const state = new MonitorState(
       this.trust,
       new Registry(reg.keys, reg.parties),
-      new Frontier(this.opts.sha256, cursor.nextIndex, cursor.frontier),
+      frontier,
       this.opts.sha256,
       this.opts.backend,
       this.opts.maxBackdateMs,
