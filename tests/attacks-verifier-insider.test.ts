@@ -267,6 +267,39 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       expect([after.verdict, codes(after)]).toEqual(['reject', ['KEY_REVOKED']]);
     });
 
+    it('keeps rejecting a unit signed with a revoked key when the revocation notice row is deleted', async () => {
+      const m4 = await api.party(
+        withCheckDigit('086000800000'),
+        'Leaky Pharma',
+        ['manufacturer'],
+        ['0860008'],
+      );
+      const gtin = withCheckDigit('1086000800001');
+      const compromisedAt = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 5));
+      await api.commission(m4, gtin, ['X1', 'X2']);
+      await api.pack(m4, withCheckDigit('10860008000000001'), [
+        unitSubject(gtin, 'X1'),
+        unitSubject(gtin, 'X2'),
+      ]);
+      await api
+        .post(`/v1/keys/${m4.kid}/revoke`, admin(), { compromisedAt, reason: 'stolen' })
+        .expect(200);
+      const subjects = [unitSubject(gtin, 'X1'), `00/${withCheckDigit('10860008000000001')}`];
+      const check = async (subject: string) =>
+        (await api.verify(m4, { subject, purpose: 'receiving' }).expect(201)).body;
+      for (const s of subjects) expect([s, (await check(s)).verdict]).toEqual([s, 'reject']);
+      // The insider deletes the stored notice (its log leaf stays): neither the unit nor the pallet accepts.
+      await tamper(['notices'], (tx) =>
+        tx.query(`DELETE FROM notices WHERE type = 'key-revoke' AND data ->> 'kid' = $1`, [m4.kid]),
+      );
+      for (const s of subjects) {
+        const b = await check(s);
+        expect([s, b.verdict]).toEqual([s, 'reject']);
+        expect(codes(b)).toContain('LOG_PROOF_INVALID');
+      }
+    });
+
     it('finds a party reinstated in the verified registry only, and puts it back', async () => {
       const m3 = await api.party(
         withCheckDigit('086000700000'),
