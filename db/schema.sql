@@ -396,6 +396,20 @@ CREATE TABLE verifier_keys (
 
 ALTER TABLE verifier_keys ADD CONSTRAINT verifier_keys_pkey PRIMARY KEY (kid);
 
+CREATE TABLE verifier_notices (
+  log_index bigint NOT NULL,
+  type text NOT NULL,
+  gln text,
+  kid text,
+  gtin text
+);
+
+ALTER TABLE verifier_notices ADD CONSTRAINT verifier_notices_log_index_check CHECK ((log_index >= 0));
+ALTER TABLE verifier_notices ADD CONSTRAINT verifier_notices_pkey PRIMARY KEY (log_index);
+CREATE INDEX verifier_notices_gln_idx ON public.verifier_notices USING btree (gln) WHERE (gln IS NOT NULL);
+CREATE INDEX verifier_notices_gtin_idx ON public.verifier_notices USING btree (gtin) WHERE (gtin IS NOT NULL);
+CREATE INDEX verifier_notices_kid_idx ON public.verifier_notices USING btree (kid) WHERE (kid IS NOT NULL);
+
 CREATE TABLE verifier_parties (
   gln text NOT NULL,
   roles text[] NOT NULL,

@@ -300,6 +300,61 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       }
     });
 
+    it('keeps a recalled GTIN and a suspended party from accepting when their notice rows are deleted', async () => {
+      const m5 = await api.party(
+        withCheckDigit('086000900000'),
+        'Recalling Pharma',
+        ['manufacturer'],
+        ['0860009'],
+      );
+      const m6 = await api.party(
+        withCheckDigit('086001000000'),
+        'Suspended Pharma',
+        ['manufacturer'],
+        ['0860010'],
+      );
+      const recalled = unitSubject(withCheckDigit('1086000900001'), 'Y1');
+      const held = unitSubject(withCheckDigit('1086001000001'), 'Y2');
+      await api.commission(m5, withCheckDigit('1086000900001'), ['Y1']);
+      await api.commission(m6, withCheckDigit('1086001000001'), ['Y2']);
+      await api
+        .post('/v1/recalls', m5.token, { gtin: withCheckDigit('1086000900001'), reason: 'glass' })
+        .expect(201);
+      await api.post(`/v1/parties/${m6.gln}/suspend`, admin(), { reason: 'audit' }).expect(200);
+      const check = async (p: Party, subject: string) =>
+        (await api.verify(p, { subject, purpose: 'receiving' }).expect(201)).body;
+      expect(codes(await check(m5, recalled))).toEqual(['RECALLED']);
+      expect(codes(await check(m6, held))).toContain('PARTY_SUSPENDED');
+      await tamper(['notices'], (tx) =>
+        tx.query(
+          `DELETE FROM notices WHERE (type = 'recall' AND data ->> 'gtin' = $1)
+             OR (type = 'party-suspend' AND data ->> 'gln' = $2)`,
+          [withCheckDigit('1086000900001'), m6.gln],
+        ),
+      );
+      for (const [p, s] of [
+        [m5, recalled],
+        [m6, held],
+      ] as const) {
+        const b = await check(p, s);
+        expect([s, b.verdict, codes(b).includes('LOG_PROOF_INVALID')]).toEqual([s, 'reject', true]);
+      }
+      // And the verifier's own list of the recall, deleted too: the audit finds it and puts it back.
+      const { rows } = await q(
+        `DELETE FROM verifier_notices WHERE type = 'recall' AND gtin = $1 RETURNING log_index`,
+        [withCheckDigit('1086000900001')],
+      );
+      const index = Number(rows[0]!.log_index);
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      expect(audit.body.differences).toContainEqual({
+        subject: `notice ${index}`,
+        problem: 'missing from the verified notices',
+      });
+      const back = await q(`SELECT type FROM verifier_notices WHERE log_index = $1`, [index]);
+      expect(back.rows.map((r) => r.type)).toEqual(['recall']);
+      await ackAll();
+    });
+
     it('finds a party reinstated in the verified registry only, and puts it back', async () => {
       const m3 = await api.party(
         withCheckDigit('086000700000'),

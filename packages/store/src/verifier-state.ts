@@ -456,6 +456,8 @@ export interface MonitorBatchWrite {
   children: { container: string; child: string; head: string }[];
   keys: VerifiedKey[];
   parties: VerifiedParty[];
+  /** registry notices verified in the batch */
+  notices: VerifiedNotice[];
   /** subjects to mark with an alarm id (the first one sticks) */
   alarmed: { subject: string; alarm: number }[];
 }
@@ -536,6 +538,7 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
     );
   }
   await putVerifiedRegistry(q, b.keys, b.parties);
+  await putVerifiedNotices(q, b.notices);
   if (b.alarmed.length > 0)
     await q.query(
       `INSERT INTO verifier_subjects (subject, state, alarm)
@@ -668,8 +671,10 @@ export async function getTimelineRows(
 }
 
 /**
- * Whether a notice of `type` whose data `field` is one of `values` was logged
- * before `below`: a recall of one of these GTINs, a suspension of one of these parties.
+ * Whether the monitor verified a notice of `type` about one of `values` (its
+ * `field`) logged before `below`: a recall of one of these GTINs, a
+ * suspension of one of these parties. Reads verifier_notices, never the
+ * notices table (an insider may delete its rows).
  */
 export async function hasNoticeBefore(
   q: Queryable,
@@ -679,12 +684,82 @@ export async function hasNoticeBefore(
   below: number,
 ): Promise<boolean> {
   if (values.length === 0) return false;
-  // `field` is a literal in the text, so a GTIN lookup can use notices_gtin_idx.
+  // `field` is a literal in the text, so the lookup uses that column's index.
   const { rows } = await q.query(
-    `SELECT 1 FROM notices WHERE type = $1::text AND data ->> '${field}' = ANY($2::text[]) AND leaf_idx < $3::bigint LIMIT 1`,
+    `SELECT 1 FROM verifier_notices WHERE type = $1::text AND ${field} = ANY($2::text[]) AND log_index < $3::bigint LIMIT 1`,
     [type, values, below],
   );
   return rows.length > 0;
+}
+
+/** A registry notice the monitor verified: its log index and what it is about. */
+export interface VerifiedNotice {
+  index: number;
+  type: string;
+  gln: string | null;
+  kid: string | null;
+  gtin: string | null;
+}
+
+/** Lists verified notices (once each) and deletes those at `remove`: the monitor's batches, the audit's repair. */
+export async function putVerifiedNotices(
+  q: Queryable,
+  notices: readonly VerifiedNotice[],
+  remove: readonly number[] = [],
+): Promise<void> {
+  if (remove.length > 0)
+    await q.query(`DELETE FROM verifier_notices WHERE log_index = ANY($1::bigint[])`, [remove]);
+  if (notices.length === 0) return;
+  await q.query(
+    `INSERT INTO verifier_notices (log_index, type, gln, kid, gtin)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT (log_index) DO UPDATE SET type = excluded.type, gln = excluded.gln,
+       kid = excluded.kid, gtin = excluded.gtin`,
+    [
+      notices.map((n) => n.index),
+      notices.map((n) => n.type),
+      notices.map((n) => n.gln),
+      notices.map((n) => n.kid),
+      notices.map((n) => n.gtin),
+    ],
+  );
+}
+
+/** Every verified notice, in log order (the audit's comparison: notices are few next to records). */
+export async function getVerifiedNotices(q: Queryable): Promise<VerifiedNotice[]> {
+  const { rows } = await q.query(
+    `SELECT log_index, type, gln, kid, gtin FROM verifier_notices ORDER BY log_index`,
+  );
+  return rows.map((r) => ({
+    index: num(r.log_index),
+    type: r.type as string,
+    gln: (r.gln as string | null) ?? null,
+    kid: (r.kid as string | null) ?? null,
+    gtin: (r.gtin as string | null) ?? null,
+  }));
+}
+
+/**
+ * Log indexes of the verified notices below `below` that a log bundle about
+ * these parties, keys and GTINs must carry (the bundle's notices, as
+ * bundles.ts selects them: registrations and suspensions by GLN, key events
+ * by kid, recalls by GTIN).
+ */
+export async function getVerifiedNoticeIndexes(
+  q: Queryable,
+  about: { glns: readonly string[]; kids: readonly string[]; gtins: readonly string[] },
+  below: number,
+): Promise<number[]> {
+  const { rows } = await q.query(
+    `SELECT log_index FROM verifier_notices
+     WHERE log_index < $4::bigint AND (
+       (type IN ('party', 'party-suspend', 'party-reinstate') AND gln = ANY($1::text[]))
+       OR (type IN ('key', 'key-suspend', 'key-reinstate', 'key-revoke') AND kid = ANY($2::text[]))
+       OR (type = 'recall' AND gtin = ANY($3::text[])))
+     ORDER BY log_index`,
+    [about.glns, about.kids, about.gtins, below],
+  );
+  return rows.map((r) => num(r.log_index));
 }
 
 /** Parties by GLN from the verified registry. */
@@ -870,9 +945,9 @@ export async function getPalletFacts(
        EXISTS (SELECT 1 FROM verifier_alarms a
                WHERE a.subject IN (SELECT subject FROM subjects)
                   OR (a.subject IS NULL AND a.acked_at IS NULL)) AS alarmed,
-       EXISTS (SELECT 1 FROM notices n
-               WHERE n.type = 'party-suspend' AND n.data ->> 'gln' = ANY(f.actors)
-                 AND n.leaf_idx < $3::bigint) AS suspended,
+       EXISTS (SELECT 1 FROM verifier_notices n
+               WHERE n.type = 'party-suspend' AND n.gln = ANY(f.actors)
+                 AND n.log_index < $3::bigint) AS suspended,
        f.kids, f.actors, f.max_time, f.max_receipt
      FROM facts f`,
     [root, maxDepth, below],

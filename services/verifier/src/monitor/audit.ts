@@ -12,13 +12,16 @@ import {
   getCheckpointsBetween,
   getMonitoredLeaves,
   getVerifiedChildrenPage,
+  getVerifiedNotices,
   getVerifiedRegistry,
   getVerifiedSubjectsPage,
   getVerifierCursor,
   markSubjectsAlarmed,
+  putVerifiedNotices,
   putVerifiedRegistry,
   type Database,
   type VerifiedKey,
+  type VerifiedNotice,
   type VerifiedParty,
 } from '@provenant/store';
 import { jsonEqual, MonitorState, toStored, type Finding } from './check.js';
@@ -133,6 +136,7 @@ export async function auditLog(
     await markSubjectsAlarmed(tx, marks);
     const r = registry.repair;
     await putVerifiedRegistry(tx, r.keys, r.parties, r.remove);
+    await putVerifiedNotices(tx, r.notices, r.remove.notices);
     return marks.length;
   });
   const elapsedMs = Math.max(1, clock() - t0);
@@ -240,7 +244,8 @@ interface RegistryCheck {
   repair: {
     keys: VerifiedKey[];
     parties: VerifiedParty[];
-    remove: { kids: string[]; glns: string[] };
+    notices: VerifiedNotice[];
+    remove: { kids: string[]; glns: string[]; notices: number[] };
   };
 }
 
@@ -257,9 +262,10 @@ async function compareRegistry(
 ): Promise<RegistryCheck> {
   const out: RegistryCheck = {
     differences: [],
-    repair: { keys: [], parties: [], remove: { kids: [], glns: [] } },
+    repair: { keys: [], parties: [], notices: [], remove: { kids: [], glns: [], notices: [] } },
   };
   const stored = await getVerifiedRegistry(db);
+  compareNotices(state.registry.takeDirty().notices, await getVerifiedNotices(db), size, out);
   const moved = (await getVerifierCursor(db)).nextIndex !== size;
   const keys = new Map(stored.keys.map((k) => [k.kid, k]));
   const differ = (subject: string, problem: string) => out.differences.push({ subject, problem });
@@ -306,6 +312,33 @@ async function compareRegistry(
     out.repair.remove.glns.push(s.gln);
   }
   return out;
+}
+
+/** Stored verified notices below `size` against the replayed ones, both ways (into `out`). */
+function compareNotices(
+  replayed: readonly VerifiedNotice[],
+  stored: readonly VerifiedNotice[],
+  size: number,
+  out: RegistryCheck,
+): void {
+  const rows = new Map(stored.filter((n) => n.index < size).map((n) => [n.index, n]));
+  for (const n of replayed) {
+    const s = rows.get(n.index);
+    rows.delete(n.index);
+    if (s && jsonEqual(s, n)) continue;
+    out.differences.push({
+      subject: `notice ${n.index}`,
+      problem: s ? 'it differs from the replayed one' : 'missing from the verified notices',
+    });
+    out.repair.notices.push(n);
+  }
+  for (const s of rows.values()) {
+    out.differences.push({
+      subject: `notice ${s.index}`,
+      problem: 'stored, but no verified notice gives it',
+    });
+    out.repair.remove.notices.push(s.index);
+  }
 }
 
 /** Suspensions as of entries [0, size): begun before it, still open then if they ended at or past it. */

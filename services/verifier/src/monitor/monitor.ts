@@ -419,6 +419,7 @@ export class LogMonitor {
         children,
         keys: dirty.keys,
         parties: dirty.parties,
+        notices: dirty.notices,
         alarmed: [],
       },
     };

@@ -4,7 +4,7 @@
 // revocation by the authority or by the key's party with another of its keys; a
 // recall by a commissioning party owning the GTIN's prefix.
 import { COMMISSIONING_ROLES, fromBase64Url, type Notice, type PartyInfo } from '@provenant/core';
-import type { VerifiedKey, VerifiedParty } from '@provenant/store';
+import type { VerifiedKey, VerifiedNotice, VerifiedParty } from '@provenant/store';
 
 export class Registry {
   readonly keys = new Map<string, VerifiedKey>();
@@ -12,6 +12,8 @@ export class Registry {
   /** changed since the last `takeDirty` */
   private dirtyKeys = new Set<string>();
   private dirtyParties = new Set<string>();
+  /** notices applied since the last `takeDirty`, in log order */
+  private dirtyNotices: VerifiedNotice[] = [];
 
   constructor(keys: readonly VerifiedKey[] = [], parties: readonly VerifiedParty[] = []) {
     for (const k of keys) this.keys.set(k.kid, k);
@@ -43,8 +45,24 @@ export class Registry {
     return k && k.gln === notice.actor && this.usableAt(k, index) === 'ok' ? k.publicKey : null;
   }
 
-  /** Applies a notice whose signature verified; false when the rules make it no notice (ignored). */
+  /**
+   * Applies a notice whose signature verified; false when the rules make it no
+   * notice (ignored). One that counts is listed for verifier_notices.
+   */
   apply(n: Notice, index: number): boolean {
+    if (!this.applyRule(n, index)) return false;
+    const d = n.data as { gln?: string; kid?: string; gtin?: string };
+    this.dirtyNotices.push({
+      index,
+      type: n.type,
+      gln: d.gln ?? null,
+      kid: d.kid ?? null,
+      gtin: d.gtin ?? null,
+    });
+    return true;
+  }
+
+  private applyRule(n: Notice, index: number): boolean {
     switch (n.type) {
       case 'party': {
         const cur = this.parties.get(n.data.gln);
@@ -123,14 +141,16 @@ export class Registry {
     this.dirtyParties.add(p.gln);
   }
 
-  /** Keys and parties changed since the last call. */
-  takeDirty(): { keys: VerifiedKey[]; parties: VerifiedParty[] } {
+  /** Keys and parties changed, and notices applied, since the last call. */
+  takeDirty(): { keys: VerifiedKey[]; parties: VerifiedParty[]; notices: VerifiedNotice[] } {
     const out = {
       keys: [...this.dirtyKeys].map((k) => this.keys.get(k)!),
       parties: [...this.dirtyParties].map((g) => this.parties.get(g)!),
+      notices: this.dirtyNotices,
     };
     this.dirtyKeys.clear();
     this.dirtyParties.clear();
+    this.dirtyNotices = [];
     return out;
   }
 }
