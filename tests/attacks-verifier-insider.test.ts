@@ -355,6 +355,23 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       await ackAll();
     });
 
+    it('keeps a decommissioned unit from accepting when its decommission row is deleted', async () => {
+      await api.commission(mfr, GTIN, ['D1']);
+      await api.decommission(mfr, [unit('D1')], 'destroyed');
+      expect(await verdictOf(unit('D1'))).toEqual({
+        verdict: 'quarantine',
+        codes: ['DECOMMISSIONED'],
+      });
+      const idx = await leafOf(unit('D1'), 1);
+      await tamper(['records', 'chain_heads'], async (tx) => {
+        await tx.query(`DELETE FROM chain_heads WHERE subject = $1`, [unit('D1')]);
+        await tx.query(`DELETE FROM records WHERE leaf_idx = $1`, [idx]);
+      });
+      const v = await verdictOf(unit('D1'));
+      expect(v.verdict).toBe('reject');
+      expect(v.codes).toContain('LOG_PROOF_INVALID');
+    });
+
     it('finds a party reinstated in the verified registry only, and puts it back', async () => {
       const m3 = await api.party(
         withCheckDigit('086000700000'),

@@ -1,13 +1,16 @@
 // The log's own bundle of a subject against what the monitor verified (DESIGN
-// §7b). The bundle's notices are read from the notices table, which a
-// database insider can edit: a key-revoke, recall or suspension row deleted
-// (its log leaf kept) leaves the bundle without it, and the engine would
-// judge the key valid, the lot not recalled, the party active. The monitor
-// lists every notice it verified (verifier_notices), so every one a bundle
-// about the same parties, keys and GTINs must carry, logged below its size,
-// is looked for in it; each one missing is a finding that makes the subject reject.
+// §7b). The bundle is read from the records and notices tables, which a
+// database insider can edit: a decommission record row, a key-revoke, recall
+// or suspension notice row deleted (its log leaf kept) leaves the bundle
+// without it, and the engine would judge the unit active, the key valid, the
+// lot not recalled, the party active. The monitor keeps each subject's
+// verified head (verifier_subjects) and lists every notice it verified
+// (verifier_notices): each chain of the bundle must reach its verified head,
+// and every notice a bundle about the same parties, keys and GTINs must
+// carry, logged below its size, must be in it; each gap is a finding that
+// makes the subject reject.
 import { fromDsseBase64, fromUtf8, gtinOfSubject, type Bundle, type Reason } from '@provenant/core';
-import { getVerifiedNoticeIndexes, type Queryable } from '@provenant/store';
+import { getVerifiedNoticeIndexes, getVerifiedSubjects, type Queryable } from '@provenant/store';
 
 /** The tree size a signed note names (its second line), or null. */
 function sizeOf(note: string): number | null {
@@ -74,4 +77,41 @@ export async function verifiedNoticesMissing(
       message: `the log's bundle leaves out the notice at index ${index}, which the monitor verified: its stored row was changed or deleted`,
       subject,
     }));
+}
+
+/**
+ * LOG_PROOF_INVALID findings for the chains of `bundle`, the log's own bundle
+ * of `subject`, that stop short of the head the monitor verified (a record
+ * row deleted), when that head was logged below the bundle's size.
+ */
+export async function verifiedRecordsMissing(
+  db: Queryable,
+  subject: string,
+  bundle: Bundle,
+): Promise<Reason[]> {
+  const size = sizeOf(bundle.checkpoint);
+  if (size === null) return [];
+  const out: Reason[] = [];
+  for (const v of await getVerifiedSubjects(db, Object.keys(bundle.chains))) {
+    if (v.headIndex < 0 || v.headIndex >= size) continue;
+    if ((bundle.chains[v.subject] ?? []).some((e) => e.receipt.index === v.headIndex)) continue;
+    out.push({
+      code: 'LOG_PROOF_INVALID',
+      message: `the log's records of ${v.subject} leave out entry ${v.headIndex}, which the monitor verified: its stored row was changed or deleted`,
+      subject,
+    });
+  }
+  return out;
+}
+
+/** verifiedRecordsMissing and verifiedNoticesMissing of the log's own bundle of `subject`. */
+export async function logBundleGaps(
+  db: Queryable,
+  subject: string,
+  bundle: Bundle,
+): Promise<Reason[]> {
+  return [
+    ...(await verifiedRecordsMissing(db, subject, bundle)),
+    ...(await verifiedNoticesMissing(db, subject, bundle)),
+  ];
 }
