@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { canonicalize, unitSubject } from '@provenant/core';
-import { getLogSize, type Queryable } from '@provenant/store';
+import { getLogSize, getVerifierCursor, type Queryable } from '@provenant/store';
 import { createVerifier, createVerifierDeps } from '@provenant/verifier';
 import {
   Api,
@@ -558,13 +558,32 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       }
       const a = (await alarms()).find((x) => x.message.includes("the verifier's cursor"));
       expect(a).toMatchObject({ code: 'LOG_PROOF_INVALID', subject: null, foundBy: 'monitor' });
-      // The audit reports it instead of failing.
+      // The audit reports it instead of failing (and so does any count of entries that are not stored).
       const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
       expect(
         audit.body.findings.some((f: { message: string }) =>
           f.message.includes("the verifier's cursor"),
         ),
       ).toBe(true);
+    });
+  });
+
+  describe('a log size beyond its stored entries', () => {
+    beforeAll(fresh, 120_000);
+    afterAll(stop);
+
+    it('raises an alarm and stops there: the monitor never skips an entry', async () => {
+      const size = await getLogSize(world.issuer.db);
+      expect((await verdictOf(unit('K1'))).verdict).toBe('accept');
+      await q(`UPDATE log_state SET size = size + 3`);
+      await expect(world.verifier.monitor.catchUp()).rejects.toThrow(/not all readable/);
+      const a = (await alarms()).find((x) => x.logIndex === size);
+      expect(a).toMatchObject({ code: 'LOG_PROOF_INVALID', subject: null, foundBy: 'monitor' });
+      expect(a!.message).toContain('counted in the log');
+      expect(await alarmEvents()).toContain(a!.id);
+      // Answers fall back to the full engine, which rejects while the alarm is open.
+      expect((await verdictOf(unit('K1'))).verdict).toBe('reject');
+      expect((await getVerifierCursor(world.issuer.db)).nextIndex).toBe(size);
     });
   });
 });

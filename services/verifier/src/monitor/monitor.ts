@@ -385,8 +385,27 @@ export class LogMonitor {
       getMonitoredLeaves(db, start, end),
       getCheckpointsBetween(db, start, end),
     ]);
-    if (leaves.length !== end - start || leaves.some((l, i) => l.index !== start + i))
-      throw new Error(`log entries ${start}..${end - 1} are not all readable (yet)`);
+    if (leaves.length !== end - start || leaves.some((l, i) => l.index !== start + i)) {
+      // The size and the leaves commit in one transaction (DESIGN §9): a size that counts
+      // entries nobody can read is a changed log, not a lag. The monitor never skips: it stops.
+      let gap = start;
+      for (const l of leaves) if (l.index === gap) gap++;
+      await db.transaction((tx) =>
+        raiseAlarms(
+          tx,
+          [
+            {
+              index: gap,
+              subjects: [],
+              code: 'LOG_PROOF_INVALID',
+              message: `log entry ${gap} is counted in the log's size but not stored: the monitor cannot go past it`,
+            },
+          ],
+          'monitor',
+        ),
+      );
+      throw new Error(`log entries ${start}..${end - 1} are not all readable`);
+    }
     return { start, end, leaves, checkpoints };
   }
 
