@@ -6,7 +6,10 @@
 // the monitor, or by the full re-audit for what it had already verified), a
 // log.alarm event, and a reject of the affected subjects with a DESIGN §7 code.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { main as cliMain } from '@provenant/cli';
 import { canonicalize, unitSubject } from '@provenant/core';
 import { getLogSize, getVerifierCursor, type Queryable } from '@provenant/store';
 import { createVerifier, createVerifierDeps } from '@provenant/verifier';
@@ -186,6 +189,53 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       // Acknowledged, the swapped subjects still reject.
       await ackAll();
       expect((await verdictOf(unit('H1'))).verdict).toBe('reject');
+    });
+  });
+
+  describe('provenant audit', () => {
+    beforeAll(fresh, 120_000);
+    afterAll(stop);
+
+    /** `provenant audit` against the test app over HTTP, as an operator runs it. */
+    const cliAudit = async (
+      token: string,
+      url?: string,
+    ): Promise<{ code: number; out: string }> => {
+      const server: Server = world.app.listen(0, '127.0.0.1');
+      await new Promise<void>((r) => server.once('listening', () => r()));
+      const at = url ?? `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      let out = '';
+      try {
+        const code = await cliMain(
+          ['node', 'provenant', 'audit', '--server', at, '--token', token],
+          {
+            stdout: (t) => void (out += t),
+            stderr: (t) => void (out += t),
+            stderrIsTty: false,
+            env: {},
+            now: () => new Date(),
+          },
+        );
+        return { code, out };
+      } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    };
+
+    it('exits 0 on an honest log, 1 when the token is not the admin, 3 when the server cannot be reached, 2 on an alarm', async () => {
+      expect((await cliAudit(admin())).code).toBe(0);
+      const refused = await cliAudit(pharm.token);
+      expect(refused.code).toBe(1);
+      expect(refused.out).not.toContain(pharm.token);
+      expect((await cliAudit(admin(), 'http://127.0.0.1:1')).code).toBe(3);
+      const idx = await leafOf(unit('K1'), 0);
+      await tamper(['records'], (tx) =>
+        tx.query(`UPDATE records SET time = time + interval '1 ms' WHERE leaf_idx = $1`, [idx]),
+      );
+      const alarm = await cliAudit(admin());
+      expect(alarm.code).toBe(2);
+      expect(alarm.out).toContain(`ALARM LOG_PROOF_INVALID at ${idx}`);
     });
   });
 
