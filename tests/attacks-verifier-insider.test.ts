@@ -6,16 +6,16 @@
 // the monitor, or by the full re-audit for what it had already verified), a
 // log.alarm event, and a reject of the affected subjects with a DESIGN §7 code.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { main as cliMain } from '@provenant/cli';
 import { canonicalize, unitSubject } from '@provenant/core';
-import { getLogSize, getVerifierCursor, type Queryable } from '@provenant/store';
+import { getLogSize, getVerifierCursor } from '@provenant/store';
 import { createVerifier, createVerifierDeps } from '@provenant/verifier';
 import {
+  acmeAndNorthwind,
   Api,
+  cliAudit,
   codes,
+  insider,
   startTestWorld,
   withCheckDigit,
   type Party,
@@ -45,24 +45,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
 
   const q = (sql: string, params: unknown[] = []) => world.issuer.db.query(sql, params);
   const admin = () => world.issuer.adminToken;
-  /** The append-only triggers off, `fn` in one transaction, the triggers on again. */
-  const tamper = async (tables: string[], fn: (tx: Queryable) => Promise<unknown>) => {
-    for (const t of tables) await q(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
-    try {
-      await world.issuer.db.transaction(async (tx) => {
-        await fn(tx);
-      });
-    } finally {
-      for (const t of tables) await q(`ALTER TABLE ${t} ENABLE TRIGGER USER`);
-    }
-  };
-  const leafOf = async (subject: string, seq: number) => {
-    const { rows } = await q(`SELECT leaf_idx FROM records WHERE subject = $1 AND seq = $2`, [
-      subject,
-      seq,
-    ]);
-    return Number(rows[0]!.leaf_idx);
-  };
+  const { tamper, leafOf } = insider(() => world.issuer.db);
   const alarms = async (): Promise<Alarm[]> =>
     (await api.get('/v1/verifier', admin()).expect(200)).body.alarms as Alarm[];
   const alarmEvents = async (): Promise<number[]> => {
@@ -80,17 +63,24 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
         await api.post(`/v1/verifier/alarms/${a.id}/ack`, admin(), {}).expect(200);
   };
 
+  /** A manufacturer of its own under the 7-digit company prefix `prefix`, and a GTIN of it. */
+  const ownManufacturer = async (prefix: string, name: string) => ({
+    p: await api.party(withCheckDigit(`${prefix}00000`), name, ['manufacturer'], [prefix]),
+    gtin: withCheckDigit(`1${prefix}00001`),
+  });
+  /** The answer to `p` verifying `subject` as it receives it. */
+  const verifyAs = async (p: Party, subject: string) =>
+    (await api.verify(p, { subject, purpose: 'receiving' }).expect(201)).body;
+
   /** A world of its own for each group: what one group breaks in the log stays broken. */
   const fresh = async () => {
     world = await startTestWorld({ workers: 0 });
     api = new Api(world.app, world.issuer.adminToken);
-    mfr = await api.party(
+    ({ mfr, dist } = await acmeAndNorthwind(
+      api,
       withCheckDigit('061414100020'),
-      'Acme Pharma',
-      ['manufacturer'],
-      ['0614141'],
-    );
-    dist = await api.party(withCheckDigit('061414100021'), 'Northwind', ['distributor']);
+      withCheckDigit('061414100021'),
+    ));
     pharm = await api.party(withCheckDigit('061414100022'), 'St. Mary', ['dispenser']);
     await api.commission(mfr, GTIN, ['K1', 'S1', 'S2', 'R1', 'H1', 'H2', 'P1', 'Z1']);
     await api.commission(mfr, GTIN, ['P2'], 'L1', '2024-01-31'); // expired
@@ -196,46 +186,21 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
     beforeAll(fresh, 120_000);
     afterAll(stop);
 
-    /** `provenant audit` against the test app over HTTP, as an operator runs it. */
-    const cliAudit = async (
-      token: string,
-      url?: string,
-    ): Promise<{ code: number; out: string }> => {
-      const server: Server = world.app.listen(0, '127.0.0.1');
-      await new Promise<void>((r) => server.once('listening', () => r()));
-      const at = url ?? `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      let out = '';
-      try {
-        const code = await cliMain(
-          ['node', 'provenant', 'audit', '--server', at, '--token', token],
-          {
-            stdout: (t) => void (out += t),
-            stderr: (t) => void (out += t),
-            stderrIsTty: false,
-            env: {},
-            now: () => new Date(),
-          },
-        );
-        return { code, out };
-      } finally {
-        server.closeAllConnections();
-        await new Promise((r) => server.close(r));
-      }
-    };
+    const audit = (token: string, url?: string) => cliAudit(world.app, token, url);
 
     it('exits 0 on an honest log, 1 when the token is not the admin, 3 when the server cannot be reached, 2 on an alarm', async () => {
-      expect((await cliAudit(admin())).code).toBe(0);
-      const refused = await cliAudit(pharm.token);
+      expect((await audit(admin())).code).toBe(0);
+      const refused = await audit(pharm.token);
       expect(refused.code).toBe(1);
-      expect(refused.out).not.toContain(pharm.token);
-      expect((await cliAudit(admin(), 'http://127.0.0.1:1')).code).toBe(3);
+      expect(refused.stdout).not.toContain(pharm.token);
+      expect((await audit(admin(), 'http://127.0.0.1:1')).code).toBe(3);
       const idx = await leafOf(unit('K1'), 0);
       await tamper(['records'], (tx) =>
         tx.query(`UPDATE records SET time = time + interval '1 ms' WHERE leaf_idx = $1`, [idx]),
       );
-      const alarm = await cliAudit(admin());
+      const alarm = await audit(admin());
       expect(alarm.code).toBe(2);
-      expect(alarm.out).toContain(`ALARM LOG_PROOF_INVALID at ${idx}`);
+      expect(alarm.stdout).toContain(`ALARM LOG_PROOF_INVALID at ${idx}`);
     });
   });
 
@@ -280,13 +245,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
 
     it('finds a key revocation erased from the verified registry, and the unit rejects KEY_REVOKED again', async () => {
       // A manufacturer of its own: its key is revoked from before it signed the commission.
-      const m2 = await api.party(
-        withCheckDigit('086000600000'),
-        'Revoked Pharma',
-        ['manufacturer'],
-        ['0860006'],
-      );
-      const gtin = withCheckDigit('1086000600001');
+      const { p: m2, gtin } = await ownManufacturer('0860006', 'Revoked Pharma');
       const compromisedAt = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 5));
       await api.commission(m2, gtin, ['V1']);
@@ -294,8 +253,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
         .post(`/v1/keys/${m2.kid}/revoke`, admin(), { compromisedAt, reason: 'stolen' })
         .expect(200);
       const subject = unitSubject(gtin, 'V1');
-      const check = async () =>
-        (await api.verify(m2, { subject, purpose: 'receiving' }).expect(201)).body;
+      const check = () => verifyAs(m2, subject);
       const before = await check();
       expect([before.verdict, codes(before)]).toEqual(['reject', ['KEY_REVOKED']]);
 
@@ -318,13 +276,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
     });
 
     it('keeps rejecting a unit signed with a revoked key when the revocation notice row is deleted', async () => {
-      const m4 = await api.party(
-        withCheckDigit('086000800000'),
-        'Leaky Pharma',
-        ['manufacturer'],
-        ['0860008'],
-      );
-      const gtin = withCheckDigit('1086000800001');
+      const { p: m4, gtin } = await ownManufacturer('0860008', 'Leaky Pharma');
       const compromisedAt = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 5));
       await api.commission(m4, gtin, ['X1', 'X2']);
@@ -336,8 +288,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
         .post(`/v1/keys/${m4.kid}/revoke`, admin(), { compromisedAt, reason: 'stolen' })
         .expect(200);
       const subjects = [unitSubject(gtin, 'X1'), `00/${withCheckDigit('10860008000000001')}`];
-      const check = async (subject: string) =>
-        (await api.verify(m4, { subject, purpose: 'receiving' }).expect(201)).body;
+      const check = (subject: string) => verifyAs(m4, subject);
       for (const s of subjects) expect([s, (await check(s)).verdict]).toEqual([s, 'reject']);
       // The insider deletes the stored notice (its log leaf stays): neither the unit nor the pallet accepts.
       await tamper(['notices'], (tx) =>
@@ -351,35 +302,22 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
     });
 
     it('keeps a recalled GTIN and a suspended party from accepting when their notice rows are deleted', async () => {
-      const m5 = await api.party(
-        withCheckDigit('086000900000'),
-        'Recalling Pharma',
-        ['manufacturer'],
-        ['0860009'],
-      );
-      const m6 = await api.party(
-        withCheckDigit('086001000000'),
-        'Suspended Pharma',
-        ['manufacturer'],
-        ['0860010'],
-      );
-      const recalled = unitSubject(withCheckDigit('1086000900001'), 'Y1');
-      const held = unitSubject(withCheckDigit('1086001000001'), 'Y2');
-      await api.commission(m5, withCheckDigit('1086000900001'), ['Y1']);
-      await api.commission(m6, withCheckDigit('1086001000001'), ['Y2']);
-      await api
-        .post('/v1/recalls', m5.token, { gtin: withCheckDigit('1086000900001'), reason: 'glass' })
-        .expect(201);
+      const { p: m5, gtin: gtin5 } = await ownManufacturer('0860009', 'Recalling Pharma');
+      const { p: m6, gtin: gtin6 } = await ownManufacturer('0860010', 'Suspended Pharma');
+      const recalled = unitSubject(gtin5, 'Y1');
+      const held = unitSubject(gtin6, 'Y2');
+      await api.commission(m5, gtin5, ['Y1']);
+      await api.commission(m6, gtin6, ['Y2']);
+      await api.post('/v1/recalls', m5.token, { gtin: gtin5, reason: 'glass' }).expect(201);
       await api.post(`/v1/parties/${m6.gln}/suspend`, admin(), { reason: 'audit' }).expect(200);
-      const check = async (p: Party, subject: string) =>
-        (await api.verify(p, { subject, purpose: 'receiving' }).expect(201)).body;
+      const check = verifyAs;
       expect(codes(await check(m5, recalled))).toEqual(['RECALLED']);
       expect(codes(await check(m6, held))).toContain('PARTY_SUSPENDED');
       await tamper(['notices'], (tx) =>
         tx.query(
           `DELETE FROM notices WHERE (type = 'recall' AND data ->> 'gtin' = $1)
              OR (type = 'party-suspend' AND data ->> 'gln' = $2)`,
-          [withCheckDigit('1086000900001'), m6.gln],
+          [gtin5, m6.gln],
         ),
       );
       for (const [p, s] of [
@@ -392,7 +330,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       // And the verifier's own list of the recall, deleted too: the audit finds it and puts it back.
       const { rows } = await q(
         `DELETE FROM verifier_notices WHERE type = 'recall' AND gtin = $1 RETURNING log_index`,
-        [withCheckDigit('1086000900001')],
+        [gtin5],
       );
       const index = Number(rows[0]!.log_index);
       const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
@@ -423,18 +361,11 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
     });
 
     it('finds a party reinstated in the verified registry only, and puts it back', async () => {
-      const m3 = await api.party(
-        withCheckDigit('086000700000'),
-        'Held Pharma',
-        ['manufacturer'],
-        ['0860007'],
-      );
-      const gtin = withCheckDigit('1086000700001');
+      const { p: m3, gtin } = await ownManufacturer('0860007', 'Held Pharma');
       await api.commission(m3, gtin, ['W1']);
       await api.post(`/v1/parties/${m3.gln}/suspend`, admin(), { reason: 'audit' }).expect(200);
       const subject = unitSubject(gtin, 'W1');
-      const check = async () =>
-        codes((await api.verify(m3, { subject, purpose: 'receiving' }).expect(201)).body);
+      const check = async () => codes(await verifyAs(m3, subject));
       expect(await check()).toContain('PARTY_SUSPENDED');
       await q(`UPDATE verifier_parties SET status = 'active' WHERE gln = $1`, [m3.gln]);
       const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);

@@ -32,19 +32,16 @@ function signerOf(e: Bundle['notices'][number]): { actor: string | null; kid: st
 }
 
 /**
- * LOG_PROOF_INVALID findings for the notices the monitor verified that
- * `bundle`, the log's own bundle of `subject`, leaves out: registrations and
- * suspensions of its actors (and of the parties that signed its notices),
- * events of its keys, recalls of its GTINs. Only for bundles the service
- * built (their shape is trusted).
+ * The notices the monitor verified below `size` that `bundle` leaves out:
+ * registrations and suspensions of its actors (and of the parties that signed
+ * its notices), events of its keys, recalls of its GTINs.
  */
-export async function verifiedNoticesMissing(
+async function noticesMissing(
   db: Queryable,
   subject: string,
   bundle: Bundle,
+  size: number,
 ): Promise<Reason[]> {
-  const size = sizeOf(bundle.checkpoint);
-  if (size === null) return [];
   const glns = new Set<string>();
   const kids = new Set<string>();
   const gtins = new Set<string>();
@@ -79,18 +76,13 @@ export async function verifiedNoticesMissing(
     }));
 }
 
-/**
- * LOG_PROOF_INVALID findings for the chains of `bundle`, the log's own bundle
- * of `subject`, that stop short of the head the monitor verified (a record
- * row deleted), when that head was logged below the bundle's size.
- */
-export async function verifiedRecordsMissing(
+/** The chains of `bundle` that stop short of a head the monitor verified below `size` (a record row deleted). */
+async function recordsMissing(
   db: Queryable,
   subject: string,
   bundle: Bundle,
+  size: number,
 ): Promise<Reason[]> {
-  const size = sizeOf(bundle.checkpoint);
-  if (size === null) return [];
   const out: Reason[] = [];
   for (const v of await getVerifiedSubjects(db, Object.keys(bundle.chains))) {
     if (v.headIndex < 0 || v.headIndex >= size) continue;
@@ -104,14 +96,21 @@ export async function verifiedRecordsMissing(
   return out;
 }
 
-/** verifiedRecordsMissing and verifiedNoticesMissing of the log's own bundle of `subject`. */
+/**
+ * What the monitor verified that `bundle`, the log's own bundle of `subject`
+ * (built by the service: its shape is trusted), leaves out: chains that stop
+ * short of their verified head, verified notices it should carry. Each is a
+ * LOG_PROOF_INVALID finding on `subject`.
+ */
 export async function logBundleGaps(
   db: Queryable,
   subject: string,
   bundle: Bundle,
 ): Promise<Reason[]> {
+  const size = sizeOf(bundle.checkpoint);
+  if (size === null) return [];
   return [
-    ...(await verifiedRecordsMissing(db, subject, bundle)),
-    ...(await verifiedNoticesMissing(db, subject, bundle)),
+    ...(await recordsMissing(db, subject, bundle, size)),
+    ...(await noticesMissing(db, subject, bundle, size)),
   ];
 }
