@@ -549,6 +549,38 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
     });
   });
 
+  describe("the verifier's own checkpoint", () => {
+    beforeAll(fresh, 120_000);
+    afterAll(stop);
+
+    it('a checkpoint note rewritten in the cursor stops the monitor: a standalone verifier is unready, answers still right', async () => {
+      await api.decommission(mfr, [unit('S2')], 'destroyed');
+      await world.verifier.monitor.catchUp();
+      await q(`UPDATE verifier_cursor SET checkpoint_note = $1`, ['forged\n1\nAAAA\n']);
+      const standalone = createVerifier({
+        db: world.issuer.db,
+        ...world.issuer.verifier,
+        workers: 0,
+        standalone: true,
+      });
+      try {
+        await standalone.deps.monitor.catchUp();
+        expect(standalone.deps.monitor.foreign).toBe(true);
+        const r = await request(standalone.app).get('/readyz').expect(503);
+        expect(r.body.type).toContain('verifier-not-monitoring');
+        // The answers come from the full engine over the log: still right.
+        const res = await request(standalone.app)
+          .post('/v1/verifications')
+          .set('Authorization', `Bearer ${mfr.token}`)
+          .send({ subject: unit('S2'), purpose: 'saleable_return' })
+          .expect(201);
+        expect(codes(res.body)).toEqual(['DECOMMISSIONED']);
+      } finally {
+        await standalone.close();
+      }
+    });
+  });
+
   describe('a log size beyond its stored entries', () => {
     beforeAll(fresh, 120_000);
     afterAll(stop);
