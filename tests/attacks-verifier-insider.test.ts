@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { canonicalize, unitSubject } from '@provenant/core';
 import { getLogSize, getVerifierCursor } from '@provenant/store';
-import { createVerifier, createVerifierDeps } from '@provenant/verifier';
+import { auditLog, createVerifier, createVerifierDeps } from '@provenant/verifier';
 import {
   acmeAndNorthwind,
   Api,
@@ -207,6 +207,32 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
   describe('after the monitor verified the entry: the audit', () => {
     beforeAll(fresh, 120_000);
     afterAll(stop);
+
+    it('finds nothing in an honest log the monitor moves on while the audit runs', async () => {
+      // Entries the monitor has not verified yet: it verifies them in the middle of the audit.
+      await api.ship(mfr, [unit('S2')], dist, 'ASN-S2');
+      await api.commission(mfr, GTIN, ['N1']);
+      let moved = false;
+      const deps = world.verifier;
+      const report = await auditLog({
+        db: deps.db,
+        origin: deps.origin,
+        trust: deps.trust,
+        backend: deps.backend,
+        sha256: deps.sha256,
+        signatureCheck: async (items) => {
+          if (!moved) {
+            moved = true;
+            await deps.monitor.catchUp();
+          }
+          return deps.pool.check(items);
+        },
+      });
+      expect(moved).toBe(true);
+      expect(report.size).toBeLessThan(await getLogSize(world.issuer.db));
+      expect([report.findings, report.differences]).toEqual([[], []]);
+      expect((await verdictOf(unit('S2'))).verdict).toBe('accept');
+    });
 
     it('finds a stored receipt changed afterwards; the subject rejects', async () => {
       await api.ship(mfr, [unit('R1')], dist, 'ASN-R1');
