@@ -359,7 +359,7 @@ CREATE TABLE verifier_alarms (
 
 ALTER TABLE verifier_alarms ADD CONSTRAINT verifier_alarms_found_by_check CHECK ((found_by = ANY (ARRAY['monitor'::text, 'audit'::text])));
 ALTER TABLE verifier_alarms ADD CONSTRAINT verifier_alarms_pkey PRIMARY KEY (id);
-CREATE UNIQUE INDEX verifier_alarms_once_idx ON public.verifier_alarms USING btree (COALESCE(log_index, ('-1'::integer)::bigint), code, COALESCE(subject, ''::text));
+CREATE UNIQUE INDEX verifier_alarms_once_idx ON public.verifier_alarms USING btree (COALESCE(log_index, ('-1'::integer)::bigint), code, COALESCE(subject, ''::text), md5(message));
 CREATE INDEX verifier_alarms_subject_idx ON public.verifier_alarms USING btree (subject);
 
 CREATE TABLE verifier_children (
@@ -395,6 +395,20 @@ CREATE TABLE verifier_keys (
 );
 
 ALTER TABLE verifier_keys ADD CONSTRAINT verifier_keys_pkey PRIMARY KEY (kid);
+
+CREATE TABLE verifier_notices (
+  log_index bigint NOT NULL,
+  type text NOT NULL,
+  gln text,
+  kid text,
+  gtin text
+);
+
+ALTER TABLE verifier_notices ADD CONSTRAINT verifier_notices_log_index_check CHECK ((log_index >= 0));
+ALTER TABLE verifier_notices ADD CONSTRAINT verifier_notices_pkey PRIMARY KEY (log_index);
+CREATE INDEX verifier_notices_gln_idx ON public.verifier_notices USING btree (gln) WHERE (gln IS NOT NULL);
+CREATE INDEX verifier_notices_gtin_idx ON public.verifier_notices USING btree (gtin) WHERE (gtin IS NOT NULL);
+CREATE INDEX verifier_notices_kid_idx ON public.verifier_notices USING btree (kid) WHERE (kid IS NOT NULL);
 
 CREATE TABLE verifier_parties (
   gln text NOT NULL,

@@ -5,10 +5,7 @@
 // entry was verified, the latter found by the audit), and the answers stay as
 // they were.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { main } from '@provenant/cli';
 import {
   canonicalBytes,
   encodeVerifiedState,
@@ -21,7 +18,9 @@ import { getLogSize, getVerifierCursor, getVerifiedSubjects } from '@provenant/s
 import { answerFromState, createVerifier, createVerifierDeps } from '@provenant/verifier';
 import {
   Api,
+  cliAudit,
   codes,
+  insider,
   startTestWorld,
   withCheckDigit,
   type Party,
@@ -55,43 +54,12 @@ describe('the verifier as a monitor of the log', () => {
 
   const q = (sql: string, params: unknown[] = []) => world.issuer.db.query(sql, params);
   const admin = () => world.issuer.adminToken;
+  const { tamper: tamperIn, leafOf } = insider(() => world.issuer.db);
   /** What an insider with the database password does: the append-only triggers off, a row changed, on again. */
-  const tamper = async (table: string, sql: string, params: unknown[]) => {
-    await q(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
-    try {
-      await q(sql, params);
-    } finally {
-      await q(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
-    }
-  };
-  const leafOf = async (subject: string, seq: number) => {
-    const { rows } = await q(`SELECT leaf_idx FROM records WHERE subject = $1 AND seq = $2`, [
-      subject,
-      seq,
-    ]);
-    return Number(rows[0]!.leaf_idx);
-  };
+  const tamper = (table: string, sql: string, params: unknown[]) =>
+    tamperIn([table], (tx) => tx.query(sql, params));
 
-  /** `provenant audit` against the test app over HTTP, as an operator runs it. */
-  const cliAudit = async (): Promise<{ code: number; stdout: string }> => {
-    const server: Server = world.app.listen(0, '127.0.0.1');
-    await new Promise<void>((r) => server.once('listening', () => r()));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    let stdout = '';
-    try {
-      const code = await main(['node', 'provenant', 'audit', '--server', url, '--token', admin()], {
-        stdout: (t) => void (stdout += t),
-        stderr: (t) => void (stdout += t),
-        stderrIsTty: false,
-        env: {},
-        now: () => new Date(),
-      });
-      return { code, stdout };
-    } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    }
-  };
+  const cliAuditAsAdmin = () => cliAudit(world.app, admin());
 
   beforeAll(async () => {
     world = await startTestWorld({ workers: 0 });
@@ -403,7 +371,7 @@ describe('the verifier as a monitor of the log', () => {
     expect(res.body.differences).toEqual([]);
     expect(res.body.size).toBe(await getLogSize(world.issuer.db));
     const perLakh = (100_000 / Math.max(1, res.body.entriesPerSecond)).toFixed(1);
-    const run = await cliAudit();
+    const run = await cliAuditAsAdmin();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('no differences');
     console.log(
@@ -519,7 +487,7 @@ describe('the verifier as a monitor of the log', () => {
       .expect(201);
     expect(res.body.verdict).toBe('reject');
     // `provenant audit` says so too, with exit 2 (an alarm).
-    const run = await cliAudit();
+    const run = await cliAuditAsAdmin();
     expect(run.code).toBe(2);
     expect(run.stdout).toContain(`ALARM LOG_PROOF_INVALID at ${idx}`);
   });

@@ -16,13 +16,14 @@ import {
   fromBase64,
   keyId,
   publicKeyFromSeed,
+  toBase64Url,
   unitSubject,
   type TrustFile,
 } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
 import { createIssuer, deriveServiceKey, type Issuer } from '@provenant/issuer';
 import { migrate, openPg, type Database } from '@provenant/store';
-import { verifyVerificationReceipt } from '@provenant/verifier';
+import { startVerifier, verifyVerificationReceipt } from '@provenant/verifier';
 import { TEST_ADMIN_TOKEN, testConfig } from './support/issuer.js';
 import {
   createTestDatabase,
@@ -81,6 +82,32 @@ describe('pnpm start:verifier without its configuration', () => {
     expect(bad.err).toContain('logKey must be a C2SP verifier key');
     // Never the key's value in an error.
     expect(bad.err + absent.err).not.toContain(seed);
+  }, 60_000);
+
+  it('exits 2 naming PROVENANT_VERIFIER_KEY when it is not a 32-byte seed, without its value', async () => {
+    // 31 bytes of a would-be secret, and text that is not base64 at all.
+    const short = Buffer.from(randomBytes(31)).toString('base64');
+    const good = join(dir, 'good.json');
+    const key = (n: number) => publicKeyFromSeed(new Uint8Array(32).fill(n), nodeBackend);
+    writeFileSync(
+      good,
+      JSON.stringify({
+        logKey: encodeVerifierKey('example.test/log', key(1)),
+        authorityKey: toBase64Url(key(2)),
+        witnesses: [],
+        witnessQuorum: 0,
+      }),
+    );
+    for (const value of [short, 'not a key at all!']) {
+      const r = await refusal({
+        ...full(),
+        PROVENANT_TRUST_FILE: good,
+        PROVENANT_VERIFIER_KEY: value,
+      });
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('ConfigError: PROVENANT_VERIFIER_KEY: must be standard base64');
+      expect(r.err).not.toContain(value);
+    }
   }, 60_000);
 });
 
@@ -186,6 +213,43 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
       const held = await verify(p, unit('S2'));
       expect(held.status).toBe(201);
       expect(held.body.verdict).not.toBe('accept');
+    }, 120_000);
+
+    it('never reads PROVENANT_MASTER_KEY, even when its environment has one', async () => {
+      const file = join(dir, 'master-trust.json');
+      writeFileSync(file, JSON.stringify(trust));
+      const read: string[] = [];
+      const env = new Proxy(
+        {
+          DATABASE_URL: dbUrl,
+          PORT: '0',
+          PROVENANT_TRUST_FILE: file,
+          PROVENANT_VERIFIER_KEY: Buffer.from(seed).toString('base64'),
+          PROVENANT_MASTER_KEY: Buffer.from(testConfig().masterKey).toString('base64'),
+        } as Record<string, string | undefined>,
+        {
+          get(target, name: string) {
+            read.push(name);
+            return target[name];
+          },
+        },
+      );
+      const running = await startVerifier({ env, print: () => {} });
+      try {
+        const res = await fetch(`${running.url}/v1/verifications`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${dist.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ subject: unit('S1'), purpose: 'receiving' }),
+        });
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const body = JSON.parse(await res.text()) as any;
+        expect([res.status, body.verdict]).toEqual([201, 'accept']);
+        expect(verifyVerificationReceipt(body.receipt, publicKey)).toBe(true);
+      } finally {
+        await running.stop();
+      }
+      expect(read).toContain('PROVENANT_VERIFIER_KEY');
+      expect(read).not.toContain('PROVENANT_MASTER_KEY');
     }, 120_000);
 
     it('refuses a database the issuer has not migrated, saying so (exit 1)', async () => {

@@ -4,7 +4,10 @@
 // the registry endpoints (so every party and key is an authority notice in the
 // log), custody through the custodial endpoints, and client-signed records
 // through POST /v1/records for what the custodial endpoints do not offer.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { main as cliMain } from '@provenant/cli';
 import {
   canonicalBytes,
   generateKeyPair,
@@ -24,7 +27,7 @@ import {
   type CreateVerifierDepsOptions,
   type VerifierDeps,
 } from '@provenant/verifier';
-import { buildBundle } from '@provenant/store';
+import { buildBundle, type Database, type Queryable } from '@provenant/store';
 import { watchContract } from './contract.js';
 import { startTestIssuer, type TestIssuer } from './issuer.js';
 
@@ -333,4 +336,58 @@ export async function acmeAndNorthwind(
 /** The codes of an answer, in its order. */
 export function codes(body: { reasons: { code: string }[] }): string[] {
   return body.reasons.map((r) => r.code);
+}
+
+/**
+ * `provenant audit` against `app` over HTTP, as an operator runs it (or
+ * against `url` instead, such as a port nobody listens on): its exit code and
+ * everything it printed.
+ */
+export async function cliAudit(
+  app: Express,
+  token: string,
+  url?: string,
+): Promise<{ code: number; stdout: string }> {
+  const server: Server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const at = url ?? `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let stdout = '';
+  try {
+    const code = await cliMain(['node', 'provenant', 'audit', '--server', at, '--token', token], {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stdout += t),
+      stderrIsTty: false,
+      env: {},
+      now: () => new Date(),
+    });
+    return { code, stdout };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+/** What a database insider does to `db` (DESIGN §7b attacks): tests of the monitor and the audit. */
+export function insider(db: () => Database) {
+  return {
+    /** The append-only triggers of `tables` off, `fn` in one transaction, the triggers on again. */
+    async tamper(tables: string[], fn: (tx: Queryable) => Promise<unknown>): Promise<void> {
+      for (const t of tables) await db().query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
+      try {
+        await db().transaction(async (tx) => {
+          await fn(tx);
+        });
+      } finally {
+        for (const t of tables) await db().query(`ALTER TABLE ${t} ENABLE TRIGGER USER`);
+      }
+    },
+    /** The log index of a subject's record `seq`. */
+    async leafOf(subject: string, seq: number): Promise<number> {
+      const { rows } = await db().query(
+        `SELECT leaf_idx FROM records WHERE subject = $1 AND seq = $2`,
+        [subject, seq],
+      );
+      return Number(rows[0]!.leaf_idx);
+    },
+  };
 }

@@ -537,6 +537,31 @@ export async function getLogSize(q: Queryable): Promise<number> {
   return num(rows[0]!.size);
 }
 
+/** The log's size and its newest checkpoint, in one snapshot (what a monitor watches between entries). */
+export interface LogHead {
+  size: number;
+  /** the checkpoint with the largest size, or null before the first */
+  checkpoint: { size: number; rootHash: Uint8Array; note: string } | null;
+}
+
+/** The committed log size and the newest checkpoint, in one statement. */
+export async function getLogHead(q: Queryable): Promise<LogHead> {
+  const { rows } = await q.query(
+    `SELECT s.size, c.size AS cp_size, c.root_hash, c.note FROM log_state s
+     LEFT JOIN LATERAL (SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1) c
+       ON true
+     WHERE s.id`,
+  );
+  const r = rows[0]!;
+  return {
+    size: num(r.size),
+    checkpoint:
+      r.cp_size === null
+        ? null
+        : { size: num(r.cp_size), rootHash: bytes(r.root_hash), note: r.note as string },
+  };
+}
+
 /**
  * The log size, locking the single log_state row until the transaction ends:
  * the sequencer's one serial point (call inside `db.transaction`).

@@ -65,6 +65,7 @@ import {
   getVerifierCursor,
   getVerifierStatus,
   hasNoticeBefore,
+  putVerifiedNotices,
   insertVerifierAlarms,
   markSubjectsAlarmed,
   type NewLeaf,
@@ -805,6 +806,10 @@ describe.each(storageDrivers())('the storage suite on %s', (driver) => {
           },
         ]);
         await setLogSize(tx, size + 1, size);
+        // As the monitor lists it once verified: the verifier reads its own list (verifier_notices).
+        await putVerifiedNotices(tx, [
+          { index: size, type: 'party-suspend', gln: GLN, kid: null, gtin: null },
+        ]);
         return size;
       });
       expect((await getPalletFacts(db, PALLET, suspension)).actorSuspendedBefore).toBe(false);

@@ -119,11 +119,13 @@ SELECT
   -- while its actor was: the engine tells PARTY_SUSPENDED then).
   EXISTS (SELECT 1 FROM verifier_parties p
           WHERE p.gln IN (SELECT actor FROM chain) AND p.status <> 'active')
-  OR EXISTS (SELECT 1 FROM notices n
-          WHERE n.type = 'party-suspend' AND n.data ->> 'gln' IN (SELECT actor FROM chain)
-            AND n.leaf_idx < cur.below) AS party_inactive,
-  EXISTS (SELECT 1 FROM notices n
-          WHERE n.type = 'recall' AND n.data ->> 'gtin' = q.gtin AND n.leaf_idx < cur.below) AS recalled,
+  -- From the notices the monitor verified (verifier_notices), never the notices
+  -- table, whose rows an insider may delete.
+  OR EXISTS (SELECT 1 FROM verifier_notices n
+          WHERE n.type = 'party-suspend' AND n.gln IN (SELECT actor FROM chain)
+            AND n.log_index < cur.below) AS party_inactive,
+  EXISTS (SELECT 1 FROM verifier_notices n
+          WHERE n.type = 'recall' AND n.gtin = q.gtin AND n.log_index < cur.below) AS recalled,
   EXISTS (SELECT 1 FROM verifications v
           WHERE v.subject = ANY (ARRAY(SELECT subject FROM parents) || q.subject)
             AND v.party <> q.party

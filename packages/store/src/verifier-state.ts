@@ -256,6 +256,28 @@ export async function getVerifiedChildren(
   return out;
 }
 
+/**
+ * verifier_children rows in (container, child) order after `after` (null: from
+ * the first), `limit` at a time: the audit compares them with the replay.
+ */
+export async function getVerifiedChildrenPage(
+  q: Queryable,
+  after: { container: string; child: string } | null,
+  limit: number,
+): Promise<{ container: string; child: string; head: string }[]> {
+  const { rows } = await q.query(
+    `SELECT container, child, head FROM verifier_children
+     WHERE ($1::text IS NULL OR (container, child) > ($1::text, $2::text))
+     ORDER BY container, child LIMIT $3::int`,
+    [after?.container ?? null, after?.child ?? null, limit],
+  );
+  return rows.map((r) => ({
+    container: r.container as string,
+    child: r.child as string,
+    head: toHex(bytes(r.head)),
+  }));
+}
+
 /** A key as the verified registry holds it. */
 export interface VerifiedKey {
   kid: string;
@@ -466,6 +488,8 @@ export interface MonitorBatchWrite {
   children: { container: string; child: string; head: string }[];
   keys: VerifiedKey[];
   parties: VerifiedParty[];
+  /** registry notices verified in the batch */
+  notices: VerifiedNotice[];
   /** subjects to mark with an alarm id (the first one sticks) */
   alarmed: { subject: string; alarm: number }[];
 }
@@ -545,11 +569,40 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
       ],
     );
   }
-  for (const k of b.keys)
+  await putVerifiedRegistry(q, b.keys, b.parties);
+  await putVerifiedNotices(q, b.notices);
+  if (b.alarmed.length > 0)
+    await q.query(
+      `INSERT INTO verifier_subjects (subject, state, alarm)
+       SELECT s, NULL, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
+       ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
+      [b.alarmed.map((a) => a.subject), b.alarmed.map((a) => a.alarm)],
+    );
+  return true;
+}
+
+/**
+ * Writes keys and parties of the verified registry (each row replaced by the
+ * one given) and deletes the rows of `remove`: the monitor's batches, and the
+ * audit putting back rows an insider changed, added or deleted (DESIGN §7b).
+ */
+export async function putVerifiedRegistry(
+  q: Queryable,
+  keys: readonly VerifiedKey[],
+  parties: readonly VerifiedParty[],
+  remove: { kids: readonly string[]; glns: readonly string[] } = { kids: [], glns: [] },
+): Promise<void> {
+  if (remove.kids.length > 0)
+    await q.query(`DELETE FROM verifier_keys WHERE kid = ANY($1::text[])`, [remove.kids]);
+  if (remove.glns.length > 0)
+    await q.query(`DELETE FROM verifier_parties WHERE gln = ANY($1::text[])`, [remove.glns]);
+  for (const k of keys)
     await q.query(
       `INSERT INTO verifier_keys (kid, gln, public_key, registered_index, revocations, suspensions)
        VALUES ($1::text, $2::text, decode($3::text, 'hex'), $4::bigint, $5::jsonb, $6::jsonb)
-       ON CONFLICT (kid) DO UPDATE SET revocations = excluded.revocations, suspensions = excluded.suspensions`,
+       ON CONFLICT (kid) DO UPDATE SET gln = excluded.gln, public_key = excluded.public_key,
+         registered_index = excluded.registered_index, revocations = excluded.revocations,
+         suspensions = excluded.suspensions`,
       [
         k.kid,
         k.gln,
@@ -559,7 +612,7 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
         json(k.suspensions),
       ],
     );
-  for (const p of b.parties)
+  for (const p of parties)
     await q.query(
       `INSERT INTO verifier_parties (gln, roles, prefixes, status)
        VALUES ($1::text, $2::text[], $3::text[], $4::text)
@@ -567,14 +620,6 @@ export async function writeMonitorBatch(q: Queryable, b: MonitorBatchWrite): Pro
          status = excluded.status`,
       [p.gln, p.roles, p.prefixes, p.status],
     );
-  if (b.alarmed.length > 0)
-    await q.query(
-      `INSERT INTO verifier_subjects (subject, state, alarm)
-       SELECT s, NULL, a FROM unnest($1::text[], $2::bigint[]) AS u(s, a)
-       ON CONFLICT (subject) DO UPDATE SET alarm = coalesce(verifier_subjects.alarm, excluded.alarm)`,
-      [b.alarmed.map((a) => a.subject), b.alarmed.map((a) => a.alarm)],
-    );
-  return true;
 }
 
 /** Marks subjects with an alarm found outside a monitor batch (the audit). */
@@ -658,8 +703,10 @@ export async function getTimelineRows(
 }
 
 /**
- * Whether a notice of `type` whose data `field` is one of `values` was logged
- * before `below`: a recall of one of these GTINs, a suspension of one of these parties.
+ * Whether the monitor verified a notice of `type` about one of `values` (its
+ * `field`) logged before `below`: a recall of one of these GTINs, a
+ * suspension of one of these parties. Reads verifier_notices, never the
+ * notices table (an insider may delete its rows).
  */
 export async function hasNoticeBefore(
   q: Queryable,
@@ -669,12 +716,82 @@ export async function hasNoticeBefore(
   below: number,
 ): Promise<boolean> {
   if (values.length === 0) return false;
-  // `field` is a literal in the text, so a GTIN lookup can use notices_gtin_idx.
+  // `field` is a literal in the text, so the lookup uses that column's index.
   const { rows } = await q.query(
-    `SELECT 1 FROM notices WHERE type = $1::text AND data ->> '${field}' = ANY($2::text[]) AND leaf_idx < $3::bigint LIMIT 1`,
+    `SELECT 1 FROM verifier_notices WHERE type = $1::text AND ${field} = ANY($2::text[]) AND log_index < $3::bigint LIMIT 1`,
     [type, values, below],
   );
   return rows.length > 0;
+}
+
+/** A registry notice the monitor verified: its log index and what it is about. */
+export interface VerifiedNotice {
+  index: number;
+  type: string;
+  gln: string | null;
+  kid: string | null;
+  gtin: string | null;
+}
+
+/** Lists verified notices (once each) and deletes those at `remove`: the monitor's batches, the audit's repair. */
+export async function putVerifiedNotices(
+  q: Queryable,
+  notices: readonly VerifiedNotice[],
+  remove: readonly number[] = [],
+): Promise<void> {
+  if (remove.length > 0)
+    await q.query(`DELETE FROM verifier_notices WHERE log_index = ANY($1::bigint[])`, [remove]);
+  if (notices.length === 0) return;
+  await q.query(
+    `INSERT INTO verifier_notices (log_index, type, gln, kid, gtin)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT (log_index) DO UPDATE SET type = excluded.type, gln = excluded.gln,
+       kid = excluded.kid, gtin = excluded.gtin`,
+    [
+      notices.map((n) => n.index),
+      notices.map((n) => n.type),
+      notices.map((n) => n.gln),
+      notices.map((n) => n.kid),
+      notices.map((n) => n.gtin),
+    ],
+  );
+}
+
+/** Every verified notice, in log order (the audit's comparison: notices are few next to records). */
+export async function getVerifiedNotices(q: Queryable): Promise<VerifiedNotice[]> {
+  const { rows } = await q.query(
+    `SELECT log_index, type, gln, kid, gtin FROM verifier_notices ORDER BY log_index`,
+  );
+  return rows.map((r) => ({
+    index: num(r.log_index),
+    type: r.type as string,
+    gln: (r.gln as string | null) ?? null,
+    kid: (r.kid as string | null) ?? null,
+    gtin: (r.gtin as string | null) ?? null,
+  }));
+}
+
+/**
+ * Log indexes of the verified notices below `below` that a log bundle about
+ * these parties, keys and GTINs must carry (the bundle's notices, as
+ * bundles.ts selects them: registrations and suspensions by GLN, key events
+ * by kid, recalls by GTIN).
+ */
+export async function getVerifiedNoticeIndexes(
+  q: Queryable,
+  about: { glns: readonly string[]; kids: readonly string[]; gtins: readonly string[] },
+  below: number,
+): Promise<number[]> {
+  const { rows } = await q.query(
+    `SELECT log_index FROM verifier_notices
+     WHERE log_index < $4::bigint AND (
+       (type IN ('party', 'party-suspend', 'party-reinstate') AND gln = ANY($1::text[]))
+       OR (type IN ('key', 'key-suspend', 'key-reinstate', 'key-revoke') AND kid = ANY($2::text[]))
+       OR (type = 'recall' AND gtin = ANY($3::text[])))
+     ORDER BY log_index`,
+    [about.glns, about.kids, about.gtins, below],
+  );
+  return rows.map((r) => num(r.log_index));
 }
 
 /** Parties by GLN from the verified registry. */
@@ -860,9 +977,9 @@ export async function getPalletFacts(
        EXISTS (SELECT 1 FROM verifier_alarms a
                WHERE a.subject IN (SELECT subject FROM subjects)
                   OR (a.subject IS NULL AND a.acked_at IS NULL)) AS alarmed,
-       EXISTS (SELECT 1 FROM notices n
-               WHERE n.type = 'party-suspend' AND n.data ->> 'gln' = ANY(f.actors)
-                 AND n.leaf_idx < $3::bigint) AS suspended,
+       EXISTS (SELECT 1 FROM verifier_notices n
+               WHERE n.type = 'party-suspend' AND n.gln = ANY(f.actors)
+                 AND n.log_index < $3::bigint) AS suspended,
        f.kids, f.actors, f.max_time, f.max_receipt
      FROM facts f`,
     [root, maxDepth, below],

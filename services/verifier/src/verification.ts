@@ -46,6 +46,7 @@ import {
   unitFactsCaughtUp,
   type StateAnswer,
 } from './monitor/answer.js';
+import { logBundleGaps } from './monitor/coverage.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
 import { unavailable, unprocessable } from '@provenant/server-kit';
 import {
@@ -500,6 +501,9 @@ async function engineView(
   // containers', or its units') makes it reject with the reason found.
   if (req.presented === undefined && subject !== '')
     findings.push(...(await alarmFindings(deps, subject, logBundle)));
+  // And what it verified that the log's own bundle leaves out (a record or notice row deleted).
+  if (req.presented === undefined && logBundle)
+    findings.push(...(await logBundleGaps(db, subject, logBundle)));
 
   const evidence = req.presented ?? logBundle;
   let view: Omit<VerificationView, 'id' | 'receipt' | 'case'>;

@@ -29,7 +29,7 @@ import { meRoutes, registerMePaths } from './routes/me.js';
 import { registerVerificationPaths, verificationRoutes } from './routes/verifications.js';
 import { registerVrsPaths, vrsRoutes } from './routes/vrs.js';
 import { dockRoutes, registerDockPaths } from './dock/index.js';
-import { assertNoOpenAlarm, monitorRoutes, registerMonitorPaths } from './monitor/routes.js';
+import { assertMonitoring, monitorRoutes, registerMonitorPaths } from './monitor/routes.js';
 
 /** Every verifier route module, in registration order. */
 export const VERIFIER_ROUTES: RouteModule<VerifierDeps>[] = [
@@ -73,7 +73,10 @@ export function createVerifier(
      * Without it the monitor runs in the time of the requests that wait on it.
      */
     follow?: boolean;
-    /** A standalone verifier: /readyz is 503 while a monitor alarm is unacknowledged. */
+    /**
+     * A standalone verifier: /readyz is 503 while a monitor alarm is unacknowledged,
+     * and while its monitor does not follow the log (state bound to another log key).
+     */
     standalone?: boolean;
   },
 ): Verifier {
@@ -85,7 +88,7 @@ export function createVerifier(
     ...deps,
     service: 'verifier',
     routes: VERIFIER_ROUTES,
-    ...(opts.standalone ? { readiness: () => assertNoOpenAlarm(deps.db) } : {}),
+    ...(opts.standalone ? { readiness: () => assertMonitoring(deps) } : {}),
   });
   if (opts.openapi) registerVerifierPaths(opts.openapi);
   if (opts.follow) deps.monitor.start();

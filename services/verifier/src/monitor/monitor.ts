@@ -7,7 +7,9 @@
 // indexed read) and can be nudged; requests wait on it with a bound.
 import type { Logger } from 'pino';
 import {
+  bytesEqual,
   fromBase64Url,
+  toHex,
   verifyCheckpoint,
   keyId,
   parseVerifierKey,
@@ -18,6 +20,7 @@ import {
 } from '@provenant/core';
 import {
   getCheckpointsBetween,
+  getLogHead,
   getLogSize,
   getMonitoredLeaves,
   getVerifiedChildren,
@@ -28,12 +31,11 @@ import {
   markSubjectsAlarmed,
   writeMonitorBatch,
   type Database,
+  type LogHead,
   type MonitorBatchWrite,
   type MonitoredLeaf,
   type NewVerifierAlarm,
   type Queryable,
-  type VerifiedKey,
-  type VerifiedParty,
 } from '@provenant/store';
 import { enqueueLogAlarm } from '@provenant/server-kit';
 import {
@@ -94,6 +96,19 @@ export function monitorTrust(origin: string, trust: Trust): MonitorTrust {
   };
 }
 
+/** The alarm on a cursor whose compact range does not fit its size: changed outside the monitor. */
+export function cursorFinding(cursor: {
+  nextIndex: number;
+  frontier: readonly unknown[];
+}): Finding {
+  return {
+    index: cursor.nextIndex,
+    subjects: [],
+    code: 'LOG_PROOF_INVALID',
+    message: `the verifier's cursor at ${cursor.nextIndex} holds ${cursor.frontier.length} subtree hashes, not the compact range of a tree of that size: it was changed outside the monitor`,
+  };
+}
+
 /** Raises `findings` as alarms (once each) with their log.alarm events; returns subject -> alarm id. */
 export async function raiseAlarms(
   tx: Queryable,
@@ -138,8 +153,8 @@ interface Begun {
   /** copies: the next batch's pass moves the frontier on before this one commits */
   frontier: Uint8Array[];
   checkpoint: MonitorState['checkpoint'];
-  /** keys and parties its notices changed */
-  registry: { keys: VerifiedKey[]; parties: VerifiedParty[] };
+  /** keys and parties its notices changed, and the notices */
+  registry: ReturnType<Registry['takeDirty']>;
 }
 
 /** Resolves when `read` has, either way (its result or error is taken where it is awaited). */
@@ -192,6 +207,12 @@ export class LogMonitor {
   verifiedSize = 0;
   /** time of the last batch that reached the log's size then */
   caughtUpAt = 0;
+  /**
+   * The log as this instance last read it: its size and newest checkpoint only
+   * grow (DESIGN §6). Not the cursor: a verifier on a replica may be behind
+   * the cursor another verifier wrote.
+   */
+  private seen: LogHead = { size: 0, checkpoint: null };
   lastError: unknown = null;
 
   constructor(private readonly opts: LogMonitorOptions) {
@@ -306,10 +327,12 @@ export class LogMonitor {
    */
   private async drive(maxBatches: number): Promise<Drive> {
     const { db } = this.opts;
-    const logSizeAtStart = await getLogSize(db);
+    const head = await getLogHead(db);
+    const logSizeAtStart = head.size;
     let state = this.state;
     if (state !== null && !this.foreign && state.next >= logSizeAtStart) {
       // Nothing new (one indexed read when idle); nobody can be ahead of the log.
+      await this.watchHead(head, state);
       this.caughtUpAt = Date.now();
       this.verifiedSize = state.next;
       this.release();
@@ -327,6 +350,7 @@ export class LogMonitor {
       return { committed: 0, lost: false };
     }
     if (cursor.nextIndex !== state.next) state = await this.load();
+    await this.watchHead(head, state);
     const st: MonitorState = state;
     let logSize = Math.max(logSizeAtStart, await getLogSize(db));
     this.verifiedSize = st.next;
@@ -440,8 +464,27 @@ export class LogMonitor {
       getMonitoredLeaves(db, start, end),
       getCheckpointsBetween(db, start, end),
     ]);
-    if (leaves.length !== end - start || leaves.some((l, i) => l.index !== start + i))
-      throw new Error(`log entries ${start}..${end - 1} are not all readable (yet)`);
+    if (leaves.length !== end - start || leaves.some((l, i) => l.index !== start + i)) {
+      // The size and the leaves commit in one transaction (DESIGN §9): a size that counts
+      // entries nobody can read is a changed log, not a lag. The monitor never skips: it stops.
+      let gap = start;
+      for (const l of leaves) if (l.index === gap) gap++;
+      await db.transaction((tx) =>
+        raiseAlarms(
+          tx,
+          [
+            {
+              index: gap,
+              subjects: [],
+              code: 'LOG_PROOF_INVALID',
+              message: `log entry ${gap} is counted in the log's size but not stored: the monitor cannot go past it`,
+            },
+          ],
+          'monitor',
+        ),
+      );
+      throw new Error(`log entries ${start}..${end - 1} are not all readable`);
+    }
     return { start, end, leaves, checkpoints };
   }
 
@@ -472,6 +515,7 @@ export class LogMonitor {
         children,
         keys: b.registry.keys,
         parties: b.registry.parties,
+        notices: b.registry.notices,
         alarmed: [],
       },
     };
@@ -495,6 +539,63 @@ export class LogMonitor {
     if (w.end >= logSize) this.caughtUpAt = Date.now();
     this.release();
     return true;
+  }
+
+  /**
+   * DESIGN §6, §7b: the log only grows, and never signs two checkpoints of one
+   * size. A log smaller than this instance read before (entries deleted, the
+   * size put back), a newest checkpoint older than one it read (checkpoints
+   * deleted), another note at the size of one it read (a checkpoint replaced),
+   * and a newest checkpoint that the monitor has passed (stored after its
+   * entries were read) and that does not verify, are alarms on the log.
+   */
+  private async watchHead(head: LogHead, state: MonitorState): Promise<void> {
+    const was = this.seen;
+    const cp = head.checkpoint;
+    const findings: Finding[] = [];
+    const alarm = (index: number | null, message: string) =>
+      findings.push({ index, subjects: [], code: 'LOG_PROOF_INVALID', message });
+    if (head.size < was.size)
+      alarm(head.size, `the log shrank: it had ${was.size} entries, it now has ${head.size}`);
+    const old = was.checkpoint;
+    if (old && (!cp || cp.size < old.size))
+      alarm(
+        null,
+        `checkpoint ${old.size} is gone: the newest checkpoint is ${cp ? `of size ${cp.size}` : 'none'}`,
+      );
+    else if (old && cp && cp.size === old.size && cp.note !== old.note)
+      alarm(
+        null,
+        `checkpoint ${cp.size}: another note replaced the one read before (SHA-256 ${toHex(this.opts.sha256(new TextEncoder().encode(cp.note))).slice(0, 16)})`,
+      );
+    else if (
+      cp &&
+      cp.size <= state.next &&
+      cp.note !== state.checkpoint?.note &&
+      cp.note !== old?.note
+    ) {
+      // Once per note: not reached by a pass (stored after its entries were read).
+      const v = verifyCheckpoint(cp.note, this.trust.logKey, {
+        origin: this.trust.origin,
+        backend: this.opts.backend,
+      });
+      const problem = !v.ok
+        ? `its signature does not verify (${v.code})`
+        : v.checkpoint.size !== cp.size || !bytesEqual(v.checkpoint.rootHash, cp.rootHash)
+          ? 'its stored size or root differs from the signed one'
+          : cp.size === state.next && !bytesEqual(cp.rootHash, state.frontier.root())
+            ? 'its signed root is not the root of the logged entries'
+            : null;
+      if (problem) alarm(null, `checkpoint ${cp.size}: ${problem}`);
+    }
+    this.seen = {
+      size: Math.max(was.size, head.size),
+      checkpoint: cp && (!old || cp.size >= old.size) ? cp : old,
+    };
+    if (findings.length === 0) return;
+    await this.opts.db.transaction((tx) => raiseAlarms(tx, findings, 'monitor'));
+    for (const f of findings)
+      this.opts.logger?.error({ alarm: f }, 'log monitor alarm: the log was cut back or rewritten');
   }
 
   /**
@@ -558,10 +659,18 @@ export class LogMonitor {
     const { db } = this.opts;
     const cursor = await getVerifierCursor(db);
     const reg = await getVerifiedRegistry(db);
+    let frontier: Frontier;
+    try {
+      frontier = new Frontier(this.opts.sha256, cursor.nextIndex, cursor.frontier);
+    } catch (err) {
+      // Not a cursor the monitor wrote: it cannot go on from it (and never skips), so it says so.
+      await db.transaction((tx) => raiseAlarms(tx, [cursorFinding(cursor)], 'monitor'));
+      throw err;
+    }
     const state = new MonitorState(
       this.trust,
       new Registry(reg.keys, reg.parties),
-      new Frontier(this.opts.sha256, cursor.nextIndex, cursor.frontier),
+      frontier,
       this.opts.sha256,
       this.opts.backend,
       this.opts.maxBackdateMs,

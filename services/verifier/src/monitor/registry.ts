@@ -7,7 +7,7 @@
 // notices are applied as they are read, ahead of the records before them that
 // are still waiting for their signatures.
 import { COMMISSIONING_ROLES, fromBase64Url, type Notice, type PartyInfo } from '@provenant/core';
-import type { VerifiedKey, VerifiedParty } from '@provenant/store';
+import type { VerifiedKey, VerifiedNotice, VerifiedParty } from '@provenant/store';
 
 export class Registry {
   readonly keys = new Map<string, VerifiedKey>();
@@ -15,6 +15,8 @@ export class Registry {
   /** changed since the last `takeDirty` */
   private dirtyKeys = new Set<string>();
   private dirtyParties = new Set<string>();
+  /** notices applied since the last `takeDirty`, in log order */
+  private dirtyNotices: VerifiedNotice[] = [];
   /** party changes not yet settled, oldest first: what each replaced (undone by `partyAt`) */
   private partyChanges: { index: number; gln: string; before: VerifiedParty | undefined }[] = [];
 
@@ -68,8 +70,24 @@ export class Registry {
     return k && k.gln === notice.actor && this.usableAt(k, index) === 'ok' ? k.publicKey : null;
   }
 
-  /** Applies a notice whose signature verified; false when the rules make it no notice (ignored). */
+  /**
+   * Applies a notice whose signature verified; false when the rules make it no
+   * notice (ignored). One that counts is listed for verifier_notices.
+   */
   apply(n: Notice, index: number): boolean {
+    if (!this.applyRule(n, index)) return false;
+    const d = n.data as { gln?: string; kid?: string; gtin?: string };
+    this.dirtyNotices.push({
+      index,
+      type: n.type,
+      gln: d.gln ?? null,
+      kid: d.kid ?? null,
+      gtin: d.gtin ?? null,
+    });
+    return true;
+  }
+
+  private applyRule(n: Notice, index: number): boolean {
     switch (n.type) {
       case 'party': {
         const cur = this.parties.get(n.data.gln);
@@ -155,14 +173,16 @@ export class Registry {
     this.dirtyParties.add(p.gln);
   }
 
-  /** Keys and parties changed since the last call. */
-  takeDirty(): { keys: VerifiedKey[]; parties: VerifiedParty[] } {
+  /** Keys and parties changed, and notices applied, since the last call. */
+  takeDirty(): { keys: VerifiedKey[]; parties: VerifiedParty[]; notices: VerifiedNotice[] } {
     const out = {
       keys: [...this.dirtyKeys].map((k) => this.keys.get(k)!),
       parties: [...this.dirtyParties].map((g) => this.parties.get(g)!),
+      notices: this.dirtyNotices,
     };
     this.dirtyKeys.clear();
     this.dirtyParties.clear();
+    this.dirtyNotices = [];
     return out;
   }
 }

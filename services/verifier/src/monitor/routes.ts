@@ -126,6 +126,24 @@ export async function assertNoOpenAlarm(q: Queryable): Promise<void> {
     );
 }
 
+/**
+ * Readiness of a standalone verifier (DESIGN §7b): its monitor follows the log,
+ * and no alarm is open. A monitor whose stored state is bound to a checkpoint
+ * that does not verify under this verifier's log key (another trust file, or a
+ * checkpoint note an insider rewrote in verifier_cursor) does not follow the
+ * log at all: not ready, without an alarm in the shared tables (another
+ * verifier's trust may be the right one).
+ * @throws HttpProblem 503 `verifier-not-monitoring` or `verifier-alarm`.
+ */
+export async function assertMonitoring(deps: Pick<VerifierDeps, 'db' | 'monitor'>): Promise<void> {
+  if (deps.monitor.foreign)
+    throw unavailable(
+      "The log monitor does not follow this log: the verifier's stored state is bound to a checkpoint that does not verify under the trust file's log key.",
+      { slug: 'verifier-not-monitoring' },
+    );
+  await assertNoOpenAlarm(deps.db);
+}
+
 /** Registers the monitor's endpoints. */
 export const monitorRoutes: RouteModule<VerifierDeps> = (router: Router, deps) => {
   registerMonitorPaths(deps.openapi);
