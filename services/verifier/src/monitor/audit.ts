@@ -24,7 +24,7 @@ import {
   type VerifiedNotice,
   type VerifiedParty,
 } from '@provenant/store';
-import { jsonEqual, MonitorState, toStored, type Finding } from './check.js';
+import { jsonEqual, logFinding, MonitorState, toStored, type Finding } from './check.js';
 import { Frontier } from './frontier.js';
 import { cursorFinding, raiseAlarms, type LogMonitorOptions, monitorTrust } from './monitor.js';
 import { Registry } from './registry.js';
@@ -88,12 +88,12 @@ export async function auditLog(
     const end = Math.min(cursor.nextIndex, start + AUDIT_BATCH);
     const leaves = await getMonitoredLeaves(db, start, end);
     if (leaves.length !== end - start)
-      findings.push({
-        index: start,
-        subjects: [],
-        code: 'LOG_PROOF_INVALID',
-        message: `log entries ${start}..${end - 1}: ${end - start - leaves.length} are missing`,
-      });
+      findings.push(
+        logFinding(
+          start,
+          `log entries ${start}..${end - 1}: ${end - start - leaves.length} are missing`,
+        ),
+      );
     const cps = await getCheckpointsBetween(db, start, end);
     findings.push(...(await state.pass(contiguous(leaves, start), cps, opts.signatureCheck)));
     state.takeChanged();
@@ -105,12 +105,12 @@ export async function auditLog(
     findings.push(cursorFinding(cursor));
   }
   if (stored && toHex(state.frontier.root()) !== toHex(stored.root()))
-    findings.push({
-      index: null,
-      subjects: [],
-      code: 'LOG_PROOF_INVALID',
-      message: `the tree of entries 0..${cursor.nextIndex - 1} is not the one the monitor verified`,
-    });
+    findings.push(
+      logFinding(
+        null,
+        `the tree of entries 0..${cursor.nextIndex - 1} is not the one the monitor verified`,
+      ),
+    );
   const heads = new Map<string, number>();
   const differences = await compareStates(db, state, heads, cursor.nextIndex);
   differences.push(...(await compareChildren(db, state, heads, cursor.nextIndex)));
@@ -123,12 +123,9 @@ export async function auditLog(
       message: `verified state of ${d.subject}: ${d.problem}`,
     })),
     // A registry row touches every subject its key or party signed: an alarm on the log.
-    ...registry.differences.map((d) => ({
-      index: null,
-      subjects: [],
-      code: 'LOG_PROOF_INVALID' as const,
-      message: `verified registry, ${d.subject}: ${d.problem}`,
-    })),
+    ...registry.differences.map((d) =>
+      logFinding(null, `verified registry, ${d.subject}: ${d.problem}`),
+    ),
   ];
   differences.push(...registry.differences);
   const alarmsRaised = await db.transaction(async (tx) => {

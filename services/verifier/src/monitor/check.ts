@@ -63,6 +63,11 @@ export interface Finding {
   message: string;
 }
 
+/** A LOG_PROOF_INVALID finding on the log itself: an alarm that names no subject. */
+export function logFinding(index: number | null, message: string): Finding {
+  return { index, subjects: [], code: 'LOG_PROOF_INVALID', message };
+}
+
 /** A parsed entry waiting for its signature results. */
 export interface Pending {
   leaf: MonitoredLeaf;
@@ -573,12 +578,7 @@ export class MonitorState implements CustodyContext {
     else if (!bytesEqual(cp.rootHash, root))
       problem = 'its stored root differs from the signed one';
     if (problem) {
-      findings.push({
-        index: null,
-        subjects: [],
-        code: 'LOG_PROOF_INVALID',
-        message: `checkpoint ${cp.size}: ${problem}`,
-      });
+      findings.push(logFinding(null, `checkpoint ${cp.size}: ${problem}`));
       return;
     }
     this.checkpoint = cp;

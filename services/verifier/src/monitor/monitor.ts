@@ -40,6 +40,7 @@ import {
 import { enqueueLogAlarm } from '@provenant/server-kit';
 import {
   fromStored,
+  logFinding,
   MonitorState,
   SIGNATURE_CHUNK,
   turn,
@@ -101,12 +102,10 @@ export function cursorFinding(cursor: {
   nextIndex: number;
   frontier: readonly unknown[];
 }): Finding {
-  return {
-    index: cursor.nextIndex,
-    subjects: [],
-    code: 'LOG_PROOF_INVALID',
-    message: `the verifier's cursor at ${cursor.nextIndex} holds ${cursor.frontier.length} subtree hashes, not the compact range of a tree of that size: it was changed outside the monitor`,
-  };
+  return logFinding(
+    cursor.nextIndex,
+    `the verifier's cursor at ${cursor.nextIndex} holds ${cursor.frontier.length} subtree hashes, not the compact range of a tree of that size: it was changed outside the monitor`,
+  );
 }
 
 /** Raises `findings` as alarms (once each) with their log.alarm events; returns subject -> alarm id. */
@@ -473,12 +472,10 @@ export class LogMonitor {
         raiseAlarms(
           tx,
           [
-            {
-              index: gap,
-              subjects: [],
-              code: 'LOG_PROOF_INVALID',
-              message: `log entry ${gap} is counted in the log's size but not stored: the monitor cannot go past it`,
-            },
+            logFinding(
+              gap,
+              `log entry ${gap} is counted in the log's size but not stored: the monitor cannot go past it`,
+            ),
           ],
           'monitor',
         ),
@@ -554,7 +551,7 @@ export class LogMonitor {
     const cp = head.checkpoint;
     const findings: Finding[] = [];
     const alarm = (index: number | null, message: string) =>
-      findings.push({ index, subjects: [], code: 'LOG_PROOF_INVALID', message });
+      findings.push(logFinding(index, message));
     if (head.size < was.size)
       alarm(head.size, `the log shrank: it had ${was.size} entries, it now has ${head.size}`);
     const old = was.checkpoint;
