@@ -11,15 +11,9 @@
 //    a recall or a key compromise by handing over an older bundle).
 // Newer registrations (a party's new key) and recalls of lots the bundle does
 // not hold are not differences: they cannot change its verdict.
-import {
-  canonicalize,
-  fromDsseBase64,
-  fromUtf8,
-  toHex,
-  type Bundle,
-  type BundleFrame,
-} from '@provenant/core';
+import { canonicalize, toHex, type Bundle, type BundleFrame } from '@provenant/core';
 import type { Queryable } from '@provenant/store';
+import { entryPayload } from './log-entries.js';
 
 /** Notice types whose absence could turn a verdict into accept. */
 const VERDICT_NOTICES = new Set(['key-revoke', 'key-suspend', 'party-suspend', 'recall']);
@@ -53,15 +47,7 @@ interface Payload {
 
 /** The decoded payload of a log entry (the log's own, so well formed), or null. */
 function payloadOf(envelope: { payload: string }): Payload | null {
-  const bytes = fromDsseBase64(envelope.payload);
-  const text = bytes ? fromUtf8(bytes) : null;
-  if (text === null) return null;
-  try {
-    const p = JSON.parse(text) as Payload;
-    return typeof p === 'object' && p !== null ? p : null;
-  } catch {
-    return null;
-  }
+  return entryPayload(envelope) as Payload | null;
 }
 
 /** GTIN -> lots commissioned in the log's bundle: a recall of another lot changes nothing. */

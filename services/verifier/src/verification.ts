@@ -6,8 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   checkBundleFrame,
-  fromDsseBase64,
-  fromUtf8,
   isContainerSubject,
   isUnitSubject,
   REASON_CODES,
@@ -46,6 +44,7 @@ import {
   unitFactsCaughtUp,
   type StateAnswer,
 } from './monitor/answer.js';
+import { entryPayload, noteSize } from './log-entries.js';
 import { logBundleGaps } from './monitor/coverage.js';
 import { signVerificationReceipt, type VerificationReceipt } from './receipt.js';
 import { unavailable, unprocessable } from '@provenant/server-kit';
@@ -179,31 +178,24 @@ interface Decoded {
 }
 
 function decode(e: BundleEntry): Decoded | null {
-  const bytes = fromDsseBase64(e.envelope.payload);
-  const text = bytes ? fromUtf8(bytes) : null;
-  if (text === null) return null;
-  try {
-    const r = JSON.parse(text) as {
-      type?: unknown;
-      actor?: unknown;
-      data?: { parent?: unknown; to?: unknown };
-    };
-    if (typeof r.type !== 'string') return null;
-    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const parent = str(r.data?.parent);
-    const actor = str(r.actor);
-    const to = str(r.data?.to);
-    return {
-      index: e.receipt.index,
-      at: e.receipt.integratedAt,
-      type: r.type,
-      ...(parent ? { parent } : {}),
-      ...(actor ? { actor } : {}),
-      ...(to ? { to } : {}),
-    };
-  } catch {
-    return null;
-  }
+  const r = entryPayload(e.envelope) as {
+    type?: unknown;
+    actor?: unknown;
+    data?: { parent?: unknown; to?: unknown };
+  } | null;
+  if (typeof r?.type !== 'string') return null;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const parent = str(r.data?.parent);
+  const actor = str(r.actor);
+  const to = str(r.data?.to);
+  return {
+    index: e.receipt.index,
+    at: e.receipt.integratedAt,
+    type: r.type,
+    ...(parent ? { parent } : {}),
+    ...(actor ? { actor } : {}),
+    ...(to ? { to } : {}),
+  };
 }
 
 /**
@@ -293,9 +285,9 @@ export function chainParties(bundle: Bundle, subject: string): Set<string> {
 /** The checkpoint's signing time when it is one this log signed (for CHECKPOINT_STALE). */
 async function checkpointTimeOf(deps: VerifierDeps, checkpoint: unknown): Promise<string | null> {
   if (typeof checkpoint !== 'string') return null;
-  const lines = checkpoint.split('\n', 3);
-  if (lines.length < 3 || !/^\d{1,15}$/.test(lines[1]!)) return null;
-  const stored = await getCheckpoint(deps.db, Number(lines[1]));
+  const size = noteSize(checkpoint);
+  if (size === null) return null;
+  const stored = await getCheckpoint(deps.db, size);
   if (!stored) return null;
   const body = (note: string) => note.split('\n', 3).join('\n');
   return body(stored.note) === body(checkpoint) ? stored.createdAt : null;

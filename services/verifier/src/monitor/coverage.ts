@@ -9,26 +9,17 @@
 // and every notice a bundle about the same parties, keys and GTINs must
 // carry, logged below its size, must be in it; each gap is a finding that
 // makes the subject reject.
-import { fromDsseBase64, fromUtf8, gtinOfSubject, type Bundle, type Reason } from '@provenant/core';
+import { gtinOfSubject, type Bundle, type Reason } from '@provenant/core';
 import { getVerifiedNoticeIndexes, getVerifiedSubjects, type Queryable } from '@provenant/store';
-
-/** The tree size a signed note names (its second line), or null. */
-function sizeOf(note: string): number | null {
-  const line = note.split('\n', 3)[1];
-  return line !== undefined && /^\d{1,15}$/.test(line) ? Number(line) : null;
-}
+import { entryPayload, noteSize } from '../log-entries.js';
 
 /** The signer of a logged entry: its payload's actor and the envelope's key id. */
 function signerOf(e: Bundle['notices'][number]): { actor: string | null; kid: string | null } {
-  const kid = e.envelope.signatures[0]?.keyid ?? null;
-  const bytes = fromDsseBase64(e.envelope.payload);
-  const text = bytes ? fromUtf8(bytes) : null;
-  try {
-    const actor = text === null ? null : (JSON.parse(text) as { actor?: unknown }).actor;
-    return { actor: typeof actor === 'string' ? actor : null, kid };
-  } catch {
-    return { actor: null, kid };
-  }
+  const actor = entryPayload(e.envelope)?.actor;
+  return {
+    actor: typeof actor === 'string' ? actor : null,
+    kid: e.envelope.signatures[0]?.keyid ?? null,
+  };
 }
 
 /**
@@ -107,7 +98,7 @@ export async function logBundleGaps(
   subject: string,
   bundle: Bundle,
 ): Promise<Reason[]> {
-  const size = sizeOf(bundle.checkpoint);
+  const size = noteSize(bundle.checkpoint);
   if (size === null) return [];
   return [
     ...(await recordsMissing(db, subject, bundle, size)),
