@@ -566,22 +566,35 @@ export class MonitorState implements CustodyContext {
     cp: { size: number; rootHash: Uint8Array; note: string },
     findings: Finding[],
   ): void {
-    const v = verifyCheckpoint(cp.note, this.trust.logKey, {
-      origin: this.trust.origin,
-      backend: this.backend,
-    });
-    const root = this.frontier.root();
-    let problem: string | null = null;
-    if (!v.ok) problem = `its signature does not verify (${v.code})`;
-    else if (v.checkpoint.size !== cp.size || !bytesEqual(v.checkpoint.rootHash, root))
-      problem = 'its signed root is not the root of the logged entries';
-    else if (!bytesEqual(cp.rootHash, root))
-      problem = 'its stored root differs from the signed one';
+    const problem = this.checkpointProblem(cp);
     if (problem) {
       findings.push(logFinding(null, `checkpoint ${cp.size}: ${problem}`));
       return;
     }
     this.checkpoint = cp;
+  }
+
+  /**
+   * What is wrong with a stored checkpoint of at most `next` entries (DESIGN
+   * §6): its note does not verify under the log key, its signed root is not
+   * the root of the entries verified (known at `next` only), or its stored
+   * size or root is not the signed one. Null when nothing is.
+   */
+  checkpointProblem(cp: { size: number; rootHash: Uint8Array; note: string }): string | null {
+    const v = verifyCheckpoint(cp.note, this.trust.logKey, {
+      origin: this.trust.origin,
+      backend: this.backend,
+    });
+    if (!v.ok) return `its signature does not verify (${v.code})`;
+    const signed = v.checkpoint;
+    if (
+      cp.size === this.next &&
+      (signed.size !== cp.size || !bytesEqual(signed.rootHash, this.frontier.root()))
+    )
+      return 'its signed root is not the root of the logged entries';
+    if (signed.size !== cp.size || !bytesEqual(signed.rootHash, cp.rootHash))
+      return 'its stored size or root differs from the signed one';
+    return null;
   }
 
   /** RFC 6962 leaf hash of the stored envelope text (DESIGN §6: JCS(envelope), as the sequencer wrote it). */

@@ -7,7 +7,6 @@
 // indexed read) and can be nudged; requests wait on it with a bound.
 import type { Logger } from 'pino';
 import {
-  bytesEqual,
   fromBase64Url,
   toHex,
   verifyCheckpoint,
@@ -572,17 +571,7 @@ export class LogMonitor {
       cp.note !== old?.note
     ) {
       // Once per note: not reached by a pass (stored after its entries were read).
-      const v = verifyCheckpoint(cp.note, this.trust.logKey, {
-        origin: this.trust.origin,
-        backend: this.opts.backend,
-      });
-      const problem = !v.ok
-        ? `its signature does not verify (${v.code})`
-        : v.checkpoint.size !== cp.size || !bytesEqual(v.checkpoint.rootHash, cp.rootHash)
-          ? 'its stored size or root differs from the signed one'
-          : cp.size === state.next && !bytesEqual(cp.rootHash, state.frontier.root())
-            ? 'its signed root is not the root of the logged entries'
-            : null;
+      const problem = state.checkpointProblem(cp);
       if (problem) alarm(null, `checkpoint ${cp.size}: ${problem}`);
     }
     this.seen = {
