@@ -68,6 +68,9 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
     p: await api.party(withCheckDigit(`${prefix}00000`), name, ['manufacturer'], [prefix]),
     gtin: withCheckDigit(`1${prefix}00001`),
   });
+  /** A standalone verifier process of its own on the world's database (no memory of the log). */
+  const standaloneVerifier = () =>
+    createVerifier({ db: world.issuer.db, ...world.issuer.verifier, workers: 0, standalone: true });
   /** The answer to `p` verifying `subject` as it receives it. */
   const verifyAs = async (p: Party, subject: string) =>
     (await api.verify(p, { subject, purpose: 'receiving' }).expect(201)).body;
@@ -524,12 +527,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       expect(a).toMatchObject({ code: 'LOG_PROOF_INVALID', foundBy: 'monitor', logIndex: cut });
       expect(open.some((x) => x.message.startsWith(`checkpoint ${size} is gone`))).toBe(true);
       expect(await alarmEvents()).toContain(a!.id);
-      const standalone = createVerifier({
-        db: world.issuer.db,
-        ...world.issuer.verifier,
-        workers: 0,
-        standalone: true,
-      });
+      const standalone = standaloneVerifier();
       try {
         await request(standalone.app).get('/readyz').expect(503);
         const v = await verdictOf(unit('Z1'));
@@ -583,12 +581,7 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       await api.decommission(mfr, [unit('S2')], 'destroyed');
       await world.verifier.monitor.catchUp();
       await q(`UPDATE verifier_cursor SET checkpoint_note = $1`, ['forged\n1\nAAAA\n']);
-      const standalone = createVerifier({
-        db: world.issuer.db,
-        ...world.issuer.verifier,
-        workers: 0,
-        standalone: true,
-      });
+      const standalone = standaloneVerifier();
       try {
         await standalone.deps.monitor.catchUp();
         expect(standalone.deps.monitor.foreign).toBe(true);
