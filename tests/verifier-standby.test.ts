@@ -10,8 +10,8 @@
 // its own key) reads the log from the standby; its own rows (verifications,
 // cases, rate-limit counts, monitor state) are written on the primary
 // (readsFromStandby): a standby takes no writes. `pnpm start:verifier` does
-// the same with DATABASE_URL on the standby and PROVENANT_VERIFIER_STATE_URL
-// on the primary; without the latter it refuses to start on a standby.
+// the same with DATABASE_URL on the standby, and its rows on the primary the
+// standby streams from (or on PROVENANT_VERIFIER_STATE_URL when set).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,7 +138,7 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
   }, 300_000);
 
   // DESIGN §7b: `pnpm start:verifier` "on the primary or a streaming replica".
-  it('pnpm start:verifier reads the log from the standby and keeps its own rows on the primary', async () => {
+  it('pnpm start:verifier reads the log from the standby and keeps its own rows on the primary, found or named', async () => {
     const log = (await api.get('/v1/log', issuer.adminToken).expect(200)).body as {
       origin: string;
       vkey: string;
@@ -163,8 +163,30 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
       PROVENANT_TRUST_FILE: trustFile,
       PROVENANT_VERIFIER_KEY: Buffer.alloc(32, 9).toString('base64'),
     };
-    // On a standby alone it has nowhere to write: it says so and does not start.
-    await expect(startVerifierProcess(env)).rejects.toThrow(/PROVENANT_VERIFIER_STATE_URL/);
+    const verifyAt = async (url: string, subject: string) => {
+      const res = await fetch(`${url}/v1/verifications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dist.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject, purpose: 'receiving' }),
+      });
+      expect(res.status).toBe(201);
+      return JSON.parse(await res.text()) as { id: string; verdict: string };
+    };
+    const storedOnPrimary = async (id: string) =>
+      (await issuer.db.query('SELECT 1 FROM verifications WHERE id = $1', [id])).rows.length;
+    await standby.catchUp();
+    // DESIGN §7b: the four variables alone, DATABASE_URL on the standby. A
+    // standby takes no writes: its own rows go to the primary the standby
+    // streams from (pg_stat_wal_receiver), with DATABASE_URL's user and database.
+    const alone = await startVerifierProcess(env);
+    try {
+      const v = await verifyAt(alone.url, unit('S2'));
+      expect(v.verdict).toBe('accept');
+      expect(await storedOnPrimary(v.id)).toBe(1);
+    } finally {
+      await alone.stop();
+    }
+    // Or on the primary named by PROVENANT_VERIFIER_STATE_URL.
     const primaryUrl = new URL(pgUrl!);
     primaryUrl.pathname = `/${rows[0]!.db}`;
     const p = await startVerifierProcess({
@@ -172,14 +194,9 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
       PROVENANT_VERIFIER_STATE_URL: primaryUrl.toString(),
     });
     try {
-      await standby.catchUp();
-      const res = await fetch(`${p.url}/v1/verifications`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${dist.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ subject: unit('S2'), purpose: 'receiving' }),
-      });
-      expect(res.status).toBe(201);
-      expect((JSON.parse(await res.text()) as { verdict: string }).verdict).toBe('accept');
+      const v = await verifyAt(p.url, unit('S2'));
+      expect(v.verdict).toBe('accept');
+      expect(await storedOnPrimary(v.id)).toBe(1);
     } finally {
       await p.stop();
       rmSync(dir, { recursive: true, force: true });

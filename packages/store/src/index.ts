@@ -19,7 +19,14 @@ export {
   UniqueViolationError,
 } from './errors.js';
 export { openPg, type PgOptions } from './pg-driver.js';
-export { isReadReplica, readsFromReplica, replicaDatabase } from './replica.js';
+export {
+  isReadReplica,
+  primaryUrlFrom,
+  primaryUrlOf,
+  readsFromReplica,
+  replicaDatabase,
+} from './replica.js';
+export type { WalSender } from './replica.js';
 export { openPglite, type PgliteDatabase, type PgliteOptions } from './pglite-driver.js';
 export { openDatabase, pgliteDataDir, type DatabaseEnv } from './open.js';
 export {

@@ -38,3 +38,41 @@ export async function isReadReplica(db: Database): Promise<boolean> {
   const { rows } = await db.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
   return rows[0]?.r === true;
 }
+
+/** What a hot standby's WAL receiver says of the server it streams from. */
+export interface WalSender {
+  host: string | null;
+  port: number | null;
+}
+
+/**
+ * The primary's URL: `replicaUrl` (its user, password, database and options)
+ * with the WAL sender's host and port. Null when that cannot be a TCP address
+ * (no sender, a Unix socket directory) or `replicaUrl` is not a URL.
+ */
+export function primaryUrlFrom(sender: WalSender, replicaUrl: string): string | null {
+  const { host, port } = sender;
+  if (!host || !port || host.startsWith('/')) return null;
+  let url: URL;
+  try {
+    url = new URL(replicaUrl);
+  } catch {
+    return null;
+  }
+  url.hostname = host.includes(':') ? `[${host}]` : host;
+  url.port = String(port);
+  return url.toString();
+}
+
+/**
+ * The primary a hot standby streams from (pg_stat_wal_receiver), so a verifier
+ * given only the standby's DATABASE_URL (DESIGN §7b) knows where its own rows
+ * go. Null when the standby does not say: not streaming, or a role that may
+ * not read the receiver's details (superuser or pg_read_all_stats).
+ */
+export async function primaryUrlOf(replica: Database, replicaUrl: string): Promise<string | null> {
+  const { rows } = await replica.query<{ host: string | null; port: number | null }>(
+    'SELECT sender_host AS host, sender_port AS port FROM pg_stat_wal_receiver',
+  );
+  return rows[0] ? primaryUrlFrom(rows[0], replicaUrl) : null;
+}

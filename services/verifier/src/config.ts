@@ -23,7 +23,8 @@ export interface StandaloneVerifierConfig {
   databaseUrl: string;
   /**
    * PROVENANT_VERIFIER_STATE_URL: a writable database (the primary) for the
-   * verifier's own rows when DATABASE_URL is a streaming replica; null: DATABASE_URL.
+   * verifier's own rows when DATABASE_URL is a streaming replica; null: DATABASE_URL, or on
+   * a replica the primary it streams from (main.ts).
    */
   stateUrl: string | null;
   /** Framework settings and the backdating bound (PROVENANT_MAX_BACKDATE, as the issuer's). */

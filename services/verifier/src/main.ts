@@ -6,7 +6,13 @@
 // workers, close the database.
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { isReadReplica, openPg, replicaDatabase, type Database } from '@provenant/store';
+import {
+  isReadReplica,
+  openPg,
+  primaryUrlOf,
+  replicaDatabase,
+  type Database,
+} from '@provenant/store';
 import {
   ConfigError,
   createLogger,
@@ -50,19 +56,30 @@ export interface RunningVerifier {
 /**
  * The verifier's database: DATABASE_URL alone, or on a streaming replica its
  * log reads there and its own rows (verifications, cases, monitor state) on
- * PROVENANT_VERIFIER_STATE_URL, the primary (DESIGN §7b).
- * @throws ConfigError when DATABASE_URL is a replica and no state URL is set.
+ * the primary (DESIGN §7b): PROVENANT_VERIFIER_STATE_URL when set, else the
+ * primary the replica streams from, with DATABASE_URL's user and database.
+ * @throws ConfigError when DATABASE_URL is a replica that does not name its primary and no state URL is set.
  */
-async function openLogDatabase(config: StandaloneVerifierConfig): Promise<Database> {
+async function openLogDatabase(
+  config: StandaloneVerifierConfig,
+  logger: Logger,
+): Promise<Database> {
   const logDb = await openPg(config.databaseUrl);
   try {
     if (config.stateUrl) return replicaDatabase(logDb, await openPg(config.stateUrl));
-    if (await isReadReplica(logDb))
+    if (!(await isReadReplica(logDb))) return logDb;
+    const primary = await primaryUrlOf(logDb, config.databaseUrl);
+    if (!primary)
       throw new ConfigError(
         'PROVENANT_VERIFIER_STATE_URL',
-        'is required when DATABASE_URL is a streaming replica (it takes no writes): set it to the primary, where the verifier keeps its own rows',
+        'is required when DATABASE_URL is a streaming replica that does not name its primary (it takes no writes): set it to the primary, where the verifier keeps its own rows',
       );
-    return logDb;
+    const { hostname, port } = new URL(primary);
+    logger.info(
+      { primary: `${hostname}:${port}` },
+      'verifier rows go to the primary the replica streams from',
+    );
+    return replicaDatabase(logDb, await openPg(primary));
   } catch (err) {
     await logDb.close();
     throw err;
@@ -80,7 +97,7 @@ export async function startVerifier(opts: StartVerifierOptions = {}): Promise<Ru
   const config = loadVerifierConfig(env);
   const logger = opts.logger ?? createLogger(config.config.logLevel);
   const tracingSdk = await startTracing(env);
-  const rawDb = await openLogDatabase(config);
+  const rawDb = await openLogDatabase(config, logger);
   const db = tracingSdk ? traceDatabase(rawDb) : rawDb;
   let verifier: Verifier | undefined;
   let server: Server | undefined;
