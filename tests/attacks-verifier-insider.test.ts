@@ -459,6 +459,33 @@ describe('a database insider against the verifier (DESIGN §7b)', () => {
       ).toBeDefined();
       await ackAll();
     });
+
+    it('finds an interior tree node changed or deleted (the proofs of honest entries would fail)', async () => {
+      // Nodes the monitor never reads: it folds the leaves it verified into a range of its own.
+      const { rows } = await q(`SELECT max(idx)::int AS d FROM merkle_nodes WHERE level = 2`);
+      const deleted = rows[0]!.d as number;
+      expect(deleted).toBeGreaterThan(0);
+      await tamper(['merkle_nodes'], async (tx) => {
+        await tx.query(
+          `UPDATE merkle_nodes SET hash = set_byte(hash, 5, get_byte(hash, 5) # 1) WHERE level = 1 AND idx = 0`,
+        );
+        await tx.query(`DELETE FROM merkle_nodes WHERE level = 2 AND idx = $1`, [deleted]);
+      });
+      const audit = await api.post('/v1/verifier/audit', admin(), {}).expect(200);
+      const tree = (audit.body.findings as { message: string; code: string }[]).filter((f) =>
+        f.message.startsWith('stored tree node'),
+      );
+      expect(tree.map((f) => [f.code, f.message])).toEqual([
+        ['LOG_PROOF_INVALID', 'stored tree node (level 1, 0) is not the hash of its two children'],
+        ['LOG_PROOF_INVALID', 'stored tree node (level 2, 0) is not the hash of its two children'],
+        ['LOG_PROOF_INVALID', `stored tree node (level 2, ${deleted}) is missing`],
+      ]);
+      const open = (await alarms()).filter(
+        (a) => a.message.startsWith('stored tree node') && a.ackedAt === null,
+      );
+      expect(open).toHaveLength(3);
+      await ackAll();
+    });
   });
 
   describe('a log cut back or given another newest checkpoint', () => {

@@ -1035,3 +1035,21 @@ export async function getPackOrder(
   }
   return out;
 }
+
+/**
+ * The stored tree nodes of `level` with index in [from, to), in index order
+ * (the audit's check of the interior nodes that inclusion proofs are made of).
+ */
+export async function getTreeNodes(
+  q: Queryable,
+  level: number,
+  from: number,
+  to: number,
+): Promise<{ index: number; hash: Uint8Array }[]> {
+  const { rows } = await q.query(
+    `SELECT idx, hash FROM merkle_nodes
+     WHERE level = $1::smallint AND idx >= $2::bigint AND idx < $3::bigint ORDER BY idx`,
+    [level, from, to],
+  );
+  return rows.map((r) => ({ index: num(r.idx), hash: bytes(r.hash) }));
+}

@@ -11,6 +11,7 @@ import { bytesEqual, toHex } from '@provenant/core';
 import {
   getCheckpointsBetween,
   getMonitoredLeaves,
+  getTreeNodes,
   getVerifiedChildrenPage,
   getVerifiedNotices,
   getVerifiedRegistry,
@@ -25,7 +26,7 @@ import {
   type VerifiedParty,
 } from '@provenant/store';
 import { jsonEqual, logFinding, MonitorState, toStored, type Finding } from './check.js';
-import { Frontier } from './frontier.js';
+import { Frontier, node, type Sha256 } from './frontier.js';
 import { cursorFinding, raiseAlarms, type LogMonitorOptions, monitorTrust } from './monitor.js';
 import { Registry } from './registry.js';
 import type { VerifierDeps } from '../deps.js';
@@ -111,6 +112,7 @@ export async function auditLog(
         `the tree of entries 0..${cursor.nextIndex - 1} is not the one the monitor verified`,
       ),
     );
+  findings.push(...(await checkStoredTree(db, cursor.nextIndex, opts.sha256)));
   const heads = new Map<string, number>();
   const differences = await compareStates(db, state, heads, cursor.nextIndex);
   differences.push(...(await compareChildren(db, state, heads, cursor.nextIndex)));
@@ -145,6 +147,44 @@ export async function auditLog(
     differences: differences.slice(0, MAX_LISTED),
     alarmsRaised,
   };
+}
+
+/** Nodes of one level read at a time by checkStoredTree. */
+const TREE_PAGE = 4096;
+/** Stored-tree findings listed at most (one is enough to raise the alarm). */
+const MAX_TREE_FINDINGS = 10;
+
+/**
+ * The interior nodes of the stored tree below `size` (what inclusion and
+ * consistency proofs are made of) against their stored children, level by
+ * level up from the leaves the pass verified (level 0): a node an insider
+ * changed or deleted would make the log's proofs of honest entries fail.
+ */
+async function checkStoredTree(db: Database, size: number, sha256: Sha256): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const problem = (level: number, index: number, what: string) =>
+    out.push(logFinding(index * 2 ** level, `stored tree node (level ${level}, ${index}) ${what}`));
+  for (let level = 1; 2 ** level <= size && out.length < MAX_TREE_FINDINGS; level++) {
+    const count = Math.floor(size / 2 ** level);
+    for (let from = 0; from < count && out.length < MAX_TREE_FINDINGS; from += TREE_PAGE) {
+      const to = Math.min(count, from + TREE_PAGE);
+      const parents = new Map(
+        (await getTreeNodes(db, level, from, to)).map((n) => [n.index, n.hash]),
+      );
+      const children = new Map(
+        (await getTreeNodes(db, level - 1, 2 * from, 2 * to)).map((n) => [n.index, n.hash]),
+      );
+      for (let i = from; i < to; i++) {
+        const stored = parents.get(i);
+        const left = children.get(2 * i);
+        const right = children.get(2 * i + 1);
+        if (!stored) problem(level, i, 'is missing');
+        else if (left && right && !bytesEqual(stored, node(sha256, left, right)))
+          problem(level, i, 'is not the hash of its two children');
+      }
+    }
+  }
+  return out.slice(0, MAX_TREE_FINDINGS);
 }
 
 /** Leaves as a pass needs them: stops at the first gap (the gap is a finding of its own). */

@@ -6,7 +6,8 @@ import { NODE_PREFIX } from '@provenant/core';
 
 export type Sha256 = (bytes: Uint8Array) => Uint8Array;
 
-function node(sha256: Sha256, left: Uint8Array, right: Uint8Array): Uint8Array {
+/** An interior node of the tree from its two children. */
+export function node(sha256: Sha256, left: Uint8Array, right: Uint8Array): Uint8Array {
   const buf = new Uint8Array(1 + left.length + right.length);
   buf[0] = NODE_PREFIX; // RFC 6962 §2.1: interior node = H(0x01 || left || right)
   buf.set(left, 1);
