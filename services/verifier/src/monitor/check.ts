@@ -265,7 +265,8 @@ function rowDiffers(
     return 'its subject, seq or prev differ from the logged record';
   if (row.type !== parsed.type || row.actor !== parsed.actor || row.kid !== parsed.kid)
     return 'its type, actor or kid differ from the logged payload';
-  // Equal text is an equal time (the store writes toISOString's form, as clients do): parsed only when not.
+  // Equal text is an equal time: the stored time is to_char's ISO form (always a time, as
+  // toISOString writes it, as clients do), so only texts that differ are parsed.
   if (row.time !== parsed.time && Date.parse(row.time) !== Date.parse(parsed.time))
     return 'its time differs from the logged payload';
   if (!jsonEqual(row.data ?? {}, parsed.data ?? {}))
@@ -546,12 +547,7 @@ export class MonitorState implements CustodyContext {
     if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
     const prev = this.states.get(r.subject);
     this.asOf = p.index;
-    const timing = claimedTimeProblem(
-      r.time,
-      p.integratedAt,
-      prev?.lastTime,
-      this.maxBackdateMs,
-    );
+    const timing = claimedTimeProblem(r.time, p.integratedAt, prev?.lastTime, this.maxBackdateMs);
     if (timing) return this.recordAlarm(p, findings, 'TIME_ANOMALY', timing.message);
     const applied = applyRecord(prev, r, p.id, this, p.integratedAt);
     if (!applied.ok) return this.recordAlarm(p, findings, applied.code, applied.message);
