@@ -431,6 +431,44 @@ describe('the verified state encoding', () => {
     );
   });
 
+  it('gives back times and expiry dates that only look like toISOString output, exactly', () => {
+    const w = new World();
+    const subject = unitSubject(GTIN, 'N1');
+    w.try(subject, 'commission', MFR, { gtin: GTIN, serial: 'N1', lot: 'L', expiry: '2030-01-31' });
+    const s = w.custody.state(subject)!;
+    const roundTrips = (lastTime: string, expiry: string) => {
+      const st = { ...s, lastTime, product: { ...s.product!, expiry } };
+      const back = decodeVerifiedState(subject, encodeVerifiedState(st, 1)).state;
+      if (back.lastTime !== lastTime || back.product?.expiry !== expiry)
+        throw new Error(
+          `${lastTime} / ${expiry} came back as ${back.lastTime} / ${back.product?.expiry}`,
+        );
+    };
+    const nearMisses: [string, string][] = [
+      ['2021-04-31T00:00:00.000Z', '2021-04-31'],
+      ['2021-02-29T12:00:00.000Z', '2021-02-29'],
+      ['1900-02-29T12:00:00.000Z', '2100-02-29'],
+      ['2024-02-30T12:00:00.000Z', '2024-02-30'],
+      ['2024-13-01T00:00:00.000Z', '2024-00-10'],
+      ['2024-01-01T24:00:00.000Z', '2024-01-00'],
+      ['2024-01-01T23:60:00.000Z', '1969-12-31'],
+      ['2024-01-01T23:59:60.000Z', '2024-1-01'],
+      ['1969-12-31T23:59:59.999Z', '2024-01-01T'],
+      ['2110-01-01T00:00:00.000Z', '2150-01-01'],
+      ['2024-01-01T00:00:00.000z', '2024/01/01'],
+      ['2024-01-01T00:00:00Z', '+02024-01-01'],
+    ];
+    for (const [t, d] of nearMisses) roundTrips(t, d);
+    // The shape toISOString writes with any digits: mostly no real time or date, some real.
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[12]\d{3}-[01]\d-[0-3]\dT[0-2]\d:[0-6]\d:[0-6]\d\.\d{3}Z$/),
+        (t) => roundTrips(t, t.slice(0, 10)),
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
   it('refuses bytes it did not write: another version, truncation, trailing bytes', () => {
     const w = new World();
     const subject = unitSubject(GTIN, 'X1');

@@ -43,7 +43,6 @@ export interface VerifiedState {
 const NO_CHILDREN: ChainState['children'] = Object.freeze([]);
 const HASH_RE = /^[0-9a-f]{64}$/;
 const TIME_BITS = 42; // epoch ms up to the year 2109
-const DATE_EPOCH_MS = Date.UTC(1970, 0, 1);
 const DAY_MS = 86_400_000;
 // Hot path (a pallet's units are decoded per answer): hex and ASCII by table, not by regex or TextEncoder.
 const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -299,6 +298,65 @@ function glnBody(r: BitReader): number {
   return v;
 }
 
+/** Value of the decimal digits s[from, to), or NaN when one is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * Days since 1970-01-01 of the first 10 characters of `s` when they are
+ * `YYYY-MM-DD` of a real date from 1970 on (what toISOString writes for it),
+ * else NaN. By character codes, not Date.parse and toISOString: the monitor
+ * encodes a state per record.
+ */
+function canonicalDays(s: string): number {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN; // '-'
+  const y = digits(s, 0, 4);
+  const m = digits(s, 5, 7);
+  const d = digits(s, 8, 10);
+  if (!(y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m))) return NaN;
+  // days_from_civil (H. Hinnant), the inverse of isoDate's civil_from_days; years from 1970
+  const ya = m <= 2 ? y - 1 : y;
+  const era = Math.floor(ya / 400);
+  const yoe = ya - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+/** Days in month `m` (1-12) of year `y` (Gregorian). */
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+/** Epoch ms of `s` when it is exactly what toISOString writes for it, from 1970 to 9999, else NaN. */
+function canonicalTimeMs(s: string): number {
+  if (s.length !== 24) return NaN;
+  // 'T' ':' ':' '.' 'Z'
+  if (
+    s.charCodeAt(10) !== 84 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 46 ||
+    s.charCodeAt(23) !== 90
+  )
+    return NaN;
+  const days = canonicalDays(s);
+  const h = digits(s, 11, 13);
+  const mi = digits(s, 14, 16);
+  const sec = digits(s, 17, 19);
+  const ms = digits(s, 20, 23);
+  if (!(h < 24 && mi < 60 && sec < 60 && ms >= 0)) return NaN;
+  return days * DAY_MS + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
+}
+
 // Typed fields: whether a value has the compact form, its writer, its reader,
 // and a skip that refuses exactly what the reader refuses without building the value.
 const typed = {
@@ -310,11 +368,8 @@ const typed = {
   },
   time: {
     // the one spelling toISOString writes (DESIGN §5 times), from 1970 to 2109
-    fits: (s: string) => {
-      const ms = Date.parse(s);
-      return ms >= 0 && ms < 2 ** TIME_BITS && new Date(ms).toISOString() === s;
-    },
-    put: (w: BitWriter, s: string) => w.bits(Date.parse(s), TIME_BITS),
+    fits: (s: string) => canonicalTimeMs(s) < 2 ** TIME_BITS, // NaN: false
+    put: (w: BitWriter, s: string) => w.bits(canonicalTimeMs(s), TIME_BITS),
     get: (r: BitReader) => isoTime(r.bits(TIME_BITS)),
     skip: (r: BitReader) => r.skip(TIME_BITS),
   },
@@ -329,13 +384,8 @@ const typed = {
   },
   date: {
     // YYYY-MM-DD from 1970 to 2149
-    fits: (s: string) => {
-      const ms = s.length === 10 ? Date.parse(`${s}T00:00:00.000Z`) : NaN;
-      const days = (ms - DATE_EPOCH_MS) / DAY_MS;
-      return days >= 0 && days < 2 ** 16 && new Date(ms).toISOString().slice(0, 10) === s;
-    },
-    put: (w: BitWriter, s: string) =>
-      w.bits((Date.parse(`${s}T00:00:00.000Z`) - DATE_EPOCH_MS) / DAY_MS, 16),
+    fits: (s: string) => s.length === 10 && canonicalDays(s) < 2 ** 16, // NaN: false
+    put: (w: BitWriter, s: string) => w.bits(canonicalDays(s), 16),
     get: (r: BitReader) => isoDate(r.bits(16)),
     skip: (r: BitReader) => r.skip(16),
   },
@@ -364,6 +414,26 @@ function derivedKind(subject: string): ChainState['kind'] {
 function derivedProduct(subject: string): { gtin: string; serial: string } | null {
   const p = subjectParts(subject);
   return p?.kind === 'unit' ? { gtin: p.gtin, serial: p.serial } : null;
+}
+
+/** Writes typed fields (as strings when the state is raw): the writing half of FieldReader. */
+class FieldWriter {
+  constructor(
+    readonly w: BitWriter,
+    private readonly raw: boolean,
+    private readonly head: string,
+  ) {}
+
+  put(t: Typed, v: string): void {
+    if (this.raw) this.w.str(v);
+    else typed[t].put(this.w, v);
+  }
+
+  /** An id equal to the head (the record that set it is the last one): one bit; else the id. */
+  ref(id: string): void {
+    this.w.bit(id === this.head);
+    if (id !== this.head) this.put('hash', id);
+  }
 }
 
 /**
@@ -413,15 +483,9 @@ export function encodeVerifiedState(state: ChainState, headIndex: number): Uint8
   if (d) fields.push(['hash', d.id], ['gln', d.actor], ['time', d.time]);
   if (d?.integratedAt !== undefined) fields.push(['time', d.integratedAt]);
   if (p) fields.push(['ascii', p.lot], ['date', p.expiry]);
-  flags.raw = fields.some(([t, v]) => !typed[t].fits(v));
-  const put = (t: Typed, v: string) => (flags.raw ? w.str(v) : typed[t].put(w, v));
-  const ref = (id: string) => {
-    // an id equal to the head (the record that set it is the last one): one bit
-    w.bit(id === s.head);
-    if (id !== s.head) put('hash', id);
-  };
-
+  for (const [t, v] of fields) if (!typed[t].fits(v)) flags.raw = true;
   const w = new BitWriter();
+  const fw = new FieldWriter(w, flags.raw, s.head);
   w.bits(VERIFIED_STATE_VERSION, 8);
   w.bits(lastType, 4);
   const ext = EXT.some((f) => flags[f]);
@@ -430,41 +494,41 @@ export function encodeVerifiedState(state: ChainState, headIndex: number): Uint8
   if (ext) for (const f of EXT) w.bit(flags[f]);
   if (s.seq !== 0) w.uint(s.seq);
   w.uint(headIndex);
-  put('hash', s.head);
-  put('time', s.lastTime);
-  put('gln', s.lastActor);
-  if (flags.originatorDiffers) put('gln', s.originator);
-  if (flags.custodianDiffers) put('gln', s.custodian);
+  fw.put('hash', s.head);
+  fw.put('time', s.lastTime);
+  fw.put('gln', s.lastActor);
+  if (flags.originatorDiffers) fw.put('gln', s.originator);
+  if (flags.custodianDiffers) fw.put('gln', s.custodian);
   if (s.inTransit) {
     w.bit(s.inTransit.from === s.custodian);
-    if (s.inTransit.from !== s.custodian) put('gln', s.inTransit.from);
-    put('gln', s.inTransit.to);
+    if (s.inTransit.from !== s.custodian) fw.put('gln', s.inTransit.from);
+    fw.put('gln', s.inTransit.to);
     w.str(s.inTransit.shipment);
-    ref(s.inTransit.id);
+    fw.ref(s.inTransit.id);
   }
   if (s.containedIn !== null) w.str(s.containedIn);
-  if (s.unpacked) ref(s.unpacked.id);
+  if (s.unpacked) fw.ref(s.unpacked.id);
   if (s.quarantined) {
     w.str(s.quarantined.case);
-    ref(s.quarantined.id);
+    fw.ref(s.quarantined.id);
   }
   if (d) {
-    ref(d.id);
+    fw.ref(d.id);
     w.bits(reason < 0 ? 7 : reason, 3);
     if (reason < 0) w.str(d.reason);
     w.bit(d.actor === s.custodian);
-    if (d.actor !== s.custodian) put('gln', d.actor);
+    if (d.actor !== s.custodian) fw.put('gln', d.actor);
     w.bit(d.time === s.lastTime);
-    if (d.time !== s.lastTime) put('time', d.time);
-    if (d.integratedAt !== undefined) put('time', d.integratedAt);
+    if (d.time !== s.lastTime) fw.put('time', d.time);
+    if (d.integratedAt !== undefined) fw.put('time', d.integratedAt);
   }
   if (p) {
     if (flags.productExplicit) {
       w.str(p.gtin);
       w.str(p.serial);
     }
-    put('ascii', p.lot);
-    put('date', p.expiry);
+    fw.put('ascii', p.lot);
+    fw.put('date', p.expiry);
     if (p.details) {
       const keys = Object.keys(p.details).sort();
       w.uint(keys.length);

@@ -68,9 +68,17 @@ export function logFinding(index: number | null, message: string): Finding {
   return { index, subjects: [], code: 'LOG_PROOF_INVALID', message };
 }
 
-/** A parsed entry waiting for its signature results. */
+/**
+ * A parsed entry waiting for its signature results: what `finish` needs of
+ * its leaf, not the leaf (its envelope, payloads and rows die young, not
+ * after the batches queued at the workers: less to copy and collect).
+ */
 export interface Pending {
-  leaf: MonitoredLeaf;
+  index: number;
+  integratedAt: string;
+  /** the stored row's subject and kid (null: no row) */
+  rowSubject: string | null;
+  rowKid: string | null;
   /** what the structural checks found, raised in log order by `finish` */
   problems: Finding[];
   record: CustodyRecord | null;
@@ -207,14 +215,14 @@ function parseEntryOnce(
  * stored row's subject and `extra` (the logged payload's subject, when it differs).
  */
 function problem(p: Pending, code: ReasonCode, message: string, extra: string | null = null): void {
-  const own = p.leaf.row?.subject;
+  const own = p.rowSubject;
   const subjects = own ? [own] : [];
   if (extra !== null && extra !== own) subjects.push(extra);
   p.problems.push({
-    index: p.leaf.index,
+    index: p.index,
     subjects,
     code,
-    message: `log entry ${p.leaf.index}: ${message}`,
+    message: `log entry ${p.index}: ${message}`,
   });
 }
 
@@ -257,7 +265,9 @@ function rowDiffers(
     return 'its subject, seq or prev differ from the logged record';
   if (row.type !== parsed.type || row.actor !== parsed.actor || row.kid !== parsed.kid)
     return 'its type, actor or kid differ from the logged payload';
-  if (Date.parse(row.time) !== Date.parse(parsed.time))
+  // Equal text is an equal time: the stored time is to_char's ISO form (always a time, as
+  // toISOString writes it, as clients do), so only texts that differ are parsed.
+  if (row.time !== parsed.time && Date.parse(row.time) !== Date.parse(parsed.time))
     return 'its time differs from the logged payload';
   if (!jsonEqual(row.data ?? {}, parsed.data ?? {}))
     return 'its data differ from the logged payload';
@@ -424,7 +434,10 @@ export class MonitorState implements CustodyContext {
   /** Step 1, the receipt and the signature items; notices are applied at once (few, and later keys depend on them). */
   private structural(leaf: MonitoredLeaf, items: SignatureItem[], chunk: number): Pending {
     const p: Pending = {
-      leaf,
+      index: leaf.index,
+      integratedAt: leaf.integratedAt,
+      rowSubject: leaf.row?.subject ?? null,
+      rowKid: leaf.row?.kid ?? null,
       problems: [],
       record: null,
       id: '',
@@ -515,7 +528,6 @@ export class MonitorState implements CustodyContext {
     }
     if (p.record === null) return;
     const r = p.record;
-    const leaf = p.leaf;
     if (p.receiptItem !== null && !results[p.receiptItem])
       this.recordAlarm(
         p,
@@ -528,24 +540,19 @@ export class MonitorState implements CustodyContext {
         p,
         findings,
         p.keyProblem,
-        `key ${p.leaf.row?.kid ?? r.kid} may not sign it when it was logged`,
+        `key ${p.rowKid ?? r.kid} may not sign it when it was logged`,
       );
     else if (p.sigItem !== null && !results[p.sigItem])
       this.recordAlarm(p, findings, 'SIGNATURE_INVALID', 'its signature does not verify');
     if (this.alarmed.has(r.subject)) return; // replayed up to its first failure, as the engine does
     const prev = this.states.get(r.subject);
-    this.asOf = leaf.index;
-    const timing = claimedTimeProblem(
-      r.time,
-      leaf.integratedAt,
-      prev?.lastTime,
-      this.maxBackdateMs,
-    );
+    this.asOf = p.index;
+    const timing = claimedTimeProblem(r.time, p.integratedAt, prev?.lastTime, this.maxBackdateMs);
     if (timing) return this.recordAlarm(p, findings, 'TIME_ANOMALY', timing.message);
-    const applied = applyRecord(prev, r, p.id, this, leaf.integratedAt);
+    const applied = applyRecord(prev, r, p.id, this, p.integratedAt);
     if (!applied.ok) return this.recordAlarm(p, findings, applied.code, applied.message);
     this.states.set(r.subject, applied.state);
-    this.headIndex.set(r.subject, leaf.index);
+    this.headIndex.set(r.subject, p.index);
     this.changed.add(r.subject);
   }
 
@@ -554,10 +561,10 @@ export class MonitorState implements CustodyContext {
     const r = p.record!;
     this.alarmed.add(r.subject);
     findings.push({
-      index: p.leaf.index,
+      index: p.index,
       subjects: [r.subject],
       code,
-      message: `log entry ${p.leaf.index} (${r.subject} seq ${r.seq}): ${message}`,
+      message: `log entry ${p.index} (${r.subject} seq ${r.seq}): ${message}`,
     });
   }
 

@@ -51,6 +51,8 @@ parentPort.on('message', ({ id, buf, count }) => {
 
 /** Below this many items a batch is checked on the calling thread: messaging costs more. */
 export const INLINE_BELOW = 256;
+/** Items per worker message at most (~15 ms of checks): the unit the workers are balanced by. */
+const JOB_ITEMS = 128;
 
 export interface SignaturePoolOptions {
   /** Worker threads; default os.availableParallelism() (0: check everything inline). */
@@ -62,6 +64,8 @@ export interface SignaturePoolOptions {
 interface Pending {
   resolve: (out: Uint8Array) => void;
   reject: (err: Error) => void;
+  /** items it checks */
+  count: number;
 }
 
 /**
@@ -72,6 +76,8 @@ interface Pending {
 export class SignaturePool {
   readonly size: number;
   private workers: Worker[] = [];
+  /** items sent to each worker and not answered yet */
+  private readonly queued = new Map<Worker, number>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
@@ -125,14 +131,20 @@ export class SignaturePool {
       return learnAll();
     }
     this.start();
-    const n = Math.min(this.workers.length, Math.ceil(todo.length / (INLINE_BELOW / 2)));
+    // Jobs of at most JOB_ITEMS, each to the worker with the fewest items queued: a worker
+    // that got less CPU (the machine is shared) is not handed the same share again, and
+    // the last batch does not end on one worker while the other idles.
+    const n = Math.max(
+      Math.min(this.workers.length, Math.ceil(todo.length / (INLINE_BELOW / 2))),
+      Math.ceil(todo.length / JOB_ITEMS),
+    );
     const per = Math.ceil(todo.length / n);
     const jobs: Promise<void>[] = [];
     for (let w = 0; w < n; w++) {
       const slice = todo.slice(w * per, (w + 1) * per);
       if (slice.length === 0) continue;
       jobs.push(
-        this.run(this.workers[w]!, items, slice).then(
+        this.run(this.leastLoaded(), items, slice).then(
           (out) => slice.forEach((i, j) => (results[i] = out[j] === 1)),
           // A worker that died (or a pool closed mid-batch) costs speed, never an answer.
           () => {
@@ -156,20 +168,31 @@ export class SignaturePool {
       w.on('message', ({ id, out }: { id: number; out: Uint8Array }) => {
         const p = this.pending.get(id);
         this.pending.delete(id);
+        if (p) this.queued.set(w, (this.queued.get(w) ?? 0) - p.count);
         p?.resolve(out);
       });
       w.on('error', (err) => this.failAll(err));
       w.on('exit', () => {
         this.workers = this.workers.filter((x) => x !== w);
+        this.queued.delete(w);
         if (this.workers.length === 0) this.failAll(new Error('signature workers exited'));
       });
       this.workers.push(w);
+      this.queued.set(w, 0);
     }
+  }
+
+  /** The worker with the fewest items queued. */
+  private leastLoaded(): Worker {
+    let best = this.workers[0]!;
+    for (const w of this.workers) if (this.queued.get(w)! < this.queued.get(best)!) best = w;
+    return best;
   }
 
   private failAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const w of this.queued.keys()) this.queued.set(w, 0);
   }
 
   private run(worker: Worker, items: readonly SignatureItem[], idx: number[]): Promise<Uint8Array> {
@@ -189,7 +212,8 @@ export class SignaturePool {
     }
     const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, count: idx.length });
+      this.queued.set(worker, (this.queued.get(worker) ?? 0) + idx.length);
       worker.postMessage({ id, buf, count: idx.length }, [buf]);
     });
   }
