@@ -163,42 +163,38 @@ const unit = (serial: string) => unitSubject(GTIN, serial);
       PROVENANT_TRUST_FILE: trustFile,
       PROVENANT_VERIFIER_KEY: Buffer.alloc(32, 9).toString('base64'),
     };
-    const verifyAt = async (url: string, subject: string) => {
-      const res = await fetch(`${url}/v1/verifications`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${dist.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ subject, purpose: 'receiving' }),
-      });
-      expect(res.status).toBe(201);
-      return JSON.parse(await res.text()) as { id: string; verdict: string };
+    /** A `pnpm start:verifier` process with `vars`: it accepts S2, and its row is on the primary. */
+    const acceptsAndStoresOnPrimary = async (vars: Record<string, string>) => {
+      const p = await startVerifierProcess(vars);
+      try {
+        const res = await fetch(`${p.url}/v1/verifications`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${dist.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ subject: unit('S2'), purpose: 'receiving' }),
+        });
+        expect(res.status).toBe(201);
+        const v = JSON.parse(await res.text()) as { id: string; verdict: string };
+        expect(v.verdict).toBe('accept');
+        const stored = await issuer.db.query('SELECT 1 FROM verifications WHERE id = $1', [v.id]);
+        expect(stored.rows).toHaveLength(1);
+      } finally {
+        await p.stop();
+      }
     };
-    const storedOnPrimary = async (id: string) =>
-      (await issuer.db.query('SELECT 1 FROM verifications WHERE id = $1', [id])).rows.length;
     await standby.catchUp();
-    // DESIGN §7b: the four variables alone, DATABASE_URL on the standby. A
-    // standby takes no writes: its own rows go to the primary the standby
-    // streams from (pg_stat_wal_receiver), with DATABASE_URL's user and database.
-    const alone = await startVerifierProcess(env);
     try {
-      const v = await verifyAt(alone.url, unit('S2'));
-      expect(v.verdict).toBe('accept');
-      expect(await storedOnPrimary(v.id)).toBe(1);
+      // DESIGN §7b: the four variables alone, DATABASE_URL on the standby. A
+      // standby takes no writes: its own rows go to the primary the standby
+      // streams from (pg_stat_wal_receiver), with DATABASE_URL's user and database.
+      await acceptsAndStoresOnPrimary(env);
+      // Or on the primary named by PROVENANT_VERIFIER_STATE_URL.
+      const primaryUrl = new URL(pgUrl!);
+      primaryUrl.pathname = `/${rows[0]!.db}`;
+      await acceptsAndStoresOnPrimary({
+        ...env,
+        PROVENANT_VERIFIER_STATE_URL: primaryUrl.toString(),
+      });
     } finally {
-      await alone.stop();
-    }
-    // Or on the primary named by PROVENANT_VERIFIER_STATE_URL.
-    const primaryUrl = new URL(pgUrl!);
-    primaryUrl.pathname = `/${rows[0]!.db}`;
-    const p = await startVerifierProcess({
-      ...env,
-      PROVENANT_VERIFIER_STATE_URL: primaryUrl.toString(),
-    });
-    try {
-      const v = await verifyAt(p.url, unit('S2'));
-      expect(v.verdict).toBe('accept');
-      expect(await storedOnPrimary(v.id)).toBe(1);
-    } finally {
-      await p.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
