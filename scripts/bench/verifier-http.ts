@@ -45,7 +45,7 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 /** Units commissioned and moved through HANDOFFS handoffs, the last one a shipment to the clinic. */
-async function sixHandoffUnits(
+export async function sixHandoffUnits(
   w: World,
 ): Promise<{ units: string[]; clinic: string; dist: string; mfr: string }> {
   const mfr = await party(w, MFR, ['manufacturer'], ['0614141']);

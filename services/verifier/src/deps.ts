@@ -239,8 +239,15 @@ export function createVerifierDeps(opts: CreateVerifierDepsOptions): VerifierDep
   };
 }
 
-/** `run` over concurrent calls, one statement for those waiting (store Coalescer). */
+/**
+ * `run` over concurrent calls, one statement for those waiting (store
+ * Coalescer). One statement in flight: calls arriving meanwhile wait for
+ * the next, so batches grow with load (bench verifier, 16 connections:
+ * PostgreSQL 0.8 -> 0.6 ms and the service 1.6 -> 1.4 ms of CPU per
+ * verification against two lanes). A party holds at most its gate's slots
+ * of a batch, so a flood cannot keep another party out of the next one.
+ */
 function coalesced<T, R>(run: (items: T[]) => Promise<R[]>): (item: T) => Promise<R> {
-  const c = new Coalescer(run);
+  const c = new Coalescer(run, { lanes: 1 });
   return (item) => c.call(item);
 }
