@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isValidGln, isValidGtin14, parseVerifierKey, verifyCheckpoint } from '@provenant/core';
@@ -124,6 +125,31 @@ describe('pnpm start on embedded PGlite', () => {
     expect(body.status).toBe('in_transit');
     // Without a token the registry is closed.
     expect((await get(`${url}/v1/parties/${northwind!.gln}`)).status).toBe(401);
+  });
+
+  it('routes by path alone: a query or an absolute-form target reaches the verifier; an odd target is a 4xx, not a crash', async () => {
+    const url = new URL(first!.url);
+    const raw = (target: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          { host: url.hostname, port: url.port, path: target, method: 'GET' },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    for (const target of ['/v1/verifier?x=1', `http://${url.host}/v1/verifier`]) {
+      const r = await raw(target);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toHaveProperty('verifiedSize'); // the verifier's answer, not the issuer's 404
+    }
+    expect((await raw('http://[/v1/verifier')).status).toBeGreaterThanOrEqual(400);
+    expect((await raw('http://[/v1/verifier')).status).toBeLessThan(500);
+    expect((await get(`${first!.url}/healthz`)).status).toBe(200);
   });
 
   it('lets scripts/demo walk a unit from commission to the pharmacy', async () => {

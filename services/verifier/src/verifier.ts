@@ -8,7 +8,7 @@
 //    issuer's handoff (public trust and its own key, DESIGN §7b);
 //  - alone: createVerifier({db, config, trust, verifierSeed}) (main.ts,
 //    `pnpm start:verifier`).
-import type { Express, Request, RequestHandler } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '@provenant/store';
 import type { Trust } from '@provenant/core';
@@ -130,7 +130,7 @@ export interface VerifierMountContext {
  */
 export function verifierMount(ctx: VerifierMountContext): {
   name: string;
-  handles(req: Request): boolean;
+  handles(path: string): boolean;
   handler: Express | RequestHandler;
   close(): Promise<void>;
 } {
@@ -149,7 +149,7 @@ export function verifierMount(ctx: VerifierMountContext): {
   return {
     name: 'verifier',
     handler: v.app,
-    handles: (req) => VERIFIER_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`)),
+    handles: (path) => VERIFIER_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`)),
     close: () => v.close(),
   };
 }
