@@ -2,8 +2,17 @@
 import { toHex } from '@provenant/core';
 import { StoreMisuseError } from './errors.js';
 
-/** A timestamptz column as an RFC 3339 string in UTC with milliseconds. */
+// A timestamptz as PostgreSQL writes it in JSON in a UTC session
+// (2026-12-06T19:04:40.529123+00:00): rewritten as text, since the Date round
+// trip of every timeline time was 2% of a verification's CPU.
+const UTC_TEXT = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:\+00:00|Z)$/;
+
+/** A timestamptz column as an RFC 3339 string in UTC with milliseconds (sub-milliseconds cut, as Date does). */
 export function iso(value: unknown): string {
+  if (typeof value === 'string') {
+    const m = UTC_TEXT.exec(value);
+    if (m) return `${m[1]}.${(m[2] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+  }
   const d = value instanceof Date ? value : new Date(String(value));
   return d.toISOString();
 }
