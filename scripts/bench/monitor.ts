@@ -19,12 +19,11 @@ import {
   sign as cryptoSign,
   verify as cryptoVerify,
 } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { generateKeyPair, toBase64Url } from '@provenant/core';
 import { nodeBackend } from '@provenant/core/node';
-import { openPg } from '@provenant/store';
 import { rawNodeRates } from './core.js';
+import { backendCpuMs, processCpuMs } from './cpu.js';
 import { fmt, report } from './measure.js';
 import { loadAverage, percentile } from './load.js';
 import { monitorCaughtUp, monitorStatus, type MonitorStatus } from './monitor-status.js';
@@ -70,28 +69,10 @@ function sampler(w: World, everyMs: number) {
   };
 }
 
-/** CPU milliseconds (user + system) a process has used, from /proc; NaN where there is none. */
-function processCpuMs(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-}
-
 /** CPU ms of the service process and of the PostgreSQL backends serving its database. */
 async function serviceCpuMs(w: World): Promise<Map<string, number>> {
   const out = new Map<string, number>([['service', processCpuMs(w.service.child.pid)]]);
-  const db = await openPg(w.dbUrl, { max: 1 });
-  try {
-    const { rows } = await db.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-    );
-    for (const r of rows) out.set(`pg ${r.pid}`, processCpuMs(r.pid));
-  } finally {
-    await db.close();
-  }
+  for (const [pid, ms] of await backendCpuMs(w.dbUrl)) out.set(`pg ${pid}`, ms);
   return out;
 }
 

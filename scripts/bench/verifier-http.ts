@@ -11,8 +11,9 @@
 //    request log line (goal < 300 ms), after the monitor (when there is one)
 //    has caught up with the pallet's records.
 // Figures are printed, never asserted. The database is created and dropped.
-import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { backendCpuDelta, backendCpuMs, ownCpuMs, processCpuMs } from './cpu.js';
 import { fmt, report } from './measure.js';
 import { closedLoop, HttpClient, loadAverage, percentile } from './load.js';
 import { monitorCaughtUp } from './monitor-status.js';
@@ -33,16 +34,6 @@ const MFR = '0614141000005';
 const DIST = '0860001000009';
 const PHARMACY = '0860002000008';
 const CLINIC = '0860003000007';
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
-  } catch {
-    return NaN;
-  }
-}
 
 /** Units commissioned and moved through HANDOFFS handoffs, the last one a shipment to the clinic. */
 export async function sixHandoffUnits(
@@ -127,29 +118,33 @@ async function floorAndVerifications(w: World, units: string[], clinic: string):
     for (let i = 0; i < 30; i++) await verifyOne();
     for (let i = 0; i < 50; i++) await healthOne();
 
-    const f = { n: 0, s: 0, lat: [] as number[] };
-    const v = { n: 0, s: 0, lat: [] as number[], cpu: 0 };
-    const h = { n: 0, s: 0, cpu: 0 };
+    // Per round: requests, wall seconds, latencies, and CPU ms of the server process, its
+    // PostgreSQL backends and this process (the load generator).
+    const tally = () => ({ n: 0, s: 0, lat: [] as number[], cpu: 0, pg: 0, gen: 0 });
+    const f = tally();
+    const v = tally();
+    const h = tally();
     const load = await loadAverage();
-    const serviceRound = async (one: () => Promise<boolean>) => {
-      const cpu0 = cpuSeconds(w.service.child.pid);
+    const round = async (
+      into: ReturnType<typeof tally>,
+      pid: number | undefined,
+      one: () => Promise<boolean>,
+    ) => {
+      const pg0 = await backendCpuMs(w.dbUrl);
+      const cpu0 = processCpuMs(pid);
+      const gen0 = ownCpuMs();
       const b = await closedLoop(CONNECTIONS, UNIT_SECONDS / ROUNDS, one);
-      return { ...b, cpu: cpuSeconds(w.service.child.pid) - cpu0 };
+      into.gen += ownCpuMs() - gen0;
+      into.cpu += processCpuMs(pid) - cpu0;
+      into.pg += backendCpuDelta(pg0, await backendCpuMs(w.dbUrl));
+      into.n += b.latencies.length;
+      into.s += b.seconds;
+      into.lat.push(...b.latencies);
     };
     for (let r = 0; r < ROUNDS; r++) {
-      const a = await closedLoop(CONNECTIONS, UNIT_SECONDS / ROUNDS, floorOne);
-      f.n += a.latencies.length;
-      f.s += a.seconds;
-      f.lat.push(...a.latencies);
-      const b = await serviceRound(verifyOne);
-      v.cpu += b.cpu;
-      v.n += b.latencies.length;
-      v.s += b.seconds;
-      v.lat.push(...b.latencies);
-      const c = await serviceRound(healthOne);
-      h.cpu += c.cpu;
-      h.n += c.latencies.length;
-      h.s += c.seconds;
+      await round(f, floor.child.pid, floorOne);
+      await round(v, w.service.child.pid, verifyOne);
+      await round(h, w.service.child.pid, healthOne);
     }
     f.lat.sort((a, b) => a - b);
     v.lat.sort((a, b) => a - b);
@@ -174,7 +169,7 @@ async function floorAndVerifications(w: World, units: string[], clinic: string):
       },
     );
     console.log(
-      `  (p50 ${percentile(v.lat, 50).toFixed(1)} ms, p99 ${percentile(v.lat, 99).toFixed(1)} ms, ${fmt(v.n)} requests, each for a different unit${next >= units.length ? ' (ran out of units: raise BENCH_UNITS)' : ''}; service CPU ${((v.cpu * 1000) / Math.max(1, v.n)).toFixed(2)} ms per request; ${ROUNDS} alternating rounds; ${load} at the start)`,
+      `  (p50 ${percentile(v.lat, 50).toFixed(1)} ms, p99 ${percentile(v.lat, 99).toFixed(1)} ms, ${fmt(v.n)} requests, each for a different unit${next >= units.length ? ' (ran out of units: raise BENCH_UNITS)' : ''}; service CPU ${(v.cpu / Math.max(1, v.n)).toFixed(2)} ms per request; ${ROUNDS} alternating rounds; ${load} at the start)`,
     );
     const healthRate = h.n / h.s;
     report(
@@ -187,7 +182,12 @@ async function floorAndVerifications(w: World, units: string[], clinic: string):
       },
     );
     console.log(
-      `  (the framework alone, no database: service CPU ${((h.cpu * 1000) / Math.max(1, h.n)).toFixed(2)} ms per request; same rounds)`,
+      `  (the framework alone, no database: service CPU ${(h.cpu / Math.max(1, h.n)).toFixed(2)} ms per request; same rounds)`,
+    );
+    const perRequest = (t: ReturnType<typeof tally>, server: string) =>
+      `${server} ${(t.cpu / t.n).toFixed(3)} + PostgreSQL ${(t.pg / t.n).toFixed(3)} + load generator ${(t.gen / t.n).toFixed(3)} = ${((t.cpu + t.pg + t.gen) / t.n).toFixed(3)} ms`;
+    console.log(
+      `CPU per request (all processes; ${cpus().length} cores give ${fmt((cpus().length * 1000) / ((v.cpu + v.pg + v.gen) / v.n))} verifications/s at most):\n  raw floor:     ${perRequest(f, 'floor process')}\n  verification:  ${perRequest(v, 'service')}`,
     );
   } finally {
     floorClient.close();
