@@ -15,6 +15,7 @@
 //    typed field as a plain string, so every state round-trips exactly.
 // A commissioned unit takes 51 bytes (lot of 2 characters, head below log
 // index 65,536). Pure: bytes in, values out.
+import { daysInMonth } from '@provenant/gs1';
 import type { ChainState, CommissionedProduct } from './custody.js';
 import {
   DECOMMISSION_REASONS,
@@ -328,12 +329,6 @@ function canonicalDays(s: string): number {
   const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
   const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
   return era * 146_097 + doe - 719_468;
-}
-
-/** Days in month `m` (1-12) of year `y` (Gregorian). */
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
 /** Epoch ms of `s` when it is exactly what toISOString writes for it, from 1970 to 9999, else NaN. */

@@ -13,7 +13,7 @@ export {
 } from './check-digit.js';
 export type { AiComponent, AiDefinition, ComponentType } from './dictionary.js';
 export { AI_DEFINITIONS, DICTIONARY_RELEASE } from './ai-table.js';
-export { getAiDefinition, isCset39, isCset82, validateAiValue } from './ai.js';
+export { daysInMonth, getAiDefinition, isCset39, isCset82, validateAiValue } from './ai.js';
 export type { AiValue } from './ai.js';
 export { centuryAt, gs1DateToIso, isoDateToGs1, resolveCentury } from './date.js';
 export type { CenturyOptions } from './date.js';
