@@ -147,7 +147,7 @@ function logLine(
     line.span_id = req.trace.spanId;
   }
   if (req.principal) line.gln = req.principal.gln ?? 'operator';
-  const route = typeof req.route === 'object' ? routeOf(req) : undefined;
+  const route = routeOf(req);
   if (route) line.route = route;
   line.res = { statusCode: res.statusCode };
   if (failed) line.err = res.err ?? new Error(`failed with status code ${res.statusCode}`);
